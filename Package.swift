@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Where Debian's libclang-dev puts the clang-c headers (scripts/setup.sh installs it).
+let libclangInclude = "/usr/lib/llvm-14/include"
+
+let package = Package(
+    name: "rkllm-server",
+    products: [
+        .executable(name: "binding-gen", targets: ["binding-gen"]),
+        .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
+        .library(name: "RKBindings", targets: ["RKBindings"]),
+    ],
+    targets: [
+        // MARK: the generator's pipeline: parse (libclang) -> plain model -> plan -> render / report
+        .systemLibrary(name: "CClang", path: "Sources/CClang"),
+        .target(name: "APIModel"),
+        .target(
+            name: "ClangImport",
+            dependencies: ["APIModel", "CClang"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
+        ),
+        .target(name: "BindingPlan", dependencies: ["APIModel"]),
+        .target(name: "SwiftEmitter", dependencies: ["APIModel", "BindingPlan"]),
+        .target(name: "CoverageReport", dependencies: ["APIModel", "BindingPlan"]),
+        .executableTarget(
+            name: "binding-gen",
+            dependencies: ["ClangImport", "BindingPlan", "SwiftEmitter", "CoverageReport"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
+        ),
+        .plugin(name: "BindingGenPlugin", capability: .buildTool(), dependencies: ["binding-gen"]),
+
+        // MARK: the vendor ABI as a C module, and the generated bindings over it
+        .systemLibrary(name: "CRKHeaders", path: "Headers"),
+        .target(name: "BindingRuntime"),
+        .target(name: "RKBindings", dependencies: ["BindingRuntime", "CRKHeaders"], plugins: ["BindingGenPlugin"]),
+    ]
+)
