@@ -150,11 +150,14 @@ public struct Typedef: Codable, Hashable, Sendable {
     public var header: String
     public var location: SourceLocation
     public var underlying: CType
-    public init(name: String, header: String, location: SourceLocation, underlying: CType) {
+    /// The parameter names of a function-pointer typedef, as the header wrote them.
+    public var parameterNames: [String]?
+    public init(name: String, header: String, location: SourceLocation, underlying: CType, parameterNames: [String]? = nil) {
         self.name = name
         self.header = header
         self.location = location
         self.underlying = underlying
+        self.parameterNames = parameterNames
     }
 }
 

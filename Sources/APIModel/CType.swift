@@ -73,7 +73,7 @@ extension CType {
 }
 
 extension FunctionType {
-    func spelling(name: String) -> String {
+    public func spelling(name: String) -> String {
         let params = parameters.isEmpty ? (hasPrototype ? "void" : "") : parameters.map(\.spelling).joined(separator: ", ")
         return "\(result.spelling) \(name)(\(params))"
     }

@@ -226,8 +226,10 @@ public final class HeaderImporter {
         if underlying.kind == CXType_Enum, underlying.declaration.isDefinition {
             importEnum(underlying.declaration, header: header)
         }
+        let parameterNames = cursor.children.filter { $0.kind == CXCursor_ParmDecl }.map(\.spelling)
         model.typedefs.append(Typedef(name: name, header: header, location: location(cursor),
-                                      underlying: converter.convert(underlying)))
+                                      underlying: converter.convert(underlying),
+                                      parameterNames: parameterNames.isEmpty ? nil : parameterNames))
     }
 
     private func importFunction(_ cursor: CXCursor, header: String) {

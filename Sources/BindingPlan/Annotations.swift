@@ -1,0 +1,227 @@
+import APIModel
+import Foundation
+
+/// What C cannot say, declared beside the headers (`annotations.json`). Every key names C
+/// declarations; nothing here is specific to one library.
+public struct Annotations: Codable, Sendable, Equatable {
+    /// Per function, by exact name or by a `prefix*` pattern (exact names win, then longer patterns).
+    public var functions: [String: FunctionAnnotation]
+    /// Handle types (typedef or record names) with the functions that create and destroy them.
+    public var handles: [String: HandleAnnotation]
+    /// Callback typedefs the host supplies: which parameter is the userdata.
+    public var callbacks: [String: CallbackAnnotation]
+    /// Struct fields, as `Record.field`: pointer arrays, buffers, fields kept out of JSON.
+    public var fields: [String: FieldAnnotation]
+    /// Tag fields selecting the member of an anonymous union, by record name.
+    public var unions: [String: UnionAnnotation]
+    /// Record name -> the function that returns its defaults by value.
+    public var defaultMakers: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case functions, handles, callbacks, fields, unions
+        case defaultMakers = "default_makers"
+    }
+
+    public init(functions: [String: FunctionAnnotation] = [:], handles: [String: HandleAnnotation] = [:],
+                callbacks: [String: CallbackAnnotation] = [:], fields: [String: FieldAnnotation] = [:],
+                unions: [String: UnionAnnotation] = [:], defaultMakers: [String: String] = [:]) {
+        self.functions = functions
+        self.handles = handles
+        self.callbacks = callbacks
+        self.fields = fields
+        self.unions = unions
+        self.defaultMakers = defaultMakers
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        functions = try c.decodeIfPresent([String: FunctionAnnotation].self, forKey: .functions) ?? [:]
+        handles = try c.decodeIfPresent([String: HandleAnnotation].self, forKey: .handles) ?? [:]
+        callbacks = try c.decodeIfPresent([String: CallbackAnnotation].self, forKey: .callbacks) ?? [:]
+        fields = try c.decodeIfPresent([String: FieldAnnotation].self, forKey: .fields) ?? [:]
+        unions = try c.decodeIfPresent([String: UnionAnnotation].self, forKey: .unions) ?? [:]
+        defaultMakers = try c.decodeIfPresent([String: String].self, forKey: .defaultMakers) ?? [:]
+    }
+
+    public static func load(_ url: URL) throws -> Annotations {
+        do {
+            return try JSONDecoder().decode(Annotations.self, from: Data(contentsOf: url))
+        } catch let error as DecodingError {
+            throw AnnotationError(file: url.path, message: Self.describe(error))
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let c), .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c):
+            let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return "\(path): \(c.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// The annotation that applies to a function: exact name first, else the longest matching pattern.
+    /// Patterned and exact entries merge, exact keys winning.
+    public func function(_ name: String) -> FunctionAnnotation {
+        let patterns = functions.keys.filter { $0.hasSuffix("*") && name.hasPrefix($0.dropLast()) }
+            .sorted { $0.count < $1.count }
+        var merged = FunctionAnnotation()
+        for key in patterns + (functions[name] != nil ? [name] : []) {
+            merged.merge(functions[key]!)
+        }
+        return merged
+    }
+}
+
+public struct AnnotationError: Error, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file):1: error: \(message)" }
+}
+
+public struct FunctionAnnotation: Codable, Sendable, Equatable {
+    /// How the integer return value reports failure: `nonzero_is_error`, `negative_is_error`,
+    /// `null_is_error` (pointer results) or `none` (a plain value).
+    public var status: String?
+    /// The call may take long: the host runs it off the event loop.
+    public var blocking: Bool?
+    /// Per parameter: `in`, `out`, `inout`, or an object.
+    public var params: [String: ParamAnnotation]?
+
+    public init(status: String? = nil, blocking: Bool? = nil, params: [String: ParamAnnotation]? = nil) {
+        self.status = status
+        self.blocking = blocking
+        self.params = params
+    }
+
+    mutating func merge(_ other: FunctionAnnotation) {
+        status = other.status ?? status
+        blocking = other.blocking ?? blocking
+        if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
+    }
+}
+
+public struct ParamAnnotation: Codable, Sendable, Equatable {
+    /// `in`, `out` or `inout`.
+    public var direction: String?
+    /// For a pointer to an array: the parameter holding its element count, or omitted when the
+    /// count is only the JSON array's length.
+    public var count: String?
+    /// A pointer to an array whose length only the JSON array gives.
+    public var array: Bool?
+    /// For an out array whose length no parameter gives: a JSON-only parameter that sets it.
+    public var countParam: CountParam?
+    /// The pointer is a byte buffer (`void*`), JSON base64; `length` names its length parameter.
+    public var buffer: Bool?
+    public var length: String?
+    /// An out buffer as long as another buffer parameter.
+    public var sameSizeAs: String?
+    /// A string given instead of the buffer means "a path", passed with length 0.
+    public var stringMeansZeroLength: Bool?
+    /// The parameter is the userdata of this host-supplied callback typedef.
+    public var callbackContext: String?
+    /// This parameter is the host-supplied callback.
+    public var callback: Bool?
+    /// The struct type of a `void*` selected by another parameter's enum value.
+    public var typeBy: TypeSelector?
+    /// This parameter is the byte size of that parameter's selected type.
+    public var sizeOf: String?
+    /// Always NULL: not exposed over JSON.
+    public var null: Bool?
+    /// The value is a file descriptor the client passes beside the message.
+    public var fd: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case direction, count, array, buffer, length, callback, null, fd
+        case countParam = "count_param"
+        case sameSizeAs = "same_size_as"
+        case stringMeansZeroLength = "string_means_zero_length"
+        case callbackContext = "callback_context"
+        case typeBy = "type_by"
+        case sizeOf = "size_of"
+    }
+
+    public init(direction: String? = nil) { self.direction = direction }
+
+    /// `"in"` is short for `{"direction": "in"}`.
+    public init(from decoder: Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let word = try? single.decode(String.self) {
+            self.init(direction: word)
+            return
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(direction: try c.decodeIfPresent(String.self, forKey: .direction))
+        count = try c.decodeIfPresent(String.self, forKey: .count)
+        array = try c.decodeIfPresent(Bool.self, forKey: .array)
+        countParam = try c.decodeIfPresent(CountParam.self, forKey: .countParam)
+        buffer = try c.decodeIfPresent(Bool.self, forKey: .buffer)
+        length = try c.decodeIfPresent(String.self, forKey: .length)
+        sameSizeAs = try c.decodeIfPresent(String.self, forKey: .sameSizeAs)
+        stringMeansZeroLength = try c.decodeIfPresent(Bool.self, forKey: .stringMeansZeroLength)
+        callbackContext = try c.decodeIfPresent(String.self, forKey: .callbackContext)
+        callback = try c.decodeIfPresent(Bool.self, forKey: .callback)
+        typeBy = try c.decodeIfPresent(TypeSelector.self, forKey: .typeBy)
+        sizeOf = try c.decodeIfPresent(String.self, forKey: .sizeOf)
+        null = try c.decodeIfPresent(Bool.self, forKey: .null)
+        fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
+    }
+}
+
+public struct CountParam: Codable, Sendable, Equatable {
+    public var name: String
+    public var `default`: Int
+    public var max: Int
+}
+
+public struct TypeSelector: Codable, Sendable, Equatable {
+    /// The enum parameter whose value selects the type.
+    public var param: String
+    /// Enum constant name -> record name.
+    public var cases: [String: String]
+}
+
+public struct HandleAnnotation: Codable, Sendable, Equatable {
+    public var create: [String]
+    public var destroy: [String]
+}
+
+public struct CallbackAnnotation: Codable, Sendable, Equatable {
+    /// The name of the callback parameter that carries the userdata.
+    public var userdata: String
+}
+
+public struct FieldAnnotation: Codable, Sendable, Equatable {
+    /// A pointer to `count` elements: a field name, or several whose product is the count.
+    public var count: [String]?
+    /// A pointer to an array whose length only the JSON says (no count field).
+    public var array: Bool?
+    /// Arrays of numbers travel as base64 of their little-endian bytes.
+    public var base64: Bool?
+    /// A `void*` byte buffer of `length` bytes (a field name), JSON base64.
+    public var buffer: String?
+    /// Not part of the JSON form (host-side pointers).
+    public var omit: Bool?
+
+    enum CodingKeys: String, CodingKey { case count, array, base64, buffer, omit }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let one = try? c.decode(String.self, forKey: .count) {
+            count = [one]
+        } else {
+            count = try c.decodeIfPresent([String].self, forKey: .count)
+        }
+        array = try c.decodeIfPresent(Bool.self, forKey: .array)
+        base64 = try c.decodeIfPresent(Bool.self, forKey: .base64)
+        buffer = try c.decodeIfPresent(String.self, forKey: .buffer)
+        omit = try c.decodeIfPresent(Bool.self, forKey: .omit)
+    }
+}
+
+public struct UnionAnnotation: Codable, Sendable, Equatable {
+    /// The enum field of the record that says which member is set.
+    public var tag: String
+    /// Enum constant name -> member field name.
+    public var cases: [String: String]
+}

@@ -1,0 +1,179 @@
+import APIModel
+
+/// How the generated code binds each declaration of the model: what the planner decided from the
+/// C types and the annotations, before anything is rendered.
+public struct BindingPlan: Sendable {
+    public var model: APIModel
+    public var functions: [FunctionPlan]
+    public var records: [RecordPlan]
+    public var callbacks: [CallbackPlan]
+    /// Annotation problems and other notes, in `file:line: warning:` form.
+    public var warnings: [Diagnostic]
+}
+
+public enum Direction: String, Codable, Sendable { case `in`, out, `inout` }
+
+public enum StatusRule: String, Codable, Sendable {
+    case nonzeroIsError = "nonzero_is_error"
+    case negativeIsError = "negative_is_error"
+    case nullIsError = "null_is_error"
+    case none
+}
+
+/// The role of one C parameter in a JSON-RPC call.
+public indirect enum ParamRole: Sendable, Equatable {
+    /// A number, bool or enum given in JSON.
+    case value(CType)
+    /// `const char*`: a JSON string or null.
+    case string
+    /// A handle id given in JSON, resolved by the host.
+    case handle(String)
+    /// `Handle*` the function fills: the new handle is registered and returned.
+    case handleOut(String)
+    /// `Handle*` the function reads.
+    case handleIn(String)
+    /// A pointer to one struct.
+    case record(String, Direction)
+    /// A pointer to (or incomplete array of) elements; `count` names the count parameter, if any.
+    case array(element: CType, direction: Direction, count: ArrayCount)
+    /// Set from the length of another parameter's JSON array or buffer; not in JSON.
+    case countOf(String)
+    /// A byte buffer given as base64 (or a path string when `stringMeansZeroLength`).
+    case buffer(length: String?, stringMeansZeroLength: Bool)
+    /// A byte buffer the function fills, as long as another buffer.
+    case outBuffer(sameSizeAs: String)
+    /// A pointer to one number the function fills.
+    case scalarOut(CType)
+    /// A `void*` to the struct that an enum parameter selects.
+    case selected(selector: String, cases: [SelectedCase], direction: Direction)
+    /// The byte size of the type another parameter selected.
+    case sizeOf(String)
+    /// The host supplies the callback (a generated trampoline).
+    case callback(String)
+    /// The userdata of a host-supplied callback: JSON value echoed back, host supplies the pointer.
+    case callbackContext(String)
+    /// Always NULL.
+    case null
+    /// A file descriptor passed beside the message.
+    case fd(CType)
+
+    /// Whether the client gives this parameter in the params array/object.
+    public var isInJSON: Bool {
+        switch self {
+        case .value, .string, .handle, .handleIn, .buffer, .callbackContext, .fd: return true
+        case .record(_, let d), .selected(_, _, let d): return d != .out
+        case .array(_, let d, let count):
+            if case .jsonParam = count { return true }
+            return d != .out
+        case .handleOut, .countOf, .outBuffer, .scalarOut, .sizeOf, .callback, .null: return false
+        }
+    }
+
+    /// Whether the result carries this parameter after the call.
+    public var isInResult: Bool {
+        switch self {
+        case .handleOut, .outBuffer, .scalarOut: return true
+        case .record(_, let d), .selected(_, _, let d), .array(_, let d, _): return d != .in
+        default: return false
+        }
+    }
+}
+
+public enum ArrayCount: Sendable, Equatable {
+    /// Only the JSON array's length.
+    case jsonLength
+    /// Another C parameter, set from the JSON array's length (or read, for out arrays).
+    case param(String)
+    /// A JSON-only parameter gives the length of an out array.
+    case jsonParam(name: String, defaultValue: Int, max: Int)
+}
+
+public struct SelectedCase: Sendable, Equatable {
+    public var constant: String
+    public var value: Int64
+    public var record: String
+}
+
+public enum ReturnRole: Sendable, Equatable {
+    case void
+    case status(StatusRule)
+    case value(CType)
+    case record(String)
+    /// A pointer to a handle record, NULL on failure.
+    case handle(String)
+}
+
+public struct ParamPlan: Sendable, Equatable {
+    public var name: String
+    public var type: CType
+    public var role: ParamRole
+}
+
+public struct FunctionPlan: Sendable {
+    public var function: Function
+    public var method: String
+    public var bound: Bool
+    /// Why the function is not bound, and the annotation that would bind it.
+    public var reason: String?
+    public var params: [ParamPlan]
+    public var returns: ReturnRole
+    public var blocking: Bool
+    public var creates: String?
+    public var destroys: String?
+    /// Default-maker for this record.
+    public var makesDefaultFor: String?
+
+    public var jsonParams: [ParamPlan] { params.filter { $0.role.isInJSON } }
+    public var callbackTypedef: String? {
+        for p in params { if case .callback(let t) = p.role { return t } }
+        return nil
+    }
+    public var callbackContextTypedef: String? {
+        for p in params { if case .callbackContext(let t) = p.role { return t } }
+        return nil
+    }
+}
+
+/// How one struct field appears in JSON.
+public indirect enum FieldRole: Sendable, Equatable {
+    case value(CType)
+    case string
+    /// `char name[N]`.
+    case charArray(count: Int)
+    /// `T x[N]` (or nested arrays, flattened to `count` elements of `element`).
+    case fixedArray(element: CType, count: Int)
+    case record(String)
+    /// A pointer to one struct; null is NULL.
+    case optionalRecord(String)
+    /// A pointer to elements whose count is other fields (product) or only the JSON length.
+    case pointerArray(element: CType, count: [String], base64: Bool)
+    /// A `void*` byte buffer whose length is another field.
+    case buffer(length: String)
+    /// A C11 anonymous struct/union member: its fields are members of the record.
+    case anonymousMember(String)
+    /// Not in the JSON form.
+    case omitted(reason: String)
+}
+
+public struct FieldPlan: Sendable, Equatable {
+    public var field: Field
+    public var role: FieldRole
+}
+
+public struct RecordPlan: Sendable {
+    public var record: Record
+    public var fields: [FieldPlan]
+    /// Set when Swift cannot express the layout: the record is an opaque blob of `record.size` bytes.
+    public var opaqueReason: String?
+    /// The default-maker function, when the annotations name one.
+    public var defaultMaker: String?
+    /// The tag that selects the member of an anonymous union.
+    public var union: UnionAnnotation?
+}
+
+public struct CallbackPlan: Sendable {
+    public var typedef: String
+    public var function: FunctionType
+    public var parameterNames: [String]
+    public var userdata: String
+}

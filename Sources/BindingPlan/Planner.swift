@@ -1,0 +1,342 @@
+import APIModel
+
+/// Decides how every declaration binds. A function is bound only when the C types and the
+/// annotations leave no doubt; otherwise it is unbound with the reason and the annotation that
+/// would bind it.
+public struct Planner {
+    public let model: APIModel
+    public let annotations: Annotations
+    /// Where annotation warnings point.
+    public let annotationsFile: String
+
+    public init(model: APIModel, annotations: Annotations, annotationsFile: String = "annotations.json") {
+        self.model = model
+        self.annotations = annotations
+        self.annotationsFile = annotationsFile
+    }
+
+    private struct Unbound: Error {
+        var reason: String
+    }
+
+    public func plan() -> BindingPlan {
+        var warnings = annotationWarnings()
+        let records = model.records.map { planRecord($0, warnings: &warnings) }
+        let functions = model.functions.map(planFunction)
+        let callbacks = annotations.callbacks.keys.sorted().compactMap { name -> CallbackPlan? in
+            guard let typedef = model.typedefs.first(where: { $0.name == name }),
+                  case .pointer(let to, _) = typedef.underlying.resolved, case .function(let f) = to.resolved
+            else { return nil }
+            let names = typedef.parameterNames ?? f.parameters.indices.map { "arg\($0 + 1)" }
+            return CallbackPlan(typedef: name, function: f, parameterNames: names, userdata: annotations.callbacks[name]!.userdata)
+        }
+        return BindingPlan(model: model, functions: functions, records: records, callbacks: callbacks, warnings: warnings)
+    }
+
+    /// Method name: the first `_`-separated word is the namespace (`rknn_matmul_run` -> `rknn.matmul_run`).
+    public static func methodName(_ function: String) -> String {
+        guard let underscore = function.firstIndex(of: "_") else { return function }
+        return function[..<underscore] + "." + function[function.index(after: underscore)...]
+    }
+
+    // MARK: annotations that name what the headers lack (older SDKs): warnings, not failures
+
+    private func annotationWarnings() -> [Diagnostic] {
+        var notes: [String] = []
+        let functionNames = Set(model.functions.map(\.name))
+        let recordNames = Set(model.records.map(\.name))
+        let typedefNames = Set(model.typedefs.map(\.name))
+        for key in annotations.functions.keys.sorted() where !key.hasSuffix("*") && !functionNames.contains(key) {
+            notes.append("annotation for function '\(key)', which the headers do not declare")
+        }
+        for (handle, a) in annotations.handles.sorted(by: { $0.key < $1.key }) {
+            if !typedefNames.contains(handle), !recordNames.contains(handle) {
+                notes.append("handle type '\(handle)' is not declared by the headers")
+            }
+            for f in (a.create + a.destroy) where !functionNames.contains(f) {
+                notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
+            }
+        }
+        for name in annotations.callbacks.keys.sorted() where !typedefNames.contains(name) {
+            notes.append("callback typedef '\(name)' is not declared by the headers")
+        }
+        for key in annotations.fields.keys.sorted() {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let record = model.record(named: parts[0]) else {
+                notes.append("field annotation '\(key)' names a record the headers do not declare")
+                continue
+            }
+            if !allFields(of: record).contains(where: { $0.name == parts[1] }) {
+                notes.append("field annotation '\(key)': \(parts[0]) has no field '\(parts[1])'")
+            }
+        }
+        for name in annotations.unions.keys.sorted() where !recordNames.contains(name) {
+            notes.append("union annotation for '\(name)', which the headers do not declare")
+        }
+        for (record, maker) in annotations.defaultMakers.sorted(by: { $0.key < $1.key }) {
+            if !recordNames.contains(record) || !functionNames.contains(maker) {
+                notes.append("default maker '\(maker)' for '\(record)': not declared by the headers")
+            }
+        }
+        return notes.map { Diagnostic(.warning, $0, at: SourceLocation(file: annotationsFile, line: 1)) }
+    }
+
+    /// A record's fields with anonymous members' fields inlined.
+    func allFields(of record: Record) -> [Field] {
+        record.fields.flatMap { field -> [Field] in
+            if field.isAnonymousMember, case .record(let name) = field.type, let inner = model.record(named: name) {
+                return allFields(of: inner)
+            }
+            return [field]
+        }
+    }
+
+    // MARK: records
+
+    private func planRecord(_ record: Record, warnings: inout [Diagnostic]) -> RecordPlan {
+        var plans: [FieldPlan] = []
+        var opaque: String?
+        for field in record.fields {
+            let role = fieldRole(field, in: record)
+            if case .omitted(let reason) = role, reason.hasPrefix("unsupported") {
+                opaque = "\(record.name).\(field.name): \(reason)"
+            }
+            plans.append(FieldPlan(field: field, role: role))
+        }
+        if let opaque {
+            warnings.append(Diagnostic(.warning, "\(record.name) is an opaque blob of \(record.size) bytes: \(opaque)",
+                                       at: record.location))
+        }
+        let maker = annotations.defaultMakers[record.name].flatMap { name in
+            model.function(named: name).map { _ in name }
+        }
+        return RecordPlan(record: record, fields: plans, opaqueReason: opaque, defaultMaker: maker,
+                          union: annotations.unions[record.name])
+    }
+
+    private func fieldRole(_ field: Field, in record: Record) -> FieldRole {
+        let a = annotations.fields["\(record.name).\(field.name)"]
+        if a?.omit == true { return .omitted(reason: "omitted by annotation") }
+        if field.isAnonymousMember, case .record(let name) = field.type { return .anonymousMember(name) }
+        let type = field.type.resolved
+        switch type {
+        case .bool, .integer, .floating, .enumeration, .char:
+            return .value(field.type)
+        case .record(let name):
+            return .record(name)
+        case .array(let element, let count?):
+            if case .char = element.resolved { return .charArray(count: count) }
+            var leaf = element.resolved
+            var total = count
+            while case .array(let inner, let n?) = leaf { leaf = inner.resolved; total *= n }
+            switch leaf {
+            case .bool, .integer, .floating, .enumeration, .record: return .fixedArray(element: leaf, count: total)
+            default: return .omitted(reason: "unsupported: array of \(leaf.spelling)")
+            }
+        case .pointer(let to, _):
+            let pointee = to.resolved
+            if let length = a?.buffer { return .buffer(length: length) }
+            if a?.count != nil || a?.array == true {
+                return .pointerArray(element: pointee, count: a?.count ?? [], base64: a?.base64 ?? false)
+            }
+            if case .char = pointee { return .string }
+            if case .record(let name) = pointee { return .optionalRecord(name) }
+            if case .function = pointee { return .omitted(reason: "function pointer: supplied on the host side") }
+            return .omitted(reason: "\(field.type.spelling) without an annotation (fields.\(record.name).\(field.name))")
+        case .unsupported(let reason):
+            return .omitted(reason: "unsupported: \(reason)")
+        default:
+            return .omitted(reason: "unsupported: \(field.type.spelling)")
+        }
+    }
+
+    // MARK: functions
+
+    private func planFunction(_ function: Function) -> FunctionPlan {
+        let a = annotations.function(function.name)
+        var plan = FunctionPlan(function: function, method: Self.methodName(function.name), bound: true, reason: nil,
+                                params: [], returns: .void, blocking: a.blocking ?? false,
+                                creates: annotations.handles.first { $0.value.create.contains(function.name) }?.key,
+                                destroys: annotations.handles.first { $0.value.destroy.contains(function.name) }?.key,
+                                makesDefaultFor: annotations.defaultMakers.first { $0.value == function.name }?.key)
+        do {
+            let names = Set(function.parameters.map(\.name))
+            for key in (a.params ?? [:]).keys.sorted() where !names.contains(key) {
+                throw Unbound(reason: "the annotation names parameter '\(key)', which \(function.name) does not have")
+            }
+            plan.params = try function.parameters.map { p in
+                ParamPlan(name: p.name, type: p.type, role: try paramRole(p, annotation: a.params?[p.name] ?? ParamAnnotation(), in: function))
+            }
+            try markDerivedParams(&plan)
+            plan.returns = try returnRole(function, status: a.status)
+        } catch let unbound as Unbound {
+            plan.bound = false
+            plan.reason = unbound.reason
+            plan.params = []
+        } catch {
+            plan.bound = false
+            plan.reason = "\(error)"
+        }
+        return plan
+    }
+
+    private func handleName(_ type: CType) -> String? {
+        if let name = type.typedefChain.first(where: { annotations.handles[$0] != nil }) { return name }
+        if case .pointer(let to, _) = type.resolved, case .record(let name) = to.resolved,
+           annotations.handles[name] != nil { return name }
+        return nil
+    }
+
+    private func direction(_ a: ParamAnnotation, _ p: Parameter, in function: Function, what: String) throws -> Direction {
+        guard let word = a.direction else {
+            throw Unbound(reason: "\(what) '\(p.type.spelling) \(p.name)' may be read, written or both: "
+                + "annotate functions.\(function.name).params.\(p.name) as \"in\", \"out\" or \"inout\"")
+        }
+        guard let d = Direction(rawValue: word) else {
+            throw Unbound(reason: "parameter '\(p.name)': direction '\(word)' is not in, out or inout")
+        }
+        return d
+    }
+
+    private func paramRole(_ p: Parameter, annotation a: ParamAnnotation, in function: Function) throws -> ParamRole {
+        let type = p.type.resolved
+        if a.null == true { return .null }
+        if a.callback == true || isFunctionPointer(type) {
+            guard let typedef = p.type.typedefChain.first(where: { annotations.callbacks[$0] != nil }) else {
+                throw Unbound(reason: "callback parameter '\(p.name)' of type \(p.type.spelling): declare the typedef in "
+                    + "callbacks with its userdata parameter so the host can supply it")
+            }
+            return .callback(typedef)
+        }
+        if let callback = a.callbackContext {
+            guard annotations.callbacks[callback] != nil else {
+                throw Unbound(reason: "parameter '\(p.name)' is the userdata of '\(callback)', which callbacks does not declare")
+            }
+            return .callbackContext(callback)
+        }
+        if a.fd == true {
+            guard case .integer = type else { throw Unbound(reason: "fd parameter '\(p.name)' is not an integer") }
+            return .fd(p.type)
+        }
+        if let other = a.sizeOf { return .sizeOf(other) }
+        if let selector = a.typeBy {
+            return .selected(selector: selector.param, cases: try selectedCases(selector, function: function),
+                             direction: try direction(a, p, in: function, what: "selected-type pointer"))
+        }
+        if let handle = handleName(p.type) { return .handle(handle) }
+        if case .pointer(let to, _) = type, let handle = handleName(to) {
+            switch try direction(a, p, in: function, what: "pointer to handle") {
+            case .out: return .handleOut(handle)
+            case .in: return .handleIn(handle)
+            case .inout: throw Unbound(reason: "pointer to handle '\(p.name)' cannot be inout")
+            }
+        }
+        switch type {
+        case .bool, .integer, .floating, .enumeration, .char:
+            return .value(p.type)
+        case .array(let element, _):
+            return .array(element: element, direction: try direction(a, p, in: function, what: "array"),
+                          count: arrayCount(a))
+        case .pointer(let to, let isConst):
+            let pointee = to.resolved
+            if a.buffer == true || a.length != nil {
+                return .buffer(length: a.length, stringMeansZeroLength: a.stringMeansZeroLength ?? false)
+            }
+            if let other = a.sameSizeAs { return .outBuffer(sameSizeAs: other) }
+            if a.count != nil || a.countParam != nil || a.array == true {
+                return .array(element: to, direction: try direction(a, p, in: function, what: "array"), count: arrayCount(a))
+            }
+            switch pointee {
+            case .char where isConst: return .string
+            case .record(let name):
+                if isConst { return .record(name, .in) }
+                return .record(name, try direction(a, p, in: function, what: "pointer"))
+            case .bool, .integer, .floating, .enumeration:
+                switch try direction(a, p, in: function, what: "pointer") {
+                case .out: return .scalarOut(to)
+                default: throw Unbound(reason: "pointer to a number '\(p.name)': only out is supported; "
+                    + "for an array give functions.\(function.name).params.\(p.name).count")
+                }
+            case .void:
+                throw Unbound(reason: "void* parameter '\(p.name)': annotate it as a buffer, callback_context, type_by or null")
+            default:
+                throw Unbound(reason: "parameter '\(p.name)' of type \(p.type.spelling) has no JSON form; annotate it")
+            }
+        case .unsupported(let reason):
+            throw Unbound(reason: "parameter '\(p.name)': \(reason)")
+        default:
+            throw Unbound(reason: "parameter '\(p.name)' of type \(p.type.spelling) has no JSON form")
+        }
+    }
+
+    private func isFunctionPointer(_ type: CType) -> Bool {
+        if case .pointer(let to, _) = type, case .function = to.resolved { return true }
+        return false
+    }
+
+    private func arrayCount(_ a: ParamAnnotation) -> ArrayCount {
+        if let c = a.countParam { return .jsonParam(name: c.name, defaultValue: c.default, max: c.max) }
+        if let c = a.count { return .param(c) }
+        return .jsonLength
+    }
+
+    private func selectedCases(_ selector: TypeSelector, function: Function) throws -> [SelectedCase] {
+        guard let param = function.parameters.first(where: { $0.name == selector.param }),
+              case .enumeration(let enumName) = param.type.resolved, let decl = model.enumeration(named: enumName) else {
+            throw Unbound(reason: "type_by names '\(selector.param)', which is not an enum parameter of \(function.name)")
+        }
+        return try selector.cases.keys.sorted().map { constant in
+            guard let value = decl.constants.first(where: { $0.name == constant })?.value else {
+                throw Unbound(reason: "type_by case '\(constant)' is not a constant of \(enumName)")
+            }
+            let record = selector.cases[constant]!
+            guard model.record(named: record) != nil else {
+                throw Unbound(reason: "type_by case '\(constant)' names record '\(record)', which the headers lack")
+            }
+            return SelectedCase(constant: constant, value: value, record: record)
+        }
+    }
+
+    /// Parameters that other parameters give their value to (counts, lengths) leave the JSON.
+    private func markDerivedParams(_ plan: inout FunctionPlan) throws {
+        var derived: [String: ParamRole] = [:]
+        for p in plan.params {
+            switch p.role {
+            case .array(_, let d, .param(let count)):
+                // An in array sets its count; an out array's count is given in JSON.
+                if d != .out { derived[count] = .countOf(p.name) }
+            case .buffer(let length?, _):
+                derived[length] = .countOf(p.name)
+            default: break
+            }
+        }
+        for (name, role) in derived {
+            guard let i = plan.params.firstIndex(where: { $0.name == name }) else {
+                throw Unbound(reason: "annotation names count/length parameter '\(name)', which \(plan.function.name) lacks")
+            }
+            guard case .value(let t) = plan.params[i].role, case .integer = t.resolved else {
+                throw Unbound(reason: "count/length parameter '\(name)' is not an integer")
+            }
+            plan.params[i].role = role
+        }
+    }
+
+    private func returnRole(_ function: Function, status: String?) throws -> ReturnRole {
+        let rule = try status.map { word -> StatusRule in
+            guard let r = StatusRule(rawValue: word) else { throw Unbound(reason: "status '\(word)' is not a known rule") }
+            return r
+        }
+        switch function.result.resolved {
+        case .void: return .void
+        case .integer, .bool, .floating, .enumeration:
+            if let rule, rule == .nonzeroIsError || rule == .negativeIsError { return .status(rule) }
+            return .value(function.result)
+        case .record(let name): return .record(name)
+        case .pointer:
+            if let handle = handleName(function.result) { return .handle(handle) }
+            throw Unbound(reason: "returns \(function.result.spelling): declare the pointee as a handle type")
+        default:
+            throw Unbound(reason: "return type \(function.result.spelling) has no JSON form")
+        }
+    }
+}
