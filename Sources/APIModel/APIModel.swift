@@ -104,11 +104,13 @@ public struct Record: Codable, Hashable, Sendable {
     public var fields: [Field]
     /// True for a record declared without a name inside another one.
     public var isNested: Bool
-    /// The index of this record's field within its parent when nested (for Swift's `__Anonymous_fieldN`).
+    /// For a record nested in another: the enclosing record, and the member name Swift's importer
+    /// gives it (`__Anonymous_field3`, `__Unnamed_struct_image`).
+    public var parent: String?
     public var swiftPath: String?
 
     public init(name: String, kind: Kind, header: String, location: SourceLocation, size: Int, alignment: Int,
-                fields: [Field], isNested: Bool = false, swiftPath: String? = nil) {
+                fields: [Field], isNested: Bool = false, parent: String? = nil, swiftPath: String? = nil) {
         self.name = name
         self.kind = kind
         self.header = header
@@ -117,6 +119,7 @@ public struct Record: Codable, Hashable, Sendable {
         self.alignment = alignment
         self.fields = fields
         self.isNested = isNested
+        self.parent = parent
         self.swiftPath = swiftPath
     }
 }

@@ -122,7 +122,8 @@ public final class HeaderImporter {
     // MARK: records
 
     @discardableResult
-    private func importRecord(_ cursor: CXCursor, header: String, synthesizedName: String?, swiftPath: String?) -> String? {
+    private func importRecord(_ cursor: CXCursor, header: String, synthesizedName: String?, swiftPath: String?,
+                              parent: String? = nil) -> String? {
         if let synthesizedName { converter.noteSynthesizedName(synthesizedName, for: cursor) }
         guard let name = converter.name(of: cursor) else {
             warn("record without a name outside another record; skipped", at: cursor)
@@ -144,8 +145,9 @@ public final class HeaderImporter {
                 let fieldName = child.spelling
                 let declaration = child.type.canonical.declaration
                 if (child.type.canonical.kind == CXType_Record), converter.name(of: declaration) == nil {
+                    let kind = declaration.kind == CXCursor_UnionDecl ? "union" : "struct"
                     importRecord(declaration, header: header, synthesizedName: "\(name)_\(fieldName)",
-                                 swiftPath: nil)
+                                 swiftPath: "__Unnamed_\(kind)_\(fieldName)", parent: name)
                 }
                 var fieldType = converter.convert(child.type)
                 if clang_Cursor_isBitField(child) != 0 {
@@ -162,7 +164,7 @@ public final class HeaderImporter {
                     nestedIndex += 1
                     let nestedName = "\(name)_anon\(nestedIndex)"
                     importRecord(child, header: header, synthesizedName: nestedName,
-                                 swiftPath: "__Anonymous_field\(fieldIndex)")
+                                 swiftPath: "__Anonymous_field\(fieldIndex)", parent: name)
                     let offset = anonymousMemberOffset(child, parent: type)
                     fields.append(Field(name: "", type: .record(nestedName), offset: offset, size: child.type.sizeInBytes))
                     fieldIndex += 1
@@ -177,7 +179,7 @@ public final class HeaderImporter {
         model.records.append(Record(name: name, kind: cursor.kind == CXCursor_UnionDecl ? .union : .struct,
                                     header: header, location: location(cursor), size: type.sizeInBytes,
                                     alignment: type.alignment, fields: fields, isNested: isNested,
-                                    swiftPath: swiftPath))
+                                    parent: parent, swiftPath: swiftPath))
         return name
     }
 

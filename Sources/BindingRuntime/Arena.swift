@@ -1,0 +1,131 @@
+import Foundation
+
+/// Owns the C memory one call needs (strings, arrays, structs passed by pointer) and frees all
+/// of it at once. A call's arena lives until the call (and any read-back of out-values) is over.
+public final class Arena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+    /// Bytes handed out so far; `limit` bounds them.
+    public private(set) var bytesAllocated = 0
+    public let limit: Int
+
+    public init(limit: Int = 1 << 30) { self.limit = limit }
+
+    deinit { release() }
+
+    /// Frees everything; the arena can be used again.
+    public func release() {
+        for p in allocations { free(p) }
+        allocations.removeAll()
+        bytesAllocated = 0
+    }
+
+    /// Zeroed memory for `count` values of `T`, aligned for `T`.
+    public func allocate<T>(_ type: T.Type, count: Int = 1) throws -> UnsafeMutablePointer<T> {
+        let size = max(1, MemoryLayout<T>.stride * max(count, 1))
+        guard bytesAllocated + size <= limit else {
+            throw RPCError(code: RPCError.invalidParamsCode, message: "invalid params: arguments exceed \(limit) bytes")
+        }
+        let alignment = max(MemoryLayout<T>.alignment, MemoryLayout<Int>.alignment)
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, alignment, size) == 0, let raw else {
+            throw RPCError(code: RPCError.internalError, message: "out of memory")
+        }
+        memset(raw, 0, size)
+        allocations.append(raw)
+        bytesAllocated += size
+        return raw.bindMemory(to: T.self, capacity: max(count, 1))
+    }
+
+    /// A NUL-terminated copy; nil for nil. Strings with an embedded NUL are refused.
+    public func cString(_ s: String?, path: String = "") throws -> UnsafeMutablePointer<CChar>? {
+        guard let s else { return nil }
+        let utf8 = Array(s.utf8)
+        if utf8.contains(0) { throw RPCError.invalidParams(path, "string contains a NUL character") }
+        let p = try allocate(CChar.self, count: utf8.count + 1)
+        utf8.withUnsafeBufferPointer { src in
+            UnsafeMutableRawPointer(p).copyMemory(from: src.baseAddress!, byteCount: utf8.count)
+        }
+        return p
+    }
+
+    /// One value in arena memory; nil for nil.
+    public func single<T>(_ value: T?) throws -> UnsafeMutablePointer<T>? {
+        guard let value else { return nil }
+        let p = try allocate(T.self)
+        p.initialize(to: value)
+        return p
+    }
+
+    /// A C array of the values; nil for nil or empty.
+    public func array<T>(_ values: [T]?) throws -> UnsafeMutablePointer<T>? {
+        guard let values, !values.isEmpty else { return nil }
+        let p = try allocate(T.self, count: values.count)
+        values.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: values.count) }
+        return p
+    }
+
+    /// A byte buffer; nil for empty.
+    public func bytes(_ bytes: Bytes?) throws -> UnsafeMutableRawPointer? {
+        try array(bytes?.bytes).map(UnsafeMutableRawPointer.init)
+    }
+}
+
+/// Reading C values into Swift: strings, counted arrays, fixed arrays imported as tuples.
+public enum CRead {
+    public static func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
+    public static func string(_ p: UnsafeMutablePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
+
+    public static func array<T>(_ p: UnsafePointer<T>?, count: Int) -> [T] {
+        guard let p, count > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: p, count: count))
+    }
+    public static func array<T>(_ p: UnsafeMutablePointer<T>?, count: Int) -> [T] {
+        array(UnsafePointer(p), count: count)
+    }
+
+    public static func bytes(_ p: UnsafeMutableRawPointer?, count: Int) -> Bytes {
+        guard let p, count > 0 else { return Bytes() }
+        return Bytes(Array(UnsafeRawBufferPointer(start: p, count: count)))
+    }
+
+    /// The elements of a C fixed array (a Swift tuple), flattened.
+    public static func fixed<Tuple, T>(_ tuple: Tuple, as: T.Type) -> [T] {
+        withUnsafeBytes(of: tuple) { Array($0.bindMemory(to: T.self)) }
+    }
+
+    /// A `char[N]` as a string, up to the first NUL.
+    public static func fixedString<Tuple>(_ tuple: Tuple) -> String {
+        withUnsafeBytes(of: tuple) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
+
+/// Writing Swift values into C fixed arrays (tuples), with bounds checked.
+public enum CWrite {
+    public static func fixed<Tuple, T>(_ values: [T], into tuple: inout Tuple, path: String) throws {
+        let capacity = MemoryLayout<Tuple>.size / MemoryLayout<T>.stride
+        guard values.count <= capacity else {
+            throw RPCError.invalidParams(path, "at most \(capacity) elements, got \(values.count)")
+        }
+        withUnsafeMutableBytes(of: &tuple) { raw in
+            let typed = raw.bindMemory(to: T.self)
+            for (i, v) in values.enumerated() { typed[i] = v }
+        }
+    }
+
+    /// A string into `char[N]`: at most N-1 bytes, NUL-terminated.
+    public static func fixedString<Tuple>(_ s: String, into tuple: inout Tuple, path: String) throws {
+        let utf8 = Array(s.utf8)
+        let capacity = MemoryLayout<Tuple>.size
+        guard utf8.count < capacity else {
+            throw RPCError.invalidParams(path, "at most \(capacity - 1) bytes, got \(utf8.count)")
+        }
+        guard !utf8.contains(0) else { throw RPCError.invalidParams(path, "string contains a NUL character") }
+        withUnsafeMutableBytes(of: &tuple) { raw in
+            raw.copyBytes(from: utf8)
+            raw[utf8.count] = 0
+        }
+    }
+}

@@ -1,0 +1,139 @@
+/// One call of a generated entry: its parameters in either JSON-RPC form, the arena for its C
+/// memory, the host, and the symbol lookup. Not shared between threads.
+public final class CallContext {
+    public let entry: MethodEntry
+    public let symbol: UnsafeRawPointer
+    public let arena: Arena
+    public let host: CallHost
+    private let lookup: (String) -> UnsafeRawPointer?
+    private let positional: [JSONValue]?
+    private let named: JSONObject?
+
+    /// Checks the params' shape against the entry: too many positional values or unknown names are errors.
+    public init(entry: MethodEntry, params: JSONValue?, symbol: UnsafeRawPointer, host: CallHost,
+                arena: Arena = Arena(), lookup: @escaping (String) -> UnsafeRawPointer?) throws {
+        self.entry = entry
+        self.symbol = symbol
+        self.host = host
+        self.arena = arena
+        self.lookup = lookup
+        switch params {
+        case nil, .null?:
+            positional = []
+            named = nil
+        case .array(let items)?:
+            guard items.count <= entry.params.count else {
+                throw RPCError(code: RPCError.invalidParamsCode,
+                               message: "invalid params: \(entry.method) takes \(entry.params.count) parameters, got \(items.count)",
+                               data: .object(["expected": .array(entry.params.map { .string($0.name) })]))
+            }
+            positional = items
+            named = nil
+        case .object(let object)?:
+            let known = Set(entry.params.map(\.name))
+            for key in object.keys where !known.contains(key) {
+                throw RPCError.invalidParams(key, "\(entry.method) has no parameter '\(key)'")
+            }
+            positional = nil
+            named = object
+        case let other?:
+            throw RPCError(code: RPCError.invalidParamsCode, message: "invalid params: expected an array or an object, got \(other.typeName)")
+        }
+    }
+
+    /// The parameter at `index` (positional) or `name` (named); nil when omitted.
+    public func raw(_ index: Int, _ name: String) throws -> JSONValue? {
+        let value = positional.map { index < $0.count ? $0[index] : nil } ?? named?[name]
+        if value == nil, let spec = entry.params.first(where: { $0.name == name }), !spec.optional {
+            throw RPCError.invalidParams(name, "missing")
+        }
+        return value
+    }
+
+    public func value<T: JSONConvertible>(_ index: Int, _ name: String, as type: T.Type) throws -> T {
+        guard let json = try raw(index, name) else { throw RPCError.invalidParams(name, "missing") }
+        return try T(json: json, path: name)
+    }
+
+    public func optional<T: JSONConvertible>(_ index: Int, _ name: String, as type: T.Type) throws -> T? {
+        guard let json = try raw(index, name), json != .null else { return nil }
+        return try T(json: json, path: name)
+    }
+
+    /// A struct parameter: omitted fields take the default-maker's values (zero where there is none).
+    public func record<T: CRecordMirror>(_ index: Int, _ name: String, as type: T.Type) throws -> T? {
+        guard let json = try raw(index, name), json != .null else { return nil }
+        var value = defaults(T.self)
+        try value.apply(json, path: name)
+        return value
+    }
+
+    public func records<T: CRecordMirror>(_ index: Int, _ name: String, as type: T.Type) throws -> [T]? {
+        guard let json = try raw(index, name), json != .null else { return nil }
+        guard case .array(let items) = json else { throw RPCError.invalidParams(name, "expected an array, got \(json.typeName)") }
+        return try items.enumerated().map { i, item in
+            var value = defaults(T.self)
+            try value.apply(item, path: "\(name)[\(i)]")
+            return value
+        }
+    }
+
+    public func defaults<T: CRecordMirror>(_ type: T.Type) -> T {
+        guard let maker = T.defaultMaker, let symbol = lookup(maker) else { return T() }
+        return T.makeDefault(symbol)
+    }
+
+    public func handle(_ index: Int, _ name: String, type: String) throws -> UInt64 {
+        try host.resolveHandle(try raw(index, name) ?? .null, type: type, path: name)
+    }
+
+    public func releaseHandle(_ index: Int, _ name: String, type: String) throws {
+        host.releaseHandle(try raw(index, name) ?? .null, type: type)
+    }
+
+    public func callbackContext(_ index: Int, _ name: String, callback: String) throws -> UnsafeMutableRawPointer? {
+        try host.callbackContext(for: callback, value: try raw(index, name) ?? .null)
+    }
+
+    public func fileDescriptor(_ index: Int, _ name: String) throws -> Int32 {
+        guard let json = try raw(index, name) else { throw RPCError.invalidParams(name, "missing") }
+        return try host.fileDescriptor(json, path: name)
+    }
+
+    /// A JSON-only count for an out array, within `1...max`.
+    public func count(_ index: Int, _ name: String, default value: Int, max: Int) throws -> Int {
+        guard let json = try raw(index, name), json != .null else { return value }
+        let n = try Int(json: json, path: name)
+        guard (1...max).contains(n) else { throw RPCError.invalidParams(name, "expected 1...\(max), got \(n)") }
+        return n
+    }
+
+    /// A buffer parameter, or (where the C function allows it) a path string meaning length 0.
+    public enum BufferOrPath {
+        case bytes(Bytes)
+        case path(String)
+    }
+
+    public func bufferOrPath(_ index: Int, _ name: String) throws -> BufferOrPath? {
+        guard let json = try raw(index, name), json != .null else { return nil }
+        if case .object(let object) = json, let path = object["path"] {
+            return .path(try String(json: path, path: "\(name).path"))
+        }
+        if case .object(let object) = json, let data = object["base64"] {
+            return .bytes(try Bytes(json: data, path: "\(name).base64"))
+        }
+        throw RPCError.invalidParams(name, "expected {\"path\": ...} or {\"base64\": ...}")
+    }
+
+    /// Throws the runtime's status as a JSON-RPC error when it means failure.
+    public func check(status: Int64, negativeIsError: Bool) throws {
+        if negativeIsError ? status < 0 : status != 0 {
+            throw RPCError.runtimeError(function: entry.symbol, status: status)
+        }
+    }
+
+    public func nullResult() -> RPCError {
+        RPCError(code: RPCError.runtimeErrorCode, message: "\(entry.symbol) returned NULL",
+                 data: .object(["function": .string(entry.symbol)]))
+    }
+}

@@ -1,0 +1,61 @@
+/// One generated dispatch-table entry: a C function as a JSON-RPC method. The entry converts and
+/// calls; what only the host can do (handles, callbacks, threads) it asks for through `CallContext`
+/// and declares in its fields.
+public struct MethodEntry: Sendable {
+    /// `rkllm.run`.
+    public let method: String
+    /// `rkllm_run`: the symbol resolved with dlsym.
+    public let symbol: String
+    /// The JSON parameters in positional order (C order, without out-parameters, lengths and callbacks).
+    public let params: [ParamSpec]
+    /// Run it off the event loop: it may take long.
+    public let blocking: Bool
+    /// The handle type a successful call creates, and the one it destroys.
+    public let creates: String?
+    public let destroys: String?
+    /// Handle types the call takes.
+    public let uses: [String]
+    /// The host-supplied callback typedef whose userdata this call passes (a streaming call).
+    public let streams: String?
+    /// Other symbols the call needs (default-makers).
+    public let needs: [String]
+    public let invoke: @Sendable (CallContext) throws -> JSONValue
+
+    public init(method: String, symbol: String, params: [ParamSpec], blocking: Bool, creates: String?, destroys: String?,
+                uses: [String], streams: String?, needs: [String], invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
+        self.method = method
+        self.symbol = symbol
+        self.params = params
+        self.blocking = blocking
+        self.creates = creates
+        self.destroys = destroys
+        self.uses = uses
+        self.streams = streams
+        self.needs = needs
+        self.invoke = invoke
+    }
+}
+
+public struct ParamSpec: Sendable, Equatable {
+    public let name: String
+    /// May be omitted (taken as null).
+    public let optional: Bool
+    public init(_ name: String, optional: Bool) {
+        self.name = name
+        self.optional = optional
+    }
+}
+
+/// What the host provides to a call: handle ids, callback userdata, file descriptors.
+public protocol CallHost: AnyObject {
+    /// The raw value (pointer bits or integer) behind a handle id the client gave.
+    func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64
+    /// A new handle id for a raw value the runtime returned.
+    func registerHandle(_ raw: UInt64, type: String) -> JSONValue
+    /// Forget a handle id after the runtime destroyed it.
+    func releaseHandle(_ id: JSONValue, type: String)
+    /// The userdata pointer for a streaming call; `value` is the client's userdata, echoed back.
+    func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer?
+    /// The file descriptor the client passed as this parameter.
+    func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32
+}

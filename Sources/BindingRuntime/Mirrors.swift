@@ -1,0 +1,69 @@
+/// The Swift mirror of a C struct or union, generated per type: JSON keys are the C field names.
+public protocol CRecordMirror: JSONConvertible {
+    associatedtype CValue
+    /// Every field zero (or empty).
+    init()
+    /// Reads a C value; pointers are followed with the counts the annotations give.
+    init(_ c: CValue)
+    /// The C value; strings and arrays live in `arena` until it is released.
+    func cValue(_ arena: Arena) throws -> CValue
+    /// Overwrites the fields present in a JSON object; unknown keys are an error.
+    mutating func apply(_ json: JSONValue, path: String) throws
+    /// The C function that returns the defaults by value, when the annotations name one.
+    static var defaultMaker: String? { get }
+    /// Calls the default-maker found at `symbol`.
+    static func makeDefault(_ symbol: UnsafeRawPointer) -> Self
+}
+
+extension CRecordMirror {
+    public init(json: JSONValue, path: String) throws {
+        self.init()
+        try apply(json, path: path)
+    }
+
+    public static var defaultMaker: String? { nil }
+    public static func makeDefault(_ symbol: UnsafeRawPointer) -> Self { Self() }
+
+    /// The object's members, rejecting keys the C type does not have.
+    public static func members(of json: JSONValue, path: String, known: Set<String>, type: String) throws -> JSONObject {
+        guard case .object(let object) = json else {
+            throw RPCError.invalidParams(path, "expected an object (\(type)), got \(json.typeName)")
+        }
+        for key in object.keys where !known.contains(key) {
+            throw RPCError.invalidParams(path.isEmpty ? key : "\(path).\(key)", "\(type) has no field '\(key)'")
+        }
+        return object
+    }
+}
+
+/// The Swift mirror of a C enum: JSON accepts the constant's name or its number, and writes the
+/// name when the value has one.
+public protocol CEnumMirror: JSONConvertible, Hashable, Sendable {
+    var rawValue: Int64 { get }
+    init(rawValue: Int64)
+    static var constants: [(name: String, value: Int64)] { get }
+    static var cName: String { get }
+}
+
+extension CEnumMirror {
+    public init(json: JSONValue, path: String) throws {
+        switch json {
+        case .string(let name):
+            guard let constant = Self.constants.first(where: { $0.name == name }) else {
+                throw RPCError.invalidParams(path, "'\(name)' is not a constant of \(Self.cName)")
+            }
+            self.init(rawValue: constant.value)
+        case .int, .uint, .double:
+            self.init(rawValue: try Int64(json: json, path: path))
+        default:
+            throw RPCError.invalidParams(path, "expected a \(Self.cName) name or number, got \(json.typeName)")
+        }
+    }
+
+    public var json: JSONValue {
+        if let constant = Self.constants.first(where: { $0.value == rawValue }) { return .string(constant.name) }
+        return .int(rawValue)
+    }
+
+    public var name: String? { Self.constants.first { $0.value == rawValue }?.name }
+}

@@ -1,0 +1,266 @@
+import APIModel
+import BindingPlan
+
+/// Builds the template context of one dispatch entry: for each parameter role, the statements that
+/// turn JSON into the C argument before the call and the out-value into JSON after it. The entry's
+/// shape is in `Templates/Dispatch.swift.tmpl`.
+struct DispatchCode {
+    let plan: BindingPlan
+    let names: SwiftNames
+
+    private func mirror(_ record: String) -> String { "API.\(record)" }
+    private func cRecord(_ record: String) -> String {
+        plan.model.record(named: record).map(RecordCode(plan: plan, names: names).cTypeName) ?? "\(names.cModule).\(record)"
+    }
+
+    /// The handle's raw bits as the C type of the parameter (pointer or integer).
+    private func fromBits(_ type: CType, _ bits: String) -> String {
+        switch type.resolved {
+        case .pointer(let to, _):
+            if case .record(let r) = to.resolved { return "UnsafeMutablePointer<\(cRecord(r))>(bitPattern: UInt(truncatingIfNeeded: \(bits)))" }
+            return "UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: \(bits)))"
+        default:
+            return "\(names.imported(type))(truncatingIfNeeded: \(bits))"
+        }
+    }
+
+    private func toBits(_ type: CType, _ value: String) -> String {
+        switch type.resolved {
+        case .pointer: return "UInt64(UInt(bitPattern: \(value)))"
+        default: return "UInt64(truncatingIfNeeded: \(value))"
+        }
+    }
+
+    /// A C value of `type` held in `expr`, as JSON.
+    func json(_ type: CType, _ expr: String) -> String {
+        switch type.resolved {
+        case .enumeration(let e): return "\(mirror(e))(\(expr)).json"
+        case .record(let r): return "\(mirror(r))(\(expr)).json"
+        case .integer, .char:
+            return "\(SwiftNames.mirrorNumber(type)!)(truncatingIfNeeded: \(expr)).json"
+        case .bool, .floating: return "\(expr).json"
+        case .pointer(let to, _):
+            if case .record(let r) = to.resolved { return "(\(expr).map { \(mirror(r))($0.pointee).json } ?? .null)" }
+            if case .char = to.resolved { return "CRead.string(\(expr)).json" }
+            return ".null"
+        default: return ".null"
+        }
+    }
+
+    /// A number, bool or enum from JSON, as the C type.
+    private func valueFromJSON(_ type: CType, _ index: Int, _ name: String) -> String {
+        if case .enumeration(let e) = type.resolved {
+            return "try call.value(\(index), \"\(name)\", as: \(mirror(e)).self).cValue"
+        }
+        let swift = SwiftNames.mirrorNumber(type)!
+        switch type.resolved {
+        case .integer, .char:
+            return "\(names.imported(type))(truncatingIfNeeded: try call.value(\(index), \"\(name)\", as: \(swift).self))"
+        default:
+            return "try call.value(\(index), \"\(name)\", as: \(swift).self)"
+        }
+    }
+
+    private func elementMirror(_ element: CType) -> (type: String, isRecord: Bool) {
+        if case .record(let r) = element.resolved { return (mirror(r), true) }
+        if case .enumeration(let e) = element.resolved { return (mirror(e), false) }
+        return (SwiftNames.mirrorNumber(element) ?? "Never", false)
+    }
+
+    func context(_ f: FunctionPlan) -> TemplateValue {
+        let jsonIndex = Dictionary(uniqueKeysWithValues: f.jsonParams.enumerated().map { ($0.element.name, $0.offset) })
+        var prepare: [String] = []
+        var late: [String] = []
+        var after: [String] = []
+        var arguments: [String] = []
+        var uses: [String] = []
+        for p in f.params {
+            let v = "p_\(p.name)"
+            let i = jsonIndex[p.name] ?? -1
+            let n = p.name
+            arguments.append(v)
+            switch p.role {
+            case .value(let type):
+                prepare.append("let \(v) = \(valueFromJSON(type, i, n))")
+            case .string:
+                prepare.append("let \(v) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\")")
+            case .handle(let h):
+                uses.append(h)
+                prepare.append("let \(v) = \(fromBits(p.type, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))")
+                if f.destroys == h { after.append("try call.releaseHandle(\(i), \"\(n)\", type: \"\(h)\")") }
+            case .handleIn(let h):
+                uses.append(h)
+                guard case .pointer(let to, _) = p.type.resolved else { continue }
+                prepare.append("var h_\(n) = \(fromBits(to, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))")
+                arguments[arguments.count - 1] = "&h_\(n)"
+            case .handleOut(let h):
+                guard case .pointer(let to, _) = p.type.resolved else { continue }
+                let initial = { if case .pointer = to.resolved { return "nil" } else { return "0" } }()
+                prepare.append("var h_\(n): \(names.imported(to)) = \(initial)")
+                arguments[arguments.count - 1] = "&h_\(n)"
+                after.append("result[\"\(n)\"] = call.host.registerHandle(\(toBits(to, "h_\(n)")), type: \"\(h)\")")
+            case .record(let r, let d):
+                switch d {
+                case .in:
+                    prepare.append("let \(v) = try call.arena.single(try call.record(\(i), \"\(n)\", as: \(mirror(r)).self)?.cValue(call.arena))")
+                case .out:
+                    prepare.append("let \(v) = try call.arena.allocate(\(cRecord(r)).self)")
+                    after.append("result[\"\(n)\"] = \(mirror(r))(\(v).pointee).json")
+                case .inout:
+                    prepare.append("let \(v) = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(r)).self) ?? call.defaults(\(mirror(r)).self)).cValue(call.arena))!")
+                    after.append("result[\"\(n)\"] = \(mirror(r))(\(v).pointee).json")
+                }
+            case .array(let element, let d, let count):
+                let (elementType, isRecord) = elementMirror(element)
+                let imported = isRecord ? cRecord({ if case .record(let r) = element.resolved { return r } else { return "" } }())
+                    : names.imported(element)
+                let decode = isRecord ? "try call.records(\(i), \"\(n)\", as: \(elementType).self)"
+                    : "try call.optional(\(i), \"\(n)\", as: [\(elementType)].self)"
+                let toC = isRecord ? "try $0.cValue(call.arena)"
+                    : { if case .enumeration = element.resolved { return "$0.cValue" } else { return "\(imported)(\(numeric(element, "$0")))" } }()
+                if d != .out {
+                    prepare.append("let j_\(n) = \(decode)")
+                    prepare.append("let \(v) = try call.arena.array(j_\(n)?.map { \(toC) })")
+                    if d == .inout {
+                        after.append("result[\"\(n)\"] = .array((0..<(j_\(n)?.count ?? 0)).map { \(json(element, "\(v)![$0]")) })")
+                    }
+                } else {
+                    let countExpr: String
+                    switch count {
+                    case .param(let c): countExpr = "Int(p_\(c))"
+                    case .jsonParam(let name, let def, let max):
+                        countExpr = "try call.count(\(jsonIndex[n] ?? -1), \"\(name)\", default: \(def), max: \(max))"
+                    case .jsonLength: countExpr = "1"
+                    }
+                    late.append("let n_\(n) = \(countExpr)")
+                    late.append("let \(v) = try call.arena.allocate(\(imported).self, count: n_\(n))")
+                    after.append("result[\"\(n)\"] = .array((0..<n_\(n)).map { \(json(element, "\(v)[$0]")) })")
+                }
+            case .countOf(let other):
+                let source = f.params.first { $0.name == other }
+                var lengthExpr = "j_\(other)?.count ?? 0"
+                if case .buffer? = source?.role { lengthExpr = "l_\(other)" }
+                late.insert("let \(v) = \(names.imported(p.type))(truncatingIfNeeded: \(lengthExpr))", at: 0)
+            case .buffer(_, let zeroLengthPath):
+                if zeroLengthPath {
+                    prepare.append("let j_\(n) = try call.bufferOrPath(\(i), \"\(n)\")")
+                    prepare.append("let \(v): UnsafeMutableRawPointer?")
+                    prepare.append("let l_\(n): Int")
+                    prepare.append("switch j_\(n) {")
+                    prepare.append("case .bytes(let b)?: \(v) = try call.arena.bytes(b); l_\(n) = b.count")
+                    prepare.append("case .path(let s)?: \(v) = UnsafeMutableRawPointer(try call.arena.cString(s, path: \"\(n)\")); l_\(n) = 0")
+                    prepare.append("case nil: \(v) = nil; l_\(n) = 0")
+                    prepare.append("}")
+                } else {
+                    prepare.append("let j_\(n) = try call.optional(\(i), \"\(n)\", as: Bytes.self) ?? Bytes()")
+                    prepare.append("let \(v) = try call.arena.bytes(j_\(n))")
+                    prepare.append("let l_\(n) = j_\(n).count")
+                }
+            case .outBuffer(let other):
+                late.append("let \(v) = UnsafeMutableRawPointer(try call.arena.allocate(UInt8.self, count: l_\(other)))")
+                after.append("result[\"\(n)\"] = CRead.bytes(\(v), count: l_\(other)).json")
+            case .scalarOut(let type):
+                prepare.append("let \(v) = try call.arena.allocate(\(names.imported(type)).self)")
+                after.append("result[\"\(n)\"] = \(json(type, "\(v).pointee"))")
+            case .selected(let selector, let cases, _):
+                prepare.append("let \(v): UnsafeMutableRawPointer")
+                prepare.append("let s_\(n): Int")
+                prepare.append("let r_\(n): () -> JSONValue")
+                prepare.append("switch Int64(p_\(selector).rawValue) {")
+                var seen = Set<Int64>()
+                for c in cases where seen.insert(c.value).inserted {
+                    prepare.append("case \(c.value): // \(c.constant)")
+                    prepare.append("    let value = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(c.record)).self) ?? call.defaults(\(mirror(c.record)).self)).cValue(call.arena))!")
+                    prepare.append("    (\(v), s_\(n), r_\(n)) = (UnsafeMutableRawPointer(value), MemoryLayout<\(cRecord(c.record))>.size, { \(mirror(c.record))(value.pointee).json })")
+                }
+                prepare.append("default: throw RPCError.invalidParams(\"\(selector)\", \"no struct is known for this value\")")
+                prepare.append("}")
+                after.append("result[\"\(n)\"] = r_\(n)()")
+            case .sizeOf(let other):
+                late.insert("let \(v) = \(names.imported(p.type))(truncatingIfNeeded: s_\(other))", at: 0)
+            case .callback(let typedef):
+                prepare.append("let \(v): \(names.cModule).\(typedef) = Callbacks.\(typedef)")
+            case .callbackContext(let typedef):
+                prepare.append("let \(v) = try call.callbackContext(\(i), \"\(n)\", callback: \"\(typedef)\")")
+            case .null:
+                arguments[arguments.count - 1] = "nil"
+            case .fd(let type):
+                prepare.append("let \(v) = \(names.imported(type))(truncatingIfNeeded: try call.fileDescriptor(\(i), \"\(n)\"))")
+            }
+        }
+
+        var resultLines: [String] = []
+        switch f.returns {
+        case .void:
+            break
+        case .status(let rule):
+            resultLines.append("try call.check(status: Int64(r), negativeIsError: \(rule == .negativeIsError))")
+        case .value(let type):
+            resultLines.append("result[\"return\"] = \(json(type, "r"))")
+        case .record(let r):
+            resultLines.append("result[\"return\"] = \(mirror(r))(r).json")
+        case .handle(let h):
+            resultLines.append("guard let r else { throw call.nullResult() }")
+            resultLines.append("result[\"return\"] = call.host.registerHandle(UInt64(UInt(bitPattern: r)), type: \"\(h)\")")
+            resultLines.append("result[\"pointee\"] = \(mirror(h))(r.pointee).json")
+        }
+
+        let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
+        let hasResult = f.returns != .void
+        let spec = f.jsonParams.map { p -> TemplateValue in
+            let optional: Bool
+            switch p.role {
+            case .value, .handle, .handleIn, .fd: optional = false
+            default: optional = true
+            }
+            return .context(["name": .text(jsonName(p)), "optional": .flag(optional)])
+        }
+        return .context([
+            "cName": .text(f.function.name),
+            "method": .text(f.method),
+            "signature": .text(f.function.signature),
+            "location": .text(f.function.location.description),
+            "params": .list(spec),
+            "blocking": .flag(f.blocking),
+            "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
+            "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),
+            "uses": .text(Set(uses).sorted().map { "\"\($0)\"" }.joined(separator: ", ")),
+            "streams": .text(f.callbackContextTypedef.map { "\"\($0)\"" } ?? "nil"),
+            "needs": .text(neededSymbols(f).map { "\"\($0)\"" }.joined(separator: ", ")),
+            "cType": .text("@convention(c) (\(cParams)) -> \(names.imported(f.function.result))"),
+            "prepare": lines(prepare + late),
+            "call": .text((hasResult ? "let r = " : "") + "function(\(arguments.joined(separator: ", ")))"),
+            "after": lines(resultLines + after),
+        ])
+    }
+
+    /// The name a parameter has in JSON: a JSON-only count takes its own name.
+    func jsonName(_ p: ParamPlan) -> String {
+        if case .array(_, .out, .jsonParam(let name, _, _)) = p.role { return name }
+        return p.name
+    }
+
+    private func neededSymbols(_ f: FunctionPlan) -> [String] {
+        var records: [String] = []
+        for p in f.params {
+            switch p.role {
+            case .record(let r, _): records.append(r)
+            case .selected(_, let cases, _): records += cases.map(\.record)
+            case .array(let e, _, _): if case .record(let r) = e.resolved { records.append(r) }
+            default: break
+            }
+        }
+        return Set(records.compactMap { r in plan.records.first { $0.record.name == r }?.defaultMaker }).sorted()
+    }
+
+    private func numeric(_ type: CType, _ expr: String) -> String {
+        switch type.resolved {
+        case .integer, .char: return "truncatingIfNeeded: \(expr)"
+        default: return expr
+        }
+    }
+
+    private func lines(_ code: [String]) -> TemplateValue {
+        .list(code.map { .context(["line": .text($0)]) })
+    }
+}

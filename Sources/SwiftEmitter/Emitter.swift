@@ -1,0 +1,142 @@
+import APIModel
+import BindingPlan
+import Foundation
+
+/// Renders a binding plan into Swift files through the templates of a directory.
+public struct Emitter {
+    /// The files the generator writes, each from `<name>.tmpl`.
+    public static let outputFiles = ["Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift",
+                                     "Constants.swift", "OpenRPC.swift"]
+
+    public let plan: BindingPlan
+    public let names: SwiftNames
+    public let templatesDirectory: URL
+
+    public init(plan: BindingPlan, cModule: String, templatesDirectory: URL) {
+        self.plan = plan
+        self.names = SwiftNames(cModule: cModule)
+        self.templatesDirectory = templatesDirectory
+    }
+
+    /// File name -> Swift source.
+    public func render() throws -> [String: String] {
+        let records = RecordCode(plan: plan, names: names)
+        let dispatch = DispatchCode(plan: plan, names: names)
+        let bound = plan.functions.filter(\.bound)
+        let common: [String: TemplateValue] = [
+            "cModule": .text(names.cModule),
+            "headers": .text(plan.model.headers.joined(separator: ", ")),
+            "target": .text(plan.model.target),
+        ]
+        let mirrored = plan.records.filter { !($0.record.isNested && $0.record.parent != nil && $0.record.swiftPath?.hasPrefix("__Anonymous") == true) }
+        let contexts: [String: [String: TemplateValue]] = [
+            "Types.swift": [
+                "enums": .list(plan.model.enums.map(records.enumContext)),
+                "records": .list(mirrored.map(records.context)),
+            ],
+            "Dispatch.swift": ["functions": .list(bound.map(dispatch.context))],
+            "Callbacks.swift": ["callbacks": .list(plan.callbacks.map { callbackContext($0, dispatch) })],
+            "Layout.swift": ["records": .list(plan.records.compactMap { layoutContext($0, records) })],
+            "Constants.swift": ["namespaces": .list(constantNamespaces())],
+            "OpenRPC.swift": ["document": .text(try OpenRPCDocument(plan: plan, dispatch: dispatch).json())],
+        ]
+        var files: [String: String] = [:]
+        for name in Self.outputFiles {
+            let url = templatesDirectory.appendingPathComponent(name + ".tmpl")
+            let template = try Template(String(contentsOf: url, encoding: .utf8), name: url.lastPathComponent)
+            files[name] = try template.render(common.merging(contexts[name] ?? [:]) { $1 })
+        }
+        return files
+    }
+
+    private func callbackContext(_ c: CallbackPlan, _ dispatch: DispatchCode) -> TemplateValue {
+        let params = c.parameterNames.enumerated().map { i, name in name.isEmpty ? "arg\(i + 1)" : name }
+        var arguments: [TemplateValue] = []
+        for (name, type) in zip(params, c.function.parameters) where name != c.userdata {
+            arguments.append(.context(["name": .text(name), "json": .text(dispatch.json(type, SwiftNames.identifier(name)))]))
+        }
+        let deliver = "CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), arguments)"
+        let line: String
+        switch c.function.result.resolved {
+        case .void: line = "_ = \(deliver)"
+        default: line = "return \(names.imported(c.function.result))(truncatingIfNeeded: \(deliver))"
+        }
+        return .context([
+            "typedef": .text(c.typedef),
+            "signature": .text(c.function.spelling(name: "(*\(c.typedef))")),
+            "closureParams": .text(params.map(SwiftNames.identifier).joined(separator: ", ")),
+            "arguments": .list(arguments),
+            "deliverLine": .text(line),
+        ])
+    }
+
+    private func layoutContext(_ r: RecordPlan, _ records: RecordCode) -> TemplateValue? {
+        let record = r.record
+        // Anonymous members have no Swift type name of their own; their fields are checked through the parent.
+        if record.swiftPath?.hasPrefix("__Anonymous") == true { return nil }
+        var fields: [TemplateValue] = []
+        func add(_ record: Record, base: Int, probed: Bool) {
+            for field in record.fields {
+                if case .unsupported = field.type { continue }
+                if field.isAnonymousMember, case .record(let inner) = field.type, let nested = plan.model.record(named: inner) {
+                    // Swift offers the members of an anonymous member only as computed properties.
+                    add(nested, base: base + field.offset, probed: true)
+                    continue
+                }
+                let path = SwiftNames.identifier(field.name)
+                fields.append(.context(["name": .text(field.name), "offset": .text(String(base + field.offset)),
+                                        "path": .text(path), "probed": .flag(probed)]))
+            }
+        }
+        add(record, base: 0, probed: false)
+        return .context(["name": .text(record.name), "size": .text(String(record.size)),
+                         "cType": .text(records.cTypeName(record)), "fields": .list(fields)])
+    }
+
+    /// Constants grouped by the namespace of their header's functions (`rkllm`, `rknn`).
+    private func constantNamespaces() -> [TemplateValue] {
+        var namespaceOf: [String: String] = [:]
+        for header in plan.model.headers {
+            let methods = plan.functions.filter { $0.function.header == header }.map(\.method)
+            let prefixes = methods.compactMap { $0.split(separator: ".").first.map(String.init) }
+            let counts = Dictionary(prefixes.map { ($0, 1) }, uniquingKeysWith: +)
+            if let best = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key {
+                namespaceOf[header] = best
+            }
+        }
+        var grouped: [String: [(String, String)]] = [:]
+        for e in plan.model.enums {
+            guard let ns = namespaceOf[e.header] else { continue }
+            for c in e.constants { grouped[ns, default: []].append((c.name, ".int(\(c.value))")) }
+        }
+        for m in plan.model.macros {
+            guard let ns = namespaceOf[m.header] else { continue }
+            switch m.value {
+            case .integer(let v): grouped[ns, default: []].append((m.name, ".int(\(v))"))
+            case .string(let s): grouped[ns, default: []].append((m.name, ".string(\(Self.swiftStringLiteral(s)))"))
+            }
+        }
+        return grouped.keys.sorted().map { ns in
+            .context([
+                "namespace": .text(ns),
+                "constants": .list(grouped[ns]!.map { .context(["name": .text($0.0), "value": .text($0.1)]) }),
+            ])
+        }
+    }
+
+    static func swiftStringLiteral(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,137 @@
+import APIModel
+import BindingPlan
+import Foundation
+
+/// OpenRPC method objects for the bound functions, with JSON Schemas derived from the C types.
+struct OpenRPCDocument {
+    let plan: BindingPlan
+    let dispatch: DispatchCode
+
+    func json() throws -> String {
+        var schemas: [String: Any] = [:]
+        for r in plan.records where r.record.swiftPath?.hasPrefix("__Anonymous") != true {
+            schemas[r.record.name] = recordSchema(r)
+        }
+        for e in plan.model.enums {
+            schemas[e.name] = ["oneOf": [["enum": e.constants.map(\.name)], ["type": "integer"]],
+                               "description": "C enum \(e.name): a constant's name or its number"]
+        }
+        let methods: [[String: Any]] = plan.functions.filter(\.bound).map { f in
+            [
+                "name": f.method,
+                "summary": f.function.signature,
+                "paramStructure": "either",
+                "params": f.jsonParams.map { p in
+                    ["name": dispatch.jsonName(p), "required": isRequired(p.role), "schema": paramSchema(p)] as [String: Any]
+                },
+                "result": ["name": "result", "schema": resultSchema(f)],
+            ]
+        }
+        let document: [String: Any] = ["methods": methods, "components": ["schemas": schemas]]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func isRequired(_ role: ParamRole) -> Bool {
+        switch role {
+        case .value, .handle, .handleIn, .fd: return true
+        default: return false
+        }
+    }
+
+    func schema(_ type: CType) -> [String: Any] {
+        switch type.resolved {
+        case .bool: return ["type": "boolean"]
+        case .char: return ["type": "integer", "minimum": -128, "maximum": 127]
+        case .integer(_, let bytes, let signed):
+            if bytes >= 8 { return ["type": "integer"] }
+            let bits = bytes * 8
+            return signed ? ["type": "integer", "minimum": -(1 << (bits - 1)), "maximum": (1 << (bits - 1)) - 1]
+                : ["type": "integer", "minimum": 0, "maximum": (1 << bits) - 1]
+        case .floating: return ["type": "number"]
+        case .enumeration(let name), .record(let name): return ["$ref": "#/components/schemas/\(name)"]
+        case .pointer(let to, _):
+            if case .char = to.resolved { return ["type": ["string", "null"]] }
+            if case .record(let r) = to.resolved { return ["oneOf": [["$ref": "#/components/schemas/\(r)"], ["type": "null"]]] }
+            return ["type": "null"]
+        case .array(let of, _): return ["type": "array", "items": schema(of)]
+        default: return [:]
+        }
+    }
+
+    private let handleSchema: [String: Any] = ["description": "a handle id issued by the server"]
+    private let base64Schema: [String: Any] = ["type": "string", "contentEncoding": "base64"]
+
+    private func paramSchema(_ p: ParamPlan) -> [String: Any] {
+        switch p.role {
+        case .value(let t): return schema(t)
+        case .string: return ["type": ["string", "null"]]
+        case .handle, .handleIn: return handleSchema
+        case .record(let r, _): return ["oneOf": [["$ref": "#/components/schemas/\(r)"], ["type": "null"]]]
+        case .array(_, .out, _): return ["type": "integer", "minimum": 1]
+        case .array(let e, _, _): return ["type": ["array", "null"], "items": schema(e)]
+        case .buffer(_, true):
+            return ["oneOf": [["type": "object", "properties": ["path": ["type": "string"]], "required": ["path"]],
+                              ["type": "object", "properties": ["base64": base64Schema], "required": ["base64"]]]]
+        case .buffer: return base64Schema
+        case .selected(_, let cases, _):
+            return ["oneOf": Set(cases.map(\.record)).sorted().map { ["$ref": "#/components/schemas/\($0)"] }]
+        case .callbackContext: return ["description": "any JSON value, echoed back with every callback message"]
+        case .fd: return ["type": "integer", "description": "index of a file descriptor sent with the message (SCM_RIGHTS)"]
+        default: return [:]
+        }
+    }
+
+    private func resultSchema(_ f: FunctionPlan) -> [String: Any] {
+        var properties: [String: Any] = [:]
+        for p in f.params where p.role.isInResult {
+            switch p.role {
+            case .handleOut: properties[p.name] = handleSchema
+            case .outBuffer: properties[p.name] = base64Schema
+            case .scalarOut(let t): properties[p.name] = schema(t)
+            case .record(let r, _): properties[p.name] = ["$ref": "#/components/schemas/\(r)"]
+            case .array(let e, _, _): properties[p.name] = ["type": "array", "items": schema(e)]
+            case .selected(_, let cases, _):
+                properties[p.name] = ["oneOf": Set(cases.map(\.record)).sorted().map { ["$ref": "#/components/schemas/\($0)"] }]
+            default: break
+            }
+        }
+        switch f.returns {
+        case .value(let t): properties["return"] = schema(t)
+        case .record(let r): properties["return"] = ["$ref": "#/components/schemas/\(r)"]
+        case .handle(let h):
+            properties["return"] = handleSchema
+            properties["pointee"] = ["$ref": "#/components/schemas/\(h)"]
+        default: break
+        }
+        return ["type": "object", "properties": properties]
+    }
+
+    private func recordSchema(_ r: RecordPlan) -> [String: Any] {
+        if r.opaqueReason != nil { return ["type": "object", "properties": ["bytes": base64Schema]] }
+        var properties: [String: Any] = [:]
+        func add(_ plan: RecordPlan) {
+            for f in plan.fields {
+                switch f.role {
+                case .value(let t): properties[f.field.name] = schema(t)
+                case .string: properties[f.field.name] = ["type": ["string", "null"]]
+                case .charArray(let n): properties[f.field.name] = ["type": "string", "maxLength": n - 1]
+                case .fixedArray(let e, let n): properties[f.field.name] = ["type": "array", "items": schema(e), "maxItems": n]
+                case .record(let name): properties[f.field.name] = ["$ref": "#/components/schemas/\(name)"]
+                case .optionalRecord(let name):
+                    properties[f.field.name] = ["oneOf": [["$ref": "#/components/schemas/\(name)"], ["type": "null"]]]
+                case .pointerArray(let e, _, let base64):
+                    properties[f.field.name] = base64 ? ["oneOf": [base64Schema, ["type": "array", "items": schema(e)]]]
+                        : ["type": "array", "items": schema(e)]
+                case .buffer: properties[f.field.name] = base64Schema
+                case .anonymousMember(let inner):
+                    if let innerPlan = self.plan.records.first(where: { $0.record.name == inner }) { add(innerPlan) }
+                case .omitted: break
+                }
+            }
+        }
+        add(r)
+        return ["type": "object", "properties": properties, "additionalProperties": false,
+                "description": "C \(r.record.kind.rawValue) \(r.record.name), \(r.record.size) bytes"]
+    }
+}
