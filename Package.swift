@@ -34,5 +34,14 @@ let package = Package(
         .systemLibrary(name: "CRKHeaders", path: "Headers"),
         .target(name: "BindingRuntime"),
         .target(name: "RKBindings", dependencies: ["BindingRuntime", "CRKHeaders"], plugins: ["BindingGenPlugin"]),
+
+        // MARK: tests
+        .testTarget(
+            name: "BindingGenTests",
+            dependencies: ["ClangImport", "BindingPlan", "SwiftEmitter", "CoverageReport"],
+            exclude: [],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
+        ),
+        .testTarget(name: "RKBindingsTests", dependencies: ["RKBindings", "CRKHeaders"]),
     ]
 )

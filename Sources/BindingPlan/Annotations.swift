@@ -184,6 +184,10 @@ public struct TypeSelector: Codable, Sendable, Equatable {
 public struct HandleAnnotation: Codable, Sendable, Equatable {
     public var create: [String]
     public var destroy: [String]
+    public init(create: [String], destroy: [String]) {
+        self.create = create
+        self.destroy = destroy
+    }
 }
 
 public struct CallbackAnnotation: Codable, Sendable, Equatable {

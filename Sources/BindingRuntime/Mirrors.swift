@@ -1,5 +1,5 @@
 /// The Swift mirror of a C struct or union, generated per type: JSON keys are the C field names.
-public protocol CRecordMirror: JSONConvertible {
+public protocol CRecordMirror: JSONConvertible, Sendable {
     associatedtype CValue
     /// Every field zero (or empty).
     init()

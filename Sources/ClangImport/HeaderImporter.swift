@@ -52,7 +52,7 @@ public final class HeaderImporter {
 
     private func parse(_ file: URL, index: CXIndex, support: SupportFiles) throws {
         var args = ["-x", "c", "-std=gnu11", "-include", support.prelude.path, "-I", support.directory.path,
-                    "-I", headersDirectory.path, "-fparse-all-comments", "-Wno-pragma-once-outside-header"]
+                    "-I", headersDirectory.path, "-ffreestanding", "-fparse-all-comments", "-Wno-pragma-once-outside-header"]
         if let target { args += ["-target", target] }
         var unit: CXTranslationUnit?
         let options = CXTranslationUnit_SkipFunctionBodies.rawValue | CXTranslationUnit_DetailedPreprocessingRecord.rawValue

@@ -13,6 +13,8 @@ struct PropertyCode {
     var write: String
     /// True when `apply` updates the value in place (nested records keep their defaults).
     var appliesInPlace: Bool
+    /// A statement run after every field is written (a count field that follows its array).
+    var post: String = ""
 }
 
 /// Builds the template context of record and enum mirrors.
@@ -69,6 +71,7 @@ struct RecordCode {
                     "write": .text(indent(p.write, 12)),
                     "memberWrite": .text(indent(p.write, 16)),
                     "inPlace": .flag(p.appliesInPlace),
+                    "post": .text(p.post),
                     "isUnionMember": .flag(unionMembers.contains(p.name)),
                 ])
             }),
@@ -98,7 +101,7 @@ struct RecordCode {
     private func optionalMember(_ p: PropertyCode) -> PropertyCode {
         let base = p.swiftType.hasSuffix("?") ? String(p.swiftType.dropLast()) : p.swiftType
         return PropertyCode(name: p.name, swiftType: base + "?", defaultValue: "nil", read: p.read,
-                            write: p.write, appliesInPlace: false)
+                            write: p.write + (p.post.isEmpty ? "" : "\n" + p.post), appliesInPlace: false)
     }
 
     private func path(_ name: String) -> String { "path + \".\(name)\"" }
@@ -137,23 +140,25 @@ struct RecordCode {
             return PropertyCode(name: name, swiftType: "String", defaultValue: "\"\"", read: "CRead.fixedString(\(cField))",
                                 write: "try CWrite.fixedString(\(id), into: &\(cField), path: \(path(name)))",
                                 appliesInPlace: false)
-        case .fixedArray(let element, _):
+        case .fixedArray(let element, let count):
             if case .record(let rec) = element {
                 let cType = plan.model.record(named: rec).map(cTypeName) ?? rec
-                return PropertyCode(name: name, swiftType: "[\(mirrorName(rec))]", defaultValue: "[]",
+                return PropertyCode(name: name, swiftType: "[\(mirrorName(rec))]",
+                                    defaultValue: "Array(repeating: .init(), count: \(count))",
                                     read: "CRead.fixed(\(cField), as: \(cType).self).map(\(mirrorName(rec)).init)",
                                     write: "try CWrite.fixed(\(id).map { try $0.cValue(arena) }, into: &\(cField), path: \(path(name)))",
                                     appliesInPlace: false)
             }
             if case .enumeration(let e) = element {
-                return PropertyCode(name: name, swiftType: "[\(mirrorName(e))]", defaultValue: "[]",
+                return PropertyCode(name: name, swiftType: "[\(mirrorName(e))]",
+                                    defaultValue: "Array(repeating: .init(rawValue: 0), count: \(count))",
                                     read: "CRead.fixed(\(cField), as: \(names.cModule).\(e).self).map(\(mirrorName(e)).init)",
                                     write: "try CWrite.fixed(\(id).map(\\.cValue), into: &\(cField), path: \(path(name)))",
                                     appliesInPlace: false)
             }
             let swift = SwiftNames.mirrorNumber(element) ?? "Never"
             let imported = names.imported(element)
-            return PropertyCode(name: name, swiftType: "[\(swift)]", defaultValue: "[]",
+            return PropertyCode(name: name, swiftType: "[\(swift)]", defaultValue: "Array(repeating: 0, count: \(count))",
                                 read: "CRead.fixed(\(cField), as: \(imported).self).map { \(swift)(\(numericConversion(element, "$0"))) }",
                                 write: "try CWrite.fixed(\(id).map { \(imported)(\(numericConversion(element, "$0"))) }, into: &\(cField), path: \(path(name)))",
                                 appliesInPlace: false)
@@ -176,17 +181,16 @@ struct RecordCode {
             let values = base64 ? "\(id).values" : id
             let countExpr = count.isEmpty ? "0" : count.map { "Int(c.\(SwiftNames.identifier($0)))" }.joined(separator: " * ")
             let readValues = "CRead.array(\(cField), count: \(countExpr))"
-            var write = "\(cField) = " + (isConst ? "UnsafePointer(try arena.array(\(values)))" : "try arena.array(\(values))")
-            if count.count == 1 {
-                write += "\nc.\(SwiftNames.identifier(count[0])) = .init(truncatingIfNeeded: \(values).count)"
-            }
+            let write = "\(cField) = " + (isConst ? "UnsafePointer(try arena.array(\(values)))" : "try arena.array(\(values))")
+            let post = count.count == 1 ? "c.\(SwiftNames.identifier(count[0])) = .init(truncatingIfNeeded: \(values).count)" : ""
             return PropertyCode(name: name, swiftType: type, defaultValue: base64 ? ".init()" : "[]",
-                                read: base64 ? "PackedArray(\(readValues))" : readValues, write: write, appliesInPlace: false)
+                                read: base64 ? "PackedArray(\(readValues))" : readValues, write: write, appliesInPlace: false,
+                                post: post)
         case .buffer(let length):
             return PropertyCode(name: name, swiftType: "Bytes", defaultValue: ".init()",
                                 read: "CRead.bytes(\(cField), count: Int(c.\(SwiftNames.identifier(length))))",
-                                write: "\(cField) = try arena.bytes(\(id))\nc.\(SwiftNames.identifier(length)) = .init(truncatingIfNeeded: \(id).count)",
-                                appliesInPlace: false)
+                                write: "\(cField) = try arena.bytes(\(id))", appliesInPlace: false,
+                                post: "c.\(SwiftNames.identifier(length)) = .init(truncatingIfNeeded: \(id).count)")
         case .anonymousMember, .omitted:
             return nil
         }

@@ -1,0 +1,96 @@
+import APIModel
+import BindingPlan
+import ClangImport
+import CoverageReport
+import Foundation
+import XCTest
+
+final class PlanAndReportTests: XCTestCase {
+    private func plan(_ directory: URL, annotations: Annotations? = nil) throws -> BindingPlan {
+        let model = try HeaderImporter(headersDirectory: directory).run()
+        let a = try annotations ?? {
+            let url = directory.appendingPathComponent("annotations.json")
+            return FileManager.default.fileExists(atPath: url.path) ? try Annotations.load(url) : Annotations()
+        }()
+        return Planner(model: model, annotations: a).plan()
+    }
+
+    func testEveryFunctionOfTheProjectHeadersIsBound() throws {
+        let report = Report(plan: try plan(Paths.headers))
+        let unbound = report.functions.filter { !$0.bound }.map { "\($0.name): \($0.reason ?? "")" }
+        XCTAssertEqual(unbound, [])
+        XCTAssertEqual(report.boundCount, 50)
+        XCTAssertEqual(report.totals["rkllm.h"]?.bound, 15)
+        XCTAssertEqual(report.totals["rknn_api.h"]?.bound, 23)
+        XCTAssertEqual(report.totals["rknn_matmul_api.h"]?.bound, 10)
+        XCTAssertEqual(report.totals["rknn_custom_op.h"]?.bound, 2)
+        XCTAssertEqual(report.warnings, [])
+    }
+
+    func testMethodNamesAndJSONParameters() throws {
+        let p = try plan(Paths.headers)
+        func f(_ name: String) throws -> FunctionPlan { try XCTUnwrap(p.functions.first { $0.function.name == name }) }
+        XCTAssertEqual(Planner.methodName("rknn_matmul_create"), "rknn.matmul_create")
+        XCTAssertEqual(Planner.methodName("rkllm_run"), "rkllm.run")
+        XCTAssertEqual(try f("rkllm_init").jsonParams.map(\.name), ["param"], "the out handle and the callback leave the params")
+        XCTAssertEqual(try f("rkllm_run_async").jsonParams.map(\.name), ["handle", "rkllm_input", "rkllm_infer_params", "userdata"])
+        XCTAssertEqual(try f("rknn_inputs_set").jsonParams.map(\.name), ["context", "inputs"], "the count is the array's length")
+        XCTAssertEqual(try f("rkllm_init").creates, "LLMHandle")
+        XCTAssertEqual(try f("rknn_destroy_mem").destroys, "rknn_tensor_mem")
+        XCTAssertEqual(try f("rknn_create_mem").returns, .handle("rknn_tensor_mem"))
+        XCTAssertTrue(try f("rkllm_run").blocking)
+        XCTAssertEqual(try f("rkllm_is_running").returns, .value(.integer(name: "int", bytes: 4, signed: true)))
+    }
+
+    func testUncertainFunctionsAreUnboundWithTheAnnotationThatWouldBindThem() throws {
+        var annotations = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        annotations.functions["rkllm_run"] = nil
+        annotations.functions["rkllm_init"] = nil
+        let p = try plan(Paths.headers, annotations: annotations)
+        let run = try XCTUnwrap(p.functions.first { $0.function.name == "rkllm_run" })
+        XCTAssertFalse(run.bound)
+        XCTAssertTrue(run.reason?.contains("functions.rkllm_run.params.rkllm_input") == true, run.reason ?? "")
+        let initFn = try XCTUnwrap(p.functions.first { $0.function.name == "rkllm_init" })
+        XCTAssertFalse(initFn.bound)
+        // Nothing is skipped in silence: every function is in the report, bound or with a reason.
+        let report = Report(plan: p)
+        XCTAssertEqual(report.functions.count, 50)
+        XCTAssertTrue(report.functions.allSatisfy { $0.bound || !($0.reason ?? "").isEmpty })
+    }
+
+    func testAnnotationsNamingWhatTheHeadersLackAreWarnings() throws {
+        var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        a.functions["rkllm_from_the_future"] = FunctionAnnotation(blocking: true)
+        a.handles["FutureHandle"] = HandleAnnotation(create: ["rkllm_from_the_future"], destroy: [])
+        let p = try plan(Paths.headers, annotations: a)
+        XCTAssertTrue(p.warnings.contains { $0.message.contains("rkllm_from_the_future") })
+        XCTAssertTrue(p.warnings.contains { $0.message.contains("FutureHandle") })
+        XCTAssertEqual(p.functions.filter(\.bound).count, 50)
+        XCTAssertTrue(p.warnings.allSatisfy { $0.description.contains(": warning: ") })
+    }
+
+    func testDiffReportsEveryChangeAndBreaks() throws {
+        let old = Report(plan: try plan(Paths.fixture("diff-v1")))
+        let new = Report(plan: try plan(Paths.fixture("diff-v2")))
+        let diff = ReportDiff(old: old, new: new)
+        let kinds = diff.changes.map(\.kind)
+        XCTAssertTrue(kinds.contains("function added"), "\(kinds)")
+        XCTAssertTrue(kinds.contains("field added"))
+        XCTAssertTrue(kinds.contains("field moved"))
+        XCTAssertTrue(kinds.contains("struct size changed"))
+        XCTAssertTrue(kinds.contains("callback type changed"))
+        XCTAssertTrue(kinds.contains("enum value added"))
+        XCTAssertTrue(diff.isBreaking)
+        XCTAssertTrue(diff.markdown.contains("`int api_pause(int32_t id)`"))
+        XCTAssertTrue(diff.markdown.contains("`api_item.scale`: offset 4 -> 8"))
+        XCTAssertFalse(ReportDiff(old: old, new: old).isBreaking)
+        XCTAssertEqual(ReportDiff(old: old, new: old).changes, [])
+    }
+
+    func testCommittedCoverageReportIsCurrent() throws {
+        let report = Report(plan: try plan(Paths.headers))
+        let committed = try String(contentsOf: Paths.root.appendingPathComponent("docs/COVERAGE.md"), encoding: .utf8)
+        XCTAssertEqual(committed, report.markdown,
+                       "docs/COVERAGE.md is stale: run ./scripts/coverage.sh and commit the result")
+    }
+}

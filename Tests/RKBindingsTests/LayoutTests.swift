@@ -1,0 +1,21 @@
+import RKBindings
+import XCTest
+
+/// The size and every field offset libclang read from Headers/, against what Swift imported.
+final class LayoutTests: XCTestCase {
+    func testEveryGeneratedLayoutMatchesSwift() {
+        XCTAssertGreaterThanOrEqual(Layout.checks.count, 38)
+        for check in Layout.checks {
+            XCTAssertEqual(check.actualSize, check.expectedSize, "size of \(check.type)")
+            for field in check.fields {
+                XCTAssertEqual(field.actual, field.expected, "offset of \(check.type).\(field.name)")
+            }
+        }
+    }
+
+    func testAnonymousUnionMembersAreChecked() throws {
+        let input = try XCTUnwrap(Layout.checks.first { $0.type == "RKLLMInput" })
+        XCTAssertEqual(input.fields.first { $0.name == "multimodal_input" }?.expected, 16)
+        XCTAssertEqual(input.fields.first { $0.name == "multimodal_input" }?.actual, 16)
+    }
+}

@@ -1,0 +1,99 @@
+import CRKHeaders
+import Foundation
+import RKBindings
+import XCTest
+
+/// JSON -> C -> JSON for the generated mirrors.
+final class RoundTripTests: XCTestCase {
+    private func json(_ text: String) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    private func roundTrip<T: CRecordMirror>(_ type: T.Type, _ text: String) throws -> JSONValue {
+        let arena = Arena()
+        let value = try T(json: try json(text), path: "x")
+        // The C value points into the arena: read it back while the arena lives.
+        return try withExtendedLifetime(arena) { T(try value.cValue(arena)).json }
+    }
+
+    func testEveryGeneratedTypeRoundTripsItsZeroValue() throws {
+        XCTAssertGreaterThanOrEqual(API.recordTypes.count, 38)
+        for type in API.recordTypes {
+            func check<T: CRecordMirror>(_ t: T.Type) throws {
+                let arena = Arena()
+                let zero = T()
+                try withExtendedLifetime(arena) {
+                    XCTAssertEqual(T(try zero.cValue(arena)).json, zero.json, "\(T.self)")
+                }
+                XCTAssertEqual(try T(json: zero.json, path: "x").json, zero.json, "\(T.self) from its own JSON")
+            }
+            try check(type)
+        }
+    }
+
+    func testStringsNumbersNestedStructsAndEnumsByName() throws {
+        let out = try roundTrip(API.RKLLMParam.self, """
+            {"model_path": "/models/demo.rkllm", "max_context_len": 4096, "top_p": 0.5, "is_async": true,
+             "img_start": "<img>", "extend_param": {"base_domain_id": 1, "n_batch": 2, "enabled_cpus_mask": 240}}
+            """)
+        XCTAssertEqual(out["model_path"], .string("/models/demo.rkllm"))
+        XCTAssertEqual(out["max_context_len"], .int(4096))
+        XCTAssertEqual(out["top_p"], .double(0.5))
+        XCTAssertEqual(out["is_async"], .bool(true))
+        XCTAssertEqual(out["img_start"], .string("<img>"))
+        XCTAssertEqual(out["img_end"], .null)
+        XCTAssertEqual(out["extend_param"]?["n_batch"], .int(2))
+        XCTAssertEqual(out["extend_param"]?["enabled_cpus_mask"], .int(240))
+    }
+
+    func testFixedArraysCharArraysAndEnums() throws {
+        let out = try roundTrip(API.rknn_tensor_attr.self, """
+            {"index": 1, "n_dims": 4, "dims": [1, 640, 640, 3], "name": "images", "fmt": "RKNN_TENSOR_NHWC",
+             "type": 3, "qnt_type": "RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC", "zp": -128, "scale": 0.25}
+            """)
+        guard case .array(let dims)? = out["dims"] else { return XCTFail("dims") }
+        XCTAssertEqual(Array(dims.prefix(4)), [.int(1), .int(640), .int(640), .int(3)])
+        XCTAssertEqual(dims.count, 16)
+        XCTAssertEqual(out["name"], .string("images"))
+        XCTAssertEqual(out["fmt"], .string("RKNN_TENSOR_NHWC"))
+        XCTAssertEqual(out["type"], .string("RKNN_TENSOR_UINT8"), "enums accept numbers and answer names")
+        XCTAssertEqual(out["zp"], .int(-128))
+    }
+
+    func testTaggedAnonymousUnionAndCountedArrays() throws {
+        let tokens = try roundTrip(API.RKLLMInput.self, """
+            {"role": "user", "input_type": "RKLLM_INPUT_TOKEN", "token_input": {"input_ids": [1, 2, 3]}}
+            """)
+        XCTAssertEqual(tokens["token_input"]?["input_ids"], .array([.int(1), .int(2), .int(3)]))
+        XCTAssertEqual(tokens["token_input"]?["n_tokens"], .int(3), "the count field follows the array")
+        XCTAssertEqual(tokens["prompt_input"], .null, "only the member the tag selects is read")
+        let prompt = try roundTrip(API.RKLLMInput.self, #"{"input_type": 0, "prompt_input": "Hello"}"#)
+        XCTAssertEqual(prompt["prompt_input"], .string("Hello"))
+        XCTAssertEqual(prompt["input_type"], .string("RKLLM_INPUT_PROMPT"))
+    }
+
+    func testBadValuesNameTheirPath() throws {
+        XCTAssertThrowsError(try API.RKLLMParam(json: try json(#"{"extend_param": {"n_batch": 300}}"#), path: "param")) {
+            XCTAssertEqual(($0 as? RPCError)?.code, -32602)
+            XCTAssertTrue(($0 as? RPCError)?.message.contains("param.extend_param.n_batch") == true, "\($0)")
+        }
+        XCTAssertThrowsError(try API.RKLLMParam(json: try json(#"{"modle_path": "x"}"#), path: "param")) {
+            XCTAssertTrue("\($0)".contains("modle_path"))
+        }
+        XCTAssertThrowsError(try API.rknn_tensor_attr(json: try json(#"{"fmt": "NOPE"}"#), path: "attr"))
+        let long = String(repeating: "x", count: 300)
+        let attr = try API.rknn_tensor_attr(json: try json("{\"name\": \"\(long)\"}"), path: "attr")
+        XCTAssertThrowsError(try attr.cValue(Arena()), "a string longer than char[256] is refused")
+    }
+
+    func testConstantsAndOpenRPCAreGenerated() throws {
+        XCTAssertEqual(Constants.rkllm["RKLLM_RUN_FINISH"], .int(2))
+        XCTAssertEqual(Constants.rkllm["CPU7"], .int(128))
+        XCTAssertEqual(Constants.rknn["RKNN_ERR_INCOMPATILE_PRE_COMPILE_MODEL"], .int(-11))
+        XCTAssertEqual(Constants.rknn["RKNN_NPU_CORE_UNDEFINED"], .int(0x10000))
+        let document = try JSONSerialization.jsonObject(with: Data(OpenRPC.document.utf8)) as? [String: Any]
+        let methods = try XCTUnwrap(document?["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.count, 50)
+        XCTAssertEqual(Set(methods.compactMap { $0["name"] as? String }), Set(DispatchTable.entries.map(\.method)))
+    }
+}
