@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, builds, runs the test suite (SANITIZE=address|thread adds a sanitizer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="/opt/swift/usr/bin:$PATH"
+args=()
+if [ -n "${SANITIZE:-}" ]; then args+=(--sanitize="$SANITIZE" --scratch-path ".build-$SANITIZE"); fi
+swift build --build-tests "${args[@]}"
+swift test "${args[@]}"
