@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 args=()
 if [ -n "${SANITIZE:-}" ]; then args+=(--sanitize="$SANITIZE" --scratch-path ".build-$SANITIZE"); fi
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 swift build --build-tests "${args[@]}"
 swift test "${args[@]}"
