@@ -109,6 +109,10 @@ public struct Record: Codable, Hashable, Sendable {
     public var parent: String?
     public var swiftPath: String?
 
+    /// A C11 anonymous struct/union member: Swift gives it no usable type name; its fields are
+    /// members of the parent.
+    public var isAnonymousMember: Bool { swiftPath?.hasPrefix("__Anonymous_field") == true }
+
     public init(name: String, kind: Kind, header: String, location: SourceLocation, size: Int, alignment: Int,
                 fields: [Field], isNested: Bool = false, parent: String? = nil, swiftPath: String? = nil) {
         self.name = name

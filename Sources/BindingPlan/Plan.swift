@@ -69,6 +69,14 @@ public indirect enum ParamRole: Sendable, Equatable {
         }
     }
 
+    /// Whether the client must give it: numbers, handles and fds; pointers may be null or omitted.
+    public var isRequired: Bool {
+        switch self {
+        case .value, .handle, .handleIn, .fd: return true
+        default: return false
+        }
+    }
+
     /// Whether the result carries this parameter after the call.
     public var isInResult: Bool {
         switch self {

@@ -90,30 +90,22 @@ extension JSONValue: Codable {
 
     public func encode(to encoder: Encoder) throws {
         switch self {
-        case .null:
-            var c = encoder.singleValueContainer()
-            try c.encodeNil()
-        case .bool(let b):
-            var c = encoder.singleValueContainer()
-            try c.encode(b)
-        case .int(let i):
-            var c = encoder.singleValueContainer()
-            try c.encode(i)
-        case .uint(let u):
-            var c = encoder.singleValueContainer()
-            try c.encode(u)
-        case .double(let d):
-            var c = encoder.singleValueContainer()
-            try c.encode(d)
-        case .string(let s):
-            var c = encoder.singleValueContainer()
-            try c.encode(s)
         case .array(let items):
             var c = encoder.unkeyedContainer()
             for item in items { try c.encode(item) }
         case .object(let object):
             var c = encoder.container(keyedBy: Key.self)
             for (k, v) in object.pairs { try c.encode(v, forKey: Key(stringValue: k)) }
+        default:
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .bool(let b): try c.encode(b)
+            case .int(let i): try c.encode(i)
+            case .uint(let u): try c.encode(u)
+            case .double(let d): try c.encode(d)
+            case .string(let s): try c.encode(s)
+            default: try c.encodeNil()
+            }
         }
     }
 }

@@ -17,7 +17,6 @@ extension CXCursor {
     var usr: String { clang_getCursorUSR(self).consume() }
     var isDefinition: Bool { clang_isCursorDefinition(self) != 0 }
     var isFromMainFile: Bool { clang_Location_isFromMainFile(clang_getCursorLocation(self)) != 0 }
-    var isNull: Bool { clang_Cursor_isNull(self) != 0 }
 
     /// The direct children, in source order.
     var children: [CXCursor] {
@@ -32,18 +31,17 @@ extension CXCursor {
         return box.items
     }
 
-    /// File name (last path component), full path and line of the cursor's spelling location.
-    var location: (file: String, path: String, line: Int) {
+    /// File name (last path component) and line of the cursor's spelling location.
+    var location: (file: String, line: Int) {
         var file: CXFile?
         var line: UInt32 = 0
         clang_getSpellingLocation(clang_getCursorLocation(self), &file, &line, nil, nil)
         let path = file.map { clang_getFileName($0).consume() } ?? "<unknown>"
-        return (path.split(separator: "/").last.map(String.init) ?? path, path, Int(line))
+        return (path.split(separator: "/").last.map(String.init) ?? path, Int(line))
     }
 }
 
 extension CXType {
-    var kindValue: CXTypeKind { kind }
     var sizeInBytes: Int { Int(clang_Type_getSizeOf(self)) }
     var alignment: Int { Int(clang_Type_getAlignOf(self)) }
     var canonical: CXType { clang_getCanonicalType(self) }

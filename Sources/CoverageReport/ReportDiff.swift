@@ -21,8 +21,8 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffFunctions(_ old: Report, _ new: Report) {
-        let before = Dictionary(old.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let after = Dictionary(new.functions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let before = byName(old.functions)
+        let after = byName(new.functions)
         for f in new.functions where before[f.name] == nil {
             add(false, "function added", "`\(f.signature)`")
         }
@@ -42,15 +42,15 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffStructs(_ old: Report, _ new: Report) {
-        let before = Dictionary(old.structs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let after = Dictionary(new.structs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let before = byName(old.structs)
+        let after = byName(new.structs)
         for s in new.structs where before[s.name] == nil { add(false, "struct added", "`\(s.name)` (\(s.size) bytes)") }
         for s in old.structs where after[s.name] == nil { add(true, "struct removed", "`\(s.name)`") }
         for s in new.structs {
             guard let was = before[s.name] else { continue }
             if was.size != s.size { add(true, "struct size changed", "`\(s.name)`: \(was.size) -> \(s.size) bytes") }
-            let oldFields = Dictionary(was.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            let newFields = Dictionary(s.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let oldFields = byName(was.fields)
+            let newFields = byName(s.fields)
             for f in s.fields where oldFields[f.name] == nil {
                 add(true, "field added", "`\(s.name).\(f.name)` (`\(f.type)` at \(f.offset))")
             }
@@ -67,14 +67,14 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffEnums(_ old: Report, _ new: Report) {
-        let before = Dictionary(old.enums.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let after = Dictionary(new.enums.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let before = byName(old.enums)
+        let after = byName(new.enums)
         for e in new.enums where before[e.name] == nil { add(false, "enum added", "`\(e.name)`") }
         for e in old.enums where after[e.name] == nil { add(true, "enum removed", "`\(e.name)`") }
         for e in new.enums {
             guard let was = before[e.name] else { continue }
-            let oldValues = Dictionary(was.values.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-            let newValues = Dictionary(e.values.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let oldValues = byName(was.values).mapValues(\.value)
+            let newValues = byName(e.values).mapValues(\.value)
             for v in e.values where oldValues[v.name] == nil { add(false, "enum value added", "`\(e.name).\(v.name)` = \(v.value)") }
             for v in was.values where newValues[v.name] == nil { add(true, "enum value removed", "`\(e.name).\(v.name)`") }
             for v in e.values {
@@ -86,7 +86,7 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffCallbacks(_ old: Report, _ new: Report) {
-        let before = Dictionary(old.callbacks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let before = byName(old.callbacks)
         for c in new.callbacks {
             if let was = before[c.name], was.signature != c.signature {
                 add(true, "callback type changed", "`\(c.name)`: `\(was.signature)` -> `\(c.signature)`")
@@ -95,6 +95,11 @@ public struct ReportDiff: Sendable {
         let after = Set(new.callbacks.map(\.name))
         for c in old.callbacks where !after.contains(c.name) { add(true, "callback type removed", "`\(c.name)`") }
         for c in new.callbacks where before[c.name] == nil { add(false, "callback type added", "`\(c.signature)`") }
+    }
+
+    /// Entries by name; a repeated name keeps its first entry.
+    private func byName<T>(_ items: [T]) -> [String: T] where T: Named {
+        Dictionary(items.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Fit to paste into a pull request.
@@ -107,3 +112,12 @@ public struct ReportDiff: Sendable {
         return out
     }
 }
+
+/// Report entries are compared by name.
+protocol Named { var name: String { get } }
+extension Report.FunctionEntry: Named {}
+extension Report.StructEntry: Named {}
+extension Report.FieldEntry: Named {}
+extension Report.EnumEntry: Named {}
+extension Report.EnumValue: Named {}
+extension Report.CallbackEntry: Named {}

@@ -8,10 +8,9 @@ struct DispatchCode {
     let plan: BindingPlan
     let names: SwiftNames
 
-    private func mirror(_ record: String) -> String { "API.\(record)" }
-    private func cRecord(_ record: String) -> String {
-        plan.model.record(named: record).map(RecordCode(plan: plan, names: names).cTypeName) ?? "\(names.cModule).\(record)"
-    }
+    private var records: RecordCode { RecordCode(plan: plan, names: names) }
+    private func mirror(_ record: String) -> String { records.mirrorName(record) }
+    private func cRecord(_ record: String) -> String { records.cTypeName(named: record) }
 
     /// The handle's raw bits as the C type of the parameter (pointer or integer).
     private func fromBits(_ type: CType, _ bits: String) -> String {
@@ -61,10 +60,18 @@ struct DispatchCode {
         }
     }
 
-    private func elementMirror(_ element: CType) -> (type: String, isRecord: Bool) {
-        if case .record(let r) = element.resolved { return (mirror(r), true) }
-        if case .enumeration(let e) = element.resolved { return (mirror(e), false) }
-        return (SwiftNames.mirrorNumber(element) ?? "Never", false)
+    /// An array parameter's elements: the imported C type, the JSON decode, and the conversion of `$0` to C.
+    private func arrayElement(_ element: CType, _ i: Int, _ n: String) -> (cType: String, decode: String, toC: String) {
+        switch element.resolved {
+        case .record(let r):
+            return (cRecord(r), "try call.records(\(i), \"\(n)\", as: \(mirror(r)).self)", "try $0.cValue(call.arena)")
+        case .enumeration(let e):
+            return (names.imported(element), "try call.optional(\(i), \"\(n)\", as: [\(mirror(e))].self)", "$0.cValue")
+        default:
+            let imported = names.imported(element)
+            return (imported, "try call.optional(\(i), \"\(n)\", as: [\(SwiftNames.mirrorNumber(element) ?? "Never")].self)",
+                    "\(imported)(\(SwiftNames.numericConversion(element, "$0")))")
+        }
     }
 
     func context(_ f: FunctionPlan) -> TemplateValue {
@@ -111,13 +118,7 @@ struct DispatchCode {
                     after.append("result[\"\(n)\"] = \(mirror(r))(\(v).pointee).json")
                 }
             case .array(let element, let d, let count):
-                let (elementType, isRecord) = elementMirror(element)
-                let imported = isRecord ? cRecord({ if case .record(let r) = element.resolved { return r } else { return "" } }())
-                    : names.imported(element)
-                let decode = isRecord ? "try call.records(\(i), \"\(n)\", as: \(elementType).self)"
-                    : "try call.optional(\(i), \"\(n)\", as: [\(elementType)].self)"
-                let toC = isRecord ? "try $0.cValue(call.arena)"
-                    : { if case .enumeration = element.resolved { return "$0.cValue" } else { return "\(imported)(\(numeric(element, "$0")))" } }()
+                let (imported, decode, toC) = arrayElement(element, i, n)
                 if d != .out {
                     prepare.append("let j_\(n) = \(decode)")
                     prepare.append("let \(v) = try call.arena.array(j_\(n)?.map { \(toC) })")
@@ -208,12 +209,7 @@ struct DispatchCode {
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
         let hasResult = f.returns != .void
         let spec = f.jsonParams.map { p -> TemplateValue in
-            let optional: Bool
-            switch p.role {
-            case .value, .handle, .handleIn, .fd: optional = false
-            default: optional = true
-            }
-            return .context(["name": .text(jsonName(p)), "optional": .flag(optional)])
+            .context(["name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired)])
         }
         return .context([
             "cName": .text(f.function.name),
@@ -251,13 +247,6 @@ struct DispatchCode {
             }
         }
         return Set(records.compactMap { r in plan.records.first { $0.record.name == r }?.defaultMaker }).sorted()
-    }
-
-    private func numeric(_ type: CType, _ expr: String) -> String {
-        switch type.resolved {
-        case .integer, .char: return "truncatingIfNeeded: \(expr)"
-        default: return expr
-        }
     }
 
     private func lines(_ code: [String]) -> TemplateValue {

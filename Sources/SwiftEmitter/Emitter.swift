@@ -28,7 +28,7 @@ public struct Emitter {
             "headers": .text(plan.model.headers.joined(separator: ", ")),
             "target": .text(plan.model.target),
         ]
-        let mirrored = plan.records.filter { !($0.record.isNested && $0.record.parent != nil && $0.record.swiftPath?.hasPrefix("__Anonymous") == true) }
+        let mirrored = plan.records.filter { !$0.record.isAnonymousMember }
         let contexts: [String: [String: TemplateValue]] = [
             "Types.swift": [
                 "enums": .list(plan.model.enums.map(records.enumContext)),
@@ -73,7 +73,7 @@ public struct Emitter {
     private func layoutContext(_ r: RecordPlan, _ records: RecordCode) -> TemplateValue? {
         let record = r.record
         // Anonymous members have no Swift type name of their own; their fields are checked through the parent.
-        if record.swiftPath?.hasPrefix("__Anonymous") == true { return nil }
+        if record.isAnonymousMember { return nil }
         var fields: [TemplateValue] = []
         func add(_ record: Record, base: Int, probed: Bool) {
             for field in record.fields {

@@ -9,7 +9,7 @@ struct OpenRPCDocument {
 
     func json() throws -> String {
         var schemas: [String: Any] = [:]
-        for r in plan.records where r.record.swiftPath?.hasPrefix("__Anonymous") != true {
+        for r in plan.records where !r.record.isAnonymousMember {
             schemas[r.record.name] = recordSchema(r)
         }
         for e in plan.model.enums {
@@ -22,7 +22,7 @@ struct OpenRPCDocument {
                 "summary": f.function.signature,
                 "paramStructure": "either",
                 "params": f.jsonParams.map { p in
-                    ["name": dispatch.jsonName(p), "required": isRequired(p.role), "schema": paramSchema(p)] as [String: Any]
+                    ["name": dispatch.jsonName(p), "required": p.role.isRequired, "schema": paramSchema(p)] as [String: Any]
                 },
                 "result": ["name": "result", "schema": resultSchema(f)],
             ]
@@ -30,13 +30,6 @@ struct OpenRPCDocument {
         let document: [String: Any] = ["methods": methods, "components": ["schemas": schemas]]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
-    }
-
-    private func isRequired(_ role: ParamRole) -> Bool {
-        switch role {
-        case .value, .handle, .handleIn, .fd: return true
-        default: return false
-        }
     }
 
     func schema(_ type: CType) -> [String: Any] {

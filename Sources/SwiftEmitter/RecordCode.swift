@@ -24,6 +24,11 @@ struct RecordCode {
 
     func mirrorName(_ record: String) -> String { "API.\(record)" }
 
+    /// The imported C type of a record, by model name.
+    func cTypeName(named record: String) -> String {
+        plan.model.record(named: record).map(cTypeName) ?? "\(names.cModule).\(record)"
+    }
+
     /// The imported C type of a record: nested unnamed-type fields use Swift's importer names.
     func cTypeName(_ record: Record) -> String {
         if let parent = record.parent, let path = record.swiftPath {
@@ -142,7 +147,7 @@ struct RecordCode {
                                 appliesInPlace: false)
         case .fixedArray(let element, let count):
             if case .record(let rec) = element {
-                let cType = plan.model.record(named: rec).map(cTypeName) ?? rec
+                let cType = cTypeName(named: rec)
                 return PropertyCode(name: name, swiftType: "[\(mirrorName(rec))]",
                                     defaultValue: "Array(repeating: .init(), count: \(count))",
                                     read: "CRead.fixed(\(cField), as: \(cType).self).map(\(mirrorName(rec)).init)",
@@ -159,8 +164,8 @@ struct RecordCode {
             let swift = SwiftNames.mirrorNumber(element) ?? "Never"
             let imported = names.imported(element)
             return PropertyCode(name: name, swiftType: "[\(swift)]", defaultValue: "Array(repeating: 0, count: \(count))",
-                                read: "CRead.fixed(\(cField), as: \(imported).self).map { \(swift)(\(numericConversion(element, "$0"))) }",
-                                write: "try CWrite.fixed(\(id).map { \(imported)(\(numericConversion(element, "$0"))) }, into: &\(cField), path: \(path(name)))",
+                                read: "CRead.fixed(\(cField), as: \(imported).self).map { \(swift)(\(SwiftNames.numericConversion(element, "$0"))) }",
+                                write: "try CWrite.fixed(\(id).map { \(imported)(\(SwiftNames.numericConversion(element, "$0"))) }, into: &\(cField), path: \(path(name)))",
                                 appliesInPlace: false)
         case .record(let rec):
             return PropertyCode(name: name, swiftType: mirrorName(rec), defaultValue: ".init()",
@@ -193,14 +198,6 @@ struct RecordCode {
                                 post: "c.\(SwiftNames.identifier(length)) = .init(truncatingIfNeeded: \(id).count)")
         case .anonymousMember, .omitted:
             return nil
-        }
-    }
-
-    /// Converting between a mirror number and the imported C number (`CChar` may be unsigned).
-    private func numericConversion(_ type: CType, _ expr: String) -> String {
-        switch type.resolved {
-        case .integer, .char: return "truncatingIfNeeded: \(expr)"
-        default: return expr
         }
     }
 

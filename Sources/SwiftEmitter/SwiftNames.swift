@@ -37,17 +37,11 @@ public struct SwiftNames: Sendable {
         case .pointer(let to, let isConst):
             return pointer(to: to, isConst: isConst) + "?"
         case .array(let of, _):
-            return "UnsafeMutablePointer<\(nonOptional(of))>?"
+            return "UnsafeMutablePointer<\(imported(of))>?"
         case .function(let f):
             return "@convention(c) (" + f.parameters.map(imported).joined(separator: ", ") + ") -> " + imported(f.result)
         case .unsupported: return "Never"
         }
-    }
-
-    /// A type in a position where Swift does not add `?` (generic arguments of pointers).
-    private func nonOptional(_ type: CType) -> String {
-        let s = imported(type)
-        return s
     }
 
     private func pointer(to pointee: CType, isConst: Bool) -> String {
@@ -57,7 +51,7 @@ public struct SwiftNames: Sendable {
             if case .typedef = pointee { return "(\(imported(pointee)))" }
             return "(\(imported(pointee.resolved)))"
         default:
-            return (isConst ? "UnsafePointer<" : "UnsafeMutablePointer<") + nonOptional(pointee) + ">"
+            return (isConst ? "UnsafePointer<" : "UnsafeMutablePointer<") + imported(pointee) + ">"
         }
     }
 
@@ -67,6 +61,15 @@ public struct SwiftNames: Sendable {
         case "size_t", "ssize_t", "intptr_t", "ptrdiff_t", "long", "long int": return "Int"
         case "uintptr_t", "unsigned long", "unsigned long int": return "UInt"
         default: return (signed ? "Int" : "UInt") + String(bytes * 8)
+        }
+    }
+
+    /// The arguments converting `expr` between a mirror number and the imported C number
+    /// (`CChar` may be unsigned, `size_t` is `Int`).
+    public static func numericConversion(_ type: CType, _ expr: String) -> String {
+        switch type.resolved {
+        case .integer, .char: return "truncatingIfNeeded: \(expr)"
+        default: return expr
         }
     }
 

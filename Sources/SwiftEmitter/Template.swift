@@ -28,11 +28,9 @@ public struct Template: Sendable {
 
     public init(_ source: String, name: String) throws {
         self.name = name
-        var index = source.startIndex
         var stack: [(name: String, inverted: Bool, nodes: [Node])] = [("", false, [])]
-        let lines = Self.standaloneAdjusted(source)
-        index = lines.startIndex
-        let text = lines
+        let text = Self.standaloneAdjusted(source)
+        var index = text.startIndex
         while index < text.endIndex {
             guard let open = text.range(of: "{{", range: index..<text.endIndex) else {
                 stack[stack.count - 1].nodes.append(.text(String(text[index...])))

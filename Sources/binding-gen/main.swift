@@ -36,6 +36,12 @@ func write(_ text: String, to path: String?) throws {
     if let path { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } else { print(text, terminator: "") }
 }
 
+func prettyJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}
+
 func run() throws -> Int32 {
     let args = CommandLine.arguments
     guard args.count >= 2 else { writeError(usage); return 2 }
@@ -44,17 +50,10 @@ func run() throws -> Int32 {
                               takingValues: ["annotations", "json", "markdown", "target", "output", "templates", "module"])
     switch command {
     case "model":
-        let plan = try loadPlan(options)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try write(String(decoding: try encoder.encode(plan.model), as: UTF8.self) + "\n", to: nil)
+        try write(try prettyJSON(try loadPlan(options).model), to: nil)
     case "report":
         let report = Report(plan: try loadPlan(options))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if let json = options.values["json"] {
-            try write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n", to: json)
-        }
+        if let json = options.values["json"] { try write(try prettyJSON(report), to: json) }
         if options.values["markdown"] != nil || options.values["json"] == nil {
             try write(report.markdown, to: options.values["markdown"])
         }
