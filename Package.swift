@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "binding-gen", targets: ["binding-gen"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
         .library(name: "RKBindings", targets: ["RKBindings"]),
+        // The dispatch tests' fixture C library, loaded with dlopen like a vendor runtime.
+        .library(name: "calltest", type: .dynamic, targets: ["CallTestRuntime"]),
     ],
     targets: [
         // MARK: the generator's pipeline: parse (libclang) -> plain model -> plan -> render / report
@@ -43,5 +45,20 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
         ),
         .testTarget(name: "RKBindingsTests", dependencies: ["RKBindings", "CRKHeaders"]),
+        // A fixture header of our own, generated like Headers/ and called through its table.
+        .systemLibrary(name: "CCallTestHeaders", path: "Tests/Fixtures/calltest"),
+        .target(
+            name: "CallTestRuntime",
+            path: "Tests/CallTestRuntime",
+            publicHeadersPath: ".",
+            cSettings: [.headerSearchPath("../Fixtures/calltest")]
+        ),
+        .target(
+            name: "CallTestBindings",
+            dependencies: ["BindingRuntime", "CCallTestHeaders"],
+            path: "Tests/CallTestBindings",
+            plugins: ["BindingGenPlugin"]
+        ),
+        .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
     ]
 )

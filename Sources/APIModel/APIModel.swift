@@ -104,14 +104,13 @@ public struct Record: Codable, Hashable, Sendable {
     public var fields: [Field]
     /// True for a record declared without a name inside another one.
     public var isNested: Bool
-    /// For a record nested in another: the enclosing record, and the member name Swift's importer
-    /// gives it (`__Anonymous_field3`, `__Unnamed_struct_image`).
+    /// For a record nested in another: the enclosing record, and the type name Swift's importer
+    /// gives it inside the parent (`__Unnamed_union___Anonymous_field3`, `__Unnamed_struct_image`).
     public var parent: String?
     public var swiftPath: String?
 
-    /// A C11 anonymous struct/union member: Swift gives it no usable type name; its fields are
-    /// members of the parent.
-    public var isAnonymousMember: Bool { swiftPath?.hasPrefix("__Anonymous_field") == true }
+    /// A C11 anonymous struct/union member: its fields are members of the parent.
+    public var isAnonymousMember: Bool { swiftPath?.contains("___Anonymous_field") == true }
 
     public init(name: String, kind: Kind, header: String, location: SourceLocation, size: Int, alignment: Int,
                 fields: [Field], isNested: Bool = false, parent: String? = nil, swiftPath: String? = nil) {

@@ -332,8 +332,10 @@ public struct Planner {
             if let rule, rule == .nonzeroIsError || rule == .negativeIsError { return .status(rule) }
             return .value(function.result)
         case .record(let name): return .record(name)
-        case .pointer:
+        case .pointer(let to, let isConst):
             if let handle = handleName(function.result) { return .handle(handle) }
+            // A `const char*` result is a string the library keeps: read it, never free it.
+            if isConst, case .char = to.resolved { return .value(function.result) }
             throw Unbound(reason: "returns \(function.result.spelling): declare the pointee as a handle type")
         default:
             throw Unbound(reason: "return type \(function.result.spelling) has no JSON form")

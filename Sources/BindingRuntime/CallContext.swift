@@ -2,7 +2,7 @@
 /// memory, the host, and the symbol lookup. Not shared between threads.
 public final class CallContext {
     public let entry: MethodEntry
-    public let symbol: UnsafeRawPointer
+    private let symbol: UnsafeRawPointer?
     public let arena: Arena
     public let host: CallHost
     private let lookup: (String) -> UnsafeRawPointer?
@@ -10,7 +10,7 @@ public final class CallContext {
     private let named: JSONObject?
 
     /// Checks the params' shape against the entry: too many positional values or unknown names are errors.
-    public init(entry: MethodEntry, params: JSONValue?, symbol: UnsafeRawPointer, host: CallHost,
+    public init(entry: MethodEntry, params: JSONValue?, symbol: UnsafeRawPointer?, host: CallHost,
                 arena: Arena = Arena(), lookup: @escaping (String) -> UnsafeRawPointer?) throws {
         self.entry = entry
         self.symbol = symbol
@@ -39,6 +39,12 @@ public final class CallContext {
         case let other?:
             throw RPCError(code: RPCError.invalidParamsCode, message: "invalid params: expected an array or an object, got \(other.typeName)")
         }
+    }
+
+    /// The entry's C function as its typed function pointer.
+    public func function<F>(_ type: F.Type) -> F {
+        guard let symbol else { preconditionFailure("\(entry.method) has no C symbol") }
+        return unsafeBitCast(symbol, to: F.self)
     }
 
     /// The parameter at `index` (positional) or `name` (named); nil when omitted.
@@ -128,12 +134,12 @@ public final class CallContext {
     /// Throws the runtime's status as a JSON-RPC error when it means failure.
     public func check(status: Int64, negativeIsError: Bool) throws {
         if negativeIsError ? status < 0 : status != 0 {
-            throw RPCError.runtimeError(function: entry.symbol, status: status)
+            throw RPCError.runtimeError(function: entry.function, status: status)
         }
     }
 
     public func nullResult() -> RPCError {
-        RPCError(code: RPCError.runtimeErrorCode, message: "\(entry.symbol) returned NULL",
-                 data: .object(["function": .string(entry.symbol)]))
+        RPCError(code: RPCError.runtimeErrorCode, message: "\(entry.function) returned NULL",
+                 data: .object(["function": .string(entry.function)]))
     }
 }

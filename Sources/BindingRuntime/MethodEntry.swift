@@ -4,8 +4,9 @@
 public struct MethodEntry: Sendable {
     /// `rkllm.run`.
     public let method: String
-    /// `rkllm_run`: the symbol resolved with dlsym.
-    public let symbol: String
+    /// `rkllm_run`: the symbol resolved with dlsym; nil for an entry that needs no runtime
+    /// (`get_constants`, answered from the headers).
+    public let symbol: String?
     /// The JSON parameters in positional order (C order, without out-parameters, lengths and callbacks).
     public let params: [ParamSpec]
     /// Run it off the event loop: it may take long.
@@ -21,7 +22,7 @@ public struct MethodEntry: Sendable {
     public let needs: [String]
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
-    public init(method: String, symbol: String, params: [ParamSpec], blocking: Bool, creates: String?, destroys: String?,
+    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, creates: String?, destroys: String?,
                 uses: [String], streams: String?, needs: [String], invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
         self.symbol = symbol
@@ -33,6 +34,23 @@ public struct MethodEntry: Sendable {
         self.streams = streams
         self.needs = needs
         self.invoke = invoke
+    }
+
+    /// The name errors give: the C function, or the method for a symbol-less entry.
+    public var function: String { symbol ?? method }
+
+    /// Converts the params, calls, and frees the call's C memory. `lookup` finds the entry's symbol
+    /// and the default-makers it needs; a missing symbol answers "not present in this runtime".
+    public func call(params: JSONValue?, host: CallHost, lookup: @escaping (String) -> UnsafeRawPointer?) throws -> JSONValue {
+        var address: UnsafeRawPointer?
+        if let symbol {
+            guard let found = lookup(symbol) else { throw RPCError.functionNotPresent(symbol) }
+            address = found
+        }
+        let arena = Arena()
+        defer { arena.release() }
+        let context = try CallContext(entry: self, params: params, symbol: address, host: host, arena: arena, lookup: lookup)
+        return try invoke(context)
     }
 }
 

@@ -23,7 +23,7 @@ public final class RuntimeLibrary: @unchecked Sendable {
         self.handle = handle
         var symbols: [String: UnsafeRawPointer] = [:]
         var missing: [String] = []
-        let names = Set(entries.map(\.symbol) + entries.flatMap(\.needs))
+        let names = Set(entries.compactMap(\.symbol) + entries.flatMap(\.needs))
         for name in names.sorted() {
             if let address = dlsym(handle, name) { symbols[name] = UnsafeRawPointer(address) } else { missing.append(name) }
         }
@@ -35,12 +35,6 @@ public final class RuntimeLibrary: @unchecked Sendable {
 
     /// Runs an entry with this library's symbols.
     public func call(_ entry: MethodEntry, params: JSONValue?, host: CallHost) throws -> JSONValue {
-        guard let symbol = symbols[entry.symbol] else { throw RPCError.functionNotPresent(entry.symbol) }
-        let arena = Arena()
-        defer { arena.release() }
-        let context = try CallContext(entry: entry, params: params, symbol: symbol, host: host, arena: arena) { [symbols] in
-            symbols[$0]
-        }
-        return try entry.invoke(context)
+        try entry.call(params: params, host: host) { [symbols] in symbols[$0] }
     }
 }

@@ -163,8 +163,9 @@ public final class HeaderImporter {
                     // C11 anonymous member: its fields are members of this record.
                     nestedIndex += 1
                     let nestedName = "\(name)_anon\(nestedIndex)"
+                    let kind = child.kind == CXCursor_UnionDecl ? "union" : "struct"
                     importRecord(child, header: header, synthesizedName: nestedName,
-                                 swiftPath: "__Anonymous_field\(fieldIndex)", parent: name)
+                                 swiftPath: "__Unnamed_\(kind)___Anonymous_field\(fieldIndex)", parent: name)
                     let offset = anonymousMemberOffset(child, parent: type)
                     fields.append(Field(name: "", type: .record(nestedName), offset: offset, size: child.type.sizeInBytes))
                     fieldIndex += 1

@@ -29,6 +29,7 @@ public struct Emitter {
             "target": .text(plan.model.target),
         ]
         let mirrored = plan.records.filter { !$0.record.isAnonymousMember }
+        let constants = constantGroups()
         let contexts: [String: [String: TemplateValue]] = [
             "Types.swift": [
                 "enums": .list(plan.model.enums.map(records.enumContext)),
@@ -37,8 +38,14 @@ public struct Emitter {
             "Dispatch.swift": ["functions": .list(bound.map(dispatch.context))],
             "Callbacks.swift": ["callbacks": .list(plan.callbacks.map { callbackContext($0, dispatch) })],
             "Layout.swift": ["records": .list(plan.records.compactMap { layoutContext($0, records) })],
-            "Constants.swift": ["namespaces": .list(constantNamespaces())],
-            "OpenRPC.swift": ["document": .text(try OpenRPCDocument(plan: plan, dispatch: dispatch).json())],
+            "Constants.swift": ["namespaces": .list(constants.map { group in
+                .context([
+                    "namespace": .text(group.namespace),
+                    "constants": .list(group.constants.map { .context(["name": .text($0.name), "value": .text($0.value)]) }),
+                ])
+            })],
+            "OpenRPC.swift": ["document": .text(try OpenRPCDocument(plan: plan, dispatch: dispatch,
+                                                                    constantNamespaces: constants.map(\.namespace)).json())],
         ]
         var files: [String: String] = [:]
         for name in Self.outputFiles {
@@ -72,7 +79,7 @@ public struct Emitter {
 
     private func layoutContext(_ r: RecordPlan, _ records: RecordCode) -> TemplateValue? {
         let record = r.record
-        // Anonymous members have no Swift type name of their own; their fields are checked through the parent.
+        // An anonymous member's fields are checked through the parent.
         if record.isAnonymousMember { return nil }
         var fields: [TemplateValue] = []
         func add(_ record: Record, base: Int, probed: Bool) {
@@ -94,7 +101,7 @@ public struct Emitter {
     }
 
     /// Constants grouped by the namespace of their header's functions (`rkllm`, `rknn`).
-    private func constantNamespaces() -> [TemplateValue] {
+    private func constantGroups() -> [(namespace: String, constants: [(name: String, value: String)])] {
         var namespaceOf: [String: String] = [:]
         for header in plan.model.headers {
             let methods = plan.functions.filter { $0.function.header == header }.map(\.method)
@@ -116,12 +123,7 @@ public struct Emitter {
             case .string(let s): grouped[ns, default: []].append((m.name, ".string(\(Self.swiftStringLiteral(s)))"))
             }
         }
-        return grouped.keys.sorted().map { ns in
-            .context([
-                "namespace": .text(ns),
-                "constants": .list(grouped[ns]!.map { .context(["name": .text($0.0), "value": .text($0.1)]) }),
-            ])
-        }
+        return grouped.keys.sorted().map { ns in (ns, grouped[ns]!.map { (name: $0.0, value: $0.1) }) }
     }
 
     static func swiftStringLiteral(_ s: String) -> String {

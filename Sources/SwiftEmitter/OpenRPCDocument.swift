@@ -6,6 +6,8 @@ import Foundation
 struct OpenRPCDocument {
     let plan: BindingPlan
     let dispatch: DispatchCode
+    /// Namespaces with a generated `<namespace>.get_constants`.
+    let constantNamespaces: [String]
 
     func json() throws -> String {
         var schemas: [String: Any] = [:]
@@ -27,7 +29,17 @@ struct OpenRPCDocument {
                 "result": ["name": "result", "schema": resultSchema(f)],
             ]
         }
-        let document: [String: Any] = ["methods": methods, "components": ["schemas": schemas]]
+        let constantMethods: [[String: Any]] = constantNamespaces.map { ns in
+            [
+                "name": "\(ns).get_constants",
+                "summary": "Every enum constant and integer or string macro of the headers, by name",
+                "paramStructure": "either",
+                "params": [] as [Any],
+                "result": ["name": "result", "schema": ["type": "object",
+                                                        "additionalProperties": ["type": ["integer", "string"]]]],
+            ]
+        }
+        let document: [String: Any] = ["methods": methods + constantMethods, "components": ["schemas": schemas]]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

@@ -49,10 +49,12 @@ struct RecordCode {
         var cases: [TemplateValue] = []
         if let union = r.union, let tagField = record.fields.first(where: { $0.name == union.tag }),
            case .enumeration(let enumName) = tagField.type.resolved, let decl = plan.model.enumeration(named: enumName) {
-            for (constant, member) in union.cases.sorted(by: { $0.key < $1.key }) {
-                guard let value = decl.constants.first(where: { $0.name == constant })?.value,
+            // In the enum's order; a value two constants share selects the first one's member.
+            var seen = Set<Int64>()
+            for constant in decl.constants {
+                guard let member = union.cases[constant.name], seen.insert(constant.value).inserted,
                       let p = properties.first(where: { $0.name == member }) else { continue }
-                cases.append(.context(["value": .text(String(value)), "member": .text(SwiftNames.identifier(member)),
+                cases.append(.context(["value": .text(String(constant.value)), "member": .text(SwiftNames.identifier(member)),
                                        "read": .text(p.read), "write": .text(indent(p.write, 20))]))
             }
         }

@@ -36,12 +36,6 @@ func write(_ text: String, to path: String?) throws {
     if let path { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } else { print(text, terminator: "") }
 }
 
-func prettyJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
-}
-
 func run() throws -> Int32 {
     let args = CommandLine.arguments
     guard args.count >= 2 else { writeError(usage); return 2 }
@@ -50,10 +44,10 @@ func run() throws -> Int32 {
                               takingValues: ["annotations", "json", "markdown", "target", "output", "templates", "module"])
     switch command {
     case "model":
-        try write(try prettyJSON(try loadPlan(options).model), to: nil)
+        try write(try SortedJSON.text(try loadPlan(options).model), to: nil)
     case "report":
         let report = Report(plan: try loadPlan(options))
-        if let json = options.values["json"] { try write(try prettyJSON(report), to: json) }
+        if let json = options.values["json"] { try write(try SortedJSON.text(report), to: json) }
         if options.values["markdown"] != nil || options.values["json"] == nil {
             try write(report.markdown, to: options.values["markdown"])
         }

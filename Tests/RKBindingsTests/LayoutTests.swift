@@ -5,12 +5,7 @@ import XCTest
 final class LayoutTests: XCTestCase {
     func testEveryGeneratedLayoutMatchesSwift() {
         XCTAssertGreaterThanOrEqual(Layout.checks.count, 38)
-        for check in Layout.checks {
-            XCTAssertEqual(check.actualSize, check.expectedSize, "size of \(check.type)")
-            for field in check.fields {
-                XCTAssertEqual(field.actual, field.expected, "offset of \(check.type).\(field.name)")
-            }
-        }
+        XCTAssertEqual(Layout.checks.flatMap(\.mismatches), [])
     }
 
     func testAnonymousUnionMembersAreChecked() throws {

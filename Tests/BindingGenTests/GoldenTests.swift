@@ -1,0 +1,63 @@
+import APIModel
+import BindingPlan
+import ClangImport
+import CoverageReport
+import Foundation
+import SwiftEmitter
+import XCTest
+
+/// The rendered Swift and the coverage report of `Tests/Fixtures/calltest`, compared byte for byte
+/// with `Tests/Fixtures/calltest/golden/`. After an intended change to the generator or the templates,
+/// regenerate with `UPDATE_GOLDEN=1 swift test --filter GoldenTests` and review the diff.
+final class GoldenTests: XCTestCase {
+    private let fixture = Paths.fixture("calltest")
+    private var golden: URL { fixture.appendingPathComponent("golden") }
+    private var updating: Bool { ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" }
+
+    /// A fixed target, so the goldens do not depend on the machine that runs the test.
+    private func plan() throws -> BindingPlan {
+        let model = try HeaderImporter(headersDirectory: fixture, target: "x86_64-unknown-linux-gnu").run()
+        let annotations = try Annotations.load(fixture.appendingPathComponent("annotations.json"))
+        return Planner(model: model, annotations: annotations).plan()
+    }
+
+    private func compare(_ name: String, _ rendered: String) throws {
+        let url = golden.appendingPathComponent(name + ".golden")
+        if updating {
+            try FileManager.default.createDirectory(at: golden, withIntermediateDirectories: true)
+            try rendered.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        guard expected != rendered else { return }
+        let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = rendered.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+        XCTFail("""
+            \(name) differs from its golden at line \(line + 1):
+              golden:   \(line < a.count ? String(a[line]) : "<end>")
+              rendered: \(line < b.count ? String(b[line]) : "<end>")
+            If the change is intended: UPDATE_GOLDEN=1 swift test --filter GoldenTests, and review the diff.
+            """)
+    }
+
+    func testRenderedSwiftMatchesTheGoldens() throws {
+        let files = try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: Paths.templates).render()
+        XCTAssertEqual(files.keys.sorted(), Emitter.outputFiles.sorted())
+        for name in Emitter.outputFiles {
+            try compare(name, try XCTUnwrap(files[name]))
+        }
+    }
+
+    func testCoverageReportMatchesItsGolden() throws {
+        let report = Report(plan: try plan())
+        try compare("COVERAGE.md", report.markdown)
+        try compare("coverage.json", try SortedJSON.text(report))
+    }
+
+    func testNoGoldenIsLeftOver() throws {
+        let expected = Set((Emitter.outputFiles + ["COVERAGE.md", "coverage.json"]).map { $0 + ".golden" })
+        let present = Set(try FileManager.default.contentsOfDirectory(atPath: golden.path))
+        XCTAssertEqual(present, expected)
+    }
+}
