@@ -88,42 +88,47 @@ public enum CRead {
         return Bytes(Array(UnsafeRawBufferPointer(start: p, count: count)))
     }
 
-    /// The elements of a C fixed array (a Swift tuple), flattened.
-    public static func fixed<Tuple, T>(_ tuple: Tuple, as: T.Type) -> [T] {
-        withUnsafeBytes(of: tuple) { Array($0.bindMemory(to: T.self)) }
+    // Fixed arrays are reached through a key path into the record, never copied out as a tuple
+    // value in generated code: Swift 6's region analysis tracks every element of a concrete tuple,
+    // and an 8192-element one (`rknn_input_range.dyn_range`) took minutes to compile.
+
+    /// The elements of a C fixed array field (a Swift tuple), flattened.
+    public static func fixed<Record, Tuple, T>(_ record: Record, _ field: KeyPath<Record, Tuple>, as: T.Type) -> [T] {
+        withUnsafeBytes(of: record[keyPath: field]) { Array($0.bindMemory(to: T.self)) }
     }
 
-    /// A `char[N]` as a string, up to the first NUL.
-    public static func fixedString<Tuple>(_ tuple: Tuple) -> String {
-        withUnsafeBytes(of: tuple) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+    /// A `char[N]` field as a string, up to the first NUL.
+    public static func fixedString<Record, Tuple>(_ record: Record, _ field: KeyPath<Record, Tuple>) -> String {
+        withUnsafeBytes(of: record[keyPath: field]) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
 }
 
 /// Writing Swift values into C fixed arrays (tuples), with bounds checked.
 public enum CWrite {
-    public static func fixed<Tuple, T>(_ values: [T], into tuple: inout Tuple, path: String) throws {
+    public static func fixed<Record, Tuple, T>(_ values: [T], into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
+                                               path: String) throws {
         let capacity = MemoryLayout<Tuple>.size / MemoryLayout<T>.stride
         guard values.count <= capacity else {
             throw RPCError.invalidParams(path, "at most \(capacity) elements, got \(values.count)")
         }
-        withUnsafeMutableBytes(of: &tuple) { raw in
+        withUnsafeMutableBytes(of: &record[keyPath: field]) { raw in
             let typed = raw.bindMemory(to: T.self)
             for (i, v) in values.enumerated() { typed[i] = v }
         }
     }
 
     /// A string into `char[N]`: at most N-1 bytes, NUL-terminated.
-    public static func fixedString<Tuple>(_ s: String, into tuple: inout Tuple, path: String) throws {
+    public static func fixedString<Record, Tuple>(_ s: String, into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
+                                                  path: String) throws {
         let utf8 = Array(s.utf8)
         let capacity = MemoryLayout<Tuple>.size
         guard utf8.count < capacity else {
             throw RPCError.invalidParams(path, "at most \(capacity - 1) bytes, got \(utf8.count)")
         }
         guard !utf8.contains(0) else { throw RPCError.invalidParams(path, "string contains a NUL character") }
-        withUnsafeMutableBytes(of: &tuple) { raw in
+        withUnsafeMutableBytes(of: &record[keyPath: field]) { raw in
             raw.copyBytes(from: utf8)
             raw[utf8.count] = 0
         }

@@ -117,6 +117,7 @@ struct RecordCode {
         let name = f.field.name
         let id = SwiftNames.identifier(name)
         let cField = "c.\(id)"
+        let keyPath = "\\CValue.\(id)"
         switch f.role {
         case .value(let type):
             if case .enumeration(let e) = type.resolved {
@@ -144,30 +145,30 @@ struct RecordCode {
             return PropertyCode(name: name, swiftType: "String?", defaultValue: "nil", read: "CRead.string(\(cField))",
                                 write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
         case .charArray:
-            return PropertyCode(name: name, swiftType: "String", defaultValue: "\"\"", read: "CRead.fixedString(\(cField))",
-                                write: "try CWrite.fixedString(\(id), into: &\(cField), path: \(path(name)))",
+            return PropertyCode(name: name, swiftType: "String", defaultValue: "\"\"", read: "CRead.fixedString(c, \(keyPath))",
+                                write: "try CWrite.fixedString(\(id), into: &c, \(keyPath), path: \(path(name)))",
                                 appliesInPlace: false)
         case .fixedArray(let element, let count):
             if case .record(let rec) = element {
                 let cType = cTypeName(named: rec)
                 return PropertyCode(name: name, swiftType: "[\(mirrorName(rec))]",
                                     defaultValue: "Array(repeating: .init(), count: \(count))",
-                                    read: "CRead.fixed(\(cField), as: \(cType).self).map(\(mirrorName(rec)).init)",
-                                    write: "try CWrite.fixed(\(id).map { try $0.cValue(arena) }, into: &\(cField), path: \(path(name)))",
+                                    read: "CRead.fixed(c, \(keyPath), as: \(cType).self).map(\(mirrorName(rec)).init)",
+                                    write: "try CWrite.fixed(\(id).map { try $0.cValue(arena) }, into: &c, \(keyPath), path: \(path(name)))",
                                     appliesInPlace: false)
             }
             if case .enumeration(let e) = element {
                 return PropertyCode(name: name, swiftType: "[\(mirrorName(e))]",
                                     defaultValue: "Array(repeating: .init(rawValue: 0), count: \(count))",
-                                    read: "CRead.fixed(\(cField), as: \(names.cModule).\(e).self).map(\(mirrorName(e)).init)",
-                                    write: "try CWrite.fixed(\(id).map(\\.cValue), into: &\(cField), path: \(path(name)))",
+                                    read: "CRead.fixed(c, \(keyPath), as: \(names.cModule).\(e).self).map(\(mirrorName(e)).init)",
+                                    write: "try CWrite.fixed(\(id).map(\\.cValue), into: &c, \(keyPath), path: \(path(name)))",
                                     appliesInPlace: false)
             }
             let swift = SwiftNames.mirrorNumber(element) ?? "Never"
             let imported = names.imported(element)
             return PropertyCode(name: name, swiftType: "[\(swift)]", defaultValue: "Array(repeating: 0, count: \(count))",
-                                read: "CRead.fixed(\(cField), as: \(imported).self).map { \(swift)(\(SwiftNames.numericConversion(element, "$0"))) }",
-                                write: "try CWrite.fixed(\(id).map { \(imported)(\(SwiftNames.numericConversion(element, "$0"))) }, into: &\(cField), path: \(path(name)))",
+                                read: "CRead.fixed(c, \(keyPath), as: \(imported).self).map { \(swift)(\(SwiftNames.numericConversion(element, "$0"))) }",
+                                write: "try CWrite.fixed(\(id).map { \(imported)(\(SwiftNames.numericConversion(element, "$0"))) }, into: &c, \(keyPath), path: \(path(name)))",
                                 appliesInPlace: false)
         case .record(let rec):
             return PropertyCode(name: name, swiftType: mirrorName(rec), defaultValue: ".init()",
