@@ -8,10 +8,13 @@ let package = Package(
     name: "rkllm-server",
     products: [
         .executable(name: "binding-gen", targets: ["binding-gen"]),
+        .executable(name: "rkllm-server", targets: ["rkllm-server"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
         .library(name: "RKBindings", targets: ["RKBindings"]),
         // The dispatch tests' fixture C library, loaded with dlopen like a vendor runtime.
         .library(name: "calltest", type: .dynamic, targets: ["CallTestRuntime"]),
+        // A stand-in RKLLM runtime that fails, hangs and crashes on demand (runtime-host tests).
+        .library(name: "faultrt", type: .dynamic, targets: ["FaultRuntime"]),
     ],
     targets: [
         // MARK: the generator's pipeline: parse (libclang) -> plain model -> plan -> render / report
@@ -37,6 +40,12 @@ let package = Package(
         .target(name: "BindingRuntime"),
         .target(name: "RKBindings", dependencies: ["BindingRuntime", "CRKHeaders"], plugins: ["BindingGenPlugin"]),
 
+        // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"]),
+        .target(name: "RuntimeHost", dependencies: ["RPCServer", "RKBindings"]),
+        .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost"]),
+
         // MARK: tests
         .testTarget(
             name: "BindingGenTests",
@@ -60,5 +69,11 @@ let package = Package(
             plugins: ["BindingGenPlugin"]
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
+        .target(
+            name: "FaultRuntime",
+            path: "Tests/FaultRuntime",
+            publicHeadersPath: ".",
+            cSettings: [.headerSearchPath("../../Headers")]
+        ),
     ]
 )

@@ -39,6 +39,24 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// Pairs in order; a repeated key keeps its first position and its last value. Linear in the
+    /// number of pairs, so a hostile object with many keys costs no more than its bytes.
+    public init(uniqueKeysLastWins input: [(String, JSONValue)]) {
+        var index: [String: Int] = [:]
+        if input.count > 8 { index.reserveCapacity(input.count) }
+        pairs.reserveCapacity(input.count)
+        for (k, v) in input {
+            if input.count <= 8 {
+                if let i = pairs.firstIndex(where: { $0.key == k }) { pairs[i].value = v } else { pairs.append((k, v)) }
+            } else if let i = index[k] {
+                pairs[i].value = v
+            } else {
+                index[k] = pairs.count
+                pairs.append((k, v))
+            }
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         get { pairs.first { $0.key == key }?.value }
         set {
@@ -59,7 +77,7 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 }
 
 extension JSONValue: Codable {
-    private struct Key: CodingKey {
+    private struct MemberName: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -73,7 +91,7 @@ extension JSONValue: Codable {
             self = .array(items)
             return
         }
-        if let keyed = try? decoder.container(keyedBy: Key.self) {
+        if let keyed = try? decoder.container(keyedBy: MemberName.self) {
             var object = JSONObject()
             for key in keyed.allKeys { object[key.stringValue] = try keyed.decode(JSONValue.self, forKey: key) }
             self = .object(object)
@@ -94,8 +112,8 @@ extension JSONValue: Codable {
             var c = encoder.unkeyedContainer()
             for item in items { try c.encode(item) }
         case .object(let object):
-            var c = encoder.container(keyedBy: Key.self)
-            for (k, v) in object.pairs { try c.encode(v, forKey: Key(stringValue: k)) }
+            var c = encoder.container(keyedBy: MemberName.self)
+            for (k, v) in object.pairs { try c.encode(v, forKey: MemberName(stringValue: k)) }
         default:
             var c = encoder.singleValueContainer()
             switch self {
@@ -108,4 +126,16 @@ extension JSONValue: Codable {
             }
         }
     }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    public typealias Key = String
+    public typealias Value = JSONValue
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
+    public init(nilLiteral: ()) { self = .null }
 }

@@ -11,8 +11,10 @@ public struct MethodEntry: Sendable {
     public let params: [ParamSpec]
     /// Run it off the event loop: it may take long.
     public let blocking: Bool
-    /// The handle type a successful call creates, and the one it destroys.
+    /// The handle type a successful call creates, the result member holding it, and the handle
+    /// type the call destroys.
     public let creates: String?
+    public let resultHandle: String?
     public let destroys: String?
     /// Handle types the call takes.
     public let uses: [String]
@@ -22,13 +24,15 @@ public struct MethodEntry: Sendable {
     public let needs: [String]
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
-    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, creates: String?, destroys: String?,
-                uses: [String], streams: String?, needs: [String], invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
+    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, creates: String?, resultHandle: String?,
+                destroys: String?, uses: [String], streams: String?, needs: [String],
+                invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
         self.symbol = symbol
         self.params = params
         self.blocking = blocking
         self.creates = creates
+        self.resultHandle = resultHandle
         self.destroys = destroys
         self.uses = uses
         self.streams = streams
@@ -58,9 +62,12 @@ public struct ParamSpec: Sendable, Equatable {
     public let name: String
     /// May be omitted (taken as null).
     public let optional: Bool
-    public init(_ name: String, optional: Bool) {
+    /// The handle type this parameter carries (an id the host resolves), if any.
+    public let handle: String?
+    public init(_ name: String, optional: Bool, handle: String? = nil) {
         self.name = name
         self.optional = optional
+        self.handle = handle
     }
 }
 

@@ -28,6 +28,7 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let cancelledCode = -32007
     public static let shuttingDownCode = -32008
     public static let runtimeCrashedCode = -32009
+    public static let tooManyConnectionsCode = -32010
 
     /// -32602 naming the parameter (or field path) and what is wrong with it.
     public static func invalidParams(_ path: String, _ why: String) -> RPCError {

@@ -209,7 +209,8 @@ struct DispatchCode {
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
         let hasResult = f.returns != .void
         let spec = f.jsonParams.map { p -> TemplateValue in
-            .context(["name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired)])
+            .context(["name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired),
+                      "handle": .text(handleType(p.role).map { "\"\($0)\"" } ?? "nil")])
         }
         return .context([
             "cName": .text(f.function.name),
@@ -219,6 +220,7 @@ struct DispatchCode {
             "params": .list(spec),
             "blocking": .flag(f.blocking),
             "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
+            "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
             "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),
             "uses": .text(Set(uses).sorted().map { "\"\($0)\"" }.joined(separator: ", ")),
             "streams": .text(f.callbackContextTypedef.map { "\"\($0)\"" } ?? "nil"),
@@ -228,6 +230,20 @@ struct DispatchCode {
             "call": .text((hasResult ? "let r = " : "") + "function(\(arguments.joined(separator: ", ")))"),
             "after": lines(resultLines + after),
         ])
+    }
+
+    /// The handle type a JSON parameter carries, for hosts that route or translate handle ids.
+    private func handleType(_ role: ParamRole) -> String? {
+        switch role {
+        case .handle(let h), .handleIn(let h): return h
+        default: return nil
+        }
+    }
+
+    /// The result member that holds a new handle: the out-parameter's name, or `return`.
+    private func resultHandleKey(_ f: FunctionPlan) -> String? {
+        if case .handle = f.returns { return "return" }
+        return f.params.first { if case .handleOut = $0.role { return true } else { return false } }?.name
     }
 
     /// The name a parameter has in JSON: a JSON-only count takes its own name.

@@ -1,0 +1,283 @@
+/// A byte-level JSON reader (RFC 8259) into `JSONValue`: integers stay exact (Int64, else UInt64,
+/// else Double), object keys keep their order, strings must be valid UTF-8, nesting is bounded.
+/// Foundation's decoders cost several microseconds per small message; this is the hot path of
+/// every request.
+public struct JSONParser {
+    public struct Error: Swift.Error, Equatable, CustomStringConvertible {
+        public var offset: Int
+        public var message: String
+        public var description: String { "\(message) at byte \(offset)" }
+    }
+
+    /// Deeper nesting is an error, not a stack overflow.
+    public static let defaultMaxDepth = 512
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(Error) -> JSONValue {
+        var parser = JSONParser(bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(Error) -> JSONValue {
+        do {
+            return try bytes.withUnsafeBytes { raw in try parse(raw, maxDepth: maxDepth) }
+        } catch let error as Error {
+            throw error
+        } catch {
+            preconditionFailure("unreachable: \(error)")
+        }
+    }
+
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(Error) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let maxDepth: Int
+    private var position = 0
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    private func error(_ message: String) -> Error { Error(offset: position, message: message) }
+
+    private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(depth: Int) throws(Error) -> JSONValue {
+        guard let byte = current else { throw error("unexpected end of input") }
+        switch byte {
+        case UInt8(ascii: "{"): return try object(depth: depth + 1)
+        case UInt8(ascii: "["): return try array(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw error("unexpected character '\(Self.printable(byte))'")
+        }
+    }
+
+    private static func printable(_ byte: UInt8) -> String {
+        (0x20..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Error) {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count - position >= count else { throw error("invalid literal") }
+        for i in 0..<count where bytes[position + i] != word.utf8Start[i] {
+            throw error("invalid literal")
+        }
+        position += count
+    }
+
+    private mutating func object(depth: Int) throws(Error) -> JSONValue {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+        position += 1
+        var pairs: [(String, JSONValue)] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(JSONObject())
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try string()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            pairs.append((key, try value(depth: depth)))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(JSONObject(uniqueKeysLastWins: pairs))
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    private mutating func array(depth: Int) throws(Error) -> JSONValue {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+        position += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(items)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try value(depth: depth))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(items)
+            default: throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    private mutating func string() throws(Error) -> String {
+        position += 1
+        let start = position
+        // Fast path: no escapes, ASCII or valid UTF-8 checked by String(validating:).
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                position += 1
+                guard let s = String(validating: slice, as: UTF8.self) else {
+                    position = start
+                    throw error("invalid UTF-8 in a string")
+                }
+                return s
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("control character in a string") }
+            position += 1
+        }
+        var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                guard let s = String(validating: out, as: UTF8.self) else {
+                    position = start
+                    throw error("invalid UTF-8 in a string")
+                }
+                return s
+            case UInt8(ascii: "\\"):
+                position += 1
+                guard let escape = current else { throw error("unterminated escape") }
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"): try unicodeEscape(into: &out)
+                default: throw error("invalid escape '\\\(Self.printable(escape))'")
+                }
+            default:
+                if byte < 0x20 { throw error("control character in a string") }
+                out.append(byte)
+                position += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    private mutating func hex4() throws(Error) -> UInt32 {
+        guard bytes.count - position >= 4 else { throw error("short \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[position]
+            let digit: UInt8
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b - UInt8(ascii: "A") + 10
+            default: throw error("invalid \\u escape")
+            }
+            v = v << 4 | UInt32(digit)
+            position += 1
+        }
+        return v
+    }
+
+    private mutating func unicodeEscape(into out: inout [UInt8]) throws(Error) {
+        var scalar = try hex4()
+        if (0xD800..<0xDC00).contains(scalar) {
+            // A high surrogate must be followed by an escaped low one.
+            guard bytes.count - position >= 6, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                throw error("unpaired surrogate in \\u escape")
+            }
+            position += 2
+            let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate in \\u escape") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00..<0xE000).contains(scalar) {
+            throw error("unpaired surrogate in \\u escape")
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+        out.append(contentsOf: UTF8.encode(unicode)!)
+    }
+
+    private mutating func number() throws(Error) -> JSONValue {
+        let start = position
+        var negative = false
+        if current == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { throw error("invalid number") }
+        var magnitude: UInt64 = 0
+        var overflow = false
+        if first == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            while let d = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(d) {
+                let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (m2, o2) = m1.addingReportingOverflow(UInt64(d - UInt8(ascii: "0")))
+                overflow = overflow || o1 || o2
+                magnitude = m2
+                position += 1
+            }
+        }
+        var isInteger = true
+        if current == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard try digits() > 0 else { throw error("invalid number: no digits after '.'") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard try digits() > 0 else { throw error("invalid number: no digits in the exponent") }
+        }
+        if isInteger && !overflow {
+            if negative {
+                if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
+                if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+            } else {
+                if magnitude <= UInt64(Int64.max) { return .int(Int64(magnitude)) }
+                return .uint(magnitude)
+            }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        guard let d = Double(text), d.isFinite else { throw Error(offset: start, message: "number out of range") }
+        return .double(d)
+    }
+
+    private mutating func digits() throws(Error) -> Int {
+        var n = 0
+        while let d = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(d) {
+            position += 1
+            n += 1
+        }
+        return n
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// Every setting of the daemon: environment variables (`RKLLM_*`, `RKNN_*`) and the same settings
+/// as flags; flags win. `Configuration.settings` is the one table both `--help` and parsing read.
+public struct Configuration: Sendable {
+    public var socketPath = "/tmp/rkllm.sock"
+    public var socketMode: mode_t = 0o660
+    public var socketGroup: String?
+    public var allowedUIDs: Set<uid_t>?
+    public var maxMessageBytes = 64 << 20
+    public var maxOutputBytes = 64 << 20
+    public var maxConnections = 1024
+    public var logLevel = LogLevel.info
+    /// Seconds SIGTERM waits for queued replies to flush before closing everything.
+    public var shutdownTimeout = 5.0
+    /// Seconds a runtime call may make no progress before its worker is killed.
+    public var runTimeout = 300.0
+    public var rkllmRuntimeLibrary = "librkllmrt.so"
+    public var rknnRuntimeLibrary = "librknnrt.so"
+
+    public init() {}
+
+    public struct Setting: Sendable {
+        public let environment: String
+        public let flag: String
+        public let help: String
+        let apply: @Sendable (inout Configuration, String) throws -> Void
+    }
+
+    public struct UsageError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static let settings: [Setting] = [
+        Setting(environment: "RKLLM_UDS_PATH", flag: "--socket", help: "Unix socket path (default /tmp/rkllm.sock)") {
+            $0.socketPath = $1
+        },
+        Setting(environment: "RKLLM_SOCKET_MODE", flag: "--socket-mode", help: "socket file mode, octal (default 0660)") {
+            guard let mode = mode_t($1, radix: 8), mode <= 0o777 else { throw UsageError(description: "socket mode '\($1)' is not octal 0-777") }
+            $0.socketMode = mode
+        },
+        Setting(environment: "RKLLM_SOCKET_GROUP", flag: "--socket-group", help: "group owning the socket file (default: the daemon's)") {
+            $0.socketGroup = $1.isEmpty ? nil : $1
+        },
+        Setting(environment: "RKLLM_ALLOWED_UIDS", flag: "--allowed-uids", help: "comma-separated uids allowed to connect (default: any)") {
+            if $1.isEmpty { $0.allowedUIDs = nil; return }
+            let uids = try $1.split(separator: ",").map { part -> uid_t in
+                guard let uid = uid_t(part.trimmingCharacters(in: .whitespaces)) else { throw UsageError(description: "uid '\(part)' is not a number") }
+                return uid
+            }
+            $0.allowedUIDs = Set(uids)
+        },
+        Setting(environment: "RKLLM_MAX_MESSAGE_BYTES", flag: "--max-message-bytes", help: "longest request line (default 64 MiB)") {
+            $0.maxMessageBytes = try positive($1, "max message bytes")
+        },
+        Setting(environment: "RKLLM_MAX_OUTPUT_BYTES", flag: "--max-output-bytes", help: "replies queued for one client before it is dropped (default 64 MiB)") {
+            $0.maxOutputBytes = try positive($1, "max output bytes")
+        },
+        Setting(environment: "RKLLM_MAX_CONNECTIONS", flag: "--max-connections", help: "connections served at once (default 1024)") {
+            $0.maxConnections = try positive($1, "max connections")
+        },
+        Setting(environment: "RKLLM_LOG_LEVEL", flag: "--log-level", help: "0=DEBUG 1=INFO 2=WARN 3=ERROR (default 1)") {
+            guard let n = Int($1), let level = LogLevel(rawValue: n) else { throw UsageError(description: "log level '\($1)' is not 0-3") }
+            $0.logLevel = level
+        },
+        Setting(environment: "RKLLM_SHUTDOWN_TIMEOUT", flag: "--shutdown-timeout", help: "seconds to flush replies on SIGTERM (default 5)") {
+            $0.shutdownTimeout = try seconds($1, "shutdown timeout")
+        },
+        Setting(environment: "RKLLM_RUN_TIMEOUT", flag: "--run-timeout", help: "seconds a runtime call may stall before its worker is killed (default 300)") {
+            $0.runTimeout = try seconds($1, "run timeout")
+        },
+        Setting(environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime", help: "RKLLM runtime library (default librkllmrt.so)") {
+            $0.rkllmRuntimeLibrary = $1
+        },
+        Setting(environment: "RKNN_RUNTIME_LIB", flag: "--rknn-runtime", help: "RKNN runtime library (default librknnrt.so)") {
+            $0.rknnRuntimeLibrary = $1
+        },
+    ]
+
+    private static func positive(_ text: String, _ what: String) throws -> Int {
+        guard let n = Int(text), n > 0 else { throw UsageError(description: "\(what) '\(text)' is not a positive integer") }
+        return n
+    }
+
+    private static func seconds(_ text: String, _ what: String) throws -> Double {
+        guard let n = Double(text), n >= 0, n.isFinite else { throw UsageError(description: "\(what) '\(text)' is not a number of seconds") }
+        return n
+    }
+
+    /// What the command line asks for besides serving.
+    public enum Action: Equatable { case serve, help, version }
+
+    /// The environment first, then the flags (`--flag value` or `--flag=value`).
+    public static func load(arguments: [String], environment: [String: String]) throws -> (Configuration, Action) {
+        var config = Configuration()
+        for setting in settings {
+            if let value = environment[setting.environment] { try setting.apply(&config, value) }
+        }
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            i += 1
+            switch argument {
+            case "-h", "--help": return (config, .help)
+            case "--version": return (config, .version)
+            default: break
+            }
+            let (flag, inline) = argument.split(separator: "=", maxSplits: 1).map(String.init).splitFirst()
+            guard let setting = settings.first(where: { $0.flag == flag }) else {
+                throw UsageError(description: "unknown option '\(argument)' (see --help)")
+            }
+            var value = inline
+            if value == nil {
+                guard i < arguments.count else { throw UsageError(description: "\(flag) needs a value") }
+                value = arguments[i]
+                i += 1
+            }
+            try setting.apply(&config, value!)
+        }
+        return (config, .serve)
+    }
+
+    public static func usage(program: String) -> String {
+        var text = "usage: \(program) [options]\n\nServes the Rockchip NPU runtimes as JSON-RPC 2.0 over a Unix socket.\n\n"
+        let width = settings.map { $0.flag.count + 8 }.max() ?? 0
+        for s in settings {
+            let left = "  \(s.flag) VALUE"
+            text += left.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "\(s.help) [\(s.environment)]\n"
+        }
+        text += "  --help".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "this text\n"
+        text += "  --version".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "the version\n"
+        return text
+    }
+}
+
+private extension Array where Element == String {
+    func splitFirst() -> (String, String?) { (self[0], count > 1 ? self[1] : nil) }
+}

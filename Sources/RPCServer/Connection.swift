@@ -1,0 +1,130 @@
+import BindingRuntime
+import CLinux
+import Foundation
+
+/// One client socket, owned by the loop thread: reads lines, queues replies, writes them coalesced.
+final class Connection: EventHandler {
+    let id: UInt64
+    let fd: Int32
+    let peer: Peer
+    private unowned let server: Server
+    private var framer: LineFramer
+    private var output: OutputQueue
+    /// Requests read but not answered yet (replies still to come from handlers).
+    var inFlight = 0
+    /// The client closed its sending side: answer what is in flight, then close.
+    private(set) var readClosed = false
+    private var waitingForWritable = false
+    private var flushScheduled = false
+    private(set) var closed = false
+
+    init(id: UInt64, fd: Int32, peer: Peer, server: Server, maxMessageBytes: Int, maxOutputBytes: Int) {
+        self.id = id
+        self.fd = fd
+        self.peer = peer
+        self.server = server
+        framer = LineFramer(maxLineBytes: maxMessageBytes)
+        output = OutputQueue(limit: maxOutputBytes)
+    }
+
+    var pendingOutputBytes: Int { output.pendingBytes }
+
+    func handleEvents(_ events: UInt32) {
+        if events & EPOLLOUT.rawValue != 0 { flush() }
+        let readable = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+        if !closed && !readClosed && events & readable != 0 { readAvailable() }
+        // Both directions gone (not a half-close): nothing more can be written.
+        if !closed && events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { close(reason: "hang-up") }
+    }
+
+    /// Reads what is there (bounded per wake-up so one busy client cannot starve the others).
+    private func readAvailable() {
+        for _ in 0..<4 {
+            let buffer = server.readBuffer
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 {
+                framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
+                    switch event {
+                    case .line(let line): server.handleLine(line, from: self)
+                    case .overlong(let bytes): server.handleOverlongLine(bytes: bytes, from: self)
+                    }
+                }
+                if closed { return }
+                if n < buffer.count { return }
+            } else if n == 0 {
+                readClosed = true
+                server.loop.modify(fd, events: waitingForWritable ? EPOLLOUT.rawValue : 0)
+                closeIfDone()
+                return
+            } else {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                close(reason: "read: \(String(cString: strerror(errno)))")
+                return
+            }
+        }
+    }
+
+    /// Queues bytes written by `write` and flushes after this loop iteration. False when the client
+    /// was dropped for not reading.
+    @discardableResult
+    func send(_ write: (inout [UInt8]) -> Void) -> Bool {
+        guard !closed else { return false }
+        guard output.append({ buffer in
+            write(&buffer)
+            buffer.append(0x0A)
+        }) else {
+            server.dropSlowReader(self)
+            return false
+        }
+        if !flushScheduled && !waitingForWritable {
+            flushScheduled = true
+            server.loop.afterThisIteration { [weak self] in
+                self?.flushScheduled = false
+                self?.flush()
+            }
+        }
+        return true
+    }
+
+    func flush() {
+        guard !closed else { return }
+        switch output.flush(to: fd) {
+        case .done:
+            if waitingForWritable {
+                waitingForWritable = false
+                server.loop.modify(fd, events: readClosed ? 0 : Self.readEvents)
+            }
+            closeIfDone()
+        case .wouldBlock:
+            if !waitingForWritable {
+                waitingForWritable = true
+                server.loop.modify(fd, events: (readClosed ? 0 : Self.readEvents) | EPOLLOUT.rawValue)
+            }
+        case .failed(let code):
+            close(reason: "write: \(String(cString: strerror(code)))")
+        }
+    }
+
+    static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+
+    /// After the client's half-close: close once every reply is out.
+    func closeIfDone() {
+        if readClosed && inFlight == 0 && output.isEmpty { close(reason: "client closed") }
+    }
+
+    /// Stops reading new requests (shutdown); replies already due still go out.
+    func stopReading() {
+        guard !readClosed else { return }
+        readClosed = true
+        server.loop.modify(fd, events: waitingForWritable ? EPOLLOUT.rawValue : 0)
+    }
+
+    func close(reason: String) {
+        guard !closed else { return }
+        closed = true
+        server.loop.unregister(fd)
+        Glibc.close(fd)
+        server.connectionClosed(self, reason: reason)
+    }
+}

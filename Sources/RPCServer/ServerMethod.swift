@@ -1,0 +1,80 @@
+import BindingRuntime
+import Foundation
+
+/// Who is on the other end of a connection (`SO_PEERCRED`).
+public struct Peer: Sendable, Equatable {
+    public let pid: pid_t
+    public let uid: uid_t
+    public let gid: gid_t
+}
+
+/// One method the server answers: its name, its OpenRPC method object for `rpc.discover`, and
+/// the handler. A handler must answer every call exactly once, from any thread; it must not block
+/// (it runs on the event loop): long work goes to a worker and answers when done.
+public struct ServerMethod: Sendable {
+    public let name: String
+    public let description: JSONValue
+    public let handler: @Sendable (Call) -> Void
+
+    public init(name: String, description: JSONValue, handler: @escaping @Sendable (Call) -> Void) {
+        self.name = name
+        self.description = description
+        self.handler = handler
+    }
+
+    /// A method answered synchronously on the loop.
+    public static func immediate(_ name: String, summary: String, result: JSONValue = ["type": "object"],
+                                 _ body: @escaping @Sendable (Call) throws -> JSONValue) -> ServerMethod {
+        let description: JSONValue = .object([
+            "name": .string(name), "summary": .string(summary), "paramStructure": "either",
+            "params": .array([]), "result": .object(["name": "result", "schema": result]),
+        ])
+        return ServerMethod(name: name, description: description) { call in
+            do {
+                call.respond(.success(try body(call)))
+            } catch let error as RPCError {
+                call.respond(.failure(error))
+            } catch {
+                call.respond(.failure(RPCError(code: RPCError.internalError, message: "internal error: \(error)")))
+            }
+        }
+    }
+}
+
+/// A request being answered. `respond` may be called from any thread, once; later calls are ignored.
+public final class Call: @unchecked Sendable {
+    public let request: Request
+    public let connection: UInt64
+    public let peer: Peer
+    private let deliver: @Sendable (Call, Result<JSONValue, RPCError>) -> Void
+    private let emitter: @Sendable (Call, JSONValue) -> Void
+    private let lock = NSLock()
+    private var answered = false
+    let started = EventLoop.now()
+
+    init(request: Request, connection: UInt64, peer: Peer, deliver: @escaping @Sendable (Call, Result<JSONValue, RPCError>) -> Void,
+         emit: @escaping @Sendable (Call, JSONValue) -> Void) {
+        self.request = request
+        self.connection = connection
+        self.peer = peer
+        self.deliver = deliver
+        self.emitter = emit
+    }
+
+    public var params: JSONValue? { request.params }
+
+    /// One message of a stream, before the final answer: a response-shaped message with the
+    /// request's id (nothing for a notification). Ignored once the call is answered.
+    public func emit(_ result: JSONValue) {
+        guard request.id != nil, !lock.withLock({ answered }) else { return }
+        emitter(self, result)
+    }
+
+    public func respond(_ outcome: Result<JSONValue, RPCError>) {
+        let first = lock.withLock {
+            defer { answered = true }
+            return !answered
+        }
+        if first { deliver(self, outcome) }
+    }
+}

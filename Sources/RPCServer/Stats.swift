@@ -1,0 +1,58 @@
+import BindingRuntime
+
+/// Counters for `server.stats`, owned by the loop thread.
+struct Stats {
+    struct MethodStats {
+        var calls = 0
+        var errors = 0
+        var totalNanos: UInt64 = 0
+        var maxNanos: UInt64 = 0
+        /// Calls by latency: bucket i holds latencies in [2^i, 2^(i+1)) ns.
+        var buckets = [Int](repeating: 0, count: 40)
+
+        mutating func record(nanos: UInt64, failed: Bool) {
+            calls += 1
+            if failed { errors += 1 }
+            totalNanos += nanos
+            maxNanos = max(maxNanos, nanos)
+            buckets[min(buckets.count - 1, 63 - max(0, (nanos | 1).leadingZeroBitCount))] += 1
+        }
+
+        /// The upper bound of the bucket holding the given fraction of calls, in microseconds.
+        func percentile(_ p: Double) -> Double {
+            let target = Int((Double(calls) * p).rounded(.up))
+            var seen = 0
+            for (i, n) in buckets.enumerated() {
+                seen += n
+                if seen >= max(1, target) { return Double(min(UInt64(1) << (i + 1), maxNanos)) / 1000 }
+            }
+            return Double(maxNanos) / 1000
+        }
+
+        var json: JSONValue {
+            .object([
+                "calls": .int(Int64(calls)),
+                "errors": .int(Int64(errors)),
+                "mean_us": .double(calls == 0 ? 0 : Double(totalNanos) / Double(calls) / 1000),
+                "p50_us": .double(percentile(0.5)),
+                "p99_us": .double(percentile(0.99)),
+                "max_us": .double(Double(maxNanos) / 1000),
+            ])
+        }
+    }
+
+    let started = EventLoop.now()
+    var connectionsAccepted = 0
+    var connectionsRejected = 0
+    var clientsDroppedForSlowReading = 0
+    var requests = 0
+    var notifications = 0
+    var errors = 0
+    var parseErrors = 0
+    var overlongLines = 0
+    var methods: [String: MethodStats] = [:]
+
+    mutating func record(method: String, nanos: UInt64, failed: Bool) {
+        methods[method, default: MethodStats()].record(nanos: nanos, failed: failed)
+    }
+}

@@ -1,0 +1,45 @@
+import BindingRuntime
+import RKBindings
+import RPCServer
+
+/// The generated table as server methods: `get_constants` answered from the headers, every C
+/// function routed to the runtime host process that owns it.
+public enum GeneratedMethods {
+    /// The generated OpenRPC document, parsed once.
+    static let document: JSONValue = (try? JSONParser.parse(OpenRPC.document)) ?? .object([:])
+
+    public static var openRPCComponents: JSONValue? { document["components"] }
+
+    static func description(of method: String) -> JSONValue {
+        guard case .array(let methods)? = document["methods"] else { return .object(["name": .string(method)]) }
+        return methods.first { $0["name"] == .string(method) } ?? .object(["name": .string(method)])
+    }
+
+    public static func methods(router: RuntimeRouter) -> [ServerMethod] {
+        let constants = Constants.entries.map { entry in
+            ServerMethod(name: entry.method, description: description(of: entry.method)) { call in
+                call.respond(Result { try entry.call(params: call.params, host: NoHandles(), lookup: { _ in nil }) }
+                    .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") })
+            }
+        }
+        let functions = DispatchTable.entries.map { entry in
+            ServerMethod(name: entry.method, description: description(of: entry.method)) { call in
+                router.route(call, entry: entry)
+            }
+        }
+        return constants + functions
+    }
+}
+
+/// The host of calls that take no handles, callbacks or descriptors.
+final class NoHandles: CallHost {
+    func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
+        throw RPCError.invalidParams(path, "no handles here")
+    }
+    func registerHandle(_ raw: UInt64, type: String) -> JSONValue { .null }
+    func releaseHandle(_ id: JSONValue, type: String) {}
+    func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer? { nil }
+    func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 {
+        throw RPCError.invalidParams(path, "no file descriptors here")
+    }
+}

@@ -1,0 +1,56 @@
+import BindingRuntime
+import Foundation
+
+/// At start, each runtime is loaded once in a short-lived host process (`--probe`): its `$/ready`
+/// message says whether the library loads and which symbols it resolves, so the daemon can answer
+/// "runtime not available" or "not present" at once without ever loading a runtime itself.
+enum RuntimeProbe {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func run(executable: String, runtime: RuntimeRouter.Runtime, timeout: Double = 10) -> Result<JSONValue, Failure> {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            return .failure(Failure(description: "socketpair: \(String(cString: strerror(errno)))"))
+        }
+        defer { close(pair[0]) }
+        let pid: pid_t
+        do {
+            pid = try WorkerProcess.spawn(executable, ["--worker", runtime.namespace, "--library", runtime.library, "--probe"],
+                                          channel: pair[1])
+        } catch {
+            close(pair[1])
+            return .failure(Failure(description: "\(error)"))
+        }
+        close(pair[1])
+        defer {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+        }
+        var line: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(timeout)
+        while !line.contains(0x0A) {
+            var poller = pollfd(fd: pair[0], events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            guard poll(&poller, 1, remaining) > 0 else { return .failure(Failure(description: "the runtime host did not answer in \(timeout) s")) }
+            let n = read(pair[0], &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                return .failure(Failure(description: WorkerProcess.describe(status: status, namespace: runtime.namespace).message
+                    + " while loading \(runtime.library)"))
+            }
+            line.append(contentsOf: chunk[0..<n])
+        }
+        guard let message = try? JSONParser.parse(Array(line[..<line.firstIndex(of: 0x0A)!])), let params = message["params"] else {
+            return .failure(Failure(description: "the runtime host sent an unreadable message"))
+        }
+        return .success(params)
+    }
+}

@@ -1,0 +1,308 @@
+import BindingRuntime
+import Foundation
+import RKBindings
+import RPCServer
+
+/// Routes the generated methods to runtime host processes and owns the handles clients see.
+/// Loop thread only. A handle id is the daemon's own number; behind it are the worker that holds
+/// the runtime object, the worker's id for it, and the connection that owns it.
+public final class RuntimeRouter: @unchecked Sendable {
+    /// One vendor runtime as the daemon hosts it.
+    public struct Runtime: Sendable {
+        public let namespace: String
+        public let library: String
+        /// Each creating call gets a process of its own (one model instance per process), instead
+        /// of one shared process for the namespace.
+        public let processPerHandle: Bool
+
+        public init(namespace: String, library: String, processPerHandle: Bool) {
+            self.namespace = namespace
+            self.library = library
+            self.processPerHandle = processPerHandle
+        }
+    }
+
+    private struct Handle {
+        let type: String
+        let worker: WorkerProcess
+        let workerID: JSONValue
+        let owner: UInt64
+        /// Set when the worker died: every use answers this error.
+        var crashed: RPCError?
+    }
+
+    private struct RuntimeState {
+        let runtime: Runtime
+        /// Why the runtime cannot be used (no library), from the probe at start.
+        var unavailable: String?
+        var resolved: [String] = []
+        var missing: Set<String> = []
+        var shared: WorkerProcess?
+        var crashes = 0
+        var started = 0
+    }
+
+    private let executable: String
+    private let runTimeout: Double
+    private let logger: Logger
+    private var runtimes: [String: RuntimeState] = [:]
+    private var order: [String] = []
+    private var handles: [Int64: Handle] = [:]
+    private var nextHandle: Int64 = 1
+    private var workers: [ObjectIdentifier: WorkerProcess] = [:]
+    private weak var server: Server?
+
+    /// Probes each runtime in a short-lived host process (the daemon never loads one itself).
+    public init(runtimes: [Runtime], executable: String, runTimeout: Double, logger: Logger) {
+        self.executable = executable
+        self.runTimeout = runTimeout
+        self.logger = logger
+        for runtime in runtimes {
+            var state = RuntimeState(runtime: runtime)
+            switch RuntimeProbe.run(executable: executable, runtime: runtime) {
+            case .success(let ready):
+                if case .string(let error)? = ready["error"] {
+                    state.unavailable = error
+                } else {
+                    state.resolved = Self.strings(ready["resolved"])
+                    state.missing = Set(Self.strings(ready["missing"]))
+                }
+            case .failure(let error):
+                state.unavailable = "\(error)"
+            }
+            if let why = state.unavailable {
+                logger.warn("\(runtime.namespace): runtime not available (\(runtime.library)): \(why)")
+            } else {
+                logger.info("\(runtime.namespace): \(runtime.library), \(state.resolved.count) functions resolved"
+                    + (state.missing.isEmpty ? "" : ", not present: \(state.missing.sorted().joined(separator: ", "))"))
+            }
+            self.runtimes[runtime.namespace] = state
+            order.append(runtime.namespace)
+        }
+    }
+
+    private static func strings(_ value: JSONValue?) -> [String] {
+        guard case .array(let items)? = value else { return [] }
+        return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+    }
+
+    /// Joins the server: disconnects release handles, shutdown stops the workers, info and stats
+    /// describe the runtimes, a timer kills stalled workers.
+    public func attach(to server: Server) {
+        self.server = server
+        server.onDisconnect { [unowned self] connection in releaseHandles(of: connection) }
+        server.onShutdown { [unowned self] in stopAll() }
+        server.addInfo { [unowned self] in ("runtimes", info()) }
+        server.addStats { [unowned self] in ("runtimes", stats()) }
+        server.onLoop { [unowned self] in scheduleStallCheck() }
+    }
+
+    // MARK: routing
+
+    func route(_ call: Call, entry: MethodEntry) {
+        let namespace = String(entry.method.prefix { $0 != "." })
+        guard let state = runtimes[namespace] else {
+            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "no runtime hosts \(namespace).*")))
+        }
+        if let why = state.unavailable {
+            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode,
+                                                  message: "the \(namespace) runtime is not available: \(why)",
+                                                  data: .object(["library": .string(state.runtime.library), "reason": .string(why)]))))
+        }
+        if let symbol = entry.symbol, state.missing.contains(symbol) {
+            return call.respond(.failure(RPCError.functionNotPresent(symbol)))
+        }
+        let translated: (params: JSONValue?, handle: (id: Int64, record: Handle)?)
+        do {
+            translated = try translateHandles(call, entry: entry)
+        } catch let error as RPCError {
+            return call.respond(.failure(error))
+        } catch {
+            return call.respond(.failure(RPCError(code: RPCError.internalError, message: "\(error)")))
+        }
+        let worker: WorkerProcess
+        if let handle = translated.handle {
+            worker = handle.record.worker
+        } else {
+            do {
+                worker = try workerFor(namespace, fresh: entry.creates != nil && state.runtime.processPerHandle)
+            } catch {
+                return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode,
+                                                      message: "cannot start the \(namespace) runtime host: \(error)")))
+            }
+        }
+        let connection = call.connection
+        worker.call(method: entry.method, params: translated.params, onCallback: { message in
+            call.emit(message["arguments"].map { args in
+                var result = JSONObject()
+                if case .object(let object) = args { for (k, v) in object.pairs { result[k] = v } }
+                if let userdata = message["userdata"], userdata != .null { result["userdata"] = userdata }
+                return .object(result)
+            } ?? .null)
+        }, onAnswer: { [self] outcome in
+            var outcome = outcome
+            if case .success(let result) = outcome {
+                if entry.creates != nil, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
+                    object[key] = .int(register(type: entry.creates!, worker: worker, workerID: workerID, owner: connection))
+                    outcome = .success(.object(object))
+                }
+                if entry.destroys != nil, let handle = translated.handle { forget(handle.id) }
+            }
+            call.respond(outcome)
+        })
+    }
+
+    /// Replaces each handle parameter with the worker's id; checks the caller owns it. `null`
+    /// means the caller's one handle of that type, when it has exactly one.
+    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (JSONValue?, (id: Int64, record: Handle)?) {
+        var params = call.params
+        var found: (id: Int64, record: Handle)?
+        for (index, spec) in entry.params.enumerated() {
+            guard let type = spec.handle else { continue }
+            var value: JSONValue?
+            switch params {
+            case .array(let items)?: value = index < items.count ? items[index] : nil
+            case .object(let object)?: value = object[spec.name]
+            default: value = nil
+            }
+            let id = try resolve(value ?? .null, type: type, connection: call.connection, param: spec.name)
+            let record = handles[id]!
+            if let crashed = record.crashed {
+                if entry.destroys == type { forget(id) }
+                throw crashed
+            }
+            if found == nil { found = (id, record) }
+            switch params {
+            case .array(var items)?:
+                while items.count <= index { items.append(.null) }
+                items[index] = record.workerID
+                params = .array(items)
+            case .object(var object)?:
+                object[spec.name] = record.workerID
+                params = .object(object)
+            default:
+                params = .object([spec.name: record.workerID])
+            }
+        }
+        return (params, found)
+    }
+
+    private func resolve(_ value: JSONValue, type: String, connection: UInt64, param: String) throws -> Int64 {
+        if value == .null {
+            let mine = handles.filter { $0.value.owner == connection && $0.value.type == type }
+            guard mine.count == 1, let only = mine.first else {
+                throw RPCError(code: RPCError.unknownHandleCode,
+                               message: "\(param): null means your one \(type), and you have \(mine.count)",
+                               data: .object(["param": .string(param)]))
+            }
+            return only.key
+        }
+        guard case .int(let id) = value, let record = handles[id], record.type == type, record.owner == connection else {
+            throw RPCError(code: RPCError.unknownHandleCode, message: "\(param): unknown \(type) handle \(value.jsonText)",
+                           data: .object(["param": .string(param)]))
+        }
+        return id
+    }
+
+    private func register(type: String, worker: WorkerProcess, workerID: JSONValue, owner: UInt64) -> Int64 {
+        let id = nextHandle
+        nextHandle += 1
+        handles[id] = Handle(type: type, worker: worker, workerID: workerID, owner: owner)
+        return id
+    }
+
+    /// Drops a handle; a process of its own with nothing left in it is stopped.
+    private func forget(_ id: Int64) {
+        guard let record = handles.removeValue(forKey: id) else { return }
+        let worker = record.worker
+        let isShared = runtimes[worker.namespace]?.shared === worker
+        if !isShared && !handles.values.contains(where: { $0.worker === worker }) && worker.inFlight == 0 {
+            worker.stop()
+            workers[ObjectIdentifier(worker)] = nil
+        }
+    }
+
+    // MARK: workers
+
+    private func workerFor(_ namespace: String, fresh: Bool) throws -> WorkerProcess {
+        if !fresh, let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
+        guard let loop = server?.eventLoop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
+        let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.runtime.library, loop: loop, logger: logger)
+        runtimes[namespace]?.started += 1
+        if !fresh { runtimes[namespace]?.shared = worker }
+        workers[ObjectIdentifier(worker)] = worker
+        worker.whenDead { [unowned self, unowned worker] error in died(worker, error) }
+        return worker
+    }
+
+    private func died(_ worker: WorkerProcess, _ error: RPCError) {
+        workers[ObjectIdentifier(worker)] = nil
+        if runtimes[worker.namespace]?.shared === worker { runtimes[worker.namespace]?.shared = nil }
+        if !worker.stoppedByDaemon { runtimes[worker.namespace]?.crashes += 1 }
+        for (id, record) in handles where record.worker === worker {
+            handles[id]?.crashed = error
+        }
+    }
+
+    /// A client that goes loses its handles: each is destroyed in its runtime (no one to answer).
+    private func releaseHandles(of connection: UInt64) {
+        for (id, record) in handles where record.owner == connection {
+            if record.crashed == nil, let destroy = destroyMethod(for: record.type) {
+                record.worker.call(method: destroy, params: .array([record.workerID]), onCallback: { _ in }, onAnswer: { _ in })
+            }
+            forget(id)
+        }
+    }
+
+    private func destroyMethod(for type: String) -> String? {
+        DispatchTable.entries.first { $0.destroys == type && $0.params.count == 1 && $0.params[0].handle == type }?.method
+    }
+
+    private func stopAll() {
+        for worker in workers.values { worker.stop() }
+    }
+
+    private func scheduleStallCheck() {
+        guard let loop = server?.eventLoop else { return }
+        loop.schedule(after: min(1, max(0.05, runTimeout / 4))) { [weak self] in
+            guard let self else { return }
+            let now = EventLoop.now()
+            for worker in workers.values {
+                if let oldest = worker.oldestProgress, Double(now - oldest) / 1e9 > runTimeout {
+                    worker.kill(reason: "no progress for \(runTimeout) s")
+                }
+            }
+            scheduleStallCheck()
+        }
+    }
+
+    // MARK: introspection
+
+    private func info() -> JSONValue {
+        .array(order.compactMap { runtimes[$0] }.map { state in
+            var object: JSONObject = [
+                "namespace": .string(state.runtime.namespace),
+                "library": .string(state.runtime.library),
+                "available": .bool(state.unavailable == nil),
+            ]
+            if let why = state.unavailable { object["reason"] = .string(why) }
+            object["resolved"] = .array(state.resolved.map { .string($0) })
+            object["not_present"] = .array(state.missing.sorted().map { .string($0) })
+            object["process_per_handle"] = .bool(state.runtime.processPerHandle)
+            return .object(object)
+        })
+    }
+
+    private func stats() -> JSONValue {
+        .object(JSONObject(order.compactMap { runtimes[$0] }.map { state in
+            let live = workers.values.filter { $0.namespace == state.runtime.namespace }
+            return (state.runtime.namespace, .object([
+                "hosts_running": .int(Int64(live.count)),
+                "hosts_started": .int(Int64(state.started)),
+                "crashes": .int(Int64(state.crashes)),
+                "handles": .int(Int64(handles.values.filter { $0.worker.namespace == state.runtime.namespace }.count)),
+                "calls_in_flight": .int(Int64(live.map(\.inFlight).reduce(0, +))),
+            ]))
+        }))
+    }
+}

@@ -1,0 +1,197 @@
+import BindingRuntime
+import CLinux
+import Foundation
+import RKBindings
+
+/// The runtime host process: `rkllm-server --worker NAMESPACE --library PATH`, started by the
+/// daemon with one end of a socketpair as fd 3. It dlopens the runtime, resolves the generated
+/// table's symbols and runs the entries the daemon sends (JSON-RPC lines with internal ids),
+/// blocking ones on threads of their own. It never touches a client socket; it dies with the daemon.
+public enum WorkerMain {
+    static let channelFD: Int32 = 3
+
+    /// Worker mode's arguments, or nil when the command line is not worker mode.
+    public static func arguments(_ arguments: [String]) -> (namespace: String, library: String, probe: Bool)? {
+        guard arguments.count >= 4, arguments[0] == "--worker", arguments[2] == "--library" else { return nil }
+        return (arguments[1], arguments[3], arguments.dropFirst(4).contains("--probe"))
+    }
+
+    public static func run(namespace: String, library path: String, probe: Bool) -> Int32 {
+        // Die with the daemon; if it is already gone, do not start.
+        clinux_die_with_parent()
+        if getppid() == 1 { return 1 }
+        let channel = WorkerChannel(fd: channelFD)
+        let entries = DispatchTable.entries.filter { $0.method.hasPrefix(namespace + ".") }
+        let library: RuntimeLibrary
+        do {
+            library = try RuntimeLibrary(path: path, entries: entries)
+        } catch {
+            channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": ["library": .string(path), "error": .string("\(error)")]]))
+            return 0
+        }
+        let resolved = entries.compactMap(\.symbol).filter { library.symbols[$0] != nil }
+        channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": [
+            "library": .string(path), "resolved": .array(resolved.map { .string($0) }),
+            "missing": .array(library.missing.map { .string($0) }),
+        ]]))
+        if probe { return 0 }
+
+        let handles = HandleTable()
+        let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
+        while let line = channel.readLine() {
+            guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"], let id = message["id"] else {
+                continue // the daemon sends only well-formed requests
+            }
+            let params = message["params"]
+            guard let entry = byMethod[method] else {
+                channel.reply(id: id, .failure(RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)")))
+                continue
+            }
+            let work: @Sendable () -> Void = {
+                let host = WorkerCallHost(requestID: id, handles: handles, channel: channel)
+                let outcome = Result { try library.call(entry, params: params, host: host) }
+                    .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
+                channel.reply(id: id, outcome)
+                host.callFinished(streamsAfterReturn: !entry.blocking && entry.streams != nil)
+            }
+            if entry.blocking {
+                Thread(block: work).start()
+            } else {
+                work()
+            }
+        }
+        return 0 // the daemon closed the channel
+    }
+}
+
+/// The worker's end of the socketpair: blocking line reads on the main thread, whole-message
+/// writes from any thread under a lock.
+final class WorkerChannel: @unchecked Sendable {
+    private let fd: Int32
+    private let lock = NSLock()
+    private var pending: [UInt8] = []
+    private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+
+    init(fd: Int32) { self.fd = fd }
+    deinit { chunk.deallocate() }
+
+    /// The next line, or nil at end of file.
+    func readLine() -> [UInt8]? {
+        while true {
+            if let newline = pending.firstIndex(of: 0x0A) {
+                let line = Array(pending[..<newline])
+                pending.removeFirst(newline + 1)
+                return line
+            }
+            let n = read(fd, chunk.baseAddress, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+        }
+    }
+
+    func send(_ message: JSONValue) {
+        var bytes: [UInt8] = []
+        message.write(into: &bytes)
+        bytes.append(0x0A)
+        lock.withLock {
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { exit(0) } // the daemon is gone
+                sent += n
+            }
+        }
+    }
+
+    func reply(id: JSONValue, _ outcome: Result<JSONValue, RPCError>) {
+        switch outcome {
+        case .success(let result): send(.object(["jsonrpc": "2.0", "id": id, "result": result]))
+        case .failure(let error):
+            var object: JSONObject = ["code": .int(Int64(error.code)), "message": .string(error.message)]
+            if let data = error.data { object["data"] = data }
+            send(.object(["jsonrpc": "2.0", "id": id, "error": .object(object)]))
+        }
+    }
+}
+
+/// The runtime's handles in this worker: small integer ids for the daemon, raw values for C.
+final class HandleTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raw: [Int64: (value: UInt64, type: String)] = [:]
+    private var next: Int64 = 1
+
+    func register(_ value: UInt64, type: String) -> Int64 {
+        lock.withLock {
+            defer { next += 1 }
+            raw[next] = (value, type)
+            return next
+        }
+    }
+
+    func resolve(_ id: Int64, type: String) -> UInt64? {
+        lock.withLock { raw[id].flatMap { $0.type == type ? $0.value : nil } }
+    }
+
+    func release(_ id: Int64) {
+        _ = lock.withLock { raw.removeValue(forKey: id) }
+    }
+}
+
+/// What one call in the worker gets from its host: handle ids from the table, and for a streaming
+/// call a sink that forwards each callback to the daemon as `$/callback` with the request's id.
+final class WorkerCallHost: CallHost, @unchecked Sendable {
+    private let requestID: JSONValue
+    private let handles: HandleTable
+    private let channel: WorkerChannel
+    private var sinks: [CallbackSink] = []
+
+    /// Sinks of calls whose callbacks go on after they return (an async run): kept for the
+    /// worker's life, the runtime may call them any time.
+    nonisolated(unsafe) private static var lingering: [CallbackSink] = []
+    private static let lingeringLock = NSLock()
+
+    init(requestID: JSONValue, handles: HandleTable, channel: WorkerChannel) {
+        self.requestID = requestID
+        self.handles = handles
+        self.channel = channel
+    }
+
+    func callFinished(streamsAfterReturn: Bool) {
+        guard streamsAfterReturn, !sinks.isEmpty else { return }
+        Self.lingeringLock.withLock { Self.lingering += sinks }
+    }
+
+    func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
+        guard case .int(let key) = id, let value = handles.resolve(key, type: type) else {
+            throw RPCError(code: RPCError.unknownHandleCode, message: "unknown \(type) handle in '\(path)'",
+                           data: .object(["param": .string(path)]))
+        }
+        return value
+    }
+
+    func registerHandle(_ raw: UInt64, type: String) -> JSONValue {
+        .int(handles.register(raw, type: type))
+    }
+
+    func releaseHandle(_ id: JSONValue, type: String) {
+        if case .int(let key) = id { handles.release(key) }
+    }
+
+    func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer? {
+        let channel = self.channel
+        let requestID = self.requestID
+        let sink = CallbackSink { arguments in
+            channel.send(.object(["jsonrpc": "2.0", "method": "$/callback",
+                                  "params": ["id": requestID, "userdata": value, "arguments": .object(arguments)]]))
+            return 0
+        }
+        sinks.append(sink)
+        return sink.userdata
+    }
+
+    func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 {
+        throw RPCError.invalidParams(path, "file descriptors are not passed to runtime hosts yet")
+    }
+}

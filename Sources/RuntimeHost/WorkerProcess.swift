@@ -1,0 +1,264 @@
+import BindingRuntime
+import CLinux
+import Foundation
+import RPCServer
+
+/// The daemon's side of one runtime host process: spawns it on a socketpair, sends it calls with
+/// internal ids, and hands back its answers and callback messages. Owned by the loop thread.
+/// When the process dies or stalls, every call in flight ends with "runtime crashed".
+final class WorkerProcess: EventHandler {
+    struct Pending {
+        let started: UInt64
+        var lastProgress: UInt64
+        let onCallback: (JSONValue) -> Void
+        let onAnswer: (Result<JSONValue, RPCError>) -> Void
+    }
+
+    let namespace: String
+    let pid: pid_t
+    private let fd: Int32
+    private let loop: EventLoop
+    private let logger: Logger
+    private var framer = LineFramer(maxLineBytes: 1 << 30)
+    private var output = OutputQueue(limit: Int.max)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    private var pending: [Int64: Pending] = [:]
+    private var nextID: Int64 = 1
+    private var waitingForWritable = false
+    /// The daemon ended it (last handle gone, shutdown): not a crash.
+    private(set) var stoppedByDaemon = false
+    /// The channel is closed: the process is exiting or gone; calls are no longer sent.
+    private(set) var closing = false
+    /// Set once the process is gone: the error its calls and handles answer.
+    private(set) var death: RPCError?
+    private var onDeath: [(RPCError) -> Void] = []
+    /// The `$/ready` message: which symbols the library resolved, or why it did not load.
+    private(set) var ready: JSONValue?
+
+    var inFlight: Int { pending.count }
+
+    /// Starts `executable --worker NAMESPACE --library PATH` with the socketpair's other end as fd 3.
+    init(executable: String, namespace: String, library: String, loop: EventLoop, logger: Logger) throws {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw SystemError("socketpair")
+        }
+        defer { close(pair[1]) }
+        do {
+            pid = try Self.spawn(executable, ["--worker", namespace, "--library", library], channel: pair[1])
+        } catch {
+            close(pair[0])
+            throw error
+        }
+        fd = pair[0]
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.namespace = namespace
+        self.loop = loop
+        self.logger = logger
+        try loop.register(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, handler: self)
+        logger.info("\(namespace) runtime host started: pid \(pid), \(library)")
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    /// posix_spawn with fd 3 = `channel`, default signal mask and dispositions.
+    static func spawn(_ executable: String, _ arguments: [String], channel: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, channel, WorkerMain.channelFD)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard status == 0 else { throw SystemError("posix_spawn \(executable)", code: status) }
+        return pid
+    }
+
+    /// Sends a call; `onAnswer` runs once (answer, or the crash), `onCallback` per callback message.
+    func call(method: String, params: JSONValue?, onCallback: @escaping (JSONValue) -> Void,
+              onAnswer: @escaping (Result<JSONValue, RPCError>) -> Void) {
+        if let death {
+            onAnswer(.failure(death))
+            return
+        }
+        let id = nextID
+        nextID += 1
+        let now = EventLoop.now()
+        pending[id] = Pending(started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer)
+        guard !closing else { return } // answered when the exit is known
+        var message: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
+        if let params { message["params"] = params }
+        _ = output.append { JSONValue.object(message).write(into: &$0); $0.append(0x0A) }
+        flush()
+    }
+
+    func whenDead(_ observer: @escaping (RPCError) -> Void) { onDeath.append(observer) }
+
+    /// The oldest time a call in flight last made progress (for the stall check).
+    var oldestProgress: UInt64? { pending.values.map(\.lastProgress).min() }
+
+    // MARK: I/O
+
+    func handleEvents(_ events: UInt32) {
+        if events & EPOLLOUT.rawValue != 0 { flush() }
+        guard !closing else { return }
+        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readAvailable() }
+    }
+
+    private func readAvailable() {
+        while !closing {
+            let n = read(fd, readBuffer.baseAddress, readBuffer.count)
+            if n > 0 {
+                framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
+                    if case .line(let line) = event { handleMessage(line) }
+                }
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
+            } else {
+                channelClosed()
+                return
+            }
+        }
+    }
+
+    private func handleMessage(_ line: UnsafeRawBufferPointer) {
+        guard let message = try? JSONParser.parse(line) else {
+            logger.warn("\(namespace) runtime host \(pid) sent an unreadable line")
+            return
+        }
+        if case .string(let method)? = message["method"] {
+            let params = message["params"] ?? .null
+            switch method {
+            case "$/ready": ready = params
+            case "$/callback":
+                guard case .int(let id)? = params["id"], var call = pending[id] else { return }
+                call.lastProgress = EventLoop.now()
+                pending[id] = call
+                call.onCallback(params)
+            default: break
+            }
+            return
+        }
+        guard case .int(let id)? = message["id"], let call = pending.removeValue(forKey: id) else { return }
+        if let result = message["result"] {
+            call.onAnswer(.success(result))
+        } else {
+            call.onAnswer(.failure(Self.error(from: message["error"])))
+        }
+    }
+
+    private static func error(from value: JSONValue?) -> RPCError {
+        guard case .int(let code)? = value?["code"], case .string(let text)? = value?["message"] else {
+            return RPCError(code: RPCError.internalError, message: "runtime host sent a malformed error")
+        }
+        return RPCError(code: Int(code), message: text, data: value?["data"])
+    }
+
+    private func flush() {
+        guard !closing else { return }
+        switch output.flush(to: fd) {
+        case .done:
+            if waitingForWritable {
+                waitingForWritable = false
+                loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+            }
+        case .wouldBlock:
+            if !waitingForWritable {
+                waitingForWritable = true
+                loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLOUT.rawValue)
+            }
+        case .failed:
+            channelClosed()
+        }
+    }
+
+    // MARK: ending
+
+    /// Stops the process: closing the channel makes it exit (SIGKILL if it lingers).
+    func stop() {
+        guard !closing else { return }
+        stoppedByDaemon = true
+        closeChannel()
+        awaitExit(attempt: 0, reason: RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped"))
+    }
+
+    /// Kills a stalled process.
+    func kill(reason: String) {
+        guard !closing else { return }
+        logger.error("\(namespace) runtime host \(pid) killed: \(reason)")
+        Glibc.kill(pid, SIGKILL)
+        closeChannel()
+        awaitExit(attempt: 0, reason: RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime was killed: \(reason)",
+                                                data: .object(["signal": "SIGKILL", "reason": .string(reason)])))
+    }
+
+    /// The channel closed under us: the process crashed or exited; learn how from its status.
+    private func channelClosed() {
+        guard !closing else { return }
+        closeChannel()
+        awaitExit(attempt: 0, reason: nil)
+    }
+
+    private func closeChannel() {
+        closing = true
+        loop.unregister(fd)
+        close(fd)
+    }
+
+    /// Polls for the exit status without blocking the loop (every 5 ms, SIGKILL after 0.5 s), then
+    /// fails every call in flight with `reason`, or with the crash the status tells.
+    private func awaitExit(attempt: Int, reason: RPCError?) {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            let error = reason ?? Self.describe(status: status, namespace: namespace)
+            if reason == nil { logger.error("\(namespace) runtime host \(pid) died: \(error.message)") }
+            finish(error)
+            return
+        }
+        if attempt == 100 { Glibc.kill(pid, SIGKILL) }
+        loop.schedule(after: 0.005) { [self] in awaitExit(attempt: attempt + 1, reason: reason) }
+    }
+
+    private func finish(_ error: RPCError) {
+        death = error
+        let calls = pending.values
+        pending = [:]
+        for call in calls { call.onAnswer(.failure(error)) }
+        for observer in onDeath { observer(error) }
+        onDeath = []
+    }
+
+    /// "runtime crashed" naming the signal, or the exit status.
+    static func describe(status: Int32, namespace: String) -> RPCError {
+        let termSignal = status & 0x7F
+        if termSignal != 0 {
+            let name = signalName(termSignal)
+            return RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime crashed: \(name)",
+                            data: .object(["signal": .string(name), "signal_number": .int(Int64(termSignal))]))
+        }
+        let code = (status >> 8) & 0xFF
+        return RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host exited with status \(code)",
+                        data: .object(["exit_status": .int(Int64(code))]))
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGILL: "SIGILL",
+                                      SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
+                                      SIGTRAP: "SIGTRAP", SIGPIPE: "SIGPIPE"]
+        return names[signal] ?? "signal \(signal)"
+    }
+}

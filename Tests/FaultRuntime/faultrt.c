@@ -1,0 +1,81 @@
+/* A tiny stand-in for librkllmrt.so for the daemon's runtime-host tests: a few functions of
+ * Headers/rkllm.h (the rest are deliberately absent: "not present in this runtime"), whose
+ * behaviour the prompt chooses, so a test can make a runtime fail, hang or crash on demand:
+ *   "fail"   -> rkllm_run returns -7
+ *   "hang"   -> rkllm_run never returns
+ *   "crash"  -> the process dies of SIGSEGV inside rkllm_run
+ *   "abort"  -> the process dies of SIGABRT
+ *   other    -> one callback per word (RKLLM_RUN_NORMAL, text = the word), then RKLLM_RUN_FINISH
+ * rkllm_init fails with -3 for model_path "missing". */
+#include "rkllm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    LLMResultCallback callback;
+    int runs;
+} fault_instance;
+
+RKLLMParam rkllm_createDefaultParam(void) {
+    RKLLMParam param;
+    memset(&param, 0, sizeof param);
+    param.max_context_len = 512;
+    param.max_new_tokens = 16;
+    param.top_k = 1;
+    return param;
+}
+
+int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback) {
+    if (handle == NULL || param == NULL || callback == NULL) return -1;
+    if (param->model_path != NULL && strcmp(param->model_path, "missing") == 0) return -3;
+    fault_instance* instance = calloc(1, sizeof *instance);
+    if (instance == NULL) return -1;
+    instance->callback = callback;
+    *handle = instance;
+    return 0;
+}
+
+int rkllm_destroy(LLMHandle handle) {
+    if (handle == NULL) return -1;
+    free(handle);
+    return 0;
+}
+
+int rkllm_is_running(LLMHandle handle) { return handle == NULL ? -1 : 0; }
+
+int rkllm_run(LLMHandle handle, RKLLMInput* input, RKLLMInferParam* infer, void* userdata) {
+    (void)infer;
+    fault_instance* instance = handle;
+    if (instance == NULL || input == NULL || input->input_type != RKLLM_INPUT_PROMPT || input->prompt_input == NULL) return -1;
+    const char* prompt = input->prompt_input;
+    instance->runs++;
+    if (strcmp(prompt, "fail") == 0) return -7;
+    if (strcmp(prompt, "hang") == 0) {
+        for (;;) pause();
+    }
+    if (strcmp(prompt, "crash") == 0) *(volatile int*)0 = 1; /* a real fault, as a buggy runtime has */
+    if (strcmp(prompt, "abort") == 0) abort();
+
+    RKLLMResult result;
+    memset(&result, 0, sizeof result);
+    char word[64];
+    int tokens = 0;
+    for (const char* p = prompt; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0) break;
+        if (n >= sizeof word) n = sizeof word - 1;
+        memcpy(word, p, n);
+        word[n] = 0;
+        p += strcspn(p, " ");
+        result.text = word;
+        result.token_id = ++tokens;
+        if (instance->callback(&result, userdata, RKLLM_RUN_NORMAL) != 0) break;
+    }
+    memset(&result, 0, sizeof result);
+    result.perf.generate_tokens = tokens;
+    instance->callback(&result, userdata, RKLLM_RUN_FINISH);
+    return 0;
+}
