@@ -69,6 +69,7 @@ let package = Package(
             plugins: ["BindingGenPlugin"]
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
+        .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime"]),
         .target(
             name: "FaultRuntime",
             path: "Tests/FaultRuntime",

@@ -1,0 +1,62 @@
+import BindingRuntime
+@testable import RPCServer
+import XCTest
+
+final class ProtocolTests: XCTestCase {
+    private func request(_ text: String) throws -> Result<Request, JSONRPC.Invalid> {
+        JSONRPC.request(from: try JSONParser.parse(text))
+    }
+
+    private func invalid(_ text: String) throws -> JSONRPC.Invalid? {
+        if case .failure(let f) = try request(text) { return f }
+        return nil
+    }
+
+    func testValidRequestsAndNotifications() throws {
+        guard case .success(let r) = try request(#"{"jsonrpc":"2.0","id":"x","method":"m","params":[1]}"#) else { return XCTFail() }
+        XCTAssertEqual(r.id, "x")
+        XCTAssertEqual(r.params, [1])
+        guard case .success(let n) = try request(#"{"jsonrpc":"2.0","method":"m"}"#) else { return XCTFail() }
+        XCTAssertNil(n.id, "no id: a notification")
+        guard case .success(let nullID) = try request(#"{"jsonrpc":"2.0","method":"m","id":null}"#) else { return XCTFail() }
+        XCTAssertEqual(nullID.id, .null, "id null is a request")
+    }
+
+    func testInvalidRequestsKeepTheirIdWhenItIsValid() throws {
+        XCTAssertEqual(try invalid(#"{"jsonrpc":"1.0","id":7,"method":"m"}"#)?.id, 7)
+        XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":7,"method":1}"#)?.error.code, RPCError.invalidRequest)
+        XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":{"a":1},"method":"m"}"#)?.id, .null)
+        XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#)?.error.code, RPCError.invalidRequest)
+        XCTAssertEqual(try invalid("[1]")?.id, .null, "an array is not a request")
+        XCTAssertEqual(try invalid("5")?.error.code, RPCError.invalidRequest)
+    }
+
+    func testResponsesEchoTheIdExactly() {
+        for id: JSONValue in ["abc", .int(-1), .uint(UInt64.max), .double(1.5), nil] {
+            var out: [UInt8] = []
+            JSONRPC.writeResult(id: id, result: "pong", into: &out)
+            XCTAssertEqual(try JSONParser.parse(out)["id"], id)
+        }
+        var out: [UInt8] = []
+        JSONRPC.writeError(id: 3, error: RPCError(code: -32602, message: "bad", data: ["param": "x"]), into: &out)
+        XCTAssertEqual(String(decoding: out, as: UTF8.self),
+                       #"{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad","data":{"param":"x"}}}"#)
+    }
+
+    func testConfigurationFlagsWinOverTheEnvironment() throws {
+        let (config, action) = try Configuration.load(arguments: ["--socket", "/tmp/flag.sock", "--max-connections=7"],
+                                                      environment: ["RKLLM_UDS_PATH": "/tmp/env.sock", "RKLLM_LOG_LEVEL": "3",
+                                                                    "RKLLM_SOCKET_MODE": "0600", "RKLLM_ALLOWED_UIDS": "0, 1000"])
+        XCTAssertEqual(action, .serve)
+        XCTAssertEqual(config.socketPath, "/tmp/flag.sock")
+        XCTAssertEqual(config.maxConnections, 7)
+        XCTAssertEqual(config.logLevel, .error)
+        XCTAssertEqual(config.socketMode, 0o600)
+        XCTAssertEqual(config.allowedUIDs, [0, 1000])
+        XCTAssertThrowsError(try Configuration.load(arguments: ["--bogus"], environment: [:]))
+        XCTAssertThrowsError(try Configuration.load(arguments: ["--max-connections", "0"], environment: [:]))
+        XCTAssertThrowsError(try Configuration.load(arguments: [], environment: ["RKLLM_LOG_LEVEL": "9"]))
+        XCTAssertEqual(try Configuration.load(arguments: ["--help"], environment: [:]).1, .help)
+        XCTAssertTrue(Configuration.usage(program: "rkllm-server").contains("RKLLM_MAX_OUTPUT_BYTES"))
+    }
+}
