@@ -70,6 +70,8 @@ let package = Package(
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
         .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime"]),
+        // Start the real rkllm-server binary and talk to it over its socket.
+        .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime"]),
         .target(
             name: "FaultRuntime",
             path: "Tests/FaultRuntime",

@@ -57,6 +57,10 @@ public final class RuntimeRouter: @unchecked Sendable {
         self.executable = executable
         self.runTimeout = runTimeout
         self.logger = logger
+        for pid in OrphanedWorkers.find(executable: executable) {
+            logger.warn("killing runtime host \(pid) left over from a previous daemon")
+            kill(pid, SIGKILL)
+        }
         for runtime in runtimes {
             var state = RuntimeState(runtime: runtime)
             switch RuntimeProbe.run(executable: executable, runtime: runtime) {
@@ -148,6 +152,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                 }
                 if entry.destroys != nil, let handle = translated.handle { forget(handle.id) }
             }
+            stopIfIdle(worker) // a process started for a creating call that failed
             call.respond(outcome)
         })
     }
@@ -211,12 +216,16 @@ public final class RuntimeRouter: @unchecked Sendable {
         return id
     }
 
-    /// Drops a handle; a process of its own with nothing left in it is stopped.
+    /// Drops a handle; its process, if of its own and now idle, is stopped.
     private func forget(_ id: Int64) {
         guard let record = handles.removeValue(forKey: id) else { return }
-        let worker = record.worker
+        stopIfIdle(record.worker)
+    }
+
+    /// A process of its own (not the namespace's shared one) with no handle and no call left.
+    private func stopIfIdle(_ worker: WorkerProcess) {
         let isShared = runtimes[worker.namespace]?.shared === worker
-        if !isShared && !handles.values.contains(where: { $0.worker === worker }) && worker.inFlight == 0 {
+        if !isShared && worker.inFlight == 0 && !handles.values.contains(where: { $0.worker === worker }) {
             worker.stop()
             workers[ObjectIdentifier(worker)] = nil
         }
@@ -247,10 +256,14 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// A client that goes loses its handles: each is destroyed in its runtime (no one to answer).
     private func releaseHandles(of connection: UInt64) {
         for (id, record) in handles where record.owner == connection {
+            handles[id] = nil
+            let worker = record.worker
             if record.crashed == nil, let destroy = destroyMethod(for: record.type) {
-                record.worker.call(method: destroy, params: .array([record.workerID]), onCallback: { _ in }, onAnswer: { _ in })
+                worker.call(method: destroy, params: .array([record.workerID]), onCallback: { _ in },
+                            onAnswer: { [unowned self] _ in stopIfIdle(worker) })
+            } else {
+                stopIfIdle(worker)
             }
-            forget(id)
         }
     }
 

@@ -1,0 +1,174 @@
+import BindingRuntime
+import Foundation
+import XCTest
+
+/// Products of the package live beside the test bundle.
+enum Built {
+    static let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static func path(_ name: String) -> String { directory.appending(path: name).path }
+    static var server: String { path("rkllm-server") }
+    static var faultRuntime: String { path("libfaultrt.so") }
+}
+
+/// The real `rkllm-server` binary, started for one test on a socket of its own.
+final class Daemon {
+    let socket: String
+    let process = Process()
+    let logURL: URL
+    private static let counter = NSLock()
+    nonisolated(unsafe) private static var started = 0
+
+    /// `socket`: an existing path to reuse (nil: a fresh one).
+    init(arguments: [String] = [], environment: [String: String] = [:], socket: String? = nil, waitForSocket: Bool = true) throws {
+        let n = Self.counter.withLock { () -> Int in Self.started += 1; return Self.started }
+        self.socket = socket ?? "/tmp/rkllm-test-\(getpid())-\(n).sock"
+        if socket == nil { unlink(self.socket) }
+        logURL = URL(fileURLWithPath: "/tmp/rkllm-test-\(getpid())-\(n).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Built.server)
+        process.arguments = ["--socket", self.socket, "--log-level", "0"] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_BACKTRACE"] = "enable=no"
+        env["RKLLM_RUNTIME_LIB"] = "librkllmrt-absent.so"
+        env["RKNN_RUNTIME_LIB"] = "librknnrt-absent.so"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        try process.run()
+        if waitForSocket { try waitUntilServing() }
+    }
+
+    func waitUntilServing(timeout: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let client = try? Client(socket), (try? client.call("server.ping")) == "pong" { return }
+            guard process.isRunning else { throw Failure("the daemon exited: \(log)") }
+            usleep(20_000)
+        }
+        throw Failure("the daemon did not serve within \(timeout) s: \(log)")
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM, then the exit status.
+    @discardableResult
+    func terminate(timeout: Double = 20) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        return waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: Double = 20) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    /// The daemon's resident memory in KiB.
+    var residentKiB: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    deinit {
+        terminate()
+        try? FileManager.default.removeItem(at: logURL)
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A blocking JSON-RPC client over a Unix socket, one JSON text per line.
+final class Client {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+    private var nextID: Int64 = 1
+
+    init(_ path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8))
+        }
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard ok == 0 else {
+            close(fd)
+            throw Failure("connect \(path): \(String(cString: strerror(errno)))")
+        }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws {
+        try send(Array(text.utf8))
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
+            sent += n
+        }
+    }
+
+    /// The next line, or nil at end of stream.
+    func readLine() throws -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeFirst(newline + 1)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = read(fd, &chunk, chunk.count)
+            if n == 0 { return nil }
+            guard n > 0 else { throw Failure("read: \(String(cString: strerror(errno)))") }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    func readMessage() throws -> JSONValue {
+        guard let line = try readLine() else { throw Failure("connection closed") }
+        return try JSONParser.parse(line)
+    }
+
+    /// Sends a request and returns its whole response object.
+    func request(_ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
+        let id = nextID
+        nextID += 1
+        var message: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
+        if let params { message["params"] = params }
+        try send(JSONValue.object(message).jsonText + "\n")
+        return try readMessage()
+    }
+
+    /// The result, or the error thrown as RPCError.
+    func call(_ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
+        let response = try request(method, params)
+        if let error = response["error"] {
+            guard case .int(let code)? = error["code"], case .string(let message)? = error["message"] else { throw Failure("bad error \(error)") }
+            throw RPCError(code: Int(code), message: message, data: error["data"])
+        }
+        return response["result"] ?? .null
+    }
+
+    /// The error code of a call that must fail.
+    func errorCode(_ method: String, _ params: JSONValue? = nil) throws -> Int {
+        let response = try request(method, params)
+        guard case .int(let code)? = response["error"]?["code"] else { throw Failure("expected an error, got \(response.jsonText)") }
+        return Int(code)
+    }
+}

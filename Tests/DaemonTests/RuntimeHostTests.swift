@@ -1,0 +1,155 @@
+import BindingRuntime
+import Foundation
+import XCTest
+
+/// The generated table hosted in runtime host processes, over the stand-in runtime
+/// `libfaultrt.so` (Tests/FaultRuntime), which fails, hangs and crashes on demand.
+final class RuntimeHostTests: XCTestCase {
+    private var daemon: Daemon!
+
+    override func setUpWithError() throws {
+        daemon = try Daemon(arguments: ["--run-timeout", "1"], environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+    }
+
+    override func tearDown() {
+        XCTAssertEqual(daemon.terminate(), 0)
+        XCTAssertFalse(daemon.log.contains("leftover"), daemon.log)
+        daemon = nil
+    }
+
+    private func prompt(_ text: String) -> JSONValue { ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(text)] }
+
+    private func stats(_ client: Client) throws -> JSONValue { try client.call("server.stats")["runtimes"]?["rkllm"] ?? .null }
+
+    func testCallsStreamAndAnswerInBothParameterForms() throws {
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        try client.send(#"{"jsonrpc":"2.0","id":"run","method":"rkllm.run","params":{"handle":\#(handle.jsonText),"rkllm_input":{"prompt_input":"one two"},"userdata":{"k":1}}}"# + "\n")
+        var texts: [JSONValue] = []
+        var states: [JSONValue] = []
+        while true {
+            let message = try client.readMessage()
+            XCTAssertEqual(message["id"], "run")
+            guard let result = message["result"], result["state"] != nil else {
+                XCTAssertEqual(message["result"], .object([:]), "the final answer")
+                break
+            }
+            texts.append(result["result"]?["text"] ?? .null)
+            states.append(result["state"] ?? .null)
+            XCTAssertEqual(result["userdata"], ["k": 1], "userdata echoed")
+        }
+        XCTAssertEqual(texts, ["one", "two", nil])
+        XCTAssertEqual(states, ["RKLLM_RUN_NORMAL", "RKLLM_RUN_NORMAL", "RKLLM_RUN_FINISH"])
+        XCTAssertEqual(try client.call("rkllm.is_running", [handle]), ["return": 0])
+        XCTAssertEqual(try client.call("rkllm.is_running", .object(["handle": nil])), ["return": 0], "null: my one model")
+        XCTAssertEqual(try client.call("rkllm.destroy", .object(["handle": handle])), .object([:]))
+        XCTAssertEqual(try client.errorCode("rkllm.is_running", [handle]), RPCError.unknownHandleCode)
+    }
+
+    func testRuntimeErrorsMissingSymbolsAndBadParams() throws {
+        let client = try Client(daemon.socket)
+        let initError = try client.request("rkllm.init", [["model_path": "missing"]])
+        XCTAssertEqual(initError["error"]?["code"], .int(Int64(RPCError.runtimeErrorCode)))
+        XCTAssertEqual(initError["error"]?["data"]?["code"], -3)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        let runError = try client.request("rkllm.run", [handle, prompt("fail")])
+        XCTAssertEqual(runError["error"]?["data"]?["code"], -7)
+        let notPresent = try client.request("rkllm.load_lora", [handle, ["lora_adapter_path": "x"]])
+        XCTAssertEqual(notPresent["error"]?["code"], .int(Int64(RPCError.functionNotPresentCode)))
+        XCTAssertEqual(notPresent["error"]?["data"]?["symbol"], "rkllm_load_lora")
+        let badParam = try client.request("rkllm.init", [["max_context_len": "long"]])
+        XCTAssertEqual(badParam["error"]?["code"], -32602)
+        XCTAssertEqual(badParam["error"]?["data"]?["param"], "param.max_context_len")
+        let info = try client.call("server.info")["runtimes"]
+        guard case .array(let runtimes)? = info else { return XCTFail() }
+        XCTAssertEqual(runtimes[0]["available"], true)
+        XCTAssertEqual(runtimes[0]["library"], .string(Built.faultRuntime))
+        guard case .array(let missing)? = runtimes[0]["not_present"] else { return XCTFail() }
+        XCTAssertTrue(missing.contains("rkllm_load_lora"))
+        _ = try client.call("rkllm.destroy", [handle])
+    }
+
+    func testHandlesBelongToTheirConnection() throws {
+        let owner = try Client(daemon.socket)
+        let other = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try owner.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        XCTAssertEqual(try other.errorCode("rkllm.is_running", [handle]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try other.errorCode("rkllm.destroy", [handle]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try other.errorCode("rkllm.is_running", ["not a handle"]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try owner.call("rkllm.is_running", [handle]), ["return": 0])
+        // A client that goes takes its handles (and their runtime host) with it.
+        XCTAssertEqual(try stats(other)["handles"], 1)
+        XCTAssertEqual(try stats(other)["hosts_running"], 1)
+        _ = owner
+        var gone = false
+        do {
+            let leaving = try Client(daemon.socket)
+            _ = try leaving.call("rkllm.init", [["model_path": "demo"]])
+            XCTAssertEqual(try stats(other)["handles"], 2)
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while !gone && Date() < deadline {
+            gone = try stats(other)["handles"] == 1 && stats(other)["hosts_running"] == 1
+            usleep(20_000)
+        }
+        let final = try stats(other)
+        XCTAssertTrue(gone, "\(final)")
+    }
+
+    func testACrashFailsOnlyThatRuntimesCallsAndHandles() throws {
+        let client = try Client(daemon.socket)
+        let doomed = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        let survivor = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        let crash = try client.request("rkllm.run", [doomed, prompt("crash")])
+        XCTAssertEqual(crash["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(crash["error"]?["data"]?["signal"], "SIGSEGV")
+        let after = try client.request("rkllm.is_running", [doomed])
+        XCTAssertEqual(after["error"]?["data"]?["signal"], "SIGSEGV", "its handles answer the same error")
+        XCTAssertEqual(try client.call("rkllm.is_running", [survivor]), ["return": 0], "the other model is served")
+        XCTAssertEqual(try stats(client)["crashes"], 1)
+        XCTAssertEqual(try client.errorCode("rkllm.destroy", [doomed]), RPCError.runtimeCrashedCode)
+        XCTAssertEqual(try client.errorCode("rkllm.destroy", [doomed]), RPCError.unknownHandleCode, "destroy forgets it")
+        let abort = try client.request("rkllm.run", [survivor, prompt("abort")])
+        XCTAssertEqual(abort["error"]?["data"]?["signal"], "SIGABRT")
+        // The next creating call starts a fresh runtime host.
+        let fresh = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        XCTAssertEqual(try client.call("rkllm.is_running", [fresh]), ["return": 0])
+        XCTAssertTrue(daemon.log.contains("died: the rkllm runtime crashed: SIGSEGV"))
+    }
+
+    func testAStalledRunIsKilledAfterTheRunTimeoutAndOthersAreServed() throws {
+        let client = try Client(daemon.socket)
+        let other = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
+        XCTAssertEqual(try other.call("server.ping"), "pong", "the loop is free while a run hangs")
+        let started = Date()
+        let reply = try client.readMessage()
+        XCTAssertEqual(reply["id"], "h")
+        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(reply["error"]?["data"]?["signal"], "SIGKILL")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    func testRuntimeHostsDieWithTheDaemon() throws {
+        let client = try Client(daemon.socket)
+        _ = try client.call("rkllm.init", [["model_path": "demo"]])
+        let hosts = try workerPIDs()
+        XCTAssertEqual(hosts.count, 1)
+        kill(daemon.process.processIdentifier, SIGKILL)
+        _ = daemon.waitForExit()
+        let deadline = Date().addingTimeInterval(5)
+        while try !workerPIDs().isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(try workerPIDs(), [], "PR_SET_PDEATHSIG")
+        daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+    }
+
+    /// Runtime host processes of this test's daemon.
+    private func workerPIDs() throws -> [Int32] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
+            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return args.contains("--worker") && args.contains(Built.faultRuntime)
+        }
+    }
+}
