@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "binding-gen", targets: ["binding-gen"]),
         .executable(name: "rkllm-server", targets: ["rkllm-server"]),
+        .executable(name: "rkllm-bench", targets: ["rkllm-bench"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
         .library(name: "RKBindings", targets: ["RKBindings"]),
         // The dispatch tests' fixture C library, loaded with dlopen like a vendor runtime.
@@ -45,6 +46,7 @@ let package = Package(
         .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"]),
         .target(name: "RuntimeHost", dependencies: ["RPCServer", "RKBindings"]),
         .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost"]),
+        .executableTarget(name: "rkllm-bench"),
 
         // MARK: tests
         .testTarget(

@@ -1,0 +1,237 @@
+import Foundation
+
+/// rkllm-bench: measures the daemon from outside, over its socket.
+///
+///   rkllm-bench ping [--connections 100] [--depth 1] [--duration 5] [--threads 2]
+///   rkllm-bench idle [--connections 10000]
+///
+/// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
+/// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
+/// (p50, p99); `idle` holds connections open and prints the daemon's resident memory per connection.
+struct Options {
+    var mode = "ping"
+    var socket: String?
+    var connections = 100
+    var depth = 1
+    var duration = 5.0
+    var threads = 2
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        if let first = rest.first, !first.hasPrefix("-") {
+            mode = first
+            rest = rest.dropFirst()
+        }
+        while let flag = rest.popFirst() {
+            guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
+            switch flag {
+            case "--socket": socket = value
+            case "--connections", "--idle": connections = try Self.positive(value)
+            case "--depth": depth = try Self.positive(value)
+            case "--duration": duration = Double(value) ?? 5
+            case "--threads": threads = try Self.positive(value)
+            default: throw BenchError("unknown option \(flag)")
+            }
+        }
+    }
+
+    static func positive(_ text: String) throws -> Int {
+        guard let n = Int(text), n > 0 else { throw BenchError("'\(text)' is not a positive integer") }
+        return n
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func connect(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    let ok = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard ok == 0 else {
+        close(fd)
+        throw BenchError("connect \(path): \(String(cString: strerror(errno)))")
+    }
+    return fd
+}
+
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+        guard n > 0 else { throw BenchError("send: \(String(cString: strerror(errno)))") }
+        sent += n
+    }
+}
+
+/// Reads until `lines` newlines have arrived; returns the bytes (for a check of the first reply).
+func readLines(_ fd: Int32, _ lines: Int, into buffer: inout [UInt8]) throws -> Int {
+    var seen = 0
+    var total = 0
+    while seen < lines {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
+        guard n > 0 else { throw BenchError("read: connection closed") }
+        for i in total..<(total + n) where buffer[i] == 0x0A { seen += 1 }
+        total += n
+        if total == buffer.count { total = 0 }
+    }
+    return total
+}
+
+func now() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+}
+
+/// The daemon under test: started here unless `--socket` names a running one.
+final class Target {
+    let socket: String
+    private var process: Process?
+
+    init(socket: String?, maxConnections: Int) throws {
+        if let socket {
+            self.socket = socket
+            return
+        }
+        self.socket = "/tmp/rkllm-bench-\(getpid()).sock"
+        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "rkllm-server")
+        let process = Process()
+        process.executableURL = server
+        process.arguments = ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"]
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let fd = try? connect(self.socket) {
+                close(fd)
+                return
+            }
+            usleep(20_000)
+        }
+        throw BenchError("rkllm-server did not start on \(self.socket)")
+    }
+
+    /// The daemon's pid, from server.info.
+    func pid() throws -> Int32 {
+        let fd = try connect(socket)
+        defer { close(fd) }
+        try sendAll(fd, Array(#"{"jsonrpc":"2.0","id":1,"method":"server.info"}"#.utf8) + [0x0A])
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let n = try readLines(fd, 1, into: &buffer)
+        let text = String(decoding: buffer[0..<n], as: UTF8.self)
+        guard let range = text.range(of: #""pid":"#),
+              let pid = Int32(text[range.upperBound...].prefix { $0.isNumber }) else { throw BenchError("no pid in \(text)") }
+        return pid
+    }
+
+    func residentKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(try pid())/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    func stop() {
+        guard let process else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// N connections spread over threads; each round sends `depth` pings on every connection of the
+/// thread, then reads every reply. Latency is per request: send to reply of its round.
+func ping(_ options: Options, _ target: Target) throws {
+    let request = Array(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#.utf8) + [0x0A]
+    let batch = Array([[UInt8]](repeating: request, count: options.depth).joined())
+    let connections = try (0..<options.connections).map { _ in try connect(target.socket) }
+    defer { connections.forEach { close($0) } }
+    var check = [UInt8](repeating: 0, count: 4096)
+    try sendAll(connections[0], request)
+    let n = try readLines(connections[0], 1, into: &check)
+    let first = String(decoding: check[0..<n], as: UTF8.self)
+    guard first.contains(#""result":"pong""#) else { throw BenchError("unexpected reply: \(first)") }
+
+    final class Shared: @unchecked Sendable {
+        let lock = NSLock()
+        var requests = 0
+        var latencies: [UInt64] = []
+        var failure: Error?
+    }
+    let shared = Shared()
+    let end = now() + UInt64(options.duration * 1e9)
+    let threads = min(options.threads, connections.count)
+    let group = DispatchGroup()
+    for t in 0..<threads {
+        let mine = stride(from: t, to: connections.count, by: threads).map { connections[$0] }
+        group.enter()
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var count = 0
+            var latencies: [UInt64] = []
+            latencies.reserveCapacity(1 << 16)
+            do {
+                while now() < end {
+                    let started = now()
+                    for fd in mine { try sendAll(fd, batch) }
+                    for fd in mine {
+                        _ = try readLines(fd, options.depth, into: &buffer)
+                        latencies.append(now() - started)
+                    }
+                    count += mine.count * options.depth
+                }
+            } catch {
+                shared.lock.withLock { shared.failure = error }
+            }
+            shared.lock.withLock {
+                shared.requests += count
+                shared.latencies += latencies
+            }
+            group.leave()
+        }.start()
+    }
+    let started = now()
+    group.wait()
+    let seconds = Double(now() - started) / 1e9
+    if let failure = shared.failure { throw failure }
+    let sorted = shared.latencies.sorted()
+    func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000 }
+    print(String(format: "ping: %d connections, depth %d, %d client threads, %.1f s", options.connections, options.depth, threads, seconds))
+    print(String(format: "  %.0f requests/s", Double(shared.requests) / seconds))
+    print(String(format: "  round trip (a round of %d requests per connection): p50 %.1f us, p99 %.1f us", options.depth, percentile(0.5), percentile(0.99)))
+}
+
+/// Holds N idle connections and reports the daemon's resident memory per connection.
+func idle(_ options: Options, _ target: Target) throws {
+    let before = try target.residentKiB()
+    var connections: [Int32] = []
+    defer { connections.forEach { close($0) } }
+    for _ in 0..<options.connections { connections.append(try connect(target.socket)) }
+    // One request on the last connection: by its answer every earlier connection was accepted.
+    try sendAll(connections.last!, Array(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#.utf8) + [0x0A])
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    _ = try readLines(connections.last!, 1, into: &buffer)
+    usleep(200_000)
+    let after = try target.residentKiB()
+    print("idle: \(options.connections) connections held")
+    print("  daemon RSS \(before) KiB -> \(after) KiB: \(String(format: "%.2f", Double(after - before) * 1024 / Double(options.connections))) bytes per connection")
+}
+
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    let target = try Target(socket: options.socket, maxConnections: options.connections)
+    defer { target.stop() }
+    switch options.mode {
+    case "ping": try ping(options, target)
+    case "idle": try idle(options, target)
+    default: throw BenchError("unknown mode \(options.mode) (ping, idle)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
+    exit(1)
+}
