@@ -139,18 +139,21 @@ public struct JSONParser {
     private mutating func string() throws(Error) -> String {
         position += 1
         let start = position
-        // Fast path: no escapes, ASCII or valid UTF-8 checked by String(validating:).
+        // Fast path: no escapes; ASCII needs no validation.
+        var ascii = true
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
                 position += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                if ascii { return String(decoding: slice, as: UTF8.self) }
+                guard let s = UTF8Check.string(slice) else {
                     position = start
                     throw error("invalid UTF-8 in a string")
                 }
                 return s
             }
+            if byte >= 0x80 { ascii = false }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in a string") }
             position += 1
@@ -161,7 +164,7 @@ public struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                guard let s = String(validating: out, as: UTF8.self) else {
+                guard let s = out.withUnsafeBufferPointer(UTF8Check.string) else {
                     position = start
                     throw error("invalid UTF-8 in a string")
                 }

@@ -79,15 +79,13 @@ final class Connection: EventHandler {
         }
         if !flushScheduled && !waitingForWritable {
             flushScheduled = true
-            server.loop.afterThisIteration { [weak self] in
-                self?.flushScheduled = false
-                self?.flush()
-            }
+            server.flushLater(self)
         }
         return true
     }
 
     func flush() {
+        flushScheduled = false
         guard !closed else { return }
         switch output.flush(to: fd) {
         case .done:

@@ -20,7 +20,8 @@ public final class EventLoop: @unchecked Sendable {
     private var handlers: [Int32: EventHandler] = [:]
     private var timers: [(deadline: UInt64, id: Int, task: () -> Void)] = []
     private var nextTimerID = 0
-    private var afterIteration: [() -> Void] = []
+    /// Runs after each batch of events (the server flushes the replies it queued: coalescing).
+    public var onIterationEnd: (() -> Void)?
     private var running = false
     private(set) var threadID: pthread_t?
 
@@ -101,11 +102,6 @@ public final class EventLoop: @unchecked Sendable {
         timers.removeAll { $0.id == id }
     }
 
-    /// Runs `task` once the current batch of events has been handled (write coalescing).
-    public func afterThisIteration(_ task: @escaping () -> Void) {
-        afterIteration.append(task)
-    }
-
     /// CLOCK_MONOTONIC in nanoseconds.
     public static func now() -> UInt64 {
         var t = timespec()
@@ -135,11 +131,7 @@ public final class EventLoop: @unchecked Sendable {
             }
             runPendingTasks()
             runDueTimers()
-            while !afterIteration.isEmpty {
-                let tasks = afterIteration
-                afterIteration.removeAll(keepingCapacity: true)
-                for task in tasks { task() }
-            }
+            onIterationEnd?()
         }
         threadID = nil
     }

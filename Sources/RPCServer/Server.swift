@@ -13,7 +13,7 @@ public final class Server: @unchecked Sendable {
     /// One read buffer for every connection: reads happen one at a time on the loop thread.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
 
-    private var methods: [String: ServerMethod] = [:]
+    private var methods: [String: MethodSlot] = [:]
     private var methodOrder: [String] = []
     private var listener: UnixListener?
     private var listenerHandler: ListenerHandler?
@@ -33,6 +33,7 @@ public final class Server: @unchecked Sendable {
         self.version = version
         loop = try EventLoop()
         for method in builtinMethods() + methods { add(method) }
+        loop.onIterationEnd = { [unowned self] in flushDirty() }
     }
 
     deinit { readBuffer.deallocate() }
@@ -43,7 +44,7 @@ public final class Server: @unchecked Sendable {
 
     private func add(_ method: ServerMethod) {
         if methods[method.name] == nil { methodOrder.append(method.name) }
-        methods[method.name] = method
+        methods[method.name] = MethodSlot(method)
     }
 
     /// Called on the loop thread for `server.info` / `server.stats`.
@@ -251,7 +252,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         if request.id == nil { stats.notifications += 1 } else { stats.requests += 1 }
-        guard let method = methods[request.method] else {
+        guard let slot = methods[request.method] else {
             if let id = request.id {
                 stats.errors += 1
                 reply(connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0) }
@@ -268,16 +269,20 @@ public final class Server: @unchecked Sendable {
             return
         }
         connection.inFlight += 1
-        let connectionID = connection.id
-        let call = Call(request: request, connection: connectionID, peer: connection.peer, deliver: { [self] call, outcome in
-            onLoop { [self] in complete(call, outcome, batch: batch) }
-        }, emit: { [self] call, result in
-            onLoop { [self] in
-                guard let id = call.request.id else { return }
-                connections[call.connection]?.send { JSONRPC.writeResult(id: id, result: result, into: &$0) }
-            }
-        })
-        method.handler(call)
+        slot.method.handler(Call(request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot, batch: batch))
+    }
+
+    /// Connections with replies queued in this loop iteration, written at its end.
+    private var dirty: [Connection] = []
+
+    func flushLater(_ connection: Connection) { dirty.append(connection) }
+
+    private func flushDirty() {
+        while !dirty.isEmpty {
+            let batch = dirty
+            dirty.removeAll(keepingCapacity: true)
+            for connection in batch { connection.flush() }
+        }
     }
 
     /// Runs `task` on the loop thread: now when already there, else queued.
@@ -287,11 +292,20 @@ public final class Server: @unchecked Sendable {
 
     public var eventLoop: EventLoop { loop }
 
+    /// A stream message of a call not yet answered, on the loop thread.
+    func emit(_ call: Call, _ result: JSONValue) {
+        guard !call.answered, let id = call.request.id else { return }
+        connections[call.connection]?.send { JSONRPC.writeResult(id: id, result: result, into: &$0) }
+    }
+
     /// A handler's answer, on the loop thread.
-    private func complete(_ call: Call, _ outcome: Result<JSONValue, RPCError>, batch: Batch?) {
+    func complete(_ call: Call, _ outcome: Result<JSONValue, RPCError>) {
+        guard !call.answered else { return }
+        call.answered = true
+        let batch = call.batch
         let failed: Bool
         if case .failure = outcome { failed = true } else { failed = false }
-        stats.record(method: call.request.method, nanos: EventLoop.now() - call.started, failed: failed)
+        call.slot.stats.record(nanos: EventLoop.now() - call.started, failed: failed)
         if failed { stats.errors += 1 }
         guard let connection = connections[call.connection] else { return } // gone: dropped safely
         connection.inFlight -= 1
@@ -365,7 +379,9 @@ public final class Server: @unchecked Sendable {
     }
 
     private func statsJSON() -> JSONValue {
-        let perMethod = JSONObject(stats.methods.keys.sorted().map { ($0, stats.methods[$0]!.json) })
+        let perMethod = JSONObject(methods.keys.sorted().compactMap { name in
+            methods[name].flatMap { $0.stats.calls > 0 ? (name, $0.stats.json) : nil }
+        })
         var object: JSONObject = [
             "uptime_s": .double(Double(EventLoop.now() - stats.started) / 1e9),
             "connections": .object([
@@ -392,7 +408,7 @@ public final class Server: @unchecked Sendable {
         var document: JSONObject = [
             "openrpc": "1.2.6",
             "info": .object(["title": "rkllm-server", "version": .string(version)]),
-            "methods": .array(methodOrder.compactMap { methods[$0]?.description }),
+            "methods": .array(methodOrder.compactMap { methods[$0]?.method.description }),
         ]
         if let openRPCComponents { document["components"] = openRPCComponents }
         return .object(document)

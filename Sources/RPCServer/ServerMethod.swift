@@ -1,5 +1,5 @@
 import BindingRuntime
-import Foundation
+import Glibc
 
 /// Who is on the other end of a connection (`SO_PEERCRED`).
 public struct Peer: Sendable, Equatable {
@@ -41,40 +41,46 @@ public struct ServerMethod: Sendable {
     }
 }
 
-/// A request being answered. `respond` may be called from any thread, once; later calls are ignored.
+/// A request being answered. `respond` may be called from any thread, once (later answers are
+/// ignored); `emit` sends stream messages before it. Both hop to the loop thread, which alone
+/// touches the call's state.
 public final class Call: @unchecked Sendable {
     public let request: Request
     public let connection: UInt64
     public let peer: Peer
-    private let deliver: @Sendable (Call, Result<JSONValue, RPCError>) -> Void
-    private let emitter: @Sendable (Call, JSONValue) -> Void
-    private let lock = NSLock()
-    private var answered = false
     let started = EventLoop.now()
+    private let server: Server
+    let slot: MethodSlot
+    let batch: Server.Batch?
+    /// Loop thread only.
+    var answered = false
 
-    init(request: Request, connection: UInt64, peer: Peer, deliver: @escaping @Sendable (Call, Result<JSONValue, RPCError>) -> Void,
-         emit: @escaping @Sendable (Call, JSONValue) -> Void) {
+    init(request: Request, connection: UInt64, peer: Peer, server: Server, slot: MethodSlot, batch: Server.Batch?) {
         self.request = request
         self.connection = connection
         self.peer = peer
-        self.deliver = deliver
-        self.emitter = emit
+        self.server = server
+        self.slot = slot
+        self.batch = batch
     }
 
     public var params: JSONValue? { request.params }
 
     /// One message of a stream, before the final answer: a response-shaped message with the
-    /// request's id (nothing for a notification). Ignored once the call is answered.
+    /// request's id (nothing for a notification).
     public func emit(_ result: JSONValue) {
-        guard request.id != nil, !lock.withLock({ answered }) else { return }
-        emitter(self, result)
+        if server.loop.inLoopThread {
+            server.emit(self, result)
+        } else {
+            server.loop.execute { [self] in server.emit(self, result) }
+        }
     }
 
     public func respond(_ outcome: Result<JSONValue, RPCError>) {
-        let first = lock.withLock {
-            defer { answered = true }
-            return !answered
+        if server.loop.inLoopThread {
+            server.complete(self, outcome)
+        } else {
+            server.loop.execute { [self] in server.complete(self, outcome) }
         }
-        if first { deliver(self, outcome) }
     }
 }

@@ -50,9 +50,11 @@ struct Stats {
     var errors = 0
     var parseErrors = 0
     var overlongLines = 0
-    var methods: [String: MethodStats] = [:]
+}
 
-    mutating func record(method: String, nanos: UInt64, failed: Bool) {
-        methods[method, default: MethodStats()].record(nanos: nanos, failed: failed)
-    }
+/// A registered method and its counters (one lookup per request finds both).
+final class MethodSlot {
+    let method: ServerMethod
+    var stats = Stats.MethodStats()
+    init(_ method: ServerMethod) { self.method = method }
 }

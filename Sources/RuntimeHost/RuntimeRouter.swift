@@ -50,7 +50,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     private var handles: [Int64: Handle] = [:]
     private var nextHandle: Int64 = 1
     private var workers: [ObjectIdentifier: WorkerProcess] = [:]
-    private weak var server: Server?
+    private var loop: EventLoop?
 
     /// Probes each runtime in a short-lived host process (the daemon never loads one itself).
     public init(runtimes: [Runtime], executable: String, runTimeout: Double, logger: Logger) {
@@ -93,7 +93,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// Joins the server: disconnects release handles, shutdown stops the workers, info and stats
     /// describe the runtimes, a timer kills stalled workers.
     public func attach(to server: Server) {
-        self.server = server
+        loop = server.eventLoop
         server.onDisconnect { [unowned self] connection in releaseHandles(of: connection) }
         server.onShutdown { [unowned self] in stopAll() }
         server.addInfo { [unowned self] in ("runtimes", info()) }
@@ -235,7 +235,7 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     private func workerFor(_ namespace: String, fresh: Bool) throws -> WorkerProcess {
         if !fresh, let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
-        guard let loop = server?.eventLoop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
+        guard let loop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
         let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.runtime.library, loop: loop, logger: logger)
         runtimes[namespace]?.started += 1
         if !fresh { runtimes[namespace]?.shared = worker }
@@ -276,9 +276,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     private func scheduleStallCheck() {
-        guard let loop = server?.eventLoop else { return }
-        loop.schedule(after: min(1, max(0.05, runTimeout / 4))) { [weak self] in
-            guard let self else { return }
+        guard let loop else { return }
+        loop.schedule(after: min(1, max(0.05, runTimeout / 4))) { [unowned self] in
             let now = EventLoop.now()
             for worker in workers.values {
                 if let oldest = worker.oldestProgress, Double(now - oldest) / 1e9 > runTimeout {
