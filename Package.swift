@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "RuntimeHost", dependencies: ["RPCServer", "RKBindings"]),
         .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost"]),
         .executableTarget(name: "rkllm-bench"),
+        // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
+        .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
 
         // MARK: tests
         .testTarget(

@@ -12,12 +12,12 @@ public struct Request: Sendable {
 public enum JSONRPC {
     /// A request object checked against the spec; an error carries the id when one could be read.
     /// A request that cannot be served, with the id to answer (null when none could be read).
-    struct Invalid: Error {
-        let id: JSONValue
-        let error: RPCError
+    public struct Invalid: Error {
+        public let id: JSONValue
+        public let error: RPCError
     }
 
-    static func request(from value: JSONValue) -> Result<Request, Invalid> {
+    public static func request(from value: JSONValue) -> Result<Request, Invalid> {
         guard case .object(let object) = value else {
             return .failure(Invalid(id: .null, error: invalidRequest("a request must be an object, got \(value.typeName)")))
         }

@@ -1,0 +1,71 @@
+import BindingRuntime
+import RPCServer
+
+/// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope,
+/// and the writer (a parsed value must write and re-read to itself).
+///
+/// libFuzzer (CI, `scripts/fuzz.sh`): built with `-sanitize=fuzzer,address -D FUZZING`,
+/// `LLVMFuzzerRunDriver` calls `LLVMFuzzerTestOneInput`. A plain build's `@main` runs the
+/// same function over pseudo-random inputs, so the target always compiles and runs.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    var framer = LineFramer(maxLineBytes: 4096)
+    // Two reads split where the first byte says, as a socket might deliver them.
+    let split = size > 0 ? Int(bytes[0]) % (size + 1) : 0
+    for chunk in [UnsafeRawBufferPointer(rebasing: bytes[0..<split]), UnsafeRawBufferPointer(rebasing: bytes[split...])] {
+        framer.feed(chunk) { event in
+            guard case .line(let line) = event else { return }
+            precondition(line.count <= 4096, "framer let an over-long line through")
+            guard let value = try? JSONParser.parse(line) else { return }
+            var written: [UInt8] = []
+            value.write(into: &written)
+            guard let again = try? JSONParser.parse(written) else { preconditionFailure("written JSON does not parse: \(value)") }
+            precondition(again.jsonText == value.jsonText, "write/read is not stable")
+            if case .array(let items) = value {
+                for item in items { _ = JSONRPC.request(from: item) }
+            } else {
+                _ = JSONRPC.request(from: value)
+            }
+        }
+    }
+    return 0
+}
+
+#if FUZZING
+/// SwiftPM links an executable's entry as `<module>_main`; under libFuzzer it starts the fuzzer.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
+                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("rkllm_fuzz_main")
+func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return runFuzzerDriver(&argc, &argv) { data, size in fuzzOne(data, size) }
+}
+#else
+/// Without libFuzzer: a few thousand pseudo-random inputs built from JSON fragments.
+@main
+struct RandomInputs {
+    static func main() {
+        var generator = SystemRandomNumberGenerator()
+        let fragments = [#"{"jsonrpc":"2.0","id":1,"method":"m","params":["#, "]}", "[", "]", "{", "}", "\"", "\\u00e9", "\\ud800",
+                         "1e999", "-0", "123456789012345678901234567890", "\n", "\r\n", "null", "true", ",", ":", "\u{FF}"]
+        for _ in 0..<5000 {
+            var input: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<40, using: &generator) {
+                if Bool.random(using: &generator) {
+                    input += Array(fragments.randomElement(using: &generator)!.utf8)
+                } else {
+                    input.append(UInt8.random(in: 0...255, using: &generator))
+                }
+            }
+            input.append(0) // never empty: a valid base address
+            _ = input.withUnsafeBufferPointer { fuzzOne($0.baseAddress!, $0.count - 1) }
+        }
+        print("rkllm-fuzz: 5000 random inputs, no failure")
+    }
+}
+#endif
