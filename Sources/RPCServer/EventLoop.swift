@@ -134,6 +134,11 @@ public final class EventLoop: @unchecked Sendable {
             onIterationEnd?()
         }
         threadID = nil
+        // What is still registered may refer back to its owners: let go so everything can end.
+        handlers.removeAll()
+        timers.removeAll()
+        onIterationEnd = nil
+        lock.withLock { pending.removeAll() }
     }
 
     /// Makes `run()` return after the current iteration (loop thread).

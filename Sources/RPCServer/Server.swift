@@ -21,6 +21,7 @@ public final class Server: @unchecked Sendable {
     private var nextConnectionID: UInt64 = 1
     private var stats = Stats()
     private var shuttingDown = false
+    private var shutdownDeadline: Int?
     /// `components` of the OpenRPC document (the generated JSON Schemas of the C types).
     public var openRPCComponents: JSONValue?
     /// Extra `server.info` and `server.stats` members (runtimes) from whoever hosts them.
@@ -96,7 +97,7 @@ public final class Server: @unchecked Sendable {
             connection.flush()
         }
         for observer in shutdownObservers { observer() }
-        loop.schedule(after: configuration.shutdownTimeout) { [self] in finishShutdown() }
+        shutdownDeadline = loop.schedule(after: configuration.shutdownTimeout) { [unowned self] in finishShutdown() }
         checkShutdownDone()
     }
 
@@ -106,6 +107,8 @@ public final class Server: @unchecked Sendable {
     }
 
     private func finishShutdown() {
+        if let shutdownDeadline { loop.cancelTimer(shutdownDeadline) }
+        shutdownDeadline = nil
         for connection in Array(connections.values) { connection.close(reason: "server shutting down") }
         loop.stop()
     }

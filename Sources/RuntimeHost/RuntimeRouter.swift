@@ -271,8 +271,12 @@ public final class RuntimeRouter: @unchecked Sendable {
         DispatchTable.entries.first { $0.destroys == type && $0.params.count == 1 && $0.params[0].handle == type }?.method
     }
 
+    /// Shutdown: every runtime host is stopped and every handle forgotten.
     private func stopAll() {
         for worker in workers.values { worker.stop() }
+        workers.removeAll()
+        handles.removeAll()
+        for namespace in order { runtimes[namespace]?.shared = nil }
     }
 
     private func scheduleStallCheck() {

@@ -193,7 +193,9 @@ final class WorkerProcess: EventHandler {
         guard !closing else { return }
         stoppedByDaemon = true
         closeChannel()
-        awaitExit(attempt: 0, reason: RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped"))
+        let error = RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped")
+        finish(error) // no answer can come any more; the exit is only reaped
+        awaitExit(attempt: 0, reason: error)
     }
 
     /// Kills a stalled process.
@@ -224,6 +226,7 @@ final class WorkerProcess: EventHandler {
     private func awaitExit(attempt: Int, reason: RPCError?) {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
+            if death != nil { return } // already finished (stopped): reaped, nothing to tell
             let error = reason ?? Self.describe(status: status, namespace: namespace)
             if reason == nil { logger.error("\(namespace) runtime host \(pid) died: \(error.message)") }
             finish(error)
@@ -234,6 +237,7 @@ final class WorkerProcess: EventHandler {
     }
 
     private func finish(_ error: RPCError) {
+        guard death == nil else { return }
         death = error
         let calls = pending.values
         pending = [:]

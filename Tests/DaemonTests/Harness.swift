@@ -29,6 +29,10 @@ final class Daemon {
         process.arguments = ["--socket", self.socket, "--log-level", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"
+        // Under a sanitizer, a runtime's crash must still be a signal the daemon can name.
+        for name in ["ASAN_OPTIONS", "TSAN_OPTIONS"] {
+            env[name] = (env[name].map { $0 + ":" } ?? "") + "handle_segv=0:handle_abort=0"
+        }
         env["RKLLM_RUNTIME_LIB"] = "librkllmrt-absent.so"
         env["RKNN_RUNTIME_LIB"] = "librknnrt-absent.so"
         for (k, v) in environment { env[k] = v }
@@ -55,6 +59,12 @@ final class Daemon {
     func terminate(timeout: Double = 20) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         return waitForExit(timeout: timeout)
+    }
+
+    /// SIGTERM must end it with status 0 (under ASan: no leak either); the log tail explains a failure.
+    func assertStopsCleanly(file: StaticString = #filePath, line: UInt = #line) {
+        let status = terminate()
+        XCTAssertEqual(status, 0, "exit status \(status); log:\n\(log.suffix(4000))", file: file, line: line)
     }
 
     func waitForExit(timeout: Double = 20) -> Int32 {

@@ -8,7 +8,7 @@ final class LifecycleTests: XCTestCase {
         let daemon = try Daemon()
         let clients = try (0..<5).map { _ in try Client(daemon.socket) }
         for client in clients { XCTAssertEqual(try client.call("server.ping"), "pong") }
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
         XCTAssertFalse(FileManager.default.fileExists(atPath: daemon.socket))
         for client in clients { XCTAssertNil(try client.readLine(), "closed by the shutdown") }
         XCTAssertTrue(daemon.log.contains("shutting down (SIGTERM"))
@@ -35,7 +35,7 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: first.socket), "SIGKILL leaves the file")
         let third = try Daemon(socket: first.socket)
         XCTAssertEqual(try Client(first.socket).call("server.ping"), "pong")
-        XCTAssertEqual(third.terminate(), 0)
+        third.assertStopsCleanly()
     }
 
     func testAFatalSignalRemovesTheSocketAndExitsNonZero() throws {
@@ -74,6 +74,6 @@ final class LifecycleTests: XCTestCase {
         var info = stat()
         XCTAssertEqual(stat(daemon.socket, &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 }

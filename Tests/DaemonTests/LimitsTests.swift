@@ -16,7 +16,7 @@ final class LimitsTests: XCTestCase {
             XCTAssertEqual(reply["result"], "pong")
         }
         XCTAssertEqual(try clients[0].call("server.stats")["connections"]?["open"], 1000)
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 
     func testTheConnectionOverTheLimitGetsAnErrorThenClose() throws {
@@ -33,7 +33,7 @@ final class LimitsTests: XCTestCase {
         XCTAssertNil(try fourth.readLine(), "closed after the error")
         XCTAssertEqual(try third.call("server.ping"), "pong")
         XCTAssertEqual(try held[0].call("server.stats")["connections"]?["rejected"], 1)
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 
     func testAnOverlongLineIsAnErrorAndTheNextLineIsServed() throws {
@@ -49,7 +49,7 @@ final class LimitsTests: XCTestCase {
         try client.send("\n" + #"{"jsonrpc":"2.0","id":3,"method":"server.ping"}"# + "\n")
         XCTAssertEqual(try client.readMessage()["error"]?["code"], -32600)
         XCTAssertEqual(try client.readMessage()["id"], 3)
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 
     func testHalfAMessageThenHangUpHarmsNoOne() throws {
@@ -63,7 +63,7 @@ final class LimitsTests: XCTestCase {
         let deadline = Date().addingTimeInterval(5)
         while try other.call("server.stats")["connections"]?["open"] != 1 && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(try other.call("server.stats")["connections"]?["open"], 1)
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 
     func testAClientThatNeverReadsIsDroppedAndOthersAreServed() throws {
@@ -94,7 +94,7 @@ final class LimitsTests: XCTestCase {
         XCTAssertEqual(try reader.call("server.stats")["connections"]?["dropped_slow_readers"], 1)
         let after = daemon.residentKiB
         XCTAssertLessThan(after - before, 64 * 1024, "memory stays bounded (\(before) -> \(after) KiB)")
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 
     func testAnUIDOutsideTheAllowListIsRefused() throws {
@@ -106,6 +106,6 @@ final class LimitsTests: XCTestCase {
         }
         XCTAssertEqual(refusal?["error"]?["code"], .int(Int64(RPCError.notPermittedCode)))
         XCTAssertTrue(daemon.log.contains("not in the allowed uids"))
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
     }
 }

@@ -14,7 +14,7 @@ final class ProtocolOverSocketTests: XCTestCase {
 
     override func tearDown() {
         client = nil
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
         daemon = nil
     }
 

@@ -12,7 +12,7 @@ final class RuntimeHostTests: XCTestCase {
     }
 
     override func tearDown() {
-        XCTAssertEqual(daemon.terminate(), 0)
+        daemon.assertStopsCleanly()
         XCTAssertFalse(daemon.log.contains("leftover"), daemon.log)
         daemon = nil
     }
