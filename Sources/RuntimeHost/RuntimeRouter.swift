@@ -273,7 +273,8 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// Shutdown: every runtime host is stopped and every handle forgotten.
     private func stopAll() {
-        for worker in workers.values { worker.stop() }
+        let error = RPCError(code: RPCError.shuttingDownCode, message: "server shutting down")
+        for worker in workers.values { worker.stop(error: error) }
         workers.removeAll()
         handles.removeAll()
         for namespace in order { runtimes[namespace]?.shared = nil }

@@ -188,12 +188,13 @@ final class WorkerProcess: EventHandler {
 
     // MARK: ending
 
-    /// Stops the process: closing the channel makes it exit (SIGKILL if it lingers).
-    func stop() {
+    /// Stops the process: closing the channel makes it exit (SIGKILL if it lingers). Calls in flight
+    /// end with `error` (default: "stopped").
+    func stop(error: RPCError? = nil) {
         guard !closing else { return }
         stoppedByDaemon = true
         closeChannel()
-        let error = RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped")
+        let error = error ?? RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped")
         finish(error) // no answer can come any more; the exit is only reaped
         awaitExit(attempt: 0, reason: error)
     }

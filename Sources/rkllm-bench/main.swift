@@ -3,7 +3,7 @@ import Foundation
 /// rkllm-bench: measures the daemon from outside, over its socket.
 ///
 ///   rkllm-bench ping [--connections 100] [--depth 1] [--duration 5] [--threads 2]
-///   rkllm-bench idle [--connections 10000]
+///   rkllm-bench --idle 10000          (or: rkllm-bench idle --connections 10000)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -26,7 +26,10 @@ struct Options {
             guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
             switch flag {
             case "--socket": socket = value
-            case "--connections", "--idle": connections = try Self.positive(value)
+            case "--connections": connections = try Self.positive(value)
+            case "--idle":
+                mode = "idle"
+                connections = try Self.positive(value)
             case "--depth": depth = try Self.positive(value)
             case "--duration": duration = Double(value) ?? 5
             case "--threads": threads = try Self.positive(value)

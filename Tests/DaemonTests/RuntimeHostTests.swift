@@ -131,6 +131,19 @@ final class RuntimeHostTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
 
+    func testSIGTERMAnswersARunningCallWithTheShutdownError() throws {
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
+        usleep(100_000)
+        kill(daemon.process.processIdentifier, SIGTERM)
+        let reply = try client.readMessage()
+        XCTAssertEqual(reply["id"], "h")
+        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.shuttingDownCode)))
+        XCTAssertEqual(daemon.waitForExit(), 0)
+        daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+    }
+
     func testRuntimeHostsDieWithTheDaemon() throws {
         let client = try Client(daemon.socket)
         _ = try client.call("rkllm.init", [["model_path": "demo"]])
