@@ -1,3 +1,5 @@
+import Glibc
+
 /// A byte-level JSON reader (RFC 8259) into `JSONValue`: integers stay exact (Int64, else UInt64,
 /// else Double), object keys keep their order, strings must be valid UTF-8, nesting is bounded.
 /// Foundation's decoders cost several microseconds per small message; this is the hot path of
@@ -87,7 +89,7 @@ public struct JSONParser {
     private mutating func object(depth: Int) throws(Error) -> JSONValue {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth)") }
         position += 1
-        var pairs: [(String, JSONValue)] = []
+        var pairs: [(key: String, value: JSONValue)] = []
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
@@ -96,7 +98,8 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let key = try string()
+            let key: String
+            if let known = knownKey() { key = known } else { key = try string() }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
@@ -134,6 +137,21 @@ public struct JSONParser {
             default: throw error("expected ',' or ']'")
             }
         }
+    }
+
+    /// The members every JSON-RPC message has, recognised without building a new String.
+    private static let knownKeys: [(bytes: [UInt8], string: String)] = ["jsonrpc", "id", "method", "params", "result", "error"].map {
+        (Array("\"\($0)\"".utf8), $0)
+    }
+
+    private mutating func knownKey() -> String? {
+        for known in Self.knownKeys where bytes.count - position >= known.bytes.count {
+            if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + position, $0.count) == 0 }) {
+                position += known.bytes.count
+                return known.string
+            }
+        }
+        return nil
     }
 
     private mutating func string() throws(Error) -> String {

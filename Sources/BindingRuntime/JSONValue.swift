@@ -41,7 +41,18 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     /// Pairs in order; a repeated key keeps its first position and its last value. Linear in the
     /// number of pairs, so a hostile object with many keys costs no more than its bytes.
-    public init(uniqueKeysLastWins input: [(String, JSONValue)]) {
+    public init(uniqueKeysLastWins input: [(key: String, value: JSONValue)]) {
+        // The common case, no repeated key, keeps the array as it is.
+        if input.count <= 8 {
+            var repeated = false
+            for i in input.indices.dropFirst() where !repeated {
+                for j in 0..<i where input[j].key == input[i].key { repeated = true }
+            }
+            if !repeated {
+                pairs = input
+                return
+            }
+        }
         var index: [String: Int] = [:]
         if input.count > 8 { index.reserveCapacity(input.count) }
         pairs.reserveCapacity(input.count)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Splits a byte stream into lines (`\n`, a preceding `\r` dropped) of at most `maxLineBytes`.
 /// A complete line inside one chunk is handed out without a copy; only a line split across reads
 /// is buffered. An over-long line is reported once and skipped up to its newline, so the
@@ -21,10 +23,11 @@ public struct LineFramer {
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ handle: (Event) -> Void) {
         var start = 0
         while start < chunk.count {
-            guard let newline = chunk[start...].firstIndex(of: 0x0A) else {
+            guard let found = memchr(chunk.baseAddress! + start, 0x0A, chunk.count - start) else {
                 keep(UnsafeRawBufferPointer(rebasing: chunk[start...]), handle)
                 return
             }
+            let newline = UnsafeRawPointer(found) - chunk.baseAddress!
             let segment = UnsafeRawBufferPointer(rebasing: chunk[start..<newline])
             start = newline + 1
             if skipping {
