@@ -73,9 +73,9 @@ let package = Package(
             plugins: ["BindingGenPlugin"]
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
-        .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime"]),
+        .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
         // Start the real rkllm-server binary and talk to it over its socket.
-        .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime"]),
+        .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime", "CLinux"]),
         .target(
             name: "FaultRuntime",
             path: "Tests/FaultRuntime",

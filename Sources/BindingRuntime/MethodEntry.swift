@@ -64,10 +64,13 @@ public struct ParamSpec: Sendable, Equatable {
     public let optional: Bool
     /// The handle type this parameter carries (an id the host resolves), if any.
     public let handle: String?
-    public init(_ name: String, optional: Bool, handle: String? = nil) {
+    /// The value is a file descriptor the client passes beside the message (SCM_RIGHTS).
+    public let fd: Bool
+    public init(_ name: String, optional: Bool, handle: String? = nil, fd: Bool = false) {
         self.name = name
         self.optional = optional
         self.handle = handle
+        self.fd = fd
     }
 }
 

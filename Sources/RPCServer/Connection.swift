@@ -12,6 +12,9 @@ final class Connection: EventHandler {
     private var output: OutputQueue
     /// Requests read but not answered yet (replies still to come from handlers).
     var inFlight = 0
+    /// Descriptors the client sent (SCM_RIGHTS), oldest first, until a request takes them.
+    private var receivedFDs: [Int32] = []
+    static let maxQueuedFDs = 64
     /// The client closed its sending side: answer what is in flight, then close.
     private(set) var readClosed = false
     private var waitingForWritable = false
@@ -41,7 +44,12 @@ final class Connection: EventHandler {
     private func readAvailable() {
         for _ in 0..<4 {
             let buffer = server.readBuffer
-            let n = read(fd, buffer.baseAddress, buffer.count)
+            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
+            var count: Int32 = 0
+            var truncated: Int32 = 0
+            let n = clinux_recv_with_fds(fd, buffer.baseAddress, buffer.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
+            if count > 0 { queue(Array(fds[0..<Int(count)])) }
+            if truncated != 0 { server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id) }
             if n > 0 {
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                     switch event {
@@ -65,12 +73,31 @@ final class Connection: EventHandler {
         }
     }
 
-    /// Queues bytes written by `write` and flushes after this loop iteration. False when the client
-    /// was dropped for not reading.
+    private func queue(_ fds: [Int32]) {
+        for descriptor in fds {
+            if receivedFDs.count < Self.maxQueuedFDs {
+                receivedFDs.append(descriptor)
+            } else {
+                Glibc.close(descriptor)
+                server.logger.warn("more than \(Self.maxQueuedFDs) unused descriptors queued; closing the extra ones", connection: id)
+            }
+        }
+    }
+
+    /// The oldest descriptor the client sent that no request has taken yet.
+    func takeFileDescriptor() -> Int32? {
+        receivedFDs.isEmpty ? nil : receivedFDs.removeFirst()
+    }
+
+    /// Queues bytes written by `write` (and `fds`, sent with their first byte) and flushes after
+    /// this loop iteration. False when the client was dropped for not reading.
     @discardableResult
-    func send(_ write: (inout [UInt8]) -> Void) -> Bool {
-        guard !closed else { return false }
-        guard output.append({ buffer in
+    func send(fds: [Int32] = [], _ write: (inout [UInt8]) -> Void) -> Bool {
+        guard !closed else {
+            fds.forEach { Glibc.close($0) }
+            return false
+        }
+        guard output.append(fds: fds, { buffer in
             write(&buffer)
             buffer.append(0x0A)
         }) else {
@@ -123,6 +150,9 @@ final class Connection: EventHandler {
         closed = true
         server.loop.unregister(fd)
         Glibc.close(fd)
+        output.discard()
+        receivedFDs.forEach { Glibc.close($0) }
+        receivedFDs = []
         server.connectionClosed(self, reason: reason)
     }
 }

@@ -1,11 +1,16 @@
+import CLinux
 import Glibc
 
-/// Bytes waiting to be written to one socket: bytes appended by the loop, written with as few
-/// system calls as the socket allows. Bounded: `append` reports when the bound is passed.
+/// Bytes waiting to be written to one socket: appended by the loop, written with as few system
+/// calls as the socket allows. File descriptors can ride with a message (SCM_RIGHTS, attached to
+/// its first byte); the queue owns them until they are sent, then closes its copies. Bounded:
+/// `append` reports when the bound is passed.
 public struct OutputQueue {
     public let limit: Int
     private var buffer: [UInt8] = []
     private var sent = 0
+    /// Descriptors to send with the byte at `offset` (an index into `buffer`), in order.
+    private var attachments: [(offset: Int, fds: [Int32])] = []
 
     public init(limit: Int) { self.limit = limit }
 
@@ -20,10 +25,21 @@ public struct OutputQueue {
         return true
     }
 
-    /// Appends through a writer closure, then checks the bound.
-    public mutating func append(_ write: (inout [UInt8]) -> Void) -> Bool {
+    /// Appends through a writer closure, then checks the bound. `fds` go with the first byte written.
+    public mutating func append(fds: [Int32] = [], _ write: (inout [UInt8]) -> Void) -> Bool {
         compactIfWorthIt()
+        let start = buffer.count
         write(&buffer)
+        if !fds.isEmpty {
+            // At most CLINUX_MAX_FDS per sendmsg: a longer list rides on consecutive bytes.
+            var offset = start
+            var rest = fds[...]
+            while !rest.isEmpty {
+                attachments.append((offset, Array(rest.prefix(Int(CLINUX_MAX_FDS)))))
+                rest = rest.dropFirst(Int(CLINUX_MAX_FDS))
+                offset += 1
+            }
+        }
         return pendingBytes <= limit
     }
 
@@ -32,10 +48,22 @@ public struct OutputQueue {
     /// Writes what the socket takes.
     public mutating func flush(to fd: Int32) -> FlushResult {
         while sent < buffer.count {
+            var end = buffer.count
+            var fds: [Int32] = []
+            if let next = attachments.first {
+                if next.offset == sent { fds = next.fds } else { end = next.offset }
+                if fds.count > 0, attachments.count > 1 { end = min(end, attachments[1].offset) }
+            }
             let n = buffer.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                fds.withUnsafeBufferPointer { list in
+                    clinux_send_with_fds(fd, raw.baseAddress! + sent, end - sent, list.baseAddress, Int32(list.count))
+                }
             }
             if n > 0 {
+                if !fds.isEmpty {
+                    // They went with the first byte: our copies are no longer needed.
+                    for descriptor in attachments.removeFirst().fds { close(descriptor) }
+                }
                 sent += n
             } else if n < 0 && errno == EINTR {
                 continue
@@ -52,9 +80,18 @@ public struct OutputQueue {
         return .done
     }
 
+    /// Closes descriptors that were never sent (the peer is gone).
+    public mutating func discard() {
+        for attachment in attachments { attachment.fds.forEach { close($0) } }
+        attachments = []
+        buffer = []
+        sent = 0
+    }
+
     private mutating func compactIfWorthIt() {
         if sent > 0 && sent >= buffer.count / 2 {
             buffer.removeFirst(sent)
+            attachments = attachments.map { ($0.offset - sent, $0.fds) }
             sent = 0
         }
     }

@@ -295,25 +295,39 @@ public final class Server: @unchecked Sendable {
 
     public var eventLoop: EventLoop { loop }
 
+    func connection(_ id: UInt64) -> Connection? { connections[id] }
+
     /// A stream message of a call not yet answered, on the loop thread.
-    func emit(_ call: Call, _ result: JSONValue) {
-        guard !call.answered, let id = call.request.id else { return }
-        connections[call.connection]?.send { JSONRPC.writeResult(id: id, result: result, into: &$0) }
+    func emit(_ call: Call, _ result: JSONValue, fds: [Int32]) {
+        guard !call.answered, let id = call.request.id, let connection = connections[call.connection] else {
+            fds.forEach { close($0) }
+            return
+        }
+        connection.send(fds: fds) { JSONRPC.writeResult(id: id, result: result, into: &$0) }
     }
 
-    /// A handler's answer, on the loop thread.
-    func complete(_ call: Call, _ outcome: Result<JSONValue, RPCError>) {
-        guard !call.answered else { return }
+    /// A handler's answer, on the loop thread. Descriptors go only with the answer to a single
+    /// request of a client still there; otherwise they are closed.
+    func complete(_ call: Call, _ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
+        var fds = fds
+        guard !call.answered else {
+            fds.forEach { close($0) }
+            return
+        }
         call.answered = true
         let batch = call.batch
         let failed: Bool
         if case .failure = outcome { failed = true } else { failed = false }
         call.slot.stats.record(nanos: EventLoop.now() - call.started, failed: failed)
         if failed { stats.errors += 1 }
+        if batch != nil || call.request.id == nil || connections[call.connection] == nil {
+            fds.forEach { close($0) }
+            fds = []
+        }
         guard let connection = connections[call.connection] else { return } // gone: dropped safely
         connection.inFlight -= 1
         if let id = call.request.id {
-            reply(connection: connection, batch: batch) { JSONRPC.write(id: id, outcome, into: &$0) }
+            reply(connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
         } else {
             reply(connection: connection, batch: batch, nothing: true)
         }
@@ -321,9 +335,10 @@ public final class Server: @unchecked Sendable {
         checkShutdownDone()
     }
 
-    private func reply(connection: Connection, batch: Batch?, nothing: Bool = false, _ write: (inout [UInt8]) -> Void = { _ in }) {
+    private func reply(connection: Connection, batch: Batch?, nothing: Bool = false, fds: [Int32] = [],
+                       _ write: (inout [UInt8]) -> Void = { _ in }) {
         guard let batch else {
-            if !nothing { connection.send(write) }
+            if !nothing { connection.send(fds: fds, write) }
             return
         }
         if !nothing {

@@ -66,21 +66,30 @@ public final class Call: @unchecked Sendable {
 
     public var params: JSONValue? { request.params }
 
+    /// The oldest file descriptor the client sent (SCM_RIGHTS) that no request has taken: a
+    /// client sends each descriptor with the request that uses it, in parameter order. Only in
+    /// the handler, on the loop thread. The caller owns (and must close or pass on) what it takes.
+    public func takeFileDescriptor() -> Int32? {
+        precondition(server.loop.inLoopThread, "takeFileDescriptor outside the handler")
+        return server.connection(self.connection)?.takeFileDescriptor()
+    }
+
     /// One message of a stream, before the final answer: a response-shaped message with the
-    /// request's id (nothing for a notification).
-    public func emit(_ result: JSONValue) {
+    /// request's id (nothing for a notification). `fds` go with it; the server closes its copies.
+    public func emit(_ result: JSONValue, fds: [Int32] = []) {
         if server.loop.inLoopThread {
-            server.emit(self, result)
+            server.emit(self, result, fds: fds)
         } else {
-            server.loop.execute { [self] in server.emit(self, result) }
+            server.loop.execute { [self] in server.emit(self, result, fds: fds) }
         }
     }
 
-    public func respond(_ outcome: Result<JSONValue, RPCError>) {
+    /// The answer; `fds` go with it (SCM_RIGHTS) and the server closes its copies.
+    public func respond(_ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
         if server.loop.inLoopThread {
-            server.complete(self, outcome)
+            server.complete(self, outcome, fds: fds)
         } else {
-            server.loop.execute { [self] in server.complete(self, outcome) }
+            server.loop.execute { [self] in server.complete(self, outcome, fds: fds) }
         }
     }
 }

@@ -116,27 +116,31 @@ public final class RuntimeRouter: @unchecked Sendable {
         if let symbol = entry.symbol, state.missing.contains(symbol) {
             return call.respond(.failure(RPCError.functionNotPresent(symbol)))
         }
-        let translated: (params: JSONValue?, handle: (id: Int64, record: Handle)?)
+        let translated: (params: JSONValue?, handles: [(id: Int64, record: Handle)])
+        var fds: [Int32] = []
         do {
             translated = try translateHandles(call, entry: entry)
-        } catch let error as RPCError {
-            return call.respond(.failure(error))
+            fds = try takeFileDescriptors(call, entry: entry)
         } catch {
-            return call.respond(.failure(RPCError(code: RPCError.internalError, message: "\(error)")))
+            fds.forEach { close($0) }
+            return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
         }
+        var params = translated.params
+        if !fds.isEmpty { params = Self.replacingFileDescriptors(in: params, entry: entry) }
         let worker: WorkerProcess
-        if let handle = translated.handle {
+        if let handle = translated.handles.first {
             worker = handle.record.worker
         } else {
             do {
                 worker = try workerFor(namespace, fresh: entry.creates != nil && state.runtime.processPerHandle)
             } catch {
+                fds.forEach { close($0) }
                 return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode,
                                                       message: "cannot start the \(namespace) runtime host: \(error)")))
             }
         }
         let connection = call.connection
-        worker.call(method: entry.method, params: translated.params, onCallback: { message in
+        worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
             call.emit(message["arguments"].map { args in
                 var result = JSONObject()
                 if case .object(let object) = args { for (k, v) in object.pairs { result[k] = v } }
@@ -150,7 +154,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                     object[key] = .int(register(type: entry.creates!, worker: worker, workerID: workerID, owner: connection))
                     outcome = .success(.object(object))
                 }
-                if entry.destroys != nil, let handle = translated.handle { forget(handle.id) }
+                if let destroyed = translated.handles.first(where: { $0.record.type == entry.destroys }) { forget(destroyed.id) }
             }
             stopIfIdle(worker) // a process started for a creating call that failed
             call.respond(outcome)
@@ -159,9 +163,9 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// Replaces each handle parameter with the worker's id; checks the caller owns it. `null`
     /// means the caller's one handle of that type, when it has exactly one.
-    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (JSONValue?, (id: Int64, record: Handle)?) {
+    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (JSONValue?, [(id: Int64, record: Handle)]) {
         var params = call.params
-        var found: (id: Int64, record: Handle)?
+        var found: [(id: Int64, record: Handle)] = []
         for (index, spec) in entry.params.enumerated() {
             guard let type = spec.handle else { continue }
             var value: JSONValue?
@@ -176,7 +180,11 @@ public final class RuntimeRouter: @unchecked Sendable {
                 if entry.destroys == type { forget(id) }
                 throw crashed
             }
-            if found == nil { found = (id, record) }
+            if let other = found.first, other.record.worker !== record.worker {
+                throw RPCError(code: RPCError.unknownHandleCode, message: "\(spec.name): a handle of another runtime host than '\(entry.params.first { $0.handle != nil }!.name)'",
+                               data: .object(["param": .string(spec.name)]))
+            }
+            found.append((id, record))
             switch params {
             case .array(var items)?:
                 while items.count <= index { items.append(.null) }
@@ -190,6 +198,39 @@ public final class RuntimeRouter: @unchecked Sendable {
             }
         }
         return (params, found)
+    }
+
+    /// One descriptor per fd parameter, from those the client sent with the request (in order).
+    private func takeFileDescriptors(_ call: Call, entry: MethodEntry) throws -> [Int32] {
+        var fds: [Int32] = []
+        for spec in entry.params where spec.fd {
+            guard let fd = call.takeFileDescriptor() else {
+                fds.forEach { close($0) }
+                throw RPCError.invalidParams(spec.name, "send the file descriptor with the request (SCM_RIGHTS)")
+            }
+            fds.append(fd)
+        }
+        return fds
+    }
+
+    /// The worker reads an fd parameter as the index of the descriptor sent with the call.
+    private static func replacingFileDescriptors(in params: JSONValue?, entry: MethodEntry) -> JSONValue? {
+        var index: Int64 = 0
+        var params = params ?? .object([:])
+        for (position, spec) in entry.params.enumerated() where spec.fd {
+            switch params {
+            case .array(var items):
+                while items.count <= position { items.append(.null) }
+                items[position] = .int(index)
+                params = .array(items)
+            case .object(var object):
+                object[spec.name] = .int(index)
+                params = .object(object)
+            default: break
+            }
+            index += 1
+        }
+        return params
     }
 
     private func resolve(_ value: JSONValue, type: String, connection: UInt64, param: String) throws -> Int64 {

@@ -43,16 +43,21 @@ public enum WorkerMain {
                 continue // the daemon sends only well-formed requests
             }
             let params = message["params"]
+            // Descriptors the client sent for this call came just before its line.
+            var count = 0
+            if case .int(let n)? = message["fds"] { count = Int(n) }
+            let fds = channel.takeFileDescriptors(count)
             guard let entry = byMethod[method] else {
+                fds.forEach { close($0) }
                 channel.reply(id: id, .failure(RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)")))
                 continue
             }
             let work: @Sendable () -> Void = {
-                let host = WorkerCallHost(requestID: id, handles: handles, channel: channel)
+                let host = WorkerCallHost(requestID: id, handles: handles, channel: channel, fds: fds)
                 let outcome = Result { try library.call(entry, params: params, host: host) }
                     .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
+                host.callFinished(entry: entry, outcome: outcome)
                 channel.reply(id: id, outcome)
-                host.callFinished(streamsAfterReturn: !entry.blocking && entry.streams != nil)
             }
             if entry.blocking {
                 Thread(block: work).start()
@@ -70,6 +75,8 @@ final class WorkerChannel: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
     private var pending: [UInt8] = []
+    /// Descriptors received, oldest first (read on the main thread only).
+    private var receivedFDs: [Int32] = []
     private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
 
     init(fd: Int32) { self.fd = fd }
@@ -83,11 +90,22 @@ final class WorkerChannel: @unchecked Sendable {
                 pending.removeFirst(newline + 1)
                 return line
             }
-            let n = read(fd, chunk.baseAddress, chunk.count)
+            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
+            var count: Int32 = 0
+            var truncated: Int32 = 0
+            let n = clinux_recv_with_fds(fd, chunk.baseAddress, chunk.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
+            receivedFDs += fds[0..<Int(count)]
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
         }
+    }
+
+    /// The next `count` descriptors received (fewer if fewer came).
+    func takeFileDescriptors(_ count: Int) -> [Int32] {
+        let taken = Array(receivedFDs.prefix(count))
+        receivedFDs.removeFirst(taken.count)
+        return taken
     }
 
     func send(_ message: JSONValue) {
@@ -120,6 +138,8 @@ final class WorkerChannel: @unchecked Sendable {
 final class HandleTable: @unchecked Sendable {
     private let lock = NSLock()
     private var raw: [Int64: (value: UInt64, type: String)] = [:]
+    /// Descriptors a creating call was given: the runtime object may use them until it is destroyed.
+    private var heldFDs: [Int64: [Int32]] = [:]
     private var next: Int64 = 1
 
     func register(_ value: UInt64, type: String) -> Int64 {
@@ -135,7 +155,15 @@ final class HandleTable: @unchecked Sendable {
     }
 
     func release(_ id: Int64) {
-        _ = lock.withLock { raw.removeValue(forKey: id) }
+        let fds = lock.withLock {
+            raw.removeValue(forKey: id)
+            return heldFDs.removeValue(forKey: id) ?? []
+        }
+        fds.forEach { close($0) }
+    }
+
+    func hold(_ fds: [Int32], for id: Int64) {
+        lock.withLock { heldFDs[id, default: []] += fds }
     }
 }
 
@@ -146,20 +174,30 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     private let handles: HandleTable
     private let channel: WorkerChannel
     private var sinks: [CallbackSink] = []
+    /// The descriptors sent with this call; a parameter names one by its index.
+    private let fds: [Int32]
 
     /// Sinks of calls whose callbacks go on after they return (an async run): kept for the
     /// worker's life, the runtime may call them any time.
     nonisolated(unsafe) private static var lingering: [CallbackSink] = []
     private static let lingeringLock = NSLock()
 
-    init(requestID: JSONValue, handles: HandleTable, channel: WorkerChannel) {
+    init(requestID: JSONValue, handles: HandleTable, channel: WorkerChannel, fds: [Int32]) {
         self.requestID = requestID
         self.handles = handles
         self.channel = channel
+        self.fds = fds
     }
 
-    func callFinished(streamsAfterReturn: Bool) {
-        guard streamsAfterReturn, !sinks.isEmpty else { return }
+    /// After the call: descriptors go with the handle it created (or are closed), and sinks of a
+    /// call that streams after returning are kept.
+    func callFinished(entry: MethodEntry, outcome: Result<JSONValue, RPCError>) {
+        if case .success(let result) = outcome, let key = entry.resultHandle, case .int(let id)? = result[key] {
+            handles.hold(fds, for: id)
+        } else {
+            fds.forEach { close($0) }
+        }
+        guard !entry.blocking, entry.streams != nil, !sinks.isEmpty else { return }
         Self.lingeringLock.withLock { Self.lingering += sinks }
     }
 
@@ -192,6 +230,9 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     }
 
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 {
-        throw RPCError.invalidParams(path, "file descriptors are not passed to runtime hosts yet")
+        guard case .int(let index) = value, index >= 0, index < fds.count else {
+            throw RPCError.invalidParams(path, "send the file descriptor with the request (SCM_RIGHTS)")
+        }
+        return fds[Int(index)]
     }
 }

@@ -86,10 +86,12 @@ final class WorkerProcess: EventHandler {
         return pid
     }
 
-    /// Sends a call; `onAnswer` runs once (answer, or the crash), `onCallback` per callback message.
-    func call(method: String, params: JSONValue?, onCallback: @escaping (JSONValue) -> Void,
+    /// Sends a call with the descriptors it uses (passed on, then closed here); `onAnswer` runs
+    /// once (answer, or the crash), `onCallback` per callback message.
+    func call(method: String, params: JSONValue?, fds: [Int32] = [], onCallback: @escaping (JSONValue) -> Void,
               onAnswer: @escaping (Result<JSONValue, RPCError>) -> Void) {
         if let death {
+            fds.forEach { close($0) }
             onAnswer(.failure(death))
             return
         }
@@ -97,10 +99,14 @@ final class WorkerProcess: EventHandler {
         nextID += 1
         let now = EventLoop.now()
         pending[id] = Pending(started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer)
-        guard !closing else { return } // answered when the exit is known
+        guard !closing else { // answered when the exit is known
+            fds.forEach { close($0) }
+            return
+        }
         var message: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
         if let params { message["params"] = params }
-        _ = output.append { JSONValue.object(message).write(into: &$0); $0.append(0x0A) }
+        if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
+        _ = output.append(fds: fds) { JSONValue.object(message).write(into: &$0); $0.append(0x0A) }
         flush()
     }
 
@@ -220,6 +226,7 @@ final class WorkerProcess: EventHandler {
         closing = true
         loop.unregister(fd)
         close(fd)
+        output.discard()
     }
 
     /// Polls for the exit status without blocking the loop (every 5 ms, SIGKILL after 0.5 s), then

@@ -210,7 +210,8 @@ struct DispatchCode {
         let hasResult = f.returns != .void
         let spec = f.jsonParams.map { p -> TemplateValue in
             .context(["name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired),
-                      "handle": .text(handleType(p.role).map { "\"\($0)\"" } ?? "nil")])
+                      "handle": .text(handleType(p.role).map { "\"\($0)\"" } ?? "nil"),
+                      "fd": .flag({ if case .fd = p.role { return true } else { return false } }())])
         }
         return .context([
             "cName": .text(f.function.name),

@@ -1,4 +1,5 @@
 import BindingRuntime
+import CLinux
 import Foundation
 import XCTest
 
@@ -132,6 +133,15 @@ final class Client {
             guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
             sent += n
         }
+    }
+
+    /// A line with descriptors attached to its first byte (SCM_RIGHTS).
+    func send(_ text: String, fds: [Int32]) throws {
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { raw in
+            fds.withUnsafeBufferPointer { clinux_send_with_fds(fd, raw.baseAddress, raw.count, $0.baseAddress, Int32($0.count)) }
+        }
+        guard n == bytes.count else { throw Failure("sendmsg: \(n), \(String(cString: strerror(errno)))") }
     }
 
     /// The next line, or nil at end of stream.

@@ -1,4 +1,5 @@
 import BindingRuntime
+import CLinux
 import Foundation
 import XCTest
 
@@ -164,5 +165,36 @@ final class RuntimeHostTests: XCTestCase {
             let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             return args.contains("--worker") && args.contains(Built.faultRuntime)
         }
+    }
+}
+
+/// File descriptors from a client, through the daemon, to the runtime host (SCM_RIGHTS both hops).
+final class DescriptorPassingTests: XCTestCase {
+    func testADescriptorSentWithARequestReachesTheRuntime() throws {
+        let daemon = try Daemon(environment: ["RKNN_RUNTIME_LIB": Built.faultRuntime])
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", ["model": ["path": "m.rknn"], "flag": 0])["context"])
+        // A memfd whose first bytes the runtime reads back through its own mapping.
+        let memory = memfd_create("frame", 0)
+        XCTAssertGreaterThanOrEqual(memory, 0)
+        var header: UInt32 = 0xC0FFEE
+        XCTAssertEqual(write(memory, &header, 4), 4)
+        XCTAssertEqual(ftruncate(memory, 4096), 0)
+        let request = #"{"jsonrpc":"2.0","id":1,"method":"rknn.create_mem_from_fd","params":{"ctx":\#(context.jsonText),"fd":0,"size":4096,"offset":0}}"#
+        try client.send(request + "\n", fds: [memory])
+        close(memory) // the daemon and the runtime hold their own copies
+        let reply = try client.readMessage()
+        let mem = try XCTUnwrap(reply["result"], reply.jsonText)
+        XCTAssertEqual(mem["pointee"]?["flags"], .int(0xC0FFEE), "the runtime read the client's memory")
+        XCTAssertEqual(mem["pointee"]?["size"], 4096)
+        let handle = try XCTUnwrap(mem["return"])
+        XCTAssertEqual(try client.call("rknn.destroy_mem", [context, handle]), .object([:]))
+        XCTAssertEqual(try client.errorCode("rknn.destroy_mem", [context, handle]), RPCError.unknownHandleCode)
+        // Without the descriptor: a clear parameter error, and the daemon keeps serving.
+        let missing = try client.request("rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0])
+        XCTAssertEqual(missing["error"]?["code"], -32602)
+        XCTAssertEqual(missing["error"]?["data"]?["param"], "fd")
+        XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))
+        daemon.assertStopsCleanly()
     }
 }

@@ -6,8 +6,14 @@
  *   "crash"  -> the process dies of SIGSEGV inside rkllm_run
  *   "abort"  -> the process dies of SIGABRT
  *   other    -> one callback per word (RKLLM_RUN_NORMAL, text = the word), then RKLLM_RUN_FINISH
- * rkllm_init fails with -3 for model_path "missing". */
+ * rkllm_init fails with -3 for model_path "missing".
+ * It also stands in for the few librknnrt.so functions that carry a file descriptor, so the
+ * daemon's descriptor passing can be tested end to end: rknn_create_mem_from_fd maps the caller's
+ * descriptor and reports the first four bytes it reads there in `flags`. */
 #include "rkllm.h"
+#include "rknn_api.h"
+
+#include <sys/mman.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,4 +84,39 @@ int rkllm_run(LLMHandle handle, RKLLMInput* input, RKLLMInferParam* infer, void*
     result.perf.generate_tokens = tokens;
     instance->callback(&result, userdata, RKLLM_RUN_FINISH);
     return 0;
+}
+
+int rknn_init(rknn_context* context, void* model, uint32_t size, uint32_t flag, rknn_init_extend* extend) {
+    (void)model; (void)size; (void)flag; (void)extend;
+    if (context == NULL) return RKNN_ERR_PARAM_INVALID;
+    static rknn_context next = 1;
+    *context = next++;
+    return RKNN_SUCC;
+}
+
+int rknn_destroy(rknn_context context) { return context == 0 ? RKNN_ERR_CTX_INVALID : RKNN_SUCC; }
+
+rknn_tensor_mem* rknn_create_mem_from_fd(rknn_context ctx, int32_t fd, void* virt_addr, uint32_t size, int32_t offset) {
+    (void)virt_addr;
+    if (ctx == 0 || fd < 0 || size < 4 || offset < 0) return NULL;
+    void* mapped = mmap(NULL, size + (size_t)offset, PROT_READ, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) return NULL;
+    rknn_tensor_mem* mem = calloc(1, sizeof *mem);
+    if (mem == NULL) {
+        munmap(mapped, size + (size_t)offset);
+        return NULL;
+    }
+    mem->virt_addr = (char*)mapped + offset;
+    mem->fd = fd;
+    mem->offset = offset;
+    mem->size = size;
+    memcpy(&mem->flags, mem->virt_addr, sizeof mem->flags);
+    return mem;
+}
+
+int rknn_destroy_mem(rknn_context ctx, rknn_tensor_mem* mem) {
+    if (ctx == 0 || mem == NULL) return RKNN_ERR_PARAM_INVALID;
+    munmap((char*)mem->virt_addr - mem->offset, mem->size + (size_t)mem->offset);
+    free(mem);
+    return RKNN_SUCC;
 }

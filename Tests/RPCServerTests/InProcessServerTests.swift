@@ -1,0 +1,125 @@
+import BindingRuntime
+import CLinux
+import Foundation
+@testable import RPCServer
+import XCTest
+
+/// A Server run in this process with methods of the test's own: descriptors both ways, and
+/// answers from other threads.
+final class InProcessServerTests: XCTestCase {
+    private var server: Server!
+    private var thread: Thread!
+    private let socket = "/tmp/rkllm-inprocess-\(getpid()).sock"
+    private let stopped = DispatchSemaphore(value: 0)
+
+    override func setUpWithError() throws {
+        var configuration = Configuration()
+        configuration.socketPath = socket
+        configuration.logLevel = .error
+        let methods = [
+            // Takes the descriptor sent with the request and answers with a duplicate of it.
+            ServerMethod(name: "test.fd_echo", description: ["name": "test.fd_echo"]) { call in
+                guard let fd = call.takeFileDescriptor() else {
+                    return call.respond(.failure(RPCError.invalidParams("fd", "none sent")))
+                }
+                let copy = dup(fd)
+                close(fd)
+                call.respond(.success(["echoed": true]), fds: [copy])
+            },
+            // Answers from another thread after a stream message, like a runtime callback.
+            ServerMethod(name: "test.later", description: ["name": "test.later"]) { call in
+                Thread {
+                    call.emit(["partial": 1])
+                    usleep(10_000)
+                    call.respond(.success("done"))
+                    call.respond(.success("ignored: answered twice"))
+                }.start()
+            },
+        ]
+        let server = try Server(configuration: configuration, logger: Logger(level: .error), version: "test", methods: methods)
+        self.server = server
+        let stopped = self.stopped
+        thread = Thread {
+            _ = try? server.run()
+            stopped.signal()
+        }
+        thread.start()
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(5_000) }
+    }
+
+    override func tearDown() {
+        server.requestShutdown(reason: "test over")
+        XCTAssertEqual(stopped.wait(timeout: .now() + 10), .success)
+        server = nil
+    }
+
+    private func connect() throws -> Int32 {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socket.utf8)) }
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(ok, 0)
+        return fd
+    }
+
+    /// One reply line and the descriptors that came with it.
+    private func receive(_ fd: Int32) -> (JSONValue?, [Int32]) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
+        var count: Int32 = 0
+        var truncated: Int32 = 0
+        let n = clinux_recv_with_fds(fd, &buffer, buffer.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
+        guard n > 0, let newline = buffer[0..<n].firstIndex(of: 0x0A) else { return (nil, []) }
+        return (try? JSONParser.parse(Array(buffer[0..<newline])), Array(fds[0..<Int(count)]))
+    }
+
+    func testDescriptorsTravelWithRequestsAndReplies() throws {
+        let client = try connect()
+        defer { close(client) }
+        let memory = memfd_create("echo", 0)
+        let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"test.fd_echo"}"#.utf8) + [0x0A]
+        var descriptors = [memory]
+        XCTAssertEqual(line.withUnsafeBytes { clinux_send_with_fds(client, $0.baseAddress, $0.count, &descriptors, 1) }, line.count)
+        let (reply, fds) = receive(client)
+        XCTAssertEqual(reply?["result"], ["echoed": true])
+        XCTAssertEqual(fds.count, 1)
+        var a = stat(), b = stat()
+        fstat(memory, &a)
+        fstat(fds.first ?? -1, &b)
+        XCTAssertEqual(a.st_ino, b.st_ino, "the same file came back")
+        fds.forEach { close($0) }
+        close(memory)
+        // No descriptor sent: the method's own error.
+        XCTAssertEqual(line.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, 0) }, line.count)
+        XCTAssertEqual(receive(client).0?["error"]?["code"], -32602)
+    }
+
+    func testStreamThenOneAnswerFromAnotherThread() throws {
+        let client = try connect()
+        defer { close(client) }
+        let line = Array(#"{"jsonrpc":"2.0","id":"x","method":"test.later"}"#.utf8) + [0x0A]
+        _ = line.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, 0) }
+        var lines: [JSONValue] = []
+        var pending: [UInt8] = []
+        while lines.count < 2 {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(client, &chunk, chunk.count)
+            guard n > 0 else { break }
+            pending += chunk[0..<n]
+            while let newline = pending.firstIndex(of: 0x0A) {
+                lines.append(try JSONParser.parse(Array(pending[..<newline])))
+                pending.removeFirst(newline + 1)
+            }
+        }
+        XCTAssertEqual(lines.map { $0["result"] }, [["partial": 1], "done"])
+        XCTAssertEqual(lines.map { $0["id"] }, ["x", "x"])
+        // The second answer was ignored: the next reply is the ping's.
+        let ping = Array(#"{"jsonrpc":"2.0","id":2,"method":"server.ping"}"#.utf8) + [0x0A]
+        _ = ping.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, 0) }
+        XCTAssertEqual(receive(client).0?["id"], 2)
+    }
+}
