@@ -72,7 +72,7 @@ public final class Server: @unchecked Sendable {
         logger.info("rkllm-server \(version) listening on \(configuration.socketPath) (pid \(getpid()), "
             + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
         loop.run()
-        loop.unregister(signals.fd)
+        FatalSignals.uninstall()
         signals.close()
         logger.info("stopped")
         return 0

@@ -59,6 +59,13 @@ enum FatalSignals {
         }
     }
 
+    /// Puts the previous handlers back (the server stopped).
+    static func uninstall() {
+        for signal in signals { sigaction(signal, previous + Int(signal), nil) }
+        free(socketPath)
+        socketPath = nil
+    }
+
     private static func handle(_ signal: Int32) {
         let message: StaticString = "rkllm-server: fatal signal; removing the socket\n"
         _ = write(2, message.utf8Start, message.utf8CodeUnitCount)

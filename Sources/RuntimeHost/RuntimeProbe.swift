@@ -17,7 +17,7 @@ enum RuntimeProbe {
         defer { close(pair[0]) }
         let pid: pid_t
         do {
-            pid = try WorkerProcess.spawn(executable, ["--worker", runtime.namespace, "--library", runtime.library, "--probe"],
+            pid = try WorkerProcess.spawn(executable, WorkerMain.commandLine(namespace: runtime.namespace, library: runtime.library, probe: true),
                                           channel: pair[1])
         } catch {
             close(pair[1])

@@ -3,23 +3,30 @@ import CLinux
 import Foundation
 import RKBindings
 
-/// The runtime host process: `rkllm-server --worker NAMESPACE --library PATH`, started by the
+/// The runtime host process: `rkllm-server --worker NAMESPACE --library PATH --parent PID`, started by the
 /// daemon with one end of a socketpair as fd 3. It dlopens the runtime, resolves the generated
 /// table's symbols and runs the entries the daemon sends (JSON-RPC lines with internal ids),
 /// blocking ones on threads of their own. It never touches a client socket; it dies with the daemon.
 public enum WorkerMain {
     static let channelFD: Int32 = 3
 
-    /// Worker mode's arguments, or nil when the command line is not worker mode.
-    public static func arguments(_ arguments: [String]) -> (namespace: String, library: String, probe: Bool)? {
-        guard arguments.count >= 4, arguments[0] == "--worker", arguments[2] == "--library" else { return nil }
-        return (arguments[1], arguments[3], arguments.dropFirst(4).contains("--probe"))
+    /// Worker mode's arguments (`--worker NS --library PATH --parent PID [--probe]`), or nil when
+    /// the command line is not worker mode.
+    public static func arguments(_ arguments: [String]) -> (namespace: String, library: String, parent: pid_t, probe: Bool)? {
+        guard arguments.count >= 6, arguments[0] == "--worker", arguments[2] == "--library", arguments[4] == "--parent",
+              let parent = pid_t(arguments[5]) else { return nil }
+        return (arguments[1], arguments[3], parent, arguments.dropFirst(6).contains("--probe"))
     }
 
-    public static func run(namespace: String, library path: String, probe: Bool) -> Int32 {
-        // Die with the daemon; if it is already gone, do not start.
+    /// The worker's command line for `spawn`.
+    static func commandLine(namespace: String, library: String, probe: Bool) -> [String] {
+        ["--worker", namespace, "--library", library, "--parent", String(getpid())] + (probe ? ["--probe"] : [])
+    }
+
+    public static func run(namespace: String, library path: String, parent: pid_t, probe: Bool) -> Int32 {
+        // Die with the daemon; if it is already gone (we were adopted), do not start.
         clinux_die_with_parent()
-        if getppid() == 1 { return 1 }
+        if getppid() != parent { return 1 }
         let channel = WorkerChannel(fd: channelFD)
         let entries = DispatchTable.entries.filter { $0.method.hasPrefix(namespace + ".") }
         let library: RuntimeLibrary

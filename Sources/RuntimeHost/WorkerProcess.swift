@@ -37,7 +37,7 @@ final class WorkerProcess: EventHandler {
 
     var inFlight: Int { pending.count }
 
-    /// Starts `executable --worker NAMESPACE --library PATH` with the socketpair's other end as fd 3.
+    /// Starts `executable --worker NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
     init(executable: String, namespace: String, library: String, loop: EventLoop, logger: Logger) throws {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
@@ -45,7 +45,7 @@ final class WorkerProcess: EventHandler {
         }
         defer { close(pair[1]) }
         do {
-            pid = try Self.spawn(executable, ["--worker", namespace, "--library", library], channel: pair[1])
+            pid = try Self.spawn(executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false), channel: pair[1])
         } catch {
             close(pair[0])
             throw error

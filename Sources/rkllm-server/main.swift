@@ -8,7 +8,7 @@ let version = "0.1.0"
 
 func main() -> Int32 {
     if let worker = WorkerMain.arguments(Array(CommandLine.arguments.dropFirst())) {
-        return WorkerMain.run(namespace: worker.namespace, library: worker.library, probe: worker.probe)
+        return WorkerMain.run(namespace: worker.namespace, library: worker.library, parent: worker.parent, probe: worker.probe)
     }
     let program = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "rkllm-server"
     let configuration: Configuration
