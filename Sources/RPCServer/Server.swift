@@ -164,7 +164,7 @@ public final class Server: @unchecked Sendable {
         }
         connections[id] = connection
         stats.connectionsAccepted += 1
-        logger.debug("connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)", connection: id)
+        logger.info("connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)", connection: id)
     }
 
     /// One error line, then close: for a connection that cannot be served.

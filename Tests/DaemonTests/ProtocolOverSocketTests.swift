@@ -93,6 +93,7 @@ final class ProtocolOverSocketTests: XCTestCase {
         XCTAssertEqual(names.count, 56, "50 functions, 2 get_constants, 4 server methods")
         XCTAssertTrue(names.isSuperset(of: ["rkllm.run", "rknn.matmul_run", "server.stats", "rpc.discover"]))
         XCTAssertNotNil(discover["components"]?["schemas"]?["RKLLMParam"])
+        XCTAssertTrue(daemon.log.contains("connected: pid \(getpid()) uid \(getuid()) gid \(getgid())"), "peer credentials logged")
     }
 
     func testGeneratedMethodsWithoutARuntimeAnswerNotAvailable() throws {
