@@ -37,6 +37,50 @@ public struct JSONParser {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
+    /// Reads a top-level object member by member without building it: `member` gets each key
+    /// with the parser at its value, and must read that value (`value()`). Nil when the text is not
+    /// an object (the caller parses it whole). The request path uses it to skip an object of its own.
+    public static func members(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth,
+                               _ member: (String, inout JSONParser) throws(Error) -> Void) throws(Error) -> Bool {
+        var parser = JSONParser(bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
+        parser.skipWhitespace()
+        guard parser.current == UInt8(ascii: "{") else { return false }
+        parser.position += 1
+        parser.skipWhitespace()
+        if parser.current == UInt8(ascii: "}") {
+            parser.position += 1
+        } else {
+            while true {
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
+                let key: String
+                if let known = parser.knownKey() { key = known } else { key = try parser.string() }
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
+                parser.position += 1
+                parser.skipWhitespace()
+                try member(key, &parser)
+                parser.skipWhitespace()
+                if parser.current == UInt8(ascii: ",") {
+                    parser.position += 1
+                } else if parser.current == UInt8(ascii: "}") {
+                    parser.position += 1
+                    break
+                } else {
+                    throw parser.error("expected ',' or '}'")
+                }
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
+        return true
+    }
+
+    /// The value at the current position (inside `members`).
+    public mutating func value() throws(Error) -> JSONValue {
+        try value(depth: 1)
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private var position = 0

@@ -10,33 +10,54 @@ public struct Request: Sendable {
 
 /// JSON-RPC 2.0 message shapes: validation of what comes in, encoding of what goes out.
 public enum JSONRPC {
-    /// A request object checked against the spec; an error carries the id when one could be read.
     /// A request that cannot be served, with the id to answer (null when none could be read).
     public struct Invalid: Error {
         public let id: JSONValue
         public let error: RPCError
     }
 
+    /// A parsed message (one element of a batch) checked against the spec.
     public static func request(from value: JSONValue) -> Result<Request, Invalid> {
         guard case .object(let object) = value else {
             return .failure(Invalid(id: .null, error: invalidRequest("a request must be an object, got \(value.typeName)")))
         }
+        return request(jsonrpc: object["jsonrpc"], id: object["id"], method: object["method"], params: object["params"])
+    }
+
+    /// A request line read straight from its bytes when it is one object (the common case: no
+    /// intermediate object is built); nil when it is not an object (a batch, or not a request).
+    public static func request(bytes: UnsafeRawBufferPointer) throws(JSONParser.Error) -> Result<Request, Invalid>? {
+        var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
+        let isObject = try JSONParser.members(bytes) { (key: String, parser: inout JSONParser) throws(JSONParser.Error) in
+            let value = try parser.value()
+            switch key {
+            case "jsonrpc": jsonrpc = value
+            case "id": id = value
+            case "method": method = value
+            case "params": params = value
+            default: break // other members are read (so the line is valid JSON) and ignored
+            }
+        }
+        return isObject ? request(jsonrpc: jsonrpc, id: id, method: method, params: params) : nil
+    }
+
+    /// The members of a request checked against the spec; an error carries the id when it is valid.
+    static func request(jsonrpc: JSONValue?, id raw: JSONValue?, method: JSONValue?, params: JSONValue?) -> Result<Request, Invalid> {
         // The id, when valid, is echoed even in the error about the rest of the request.
         var id: JSONValue?
-        if let raw = object["id"] {
+        if let raw {
             switch raw {
             case .string, .int, .uint, .double, .null: id = raw
             default: return .failure(Invalid(id: .null, error: invalidRequest("id must be a string, a number or null, got \(raw.typeName)")))
             }
         }
         let replyID = id ?? .null
-        guard object["jsonrpc"] == .string("2.0") else {
+        guard jsonrpc == .string("2.0") else {
             return .failure(Invalid(id: replyID, error: invalidRequest("\"jsonrpc\" must be \"2.0\"")))
         }
-        guard case .string(let method)? = object["method"] else {
+        guard case .string(let method)? = method else {
             return .failure(Invalid(id: replyID, error: invalidRequest("\"method\" must be a string")))
         }
-        let params = object["params"]
         switch params {
         case nil, .array?, .object?: break
         case let other?: return .failure(Invalid(id: replyID, error: invalidRequest("\"params\" must be an array or an object, got \(other.typeName)")))

@@ -214,6 +214,11 @@ public final class Server: @unchecked Sendable {
         guard !connection.closed else { return }
         let message: JSONValue
         do {
+            // One request object, the common case, is read without building the object.
+            if let single = try JSONRPC.request(bytes: line) {
+                dispatch(single, from: connection, batch: nil)
+                return
+            }
             message = try JSONParser.parse(line)
         } catch {
             stats.parseErrors += 1
@@ -246,8 +251,12 @@ public final class Server: @unchecked Sendable {
     }
 
     private func dispatch(_ message: JSONValue, from connection: Connection, batch: Batch?) {
+        dispatch(JSONRPC.request(from: message), from: connection, batch: batch)
+    }
+
+    private func dispatch(_ checked: Result<Request, JSONRPC.Invalid>, from connection: Connection, batch: Batch?) {
         let request: Request
-        switch JSONRPC.request(from: message) {
+        switch checked {
         case .success(let r): request = r
         case .failure(let failure):
             stats.errors += 1

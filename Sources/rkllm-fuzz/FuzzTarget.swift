@@ -1,8 +1,9 @@
 import BindingRuntime
 import RPCServer
 
-/// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope,
-/// and the writer (a parsed value must write and re-read to itself).
+/// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope
+/// (the fast path must agree with the full parse), and the writer (a parsed value must write and
+/// re-read to itself).
 ///
 /// libFuzzer (CI, `scripts/fuzz.sh`): built with `-sanitize=fuzzer,address -D FUZZING`,
 /// `LLVMFuzzerRunDriver` calls `LLVMFuzzerTestOneInput`. A plain build's `@main` runs the
@@ -17,7 +18,22 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         framer.feed(chunk) { event in
             guard case .line(let line) = event else { return }
             precondition(line.count <= 4096, "framer let an over-long line through")
-            guard let value = try? JSONParser.parse(line) else { return }
+            // The request fast path agrees with the full parse: same verdict, same request.
+            let fast = Result { () throws(JSONParser.Error) in try JSONRPC.request(bytes: line) }
+            guard let value = try? JSONParser.parse(line) else {
+                if case .success(_?) = fast { preconditionFailure("the fast path accepted invalid JSON") }
+                return
+            }
+            if case .success(let checked?) = fast {
+                let full = JSONRPC.request(from: value)
+                switch (checked, full) {
+                case (.success(let a), .success(let b)):
+                    precondition(a.method == b.method && a.id == b.id && a.params == b.params, "fast and full paths differ")
+                case (.failure(let a), .failure(let b)):
+                    precondition(a.error.code == b.error.code && a.id == b.id, "fast and full paths differ")
+                default: preconditionFailure("fast and full paths disagree")
+                }
+            }
             var written: [UInt8] = []
             value.write(into: &written)
             guard let again = try? JSONParser.parse(written) else { preconditionFailure("written JSON does not parse: \(value)") }
