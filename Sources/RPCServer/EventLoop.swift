@@ -20,6 +20,8 @@ public final class EventLoop: @unchecked Sendable {
     private var handlers: [Int32: EventHandler] = [:]
     private var timers: [(deadline: UInt64, id: Int, task: () -> Void)] = []
     private var nextTimerID = 0
+    /// When the current batch of events came in (one clock read for every request in it).
+    public private(set) var iterationStarted: UInt64 = 0
     /// Runs after each batch of events (the server flushes the replies it queued: coalescing).
     public var onIterationEnd: (() -> Void)?
     private var running = false
@@ -119,6 +121,7 @@ public final class EventLoop: @unchecked Sendable {
         while running {
             let timeout: Int32 = timers.first.map { Int32(min(Int64(1000), Int64(($0.deadline &- min($0.deadline, Self.now())) / 1_000_000) + 1)) } ?? -1
             let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
+            iterationStarted = Self.now()
             if n < 0 && errno != EINTR { break }
             for i in 0..<max(0, Int(n)) {
                 let fd = events[i].data.fd

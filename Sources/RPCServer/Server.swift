@@ -264,7 +264,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         if request.id == nil { stats.notifications += 1 } else { stats.requests += 1 }
-        guard let slot = methods[request.method] else {
+        guard let slot = method(named: request.method) else {
             if let id = request.id {
                 stats.errors += 1
                 reply(connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0) }
@@ -282,6 +282,14 @@ public final class Server: @unchecked Sendable {
         }
         connection.inFlight += 1
         slot.method.handler(Call(request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot, batch: batch))
+    }
+
+    /// The method slot by name; the last one found is kept, as clients repeat the same method.
+    private var lastMethod: MethodSlot?
+    private func method(named name: String) -> MethodSlot? {
+        if let last = lastMethod, last.method.name == name { return last }
+        lastMethod = methods[name] ?? lastMethod
+        return lastMethod?.method.name == name ? lastMethod : nil
     }
 
     /// Connections with replies queued in this loop iteration, written at its end.

@@ -48,7 +48,8 @@ public final class Call: @unchecked Sendable {
     public let request: Request
     public let connection: UInt64
     public let peer: Peer
-    let started = EventLoop.now()
+    /// When the request was read (the loop iteration's time), for the per-method latency.
+    let started: UInt64
     private let server: Server
     let slot: MethodSlot
     let batch: Server.Batch?
@@ -62,6 +63,7 @@ public final class Call: @unchecked Sendable {
         self.server = server
         self.slot = slot
         self.batch = batch
+        started = server.loop.iterationStarted
     }
 
     public var params: JSONValue? { request.params }
