@@ -280,8 +280,33 @@ public final class Server: @unchecked Sendable {
             }
             return
         }
-        connection.inFlight += 1
-        slot.method.handler(Call(request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot, batch: batch))
+        switch slot.method.handler {
+        case .immediate(let body):
+            // No Call: answered here and now.
+            let outcome = Result { try body(request) }
+                .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "internal error: \($0)") }
+            record(slot, started: loop.iterationStarted, outcome)
+            answer(request, outcome, connection: connection, batch: batch, fds: [])
+        case .deferred(let handler):
+            connection.inFlight += 1
+            handler(Call(request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot, batch: batch))
+        }
+    }
+
+    private func record(_ slot: MethodSlot, started: UInt64, _ outcome: Result<JSONValue, RPCError>) {
+        let failed: Bool
+        if case .failure = outcome { failed = true } else { failed = false }
+        slot.stats.record(nanos: EventLoop.now() - started, failed: failed)
+        if failed { stats.errors += 1 }
+    }
+
+    /// The answer to a request (none for a notification), alone or into its batch.
+    private func answer(_ request: Request, _ outcome: Result<JSONValue, RPCError>, connection: Connection, batch: Batch?, fds: [Int32]) {
+        if let id = request.id {
+            reply(connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
+        } else {
+            reply(connection: connection, batch: batch, nothing: true)
+        }
     }
 
     /// The method slot by name; the last one found is kept, as clients repeat the same method.
@@ -332,22 +357,14 @@ public final class Server: @unchecked Sendable {
             return
         }
         call.answered = true
-        let batch = call.batch
-        let failed: Bool
-        if case .failure = outcome { failed = true } else { failed = false }
-        call.slot.stats.record(nanos: EventLoop.now() - call.started, failed: failed)
-        if failed { stats.errors += 1 }
-        if batch != nil || call.request.id == nil || connections[call.connection] == nil {
+        record(call.slot, started: call.started, outcome)
+        if call.batch != nil || call.request.id == nil || connections[call.connection] == nil {
             fds.forEach { close($0) }
             fds = []
         }
         guard let connection = connections[call.connection] else { return } // gone: dropped safely
         connection.inFlight -= 1
-        if let id = call.request.id {
-            reply(connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
-        } else {
-            reply(connection: connection, batch: batch, nothing: true)
-        }
+        answer(call.request, outcome, connection: connection, batch: call.batch, fds: fds)
         connection.closeIfDone()
         checkShutdownDone()
     }

@@ -8,36 +8,41 @@ public struct Peer: Sendable, Equatable {
     public let gid: gid_t
 }
 
-/// One method the server answers: its name, its OpenRPC method object for `rpc.discover`, and
-/// the handler. A handler must answer every call exactly once, from any thread; it must not block
-/// (it runs on the event loop): long work goes to a worker and answers when done.
+/// One method the server answers: its name, its OpenRPC method object for `rpc.discover`, and how
+/// it answers. Nothing may block: it runs on the event loop.
 public struct ServerMethod: Sendable {
+    public enum Handler: Sendable {
+        /// Answered at once, on the loop, from the request alone.
+        case immediate(@Sendable (Request) throws -> JSONValue)
+        /// Answered later through the `Call` (exactly once, from any thread): long work goes to a
+        /// worker and answers when done.
+        case deferred(@Sendable (Call) -> Void)
+    }
+
     public let name: String
     public let description: JSONValue
-    public let handler: @Sendable (Call) -> Void
+    public let handler: Handler
 
     public init(name: String, description: JSONValue, handler: @escaping @Sendable (Call) -> Void) {
         self.name = name
         self.description = description
-        self.handler = handler
+        self.handler = .deferred(handler)
     }
 
-    /// A method answered synchronously on the loop.
+    public init(name: String, description: JSONValue, answer: @escaping @Sendable (Request) throws -> JSONValue) {
+        self.name = name
+        self.description = description
+        self.handler = .immediate(answer)
+    }
+
+    /// A method answered at once, with a minimal OpenRPC description.
     public static func immediate(_ name: String, summary: String, result: JSONValue = ["type": "object"],
-                                 _ body: @escaping @Sendable (Call) throws -> JSONValue) -> ServerMethod {
+                                 _ body: @escaping @Sendable (Request) throws -> JSONValue) -> ServerMethod {
         let description: JSONValue = .object([
             "name": .string(name), "summary": .string(summary), "paramStructure": "either",
             "params": .array([]), "result": .object(["name": "result", "schema": result]),
         ])
-        return ServerMethod(name: name, description: description) { call in
-            do {
-                call.respond(.success(try body(call)))
-            } catch let error as RPCError {
-                call.respond(.failure(error))
-            } catch {
-                call.respond(.failure(RPCError(code: RPCError.internalError, message: "internal error: \(error)")))
-            }
-        }
+        return ServerMethod(name: name, description: description, answer: body)
     }
 }
 

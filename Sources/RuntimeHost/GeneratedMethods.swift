@@ -17,9 +17,8 @@ public enum GeneratedMethods {
 
     public static func methods(router: RuntimeRouter) -> [ServerMethod] {
         let constants = Constants.entries.map { entry in
-            ServerMethod(name: entry.method, description: description(of: entry.method)) { call in
-                call.respond(Result { try entry.call(params: call.params, host: NoHandles(), lookup: { _ in nil }) }
-                    .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") })
+            ServerMethod(name: entry.method, description: description(of: entry.method)) { request in
+                try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
             }
         }
         let functions = DispatchTable.entries.map { entry in
