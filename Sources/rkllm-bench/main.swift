@@ -4,6 +4,7 @@ import Foundation
 ///
 ///   rkllm-bench ping [--connections 100] [--depth 1] [--duration 5] [--threads 2]
 ///   rkllm-bench --idle 10000          (or: rkllm-bench idle --connections 10000)
+///   rkllm-bench floor [--connections 100] [--depth 1] ...   (the same client against FloorServer)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -227,12 +228,18 @@ func idle(_ options: Options, _ target: Target) throws {
 
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    if options.mode == "floor" {
+        let floor = try FloorServer()
+        defer { floor.stop() }
+        try ping(options, try Target(socket: floor.socket, maxConnections: options.connections))
+        exit(0)
+    }
     let target = try Target(socket: options.socket, maxConnections: options.connections)
     defer { target.stop() }
     switch options.mode {
     case "ping": try ping(options, target)
     case "idle": try idle(options, target)
-    default: throw BenchError("unknown mode \(options.mode) (ping, idle)")
+    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
