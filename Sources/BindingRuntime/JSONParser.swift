@@ -189,7 +189,10 @@ public struct JSONParser {
     }
 
     private mutating func knownKey() -> String? {
-        for known in Self.knownKeys where bytes.count - position >= known.bytes.count {
+        // Their first letters differ: one comparison at most.
+        guard bytes.count - position > 1 else { return nil }
+        let first = bytes[position + 1]
+        for known in Self.knownKeys where known.bytes[1] == first && bytes.count - position >= known.bytes.count {
             if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + position, $0.count) == 0 }) {
                 position += known.bytes.count
                 return known.string

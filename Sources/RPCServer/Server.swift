@@ -12,6 +12,7 @@ public final class Server: @unchecked Sendable {
     let loop: EventLoop
     /// One read buffer for every connection: reads happen one at a time on the loop thread.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    let receivedFDBuffer = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Int(CLINUX_MAX_FDS))
 
     private var methods: [String: MethodSlot] = [:]
     private var methodOrder: [String] = []
@@ -37,7 +38,10 @@ public final class Server: @unchecked Sendable {
         loop.onIterationEnd = { [unowned self] in flushDirty() }
     }
 
-    deinit { readBuffer.deallocate() }
+    deinit {
+        readBuffer.deallocate()
+        receivedFDBuffer.deallocate()
+    }
 
     /// Process-wide setup before any thread starts: SIGTERM/SIGINT go to the loop's signalfd,
     /// SIGPIPE is ignored.
