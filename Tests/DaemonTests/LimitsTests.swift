@@ -66,6 +66,19 @@ final class LimitsTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testAClientThatStopsSendingStillGetsItsAnswersThenEOF() throws {
+        let daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        try client.send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"# + "\n"
+            + #"{"jsonrpc":"2.0","id":2,"method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"a b"}]}"# + "\n")
+        shutdown(client.fd, Int32(SHUT_WR))
+        var ids: [JSONValue] = []
+        while let line = try client.readLine() { ids.append(try JSONParser.parse(line)["id"] ?? .null) }
+        XCTAssertEqual(ids, [1, 2, 2, 2, 2], "pong, two tokens, finish, the run's answer; then end of stream")
+        daemon.assertStopsCleanly()
+    }
+
     func testAClientThatNeverReadsIsDroppedAndOthersAreServed() throws {
         let daemon = try Daemon(arguments: ["--max-output-bytes", "262144"])
         let reader = try Client(daemon.socket)
