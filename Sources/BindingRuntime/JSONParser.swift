@@ -81,6 +81,23 @@ public struct JSONParser {
         try value(depth: 1)
     }
 
+    /// Whether the value at the current position is exactly this JSON text (compared as bytes,
+    /// e.g. `"2.0"` with its quotes); when it is, it is consumed. Lets a caller check a known value
+    /// without building it.
+    public mutating func consume(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard bytes.count - position >= count, memcmp(bytes.baseAddress! + position, text.utf8Start, count) == 0 else { return false }
+        // The text must end the value: what follows is whitespace, ',' or '}' / ']'.
+        if position + count < bytes.count {
+            switch bytes[position + count] {
+            case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"): break
+            default: return false
+            }
+        }
+        position += count
+        return true
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private var position = 0

@@ -27,8 +27,13 @@ public enum JSONRPC {
     /// A request line read straight from its bytes when it is one object (the common case: no
     /// intermediate object is built); nil when it is not an object (a batch, or not a request).
     public static func request(bytes: UnsafeRawBufferPointer) throws(JSONParser.Error) -> Result<Request, Invalid>? {
+        let version = Self.version
         var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
         let isObject = try JSONParser.members(bytes) { (key: String, parser: inout JSONParser) throws(JSONParser.Error) in
+            if key == "jsonrpc", parser.consume(#""2.0""#) {
+                jsonrpc = version
+                return
+            }
             let value = try parser.value()
             switch key {
             case "jsonrpc": jsonrpc = value
@@ -40,6 +45,8 @@ public enum JSONRPC {
         }
         return isObject ? request(jsonrpc: jsonrpc, id: id, method: method, params: params) : nil
     }
+
+    private static let version: JSONValue = "2.0"
 
     /// The members of a request checked against the spec; an error carries the id when it is valid.
     static func request(jsonrpc: JSONValue?, id raw: JSONValue?, method: JSONValue?, params: JSONValue?) -> Result<Request, Invalid> {
