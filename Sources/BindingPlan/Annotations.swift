@@ -206,8 +206,11 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
     public var buffer: String?
     /// Not part of the JSON form (host-side pointers).
     public var omit: Bool?
+    /// An integer field holding a file descriptor of the runtime: in a result, the host passes a
+    /// duplicate of it to the client beside the message (SCM_RIGHTS).
+    public var fd: Bool?
 
-    enum CodingKeys: String, CodingKey { case count, array, base64, buffer, omit }
+    enum CodingKeys: String, CodingKey { case count, array, base64, buffer, omit, fd }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -220,6 +223,7 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
         base64 = try c.decodeIfPresent(Bool.self, forKey: .base64)
         buffer = try c.decodeIfPresent(String.self, forKey: .buffer)
         omit = try c.decodeIfPresent(Bool.self, forKey: .omit)
+        fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
     }
 }
 

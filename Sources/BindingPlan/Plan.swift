@@ -177,6 +177,8 @@ public struct RecordPlan: Sendable {
     public var defaultMaker: String?
     /// The tag that selects the member of an anonymous union.
     public var union: UnionAnnotation?
+    /// Integer fields that hold a file descriptor (exported to the client when the record is a result).
+    public var descriptorFields: [String] = []
 }
 
 public struct CallbackPlan: Sendable {

@@ -110,8 +110,14 @@ public struct Planner {
         let maker = annotations.defaultMakers[record.name].flatMap { name in
             model.function(named: name).map { _ in name }
         }
+        let descriptors = record.fields.filter { field in
+            guard annotations.fields["\(record.name).\(field.name)"]?.fd == true else { return false }
+            if case .integer = field.type.resolved { return true }
+            warnings.append(Diagnostic(.warning, "\(record.name).\(field.name) is annotated fd but is not an integer", at: record.location))
+            return false
+        }.map(\.name)
         return RecordPlan(record: record, fields: plans, opaqueReason: opaque, defaultMaker: maker,
-                          union: annotations.unions[record.name])
+                          union: annotations.unions[record.name], descriptorFields: descriptors)
     }
 
     private func fieldRole(_ field: Field, in record: Record) -> FieldRole {

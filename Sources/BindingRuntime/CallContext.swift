@@ -106,6 +106,15 @@ public final class CallContext {
         return try host.fileDescriptor(json, path: name)
     }
 
+    /// `json` (an object) with each descriptor field replaced by what the host exported it as.
+    public func exportingDescriptors(_ json: JSONValue, _ fields: [(String, Int32)]) throws -> JSONValue {
+        guard case .object(var object) = json else { return json }
+        for (name, fd) in fields where fd >= 0 {
+            object[name] = try host.exportFileDescriptor(fd)
+        }
+        return .object(object)
+    }
+
     /// A JSON-only count for an out array, within `1...max`.
     public func count(_ index: Int, _ name: String, default value: Int, max: Int) throws -> Int {
         guard let json = try raw(index, name), json != .null else { return value }

@@ -86,4 +86,7 @@ public protocol CallHost: AnyObject {
     func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer?
     /// The file descriptor the client passed as this parameter.
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32
+    /// A descriptor of the runtime's, in a result: the host passes a duplicate to the client beside
+    /// the message and says how the JSON names it (its index there).
+    func exportFileDescriptor(_ fd: Int32) throws -> JSONValue
 }

@@ -41,4 +41,7 @@ final class NoHandles: CallHost {
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 {
         throw RPCError.invalidParams(path, "no file descriptors here")
     }
+    func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
+        throw RPCError(code: RPCError.internalError, message: "no file descriptors here")
+    }
 }

@@ -147,7 +147,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                 if let userdata = message["userdata"], userdata != .null { result["userdata"] = userdata }
                 return .object(result)
             } ?? .null)
-        }, onAnswer: { [self] outcome in
+        }, onAnswer: { [self] outcome, fds in
             var outcome = outcome
             if case .success(let result) = outcome {
                 if entry.creates != nil, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
@@ -157,7 +157,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                 if let destroyed = translated.handles.first(where: { $0.record.type == entry.destroys }) { forget(destroyed.id) }
             }
             stopIfIdle(worker) // a process started for a creating call that failed
-            call.respond(outcome)
+            call.respond(outcome, fds: fds)
         })
     }
 
@@ -301,7 +301,10 @@ public final class RuntimeRouter: @unchecked Sendable {
             let worker = record.worker
             if record.crashed == nil, let destroy = destroyMethod(for: record.type) {
                 worker.call(method: destroy, params: .array([record.workerID]), onCallback: { _ in },
-                            onAnswer: { [unowned self] _ in stopIfIdle(worker) })
+                            onAnswer: { [unowned self] _, fds in
+                                fds.forEach { close($0) }
+                                stopIfIdle(worker)
+                            })
             } else {
                 stopIfIdle(worker)
             }

@@ -64,7 +64,7 @@ public enum WorkerMain {
                 let outcome = Result { try library.call(entry, params: params, host: host) }
                     .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
                 host.callFinished(entry: entry, outcome: outcome)
-                channel.reply(id: id, outcome)
+                channel.reply(id: id, outcome, fds: host.exported)
             }
             if entry.blocking {
                 Thread(block: work).start()
@@ -115,25 +115,35 @@ final class WorkerChannel: @unchecked Sendable {
         return taken
     }
 
-    func send(_ message: JSONValue) {
+    /// One message; `fds` go with its first byte and are closed here once sent.
+    func send(_ message: JSONValue, fds: [Int32] = []) {
         var bytes: [UInt8] = []
         message.write(into: &bytes)
         bytes.append(0x0A)
         lock.withLock {
             var sent = 0
+            var attached = fds
             while sent < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+                let n = bytes.withUnsafeBytes { raw in
+                    attached.withUnsafeBufferPointer { clinux_send_with_fds(fd, raw.baseAddress! + sent, raw.count - sent, $0.baseAddress, Int32($0.count)) }
+                }
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { exit(0) } // the daemon is gone
                 sent += n
+                attached = []
             }
         }
+        fds.forEach { close($0) }
     }
 
-    func reply(id: JSONValue, _ outcome: Result<JSONValue, RPCError>) {
+    func reply(id: JSONValue, _ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
         switch outcome {
-        case .success(let result): send(.object(["jsonrpc": "2.0", "id": id, "result": result]))
+        case .success(let result):
+            var message: JSONObject = ["jsonrpc": "2.0", "id": id, "result": result]
+            if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
+            send(.object(message), fds: fds)
         case .failure(let error):
+            fds.forEach { close($0) }
             var object: JSONObject = ["code": .int(Int64(error.code)), "message": .string(error.message)]
             if let data = error.data { object["data"] = data }
             send(.object(["jsonrpc": "2.0", "id": id, "error": .object(object)]))
@@ -183,6 +193,8 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     private var sinks: [CallbackSink] = []
     /// The descriptors sent with this call; a parameter names one by its index.
     private let fds: [Int32]
+    /// Duplicates of the runtime's descriptors to send with the answer, in index order.
+    private(set) var exported: [Int32] = []
 
     /// Sinks of calls whose callbacks go on after they return (an async run): kept for the
     /// worker's life, the runtime may call them any time.
@@ -234,6 +246,16 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
         }
         sinks.append(sink)
         return sink.userdata
+    }
+
+    func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
+        guard exported.count < Int(CLINUX_MAX_FDS) else {
+            throw RPCError(code: RPCError.internalError, message: "more than \(CLINUX_MAX_FDS) descriptors in one answer")
+        }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw RPCError(code: RPCError.internalError, message: "dup of descriptor \(fd): \(String(cString: strerror(errno)))") }
+        exported.append(copy)
+        return .int(Int64(exported.count - 1))
     }
 
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 {

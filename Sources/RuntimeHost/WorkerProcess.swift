@@ -11,7 +11,8 @@ final class WorkerProcess: EventHandler {
         let started: UInt64
         var lastProgress: UInt64
         let onCallback: (JSONValue) -> Void
-        let onAnswer: (Result<JSONValue, RPCError>) -> Void
+        /// The answer and the descriptors that came with it (the callee owns them).
+        let onAnswer: (Result<JSONValue, RPCError>, [Int32]) -> Void
     }
 
     let namespace: String
@@ -22,6 +23,8 @@ final class WorkerProcess: EventHandler {
     private var framer = LineFramer(maxLineBytes: 1 << 30)
     private var output = OutputQueue(limit: Int.max)
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    /// Descriptors the process sent, oldest first, until the answer they came with takes them.
+    private var receivedFDs: [Int32] = []
     private var pending: [Int64: Pending] = [:]
     private var nextID: Int64 = 1
     private var waitingForWritable = false
@@ -89,10 +92,10 @@ final class WorkerProcess: EventHandler {
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onAnswer` runs
     /// once (answer, or the crash), `onCallback` per callback message.
     func call(method: String, params: JSONValue?, fds: [Int32] = [], onCallback: @escaping (JSONValue) -> Void,
-              onAnswer: @escaping (Result<JSONValue, RPCError>) -> Void) {
+              onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void) {
         if let death {
             fds.forEach { close($0) }
-            onAnswer(.failure(death))
+            onAnswer(.failure(death), [])
             return
         }
         let id = nextID
@@ -125,7 +128,11 @@ final class WorkerProcess: EventHandler {
 
     private func readAvailable() {
         while !closing {
-            let n = read(fd, readBuffer.baseAddress, readBuffer.count)
+            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
+            var count: Int32 = 0
+            var truncated: Int32 = 0
+            let n = clinux_recv_with_fds(fd, readBuffer.baseAddress, readBuffer.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
+            receivedFDs += fds[0..<Int(count)]
             if n > 0 {
                 framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
                     if case .line(let line) = event { handleMessage(line) }
@@ -159,11 +166,20 @@ final class WorkerProcess: EventHandler {
             }
             return
         }
-        guard case .int(let id)? = message["id"], let call = pending.removeValue(forKey: id) else { return }
+        var fds: [Int32] = []
+        if case .int(let count)? = message["fds"], count > 0 {
+            fds = Array(receivedFDs.prefix(Int(count)))
+            receivedFDs.removeFirst(fds.count)
+        }
+        guard case .int(let id)? = message["id"], let call = pending.removeValue(forKey: id) else {
+            fds.forEach { close($0) }
+            return
+        }
         if let result = message["result"] {
-            call.onAnswer(.success(result))
+            call.onAnswer(.success(result), fds)
         } else {
-            call.onAnswer(.failure(Self.error(from: message["error"])))
+            fds.forEach { close($0) }
+            call.onAnswer(.failure(Self.error(from: message["error"])), [])
         }
     }
 
@@ -227,6 +243,8 @@ final class WorkerProcess: EventHandler {
         loop.unregister(fd)
         close(fd)
         output.discard()
+        receivedFDs.forEach { close($0) }
+        receivedFDs = []
     }
 
     /// Polls for the exit status without blocking the loop (every 5 ms, SIGKILL after 0.5 s), then
@@ -249,7 +267,7 @@ final class WorkerProcess: EventHandler {
         death = error
         let calls = pending.values
         pending = [:]
-        for call in calls { call.onAnswer(.failure(error)) }
+        for call in calls { call.onAnswer(.failure(error), []) }
         for observer in onDeath { observer(error) }
         onDeath = []
     }

@@ -30,6 +30,16 @@ struct DispatchCode {
         }
     }
 
+    /// A record result as JSON; its descriptor fields (annotated `fd`) go to the client beside the
+    /// message, the JSON holding what the host says (the descriptor's index there).
+    private func recordJSON(_ record: String, _ expr: String) -> String {
+        let json = "\(mirror(record))(\(expr)).json"
+        let fields = plan.records.first { $0.record.name == record }?.descriptorFields ?? []
+        guard !fields.isEmpty else { return json }
+        let list = fields.map { "(\"\($0)\", Int32(truncatingIfNeeded: \(expr).\(SwiftNames.identifier($0))))" }.joined(separator: ", ")
+        return "try call.exportingDescriptors(\(json), [\(list)])"
+    }
+
     /// A C value of `type` held in `expr`, as JSON.
     func json(_ type: CType, _ expr: String) -> String {
         switch type.resolved {
@@ -112,10 +122,10 @@ struct DispatchCode {
                     prepare.append("let \(v) = try call.arena.single(try call.record(\(i), \"\(n)\", as: \(mirror(r)).self)?.cValue(call.arena))")
                 case .out:
                     prepare.append("let \(v) = try call.arena.allocate(\(cRecord(r)).self)")
-                    after.append("result[\"\(n)\"] = \(mirror(r))(\(v).pointee).json")
+                    after.append("result[\"\(n)\"] = \(recordJSON(r, "\(v).pointee"))")
                 case .inout:
                     prepare.append("let \(v) = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(r)).self) ?? call.defaults(\(mirror(r)).self)).cValue(call.arena))!")
-                    after.append("result[\"\(n)\"] = \(mirror(r))(\(v).pointee).json")
+                    after.append("result[\"\(n)\"] = \(recordJSON(r, "\(v).pointee"))")
                 }
             case .array(let element, let d, let count):
                 let (imported, decode, toC) = arrayElement(element, i, n)
@@ -199,11 +209,11 @@ struct DispatchCode {
         case .value(let type):
             resultLines.append("result[\"return\"] = \(json(type, "r"))")
         case .record(let r):
-            resultLines.append("result[\"return\"] = \(mirror(r))(r).json")
+            resultLines.append("result[\"return\"] = \(recordJSON(r, "r"))")
         case .handle(let h):
             resultLines.append("guard let r else { throw call.nullResult() }")
             resultLines.append("result[\"return\"] = call.host.registerHandle(UInt64(UInt(bitPattern: r)), type: \"\(h)\")")
-            resultLines.append("result[\"pointee\"] = \(mirror(h))(r.pointee).json")
+            resultLines.append("result[\"pointee\"] = \(recordJSON(h, "r.pointee"))")
         }
 
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")

@@ -100,6 +100,8 @@ struct Failure: Error, CustomStringConvertible {
 final class Client {
     let fd: Int32
     private var buffer: [UInt8] = []
+    /// Descriptors that came with what was read (SCM_RIGHTS), oldest first.
+    var receivedFDs: [Int32] = []
     private var nextID: Int64 = 1
 
     init(_ path: String) throws {
@@ -120,7 +122,10 @@ final class Client {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        receivedFDs.forEach { close($0) }
+    }
 
     func send(_ text: String) throws {
         try send(Array(text.utf8))
@@ -153,7 +158,11 @@ final class Client {
                 return line
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = read(fd, &chunk, chunk.count)
+            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
+            var count: Int32 = 0
+            var truncated: Int32 = 0
+            let n = clinux_recv_with_fds(fd, &chunk, chunk.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
+            receivedFDs += fds[0..<Int(count)]
             if n == 0 { return nil }
             guard n > 0 else { throw Failure("read: \(String(cString: strerror(errno)))") }
             buffer.append(contentsOf: chunk[0..<n])

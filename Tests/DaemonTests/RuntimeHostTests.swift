@@ -197,4 +197,23 @@ final class DescriptorPassingTests: XCTestCase {
         XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))
         daemon.assertStopsCleanly()
     }
+
+    func testTheRuntimesBufferComesBackWithTheAnswer() throws {
+        let daemon = try Daemon(environment: ["RKNN_RUNTIME_LIB": Built.faultRuntime])
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", ["model": ["path": "m.rknn"], "flag": 0])["context"])
+        let mem = try client.call("rknn.create_mem", [context, 8192])
+        XCTAssertEqual(mem["pointee"]?["fd"], 0, "the JSON names the first descriptor of the answer")
+        XCTAssertEqual(client.receivedFDs.count, 1)
+        let fd = client.receivedFDs.removeFirst()
+        defer { close(fd) }
+        // The client maps the runtime's buffer: no copy on the way.
+        let mapped = try XCTUnwrap(mmap(nil, 8192, PROT_READ, MAP_SHARED, fd, 0))
+        XCTAssertNotEqual(mapped, MAP_FAILED)
+        let bytes = UnsafeRawBufferPointer(start: mapped, count: 8192)
+        XCTAssertEqual(Array(bytes), (0..<8192).map { UInt8($0 % 251) })
+        munmap(mapped, 8192)
+        XCTAssertEqual(try client.call("rknn.destroy_mem", [context, try XCTUnwrap(mem["return"])]), .object([:]))
+        daemon.assertStopsCleanly()
+    }
 }

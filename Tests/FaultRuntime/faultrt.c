@@ -9,7 +9,8 @@
  * rkllm_init fails with -3 for model_path "missing".
  * It also stands in for the few librknnrt.so functions that carry a file descriptor, so the
  * daemon's descriptor passing can be tested end to end: rknn_create_mem_from_fd maps the caller's
- * descriptor and reports the first four bytes it reads there in `flags`. */
+ * descriptor and reports the first four bytes it reads there in `flags`; rknn_create_mem makes a
+ * memfd whose byte i is i % 251, for the client to map. */
 #include "rkllm.h"
 #include "rknn_api.h"
 
@@ -114,9 +115,35 @@ rknn_tensor_mem* rknn_create_mem_from_fd(rknn_context ctx, int32_t fd, void* vir
     return mem;
 }
 
+extern int memfd_create(const char* name, unsigned int flags);
+
+rknn_tensor_mem* rknn_create_mem(rknn_context ctx, uint32_t size) {
+    if (ctx == 0 || size == 0) return NULL;
+    int fd = memfd_create("faultrt", 0);
+    if (fd < 0) return NULL;
+    if (ftruncate(fd, size) != 0) {
+        close(fd);
+        return NULL;
+    }
+    uint8_t* mapped = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    rknn_tensor_mem* mem = mapped == MAP_FAILED ? NULL : calloc(1, sizeof *mem);
+    if (mem == NULL) {
+        if (mapped != MAP_FAILED) munmap(mapped, size);
+        close(fd);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < size; i++) mapped[i] = (uint8_t)(i % 251);
+    mem->virt_addr = mapped;
+    mem->fd = fd;
+    mem->size = size;
+    mem->priv_data = mem; /* marks a descriptor of our own, closed by rknn_destroy_mem */
+    return mem;
+}
+
 int rknn_destroy_mem(rknn_context ctx, rknn_tensor_mem* mem) {
     if (ctx == 0 || mem == NULL) return RKNN_ERR_PARAM_INVALID;
     munmap((char*)mem->virt_addr - mem->offset, mem->size + (size_t)mem->offset);
+    if (mem->priv_data == mem) close(mem->fd);
     free(mem);
     return RKNN_SUCC;
 }

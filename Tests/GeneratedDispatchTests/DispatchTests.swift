@@ -46,7 +46,7 @@ final class DispatchTests: XCTestCase {
     }
 
     func testLayoutsIncludingUnnamedStructsInAnAnonymousUnionMatchSwift() throws {
-        XCTAssertEqual(Layout.checks.count, 6)
+        XCTAssertEqual(Layout.checks.count, 7)
         XCTAssertEqual(Layout.checks.flatMap(\.mismatches), [])
         let shape = try XCTUnwrap(Layout.checks.first { $0.type == "ct_shape" })
         XCTAssertEqual(shape.fields.map(\.name), ["kind", "point", "circle", "rect"])
@@ -163,6 +163,16 @@ final class DispatchTests: XCTestCase {
         XCTAssertEqual(try call("ct.version"), .object(["return": .string("calltest 1.0")]))
     }
 
+    func testDescriptorFieldsOfAResultAreExportedThroughTheHost() throws {
+        let result = try call("ct.open_buffer", .array([.int(1000)]))
+        XCTAssertEqual(result["buffer"], .object(["fd": .int(0), "size": .int(1000)]), "the JSON names the exported descriptor")
+        let fd = try XCTUnwrap(host.exported.first)
+        var bytes = [UInt8](repeating: 0, count: 1000)
+        XCTAssertEqual(pread(fd, &bytes, 1000, 0), 1000)
+        XCTAssertEqual(bytes, (0..<1000).map { UInt8($0 % 251) })
+        close(fd)
+    }
+
     // MARK: callbacks
 
     func testCallbackDeliversEachEventToTheSinkTheHostSupplies() throws {
@@ -269,6 +279,13 @@ private final class TestHost: CallHost {
 
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 {
         throw RPCError.invalidParams(path, "no file descriptors in this test")
+    }
+
+    /// What a result's descriptor fields were exported as: the index into this list.
+    private(set) var exported: [Int32] = []
+    func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
+        exported.append(fd)
+        return .int(Int64(exported.count - 1))
     }
 }
 

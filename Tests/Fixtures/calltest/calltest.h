@@ -64,6 +64,12 @@ typedef struct {
     ct_shape_kind kind;
 } ct_event;
 
+/* A buffer of the library's: a memfd of `size` bytes, byte i = i % 251. */
+typedef struct {
+    int32_t fd;
+    uint32_t size;
+} ct_buffer;
+
 /* Called `count` times by ct_emit; a non-zero return stops the stream. */
 typedef int (*ct_event_callback)(const ct_event* event, void* userdata);
 
@@ -79,6 +85,7 @@ int ct_scale(ct_point* points, uint32_t n_points, int32_t factor);
 int ct_area(const ct_shape* shape, double* area);
 int ct_emit(ct_handle handle, int32_t count, ct_event_callback callback, void* userdata);
 int ct_fail(int32_t code);
+int ct_open_buffer(uint32_t size, ct_buffer* buffer);
 const char* ct_version(void);
 bool ct_is_even(int64_t value);
 ct_shape_kind ct_classify(const ct_shape* shape);
