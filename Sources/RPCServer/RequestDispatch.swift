@@ -1,0 +1,177 @@
+import BindingRuntime
+import Glibc
+
+/// The JSON-RPC layer of the server: a line in, requests checked and dispatched (alone or in a
+/// batch), answers and stream messages out. Loop thread only.
+extension Server {
+    func handleOverlongLine(bytes: Int, from connection: Connection) {
+        stats.overlongLines += 1
+        stats.errors += 1
+        connection.send { out in
+            JSONRPC.writeError(id: .null, error: RPCError(code: RPCError.invalidRequest,
+                message: "message longer than \(configuration.maxMessageBytes) bytes; skipped",
+                data: .object(["limit": .int(Int64(configuration.maxMessageBytes))])), into: &out)
+        }
+    }
+
+    func handleLine(_ line: UnsafeRawBufferPointer, from connection: Connection) {
+        guard !connection.closed else { return }
+        let message: JSONValue
+        do {
+            // One request object, the common case, is read without building the object.
+            if let single = try JSONRPC.request(bytes: line) {
+                dispatch(single, from: connection, batch: nil)
+                return
+            }
+            message = try JSONParser.parse(line)
+        } catch {
+            stats.parseErrors += 1
+            stats.errors += 1
+            connection.send { JSONRPC.writeError(id: .null, error: JSONRPC.parseError(error), into: &$0) }
+            return
+        }
+        if case .array(let items) = message {
+            guard !items.isEmpty else {
+                stats.errors += 1
+                connection.send { JSONRPC.writeError(id: .null, error: JSONRPC.invalidRequest("empty batch"), into: &$0) }
+                return
+            }
+            let batch = Batch(count: items.count)
+            for item in items { dispatch(item, from: connection, batch: batch) }
+            batch.sealed = true
+            finish(batch, connection: connection)
+        } else {
+            dispatch(message, from: connection, batch: nil)
+        }
+    }
+
+    /// The replies of one batch, sent as one array when the last one arrives. Only the loop thread
+    /// touches it (answers from other threads hop to the loop first).
+    final class Batch: @unchecked Sendable {
+        var replies: [[UInt8]] = []
+        var outstanding: Int
+        var sealed = false
+        init(count: Int) { outstanding = count }
+    }
+
+    func dispatch(_ message: JSONValue, from connection: Connection, batch: Batch?) {
+        dispatch(JSONRPC.request(from: message), from: connection, batch: batch)
+    }
+
+    func dispatch(_ checked: Result<Request, JSONRPC.Invalid>, from connection: Connection, batch: Batch?) {
+        let request: Request
+        switch checked {
+        case .success(let r): request = r
+        case .failure(let failure):
+            stats.errors += 1
+            reply(connection: connection, batch: batch) { JSONRPC.writeError(id: failure.id, error: failure.error, into: &$0) }
+            return
+        }
+        if request.id == nil { stats.notifications += 1 } else { stats.requests += 1 }
+        guard let slot = method(named: request.method) else {
+            if let id = request.id {
+                stats.errors += 1
+                reply(connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0) }
+            } else {
+                reply(connection: connection, batch: batch, nothing: true)
+            }
+            return
+        }
+        if shuttingDown, request.id != nil {
+            stats.errors += 1
+            reply(connection: connection, batch: batch) {
+                JSONRPC.writeError(id: request.id!, error: RPCError(code: RPCError.shuttingDownCode, message: "server shutting down"), into: &$0)
+            }
+            return
+        }
+        switch slot.method.handler {
+        case .immediate(let body):
+            // No Call: answered here and now.
+            let outcome = Result { try body(request) }
+                .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "internal error: \($0)") }
+            record(slot, started: loop.iterationStarted, outcome)
+            answer(request, outcome, connection: connection, batch: batch, fds: [])
+        case .deferred(let handler):
+            connection.inFlight += 1
+            handler(Call(request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot, batch: batch))
+        }
+    }
+
+    func record(_ slot: MethodSlot, started: UInt64, _ outcome: Result<JSONValue, RPCError>) {
+        let failed: Bool
+        if case .failure = outcome { failed = true } else { failed = false }
+        slot.stats.record(nanos: EventLoop.now() - started, failed: failed)
+        if failed { stats.errors += 1 }
+    }
+
+    /// The answer to a request (none for a notification), alone or into its batch.
+    func answer(_ request: Request, _ outcome: Result<JSONValue, RPCError>, connection: Connection, batch: Batch?, fds: [Int32]) {
+        if let id = request.id {
+            reply(connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
+        } else {
+            reply(connection: connection, batch: batch, nothing: true)
+        }
+    }
+
+
+
+
+    /// A stream message of a call not yet answered, on the loop thread.
+    func emit(_ call: Call, _ result: JSONValue, fds: [Int32]) {
+        guard !call.answered, let id = call.request.id, let connection = connections[call.connection] else {
+            fds.forEach { close($0) }
+            return
+        }
+        connection.send(fds: fds) { JSONRPC.writeResult(id: id, result: result, into: &$0) }
+    }
+
+    /// A handler's answer, on the loop thread. Descriptors go only with the answer to a single
+    /// request of a client still there; otherwise they are closed.
+    func complete(_ call: Call, _ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
+        var fds = fds
+        guard !call.answered else {
+            fds.forEach { close($0) }
+            return
+        }
+        call.answered = true
+        record(call.slot, started: call.started, outcome)
+        if call.batch != nil || call.request.id == nil || connections[call.connection] == nil {
+            fds.forEach { close($0) }
+            fds = []
+        }
+        guard let connection = connections[call.connection] else { return } // gone: dropped safely
+        connection.inFlight -= 1
+        answer(call.request, outcome, connection: connection, batch: call.batch, fds: fds)
+        connection.closeIfDone()
+        checkShutdownDone()
+    }
+
+    func reply(connection: Connection, batch: Batch?, nothing: Bool = false, fds: [Int32] = [],
+                       _ write: (inout [UInt8]) -> Void = { _ in }) {
+        guard let batch else {
+            if !nothing { connection.send(fds: fds, write) }
+            return
+        }
+        if !nothing {
+            var bytes: [UInt8] = []
+            write(&bytes)
+            batch.replies.append(bytes)
+        }
+        batch.outstanding -= 1
+        if batch.sealed { finish(batch, connection: connection) }
+    }
+
+    func finish(_ batch: Batch, connection: Connection) {
+        guard batch.outstanding == 0, !batch.replies.isEmpty else { return }
+        let replies = batch.replies
+        batch.replies = []
+        connection.send { out in
+            out.append(UInt8(ascii: "["))
+            for (i, reply) in replies.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: reply)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+}
