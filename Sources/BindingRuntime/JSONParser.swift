@@ -37,11 +37,27 @@ public struct JSONParser {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
+    /// A member name as `members` hands it over: the bytes between the quotes when they need no
+    /// decoding (plain ASCII, no escapes), else the decoded string.
+    public struct Key {
+        let raw: UnsafeBufferPointer<UInt8>?
+        let decoded: String?
+
+        /// Compares without building a String in the common case.
+        public func `is`(_ name: StaticString) -> Bool {
+            if let raw {
+                return raw.count == name.utf8CodeUnitCount && memcmp(raw.baseAddress!, name.utf8Start, raw.count) == 0
+            }
+            return decoded == name.description
+        }
+    }
+
     /// Reads a top-level object member by member without building it: `member` gets each key
-    /// with the parser at its value, and must read that value (`value()`). Nil when the text is not
-    /// an object (the caller parses it whole). The request path uses it to skip an object of its own.
+    /// with the parser at its value, and must read that value (`value()`). False when the text is
+    /// not an object (the caller parses it whole). The request path uses it to skip an object of
+    /// its own.
     public static func members(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth,
-                               _ member: (String, inout JSONParser) throws(Error) -> Void) throws(Error) -> Bool {
+                               _ member: (Key, inout JSONParser) throws(Error) -> Void) throws(Error) -> Bool {
         var parser = JSONParser(bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
         parser.skipWhitespace()
         guard parser.current == UInt8(ascii: "{") else { return false }
@@ -53,8 +69,7 @@ public struct JSONParser {
             while true {
                 parser.skipWhitespace()
                 guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
-                let key: String
-                if let known = parser.knownKey() { key = known } else { key = try parser.string() }
+                let key = try parser.memberName()
                 parser.skipWhitespace()
                 guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
                 parser.position += 1
@@ -74,6 +89,22 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
         return true
+    }
+
+    /// A member name at the opening quote: its raw bytes when they are plain printable ASCII.
+    private mutating func memberName() throws(Error) -> Key {
+        var end = position + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { break }
+            if byte == UInt8(ascii: "\"") {
+                let raw = UnsafeBufferPointer(rebasing: bytes[(position + 1)..<end])
+                position = end + 1
+                return Key(raw: raw, decoded: nil)
+            }
+            end += 1
+        }
+        return Key(raw: nil, decoded: try string())
     }
 
     /// The value at the current position (inside `members`).

@@ -29,18 +29,17 @@ public enum JSONRPC {
     public static func request(bytes: UnsafeRawBufferPointer) throws(JSONParser.Error) -> Result<Request, Invalid>? {
         let version = Self.version
         var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
-        let isObject = try JSONParser.members(bytes) { (key: String, parser: inout JSONParser) throws(JSONParser.Error) in
-            if key == "jsonrpc", parser.consume(#""2.0""#) {
-                jsonrpc = version
-                return
-            }
-            let value = try parser.value()
-            switch key {
-            case "jsonrpc": jsonrpc = value
-            case "id": id = value
-            case "method": method = value
-            case "params": params = value
-            default: break // other members are read (so the line is valid JSON) and ignored
+        let isObject = try JSONParser.members(bytes) { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
+            if key.is("jsonrpc") {
+                jsonrpc = parser.consume(#""2.0""#) ? version : try parser.value()
+            } else if key.is("id") {
+                id = try parser.value()
+            } else if key.is("method") {
+                method = try parser.value()
+            } else if key.is("params") {
+                params = try parser.value()
+            } else {
+                _ = try parser.value() // read (so the line is valid JSON) and ignored
             }
         }
         return isObject ? request(jsonrpc: jsonrpc, id: id, method: method, params: params) : nil

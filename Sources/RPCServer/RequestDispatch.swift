@@ -89,7 +89,7 @@ extension Server {
             // No Call: answered here and now.
             let outcome = Result { try body(request) }
                 .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "internal error: \($0)") }
-            record(slot, started: loop.iterationStarted, outcome)
+            record(slot, started: loop.iterationStarted, outcome, sampled: true)
             answer(request, outcome, connection: connection, batch: batch, fds: [])
         case .deferred(let handler):
             connection.inFlight += 1
@@ -97,10 +97,14 @@ extension Server {
         }
     }
 
-    func record(_ slot: MethodSlot, started: UInt64, _ outcome: Result<JSONValue, RPCError>) {
+    /// Counts the call; measures its latency (for a `sampled` method, one call in `sampleEvery`).
+    func record(_ slot: MethodSlot, started: UInt64, _ outcome: Result<JSONValue, RPCError>, sampled: Bool = false) {
         let failed: Bool
         if case .failure = outcome { failed = true } else { failed = false }
-        slot.stats.record(nanos: EventLoop.now() - started, failed: failed)
+        slot.stats.count(failed: failed)
+        if !sampled || slot.stats.calls % Stats.MethodStats.sampleEvery == 1 {
+            slot.stats.sample(nanos: EventLoop.now() - started)
+        }
         if failed { stats.errors += 1 }
     }
 

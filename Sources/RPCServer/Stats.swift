@@ -5,22 +5,30 @@ struct Stats {
     struct MethodStats {
         var calls = 0
         var errors = 0
+        /// Calls whose latency was measured (every call, or one in `sampleEvery` for methods
+        /// answered on the loop, whose clock reads would cost as much as the answer).
+        var samples = 0
         var totalNanos: UInt64 = 0
         var maxNanos: UInt64 = 0
-        /// Calls by latency: bucket i holds latencies in [2^i, 2^(i+1)) ns.
+        /// Measured calls by latency: bucket i holds latencies in [2^i, 2^(i+1)) ns.
         var buckets = [Int](repeating: 0, count: 40)
+        static let sampleEvery = 16
 
-        mutating func record(nanos: UInt64, failed: Bool) {
+        mutating func count(failed: Bool) {
             calls += 1
             if failed { errors += 1 }
+        }
+
+        mutating func sample(nanos: UInt64) {
+            samples += 1
             totalNanos += nanos
             maxNanos = max(maxNanos, nanos)
             buckets[min(buckets.count - 1, 63 - max(0, (nanos | 1).leadingZeroBitCount))] += 1
         }
 
-        /// The upper bound of the bucket holding the given fraction of calls, in microseconds.
+        /// The upper bound of the bucket holding the given fraction of measured calls, in microseconds.
         func percentile(_ p: Double) -> Double {
-            let target = Int((Double(calls) * p).rounded(.up))
+            let target = Int((Double(samples) * p).rounded(.up))
             var seen = 0
             for (i, n) in buckets.enumerated() {
                 seen += n
@@ -33,7 +41,7 @@ struct Stats {
             .object([
                 "calls": .int(Int64(calls)),
                 "errors": .int(Int64(errors)),
-                "mean_us": .double(calls == 0 ? 0 : Double(totalNanos) / Double(calls) / 1000),
+                "mean_us": .double(samples == 0 ? 0 : Double(totalNanos) / Double(samples) / 1000),
                 "p50_us": .double(percentile(0.5)),
                 "p99_us": .double(percentile(0.99)),
                 "max_us": .double(Double(maxNanos) / 1000),
