@@ -50,7 +50,7 @@ public enum WorkerMain {
                 continue // the daemon sends only well-formed requests
             }
             let params = message["params"]
-            // Descriptors the client sent for this call came just before its line.
+            // Descriptors sent for this call came with its line (attached to its first byte).
             var count = 0
             if case .int(let n)? = message["fds"] { count = Int(n) }
             let fds = channel.takeFileDescriptors(count)
