@@ -43,10 +43,20 @@ public struct JSONParser {
         let raw: UnsafeBufferPointer<UInt8>?
         let decoded: String?
 
+        /// Length and first byte, to tell a few known names apart before comparing one.
+        public var shape: (count: Int, first: UInt8) {
+            if let raw { return (raw.count, raw.first ?? 0) }
+            let utf8 = decoded?.utf8
+            return (utf8?.count ?? 0, utf8?.first ?? 0)
+        }
+
         /// Compares without building a String in the common case.
         public func `is`(_ name: StaticString) -> Bool {
             if let raw {
-                return raw.count == name.utf8CodeUnitCount && memcmp(raw.baseAddress!, name.utf8Start, raw.count) == 0
+                guard raw.count == name.utf8CodeUnitCount else { return false }
+                let expected = name.utf8Start
+                for i in 0..<raw.count where raw[i] != expected[i] { return false }
+                return true
             }
             return decoded == name.description
         }

@@ -50,16 +50,17 @@ extension JSONValue {
             out.append(UInt8(ascii: "0") + UInt8(value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0) // 40 bytes >= 20 digits
-        var count = 0
-        var v = value
+        // Digits from the right into a stack buffer (20 digits at most), then one append.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { raw in
+            var start = raw.count
+            var v = value
             while v > 0 {
-                raw[count] = UInt8(ascii: "0") + UInt8(v % 10)
+                start -= 1
+                raw[start] = UInt8(ascii: "0") + UInt8(v % 10)
                 v /= 10
-                count += 1
             }
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(raw[i]) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...]))
         }
     }
 

@@ -30,15 +30,16 @@ public enum JSONRPC {
         let version = Self.version
         var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
         let isObject = try JSONParser.members(bytes) { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
-            if key.is("jsonrpc") {
+            switch key.shape {
+            case (7, UInt8(ascii: "j")) where key.is("jsonrpc"):
                 jsonrpc = parser.consume(#""2.0""#) ? version : try parser.value()
-            } else if key.is("id") {
+            case (2, UInt8(ascii: "i")) where key.is("id"):
                 id = try parser.value()
-            } else if key.is("method") {
+            case (6, UInt8(ascii: "m")) where key.is("method"):
                 method = try parser.value()
-            } else if key.is("params") {
+            case (6, UInt8(ascii: "p")) where key.is("params"):
                 params = try parser.value()
-            } else {
+            default:
                 _ = try parser.value() // read (so the line is valid JSON) and ignored
             }
         }

@@ -5,6 +5,7 @@ import Foundation
 ///   rkllm-bench ping [--connections 100] [--depth 1] [--duration 5] [--threads 2]
 ///   rkllm-bench --idle 10000          (or: rkllm-bench idle --connections 10000)
 ///   rkllm-bench floor [--connections 100] [--depth 1] ...   (the same client against FloorServer)
+///   rkllm-bench parse                 (the JSON-RPC request path alone, ns per request)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -228,6 +229,10 @@ func idle(_ options: Options, _ target: Target) throws {
 
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    if options.mode == "parse" {
+        requestPath(options)
+        exit(0)
+    }
     if options.mode == "floor" {
         let floor = try FloorServer()
         defer { floor.stop() }
