@@ -20,17 +20,22 @@ public struct ReportDiff: Sendable {
         changes.append(Change(breaking: breaking, kind: kind, text: text))
     }
 
+    /// Matches two lists by name: each entry only in `new`, each only in `old`, then each pair
+    /// present in both (in `new`'s order).
+    private static func match<T: Named>(_ old: [T], _ new: [T], added: (T) -> Void, removed: (T) -> Void,
+                                        kept: (_ was: T, _ now: T) -> Void) {
+        let before = byName(old)
+        let after = byName(new)
+        for item in new where before[item.name] == nil { added(item) }
+        for item in old where after[item.name] == nil { removed(item) }
+        for item in new {
+            if let was = before[item.name] { kept(was, item) }
+        }
+    }
+
     private mutating func diffFunctions(_ old: Report, _ new: Report) {
-        let before = byName(old.functions)
-        let after = byName(new.functions)
-        for f in new.functions where before[f.name] == nil {
-            add(false, "function added", "`\(f.signature)`")
-        }
-        for f in old.functions where after[f.name] == nil {
-            add(true, "function removed", "`\(f.signature)`")
-        }
-        for f in new.functions {
-            guard let was = before[f.name] else { continue }
+        Self.match(old.functions, new.functions, added: { add(false, "function added", "`\($0.signature)`") },
+                   removed: { add(true, "function removed", "`\($0.signature)`") }) { was, f in
             if was.signature != f.signature {
                 add(true, "signature changed", "`\(was.signature)` -> `\(f.signature)`")
             }
@@ -42,23 +47,11 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffStructs(_ old: Report, _ new: Report) {
-        let before = byName(old.structs)
-        let after = byName(new.structs)
-        for s in new.structs where before[s.name] == nil { add(false, "struct added", "`\(s.name)` (\(s.size) bytes)") }
-        for s in old.structs where after[s.name] == nil { add(true, "struct removed", "`\(s.name)`") }
-        for s in new.structs {
-            guard let was = before[s.name] else { continue }
+        Self.match(old.structs, new.structs, added: { add(false, "struct added", "`\($0.name)` (\($0.size) bytes)") },
+                   removed: { add(true, "struct removed", "`\($0.name)`") }) { was, s in
             if was.size != s.size { add(true, "struct size changed", "`\(s.name)`: \(was.size) -> \(s.size) bytes") }
-            let oldFields = byName(was.fields)
-            let newFields = byName(s.fields)
-            for f in s.fields where oldFields[f.name] == nil {
-                add(true, "field added", "`\(s.name).\(f.name)` (`\(f.type)` at \(f.offset))")
-            }
-            for f in was.fields where newFields[f.name] == nil {
-                add(true, "field removed", "`\(s.name).\(f.name)`")
-            }
-            for f in s.fields {
-                guard let w = oldFields[f.name] else { continue }
+            Self.match(was.fields, s.fields, added: { add(true, "field added", "`\(s.name).\($0.name)` (`\($0.type)` at \($0.offset))") },
+                       removed: { add(true, "field removed", "`\(s.name).\($0.name)`") }) { w, f in
                 if w.offset != f.offset { add(true, "field moved", "`\(s.name).\(f.name)`: offset \(w.offset) -> \(f.offset)") }
                 if w.size != f.size { add(true, "field resized", "`\(s.name).\(f.name)`: \(w.size) -> \(f.size) bytes") }
                 if w.type != f.type { add(true, "field type changed", "`\(s.name).\(f.name)`: `\(w.type)` -> `\(f.type)`") }
@@ -67,26 +60,17 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffEnums(_ old: Report, _ new: Report) {
-        let before = byName(old.enums)
-        let after = byName(new.enums)
-        for e in new.enums where before[e.name] == nil { add(false, "enum added", "`\(e.name)`") }
-        for e in old.enums where after[e.name] == nil { add(true, "enum removed", "`\(e.name)`") }
-        for e in new.enums {
-            guard let was = before[e.name] else { continue }
-            let oldValues = byName(was.values).mapValues(\.value)
-            let newValues = byName(e.values).mapValues(\.value)
-            for v in e.values where oldValues[v.name] == nil { add(false, "enum value added", "`\(e.name).\(v.name)` = \(v.value)") }
-            for v in was.values where newValues[v.name] == nil { add(true, "enum value removed", "`\(e.name).\(v.name)`") }
-            for v in e.values {
-                if let w = oldValues[v.name], w != v.value {
-                    add(true, "enum value renumbered", "`\(e.name).\(v.name)`: \(w) -> \(v.value)")
-                }
+        Self.match(old.enums, new.enums, added: { add(false, "enum added", "`\($0.name)`") },
+                   removed: { add(true, "enum removed", "`\($0.name)`") }) { was, e in
+            Self.match(was.values, e.values, added: { add(false, "enum value added", "`\(e.name).\($0.name)` = \($0.value)") },
+                       removed: { add(true, "enum value removed", "`\(e.name).\($0.name)`") }) { w, v in
+                if w.value != v.value { add(true, "enum value renumbered", "`\(e.name).\(v.name)`: \(w.value) -> \(v.value)") }
             }
         }
     }
 
     private mutating func diffCallbacks(_ old: Report, _ new: Report) {
-        let before = byName(old.callbacks)
+        let before = Self.byName(old.callbacks)
         for c in new.callbacks {
             if let was = before[c.name], was.signature != c.signature {
                 add(true, "callback type changed", "`\(c.name)`: `\(was.signature)` -> `\(c.signature)`")
@@ -98,7 +82,7 @@ public struct ReportDiff: Sendable {
     }
 
     /// Entries by name; a repeated name keeps its first entry.
-    private func byName<T>(_ items: [T]) -> [String: T] where T: Named {
+    private static func byName<T>(_ items: [T]) -> [String: T] where T: Named {
         Dictionary(items.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
