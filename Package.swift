@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
         .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
         // Start the real rkllm-server binary and talk to it over its socket.
-        .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime", "CLinux"]),
+        .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime", "CLinux", "RPCServer"]),
         .target(
             name: "FaultRuntime",
             path: "Tests/FaultRuntime",

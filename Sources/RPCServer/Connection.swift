@@ -44,12 +44,10 @@ final class Connection: EventHandler {
     private func readAvailable() {
         for _ in 0..<4 {
             let buffer = server.readBuffer
-            let fds = server.receivedFDBuffer
-            var count: Int32 = 0
-            var truncated: Int32 = 0
-            let n = clinux_recv_with_fds(fd, buffer.baseAddress, buffer.count, fds.baseAddress, CLINUX_MAX_FDS, &count, &truncated)
-            if count > 0 { queue(Array(fds[0..<Int(count)])) }
-            if truncated != 0 { server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id) }
+            var fds: [Int32] = []
+            let (n, lost) = UnixSocket.receive(fd, into: buffer, fds: &fds)
+            if !fds.isEmpty { queue(fds) }
+            if lost { server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id) }
             if n > 0 {
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                     switch event {

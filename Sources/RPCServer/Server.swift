@@ -13,7 +13,6 @@ public final class Server: @unchecked Sendable {
     let loop: EventLoop
     /// One read buffer for every connection: reads happen one at a time on the loop thread.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-    let receivedFDBuffer = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Int(CLINUX_MAX_FDS))
 
     var methods: [String: MethodSlot] = [:]
     var methodOrder: [String] = []
@@ -39,10 +38,7 @@ public final class Server: @unchecked Sendable {
         loop.onIterationEnd = { [unowned self] in flushDirty() }
     }
 
-    deinit {
-        readBuffer.deallocate()
-        receivedFDBuffer.deallocate()
-    }
+    deinit { readBuffer.deallocate() }
 
     /// Process-wide setup before any thread starts: SIGTERM/SIGINT go to the loop's signalfd,
     /// SIGPIPE is ignored.

@@ -13,8 +13,8 @@ final class UnixListener {
 
     init(path: String, mode: mode_t, group: String?, backlog: Int32 = 4096) throws {
         self.path = path
-        var address = try Self.address(path)
-        try Self.clearStale(path, address: &address)
+        var address = try UnixSocket.address(path)
+        try Self.clearStale(path)
 
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket") }
@@ -42,38 +42,19 @@ final class UnixListener {
         unlink(path)
     }
 
-    static func address(_ path: String) throws -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard !bytes.isEmpty, bytes.count < capacity else {
-            throw Refused(description: "socket path '\(path)' must be 1 to \(capacity - 1) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
-    }
-
     /// Removes a socket file nobody listens on; refuses a live one or a file that is not a socket.
-    private static func clearStale(_ path: String, address: inout sockaddr_un) throws {
+    private static func clearStale(_ path: String) throws {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
             throw Refused(description: "\(path) exists and is not a socket; not replacing it")
         }
-        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { throw SystemError("socket") }
-        defer { Glibc.close(probe) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if connected == 0 {
+        do {
+            Glibc.close(try UnixSocket.connect(path))
             throw Refused(description: "another daemon is serving \(path); stop it first or choose another --socket")
+        } catch let error as SystemError where error.code == ECONNREFUSED || error.code == ENOENT {
+            // Nobody listens: a dead daemon's file.
         }
-        guard errno == ECONNREFUSED || errno == ENOENT else { throw SystemError("probe \(path)") }
         guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("unlink stale \(path)") }
     }
 }

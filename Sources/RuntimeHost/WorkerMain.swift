@@ -2,6 +2,7 @@ import BindingRuntime
 import CLinux
 import Foundation
 import RKBindings
+import RPCServer
 
 /// The runtime host process: `rkllm-server --worker NAMESPACE --library PATH --parent PID`, started by the
 /// daemon with one end of a socketpair as fd 3. It dlopens the runtime, resolves the generated
@@ -97,11 +98,7 @@ final class WorkerChannel: @unchecked Sendable {
                 pending.removeFirst(newline + 1)
                 return line
             }
-            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
-            var count: Int32 = 0
-            var truncated: Int32 = 0
-            let n = clinux_recv_with_fds(fd, chunk.baseAddress, chunk.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
-            receivedFDs += fds[0..<Int(count)]
+            let n = UnixSocket.receive(fd, into: chunk, fds: &receivedFDs).count
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
             pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))

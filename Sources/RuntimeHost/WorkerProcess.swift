@@ -128,11 +128,7 @@ final class WorkerProcess: EventHandler {
 
     private func readAvailable() {
         while !closing {
-            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
-            var count: Int32 = 0
-            var truncated: Int32 = 0
-            let n = clinux_recv_with_fds(fd, readBuffer.baseAddress, readBuffer.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
-            receivedFDs += fds[0..<Int(count)]
+            let n = UnixSocket.receive(fd, into: readBuffer, fds: &receivedFDs).count
             if n > 0 {
                 framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
                     if case .line(let line) = event { handleMessage(line) }

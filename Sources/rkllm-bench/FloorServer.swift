@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import RPCServer
 
 /// The machine's floor for the ping benchmark: a line echo server with one epoll thread, as the
 /// daemon has, that answers every line with a fixed pong and does nothing else (no JSON, no
@@ -16,9 +17,7 @@ final class FloorServer: @unchecked Sendable {
         let path = "/tmp/rkllm-bench-floor-\(getpid()).sock"
         unlink(path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        var address = try UnixSocket.address(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RPCServer
 
 /// rkllm-bench: measures the daemon from outside, over its socket.
 ///
@@ -51,20 +52,7 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func connect(_ path: String) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-    let ok = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard ok == 0 else {
-        close(fd)
-        throw BenchError("connect \(path): \(String(cString: strerror(errno)))")
-    }
-    return fd
-}
+func connect(_ path: String) throws -> Int32 { try UnixSocket.connect(path) }
 
 func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
     var sent = 0

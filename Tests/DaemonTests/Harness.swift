@@ -1,6 +1,7 @@
 import BindingRuntime
 import CLinux
 import Foundation
+import RPCServer
 import XCTest
 
 /// Products of the package live beside the test bundle.
@@ -105,19 +106,7 @@ final class Client {
     private var nextID: Int64 = 1
 
     init(_ path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8))
-        }
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard ok == 0 else {
-            close(fd)
-            throw Failure("connect \(path): \(String(cString: strerror(errno)))")
-        }
+        fd = try UnixSocket.connect(path)
         var timeout = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -158,11 +147,7 @@ final class Client {
                 return line
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
-            var count: Int32 = 0
-            var truncated: Int32 = 0
-            let n = clinux_recv_with_fds(fd, &chunk, chunk.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
-            receivedFDs += fds[0..<Int(count)]
+            let n = chunk.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0, fds: &receivedFDs).count }
             if n == 0 { return nil }
             guard n > 0 else { throw Failure("read: \(String(cString: strerror(errno)))") }
             buffer.append(contentsOf: chunk[0..<n])

@@ -54,27 +54,15 @@ final class InProcessServerTests: XCTestCase {
         server = nil
     }
 
-    private func connect() throws -> Int32 {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socket.utf8)) }
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        XCTAssertEqual(ok, 0)
-        return fd
-    }
+    private func connect() throws -> Int32 { try UnixSocket.connect(socket) }
 
     /// One reply line and the descriptors that came with it.
     private func receive(_ fd: Int32) -> (JSONValue?, [Int32]) {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        var fds = [Int32](repeating: -1, count: Int(CLINUX_MAX_FDS))
-        var count: Int32 = 0
-        var truncated: Int32 = 0
-        let n = clinux_recv_with_fds(fd, &buffer, buffer.count, &fds, CLINUX_MAX_FDS, &count, &truncated)
-        guard n > 0, let newline = buffer[0..<n].firstIndex(of: 0x0A) else { return (nil, []) }
-        return (try? JSONParser.parse(Array(buffer[0..<newline])), Array(fds[0..<Int(count)]))
+        var fds: [Int32] = []
+        let n = buffer.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0, fds: &fds).count }
+        guard n > 0, let newline = buffer[0..<n].firstIndex(of: 0x0A) else { return (nil, fds) }
+        return (try? JSONParser.parse(Array(buffer[0..<newline])), fds)
     }
 
     func testDescriptorsTravelWithRequestsAndReplies() throws {
