@@ -27,12 +27,11 @@ public enum JSONRPC {
     /// A request line read straight from its bytes when it is one object (the common case: no
     /// intermediate object is built); nil when it is not an object (a batch, or not a request).
     public static func request(bytes: UnsafeRawBufferPointer) throws(JSONParser.Error) -> Result<Request, Invalid>? {
-        let version = Self.version
         var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
         let isObject = try JSONParser.members(bytes) { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
             switch key.shape {
             case (7, UInt8(ascii: "j")) where key.is("jsonrpc"):
-                jsonrpc = parser.consume(#""2.0""#) ? version : try parser.value()
+                jsonrpc = parser.consume(#""2.0""#) ? Self.version : try parser.value()
             case (2, UInt8(ascii: "i")) where key.is("id"):
                 id = try parser.value()
             case (6, UInt8(ascii: "m")) where key.is("method"):

@@ -203,8 +203,9 @@ public final class Server: @unchecked Sendable {
     private var lastMethod: MethodSlot?
     func method(named name: String) -> MethodSlot? {
         if let last = lastMethod, last.method.name == name { return last }
-        lastMethod = methods[name] ?? lastMethod
-        return lastMethod?.method.name == name ? lastMethod : nil
+        guard let found = methods[name] else { return nil }
+        lastMethod = found
+        return found
     }
 
     /// Connections with replies queued in this loop iteration, written at its end.

@@ -10,20 +10,14 @@ enum RuntimeProbe {
     }
 
     static func run(executable: String, runtime: RuntimeRouter.Runtime, timeout: Double = 10) -> Result<JSONValue, Failure> {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            return .failure(Failure(description: "socketpair: \(String(cString: strerror(errno)))"))
-        }
-        defer { close(pair[0]) }
-        let pid: pid_t
+        let (pid, channel): (pid_t, Int32)
         do {
-            pid = try WorkerProcess.spawn(executable, WorkerMain.commandLine(namespace: runtime.namespace, library: runtime.library, probe: true),
-                                          channel: pair[1])
+            (pid, channel) = try WorkerProcess.start(executable, WorkerMain.commandLine(namespace: runtime.namespace,
+                                                                                        library: runtime.library, probe: true))
         } catch {
-            close(pair[1])
             return .failure(Failure(description: "\(error)"))
         }
-        close(pair[1])
+        defer { close(channel) }
         defer {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == 0 {
@@ -35,10 +29,10 @@ enum RuntimeProbe {
         var chunk = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(timeout)
         while !line.contains(0x0A) {
-            var poller = pollfd(fd: pair[0], events: Int16(POLLIN), revents: 0)
+            var poller = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
             let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
             guard poll(&poller, 1, remaining) > 0 else { return .failure(Failure(description: "the runtime host did not answer in \(timeout) s")) }
-            let n = read(pair[0], &chunk, chunk.count)
+            let n = read(channel, &chunk, chunk.count)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 var status: Int32 = 0

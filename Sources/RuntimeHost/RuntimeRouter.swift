@@ -168,13 +168,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         var found: [(id: Int64, record: Handle)] = []
         for (index, spec) in entry.params.enumerated() {
             guard let type = spec.handle else { continue }
-            var value: JSONValue?
-            switch params {
-            case .array(let items)?: value = index < items.count ? items[index] : nil
-            case .object(let object)?: value = object[spec.name]
-            default: value = nil
-            }
-            let id = try resolve(value ?? .null, type: type, connection: call.connection, param: spec.name)
+            let id = try resolve(Self.param(params, at: index, named: spec.name) ?? .null, type: type,
+                                 connection: call.connection, param: spec.name)
             let record = handles[id]!
             if let crashed = record.crashed {
                 if entry.destroys == type { forget(id) }
@@ -185,19 +180,33 @@ public final class RuntimeRouter: @unchecked Sendable {
                                data: .object(["param": .string(spec.name)]))
             }
             found.append((id, record))
-            switch params {
-            case .array(var items)?:
-                while items.count <= index { items.append(.null) }
-                items[index] = record.workerID
-                params = .array(items)
-            case .object(var object)?:
-                object[spec.name] = record.workerID
-                params = .object(object)
-            default:
-                params = .object([spec.name: record.workerID])
-            }
+            params = Self.setting(params, at: index, named: spec.name, to: record.workerID)
         }
         return (params, found)
+    }
+
+    /// A parameter in either JSON-RPC form: by position in an array, by name in an object.
+    private static func param(_ params: JSONValue?, at index: Int, named name: String) -> JSONValue? {
+        switch params {
+        case .array(let items)?: return index < items.count ? items[index] : nil
+        case .object(let object)?: return object[name]
+        default: return nil
+        }
+    }
+
+    /// `params` with one parameter set, in the form the client used (an object when there were none).
+    private static func setting(_ params: JSONValue?, at index: Int, named name: String, to value: JSONValue) -> JSONValue {
+        switch params {
+        case .array(var items)?:
+            while items.count <= index { items.append(.null) }
+            items[index] = value
+            return .array(items)
+        case .object(var object)?:
+            object[name] = value
+            return .object(object)
+        default:
+            return .object([name: value])
+        }
     }
 
     /// One descriptor per fd parameter, from those the client sent with the request (in order).
@@ -216,18 +225,9 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// The worker reads an fd parameter as the index of the descriptor sent with the call.
     private static func replacingFileDescriptors(in params: JSONValue?, entry: MethodEntry) -> JSONValue? {
         var index: Int64 = 0
-        var params = params ?? .object([:])
+        var params = params
         for (position, spec) in entry.params.enumerated() where spec.fd {
-            switch params {
-            case .array(var items):
-                while items.count <= position { items.append(.null) }
-                items[position] = .int(index)
-                params = .array(items)
-            case .object(var object):
-                object[spec.name] = .int(index)
-                params = .object(object)
-            default: break
-            }
+            params = setting(params, at: position, named: spec.name, to: .int(index))
             index += 1
         }
         return params

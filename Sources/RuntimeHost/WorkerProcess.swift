@@ -42,18 +42,7 @@ final class WorkerProcess: EventHandler {
 
     /// Starts `executable --worker NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
     init(executable: String, namespace: String, library: String, loop: EventLoop, logger: Logger) throws {
-        var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw SystemError("socketpair")
-        }
-        defer { close(pair[1]) }
-        do {
-            pid = try Self.spawn(executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false), channel: pair[1])
-        } catch {
-            close(pair[0])
-            throw error
-        }
-        fd = pair[0]
+        (pid, fd) = try Self.start(executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false))
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.namespace = namespace
         self.loop = loop
@@ -64,8 +53,24 @@ final class WorkerProcess: EventHandler {
 
     deinit { readBuffer.deallocate() }
 
-    /// posix_spawn with fd 3 = `channel`, default signal mask and dispositions.
-    static func spawn(_ executable: String, _ arguments: [String], channel: Int32) throws -> pid_t {
+    /// Starts `executable` with one end of a new socketpair as its fd 3 (default signal mask and
+    /// dispositions); returns its pid and the other end, which the caller owns.
+    static func start(_ executable: String, _ arguments: [String]) throws -> (pid: pid_t, channel: Int32) {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw SystemError("socketpair")
+        }
+        defer { close(pair[1]) }
+        do {
+            return (try spawn(executable, arguments, channel: pair[1]), pair[0])
+        } catch {
+            close(pair[0])
+            throw error
+        }
+    }
+
+    /// posix_spawn with fd 3 = `channel`.
+    private static func spawn(_ executable: String, _ arguments: [String], channel: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
