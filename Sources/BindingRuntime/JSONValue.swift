@@ -33,33 +33,25 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     public init() {}
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        for (k, v) in elements { self[k] = v }
+        self.init(uniqueKeysLastWins: elements.map { (key: $0.0, value: $0.1) })
     }
     public init(_ pairs: [(String, JSONValue)]) {
-        for (k, v) in pairs { self[k] = v }
+        self.init(uniqueKeysLastWins: pairs.map { (key: $0.0, value: $0.1) })
     }
 
     /// Pairs in order; a repeated key keeps its first position and its last value. Linear in the
     /// number of pairs, so a hostile object with many keys costs no more than its bytes.
     public init(uniqueKeysLastWins input: [(key: String, value: JSONValue)]) {
-        // The common case, no repeated key, keeps the array as it is.
-        if input.count <= 8 {
-            var repeated = false
-            for i in input.indices.dropFirst() where !repeated {
-                for j in 0..<i where input[j].key == input[i].key { repeated = true }
-            }
-            if !repeated {
-                pairs = input
-                return
-            }
+        // The common case, a small object without a repeated key, keeps the array as it is.
+        if input.count <= 8, !input.indices.contains(where: { i in input[..<i].contains { $0.key == input[i].key } }) {
+            pairs = input
+            return
         }
         var index: [String: Int] = [:]
-        if input.count > 8 { index.reserveCapacity(input.count) }
+        index.reserveCapacity(input.count)
         pairs.reserveCapacity(input.count)
         for (k, v) in input {
-            if input.count <= 8 {
-                if let i = pairs.firstIndex(where: { $0.key == k }) { pairs[i].value = v } else { pairs.append((k, v)) }
-            } else if let i = index[k] {
+            if let i = index[k] {
                 pairs[i].value = v
             } else {
                 index[k] = pairs.count
