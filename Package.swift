@@ -12,6 +12,9 @@ let package = Package(
         .executable(name: "rkllm-bench", targets: ["rkllm-bench"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
         .library(name: "RKBindings", targets: ["RKBindings"]),
+        // The simulated RKLLM runtime: the ABI of Headers/rkllm.h, loaded by workers like the vendor's.
+        .library(name: "rkllmrt_sim", type: .dynamic, targets: ["RKLLMSim"]),
+        .executable(name: "rkllm-sim-model", targets: ["rkllm-sim-model"]),
         // The dispatch tests' fixture C library, loaded with dlopen like a vendor runtime.
         .library(name: "calltest", type: .dynamic, targets: ["CallTestRuntime"]),
         // A stand-in RKLLM runtime that fails, hangs and crashes on demand (runtime-host tests).
@@ -49,6 +52,17 @@ let package = Package(
         .executableTarget(name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime"]),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
+
+        // MARK: simulated runtimes (C, built as shared libraries; never linked into the daemon)
+        .target(
+            name: "RKLLMSim",
+            path: "Sources/RKLLMSim",
+            publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("../../Headers")],
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
+        // Writes model, LoRA adapter and prompt cache files of the simulated RKLLM runtime.
+        .executableTarget(name: "rkllm-sim-model"),
 
         // MARK: tests
         .testTarget(

@@ -1,0 +1,1 @@
+/* The simulated runtime exports the ABI of Headers/rkllm.h; it has no headers of its own. */
