@@ -131,9 +131,11 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     public var null: Bool?
     /// The value is a file descriptor the client passes beside the message.
     public var fd: Bool?
+    /// A `const char*` that is a file path of this kind (a name the host maps to directories).
+    public var path: String?
 
     enum CodingKeys: String, CodingKey {
-        case direction, count, array, buffer, length, callback, null, fd
+        case direction, count, array, buffer, length, callback, null, fd, path
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -165,6 +167,7 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         sizeOf = try c.decodeIfPresent(String.self, forKey: .sizeOf)
         null = try c.decodeIfPresent(Bool.self, forKey: .null)
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
+        path = try c.decodeIfPresent(String.self, forKey: .path)
     }
 }
 
@@ -184,15 +187,32 @@ public struct TypeSelector: Codable, Sendable, Equatable {
 public struct HandleAnnotation: Codable, Sendable, Equatable {
     public var create: [String]
     public var destroy: [String]
-    public init(create: [String], destroy: [String]) {
+    /// Functions that stop the stream running on the handle (a host that shares the handle
+    /// between clients lets each stop only its own).
+    public var abort: [String]?
+    public init(create: [String], destroy: [String], abort: [String]? = nil) {
         self.create = create
         self.destroy = destroy
+        self.abort = abort
     }
 }
 
 public struct CallbackAnnotation: Codable, Sendable, Equatable {
     /// The name of the callback parameter that carries the userdata.
     public var userdata: String
+    /// A pointer-to-struct parameter whose fields (less the empty ones) are the message's members.
+    public var message: String?
+    /// An enum parameter that is the stream's state: sent as `_callback_state`, by number.
+    public var state: String?
+    /// The state constants that end the stream (the host releases its sink after them).
+    public var final: [String]?
+
+    public init(userdata: String, message: String? = nil, state: String? = nil, final: [String]? = nil) {
+        self.userdata = userdata
+        self.message = message
+        self.state = state
+        self.final = final
+    }
 }
 
 public struct FieldAnnotation: Codable, Sendable, Equatable {
@@ -209,8 +229,10 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
     /// An integer field holding a file descriptor of the runtime: in a result, the host passes a
     /// duplicate of it to the client beside the message (SCM_RIGHTS).
     public var fd: Bool?
+    /// A `char*` that is a file path of this kind (a name the host maps to directories).
+    public var path: String?
 
-    enum CodingKeys: String, CodingKey { case count, array, base64, buffer, omit, fd }
+    enum CodingKeys: String, CodingKey { case count, array, base64, buffer, omit, fd, path }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -224,6 +246,7 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
         buffer = try c.decodeIfPresent(String.self, forKey: .buffer)
         omit = try c.decodeIfPresent(Bool.self, forKey: .omit)
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
+        path = try c.decodeIfPresent(String.self, forKey: .path)
     }
 }
 

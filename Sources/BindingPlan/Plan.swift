@@ -24,8 +24,9 @@ public enum StatusRule: String, Codable, Sendable {
 public indirect enum ParamRole: Sendable, Equatable {
     /// A number, bool or enum given in JSON.
     case value(CType)
-    /// `const char*`: a JSON string or null.
-    case string
+    /// `const char*`: a JSON string or null; with `pathKind`, a file path the host confines to
+    /// the directories it configures for that kind.
+    case string(pathKind: String?)
     /// A handle id given in JSON, resolved by the host.
     case handle(String)
     /// `Handle*` the function fills: the new handle is registered and returned.
@@ -39,7 +40,8 @@ public indirect enum ParamRole: Sendable, Equatable {
     /// Set from the length of another parameter's JSON array or buffer; not in JSON.
     case countOf(String)
     /// A byte buffer given as base64 (or a path string when `stringMeansZeroLength`).
-    case buffer(length: String?, stringMeansZeroLength: Bool)
+    /// The path string is confined to the host's directories of `pathKind` when one is given.
+    case buffer(length: String?, stringMeansZeroLength: Bool, pathKind: String?)
     /// A byte buffer the function fills, as long as another buffer.
     case outBuffer(sameSizeAs: String)
     /// A pointer to one number the function fills.
@@ -128,6 +130,8 @@ public struct FunctionPlan: Sendable {
     public var blocking: Bool
     public var creates: String?
     public var destroys: String?
+    /// The handle type whose running stream it stops.
+    public var aborts: String?
     /// Default-maker for this record.
     public var makesDefaultFor: String?
 
@@ -145,7 +149,8 @@ public struct FunctionPlan: Sendable {
 /// How one struct field appears in JSON.
 public indirect enum FieldRole: Sendable, Equatable {
     case value(CType)
-    case string
+    /// `char*`; with `pathKind`, a file path the host confines (see ParamRole.string).
+    case string(pathKind: String?)
     /// `char name[N]`.
     case charArray(count: Int)
     /// `T x[N]` (or nested arrays, flattened to `count` elements of `element`).
@@ -186,4 +191,10 @@ public struct CallbackPlan: Sendable {
     public var function: FunctionType
     public var parameterNames: [String]
     public var userdata: String
+    /// The parameter whose struct's fields make the message (else every parameter by name).
+    public var message: String?
+    /// The parameter sent as `_callback_state`.
+    public var state: String?
+    /// Values of `state` that end the stream.
+    public var finalValues: [Int64]
 }

@@ -28,7 +28,11 @@ public struct Planner {
                   case .pointer(let to, _) = typedef.underlying.resolved, case .function(let f) = to.resolved
             else { return nil }
             let names = typedef.parameterNames ?? f.parameters.indices.map { "arg\($0 + 1)" }
-            return CallbackPlan(typedef: name, function: f, parameterNames: names, userdata: annotations.callbacks[name]!.userdata)
+            let a = annotations.callbacks[name]!
+            let constants = model.enums.flatMap(\.constants)
+            let finals = (a.final ?? []).compactMap { final in constants.first { $0.name == final }?.value }
+            return CallbackPlan(typedef: name, function: f, parameterNames: names, userdata: a.userdata,
+                                message: a.message, state: a.state, finalValues: finals)
         }
         return BindingPlan(model: model, functions: functions, records: records, callbacks: callbacks, warnings: warnings)
     }
@@ -53,12 +57,16 @@ public struct Planner {
             if !typedefNames.contains(handle), !recordNames.contains(handle) {
                 notes.append("handle type '\(handle)' is not declared by the headers")
             }
-            for f in (a.create + a.destroy) where !functionNames.contains(f) {
+            for f in (a.create + a.destroy + (a.abort ?? [])) where !functionNames.contains(f) {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
             }
         }
-        for name in annotations.callbacks.keys.sorted() where !typedefNames.contains(name) {
-            notes.append("callback typedef '\(name)' is not declared by the headers")
+        let constantNames = Set(model.enums.flatMap(\.constants).map(\.name))
+        for (name, callback) in annotations.callbacks.sorted(by: { $0.key < $1.key }) {
+            if !typedefNames.contains(name) { notes.append("callback typedef '\(name)' is not declared by the headers") }
+            for final in callback.final ?? [] where !constantNames.contains(final) {
+                notes.append("callback '\(name)': final state '\(final)' is not an enum constant of the headers")
+            }
         }
         for key in annotations.fields.keys.sorted() {
             let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
@@ -145,7 +153,7 @@ public struct Planner {
             if a?.count != nil || a?.array == true {
                 return .pointerArray(element: pointee, count: a?.count ?? [], base64: a?.base64 ?? false)
             }
-            if case .char = pointee { return .string }
+            if case .char = pointee { return .string(pathKind: a?.path) }
             if case .record(let name) = pointee { return .optionalRecord(name) }
             if case .function = pointee { return .omitted(reason: "function pointer: supplied on the host side") }
             return .omitted(reason: "\(field.type.spelling) without an annotation (fields.\(record.name).\(field.name))")
@@ -164,6 +172,7 @@ public struct Planner {
                                 params: [], returns: .void, blocking: a.blocking ?? false,
                                 creates: annotations.handles.first { $0.value.create.contains(function.name) }?.key,
                                 destroys: annotations.handles.first { $0.value.destroy.contains(function.name) }?.key,
+                                aborts: annotations.handles.first { $0.value.abort?.contains(function.name) == true }?.key,
                                 makesDefaultFor: annotations.defaultMakers.first { $0.value == function.name }?.key)
         do {
             let names = Set(function.parameters.map(\.name))
@@ -246,14 +255,14 @@ public struct Planner {
         case .pointer(let to, let isConst):
             let pointee = to.resolved
             if a.buffer == true || a.length != nil {
-                return .buffer(length: a.length, stringMeansZeroLength: a.stringMeansZeroLength ?? false)
+                return .buffer(length: a.length, stringMeansZeroLength: a.stringMeansZeroLength ?? false, pathKind: a.path)
             }
             if let other = a.sameSizeAs { return .outBuffer(sameSizeAs: other) }
             if a.count != nil || a.countParam != nil || a.array == true {
                 return .array(element: to, direction: try direction(a, p, in: function, what: "array"), count: arrayCount(a))
             }
             switch pointee {
-            case .char where isConst: return .string
+            case .char where isConst: return .string(pathKind: a.path)
             case .record(let name):
                 if isConst { return .record(name, .in) }
                 return .record(name, try direction(a, p, in: function, what: "pointer"))
@@ -311,7 +320,7 @@ public struct Planner {
             case .array(_, let d, .param(let count)):
                 // An in array sets its count; an out array's count is given in JSON.
                 if d != .out { derived[count] = .countOf(p.name) }
-            case .buffer(let length?, _):
+            case .buffer(let length?, _, _):
                 derived[length] = .countOf(p.name)
             default: break
             }

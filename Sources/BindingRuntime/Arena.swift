@@ -7,6 +7,9 @@ public final class Arena {
     /// Bytes handed out so far; `limit` bounds them.
     public private(set) var bytesAllocated = 0
     public let limit: Int
+    /// Maps a path a client gave to the one the runtime may use (value, kind, parameter path), or
+    /// throws; the call's host sets it. Without it, no path parameter is accepted.
+    public var confinePath: ((String, String, String) throws -> String)?
 
     public init(limit: Int = 1 << 30) { self.limit = limit }
 
@@ -48,6 +51,15 @@ public final class Arena {
         return p
     }
 
+    /// A file path of `kind`, confined by the host, as a NUL-terminated copy; nil for nil.
+    public func cString(_ s: String?, path: String, confinedTo kind: String) throws -> UnsafeMutablePointer<CChar>? {
+        guard let s else { return nil }
+        guard let confinePath else {
+            throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no \(kind) paths are allowed here")
+        }
+        return try cString(try confinePath(s, kind, path), path: path)
+    }
+
     /// One value in arena memory; nil for nil.
     public func single<T>(_ value: T?) throws -> UnsafeMutablePointer<T>? {
         guard let value else { return nil }
@@ -72,8 +84,14 @@ public final class Arena {
 
 /// Reading C values into Swift: strings, counted arrays, fixed arrays imported as tuples.
 public enum CRead {
-    public static func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
-    public static func string(_ p: UnsafeMutablePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
+    /// Set while a callback's message is built: its strings are pieces of one UTF-8 stream.
+    @TaskLocal public static var textStream: UTF8Stream?
+
+    public static func string(_ p: UnsafePointer<CChar>?) -> String? {
+        guard let p else { return nil }
+        return textStream?.decode(p) ?? String(cString: p)
+    }
+    public static func string(_ p: UnsafeMutablePointer<CChar>?) -> String? { string(UnsafePointer(p)) }
 
     public static func array<T>(_ p: UnsafePointer<T>?, count: Int) -> [T] {
         guard let p, count > 0 else { return [] }

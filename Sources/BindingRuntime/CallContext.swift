@@ -17,6 +17,7 @@ public final class CallContext {
         self.host = host
         self.arena = arena
         self.lookup = lookup
+        arena.confinePath = { [unowned host] value, kind, path in try host.confinePath(value, kind: kind, path: path) }
         switch params {
         case nil, .null?:
             positional = []

@@ -1,19 +1,81 @@
-/// Receives the calls of a host-supplied C callback, converted to JSON by the generated trampoline.
-/// The host passes `Unmanaged.passUnretained(sink).toOpaque()` as the userdata and keeps the sink
-/// alive until the stream ends.
-public final class CallbackSink: @unchecked Sendable {
-    /// Gets the callback's arguments by parameter name; returns what the C callback returns.
-    private let handler: @Sendable (JSONObject) -> Int64
+import Foundation
 
-    public init(_ handler: @escaping @Sendable (JSONObject) -> Int64) {
+/// Receives the calls of a host-supplied C callback, converted to one JSON message by the
+/// generated trampoline. The host passes `userdata` as the C userdata and keeps the sink alive
+/// until the stream ends (a call marked `final`, or the host's own end of the call).
+public final class CallbackSink: @unchecked Sendable {
+    /// The member that carries a stream's state (an annotation's `state` parameter), by number.
+    public static let stateKey = "_callback_state"
+
+    /// Gets the message and whether it is the stream's last; returns what the C callback returns.
+    private let handler: @Sendable (JSONObject, Bool) -> Int64
+    /// The strings of one stream are decoded together: a character the runtime split across two
+    /// calls comes out whole, in the second.
+    let text = UTF8Stream()
+
+    public init(_ handler: @escaping @Sendable (_ message: JSONObject, _ final: Bool) -> Int64) {
         self.handler = handler
     }
 
     public var userdata: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
-    /// Called by generated trampolines. A NULL userdata (no sink) answers 0.
-    public static func deliver(_ userdata: UnsafeMutableRawPointer?, _ arguments: JSONObject) -> Int64 {
+    /// Called by generated trampolines: builds the message with this sink's UTF-8 stream and hands
+    /// it over. A NULL userdata (no sink) answers 0.
+    public static func deliver(_ userdata: UnsafeMutableRawPointer?, final: Bool, _ message: () -> JSONObject) -> Int64 {
         guard let userdata else { return 0 }
-        return Unmanaged<CallbackSink>.fromOpaque(userdata).takeUnretainedValue().handler(arguments)
+        let sink = Unmanaged<CallbackSink>.fromOpaque(userdata).takeUnretainedValue()
+        let built = CRead.$textStream.withValue(sink.text) { message() }
+        return sink.handler(built, final)
+    }
+
+    /// The members of a struct argument, less the empty ones (null, or structs whose members are
+    /// all zero or empty): a message carries what the runtime filled in.
+    public static func addMembers(of value: JSONValue, to message: inout JSONObject) {
+        guard case .object(let object) = value else { return }
+        for (key, member) in object.pairs where !isEmpty(member) { message[key] = member }
+    }
+
+    private static func isEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return true
+        case .object(let object): return object.pairs.allSatisfy { isEmpty($0.1) || isZero($0.1) }
+        default: return false
+        }
+    }
+
+    private static func isZero(_ value: JSONValue) -> Bool {
+        switch value {
+        case .int(0), .uint(0), .double(0), .bool(false): return true
+        case .string(let s): return s.isEmpty
+        default: return false
+        }
+    }
+}
+
+/// UTF-8 text arriving in pieces: an incomplete character at the end of one piece is held back
+/// and completed by the next, so every piece handed out is valid UTF-8 (bytes invalid in
+/// themselves become U+FFFD). One stream's pieces come one at a time.
+public final class UTF8Stream: @unchecked Sendable {
+    private var held: [UInt8] = []
+
+    public init() {}
+
+    public func decode(_ p: UnsafePointer<CChar>) -> String {
+        var bytes = held
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: p, count: strlen(p)))
+        let keep = Self.incompleteTail(bytes)
+        held = Array(bytes.suffix(keep))
+        return String(decoding: bytes.dropLast(keep), as: UTF8.self)
+    }
+
+    /// How many bytes at the end start a character that is not complete yet (0...3).
+    static func incompleteTail(_ bytes: [UInt8]) -> Int {
+        for back in 1...min(3, bytes.count) {
+            let byte = bytes[bytes.count - back]
+            if byte & 0xC0 == 0x80 { continue } // a continuation byte: look further back
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+            return length > back ? back : 0
+        }
+        return 0
     }
 }

@@ -16,6 +16,8 @@ public struct MethodEntry: Sendable {
     public let creates: String?
     public let resultHandle: String?
     public let destroys: String?
+    /// The handle type whose running stream the call stops (the annotations' `abort`).
+    public let aborts: String?
     /// Handle types the call takes.
     public let uses: [String]
     /// The host-supplied callback typedef whose userdata this call passes (a streaming call).
@@ -25,7 +27,7 @@ public struct MethodEntry: Sendable {
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
     public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, creates: String?, resultHandle: String?,
-                destroys: String?, uses: [String], streams: String?, needs: [String],
+                destroys: String?, aborts: String? = nil, uses: [String], streams: String?, needs: [String],
                 invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
         self.symbol = symbol
@@ -34,6 +36,7 @@ public struct MethodEntry: Sendable {
         self.creates = creates
         self.resultHandle = resultHandle
         self.destroys = destroys
+        self.aborts = aborts
         self.uses = uses
         self.streams = streams
         self.needs = needs
@@ -89,4 +92,7 @@ public protocol CallHost: AnyObject {
     /// A descriptor of the runtime's, in a result: the host passes a duplicate to the client beside
     /// the message and says how the JSON names it (its index there).
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue
+    /// A file path of `kind` (an annotation's name, such as "model") the client gave, checked
+    /// against the directories the host allows for that kind; the path the runtime gets.
+    func confinePath(_ value: String, kind: String, path: String) throws -> String
 }

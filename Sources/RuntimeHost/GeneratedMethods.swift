@@ -44,4 +44,7 @@ final class NoHandles: CallHost {
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
         throw RPCError(code: RPCError.internalError, message: "no file descriptors here")
     }
+    func confinePath(_ value: String, kind: String, path: String) throws -> String {
+        throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no paths here")
+    }
 }

@@ -45,6 +45,7 @@ public enum WorkerMain {
         if probe { return 0 }
 
         let handles = HandleTable()
+        let paths = PathPolicy.fromEnvironment()
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         while let line = channel.readLine() {
             guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"], let id = message["id"] else {
@@ -61,10 +62,10 @@ public enum WorkerMain {
                 continue
             }
             let work: @Sendable () -> Void = {
-                let host = WorkerCallHost(requestID: id, handles: handles, channel: channel, fds: fds)
+                let host = WorkerCallHost(requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths)
                 let outcome = Result { try library.call(entry, params: params, host: host) }
                     .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
-                host.callFinished(entry: entry, outcome: outcome)
+                host.callFinished(outcome: outcome)
                 channel.reply(id: id, outcome, fds: host.exported)
             }
             if entry.blocking {
@@ -181,40 +182,39 @@ final class HandleTable: @unchecked Sendable {
     }
 }
 
-/// What one call in the worker gets from its host: handle ids from the table, and for a streaming
-/// call a sink that forwards each callback to the daemon as `$/callback` with the request's id.
+/// What one call in the worker gets from its host: handle ids from the table, confined paths, and
+/// for a streaming call a sink that forwards each callback message to the daemon as `$/callback`
+/// with the request's id.
 final class WorkerCallHost: CallHost, @unchecked Sendable {
     private let requestID: JSONValue
+    private let entry: MethodEntry
     private let handles: HandleTable
     private let channel: WorkerChannel
+    private let paths: PathPolicy
     private var sinks: [CallbackSink] = []
     /// The descriptors sent with this call; a parameter names one by its index.
     private let fds: [Int32]
     /// Duplicates of the runtime's descriptors to send with the answer, in index order.
     private(set) var exported: [Int32] = []
 
-    /// Sinks of calls whose callbacks go on after they return (an async run): kept for the
-    /// worker's life, the runtime may call them any time.
-    nonisolated(unsafe) private static var lingering: [CallbackSink] = []
-    private static let lingeringLock = NSLock()
-
-    init(requestID: JSONValue, handles: HandleTable, channel: WorkerChannel, fds: [Int32]) {
+    init(requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: WorkerChannel, fds: [Int32], paths: PathPolicy) {
         self.requestID = requestID
+        self.entry = entry
         self.handles = handles
         self.channel = channel
         self.fds = fds
+        self.paths = paths
     }
 
-    /// After the call: descriptors go with the handle it created (or are closed), and sinks of a
-    /// call that streams after returning are kept.
-    func callFinished(entry: MethodEntry, outcome: Result<JSONValue, RPCError>) {
+    /// After the call: descriptors go with the handle it created (or are closed). The sinks of a
+    /// call that failed get no callbacks any more.
+    func callFinished(outcome: Result<JSONValue, RPCError>) {
         if case .success(let result) = outcome, let key = entry.resultHandle, case .int(let id)? = result[key] {
             handles.hold(fds, for: id)
         } else {
             fds.forEach { close($0) }
         }
-        guard !entry.blocking, entry.streams != nil, !sinks.isEmpty else { return }
-        Self.lingeringLock.withLock { Self.lingering += sinks }
+        if case .failure = outcome { LiveSinks.shared.remove(requestID) }
     }
 
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
@@ -233,16 +233,27 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
         if case .int(let key) = id { handles.release(key) }
     }
 
+    /// A sink per streaming call. A call that returns before its stream ends (a non-blocking one)
+    /// leaves its sink among the live ones until the stream's final message.
     func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer? {
         let channel = self.channel
         let requestID = self.requestID
-        let sink = CallbackSink { arguments in
-            channel.send(.object(["jsonrpc": "2.0", "method": "$/callback",
-                                  "params": ["id": requestID, "userdata": value, "arguments": .object(arguments)]]))
+        let outlivesCall = !entry.blocking
+        let sink = CallbackSink { message, final in
+            var params: JSONObject = ["id": requestID, "message": .object(message)]
+            if value != .null { params["userdata"] = value }
+            if final { params["final"] = true }
+            channel.send(.object(["jsonrpc": "2.0", "method": "$/callback", "params": .object(params)]))
+            if final && outlivesCall { LiveSinks.shared.remove(requestID) }
             return 0
         }
         sinks.append(sink)
+        if outlivesCall { LiveSinks.shared.add(sink, for: requestID) }
         return sink.userdata
+    }
+
+    func confinePath(_ value: String, kind: String, path: String) throws -> String {
+        try paths.confine(value, kind: kind, param: path)
     }
 
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
@@ -260,5 +271,22 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
             throw RPCError.invalidParams(path, "send the file descriptor with the request (SCM_RIGHTS)")
         }
         return fds[Int(index)]
+    }
+}
+
+/// The sinks of streams that outlive their call (a non-blocking run): kept until the stream's final
+/// message, or until the call fails, by the daemon's id of the call.
+final class LiveSinks: @unchecked Sendable {
+    static let shared = LiveSinks()
+    private let lock = NSLock()
+    private var sinks: [String: [CallbackSink]] = [:]
+
+    func add(_ sink: CallbackSink, for call: JSONValue) {
+        lock.withLock { sinks[call.jsonText, default: []].append(sink) }
+    }
+
+    func remove(_ call: JSONValue) {
+        let gone = lock.withLock { sinks.removeValue(forKey: call.jsonText) }
+        _ = gone // released outside the lock
     }
 }

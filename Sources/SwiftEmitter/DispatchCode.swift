@@ -99,8 +99,9 @@ struct DispatchCode {
             switch p.role {
             case .value(let type):
                 prepare.append("let \(v) = \(valueFromJSON(type, i, n))")
-            case .string:
-                prepare.append("let \(v) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\")")
+            case .string(let kind):
+                let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
+                prepare.append("let \(v) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\"\(confined))")
             case .handle(let h):
                 uses.append(h)
                 prepare.append("let \(v) = \(fromBits(p.type, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))")
@@ -152,14 +153,14 @@ struct DispatchCode {
                 var lengthExpr = "j_\(other)?.count ?? 0"
                 if case .buffer? = source?.role { lengthExpr = "l_\(other)" }
                 late.insert("let \(v) = \(names.imported(p.type))(truncatingIfNeeded: \(lengthExpr))", at: 0)
-            case .buffer(_, let zeroLengthPath):
+            case .buffer(_, let zeroLengthPath, let kind):
                 if zeroLengthPath {
                     prepare.append("let j_\(n) = try call.bufferOrPath(\(i), \"\(n)\")")
                     prepare.append("let \(v): UnsafeMutableRawPointer?")
                     prepare.append("let l_\(n): Int")
                     prepare.append("switch j_\(n) {")
                     prepare.append("case .bytes(let b)?: \(v) = try call.arena.bytes(b); l_\(n) = b.count")
-                    prepare.append("case .path(let s)?: \(v) = UnsafeMutableRawPointer(try call.arena.cString(s, path: \"\(n)\")); l_\(n) = 0")
+                    prepare.append("case .path(let s)?: \(v) = UnsafeMutableRawPointer(try call.arena.cString(s, path: \"\(n)\"\(kind.map { ", confinedTo: \"\($0)\"" } ?? ""))); l_\(n) = 0")
                     prepare.append("case nil: \(v) = nil; l_\(n) = 0")
                     prepare.append("}")
                 } else {
@@ -233,6 +234,7 @@ struct DispatchCode {
             "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
             "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
             "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),
+            "aborts": .text(f.aborts.map { "\"\($0)\"" } ?? "nil"),
             "uses": .text(Set(uses).sorted().map { "\"\($0)\"" }.joined(separator: ", ")),
             "streams": .text(f.callbackContextTypedef.map { "\"\($0)\"" } ?? "nil"),
             "needs": .text(neededSymbols(f).map { "\"\($0)\"" }.joined(separator: ", ")),

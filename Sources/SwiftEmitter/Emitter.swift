@@ -58,22 +58,33 @@ public struct Emitter {
 
     private func callbackContext(_ c: CallbackPlan, _ dispatch: DispatchCode) -> TemplateValue {
         let params = c.parameterNames.enumerated().map { i, name in name.isEmpty ? "arg\(i + 1)" : name }
-        var arguments: [TemplateValue] = []
+        var lines: [String] = []
         for (name, type) in zip(params, c.function.parameters) where name != c.userdata {
-            arguments.append(.context(["name": .text(name), "json": .text(dispatch.json(type, SwiftNames.identifier(name)))]))
+            let id = SwiftNames.identifier(name)
+            if name == c.message {
+                lines.append("CallbackSink.addMembers(of: \(dispatch.json(type, id)), to: &arguments)")
+            } else if name == c.state {
+                lines.append("arguments[CallbackSink.stateKey] = .int(Int64(\(id).rawValue))")
+            } else {
+                lines.append("arguments[\"\(name)\"] = \(dispatch.json(type, id))")
+            }
         }
-        let deliver = "CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), arguments)"
-        let line: String
+        var final = "false"
+        if let state = c.state, !c.finalValues.isEmpty {
+            final = "[\(c.finalValues.map(String.init).joined(separator: ", "))].contains(Int64(\(SwiftNames.identifier(state)).rawValue))"
+        }
+        let (open, close): (String, String)
         switch c.function.result.resolved {
-        case .void: line = "_ = \(deliver)"
-        default: line = "return \(names.imported(c.function.result))(truncatingIfNeeded: \(deliver))"
+        case .void: (open, close) = ("_ = ", "")
+        default: (open, close) = ("return \(names.imported(c.function.result))(truncatingIfNeeded: ", ")")
         }
         return .context([
             "typedef": .text(c.typedef),
             "signature": .text(c.function.spelling(name: "(*\(c.typedef))")),
             "closureParams": .text(params.map(SwiftNames.identifier).joined(separator: ", ")),
-            "arguments": .list(arguments),
-            "deliverLine": .text(line),
+            "lines": .list(lines.map { .context(["line": .text($0)]) }),
+            "deliverOpen": .text("\(open)CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), final: \(final)) {"),
+            "deliverClose": .text("}" + close),
         ])
     }
 

@@ -67,15 +67,21 @@ struct OpenRPCDocument {
     private let handleSchema: [String: Any] = ["description": "a handle id issued by the server"]
     private let base64Schema: [String: Any] = ["type": "string", "contentEncoding": "base64"]
 
+    private func stringSchema(_ pathKind: String?) -> [String: Any] {
+        guard let pathKind else { return ["type": ["string", "null"]] }
+        return ["type": ["string", "null"],
+                "description": "a path in the server's \(pathKind) directories (relative paths start at the first)"]
+    }
+
     private func paramSchema(_ p: ParamPlan) -> [String: Any] {
         switch p.role {
         case .value(let t): return schema(t)
-        case .string: return ["type": ["string", "null"]]
+        case .string(let kind): return stringSchema(kind)
         case .handle, .handleIn: return handleSchema
         case .record(let r, _): return ["oneOf": [["$ref": "#/components/schemas/\(r)"], ["type": "null"]]]
         case .array(_, .out, _): return ["type": "integer", "minimum": 1]
         case .array(let e, _, _): return ["type": ["array", "null"], "items": schema(e)]
-        case .buffer(_, true):
+        case .buffer(_, true, _):
             return ["oneOf": [["type": "object", "properties": ["path": ["type": "string"]], "required": ["path"]],
                               ["type": "object", "properties": ["base64": base64Schema], "required": ["base64"]]]]
         case .buffer: return base64Schema
@@ -119,7 +125,7 @@ struct OpenRPCDocument {
             for f in plan.fields {
                 switch f.role {
                 case .value(let t): properties[f.field.name] = schema(t)
-                case .string: properties[f.field.name] = ["type": ["string", "null"]]
+                case .string(let kind): properties[f.field.name] = stringSchema(kind)
                 case .charArray(let n): properties[f.field.name] = ["type": "string", "maxLength": n - 1]
                 case .fixedArray(let e, let n): properties[f.field.name] = ["type": "array", "items": schema(e), "maxItems": n]
                 case .record(let name): properties[f.field.name] = ["$ref": "#/components/schemas/\(name)"]

@@ -138,10 +138,11 @@ struct RecordCode {
                 return PropertyCode(name: name, swiftType: swift, defaultValue: "0", read: cField,
                                     write: "\(cField) = \(id)", appliesInPlace: false)
             }
-        case .string:
+        case .string(let kind):
             let isConst: Bool
             if case .pointer(_, let c) = f.field.type.resolved { isConst = c } else { isConst = false }
-            let value = "try arena.cString(\(id), path: \(path(name)))"
+            let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
+            let value = "try arena.cString(\(id), path: \(path(name))\(confined))"
             return PropertyCode(name: name, swiftType: "String?", defaultValue: "nil", read: "CRead.string(\(cField))",
                                 write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
         case .charArray:

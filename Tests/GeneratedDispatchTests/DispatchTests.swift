@@ -247,7 +247,7 @@ private final class TestHost: CallHost {
     private var nextHandle: Int64 = 1
     private(set) var streamValues: [JSONValue] = []
     private let recorder = Recorder()
-    private lazy var sink = CallbackSink { [recorder] arguments in recorder.record(arguments) }
+    private lazy var sink = CallbackSink { [recorder] message, _ in recorder.record(message) }
 
     var events: [JSONObject] { recorder.events }
     var stopAfter: Int {
@@ -286,6 +286,10 @@ private final class TestHost: CallHost {
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
         exported.append(fd)
         return .int(Int64(exported.count - 1))
+    }
+
+    func confinePath(_ value: String, kind: String, path: String) throws -> String {
+        throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no \(kind) paths in this test")
     }
 }
 

@@ -11,6 +11,7 @@ final class RoundTripTests: XCTestCase {
 
     private func roundTrip<T: CRecordMirror>(_ type: T.Type, _ text: String) throws -> JSONValue {
         let arena = Arena()
+        arena.confinePath = { value, _, _ in value }
         let value = try T(json: try json(text), path: "x")
         // The C value points into the arena: read it back while the arena lives.
         return try withExtendedLifetime(arena) { T(try value.cValue(arena)).json }
@@ -29,6 +30,23 @@ final class RoundTripTests: XCTestCase {
             }
             try check(type)
         }
+    }
+
+    func testPathFieldsGoThroughTheHostsConfinement() throws {
+        let param = try API.RKLLMParam(json: try json(#"{"model_path": "demo.rkllm", "img_start": "<img>"}"#), path: "param")
+        XCTAssertThrowsError(try param.cValue(Arena()), "no confinement, no path") { error in
+            XCTAssertEqual((error as? RPCError)?.code, RPCError.notPermittedCode)
+        }
+        let arena = Arena()
+        var asked: [String] = []
+        arena.confinePath = { value, kind, path in
+            asked.append("\(kind) \(path) \(value)")
+            return "/srv/models/" + value
+        }
+        let c = try param.cValue(arena)
+        XCTAssertEqual(asked, ["model RKLLMParam.model_path demo.rkllm"], "only the annotated field is a path")
+        XCTAssertEqual(String(cString: c.model_path!), "/srv/models/demo.rkllm")
+        XCTAssertEqual(String(cString: c.img_start!), "<img>")
     }
 
     func testStringsNumbersNestedStructsAndEnumsByName() throws {
