@@ -15,8 +15,18 @@ public struct Configuration: Sendable {
     public var shutdownTimeout = 5.0
     /// Seconds a runtime call may make no progress before its worker is killed.
     public var runTimeout = 300.0
-    public var rkllmRuntimeLibrary = "librkllmrt.so"
-    public var rknnRuntimeLibrary = "librknnrt.so"
+    /// nil: the vendor's library, else the simulated one built beside the daemon.
+    public var rkllmRuntimeLibrary: String?
+    public var rknnRuntimeLibrary: String?
+    /// Seconds a shared model stays loaded after its last client.
+    public var keepAlive = 300.0
+    /// Generations waiting per model before a "busy" error.
+    public var maxQueue = 64
+    /// Seconds a generation may wait in the queue; 0 = no limit.
+    public var queueTimeout = 0.0
+    /// Where clients' model and LoRA paths may point (':'-separated), and prompt caches.
+    public var modelDirectories = ["models"]
+    public var cacheDirectory = "/tmp/rkllm-cache"
 
     public init() {}
 
@@ -69,10 +79,25 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_RUN_TIMEOUT", flag: "--run-timeout", help: "seconds a runtime call may stall before its worker is killed (default 300)") {
             $0.runTimeout = try seconds($1, "run timeout")
         },
-        Setting(environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime", help: "RKLLM runtime library (default librkllmrt.so)") {
+        Setting(environment: "RKLLM_KEEP_ALIVE", flag: "--keep-alive", help: "seconds a model stays loaded after its last client (default 300)") {
+            $0.keepAlive = try seconds($1, "keep-alive")
+        },
+        Setting(environment: "RKLLM_MAX_QUEUE", flag: "--max-queue", help: "generations waiting per model before 'busy' (default 64)") {
+            $0.maxQueue = try positive($1, "max queue")
+        },
+        Setting(environment: "RKLLM_QUEUE_TIMEOUT", flag: "--queue-timeout", help: "seconds a generation may wait in the queue, 0 = no limit (default 0)") {
+            $0.queueTimeout = try seconds($1, "queue timeout")
+        },
+        Setting(environment: "RKLLM_MODEL_DIRS", flag: "--model-dirs", help: "':'-separated directories of models and LoRA adapters (default ./models)") {
+            $0.modelDirectories = $1.split(separator: ":").map(String.init)
+        },
+        Setting(environment: "RKLLM_CACHE_DIR", flag: "--cache-dir", help: "directory of prompt cache files (default /tmp/rkllm-cache)") {
+            $0.cacheDirectory = $1
+        },
+        Setting(environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime", help: "RKLLM runtime library (default librkllmrt.so, else the simulated one)") {
             $0.rkllmRuntimeLibrary = $1
         },
-        Setting(environment: "RKNN_RUNTIME_LIB", flag: "--rknn-runtime", help: "RKNN runtime library (default librknnrt.so)") {
+        Setting(environment: "RKNN_RUNTIME_LIB", flag: "--rknn-runtime", help: "RKNN runtime library (default librknnrt.so, else the simulated one)") {
             $0.rknnRuntimeLibrary = $1
         },
     ]

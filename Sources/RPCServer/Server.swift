@@ -229,6 +229,9 @@ public final class Server: @unchecked Sendable {
     public var eventLoop: EventLoop { loop }
 
     func connection(_ id: UInt64) -> Connection? { connections[id] }
+
+    /// Whether the client of `id` is still connected (loop thread only).
+    public func isConnected(_ id: UInt64) -> Bool { connections[id] != nil }
 }
 
 /// The listening socket's readiness: accept everything pending.

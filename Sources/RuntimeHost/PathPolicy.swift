@@ -5,7 +5,7 @@ import Foundation
 /// (`model`, `cache`) maps to directories from the environment the daemon gives its runtime
 /// hosts. A relative path starts at the kind's first directory; symbolic links are resolved before
 /// the check, so none leads out.
-struct PathPolicy: Sendable {
+public struct PathPolicy: Sendable {
     /// The environment variable listing each kind's directories (':'-separated).
     static let variables = ["model": "RKLLM_MODEL_DIRS", "cache": "RKLLM_CACHE_DIR"]
 
@@ -13,6 +13,11 @@ struct PathPolicy: Sendable {
 
     init(directories: [String: [String]]) {
         self.directories = directories.mapValues { $0.map(Self.resolved) }
+    }
+
+    /// Hands each kind's directories to the runtime hosts started from now on (their environment).
+    public static func publish(_ directories: [String: [String]]) {
+        for (kind, name) in variables { setenv(name, (directories[kind] ?? []).joined(separator: ":"), 1) }
     }
 
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PathPolicy {

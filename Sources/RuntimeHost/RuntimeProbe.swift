@@ -9,11 +9,10 @@ enum RuntimeProbe {
         var description: String
     }
 
-    static func run(executable: String, runtime: RuntimeRouter.Runtime, timeout: Double = 10) -> Result<JSONValue, Failure> {
+    static func run(executable: String, namespace: String, library: String, timeout: Double = 10) -> Result<JSONValue, Failure> {
         let (pid, channel): (pid_t, Int32)
         do {
-            (pid, channel) = try WorkerProcess.start(executable, WorkerMain.commandLine(namespace: runtime.namespace,
-                                                                                        library: runtime.library, probe: true))
+            (pid, channel) = try WorkerProcess.start(executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: true))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }
@@ -37,8 +36,7 @@ enum RuntimeProbe {
             guard n > 0 else {
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)
-                return .failure(Failure(description: WorkerProcess.describe(status: status, namespace: runtime.namespace).message
-                    + " while loading \(runtime.library)"))
+                return .failure(Failure(description: WorkerProcess.describe(status: status, namespace: namespace).message + " while loading \(library)"))
             }
             line.append(contentsOf: chunk[0..<n])
         }

@@ -3,36 +3,65 @@ import Foundation
 import RKBindings
 import RPCServer
 
-/// Routes the generated methods to runtime host processes and owns the handles clients see.
-/// Loop thread only. A handle id is the daemon's own number; behind it are the worker that holds
-/// the runtime object, the worker's id for it, and the connection that owns it.
+/// Routes the generated methods to runtime host processes and owns what clients see of them:
+/// handles (the daemon's own numbers, owned by the connection that got them), the objects behind
+/// them (shared between clients where the runtime allows), and one stream at a time per object.
+/// Loop thread only.
 public final class RuntimeRouter: @unchecked Sendable {
     /// One vendor runtime as the daemon hosts it.
     public struct Runtime: Sendable {
         public let namespace: String
+        /// The library to load, and the one to load instead when it is not installed (the simulated
+        /// runtime), if any.
         public let library: String
+        public let fallbackLibrary: String?
         /// Each creating call gets a process of its own (one model instance per process), instead
         /// of one shared process for the namespace.
         public let processPerHandle: Bool
+        /// A creating call with the parameters of a live object joins it (reference counted).
+        public let sharesObjects: Bool
+        /// A member path into the creating call's parameters (`param.extend_param.base_domain_id`)
+        /// that gets a value no other live object of the runtime has, unless the client set it.
+        public let instanceField: [String]?
 
-        public init(namespace: String, library: String, processPerHandle: Bool) {
+        public init(namespace: String, library: String, fallbackLibrary: String? = nil, processPerHandle: Bool,
+                    sharesObjects: Bool = false, instanceField: [String]? = nil) {
             self.namespace = namespace
             self.library = library
+            self.fallbackLibrary = fallbackLibrary
             self.processPerHandle = processPerHandle
+            self.sharesObjects = sharesObjects
+            self.instanceField = instanceField
         }
     }
 
-    private struct Handle {
-        let type: String
-        let worker: WorkerProcess
-        let workerID: JSONValue
-        let owner: UInt64
-        /// Set when the worker died: every use answers this error.
-        var crashed: RPCError?
+    /// Scheduling limits (SPEC §5, §8).
+    public struct Limits: Sendable {
+        public var runTimeout: Double
+        /// Seconds a shared object stays loaded after its last handle goes.
+        public var keepAlive: Double
+        /// Streams waiting per object before a "busy" error.
+        public var maxQueue: Int
+        /// Seconds a stream may wait in the queue; 0 = no limit.
+        public var queueTimeout: Double
+
+        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double) {
+            self.runTimeout = runTimeout
+            self.keepAlive = keepAlive
+            self.maxQueue = maxQueue
+            self.queueTimeout = queueTimeout
+        }
     }
 
-    private struct RuntimeState {
+    struct Handle {
+        let object: RuntimeObject
+        let owner: UInt64
+    }
+
+    struct RuntimeState {
         let runtime: Runtime
+        /// The library in use (the fallback when the first is not installed).
+        var library: String
         /// Why the runtime cannot be used (no library), from the probe at start.
         var unavailable: String?
         var resolved: [String] = []
@@ -42,47 +71,65 @@ public final class RuntimeRouter: @unchecked Sendable {
         var started = 0
     }
 
-    private let executable: String
-    private let runTimeout: Double
-    private let logger: Logger
-    private var runtimes: [String: RuntimeState] = [:]
+    let executable: String
+    let limits: Limits
+    let logger: Logger
+    var runtimes: [String: RuntimeState] = [:]
     private var order: [String] = []
-    private var handles: [Int64: Handle] = [:]
+    var handles: [Int64: Handle] = [:]
     private var nextHandle: Int64 = 1
-    private var workers: [ObjectIdentifier: WorkerProcess] = [:]
-    private var loop: EventLoop?
+    var workers: [ObjectIdentifier: WorkerProcess] = [:]
+    /// Shared objects by their creating call's canonical parameters (live or keeping alive).
+    var sharedObjects: [String: RuntimeObject] = [:]
+    /// Creating calls of shared objects still loading, with the calls that will join them.
+    var loading: [String: [Call]] = [:]
+    /// Instance-field values in use, per namespace.
+    var instanceValues: [String: Set<Int64>] = [:]
+    var loop: EventLoop?
+    private weak var server: Server?
 
     /// Probes each runtime in a short-lived host process (the daemon never loads one itself).
-    public init(runtimes: [Runtime], executable: String, runTimeout: Double, logger: Logger) {
+    public init(runtimes: [Runtime], executable: String, limits: Limits, logger: Logger) {
         self.executable = executable
-        self.runTimeout = runTimeout
+        self.limits = limits
         self.logger = logger
         for pid in OrphanedWorkers.find(executable: executable) {
             logger.warn("killing runtime host \(pid) left over from a previous daemon")
             kill(pid, SIGKILL)
         }
         for runtime in runtimes {
-            var state = RuntimeState(runtime: runtime)
-            switch RuntimeProbe.run(executable: executable, runtime: runtime) {
+            let state = Self.probe(runtime, executable: executable, logger: logger)
+            self.runtimes[runtime.namespace] = state
+            order.append(runtime.namespace)
+        }
+    }
+
+    /// Which library of the runtime loads and which of its symbols resolve.
+    private static func probe(_ runtime: Runtime, executable: String, logger: Logger) -> RuntimeState {
+        var state = RuntimeState(runtime: runtime, library: runtime.library)
+        for library in [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? []) {
+            state = RuntimeState(runtime: runtime, library: library)
+            switch RuntimeProbe.run(executable: executable, namespace: runtime.namespace, library: library) {
             case .success(let ready):
                 if case .string(let error)? = ready["error"] {
                     state.unavailable = error
                 } else {
-                    state.resolved = Self.strings(ready["resolved"])
-                    state.missing = Set(Self.strings(ready["missing"]))
+                    state.resolved = strings(ready["resolved"])
+                    state.missing = Set(strings(ready["missing"]))
                 }
             case .failure(let error):
                 state.unavailable = "\(error)"
             }
             if let why = state.unavailable {
-                logger.warn("\(runtime.namespace): runtime not available (\(runtime.library)): \(why)")
-            } else {
-                logger.info("\(runtime.namespace): \(runtime.library), \(state.resolved.count) functions resolved"
-                    + (state.missing.isEmpty ? "" : ", not present: \(state.missing.sorted().joined(separator: ", "))"))
+                logger.warn("\(runtime.namespace): runtime not available (\(library)): \(why)")
+                continue
             }
-            self.runtimes[runtime.namespace] = state
-            order.append(runtime.namespace)
+            logger.info("\(runtime.namespace): \(library)\(library == runtime.library ? "" : " (simulated runtime: \(runtime.library) is not installed)"), "
+                + "\(state.resolved.count) functions resolved"
+                + (state.missing.isEmpty ? "" : ", not present: \(state.missing.sorted().joined(separator: ", "))"))
+            break
         }
+        return state
     }
 
     private static func strings(_ value: JSONValue?) -> [String] {
@@ -94,7 +141,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// describe the runtimes, a timer kills stalled workers.
     public func attach(to server: Server) {
         loop = server.eventLoop
-        server.onDisconnect { [unowned self] connection in releaseHandles(of: connection) }
+        self.server = server
+        server.onDisconnect { [unowned self] connection in disconnected(connection) }
         server.onShutdown { [unowned self] in stopAll() }
         server.addInfo { [unowned self] in ("runtimes", info()) }
         server.addStats { [unowned self] in ("runtimes", stats()) }
@@ -111,131 +159,119 @@ public final class RuntimeRouter: @unchecked Sendable {
         if let why = state.unavailable {
             return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode,
                                                   message: "the \(namespace) runtime is not available: \(why)",
-                                                  data: .object(["library": .string(state.runtime.library), "reason": .string(why)]))))
+                                                  data: .object(["library": .string(state.library), "reason": .string(why)]))))
         }
         if let symbol = entry.symbol, state.missing.contains(symbol) {
             return call.respond(.failure(RPCError.functionNotPresent(symbol)))
         }
-        let translated: (params: JSONValue?, handles: [(id: Int64, record: Handle)])
         var fds: [Int32] = []
+        var params: JSONValue?
+        let used: [(id: Int64, handle: Handle)]
         do {
-            translated = try translateHandles(call, entry: entry)
-            fds = try takeFileDescriptors(call, entry: entry)
+            (params, used) = try translateHandles(call, entry: entry)
+            (params, fds) = try takeFileDescriptors(call, entry: entry, params: params)
         } catch {
             fds.forEach { close($0) }
             return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
         }
-        var params = translated.params
-        if !fds.isEmpty { params = Self.replacingFileDescriptors(in: params, entry: entry) }
-        let worker: WorkerProcess
-        if let handle = translated.handles.first {
-            worker = handle.record.worker
+        let target = used.first
+        if entry.creates != nil, state.runtime.sharesObjects {
+            createShared(call, entry: entry, params: params, state: state)
+        } else if let target, entry.destroys == target.handle.object.type, state.runtime.sharesObjects {
+            release(target.id)
+            call.respond(.success(.object([:])))
+        } else if let target, entry.aborts == target.handle.object.type {
+            abortOwnStream(call, entry: entry, params: params, on: target.handle.object)
+        } else if let target, entry.streams != nil {
+            enqueue(RuntimeObject.Stream(call: call, entry: entry, params: params, fds: fds), on: target.handle.object)
         } else {
-            do {
-                worker = try workerFor(namespace, fresh: entry.creates != nil && state.runtime.processPerHandle)
-            } catch {
-                fds.forEach { close($0) }
-                return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode,
-                                                      message: "cannot start the \(namespace) runtime host: \(error)")))
-            }
+            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: target?.id)
+        }
+    }
+
+    /// The plain path: one call to the runtime host, its answer to the client (a created handle
+    /// registered, a destroyed one forgotten).
+    private func send(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?, destroying: Int64?) {
+        let namespace = String(entry.method.prefix { $0 != "." })
+        let worker: WorkerProcess
+        do {
+            worker = try owner ?? workerFor(namespace, fresh: entry.creates != nil && runtimes[namespace]!.runtime.processPerHandle)
+        } catch {
+            fds.forEach { close($0) }
+            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")))
         }
         let connection = call.connection
         worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
-            call.emit(message["arguments"].map { args in
-                var result = JSONObject()
-                if case .object(let object) = args { for (k, v) in object.pairs { result[k] = v } }
-                if let userdata = message["userdata"], userdata != .null { result["userdata"] = userdata }
-                return .object(result)
-            } ?? .null)
+            call.emit(.object(Self.clientMessage(message)))
         }, onAnswer: { [self] outcome, fds in
             var outcome = outcome
             if case .success(let result) = outcome {
-                if entry.creates != nil, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
-                    object[key] = .int(register(type: entry.creates!, worker: worker, workerID: workerID, owner: connection))
+                if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
+                    let created = RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: nil, instanceValue: nil)
+                    guard isConnected(connection) else { return destroy(created) } // its client left meanwhile
+                    object[key] = .int(register(created, owner: connection))
                     outcome = .success(.object(object))
                 }
-                if let destroyed = translated.handles.first(where: { $0.record.type == entry.destroys }) { forget(destroyed.id) }
+                if let destroying, entry.destroys != nil { forget(destroying) }
             }
             stopIfIdle(worker) // a process started for a creating call that failed
             call.respond(outcome, fds: fds)
         })
     }
 
-    /// Replaces each handle parameter with the worker's id; checks the caller owns it. `null`
+    func isConnected(_ connection: UInt64) -> Bool { server?.isConnected(connection) ?? false }
+
+    /// What a client gets of a callback message: the runtime's message, with the client's userdata.
+    static func clientMessage(_ callback: JSONValue) -> JSONObject {
+        var message = JSONObject()
+        if case .object(let members)? = callback["message"] { message = members }
+        if let userdata = callback["userdata"] { message["userdata"] = userdata }
+        return message
+    }
+
+    /// Replaces each handle parameter with the host's id; checks the caller owns it. `null`
     /// means the caller's one handle of that type, when it has exactly one.
-    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (JSONValue?, [(id: Int64, record: Handle)]) {
+    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (JSONValue?, [(id: Int64, handle: Handle)]) {
         var params = call.params
-        var found: [(id: Int64, record: Handle)] = []
+        var found: [(id: Int64, handle: Handle)] = []
         for (index, spec) in entry.params.enumerated() {
             guard let type = spec.handle else { continue }
-            let id = try resolve(Self.param(params, at: index, named: spec.name) ?? .null, type: type,
+            let id = try resolve(JSONParams.get(params, at: index, named: spec.name) ?? .null, type: type,
                                  connection: call.connection, param: spec.name)
-            let record = handles[id]!
-            if let crashed = record.crashed {
+            let handle = handles[id]!
+            if let crashed = handle.object.crashed {
                 if entry.destroys == type { forget(id) }
                 throw crashed
             }
-            if let other = found.first, other.record.worker !== record.worker {
+            if let other = found.first, other.handle.object.worker !== handle.object.worker {
                 throw RPCError(code: RPCError.unknownHandleCode, message: "\(spec.name): a handle of another runtime host than '\(entry.params.first { $0.handle != nil }!.name)'",
                                data: .object(["param": .string(spec.name)]))
             }
-            found.append((id, record))
-            params = Self.setting(params, at: index, named: spec.name, to: record.workerID)
+            found.append((id, handle))
+            params = JSONParams.set(params, at: index, named: spec.name, to: handle.object.workerID)
         }
         return (params, found)
     }
 
-    /// A parameter in either JSON-RPC form: by position in an array, by name in an object.
-    private static func param(_ params: JSONValue?, at index: Int, named name: String) -> JSONValue? {
-        switch params {
-        case .array(let items)?: return index < items.count ? items[index] : nil
-        case .object(let object)?: return object[name]
-        default: return nil
-        }
-    }
-
-    /// `params` with one parameter set, in the form the client used (an object when there were none).
-    private static func setting(_ params: JSONValue?, at index: Int, named name: String, to value: JSONValue) -> JSONValue {
-        switch params {
-        case .array(var items)?:
-            while items.count <= index { items.append(.null) }
-            items[index] = value
-            return .array(items)
-        case .object(var object)?:
-            object[name] = value
-            return .object(object)
-        default:
-            return .object([name: value])
-        }
-    }
-
-    /// One descriptor per fd parameter, from those the client sent with the request (in order).
-    private func takeFileDescriptors(_ call: Call, entry: MethodEntry) throws -> [Int32] {
+    /// One descriptor per fd parameter, from those the client sent with the request (in order);
+    /// the parameter becomes the index of the descriptor sent with the call.
+    private func takeFileDescriptors(_ call: Call, entry: MethodEntry, params: JSONValue?) throws -> (JSONValue?, [Int32]) {
         var fds: [Int32] = []
-        for spec in entry.params where spec.fd {
+        var params = params
+        for (position, spec) in entry.params.enumerated() where spec.fd {
             guard let fd = call.takeFileDescriptor() else {
                 fds.forEach { close($0) }
                 throw RPCError.invalidParams(spec.name, "send the file descriptor with the request (SCM_RIGHTS)")
             }
+            params = JSONParams.set(params, at: position, named: spec.name, to: .int(Int64(fds.count)))
             fds.append(fd)
         }
-        return fds
-    }
-
-    /// The worker reads an fd parameter as the index of the descriptor sent with the call.
-    private static func replacingFileDescriptors(in params: JSONValue?, entry: MethodEntry) -> JSONValue? {
-        var index: Int64 = 0
-        var params = params
-        for (position, spec) in entry.params.enumerated() where spec.fd {
-            params = setting(params, at: position, named: spec.name, to: .int(index))
-            index += 1
-        }
-        return params
+        return (params, fds)
     }
 
     private func resolve(_ value: JSONValue, type: String, connection: UInt64, param: String) throws -> Int64 {
         if value == .null {
-            let mine = handles.filter { $0.value.owner == connection && $0.value.type == type }
+            let mine = handles.filter { $0.value.owner == connection && $0.value.object.type == type }
             guard mine.count == 1, let only = mine.first else {
                 throw RPCError(code: RPCError.unknownHandleCode,
                                message: "\(param): null means your one \(type), and you have \(mine.count)",
@@ -243,41 +279,50 @@ public final class RuntimeRouter: @unchecked Sendable {
             }
             return only.key
         }
-        guard case .int(let id) = value, let record = handles[id], record.type == type, record.owner == connection else {
+        guard case .int(let id) = value, let handle = handles[id], handle.object.type == type, handle.owner == connection else {
             throw RPCError(code: RPCError.unknownHandleCode, message: "\(param): unknown \(type) handle \(value.jsonText)",
                            data: .object(["param": .string(param)]))
         }
         return id
     }
 
-    private func register(type: String, worker: WorkerProcess, workerID: JSONValue, owner: UInt64) -> Int64 {
+    func register(_ object: RuntimeObject, owner: UInt64) -> Int64 {
         let id = nextHandle
         nextHandle += 1
-        handles[id] = Handle(type: type, worker: worker, workerID: workerID, owner: owner)
+        handles[id] = Handle(object: object, owner: owner)
+        object.references += 1
         return id
     }
 
-    /// Drops a handle; its process, if of its own and now idle, is stopped.
+    /// Drops a handle of an object the runtime has destroyed (or whose host died).
     private func forget(_ id: Int64) {
-        guard let record = handles.removeValue(forKey: id) else { return }
-        stopIfIdle(record.worker)
+        guard let handle = handles.removeValue(forKey: id) else { return }
+        handle.object.references -= 1
+        stopIfIdle(handle.object.worker)
     }
 
-    /// A process of its own (not the namespace's shared one) with no handle and no call left.
-    private func stopIfIdle(_ worker: WorkerProcess) {
+    /// A process of its own (not the namespace's shared one) with no object and no call left.
+    func stopIfIdle(_ worker: WorkerProcess) {
         let isShared = runtimes[worker.namespace]?.shared === worker
-        if !isShared && worker.inFlight == 0 && !handles.values.contains(where: { $0.worker === worker }) {
+        let holdsObjects = handles.values.contains { $0.object.worker === worker } || sharedObjects.values.contains { $0.worker === worker }
+        if !isShared && worker.inFlight == 0 && !holdsObjects {
             worker.stop()
             workers[ObjectIdentifier(worker)] = nil
         }
     }
 
+    /// Every object a handle or the shared index holds, once each.
+    func liveObjects() -> [RuntimeObject] {
+        var seen = Set<ObjectIdentifier>()
+        return (handles.values.map(\.object) + sharedObjects.values).filter { seen.insert(ObjectIdentifier($0)).inserted }
+    }
+
     // MARK: workers
 
-    private func workerFor(_ namespace: String, fresh: Bool) throws -> WorkerProcess {
+    func workerFor(_ namespace: String, fresh: Bool) throws -> WorkerProcess {
         if !fresh, let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
         guard let loop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
-        let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.runtime.library, loop: loop, logger: logger)
+        let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.library, loop: loop, logger: logger)
         runtimes[namespace]?.started += 1
         if !fresh { runtimes[namespace]?.shared = worker }
         workers[ObjectIdentifier(worker)] = worker
@@ -289,48 +334,63 @@ public final class RuntimeRouter: @unchecked Sendable {
         workers[ObjectIdentifier(worker)] = nil
         if runtimes[worker.namespace]?.shared === worker { runtimes[worker.namespace]?.shared = nil }
         if !worker.stoppedByDaemon { runtimes[worker.namespace]?.crashes += 1 }
-        for (id, record) in handles where record.worker === worker {
-            handles[id]?.crashed = error
+        for object in liveObjects() where object.worker === worker && object.crashed == nil {
+            object.crashed = error
+            failWaiting(on: object, error)
+            if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
+            if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
         }
     }
 
-    /// A client that goes loses its handles: each is destroyed in its runtime (no one to answer).
-    private func releaseHandles(of connection: UInt64) {
-        for (id, record) in handles where record.owner == connection {
-            handles[id] = nil
-            let worker = record.worker
-            if record.crashed == nil, let destroy = destroyMethod(for: record.type) {
-                worker.call(method: destroy, params: .array([record.workerID]), onCallback: { _ in },
-                            onAnswer: { [unowned self] _, fds in
-                                fds.forEach { close($0) }
-                                stopIfIdle(worker)
-                            })
+    /// A client that goes: its streams end (the running one aborted, queued ones dropped) and
+    /// its handles are released.
+    private func disconnected(_ connection: UInt64) {
+        abandonStreams(of: connection)
+        for (id, handle) in handles where handle.owner == connection {
+            if handle.object.shareKey != nil || runtimes[handle.object.worker.namespace]?.runtime.sharesObjects == true {
+                release(id)
             } else {
-                stopIfIdle(worker)
+                handles[id] = nil
+                handle.object.references -= 1
+                destroy(handle.object)
             }
         }
     }
 
-    private func destroyMethod(for type: String) -> String? {
+    /// Destroys an object in its runtime (no client waits for the answer).
+    func destroy(_ object: RuntimeObject) {
+        let worker = object.worker
+        if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
+        guard object.crashed == nil, let destroy = Self.destroyMethod(for: object.type) else { return stopIfIdle(worker) }
+        worker.call(method: destroy, params: .array([object.workerID]), onCallback: { _ in }, onAnswer: { [unowned self] _, fds in
+            fds.forEach { close($0) }
+            if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
+            stopIfIdle(worker)
+        })
+    }
+
+    static func destroyMethod(for type: String) -> String? {
         DispatchTable.entries.first { $0.destroys == type && $0.params.count == 1 && $0.params[0].handle == type }?.method
     }
 
     /// Shutdown: every runtime host is stopped and every handle forgotten.
     private func stopAll() {
         let error = RPCError(code: RPCError.shuttingDownCode, message: "server shutting down")
+        for object in liveObjects() { failWaiting(on: object, error) }
         for worker in workers.values { worker.stop(error: error) }
         workers.removeAll()
         handles.removeAll()
+        sharedObjects.removeAll()
         for namespace in order { runtimes[namespace]?.shared = nil }
     }
 
     private func scheduleStallCheck() {
         guard let loop else { return }
-        loop.schedule(after: min(1, max(0.05, runTimeout / 4))) { [unowned self] in
+        loop.schedule(after: min(1, max(0.05, limits.runTimeout / 4))) { [unowned self] in
             let now = EventLoop.now()
             for worker in workers.values {
-                if let oldest = worker.oldestProgress, Double(now - oldest) / 1e9 > runTimeout {
-                    worker.kill(reason: "no progress for \(runTimeout) s")
+                if let oldest = worker.oldestProgress, Double(now - oldest) / 1e9 > limits.runTimeout {
+                    worker.kill(reason: "no progress for \(limits.runTimeout) s")
                 }
             }
             scheduleStallCheck()
@@ -343,27 +403,60 @@ public final class RuntimeRouter: @unchecked Sendable {
         .array(order.compactMap { runtimes[$0] }.map { state in
             var object: JSONObject = [
                 "namespace": .string(state.runtime.namespace),
-                "library": .string(state.runtime.library),
+                "library": .string(state.library),
                 "available": .bool(state.unavailable == nil),
             ]
+            if state.library != state.runtime.library { object["instead_of"] = .string(state.runtime.library) }
             if let why = state.unavailable { object["reason"] = .string(why) }
             object["resolved"] = .array(state.resolved.map { .string($0) })
             object["not_present"] = .array(state.missing.sorted().map { .string($0) })
             object["process_per_handle"] = .bool(state.runtime.processPerHandle)
+            object["shares_objects"] = .bool(state.runtime.sharesObjects)
             return .object(object)
         })
     }
 
     private func stats() -> JSONValue {
         .object(JSONObject(order.compactMap { runtimes[$0] }.map { state in
-            let live = workers.values.filter { $0.namespace == state.runtime.namespace }
-            return (state.runtime.namespace, .object([
+            let namespace = state.runtime.namespace
+            let live = workers.values.filter { $0.namespace == namespace }
+            let objects = liveObjects().filter { $0.worker.namespace == namespace }
+            return (namespace, .object([
                 "hosts_running": .int(Int64(live.count)),
                 "hosts_started": .int(Int64(state.started)),
                 "crashes": .int(Int64(state.crashes)),
-                "handles": .int(Int64(handles.values.filter { $0.worker.namespace == state.runtime.namespace }.count)),
+                "handles": .int(Int64(handles.values.filter { $0.object.worker.namespace == namespace }.count)),
+                "objects": .int(Int64(objects.count)),
+                "streams_running": .int(Int64(objects.filter { $0.running != nil }.count)),
+                "streams_queued": .int(Int64(objects.map(\.waiting.count).reduce(0, +))),
                 "calls_in_flight": .int(Int64(live.map(\.inFlight).reduce(0, +))),
             ]))
         }))
+    }
+}
+
+/// A parameter in either JSON-RPC form: by position in an array, by name in an object.
+enum JSONParams {
+    static func get(_ params: JSONValue?, at index: Int, named name: String) -> JSONValue? {
+        switch params {
+        case .array(let items)?: return index < items.count ? items[index] : nil
+        case .object(let object)?: return object[name]
+        default: return nil
+        }
+    }
+
+    /// `params` with one parameter set, in the form the client used (an object when there were none).
+    static func set(_ params: JSONValue?, at index: Int, named name: String, to value: JSONValue) -> JSONValue {
+        switch params {
+        case .array(var items)?:
+            while items.count <= index { items.append(.null) }
+            items[index] = value
+            return .array(items)
+        case .object(var object)?:
+            object[name] = value
+            return .object(object)
+        default:
+            return .object([name: value])
+        }
     }
 }

@@ -13,6 +13,10 @@ final class WorkerProcess: EventHandler {
         let onCallback: (JSONValue) -> Void
         /// The answer and the descriptors that came with it (the callee owns them).
         let onAnswer: (Result<JSONValue, RPCError>, [Int32]) -> Void
+        /// A call whose stream goes on after it returns: it ends at its final callback.
+        let streams: Bool
+        var finalSeen = false
+        var answer: (Result<JSONValue, RPCError>, [Int32])?
     }
 
     let namespace: String
@@ -94,9 +98,10 @@ final class WorkerProcess: EventHandler {
         return pid
     }
 
-    /// Sends a call with the descriptors it uses (passed on, then closed here); `onAnswer` runs
-    /// once (answer, or the crash), `onCallback` per callback message.
-    func call(method: String, params: JSONValue?, fds: [Int32] = [], onCallback: @escaping (JSONValue) -> Void,
+    /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
+    /// per callback message, then `onAnswer` once: at the answer, or for a call that `streams`
+    /// past its return, at the later of its answer and its final callback (or the crash).
+    func call(method: String, params: JSONValue?, fds: [Int32] = [], streams: Bool = false, onCallback: @escaping (JSONValue) -> Void,
               onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void) {
         if let death {
             fds.forEach { close($0) }
@@ -106,7 +111,7 @@ final class WorkerProcess: EventHandler {
         let id = nextID
         nextID += 1
         let now = EventLoop.now()
-        pending[id] = Pending(started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer)
+        pending[id] = Pending(started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer, streams: streams)
         guard !closing else { // answered when the exit is known
             fds.forEach { close($0) }
             return
@@ -161,8 +166,12 @@ final class WorkerProcess: EventHandler {
             case "$/callback":
                 guard case .int(let id)? = params["id"], var call = pending[id] else { return }
                 call.lastProgress = EventLoop.now()
+                call.finalSeen = params["final"] == .bool(true)
                 pending[id] = call
                 call.onCallback(params)
+                if call.finalSeen, let answer = call.answer, pending.removeValue(forKey: id) != nil {
+                    call.onAnswer(answer.0, answer.1)
+                }
             default: break
             }
             return
@@ -172,10 +181,17 @@ final class WorkerProcess: EventHandler {
             fds = Array(receivedFDs.prefix(Int(count)))
             receivedFDs.removeFirst(fds.count)
         }
-        guard case .int(let id)? = message["id"], let call = pending.removeValue(forKey: id) else {
+        guard case .int(let id)? = message["id"], var call = pending[id] else {
             fds.forEach { close($0) }
             return
         }
+        if let result = message["result"], call.streams, !call.finalSeen {
+            call.answer = (.success(result), fds) // the stream goes on: done at its final callback
+            call.lastProgress = EventLoop.now()
+            pending[id] = call
+            return
+        }
+        pending[id] = nil
         if let result = message["result"] {
             call.onAnswer(.success(result), fds)
         } else {

@@ -28,12 +28,23 @@ func main() -> Int32 {
     Server.prepareProcess()
     let logger = Logger(level: configuration.logLevel)
     do {
+        let executable = try executablePath()
+        try shareDirectories(configuration)
         let router = RuntimeRouter(runtimes: [
-            .init(namespace: "rkllm", library: configuration.rkllmRuntimeLibrary, processPerHandle: true),
-            .init(namespace: "rknn", library: configuration.rknnRuntimeLibrary, processPerHandle: false),
-        ], executable: try executablePath(), runTimeout: configuration.runTimeout, logger: logger)
+            // Each model instance in a process of its own, shared by clients loading it with the same
+            // parameters, in an NPU domain of its own unless the client picks one.
+            .init(namespace: "rkllm", library: configuration.rkllmRuntimeLibrary ?? "librkllmrt.so",
+                  fallbackLibrary: simulated("librkllmrt_sim.so", beside: executable, unless: configuration.rkllmRuntimeLibrary),
+                  processPerHandle: true, sharesObjects: true, instanceField: ["param", "extend_param", "base_domain_id"]),
+            // Contexts belong to their client; one process hosts them all.
+            .init(namespace: "rknn", library: configuration.rknnRuntimeLibrary ?? "librknnrt.so",
+                  fallbackLibrary: simulated("librknnrt_sim.so", beside: executable, unless: configuration.rknnRuntimeLibrary),
+                  processPerHandle: false),
+        ], executable: executable, limits: .init(runTimeout: configuration.runTimeout, keepAlive: configuration.keepAlive,
+                                                 maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout),
+           logger: logger)
         let server = try Server(configuration: configuration, logger: logger, version: version,
-                                methods: GeneratedMethods.methods(router: router))
+                                methods: GeneratedMethods.methods(router: router) + router.serverMethods())
         server.openRPCComponents = GeneratedMethods.openRPCComponents
         router.attach(to: server)
         return try server.run()
@@ -41,6 +52,22 @@ func main() -> Int32 {
         logger.error("cannot start: \(error)")
         return 1
     }
+}
+
+/// The simulated runtime built beside the daemon, used when no library was configured and the
+/// vendor's is not installed.
+func simulated(_ name: String, beside executable: String, unless configured: String?) -> String? {
+    let path = (executable as NSString).deletingLastPathComponent + "/" + name
+    return configured == nil && FileManager.default.fileExists(atPath: path) ? path : nil
+}
+
+/// The directories clients' paths may name, made absolute and handed to the runtime hosts
+/// through their environment (PathPolicy reads it there); the cache directory is created.
+func shareDirectories(_ configuration: Configuration) throws {
+    let cwd = FileManager.default.currentDirectoryPath
+    let absolute = { (path: String) in path.hasPrefix("/") ? path : cwd + "/" + path }
+    try FileManager.default.createDirectory(atPath: absolute(configuration.cacheDirectory), withIntermediateDirectories: true)
+    PathPolicy.publish(["model": configuration.modelDirectories.map(absolute), "cache": [absolute(configuration.cacheDirectory)]])
 }
 
 /// This executable, for starting runtime host processes.

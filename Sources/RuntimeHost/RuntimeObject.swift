@@ -1,0 +1,67 @@
+import BindingRuntime
+import RPCServer
+
+/// One object of a runtime living in a runtime host process (a model instance, a context), as the
+/// router sees it. Clients reach it through handles (several when it is shared); its streaming
+/// calls run one at a time, the others wait in FIFO order. Loop thread only.
+final class RuntimeObject {
+    let type: String
+    let worker: WorkerProcess
+    /// The runtime host's id for it (what the generated entries get for the handle).
+    let workerID: JSONValue
+    /// The creating call's parameters, canonical, when clients with the same ones share it.
+    let shareKey: String?
+    /// The per-instance value the router chose for the runtime's instance field, if any.
+    let instanceValue: Int64?
+    /// Client handles on it; at 0 a shared object waits out the keep-alive, then is destroyed.
+    var references = 0
+    /// Bumped whenever a keep-alive timer must no longer fire.
+    var expiry = 0
+    /// Set when its host died: every use answers this error.
+    var crashed: RPCError?
+    var running: Stream?
+    var waiting: [Stream] = []
+
+    init(type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String?, instanceValue: Int64?) {
+        self.type = type
+        self.worker = worker
+        self.workerID = workerID
+        self.shareKey = shareKey
+        self.instanceValue = instanceValue
+    }
+
+    /// One streaming call on the object, queued or running.
+    final class Stream {
+        let call: Call
+        let entry: MethodEntry
+        let params: JSONValue?
+        let fds: [Int32]
+        /// The stream's last message (a final callback), sent as the call's answer.
+        var finalMessage: JSONObject?
+
+        init(call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32]) {
+            self.call = call
+            self.entry = entry
+            self.params = params
+            self.fds = fds
+        }
+
+        func belongs(to connection: UInt64) -> Bool { call.connection == connection }
+    }
+}
+
+/// JSON text with object keys sorted at every level: equal parameters give equal keys, whatever
+/// order the client wrote them in.
+enum CanonicalJSON {
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .object(let object):
+            let members = object.pairs.sorted { $0.0 < $1.0 }.map { JSONValue.string($0.0).jsonText + ":" + text($0.1) }
+            return "{" + members.joined(separator: ",") + "}"
+        case .array(let items):
+            return "[" + items.map(text).joined(separator: ",") + "]"
+        default:
+            return value.jsonText
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import BindingRuntime
+import Glibc
+import RPCServer
+
+/// Objects shared between clients (SPEC §5): a creating call with the parameters of a live object
+/// joins it; each client's handle is a reference; the last one gone leaves the object loaded for
+/// the keep-alive, then it is destroyed. Loop thread only.
+extension RuntimeRouter {
+    func createShared(_ call: Call, entry: MethodEntry, params: JSONValue?, state: RuntimeState) {
+        let namespace = state.runtime.namespace
+        let key = entry.method + " " + CanonicalJSON.text(Self.named(params, entry: entry))
+        if let object = sharedObjects[key], object.crashed == nil {
+            object.expiry += 1 // a keep-alive timer running out no longer destroys it
+            return call.respond(.success(Self.created(entry, handle: register(object, owner: call.connection), joined: true)))
+        }
+        if loading[key] != nil { return loading[key]!.append(call) } // answered when the load ends
+        var params = params
+        var instanceValue: Int64?
+        if let field = state.runtime.instanceField, Self.member(field, of: params, entry: entry) ?? .null == .null {
+            let used = instanceValues[namespace, default: []]
+            let value = (Int64(0)...).first { !used.contains($0) }!
+            instanceValues[namespace, default: []].insert(value)
+            params = Self.setting(field, of: params, entry: entry, to: .int(value))
+            instanceValue = value
+        }
+        let worker: WorkerProcess
+        do {
+            worker = try workerFor(namespace, fresh: state.runtime.processPerHandle)
+        } catch {
+            if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
+            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")))
+        }
+        loading[key] = []
+        worker.call(method: entry.method, params: params, onCallback: { _ in }, onAnswer: { [unowned self] outcome, fds in
+            fds.forEach { close($0) }
+            let callers = [call] + (loading.removeValue(forKey: key) ?? [])
+            guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,
+                  let workerID = result[member] else {
+                if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
+                stopIfIdle(worker)
+                let error: RPCError
+                if case .failure(let failure) = outcome { error = failure } else { error = RPCError(code: RPCError.internalError, message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")") }
+                callers.forEach { $0.respond(.failure(error)) }
+                return
+            }
+            let object = RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue)
+            sharedObjects[key] = object
+            for (index, caller) in callers.enumerated() where isConnected(caller.connection) {
+                caller.respond(.success(Self.created(entry, handle: register(object, owner: caller.connection), joined: index > 0)))
+            }
+            if object.references == 0 { expire(object) } // every caller left while it loaded
+        })
+    }
+
+    /// Drops a client's handle: its streams on the object end, and the last reference starts the
+    /// keep-alive.
+    func release(_ id: Int64) {
+        guard let handle = handles.removeValue(forKey: id) else { return }
+        let object = handle.object
+        object.references -= 1
+        if !handles.values.contains(where: { $0.owner == handle.owner && $0.object === object }) {
+            abandonStreams(of: handle.owner, on: object)
+        }
+        if object.references == 0 { expire(object) }
+    }
+
+    /// An object no handle holds: destroyed after the keep-alive (at once when it is not shared,
+    /// or its host died).
+    func expire(_ object: RuntimeObject) {
+        object.expiry += 1
+        let token = object.expiry
+        guard object.crashed == nil, object.shareKey != nil, limits.keepAlive > 0, let loop else { return destroy(object) }
+        loop.schedule(after: limits.keepAlive) { [weak self, weak object] in
+            guard let self, let object, object.expiry == token, object.references == 0 else { return }
+            logger.info("\(object.type) \(object.workerID.jsonText) unused for \(limits.keepAlive) s: unloading")
+            destroy(object)
+        }
+    }
+
+    /// The creating call's result, with the client's handle in place of the host's id.
+    private static func created(_ entry: MethodEntry, handle: Int64, joined: Bool) -> JSONValue {
+        var result: JSONObject = [entry.resultHandle ?? "handle": .int(handle)]
+        if joined { result["joined"] = true }
+        return .object(result)
+    }
+
+    /// Parameters in the named form (so both forms of the same call share).
+    static func named(_ params: JSONValue?, entry: MethodEntry) -> JSONValue {
+        guard case .array(let items)? = params else { return params ?? .object([:]) }
+        var object = JSONObject()
+        for (index, item) in items.enumerated() where index < entry.params.count && item != .null {
+            object[entry.params[index].name] = item
+        }
+        return .object(object)
+    }
+
+    /// The member at `path` (a parameter name, then member names) of the call's parameters.
+    static func member(_ path: [String], of params: JSONValue?, entry: MethodEntry) -> JSONValue? {
+        guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else { return nil }
+        var value = JSONParams.get(params, at: index, named: first)
+        for name in path.dropFirst() { value = value?[name] }
+        return value
+    }
+
+    /// `params` with the member at `path` set, creating the objects on the way.
+    static func setting(_ path: [String], of params: JSONValue?, entry: MethodEntry, to value: JSONValue) -> JSONValue? {
+        guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else { return params }
+        func set(_ container: JSONValue?, _ rest: ArraySlice<String>) -> JSONValue {
+            guard let name = rest.first else { return value }
+            var object = JSONObject()
+            if case .object(let existing)? = container { object = existing }
+            object[name] = set(object[name], rest.dropFirst())
+            return .object(object)
+        }
+        let current = JSONParams.get(params, at: index, named: first)
+        return JSONParams.set(params, at: index, named: first, to: set(current, path.dropFirst()))
+    }
+}
