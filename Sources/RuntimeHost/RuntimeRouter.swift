@@ -185,7 +185,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         } else if let target, entry.streams != nil {
             enqueue(RuntimeObject.Stream(call: call, entry: entry, params: params, fds: fds), on: target.handle.object)
         } else {
-            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: target?.id)
+            let destroyed = used.first { $0.handle.object.type == entry.destroys }
+            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: destroyed?.id)
         }
     }
 
@@ -212,7 +213,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                     object[key] = .int(register(created, owner: connection))
                     outcome = .success(.object(object))
                 }
-                if let destroying, entry.destroys != nil { forget(destroying) }
+                if let destroying { forget(destroying) }
             }
             stopIfIdle(worker) // a process started for a creating call that failed
             call.respond(outcome, fds: fds)

@@ -10,6 +10,11 @@ enum Built {
     static func path(_ name: String) -> String { directory.appending(path: name).path }
     static var server: String { path("rkllm-server") }
     static var faultRuntime: String { path("libfaultrt.so") }
+    static var simulatedRuntime: String { path("librkllmrt_sim.so") }
+    static var modelTool: String { path("rkllm-sim-model") }
+    /// The repository's models/ (models/demo.rkllm).
+    static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appending(path: "models").path
 }
 
 /// The real `rkllm-server` binary, started for one test on a socket of its own.
@@ -17,6 +22,8 @@ final class Daemon {
     let socket: String
     let process = Process()
     let logURL: URL
+    /// A directory of this daemon's own: `models/` (first of the model dirs), `cache/`, `domains/`.
+    let directory: String
     private static let counter = NSLock()
     nonisolated(unsafe) private static var started = 0
 
@@ -37,6 +44,15 @@ final class Daemon {
         }
         env["RKLLM_RUNTIME_LIB"] = "librkllmrt-absent.so"
         env["RKNN_RUNTIME_LIB"] = "librknnrt-absent.so"
+        // Files of this daemon only: models a test makes, prompt caches, the simulated NPU's domains.
+        directory = "/tmp/rkllm-test-\(getpid())-\(n).d"
+        for sub in ["models", "cache", "domains"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
+        }
+        env["RKLLM_MODEL_DIRS"] = "\(directory)/models:\(Built.models)"
+        env["RKLLM_CACHE_DIR"] = "\(directory)/cache"
+        env["RKLLM_SIM_DOMAIN_DIR"] = "\(directory)/domains"
+        env["RKLLM_KEEP_ALIVE"] = "0"
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.standardError = try FileHandle(forWritingTo: logURL)
@@ -89,6 +105,7 @@ final class Daemon {
     deinit {
         terminate()
         try? FileManager.default.removeItem(at: logURL)
+        try? FileManager.default.removeItem(atPath: directory)
     }
 }
 

@@ -75,7 +75,7 @@ final class LimitsTests: XCTestCase {
         shutdown(client.fd, Int32(SHUT_WR))
         var ids: [JSONValue] = []
         while let line = try client.readLine() { ids.append(try JSONParser.parse(line)["id"] ?? .null) }
-        XCTAssertEqual(ids, [1, 2, 2, 2, 2], "pong, two tokens, finish, the run's answer; then end of stream")
+        XCTAssertEqual(ids, [1, 2, 2, 2], "pong, two tokens, the finish as the run's answer; then end of stream")
         daemon.assertStopsCleanly()
     }
 

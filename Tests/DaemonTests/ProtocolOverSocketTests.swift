@@ -90,7 +90,7 @@ final class ProtocolOverSocketTests: XCTestCase {
         let discover = try client.call("rpc.discover")
         guard case .array(let methods)? = discover["methods"] else { return XCTFail() }
         let names = Set(methods.compactMap { if case .string(let s)? = $0["name"] { return s } else { return nil } })
-        XCTAssertEqual(names.count, 56, "50 functions, 2 get_constants, 4 server methods")
+        XCTAssertEqual(names.count, 57, "50 functions, 2 get_constants, 4 server methods, $/cancelRequest")
         XCTAssertTrue(names.isSuperset(of: ["rkllm.run", "rknn.matmul_run", "server.stats", "rpc.discover"]))
         XCTAssertNotNil(discover["components"]?["schemas"]?["RKLLMParam"])
         XCTAssertTrue(daemon.log.contains("connected: pid \(getpid()) uid \(getuid()) gid \(getgid())"), "peer credentials logged")

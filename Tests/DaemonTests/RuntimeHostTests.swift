@@ -31,16 +31,14 @@ final class RuntimeHostTests: XCTestCase {
         while true {
             let message = try client.readMessage()
             XCTAssertEqual(message["id"], "run")
-            guard let result = message["result"], result["state"] != nil else {
-                XCTAssertEqual(message["result"], .object([:]), "the final answer")
-                break
-            }
-            texts.append(result["result"]?["text"] ?? .null)
-            states.append(result["state"] ?? .null)
+            let result = try XCTUnwrap(message["result"], message.jsonText)
+            texts.append(result["text"] ?? .null)
+            states.append(result["_callback_state"] ?? .null)
             XCTAssertEqual(result["userdata"], ["k": 1], "userdata echoed")
+            if result["_callback_state"] == 2 { break } // the finish is the run's answer
         }
         XCTAssertEqual(texts, ["one", "two", nil])
-        XCTAssertEqual(states, ["RKLLM_RUN_NORMAL", "RKLLM_RUN_NORMAL", "RKLLM_RUN_FINISH"])
+        XCTAssertEqual(states, [0, 0, 2])
         XCTAssertEqual(try client.call("rkllm.is_running", [handle]), ["return": 0])
         XCTAssertEqual(try client.call("rkllm.is_running", .object(["handle": nil])), ["return": 0], "null: my one model")
         XCTAssertEqual(try client.call("rkllm.destroy", .object(["handle": handle])), .object([:]))
@@ -100,7 +98,7 @@ final class RuntimeHostTests: XCTestCase {
     func testACrashFailsOnlyThatRuntimesCallsAndHandles() throws {
         let client = try Client(daemon.socket)
         let doomed = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        let survivor = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        let survivor = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "other"]])["handle"])
         let crash = try client.request("rkllm.run", [doomed, prompt("crash")])
         XCTAssertEqual(crash["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
         XCTAssertEqual(crash["error"]?["data"]?["signal"], "SIGSEGV")

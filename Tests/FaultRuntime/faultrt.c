@@ -6,7 +6,7 @@
  *   "crash"  -> the process dies of SIGSEGV inside rkllm_run
  *   "abort"  -> the process dies of SIGABRT
  *   other    -> one callback per word (RKLLM_RUN_NORMAL, text = the word), then RKLLM_RUN_FINISH
- * rkllm_init fails with -3 for model_path "missing".
+ * rkllm_init fails with -3 for a model_path ending in "missing" (the daemon makes paths absolute).
  * It also stands in for the few librknnrt.so functions that carry a file descriptor, so the
  * daemon's descriptor passing can be tested end to end: rknn_create_mem_from_fd maps the caller's
  * descriptor and reports the first four bytes it reads there in `flags`; rknn_create_mem makes a
@@ -36,7 +36,8 @@ RKLLMParam rkllm_createDefaultParam(void) {
 
 int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback) {
     if (handle == NULL || param == NULL || callback == NULL) return -1;
-    if (param->model_path != NULL && strcmp(param->model_path, "missing") == 0) return -3;
+    size_t length = param->model_path ? strlen(param->model_path) : 0;
+    if (length >= 7 && strcmp(param->model_path + length - 7, "missing") == 0) return -3;
     fault_instance* instance = calloc(1, sizeof *instance);
     if (instance == NULL) return -1;
     instance->callback = callback;
