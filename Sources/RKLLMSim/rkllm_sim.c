@@ -588,7 +588,10 @@ static int generate(sim_instance* in, sim_run* run) {
         .generate_time_ms = (float)(finished - prefilled) / 1e6f, .generate_tokens = (int)emitted,
         .memory_usage_mb = (float)in->model.memory_mb + (float)in->kv.len / 64.0f,
     };
-    if (!run->keep_history) in->kv.len = 0;
+    if (!run->keep_history) {
+        in->kv.len = 0;
+        in->turn = 0;
+    }
     pthread_mutex_unlock(&in->lock);
     call_back(in, run, &result, RKLLM_RUN_FINISH);
 done:

@@ -3,8 +3,9 @@ import Foundation
 
 /// Where the runtimes may read and write files clients name: each path kind of the annotations
 /// (`model`, `cache`) maps to directories from the environment the daemon gives its runtime
-/// hosts. A relative path starts at the kind's first directory; symbolic links are resolved before
-/// the check, so none leads out.
+/// hosts. A relative path names the first of the kind's directories that has it (the first
+/// directory when none has: a file to be made); symbolic links are resolved before the check, so
+/// none leads out.
 public struct PathPolicy: Sendable {
     /// The environment variable listing each kind's directories (':'-separated).
     static let variables = ["model": "RKLLM_MODEL_DIRS", "cache": "RKLLM_CACHE_DIR"]
@@ -32,7 +33,13 @@ public struct PathPolicy: Sendable {
             throw RPCError(code: RPCError.notPermittedCode, message: "\(param): no \(kind) directories are configured",
                            data: .object(["param": .string(param), "kind": .string(kind)]))
         }
-        let candidate = Self.resolved(value.hasPrefix("/") ? value : first + "/" + value)
+        let candidate: String
+        if value.hasPrefix("/") {
+            candidate = Self.resolved(value)
+        } else {
+            let inEach = allowed.map { Self.resolved($0 + "/" + value) }
+            candidate = inEach.first { FileManager.default.fileExists(atPath: $0) } ?? Self.resolved(first + "/" + value)
+        }
         guard allowed.contains(where: { candidate == $0 || candidate.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
             throw RPCError(code: RPCError.notPermittedCode, message: "\(param): '\(value)' is outside the \(kind) directories",
                            data: .object(["param": .string(param), "kind": .string(kind),
