@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"]),
         .target(name: "RuntimeHost", dependencies: ["RPCServer", "RKBindings"]),
         .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost"]),
-        .executableTarget(name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime"]),
+        .executableTarget(name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKHeaders"]),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
 

@@ -143,6 +143,7 @@ final class WorkerProcess: EventHandler {
                 framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
                     if case .line(let line) = event { handleMessage(line) }
                 }
+                if n < readBuffer.count { return } // drained (level-triggered: more would wake us again)
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {

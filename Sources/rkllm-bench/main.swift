@@ -7,6 +7,8 @@ import RPCServer
 ///   rkllm-bench --idle 10000          (or: rkllm-bench idle --connections 10000)
 ///   rkllm-bench floor [--connections 100] [--depth 1] ...   (the same client against FloorServer)
 ///   rkllm-bench parse                 (the JSON-RPC request path alone, ns per request)
+///   rkllm-bench tokens [--words 2000] [--token-us 1000]   (generation through the daemon vs direct;
+///                                     the latency the daemon adds per token)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -18,6 +20,8 @@ struct Options {
     var depth = 1
     var duration = 5.0
     var threads = 2
+    var words = 2000
+    var tokenMicros = 1000
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -36,6 +40,8 @@ struct Options {
             case "--depth": depth = try Self.positive(value)
             case "--duration": duration = Double(value) ?? 5
             case "--threads": threads = try Self.positive(value)
+            case "--words": words = try Self.positive(value)
+            case "--token-us": tokenMicros = try Self.positive(value)
             default: throw BenchError("unknown option \(flag)")
             }
         }
@@ -221,6 +227,10 @@ do {
         requestPath(options)
         exit(0)
     }
+    if options.mode == "tokens" {
+        try tokens(options)
+        exit(0)
+    }
     if options.mode == "floor" {
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -232,7 +242,7 @@ do {
     switch options.mode {
     case "ping": try ping(options, target)
     case "idle": try idle(options, target)
-    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor)")
+    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
