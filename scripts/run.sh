@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The main job: builds in release and runs rkllm-server in the foreground on $RKLLM_UDS_PATH
-# (default /tmp/rkllm.sock). Flags are passed on (see --help). Ctrl-C stops it cleanly.
+# (default /tmp/rkllm.sock), serving the models in ./models. Where the vendor's librkllmrt.so is not
+# installed it runs on the simulated runtime built beside it (the log and server.info say so).
+# Flags are passed on (see --help). Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
 swift build -c release --product rkllm-server
+swift build -c release --product rkllmrt_sim
 socket="${RKLLM_UDS_PATH:-/tmp/rkllm.sock}"
+export RKLLM_MODEL_DIRS="${RKLLM_MODEL_DIRS:-$PWD/models}"
 cat >&2 <<MSG
-rkllm-server on $socket. A first request, from another shell:
+rkllm-server on $socket, models in $RKLLM_MODEL_DIRS. A first conversation, from another shell:
+  python3 scripts/try.py "hello world"
+or one request by hand:
   python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("$socket"); s.sendall(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}\n"); print(s.makefile().readline())'
 MSG
 exec .build/release/rkllm-server "$@"

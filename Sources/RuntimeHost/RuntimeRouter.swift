@@ -107,7 +107,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// Which library of the runtime loads and which of its symbols resolve.
     private static func probe(_ runtime: Runtime, executable: String, logger: Logger) -> RuntimeState {
         var state = RuntimeState(runtime: runtime, library: runtime.library)
-        for library in [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? []) {
+        let libraries = [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? [])
+        for library in libraries {
             state = RuntimeState(runtime: runtime, library: library)
             switch RuntimeProbe.run(executable: executable, namespace: runtime.namespace, library: library) {
             case .success(let ready):
@@ -121,7 +122,11 @@ public final class RuntimeRouter: @unchecked Sendable {
                 state.unavailable = "\(error)"
             }
             if let why = state.unavailable {
-                logger.warn("\(runtime.namespace): runtime not available (\(library)): \(why)")
+                if library == libraries.last {
+                    logger.warn("\(runtime.namespace): runtime not available (\(library)): \(why)")
+                } else {
+                    logger.info("\(runtime.namespace): \(library) not loaded (\(why)); trying \(libraries.last!)")
+                }
                 continue
             }
             logger.info("\(runtime.namespace): \(library)\(library == runtime.library ? "" : " (simulated runtime: \(runtime.library) is not installed)"), "

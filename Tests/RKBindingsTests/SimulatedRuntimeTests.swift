@@ -1,0 +1,133 @@
+import BindingRuntime
+import Foundation
+import RKBindings
+import XCTest
+
+/// The generated table called in process against librkllmrt_sim.so: what only an in-process
+/// caller sees (the callback's thread, its return value pausing a run, KV ranges while paused).
+final class SimulatedRuntimeTests: XCTestCase {
+    private static let library = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appending(path: "librkllmrt_sim.so").path
+    private static let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appending(path: "models/demo.rkllm").path
+    private static let reply = "Hello from the demo model, ça va? 你好: world hello."
+
+    private var runtime: RuntimeLibrary!
+    private var host: InProcessHost!
+    private var handle: JSONValue!
+
+    override func setUpWithError() throws {
+        setenv("RKLLM_SIM_TOKEN_US", "0", 1)
+        setenv("RKLLM_SIM_LOAD_MS", "0", 1)
+        setenv("RKLLM_SIM_DOMAIN_DIR", NSTemporaryDirectory(), 1)
+        runtime = try RuntimeLibrary(path: Self.library, entries: DispatchTable.entries)
+        host = InProcessHost()
+        handle = try call("rkllm.init", [["model_path": .string(Self.model)]])["handle"]
+    }
+
+    override func tearDownWithError() throws {
+        _ = try call("rkllm.destroy", [handle])
+    }
+
+    private func call(_ method: String, _ params: JSONValue) throws -> JSONValue {
+        try runtime.call(DispatchTable.byMethod[method]!, params: params, host: host)
+    }
+
+    private func prompt(_ text: String) -> JSONValue { ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(text)] }
+
+    func testRunCallsBackOnTheCallersThreadAndRunAsyncOnAThreadOfItsOwn() throws {
+        _ = try call("rkllm.run", [handle, prompt("hello world")])
+        XCTAssertEqual(host.sink.text, Self.reply)
+        XCTAssertEqual(Set(host.sink.threads), [pthread_self()], "rkllm_run: on the caller's thread")
+        host.sink.reset()
+        _ = try call("rkllm.run_async", [handle, prompt("hello world")])
+        XCTAssertEqual(host.sink.finished.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(host.sink.text, Self.reply)
+        XCTAssertFalse(host.sink.threads.contains(pthread_self()), "rkllm_run_async: on the runtime's thread")
+        XCTAssertEqual(Set(host.sink.threads).count, 1)
+    }
+
+    func testReturningOnePausesAndAnEmptyPromptResumesWhileRangesMayBeCleared() throws {
+        host.sink.pauseAt = 3
+        _ = try call("rkllm.run", [handle, prompt("hello world")])
+        XCTAssertEqual(host.sink.text, "Hello from the", "paused after the third token, without a finish")
+        XCTAssertEqual(host.sink.states.last, 0)
+        XCTAssertEqual(try call("rkllm.is_running", [handle])["return"], 1)
+        let size = try call("rkllm.get_kv_cache_size", [handle])["cache_sizes"]
+        XCTAssertEqual(size, [52], "49 prefilled + 3 generated")
+        XCTAssertEqual(try call("rkllm.clear_kv_cache", [handle, 0, [0], [10]]), .object([:]), "ranges: a paused run without history")
+        XCTAssertEqual(try call("rkllm.get_kv_cache_size", [handle])["cache_sizes"], [42])
+        XCTAssertThrowsError(try call("rkllm.clear_kv_cache", [handle, 0, [0], [100]]), "a range past the cache")
+        host.sink.pauseAt = nil
+        _ = try call("rkllm.run", [handle, prompt("")])
+        XCTAssertEqual(host.sink.text, Self.reply, "resumed where it paused")
+        XCTAssertEqual(host.sink.states.last, 2)
+        XCTAssertThrowsError(try call("rkllm.clear_kv_cache", [handle, 0, [0], [1]]), "no paused run: no ranges") { error in
+            XCTAssertEqual((error as? RPCError)?.data?["code"], -6)
+        }
+    }
+
+    func testAbortStopsAnAsyncRunAtTheNextToken() throws {
+        setenv("RKLLM_SIM_TOKEN_US", "20000", 1)
+        let slow = try call("rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 1]]])["handle"]!
+        defer { _ = try? call("rkllm.destroy", [slow]) }
+        _ = try call("rkllm.run_async", [slow, prompt("hello world")])
+        XCTAssertEqual(try call("rkllm.is_running", [slow])["return"], 0)
+        XCTAssertThrowsError(try call("rkllm.run", [slow, prompt("again")]), "one run at a time") { error in
+            XCTAssertEqual((error as? RPCError)?.data?["code"], -4)
+        }
+        usleep(50_000)
+        _ = try call("rkllm.abort", [slow])
+        XCTAssertEqual(host.sink.finished.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(host.sink.states.last, 2, "an aborted run still finishes")
+        XCTAssertLessThan(host.sink.states.count, 20)
+        XCTAssertEqual(try call("rkllm.is_running", [slow])["return"], 1)
+    }
+}
+
+/// Handles in a dictionary, paths as given, one recording sink.
+private final class InProcessHost: CallHost {
+    let sink = RecordingSink()
+    private var handles: [Int64: UInt64] = [:]
+
+    func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
+        guard case .int(let key) = id, let raw = handles[key] else { throw RPCError(code: RPCError.unknownHandleCode, message: path) }
+        return raw
+    }
+    func registerHandle(_ raw: UInt64, type: String) -> JSONValue {
+        handles[Int64(handles.count + 1)] = raw
+        return .int(Int64(handles.count))
+    }
+    func releaseHandle(_ id: JSONValue, type: String) {}
+    func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer? { sink.sink.userdata }
+    func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 { throw RPCError.invalidParams(path, "none") }
+    func exportFileDescriptor(_ fd: Int32) throws -> JSONValue { .null }
+    func confinePath(_ value: String, kind: String, path: String) throws -> String { value }
+}
+
+/// What the callbacks brought, with the thread each came on; returns 1 (pause) at `pauseAt`.
+private final class RecordingSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: [(message: JSONObject, thread: pthread_t)] = []
+    var pauseAt: Int?
+    let finished = DispatchSemaphore(value: 0)
+    lazy var sink = CallbackSink { [unowned self] message, final in
+        let count = lock.withLock { () -> Int in
+            received.append((message, pthread_self()))
+            return received.count
+        }
+        if final { finished.signal() }
+        return count == pauseAt ? 1 : 0
+    }
+
+    /// Forgets what came, and the finishes not waited for.
+    func reset() {
+        lock.withLock { received = [] }
+        while finished.wait(timeout: .now()) == .success {}
+    }
+    var text: String {
+        lock.withLock { received.compactMap { if case .string(let s)? = $0.message["text"] { return s } else { return nil } }.joined() }
+    }
+    var states: [JSONValue] { lock.withLock { received.compactMap { $0.message[CallbackSink.stateKey] } } }
+    var threads: [pthread_t] { lock.withLock { received.map(\.thread) } }
+}

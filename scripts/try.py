@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""A first conversation with rkllm-server: loads models/demo.rkllm and streams the reply.
+
+    python3 scripts/try.py "hello world" [--socket /tmp/rkllm.sock] [--model demo.rkllm]
+"""
+import argparse
+import json
+import os
+import socket
+import sys
+
+parser = argparse.ArgumentParser()
+parser.add_argument("prompt", nargs="?", default="hello world")
+parser.add_argument("--socket", default=os.environ.get("RKLLM_UDS_PATH", "/tmp/rkllm.sock"))
+parser.add_argument("--model", default="demo.rkllm")
+args = parser.parse_args()
+
+connection = socket.socket(socket.AF_UNIX)
+connection.connect(args.socket)
+replies = connection.makefile("rb")
+
+
+def request(id, method, params):
+    connection.sendall((json.dumps({"jsonrpc": "2.0", "id": id, "method": method, "params": params}) + "\n").encode())
+
+
+request(1, "rkllm.init", {"param": {"model_path": args.model}})
+answer = json.loads(replies.readline())
+if "error" in answer:
+    sys.exit(f"rkllm.init: {answer['error']['message']}")
+request(2, "rkllm.run", {"handle": answer["result"]["handle"],
+                         "rkllm_input": {"role": "user", "prompt_input": args.prompt}})
+while True:
+    message = json.loads(replies.readline())
+    if "error" in message:
+        sys.exit(f"\nrkllm.run: {message['error']['message']}")
+    result = message["result"]
+    if "_queue_position" in result:
+        print(f"(waiting: {result['_queue_position']} ahead)", file=sys.stderr)
+        continue
+    print(result.get("text", ""), end="", flush=True)
+    if result["_callback_state"] >= 2:
+        perf = result.get("perf", {})
+        print(f"\n({perf.get('generate_tokens')} tokens in {perf.get('generate_time_ms', 0):.0f} ms)", file=sys.stderr)
+        break
