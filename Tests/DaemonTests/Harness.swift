@@ -53,7 +53,7 @@ final class Daemon {
         env["RKLLM_CACHE_DIR"] = "\(directory)/cache"
         env["RKLLM_SIM_DOMAIN_DIR"] = "\(directory)/domains"
         env["RKLLM_KEEP_ALIVE"] = "0"
-        for (k, v) in environment { env[k] = v }
+        for (k, v) in environment { env[k] = v.isEmpty ? nil : v } // "" unsets
         process.environment = env
         process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()

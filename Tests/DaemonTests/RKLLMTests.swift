@@ -74,6 +74,36 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testTheSimulatedRuntimeStandsInWhenTheVendorsIsNotInstalled() throws {
+        let daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": ""])
+        let client = try Client(daemon.socket)
+        guard case .array(let runtimes)? = try client.call("server.info")["runtimes"] else { return XCTFail() }
+        XCTAssertEqual(runtimes[0]["library"], .string(Built.simulatedRuntime))
+        XCTAssertEqual(runtimes[0]["instead_of"], "librkllmrt.so")
+        XCTAssertEqual(runtimes[0]["available"], true)
+        XCTAssertTrue(daemon.log.contains("simulated runtime: librkllmrt.so is not installed"), daemon.log)
+        daemon.assertStopsCleanly()
+    }
+
+    func testOthersAreServedWhileAModelLoadsAndEqualLoadsAreJoined() throws {
+        let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "500"])
+        let first = try Client(daemon.socket)
+        let second = try Client(daemon.socket)
+        let other = try Client(daemon.socket)
+        try first.start(1, "rkllm.init", [["model_path": "demo.rkllm"]])
+        try second.start(1, "rkllm.init", ["param": ["model_path": "demo.rkllm"]])
+        let asked = Date()
+        XCTAssertEqual(try other.call("server.ping"), "pong")
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 0.25, "answered during the load")
+        XCTAssertNil(try first.readMessage()["result"]?["joined"])
+        XCTAssertEqual(try second.readMessage()["result"]?["joined"], true, "joined the load in progress")
+        XCTAssertGreaterThan(Date().timeIntervalSince(asked), 0.4, "the load took its simulated time")
+        let runtime = try other.call("server.stats")["runtimes"]?["rkllm"]
+        XCTAssertEqual(runtime?["hosts_started"], 1, "one load for both")
+        XCTAssertEqual(runtime?["handles"], 2)
+        daemon.assertStopsCleanly()
+    }
+
     func testStreamedTextIsExactValidUTF8AndEndsWithPerf() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
@@ -262,6 +292,14 @@ final class RKLLMTests: XCTestCase {
         _ = try leaving.readMessage()
         try next.start("mine", "rkllm.run", [h2, Self.prompt("hello world")])
         XCTAssertEqual(try next.readMessage()["result"]?[Self.queuePosition], 1)
+        // A third client queues behind, then hangs up too: its place goes.
+        let quitter = try Client(daemon.socket)
+        try quitter.start("later", "rkllm.run", [try quitter.call("rkllm.init", model)["handle"]!, Self.prompt("hello")])
+        XCTAssertEqual(try quitter.readMessage()["result"]?[Self.queuePosition], 2)
+        quitter.hangUp()
+        let deadline = Date().addingTimeInterval(5)
+        while try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"] != 1 && Date() < deadline { usleep(5_000) }
+        XCTAssertEqual(try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"], 1, "only the next client waits")
         let hungUp = Date()
         leaving.hangUp()
         let firstToken = try next.readMessage()
@@ -291,6 +329,9 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(dropped["error"]?["code"], .int(Int64(RPCError.cancelledCode)))
         XCTAssertEqual(try bob.readMessage()["result"], .object([:]), "the abort's answer")
         XCTAssertEqual(try alice.readMessage()["id"], "a1", "still generating")
+        let asked = Date()
+        XCTAssertEqual(try bob.call("rkllm.is_running", [b]), ["return": 0], "the shared model is running (Alice's run)")
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 0.1, "answered at once, beside the run")
         // Alice queues a second run, cancels it, then cancels the running one.
         try alice.start("a2", "rkllm.run", [a, Self.prompt("hello")])
         try alice.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"a2"}}"# + "\n")

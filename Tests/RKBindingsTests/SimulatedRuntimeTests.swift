@@ -67,6 +67,37 @@ final class SimulatedRuntimeTests: XCTestCase {
         }
     }
 
+    func testTheContextWindowShiftsKeepingNKeepAndEveryBatchHasACacheSize() throws {
+        let small = try call("rkllm.init", [["model_path": .string(Self.model), "max_context_len": 80, "n_keep": 24,
+                                             "extend_param": ["base_domain_id": 2, "n_batch": 2]]])["handle"]!
+        defer { _ = try? call("rkllm.destroy", [small]) }
+        let history: JSONValue = ["keep_history": 1]
+        for turn in 1...3 {
+            host.sink.reset()
+            _ = try call("rkllm.run", [small, prompt("hello world"), history])
+            XCTAssertEqual(host.sink.states.last, 2, "turn \(turn) finished")
+            guard case .array(let sizes)? = try call("rkllm.get_kv_cache_size", ["handle": small, "n_batch": 2])["cache_sizes"],
+                  sizes.count == 2, case .int(let used) = sizes[0] else { return XCTFail("one size per batch") }
+            XCTAssertEqual(sizes[0], sizes[1])
+            XCTAssertLessThanOrEqual(used, 80, "the window shifted")
+        }
+        XCTAssertTrue(host.sink.text.contains("(turn 3)"), "the conversation went on through the shifts")
+        let tooLong = Array(repeating: "hello", count: 100).joined(separator: " ")
+        XCTAssertThrowsError(try call("rkllm.run", [small, prompt(tooLong)])) { error in
+            XCTAssertEqual((error as? RPCError)?.data?["code"], -7, "a prompt longer than the window")
+        }
+    }
+
+    func testTheChatTemplateIsWhatIsPrefilled() throws {
+        _ = try call("rkllm.run", [handle, prompt("hello world")])
+        let before = host.sink.perf?["prefill_tokens"]
+        _ = try call("rkllm.set_chat_template", [handle, "", "", ""])
+        host.sink.reset()
+        _ = try call("rkllm.run", [handle, prompt("hello world")])
+        XCTAssertEqual(before, 49)
+        XCTAssertEqual(host.sink.perf?["prefill_tokens"], 2, "no system prompt, prefix or postfix: the two words")
+    }
+
     func testAbortStopsAnAsyncRunAtTheNextToken() throws {
         setenv("RKLLM_SIM_TOKEN_US", "20000", 1)
         let slow = try call("rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 1]]])["handle"]!
@@ -129,5 +160,6 @@ private final class RecordingSink: @unchecked Sendable {
         lock.withLock { received.compactMap { if case .string(let s)? = $0.message["text"] { return s } else { return nil } }.joined() }
     }
     var states: [JSONValue] { lock.withLock { received.compactMap { $0.message[CallbackSink.stateKey] } } }
+    var perf: JSONValue? { lock.withLock { received.last?.message["perf"] } }
     var threads: [pthread_t] { lock.withLock { received.map(\.thread) } }
 }
