@@ -352,15 +352,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// its handles are released.
     private func disconnected(_ connection: UInt64) {
         abandonStreams(of: connection)
-        for (id, handle) in handles where handle.owner == connection {
-            if handle.object.shareKey != nil || runtimes[handle.object.worker.namespace]?.runtime.sharesObjects == true {
-                release(id)
-            } else {
-                handles[id] = nil
-                handle.object.references -= 1
-                destroy(handle.object)
-            }
-        }
+        for (id, handle) in handles where handle.owner == connection { release(id) }
     }
 
     /// Destroys an object in its runtime (no client waits for the answer).

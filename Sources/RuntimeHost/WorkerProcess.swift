@@ -285,7 +285,10 @@ final class WorkerProcess: EventHandler {
         death = error
         let calls = pending.values
         pending = [:]
-        for call in calls { call.onAnswer(.failure(error), []) }
+        for call in calls {
+            call.answer?.1.forEach { close($0) } // an answer that waited for its stream's end
+            call.onAnswer(.failure(error), [])
+        }
         for observer in onDeath { observer(error) }
         onDeath = []
     }
