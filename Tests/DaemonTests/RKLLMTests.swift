@@ -370,6 +370,17 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testFaultsFromTheEnvironmentApplyToEveryModel() throws {
+        let failing = try Self.simulated(["RKLLM_SIM_INIT_ERROR": "-12"])
+        XCTAssertEqual(try Client(failing.socket).request("rkllm.init", [["model_path": "demo.rkllm"]])["error"]?["data"]?["code"], -12)
+        failing.assertStopsCleanly()
+        let crashing = try Self.simulated(["RKLLM_SIM_CRASH_AT_TOKEN": "1", "RKLLM_SIM_RUN_ERROR": "0"])
+        let client = try Client(crashing.socket)
+        let handle = try client.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]!
+        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello")]).error?["data"]?["signal"], "SIGSEGV")
+        crashing.assertStopsCleanly()
+    }
+
     func testInjectedFaultsGiveTheirOutcomesAndOthersStayServed() throws {
         let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "1000"], arguments: ["--run-timeout", "1"])
         try Models.model(daemon, "init-error.rkllm", ["--init-error", "-9"])

@@ -98,6 +98,25 @@ final class SimulatedRuntimeTests: XCTestCase {
         XCTAssertEqual(host.sink.perf?["prefill_tokens"], 2, "no system prompt, prefix or postfix: the two words")
     }
 
+    func testTimestampsModeWritesTheCallbacksMonotonicTime() throws {
+        setenv("RKLLM_SIM_TIMESTAMPS", "1", 1)
+        defer { unsetenv("RKLLM_SIM_TIMESTAMPS") }
+        let stamped = try call("rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 3]]])["handle"]!
+        defer { _ = try? call("rkllm.destroy", [stamped]) }
+        var before = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &before)
+        _ = try call("rkllm.run", [stamped, prompt("hello world")])
+        var after = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &after)
+        let nanos = { (t: timespec) in UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec) }
+        let texts = host.sink.texts
+        XCTAssertGreaterThan(texts.count, 10)
+        for text in texts {
+            let stamp = try XCTUnwrap(UInt64(text), text)
+            XCTAssertTrue((nanos(before)...nanos(after)).contains(stamp))
+        }
+    }
+
     func testAbortStopsAnAsyncRunAtTheNextToken() throws {
         setenv("RKLLM_SIM_TOKEN_US", "20000", 1)
         let slow = try call("rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 1]]])["handle"]!
@@ -156,9 +175,10 @@ private final class RecordingSink: @unchecked Sendable {
         lock.withLock { received = [] }
         while finished.wait(timeout: .now()) == .success {}
     }
-    var text: String {
-        lock.withLock { received.compactMap { if case .string(let s)? = $0.message["text"] { return s } else { return nil } }.joined() }
+    var texts: [String] {
+        lock.withLock { received.compactMap { if case .string(let s)? = $0.message["text"] { return s } else { return nil } } }
     }
+    var text: String { texts.joined() }
     var states: [JSONValue] { lock.withLock { received.compactMap { $0.message[CallbackSink.stateKey] } } }
     var perf: JSONValue? { lock.withLock { received.last?.message["perf"] } }
     var threads: [pthread_t] { lock.withLock { received.map(\.thread) } }
