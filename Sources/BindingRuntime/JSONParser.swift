@@ -40,22 +40,23 @@ public struct JSONParser {
     /// A member name as `members` hands it over: the bytes between the quotes when they need no
     /// decoding (plain ASCII, no escapes), else the decoded string.
     public struct Key {
-        let raw: UnsafeBufferPointer<UInt8>?
-        let decoded: String?
+        // Inlinable (with these two) so the request path's member switch compiles to byte compares.
+        @usableFromInline let raw: UnsafeBufferPointer<UInt8>?
+        @usableFromInline let decoded: String?
 
         /// Length and first byte, to tell a few known names apart before comparing one.
-        public var shape: (count: Int, first: UInt8) {
+        @inlinable public var shape: (count: Int, first: UInt8) {
             if let raw { return (raw.count, raw.first ?? 0) }
             let utf8 = decoded?.utf8
             return (utf8?.count ?? 0, utf8?.first ?? 0)
         }
 
         /// Compares without building a String in the common case.
-        public func `is`(_ name: StaticString) -> Bool {
+        @inlinable public func `is`(_ name: StaticString) -> Bool {
             if let raw {
                 guard raw.count == name.utf8CodeUnitCount else { return false }
                 let expected = name.utf8Start
-                for i in 0..<raw.count where raw[i] != expected[i] { return false }
+                for i in 0..<raw.count where raw[i] != expected[i] { return false } // names are short: no memcmp call
                 return true
             }
             return decoded == name.description

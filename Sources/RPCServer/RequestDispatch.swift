@@ -19,9 +19,10 @@ extension Server {
         let message: JSONValue
         do {
             // One request object, the common case, is read without building the object.
-            if let single = try JSONRPC.request(bytes: line) {
-                dispatch(single, from: connection, batch: nil)
-                return
+            switch try JSONRPC.request(bytes: line) {
+            case .success(let request)?: return dispatch(request, from: connection, batch: nil)
+            case .failure(let invalid)?: return reject(invalid, from: connection, batch: nil)
+            case nil: break
             }
             message = try JSONParser.parse(line)
         } catch {
@@ -55,18 +56,19 @@ extension Server {
     }
 
     func dispatch(_ message: JSONValue, from connection: Connection, batch: Batch?) {
-        dispatch(JSONRPC.request(from: message), from: connection, batch: batch)
+        switch JSONRPC.request(from: message) {
+        case .success(let request): dispatch(request, from: connection, batch: batch)
+        case .failure(let invalid): reject(invalid, from: connection, batch: batch)
+        }
     }
 
-    func dispatch(_ checked: Result<Request, JSONRPC.Invalid>, from connection: Connection, batch: Batch?) {
-        let request: Request
-        switch checked {
-        case .success(let r): request = r
-        case .failure(let failure):
-            stats.errors += 1
-            reply(connection: connection, batch: batch) { JSONRPC.writeError(id: failure.id, error: failure.error, into: &$0) }
-            return
-        }
+    /// A message that is not a valid request: its error, with the id when one could be read.
+    func reject(_ invalid: JSONRPC.Invalid, from connection: Connection, batch: Batch?) {
+        stats.errors += 1
+        reply(connection: connection, batch: batch) { JSONRPC.writeError(id: invalid.id, error: invalid.error, into: &$0) }
+    }
+
+    func dispatch(_ request: Request, from connection: Connection, batch: Batch?) {
         if request.id == nil { stats.notifications += 1 } else { stats.requests += 1 }
         guard let slot = method(named: request.method) else {
             if let id = request.id {

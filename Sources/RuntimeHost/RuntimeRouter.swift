@@ -86,7 +86,9 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// Instance-field values in use, per namespace.
     var instanceValues: [String: Set<Int64>] = [:]
     var loop: EventLoop?
-    private weak var server: Server?
+    // Unowned, not weak: a weak reference would move the server's reference counts to a side table
+    // and slow every retain of it on the request path.
+    private unowned var server: Server?
 
     /// Probes each runtime in a short-lived host process (the daemon never loads one itself).
     public init(runtimes: [Runtime], executable: String, limits: Limits, logger: Logger) {
