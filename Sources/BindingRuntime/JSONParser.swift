@@ -123,6 +123,26 @@ public struct JSONParser {
         try value(depth: 1)
     }
 
+    /// The value at the current position; when it is a string spelled exactly as `known` (no
+    /// escapes), `known` itself: a caller that expects a recurring string (a method name) gets it
+    /// without a new String being made.
+    public mutating func value(reusing known: String?) throws(Error) -> JSONValue {
+        if var known, current == UInt8(ascii: "\""), known.withUTF8({ isNext(quoted: $0) }) { return .string(known) }
+        return try value(depth: 1)
+    }
+
+    /// Whether `"text"` comes next (then consumed); false for text that JSON would escape.
+    private mutating func isNext(quoted text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let close = position + 1 + text.count
+        guard close < bytes.count, bytes[close] == UInt8(ascii: "\"") else { return false }
+        for i in 0..<text.count {
+            let byte = text[i]
+            if byte != bytes[position + 1 + i] || byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+        }
+        position = close + 1
+        return true
+    }
+
     /// Whether the value at the current position is exactly this JSON text (compared as bytes,
     /// e.g. `"2.0"` with its quotes); when it is, it is consumed. Lets a caller check a known value
     /// without building it.

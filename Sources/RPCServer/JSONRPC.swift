@@ -26,7 +26,8 @@ public enum JSONRPC {
 
     /// A request line read straight from its bytes when it is one object (the common case: no
     /// intermediate object is built); nil when it is not an object (a batch, or not a request).
-    public static func request(bytes: UnsafeRawBufferPointer) throws(JSONParser.Error) -> Result<Request, Invalid>? {
+    /// `knownMethod`: the method clients are likely to name (the last one), reused when it is.
+    public static func request(bytes: UnsafeRawBufferPointer, knownMethod: String? = nil) throws(JSONParser.Error) -> Result<Request, Invalid>? {
         var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
         let isObject = try JSONParser.members(bytes) { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
             switch key.shape {
@@ -35,7 +36,7 @@ public enum JSONRPC {
             case (2, UInt8(ascii: "i")) where key.is("id"):
                 id = try parser.value()
             case (6, UInt8(ascii: "m")) where key.is("method"):
-                method = try parser.value()
+                method = try parser.value(reusing: knownMethod)
             case (6, UInt8(ascii: "p")) where key.is("params"):
                 params = try parser.value()
             default:

@@ -19,7 +19,7 @@ extension Server {
         let message: JSONValue
         do {
             // One request object, the common case, is read without building the object.
-            switch try JSONRPC.request(bytes: line) {
+            switch try JSONRPC.request(bytes: line, knownMethod: lastMethod?.method.name) {
             case .success(let request)?: return dispatch(request, from: connection, batch: nil)
             case .failure(let invalid)?: return reject(invalid, from: connection, batch: nil)
             case nil: break

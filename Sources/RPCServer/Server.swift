@@ -200,7 +200,7 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The method slot by name; the last one found is kept, as clients repeat the same method.
-    private var lastMethod: MethodSlot?
+    private(set) var lastMethod: MethodSlot?
     func method(named name: String) -> MethodSlot? {
         if let last = lastMethod, last.method.name == name { return last }
         guard let found = methods[name] else { return nil }

@@ -14,7 +14,7 @@ func requestPath(_ options: Options) {
     let started = now()
     line.withUnsafeBytes { bytes in
         for _ in 0..<iterations {
-            guard case .success(let request)? = (try? JSONRPC.request(bytes: bytes)) ?? nil, let id = request.id else { fatalError("unreadable") }
+            guard case .success(let request)? = (try? JSONRPC.request(bytes: bytes, knownMethod: "server.ping")) ?? nil, let id = request.id else { fatalError("unreadable") }
             checksum &+= request.method.utf8.count
             JSONRPC.writeResult(id: id, result: "pong", into: &out)
             out.append(0x0A)

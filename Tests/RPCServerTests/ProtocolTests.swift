@@ -12,6 +12,21 @@ final class ProtocolTests: XCTestCase {
         return nil
     }
 
+    func testAKnownMethodIsReusedOnlyWhenSpelledExactly() throws {
+        func method(_ line: String) throws -> String? {
+            let bytes = Array(line.utf8)
+            let parsed = try bytes.withUnsafeBytes { try JSONRPC.request(bytes: $0, knownMethod: "server.ping") }
+            guard case .success(let request)? = parsed else { return nil }
+            return request.method
+        }
+        XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#), "server.ping")
+        XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#), "server.ping", "escaped: read the long way")
+        XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.pingx"}"#), "server.pingx")
+        XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.pin"}"#), "server.pin")
+        XCTAssertThrowsError(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"#), "unterminated")
+        XCTAssertThrowsError(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"x}"#), "garbage after the string")
+    }
+
     func testValidRequestsAndNotifications() throws {
         guard case .success(let r) = try request(#"{"jsonrpc":"2.0","id":"x","method":"m","params":[1]}"#) else { return XCTFail() }
         XCTAssertEqual(r.id, "x")
