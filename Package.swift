@@ -54,8 +54,10 @@ let package = Package(
         .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
 
         // MARK: simulated runtimes (C, built as shared libraries; never linked into the daemon)
+        .target(name: "SimSupport"),
         .target(
             name: "RKLLMSim",
+            dependencies: ["SimSupport"],
             path: "Sources/RKLLMSim",
             publicHeadersPath: "include",
             cSettings: [.headerSearchPath("../../Headers")],

@@ -1,6 +1,6 @@
-/* Growable buffers and the `key=value` file format shared by models, LoRA adapters and prompt
- * caches of the simulated RKLLM runtime. */
-#include "sim.h"
+/* Growable buffers and the `key=value` file format shared by the simulated runtimes' model,
+ * adapter and cache files. */
+#include "sim_support.h"
 
 #include <errno.h>
 #include <stdio.h>
