@@ -14,7 +14,9 @@ let package = Package(
         .library(name: "RKBindings", targets: ["RKBindings"]),
         // The simulated RKLLM runtime: the ABI of Headers/rkllm.h, loaded by workers like the vendor's.
         .library(name: "rkllmrt_sim", type: .dynamic, targets: ["RKLLMSim"]),
-        .executable(name: "rkllm-sim-model", targets: ["rkllm-sim-model"]),
+        .executable(name: "sim-model", targets: ["sim-model"]),
+        // The simulated RKNN runtime: the ABI of Headers/rknn_api.h (and MatMul, custom operators).
+        .library(name: "rknnrt_sim", type: .dynamic, targets: ["RKNNSim"]),
         // The dispatch tests' fixture C library, loaded with dlopen like a vendor runtime.
         .library(name: "calltest", type: .dynamic, targets: ["CallTestRuntime"]),
         // A stand-in RKLLM runtime that fails, hangs and crashes on demand (runtime-host tests).
@@ -63,8 +65,16 @@ let package = Package(
             cSettings: [.headerSearchPath("../../Headers")],
             linkerSettings: [.linkedLibrary("pthread")]
         ),
-        // Writes model, LoRA adapter and prompt cache files of the simulated RKLLM runtime.
-        .executableTarget(name: "rkllm-sim-model"),
+        .target(
+            name: "RKNNSim",
+            dependencies: ["SimSupport"],
+            path: "Sources/RKNNSim",
+            publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("../../Headers")],
+            linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
+        ),
+        // Writes the model and LoRA adapter files of the simulated runtimes.
+        .executableTarget(name: "sim-model"),
 
         // MARK: tests
         .testTarget(

@@ -1,6 +1,6 @@
 /* librkllmrt_sim.so: the RKLLM ABI of Headers/rkllm.h, simulated on the CPU with deterministic
  * output, vendor-like threads and timing, and faults on demand. Everything it does is documented in
- * docs/SIMULATED_RUNTIMES.md; model files are made by `rkllm-sim-model`. */
+ * docs/SIMULATED_RUNTIMES.md; model files are made by `sim-model rkllm`. */
 #include "rkllm.h"
 #include "sim.h"
 

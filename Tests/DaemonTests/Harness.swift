@@ -11,7 +11,7 @@ enum Built {
     static var server: String { path("rkllm-server") }
     static var faultRuntime: String { path("libfaultrt.so") }
     static var simulatedRuntime: String { path("librkllmrt_sim.so") }
-    static var modelTool: String { path("rkllm-sim-model") }
+    static var modelTool: String { path("sim-model") }
     /// The repository's models/ (models/demo.rkllm).
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appending(path: "models").path

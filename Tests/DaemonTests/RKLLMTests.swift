@@ -410,11 +410,11 @@ final class RKLLMTests: XCTestCase {
     }
 }
 
-/// Model and adapter files of the simulated runtime, made with rkllm-sim-model in a daemon's
+/// Model and adapter files of the simulated runtime, made with sim-model in a daemon's
 /// own model directory.
 enum Models {
     static func model(_ daemon: Daemon, _ name: String, _ options: [String]) throws {
-        try run(["model", "--out", daemon.directory + "/models/" + name] + options)
+        try run(["rkllm", "--out", daemon.directory + "/models/" + name] + options)
     }
 
     static func lora(_ daemon: Daemon, _ name: String, tag: String) throws {
@@ -427,7 +427,7 @@ enum Models {
         tool.arguments = arguments
         try tool.run()
         tool.waitUntilExit()
-        guard tool.terminationStatus == 0 else { throw Failure("rkllm-sim-model \(arguments) failed") }
+        guard tool.terminationStatus == 0 else { throw Failure("sim-model \(arguments) failed") }
     }
 }
 

@@ -1,0 +1,71 @@
+/* Internal declarations of the simulated RKNN runtime (librknnrt_sim.so); its behaviour is
+ * documented in docs/SIMULATED_RUNTIMES.md. */
+#ifndef RKNN_SIM_INTERNAL_H
+#define RKNN_SIM_INTERNAL_H
+
+#include "rknn_api.h"
+#include "sim_support.h"
+
+#pragma GCC visibility push(hidden)
+
+enum { RKNN_SIM_MAX_TENSORS = 8, RKNN_SIM_MAX_SHAPES = 8 };
+
+/* How an output is computed from input 0 (docs/SIMULATED_RUNTIMES.md). */
+typedef enum { SIM_OP_POOL, SIM_OP_AFFINE } sim_op;
+
+typedef struct {
+    char name[64];
+    rknn_tensor_type type;
+    rknn_tensor_format fmt;
+    uint32_t n_dims;
+    uint32_t dims[4];
+    /* outputs: the op, its two numbers (pool: stride, channel step; affine: a, b) and the
+     * affine quantisation of an int8/uint8 output */
+    sim_op op;
+    float op_a, op_b;
+    float scale;
+    int32_t zp;
+} sim_tensor;
+
+typedef struct {
+    char name[64];
+    char custom[256];
+    uint32_t n_inputs, n_outputs;
+    sim_tensor inputs[RKNN_SIM_MAX_TENSORS];
+    sim_tensor outputs[RKNN_SIM_MAX_TENSORS];
+    /* dynamic shapes of input 0 (NHWC or NCHW dims as declared); 0 = static */
+    uint32_t n_shapes;
+    uint32_t shapes[RKNN_SIM_MAX_SHAPES][4];
+    uint32_t weight_size;
+} sim_rknn_model;
+
+/* 0, or an RKNN_ERR_* code. `bytes`/`size`: a model in memory; else `path` names the file. */
+int sim_rknn_model_load(const char* path, const void* bytes, uint32_t size, sim_rknn_model* model);
+
+size_t sim_type_size(rknn_tensor_type type);
+uint32_t sim_elements(const sim_tensor* t);
+/* Layouts a tensor is reported (and, bound with set_io_mem, written) in. */
+typedef enum { SIM_LAYOUT_DECLARED, SIM_LAYOUT_NC1HWC2, SIM_LAYOUT_NHWC } sim_layout;
+/* The attribute the runtime reports for a tensor in a layout. */
+void sim_tensor_attr(const sim_tensor* t, uint32_t index, sim_layout layout, rknn_tensor_attr* attr);
+/* The outputs' dims for input 0 of height `h`, width `w` (pool outputs scale with the input). */
+void sim_output_dims(const sim_rknn_model* model, const sim_tensor* input, sim_tensor* output);
+
+/* Element i of a buffer of `type`, as float (quantised types raw), and back (rounded, clamped). */
+float sim_load(const void* buf, rknn_tensor_type type, size_t i);
+void sim_store(void* buf, rknn_tensor_type type, size_t i, float value);
+
+/* Converts `src` (type, fmt) into the model input's type and NHWC/NCHW layout. */
+int sim_convert_input(const sim_tensor* model_input, const void* src, uint32_t size, rknn_tensor_type type,
+                      rknn_tensor_format fmt, void* dst);
+/* Computes every output (float, NCHW or as declared) from input 0 (in the model's type and layout). */
+void sim_compute(const sim_rknn_model* model, const sim_tensor* input, const sim_tensor* outputs, const void* in, float* const* out);
+/* An output's computed values in its own type (quantised with its scale and zero point). */
+void sim_quantize(const sim_tensor* output, const float* values, void* raw);
+/* Writes an output (`raw`: its own type, declared layout) into `dst` as `type` (another type
+ * gets the dequantised values) in `layout`. Returns the bytes written. */
+size_t sim_write_output(const sim_tensor* output, const void* raw, rknn_tensor_type type, sim_layout layout, void* dst);
+
+#pragma GCC visibility pop
+
+#endif
