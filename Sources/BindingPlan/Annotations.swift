@@ -88,16 +88,26 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     public var blocking: Bool?
     /// Per parameter: `in`, `out`, `inout`, or an object.
     public var params: [String: ParamAnnotation]?
+    /// A function that frees what this call handed out, taking this call's leading arguments: the
+    /// host calls it as soon as the results are read into JSON (the client gets a copy).
+    public var releaseWith: String?
 
-    public init(status: String? = nil, blocking: Bool? = nil, params: [String: ParamAnnotation]? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case status, blocking, params
+        case releaseWith = "release_with"
+    }
+
+    public init(status: String? = nil, blocking: Bool? = nil, params: [String: ParamAnnotation]? = nil, releaseWith: String? = nil) {
         self.status = status
         self.blocking = blocking
         self.params = params
+        self.releaseWith = releaseWith
     }
 
     mutating func merge(_ other: FunctionAnnotation) {
         status = other.status ?? status
         blocking = other.blocking ?? blocking
+        releaseWith = other.releaseWith ?? releaseWith
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
 }

@@ -132,6 +132,8 @@ public struct FunctionPlan: Sendable {
     public var destroys: String?
     /// The handle type whose running stream it stops.
     public var aborts: String?
+    /// The function called with this call's leading arguments once its results are read.
+    public var releasedBy: Function?
     /// Default-maker for this record.
     public var makesDefaultFor: String?
 

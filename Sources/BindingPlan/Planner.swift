@@ -173,6 +173,7 @@ public struct Planner {
                                 creates: annotations.handles.first { $0.value.create.contains(function.name) }?.key,
                                 destroys: annotations.handles.first { $0.value.destroy.contains(function.name) }?.key,
                                 aborts: annotations.handles.first { $0.value.abort?.contains(function.name) == true }?.key,
+                                releasedBy: nil,
                                 makesDefaultFor: annotations.defaultMakers.first { $0.value == function.name }?.key)
         do {
             let names = Set(function.parameters.map(\.name))
@@ -184,6 +185,7 @@ public struct Planner {
             }
             try markDerivedParams(&plan)
             plan.returns = try returnRole(function, status: a.status)
+            if let name = a.releaseWith { plan.releasedBy = try releaser(name, of: function) }
         } catch let unbound as Unbound {
             plan.bound = false
             plan.reason = unbound.reason
@@ -193,6 +195,18 @@ public struct Planner {
             plan.reason = "\(error)"
         }
         return plan
+    }
+
+    /// The function named to free a call's results: its parameters must be the call's first ones.
+    private func releaser(_ name: String, of function: Function) throws -> Function {
+        guard let release = model.function(named: name) else {
+            throw Unbound(reason: "release_with names '\(name)', which the headers do not declare")
+        }
+        let leading = function.parameters.prefix(release.parameters.count).map(\.type.spelling)
+        guard release.parameters.count <= function.parameters.count, leading == release.parameters.map(\.type.spelling) else {
+            throw Unbound(reason: "release_with '\(name)' must take \(function.name)'s leading parameters")
+        }
+        return release
     }
 
     private func handleName(_ type: CType) -> String? {

@@ -42,6 +42,12 @@ public final class CallContext {
         }
     }
 
+    /// Another C function the entry needs (listed in its `needs`), as its typed function pointer.
+    public func function<F>(named symbol: String, _ type: F.Type) throws -> F {
+        guard let address = lookup(symbol) else { throw RPCError.functionNotPresent(symbol) }
+        return unsafeBitCast(address, to: F.self)
+    }
+
     /// The entry's C function as its typed function pointer.
     public func function<F>(_ type: F.Type) -> F {
         guard let symbol else { preconditionFailure("\(entry.method) has no C symbol") }

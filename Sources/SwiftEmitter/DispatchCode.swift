@@ -217,6 +217,12 @@ struct DispatchCode {
             resultLines.append("result[\"pointee\"] = \(recordJSON(h, "r.pointee"))")
         }
 
+        if let release = f.releasedBy {
+            // Results are copied into JSON: what the call handed out is freed at once.
+            let type = "@convention(c) (\(release.parameters.map { names.imported($0.type) }.joined(separator: ", "))) -> \(names.imported(release.result))"
+            after.append("typealias Release = \(type)")
+            after.append("_ = try call.function(named: \"\(release.name)\", Release.self)(\(arguments.prefix(release.parameters.count).joined(separator: ", ")))")
+        }
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
         let hasResult = f.returns != .void
         let spec = f.jsonParams.map { p -> TemplateValue in
@@ -275,7 +281,8 @@ struct DispatchCode {
             default: break
             }
         }
-        return Set(records.compactMap { r in plan.records.first { $0.record.name == r }?.defaultMaker }).sorted()
+        let makers = records.compactMap { r in plan.records.first { $0.record.name == r }?.defaultMaker }
+        return Set(makers + (f.releasedBy.map { [$0.name] } ?? [])).sorted()
     }
 
     private func lines(_ code: [String]) -> TemplateValue {

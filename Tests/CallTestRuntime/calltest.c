@@ -161,3 +161,28 @@ const char* ct_version(void) { return "calltest 1.0"; }
 bool ct_is_even(int64_t value) { return value % 2 == 0; }
 
 ct_shape_kind ct_classify(const ct_shape* shape) { return shape ? shape->kind : CT_SHAPE_POINT; }
+
+static int32_t outstanding;
+
+int ct_results_get(uint32_t n_results, ct_result* results) {
+    if (results == NULL) return -1;
+    for (uint32_t i = 0; i < n_results; i++) {
+        results[i].size = results[i].index + 1;
+        results[i].data = malloc(results[i].size);
+        if (results[i].data == NULL) return -2;
+        memset(results[i].data, (int)results[i].index, results[i].size);
+        outstanding++;
+    }
+    return 0;
+}
+
+int ct_results_release(uint32_t n_results, ct_result* results) {
+    for (uint32_t i = 0; i < n_results; i++) {
+        free(results[i].data);
+        results[i].data = NULL;
+        outstanding--;
+    }
+    return 0;
+}
+
+int32_t ct_results_outstanding(void) { return outstanding; }

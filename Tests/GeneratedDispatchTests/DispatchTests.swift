@@ -46,7 +46,7 @@ final class DispatchTests: XCTestCase {
     }
 
     func testLayoutsIncludingUnnamedStructsInAnAnonymousUnionMatchSwift() throws {
-        XCTAssertEqual(Layout.checks.count, 7)
+        XCTAssertEqual(Layout.checks.count, 8)
         XCTAssertEqual(Layout.checks.flatMap(\.mismatches), [])
         let shape = try XCTUnwrap(Layout.checks.first { $0.type == "ct_shape" })
         XCTAssertEqual(shape.fields.map(\.name), ["kind", "point", "circle", "rect"])
@@ -112,6 +112,15 @@ final class DispatchTests: XCTestCase {
         let bad = try callError("ct.checksum", .object(["data": .string("not base64!")]))
         XCTAssertEqual(bad.code, RPCError.invalidParamsCode)
         XCTAssertTrue(bad.message.contains("data"), bad.message)
+    }
+
+    func testResultsTheLibraryAllocatesAreReleasedOnceCopiedIntoJSON() throws {
+        let before = try call("ct.results_outstanding")["return"]
+        let got = try call("ct.results_get", [[["index": 0], ["index": 2]]])
+        guard case .array(let results)? = got["results"] else { return XCTFail("\(got)") }
+        XCTAssertEqual(results.map { $0["data"] }, [.string(Data([0]).base64EncodedString()), .string(Data([2, 2, 2]).base64EncodedString())])
+        XCTAssertEqual(results.map { $0["size"] }, [1, 3])
+        XCTAssertEqual(try call("ct.results_outstanding")["return"], before, "release_with freed both at once")
     }
 
     func testOutBufferAsLongAsItsInput() throws {

@@ -70,6 +70,13 @@ typedef struct {
     uint32_t size;
 } ct_buffer;
 
+/* A result the library allocates (ct_results_get) and frees (ct_results_release). */
+typedef struct {
+    uint32_t index;
+    void* data;
+    uint32_t size;
+} ct_result;
+
 /* Called `count` times by ct_emit; a non-zero return stops the stream. */
 typedef int (*ct_event_callback)(const ct_event* event, void* userdata);
 
@@ -89,6 +96,11 @@ int ct_open_buffer(uint32_t size, ct_buffer* buffer);
 const char* ct_version(void);
 bool ct_is_even(int64_t value);
 ct_shape_kind ct_classify(const ct_shape* shape);
+/* Each result gets index + 1 bytes of the value `index`, allocated by the library. */
+int ct_results_get(uint32_t n_results, ct_result* results);
+int ct_results_release(uint32_t n_results, ct_result* results);
+/* Results handed out and not released yet. */
+int32_t ct_results_outstanding(void);
 /* Declared but not in the library: its entry answers "not present". */
 int ct_missing(int32_t value);
 
