@@ -25,6 +25,12 @@ public enum JSONValue: Sendable, Equatable {
         if case .object(let o) = self { return o[key] }
         return nil
     }
+
+    /// Element `index` of an array; nil for anything else or out of range.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let items) = self, items.indices.contains(index) { return items[index] }
+        return nil
+    }
 }
 
 /// An ordered JSON object: keys keep the order they were written in.

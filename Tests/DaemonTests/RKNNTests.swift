@@ -1,0 +1,184 @@
+import BindingRuntime
+import CLinux
+import Foundation
+import XCTest
+
+/// rknn.* end to end over the simulated runtime (librknnrt_sim.so) and the demo models:
+/// tensors as base64, tensors in shared memory with no copy, queries, errors, ownership.
+final class RKNNTests: XCTestCase {
+    static func simulated(_ extra: [String: String] = [:]) throws -> Daemon {
+        var environment = ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")]
+        environment.merge(extra) { $1 }
+        return try Daemon(environment: environment)
+    }
+
+    /// The detector's test frame: pixel (y, x, c) = (x + 2y + 3c) mod 256, NHWC.
+    static let frame: [UInt8] = {
+        var bytes = [UInt8](repeating: 0, count: 640 * 640 * 3)
+        for y in 0..<640 { for x in 0..<640 { for c in 0..<3 { bytes[(y * 640 + x) * 3 + c] = UInt8((x + 2 * y + 3 * c) % 256) } } }
+        return bytes
+    }()
+
+    /// What the detector's pooled output of `stride` holds (docs/SIMULATED_RUNTIMES.md), int8.
+    static func expected(stride: Int) -> [Int8] {
+        let side = 640 / stride
+        var out = [Int8](repeating: 0, count: 16 * side * side)
+        for c in 0..<16 { for y in 0..<side { for x in 0..<side {
+            var sum: Float = 0
+            for dy in 0..<stride { for dx in 0..<stride { sum += Float(frame[((y * stride + dy) * 640 + x * stride + dx) * 3 + c % 3]) } }
+            let value = sum / Float(stride * stride) * (Float(1) / Float(255)) + Float(c) * Float(0.01)
+            let q = (value / Float(0.0078125) + Float(-128)).rounded()
+            out[(c * side + y) * side + x] = Int8(max(-128, min(127, q)))
+        } } }
+        return out
+    }
+
+    func testTheFloatModelThroughBase64InBothParameterForms() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", ["model": ["path": "demo-float.rknn"], "flag": 8])["context"])
+        XCTAssertEqual(try client.call("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"])["info"], ["n_input": 1, "n_output": 1])
+        let input = try client.call("rknn.query", ["context": context, "cmd": "RKNN_QUERY_INPUT_ATTR", "info": ["index": 0]])["info"]
+        XCTAssertEqual(input?["name"], "x")
+        XCTAssertEqual(input?["size"], 32)
+        let values: [Float] = [0, 1, 2, 3, -1, 0.5, 10, 100]
+        let data = values.withUnsafeBytes { Data($0).base64EncodedString() }
+        _ = try client.call("rknn.inputs_set", [context, [["index": 0, "buf": .string(data), "type": "RKNN_TENSOR_FLOAT32"]]])
+        _ = try client.call("rknn.run", ["context": context])
+        let outputs = try client.call("rknn.outputs_get", [context, [["index": 0, "want_float": 1]]])["outputs"]
+        let y = try floats(outputs?[0]?["buf"])
+        XCTAssertEqual(y, values.map { 2 * $0 + 1 }, "y = 2x + 1")
+        // The same input as int16 is converted by the runtime.
+        let ints: [Int16] = [0, 1, 2, 3, -1, 0, 10, 100]
+        _ = try client.call("rknn.inputs_set", ["context": context, "inputs": [["index": 0, "type": "RKNN_TENSOR_INT16",
+                                                                              "buf": .string(ints.withUnsafeBytes { Data($0).base64EncodedString() })]]])
+        _ = try client.call("rknn.run", [context])
+        XCTAssertEqual(try floats(try client.call("rknn.outputs_get", [context, [["index": 0, "want_float": 1]]])["outputs"]?[0]?["buf"]),
+                       ints.map { 2 * Float($0) + 1 })
+        XCTAssertNotNil(try client.call("rknn.query", [context, "RKNN_QUERY_PERF_RUN"])["info"]?["run_duration"])
+        XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))
+        daemon.assertStopsCleanly()
+    }
+
+    func testTheDetectorThroughBase64AndQueries() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo.rknn"], 0])["context"])
+        let output = try client.call("rknn.query", [context, "RKNN_QUERY_OUTPUT_ATTR", ["index": 2]])["info"]
+        XCTAssertEqual(output?["dims"]?[1], 16)
+        XCTAssertEqual(output?["qnt_type"], "RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC")
+        XCTAssertEqual(output?["zp"], -128)
+        let native = try client.call("rknn.query", [context, "RKNN_QUERY_NATIVE_OUTPUT_ATTR", ["index": 2]])["info"]
+        XCTAssertEqual(native?["fmt"], "RKNN_TENSOR_NC1HWC2")
+        XCTAssertEqual(native?["n_dims"], 5)
+        XCTAssertEqual(try client.call("rknn.query", [context, "RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR", ["index": 2]])["info"]?["fmt"], "RKNN_TENSOR_NHWC")
+        XCTAssertEqual(try client.call("rknn.query", [context, "RKNN_QUERY_CUSTOM_STRING"])["info"]?["string"],
+                       "simulated detector: 3 int8 maps pooled at strides 8, 16, 32")
+        let version = try client.call("rknn.query", [context, "RKNN_QUERY_SDK_VERSION"])["info"]
+        XCTAssertEqual(version?["api_version"], "2.3.2 (simulated)")
+        XCTAssertNotNil(try client.call("rknn.query", [context, "RKNN_QUERY_MEM_SIZE"])["info"]?["total_weight_size"])
+        let range = try client.call("rknn.query", [context, "RKNN_QUERY_INPUT_DYNAMIC_RANGE", ["index": 0]])["info"]
+        XCTAssertEqual(range?["shape_number"], 2)
+
+        // The frame as NHWC uint8 (the model's own layout), and as NCHW (converted by the runtime).
+        let frame = Data(Self.frame).base64EncodedString()
+        _ = try client.call("rknn.inputs_set", [context, [["index": 0, "buf": .string(frame), "type": "RKNN_TENSOR_UINT8", "fmt": "RKNN_TENSOR_NHWC"]]])
+        _ = try client.call("rknn.run", [context])
+        let got = try client.call("rknn.outputs_get", [context, [["index": 0], ["index": 1], ["index": 2]]])["outputs"]
+        for (index, stride) in [8, 16, 32].enumerated() {
+            XCTAssertEqual(try int8s(got?[index]?["buf"]), Self.expected(stride: stride), "stride \(stride)")
+        }
+        var planar = [UInt8](repeating: 0, count: Self.frame.count)
+        for i in 0..<(640 * 640) { for c in 0..<3 { planar[c * 640 * 640 + i] = Self.frame[i * 3 + c] } }
+        _ = try client.call("rknn.inputs_set", [context, [["index": 0, "buf": .string(Data(planar).base64EncodedString()),
+                                                           "type": "RKNN_TENSOR_UINT8", "fmt": "RKNN_TENSOR_NCHW"]]])
+        _ = try client.call("rknn.run", [context])
+        XCTAssertEqual(try int8s(try client.call("rknn.outputs_get", [context, [["index": 2]]])["outputs"]?[0]?["buf"]), Self.expected(stride: 32))
+        // want_float: the dequantised values.
+        let floats = try self.floats(try client.call("rknn.outputs_get", [context, [["index": 2, "want_float": 1]]])["outputs"]?[0]?["buf"])
+        XCTAssertEqual(floats, Self.expected(stride: 32).map { (Float($0) + 128) * 0.0078125 })
+        daemon.assertStopsCleanly()
+    }
+
+    func testBadTensorsGetClearErrors() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let runBeforeInputs = try client.request("rknn.run", [context])
+        XCTAssertEqual(runBeforeInputs["error"]?["data"]?["code"], -8, "RKNN_ERR_INPUT_INVALID")
+        let wrongSize = try client.request("rknn.inputs_set", [context, [["index": 0, "buf": "AAAA", "type": "RKNN_TENSOR_FLOAT32"]]])
+        XCTAssertEqual(wrongSize["error"]?["data"]?["code"], -8)
+        let wrongIndex = try client.request("rknn.inputs_set", [context, [["index": 3, "buf": "AAAA"]]])
+        XCTAssertEqual(wrongIndex["error"]?["data"]?["code"], -8)
+        let badBase64 = try client.request("rknn.inputs_set", [context, [["index": 0, "buf": "not base64!"]]])
+        XCTAssertEqual(badBase64["error"]?["code"], -32602)
+        let badType = try client.request("rknn.inputs_set", [context, [["index": 0, "buf": "AAAA", "type": "RKNN_TENSOR_QUATERNION"]]])
+        XCTAssertEqual(badType["error"]?["code"], -32602)
+        let badCommand = try client.request("rknn.query", [context, 99])
+        XCTAssertNotNil(badCommand["error"])
+        let missing = try client.request("rknn.init", [["path": "absent.rknn"], 0])
+        XCTAssertEqual(missing["error"]?["data"]?["code"], -6, "RKNN_ERR_MODEL_INVALID")
+        XCTAssertEqual(try client.errorCode("rknn.init", [["path": "/etc/passwd"], 0]), RPCError.notPermittedCode)
+        XCTAssertEqual(try client.request("rknn.wait", [context])["error"]?["data"]?["code"], -1, "rknn_wait fails as in 2.3.x")
+        daemon.assertStopsCleanly()
+    }
+
+    func testAFrameInSharedMemoryRunsWithNoCopyAndAnotherClientCannotTouchIt() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo.rknn"], 0])["context"])
+        // Input memory from the runtime, mapped by the client, the frame written in place.
+        let inputMem = try client.call("rknn.create_mem", [context, .int(640 * 640 * 3)])
+        let inputFD = client.receivedFDs.removeFirst()
+        let input = try XCTUnwrap(mmap(nil, 640 * 640 * 3, PROT_READ | PROT_WRITE, MAP_SHARED, inputFD, 0))
+        defer { munmap(input, 640 * 640 * 3); close(inputFD) }
+        Self.frame.withUnsafeBytes { input.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let inputAttr = try XCTUnwrap(try client.call("rknn.query", [context, "RKNN_QUERY_INPUT_ATTR", ["index": 0]])["info"])
+        XCTAssertEqual(try client.call("rknn.set_io_mem", [context, inputMem["return"]!, inputAttr]), .object([:]))
+        // Output memory of the client's own (a memfd), sent to the runtime; the result read in place.
+        let outputAttr = try XCTUnwrap(try client.call("rknn.query", [context, "RKNN_QUERY_OUTPUT_ATTR", ["index": 2]])["info"])
+        let size = 16 * 20 * 20
+        let outputFD = memfd_create("p32", 0)
+        XCTAssertEqual(ftruncate(outputFD, off_t(size)), 0)
+        let output = try XCTUnwrap(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, outputFD, 0))
+        defer { munmap(output, size); close(outputFD) }
+        let request: JSONValue = ["jsonrpc": "2.0", "id": 9, "method": "rknn.create_mem_from_fd",
+                                  "params": ["ctx": context, "fd": 0, "size": .int(Int64(size)), "offset": 0]]
+        try client.send(request.jsonText + "\n", fds: [outputFD])
+        let outputMem = try XCTUnwrap(try client.readMessage()["result"])
+        XCTAssertEqual(try client.call("rknn.set_io_mem", [context, outputMem["return"]!, outputAttr]), .object([:]))
+        _ = try client.call("rknn.run", [context])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: output.assumingMemoryBound(to: Int8.self), count: size)), Self.expected(stride: 32))
+        // A second frame: written in place, run again, no call carries a byte of it.
+        memset(input, 0, 640 * 640 * 3)
+        _ = try client.call("rknn.run", [context])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: output.assumingMemoryBound(to: Int8.self), count: 16)),
+                       (0..<16).map { _ in Int8(-128) }, "a black frame: channel 0 is 0 + 0.01 * 0")
+
+        let stranger = try Client(daemon.socket)
+        XCTAssertEqual(try stranger.errorCode("rknn.run", [context]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try stranger.errorCode("rknn.destroy_mem", [context, inputMem["return"]!]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try client.call("rknn.destroy_mem", [context, inputMem["return"]!]), .object([:]))
+        XCTAssertEqual(try client.call("rknn.destroy_mem", [context, outputMem["return"]!]), .object([:]))
+        XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))
+        daemon.assertStopsCleanly()
+    }
+
+    func testMemoryFromPhysicalAddressesAndMediaBlocksFailCleanly() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        XCTAssertEqual(try client.errorCode("rknn.create_mem_from_mb_blk", [context, 0]), RPCError.runtimeErrorCode, "no media blocks here")
+        daemon.assertStopsCleanly()
+    }
+
+    private func floats(_ value: JSONValue?) throws -> [Float] {
+        guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    private func int8s(_ value: JSONValue?) throws -> [Int8] {
+        guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
+        return data.map { Int8(bitPattern: $0) }
+    }
+}
