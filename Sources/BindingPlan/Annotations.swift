@@ -91,9 +91,11 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     /// A function that frees what this call handed out, taking this call's leading arguments: the
     /// host calls it as soon as the results are read into JSON (the client gets a copy).
     public var releaseWith: String?
+    /// Only peers with uid 0 may call it (it reaches memory or devices directly).
+    public var privileged: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case status, blocking, params
+        case status, blocking, params, privileged
         case releaseWith = "release_with"
     }
 
@@ -108,6 +110,7 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         status = other.status ?? status
         blocking = other.blocking ?? blocking
         releaseWith = other.releaseWith ?? releaseWith
+        privileged = other.privileged ?? privileged
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
 }

@@ -128,6 +128,8 @@ public struct FunctionPlan: Sendable {
     public var params: [ParamPlan]
     public var returns: ReturnRole
     public var blocking: Bool
+    /// Only root peers may call it.
+    public var privileged: Bool = false
     public var creates: String?
     public var destroys: String?
     /// The handle type whose running stream it stops.

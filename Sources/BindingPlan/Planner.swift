@@ -186,6 +186,7 @@ public struct Planner {
             try markDerivedParams(&plan)
             plan.returns = try returnRole(function, status: a.status)
             if let name = a.releaseWith { plan.releasedBy = try releaser(name, of: function) }
+            plan.privileged = a.privileged ?? false
         } catch let unbound as Unbound {
             plan.bound = false
             plan.reason = unbound.reason

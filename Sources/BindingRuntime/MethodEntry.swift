@@ -11,6 +11,8 @@ public struct MethodEntry: Sendable {
     public let params: [ParamSpec]
     /// Run it off the event loop: it may take long.
     public let blocking: Bool
+    /// Only peers with uid 0 may call it.
+    public let privileged: Bool
     /// The handle type a successful call creates, the result member holding it, and the handle
     /// type the call destroys.
     public let creates: String?
@@ -26,13 +28,14 @@ public struct MethodEntry: Sendable {
     public let needs: [String]
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
-    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, creates: String?, resultHandle: String?,
+    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false, creates: String?, resultHandle: String?,
                 destroys: String?, aborts: String? = nil, uses: [String], streams: String?, needs: [String],
                 invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
         self.symbol = symbol
         self.params = params
         self.blocking = blocking
+        self.privileged = privileged
         self.creates = creates
         self.resultHandle = resultHandle
         self.destroys = destroys

@@ -171,6 +171,10 @@ public final class RuntimeRouter: @unchecked Sendable {
         if let symbol = entry.symbol, state.missing.contains(symbol) {
             return call.respond(.failure(RPCError.functionNotPresent(symbol)))
         }
+        if entry.privileged && call.peer.uid != 0 {
+            return call.respond(.failure(RPCError(code: RPCError.notPermittedCode, message: "\(entry.method) is for root peers only",
+                                                  data: .object(["uid": .int(Int64(call.peer.uid))]))))
+        }
         var fds: [Int32] = []
         var params: JSONValue?
         let used: [(id: Int64, handle: Handle)]

@@ -237,6 +237,7 @@ struct DispatchCode {
             "location": .text(f.function.location.description),
             "params": .list(spec),
             "blocking": .flag(f.blocking),
+            "privileged": .flag(f.privileged),
             "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
             "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
             "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),

@@ -164,10 +164,36 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
-    func testMemoryFromPhysicalAddressesAndMediaBlocksFailCleanly() throws {
-        let daemon = try Self.simulated()
+    func testPhysicalMemoryIsForRootPeersOnlyAndMediaBlocksFailCleanly() throws {
+        let daemon = try Daemon(arguments: ["--socket-mode", "0666"], environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")])
         let client = try Client(daemon.socket)
         let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let physical: JSONValue = [context, 0x4000_0000, 4096]
+        if getuid() == 0 {
+            // Root here: the simulated runtime has no physical memory to wrap.
+            XCTAssertEqual(try client.errorCode("rknn.create_mem_from_phys", physical), RPCError.runtimeErrorCode)
+            // Another uid, through the same socket, is refused before the runtime is asked.
+            let script = """
+                import json, socket
+                s = socket.socket(socket.AF_UNIX); s.connect("\(daemon.socket)"); f = s.makefile("rb")
+                def call(method, params):
+                    s.sendall((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}) + "\\n").encode())
+                    return json.loads(f.readline())
+                ctx = call("rknn.init", [{"path": "demo-float.rknn"}, 0])["result"]["context"]
+                print(call("rknn.create_mem_from_phys", [ctx, 1073741824, 4096])["error"]["code"])
+                """
+            let nobody = Process()
+            nobody.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            nobody.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script]
+            let output = Pipe()
+            nobody.standardOutput = output
+            try nobody.run()
+            nobody.waitUntilExit()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(printed.trimmingCharacters(in: .whitespacesAndNewlines), String(RPCError.notPermittedCode))
+        } else {
+            XCTAssertEqual(try client.errorCode("rknn.create_mem_from_phys", physical), RPCError.notPermittedCode)
+        }
         XCTAssertEqual(try client.errorCode("rknn.create_mem_from_mb_blk", [context, 0]), RPCError.runtimeErrorCode, "no media blocks here")
         daemon.assertStopsCleanly()
     }
