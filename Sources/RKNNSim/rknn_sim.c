@@ -347,6 +347,11 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
     for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
         if ((values[o] = malloc((size_t)sim_elements(&c->outputs[o]) * sizeof(float))) == NULL) status = RKNN_ERR_MALLOC_FAIL;
     }
+    long busy_ms = env_long("RKNN_SIM_RUN_MS", 0); /* the simulated NPU time of a run */
+    if (status == 0 && busy_ms > 0) {
+        struct timespec busy = {busy_ms / 1000, (busy_ms % 1000) * 1000000};
+        nanosleep(&busy, NULL);
+    }
     if (status == 0) {
         sim_compute(m, &c->inputs[0], c->outputs, input, values);
         for (uint32_t o = 0; o < m->n_outputs; o++) {

@@ -27,6 +27,8 @@ public struct Configuration: Sendable {
     /// Where clients' model and LoRA paths may point (':'-separated), and prompt caches.
     public var modelDirectories = ["models"]
     public var cacheDirectory = "/tmp/rkllm-cache"
+    /// Blocking runtime calls a runtime host runs at once (RK3588: 3 NPU cores).
+    public var npuCores = 3
 
     public init() {}
 
@@ -93,6 +95,9 @@ public struct Configuration: Sendable {
         },
         Setting(environment: "RKLLM_CACHE_DIR", flag: "--cache-dir", help: "directory of prompt cache files (default /tmp/rkllm-cache)") {
             $0.cacheDirectory = $1
+        },
+        Setting(environment: "RKNN_NPU_CORES", flag: "--npu-cores", help: "runtime calls run at once per runtime host, one per context (default 3)") {
+            $0.npuCores = try positive($1, "NPU cores")
         },
         Setting(environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime", help: "RKLLM runtime library (default librkllmrt.so, else the simulated one)") {
             $0.rkllmRuntimeLibrary = $1

@@ -24,6 +24,16 @@ public enum WorkerMain {
         ["--worker", namespace, "--library", library, "--parent", String(getpid())] + (probe ? ["--probe"] : [])
     }
 
+    /// How many blocking calls a runtime host runs at once: the NPU's cores (the daemon's setting).
+    public static let npuCoresVariable = "RKNN_NPU_CORES"
+
+    /// The runtime object a call works on (its first handle), for one call at a time per object.
+    static func objectKey(_ entry: MethodEntry, _ params: JSONValue?) -> String? {
+        guard let index = entry.params.firstIndex(where: { $0.handle != nil }) else { return nil }
+        let spec = entry.params[index]
+        return JSONParams.get(params, at: index, named: spec.name).map { "\(spec.handle!) \($0.jsonText)" }
+    }
+
     public static func run(namespace: String, library path: String, parent: pid_t, probe: Bool) -> Int32 {
         // Die with the daemon; if it is already gone (we were adopted), do not start.
         clinux_die_with_parent()
@@ -46,6 +56,7 @@ public enum WorkerMain {
 
         let handles = HandleTable()
         let paths = PathPolicy.fromEnvironment()
+        let pool = BlockingPool(width: Int(ProcessInfo.processInfo.environment[npuCoresVariable] ?? "") ?? 3)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         while let line = channel.readLine() {
             guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"], let id = message["id"] else {
@@ -69,7 +80,7 @@ public enum WorkerMain {
                 channel.reply(id: id, outcome, fds: host.exported)
             }
             if entry.blocking {
-                Thread(block: work).start()
+                pool.submit(key: objectKey(entry, params), work)
             } else {
                 work()
             }

@@ -100,6 +100,35 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testContextsRunInParallelUpToTheNPUCoresAndOneContextRunsOneAtATime() throws {
+        let daemon = try Self.simulated(["RKNN_SIM_RUN_MS": "300", "RKNN_NPU_CORES": "3"])
+        let clients = try (0..<4).map { _ in try Client(daemon.socket) }
+        let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+        let contexts = try clients.map { client in
+            let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+            _ = try client.call("rknn.inputs_set", [context, input])
+            return context
+        }
+        func timeRuns(_ runs: [(Client, JSONValue)]) throws -> Double {
+            let started = Date()
+            for (i, (client, context)) in runs.enumerated() { try client.start(.int(Int64(i)), "rknn.run", [context]) }
+            for (client, _) in runs { XCTAssertEqual(try client.readMessage()["result"], .object([:])) }
+            return Date().timeIntervalSince(started)
+        }
+        let three = try timeRuns(Array(zip(clients, contexts).prefix(3)))
+        XCTAssertLessThan(three, 0.55, "three contexts at once on three cores")
+        let four = try timeRuns(Array(zip(clients, contexts)))
+        XCTAssertGreaterThan(four, 0.55, "a fourth waits for a core")
+        // Two runs on one context: one after the other.
+        let started = Date()
+        try clients[0].start(1, "rknn.run", [contexts[0]])
+        try clients[0].start(2, "rknn.run", [contexts[0]])
+        _ = try clients[0].readMessage()
+        _ = try clients[0].readMessage()
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.55, "one context runs one at a time")
+        daemon.assertStopsCleanly()
+    }
+
     func testBadTensorsGetClearErrors() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
