@@ -15,14 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Memory the runtime hands out: the public struct first, so a pointer to one is a pointer to both. */
-typedef struct {
-    rknn_tensor_mem mem;
-    void* base;          /* the mapping (virt_addr - offset) */
-    size_t mapped;
-    int owns_fd;
-} sim_mem;
-
 typedef struct {
     sim_mem* mem;
     rknn_tensor_type type;
@@ -37,6 +29,7 @@ typedef struct {
 } sim_shared_model;
 
 typedef struct {
+    uint32_t kind;              /* SIM_MODEL_CONTEXT */
     sim_shared_model* shared;
     uint32_t flags;
     pthread_mutex_t lock;       /* one call at a time per context */
@@ -64,8 +57,7 @@ static long env_long(const char* name, long fallback) {
     return strtol(text, NULL, 10);
 }
 
-/* The simulated chip's NPU cores (RKNN_SIM_CHIP: RK3588 3, RK3576 2, RK3562 1). */
-static int chip_cores(void) {
+int sim_chip_cores(void) {
     const char* chip = getenv("RKNN_SIM_CHIP");
     if (chip && strcmp(chip, "RK3576") == 0) return 2;
     if (chip && strcmp(chip, "RK3562") == 0) return 1;
@@ -73,6 +65,11 @@ static int chip_cores(void) {
 }
 
 static sim_context* context_of(rknn_context handle) { return (sim_context*)(uintptr_t)handle; }
+
+/* The model context behind a handle; NULL for 0 or a MatMul context. */
+static sim_context* model_context(rknn_context handle) {
+    return handle != 0 && context_of(handle)->kind == SIM_MODEL_CONTEXT ? context_of(handle) : NULL;
+}
 
 static uint32_t required_internal_size(const sim_context* c) {
     uint32_t total = 0;
@@ -120,6 +117,7 @@ static int new_context(sim_shared_model* shared, uint32_t flags, rknn_context* o
     if (c == NULL) return RKNN_ERR_MALLOC_FAIL;
     pthread_mutex_init(&c->lock, NULL);
     atomic_fetch_add(&shared->references, 1);
+    c->kind = SIM_MODEL_CONTEXT;
     c->shared = shared;
     c->flags = flags;
     c->batch_core_num = 1;
@@ -150,13 +148,13 @@ int rknn_init(rknn_context* context, void* model, uint32_t size, uint32_t flag, 
 }
 
 int rknn_dup_context(rknn_context* context_in, rknn_context* context_out) {
-    if (context_in == NULL || context_out == NULL || *context_in == 0) return RKNN_ERR_CTX_INVALID;
+    if (context_in == NULL || context_out == NULL || model_context(*context_in) == NULL) return RKNN_ERR_CTX_INVALID;
     sim_context* c = context_of(*context_in);
     return new_context(c->shared, c->flags, context_out);
 }
 
 int rknn_destroy(rknn_context context) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     free_context(context_of(context));
     return 0;
 }
@@ -166,7 +164,7 @@ static void attr_of(sim_context* c, int output, uint32_t index, sim_layout layou
 }
 
 int rknn_query(rknn_context context, rknn_query_cmd cmd, void* info, uint32_t size) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     if (info == NULL) return RKNN_ERR_PARAM_INVALID;
     sim_context* c = context_of(context);
     const sim_rknn_model* m = &c->shared->model;
@@ -218,7 +216,7 @@ int rknn_query(rknn_context context, rknn_query_cmd cmd, void* info, uint32_t si
         rknn_sdk_version* version = info;
         memset(version, 0, sizeof *version);
         snprintf(version->api_version, sizeof version->api_version, "2.3.2 (simulated)");
-        snprintf(version->drv_version, sizeof version->drv_version, "0.9.8 (simulated %d-core NPU)", chip_cores());
+        snprintf(version->drv_version, sizeof version->drv_version, "0.9.8 (simulated %d-core NPU)", sim_chip_cores());
         break;
     }
     case RKNN_QUERY_MEM_SIZE: case RKNN_QUERY_DEVICE_MEM_INFO: {
@@ -256,7 +254,7 @@ int rknn_query(rknn_context context, rknn_query_cmd cmd, void* info, uint32_t si
 }
 
 int rknn_inputs_set(rknn_context context, uint32_t n_inputs, rknn_input inputs[]) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     sim_context* c = context_of(context);
     if (inputs == NULL || n_inputs == 0 || n_inputs > c->shared->model.n_inputs) return RKNN_ERR_PARAM_INVALID;
     int status = 0;
@@ -286,22 +284,26 @@ int rknn_inputs_set(rknn_context context, uint32_t n_inputs, rknn_input inputs[]
 }
 
 int rknn_set_batch_core_num(rknn_context context, int core_num) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
-    if (core_num < 1 || core_num > chip_cores()) return RKNN_ERR_PARAM_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
+    if (core_num < 1 || core_num > sim_chip_cores()) return RKNN_ERR_PARAM_INVALID;
     context_of(context)->batch_core_num = core_num;
     return 0;
 }
 
-int rknn_set_core_mask(rknn_context context, rknn_core_mask core_mask) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
-    int cores = chip_cores();
+int sim_check_core_mask(rknn_core_mask core_mask) {
+    int cores = sim_chip_cores();
     if (cores == 1) return RKNN_ERR_DEVICE_UNAVAILABLE; /* single-core chips have no core mask */
     uint32_t all = (1u << cores) - 1;
     int valid = core_mask == RKNN_NPU_CORE_AUTO || core_mask == RKNN_NPU_CORE_ALL
         || ((uint32_t)core_mask != 0 && ((uint32_t)core_mask & ~all) == 0);
-    if (!valid) return RKNN_ERR_PARAM_INVALID;
-    context_of(context)->core_mask = core_mask;
-    return 0;
+    return valid ? 0 : RKNN_ERR_PARAM_INVALID;
+}
+
+int rknn_set_core_mask(rknn_context context, rknn_core_mask core_mask) {
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
+    int status = sim_check_core_mask(core_mask);
+    if (status == 0) context_of(context)->core_mask = core_mask;
+    return status;
 }
 
 /* Input i as the model's type and layout: from bound memory or from rknn_inputs_set. */
@@ -326,7 +328,7 @@ static const void* input_for_run(sim_context* c, uint32_t i, void** scratch, int
 
 int rknn_run(rknn_context context, rknn_run_extend* extend) {
     (void)extend;
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     sim_context* c = context_of(context);
     const sim_rknn_model* m = &c->shared->model;
     if (c->flags & RKNN_FLAG_COLLECT_MODEL_INFO_ONLY) return RKNN_ERR_CTX_INVALID;
@@ -372,12 +374,12 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
 int rknn_wait(rknn_context context, rknn_run_extend* extend) {
     (void)extend;
     /* As the 2.3.x runtime: ASYNC is not supported and rknn_wait fails. */
-    return context == 0 ? RKNN_ERR_CTX_INVALID : RKNN_ERR_FAIL;
+    return model_context(context) == NULL ? RKNN_ERR_CTX_INVALID : RKNN_ERR_FAIL;
 }
 
 int rknn_outputs_get(rknn_context context, uint32_t n_outputs, rknn_output outputs[], rknn_output_extend* extend) {
     (void)extend;
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     sim_context* c = context_of(context);
     if (outputs == NULL || n_outputs == 0 || n_outputs > c->shared->model.n_outputs) return RKNN_ERR_PARAM_INVALID;
     int status = 0;
@@ -405,7 +407,7 @@ int rknn_outputs_get(rknn_context context, uint32_t n_outputs, rknn_output outpu
 }
 
 int rknn_outputs_release(rknn_context context, uint32_t n_outputs, rknn_output outputs[]) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     if (outputs == NULL) return RKNN_ERR_PARAM_INVALID;
     sim_context* c = context_of(context);
     pthread_mutex_lock(&c->lock);
@@ -487,16 +489,20 @@ rknn_tensor_mem* rknn_create_mem_from_mb_blk(rknn_context ctx, void* mb_blk, int
 int rknn_destroy_mem(rknn_context ctx, rknn_tensor_mem* mem) {
     if (ctx == 0) return RKNN_ERR_CTX_INVALID;
     if (mem == NULL || mem->priv_data != mem) return RKNN_ERR_PARAM_INVALID;
-    sim_context* c = context_of(ctx);
     sim_mem* m = (sim_mem*)mem;
-    pthread_mutex_lock(&c->lock);
-    for (int i = 0; i < RKNN_SIM_MAX_TENSORS; i++) {
-        if (c->input_bind[i].mem == m) c->input_bind[i].mem = NULL;
-        if (c->output_bind[i].mem == m) c->output_bind[i].mem = NULL;
+    if (*(uint32_t*)(uintptr_t)ctx == SIM_MATMUL_CONTEXT) {
+        sim_matmul_forget((uint32_t*)(uintptr_t)ctx, m);
+    } else {
+        sim_context* c = context_of(ctx);
+        pthread_mutex_lock(&c->lock);
+        for (int i = 0; i < RKNN_SIM_MAX_TENSORS; i++) {
+            if (c->input_bind[i].mem == m) c->input_bind[i].mem = NULL;
+            if (c->output_bind[i].mem == m) c->output_bind[i].mem = NULL;
+        }
+        if (c->weight_mem == m) c->weight_mem = NULL;
+        if (c->internal_mem == m) c->internal_mem = NULL;
+        pthread_mutex_unlock(&c->lock);
     }
-    if (c->weight_mem == m) c->weight_mem = NULL;
-    if (c->internal_mem == m) c->internal_mem = NULL;
-    pthread_mutex_unlock(&c->lock);
     munmap(m->base, m->mapped);
     if (m->owns_fd) close(m->mem.fd);
     m->mem.priv_data = NULL;
@@ -505,7 +511,7 @@ int rknn_destroy_mem(rknn_context ctx, rknn_tensor_mem* mem) {
 }
 
 static int set_outside_memory(rknn_context ctx, rknn_tensor_mem* mem, uint32_t flag, int weights) {
-    if (ctx == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(ctx) == NULL) return RKNN_ERR_CTX_INVALID;
     sim_context* c = context_of(ctx);
     if (mem == NULL || mem->priv_data != mem || !(c->flags & flag)) return RKNN_ERR_PARAM_INVALID;
     uint32_t needed = weights ? c->shared->model.weight_size : required_internal_size(c);
@@ -521,7 +527,7 @@ int rknn_set_weight_mem(rknn_context ctx, rknn_tensor_mem* mem) { return set_out
 int rknn_set_internal_mem(rknn_context ctx, rknn_tensor_mem* mem) { return set_outside_memory(ctx, mem, RKNN_FLAG_INTERNAL_ALLOC_OUTSIDE, 0); }
 
 int rknn_set_io_mem(rknn_context ctx, rknn_tensor_mem* mem, rknn_tensor_attr* attr) {
-    if (ctx == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(ctx) == NULL) return RKNN_ERR_CTX_INVALID;
     if (mem == NULL || mem->priv_data != mem || attr == NULL) return RKNN_ERR_PARAM_INVALID;
     sim_context* c = context_of(ctx);
     const sim_rknn_model* m = &c->shared->model;
@@ -551,7 +557,7 @@ int rknn_set_io_mem(rknn_context ctx, rknn_tensor_mem* mem, rknn_tensor_attr* at
 }
 
 static int set_shapes(rknn_context ctx, uint32_t n, const rknn_tensor_attr* attrs) {
-    if (ctx == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(ctx) == NULL) return RKNN_ERR_CTX_INVALID;
     sim_context* c = context_of(ctx);
     const sim_rknn_model* m = &c->shared->model;
     if (attrs == NULL || n == 0 || n > m->n_inputs) return RKNN_ERR_PARAM_INVALID;
@@ -573,7 +579,7 @@ int rknn_set_input_shape(rknn_context ctx, rknn_tensor_attr* attr) { return set_
 int rknn_set_input_shapes(rknn_context ctx, uint32_t n_inputs, rknn_tensor_attr attr[]) { return set_shapes(ctx, n_inputs, attr); }
 
 int rknn_mem_sync(rknn_context context, rknn_tensor_mem* mem, rknn_mem_sync_mode mode) {
-    if (context == 0) return RKNN_ERR_CTX_INVALID;
+    if (model_context(context) == NULL) return RKNN_ERR_CTX_INVALID;
     if (mem == NULL || mem->priv_data != mem || mode < RKNN_MEMORY_SYNC_TO_DEVICE || mode > RKNN_MEMORY_SYNC_BIDIRECTIONAL) return RKNN_ERR_PARAM_INVALID;
     return 0; /* one coherent memory: nothing to flush */
 }

@@ -10,6 +10,24 @@
 
 enum { RKNN_SIM_MAX_TENSORS = 8, RKNN_SIM_MAX_SHAPES = 8 };
 
+/* The first field of every context the runtime hands out: which kind it is. */
+typedef enum { SIM_MODEL_CONTEXT = 0x4d4f444c, SIM_MATMUL_CONTEXT = 0x4d41544d } sim_context_kind;
+
+/* Memory the runtime hands out: the public struct first, so a pointer to one is a pointer to both. */
+typedef struct {
+    rknn_tensor_mem mem;
+    void* base;          /* the mapping (virt_addr - offset) */
+    size_t mapped;
+    int owns_fd;
+} sim_mem;
+
+/* The simulated chip's NPU cores (RKNN_SIM_CHIP: RK3588 3, RK3576 2, RK3562 1). */
+int sim_chip_cores(void);
+/* 0, or the error of a core mask the chip cannot take. */
+int sim_check_core_mask(rknn_core_mask mask);
+/* A MatMul context forgets memory about to be destroyed. */
+void sim_matmul_forget(uint32_t* context, const sim_mem* mem);
+
 /* How an output is computed from input 0 (docs/SIMULATED_RUNTIMES.md). */
 typedef enum { SIM_OP_POOL, SIM_OP_AFFINE } sim_op;
 

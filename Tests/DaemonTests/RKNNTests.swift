@@ -227,6 +227,115 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    /// A MatMul context with A, B and C in runtime memory the client maps; B written in `layout`.
+    private struct MatMul {
+        let client: Client
+        let context: JSONValue
+        let attrs: JSONValue
+        var mapped: [String: (pointer: UnsafeMutableRawPointer, size: Int, fd: Int32, mem: JSONValue)] = [:]
+
+        init(_ client: Client, _ info: JSONValue) throws {
+            self.client = client
+            let created = try client.call("rknn.matmul_create", [info])
+            context = try XCTUnwrap(created["ctx"])
+            attrs = try XCTUnwrap(created["io_attr"])
+            for name in ["A", "B", "C"] {
+                guard case .int(let size)? = attrs[name]?["size"] else { throw Failure("no size for \(name): \(attrs)") }
+                let mem = try client.call("rknn.create_mem", [context, .int(size)])
+                let fd = client.receivedFDs.removeFirst()
+                let pointer = mmap(nil, Int(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)!
+                mapped[name] = (pointer, Int(size), fd, mem["return"]!)
+            }
+        }
+
+        func write<T>(_ name: String, _ values: [T]) {
+            values.withUnsafeBytes { mapped[name]!.pointer.copyMemory(from: $0.baseAddress!, byteCount: min($0.count, mapped[name]!.size)) }
+        }
+
+        func bindAndRun() throws {
+            for name in ["A", "B", "C"] {
+                XCTAssertEqual(try client.call("rknn.matmul_set_io_mem", [context, mapped[name]!.mem, attrs[name]!]), .object([:]), name)
+            }
+            XCTAssertEqual(try client.call("rknn.matmul_run", [context]), .object([:]))
+        }
+
+        func read<T>(_ count: Int, as type: T.Type) -> [T] {
+            Array(UnsafeBufferPointer(start: mapped["C"]!.pointer.assumingMemoryBound(to: T.self), count: count))
+        }
+
+        func close() throws {
+            for (_, m) in mapped {
+                munmap(m.pointer, m.size)
+                Glibc.close(m.fd)
+                _ = try client.call("rknn.destroy_mem", [context, m.mem])
+            }
+            XCTAssertEqual(try client.call("rknn.matmul_destroy", [context]), .object([:]))
+        }
+    }
+
+    func testMatMulComputesEachTypeInNormalAndNativeLayouts() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let (M, K, N) = (4, 64, 32)
+        let a8 = (0..<(M * K)).map { Int8(truncatingIfNeeded: ($0 * 7) % 23 - 11) }
+        let b8 = (0..<(K * N)).map { Int8(truncatingIfNeeded: ($0 * 5) % 19 - 9) }
+        func reference(_ a: (Int, Int) -> Int, _ b: (Int, Int) -> Int) -> [Int] {
+            (0..<(M * N)).map { i in (0..<K).reduce(0) { $0 + a(i / N, $1) * b($1, i % N) } }
+        }
+        let exact = reference({ Int(a8[$0 * K + $1]) }, { Int(b8[$0 * N + $1]) })
+        for layout in [0, 1] {
+            // int8 x int8 -> int32, exact.
+            var mm = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)),
+                                         "type": "RKNN_INT8_MM_INT8_TO_INT32", "B_layout": .int(Int64(layout))])
+            mm.write("A", a8)
+            if layout == 1 {
+                let native = try client.call("rknn.B_normal_layout_to_native_layout", [
+                    "B_input": .string(b8.withUnsafeBytes { Data($0).base64EncodedString() }), "K": .int(Int64(K)), "N": .int(Int64(N)),
+                    "info": ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_INT32", "B_layout": 1]])
+                guard case .string(let text)? = native["B_output"], let bytes = Data(base64Encoded: text) else { return XCTFail("\(native)") }
+                XCTAssertNotEqual(Array(bytes), b8.map { UInt8(bitPattern: $0) }, "the native layout is another order")
+                mm.write("B", Array(bytes))
+                XCTAssertEqual(mm.attrs["B"]?["n_dims"], 4, "native B: (N/32, K/32, 32, 32)")
+            } else {
+                mm.write("B", b8)
+            }
+            try mm.bindAndRun()
+            XCTAssertEqual(mm.read(M * N, as: Int32.self).map(Int.init), exact, "int8 -> int32, layout \(layout)")
+            try mm.close()
+        }
+        // int8 x int8 -> int8 with affine quantisation (per-layer A and C, per-channel B).
+        var quantized = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_INT8"])
+        quantized.write("A", a8)
+        quantized.write("B", b8)
+        let bScales = (0..<N).map { Float(0.01) + Float($0) * Float(0.001) }
+        _ = try client.call("rknn.matmul_set_quant_params", [quantized.context, ["name": "A", "scale": [0.05], "zp": [1]]])
+        _ = try client.call("rknn.matmul_set_quant_params", [quantized.context, ["name": "B", "scale": .array(bScales.map { .double(Double($0)) }), "zp": .array(Array(repeating: 0, count: N))]])
+        _ = try client.call("rknn.matmul_set_quant_params", [quantized.context, ["name": "C", "scale": [0.25], "zp": [-3]]])
+        let got = try client.call("rknn.matmul_get_quant_params", [quantized.context, ["name": "C", "scale": [0], "zp": [0]]])
+        XCTAssertEqual(got["scale"], 0.25)
+        try quantized.bindAndRun()
+        let shifted = reference({ Int(a8[$0 * K + $1]) - 1 }, { Int(b8[$0 * N + $1]) })
+        let expectedInt8 = (0..<(M * N)).map { i -> Int8 in
+            let real = Float(shifted[i]) * (Float(0.05) * bScales[i % N])
+            return Int8(max(-128, min(127, (real / Float(0.25) + Float(-3)).rounded())))
+        }
+        XCTAssertEqual(quantized.read(M * N, as: Int8.self), expectedInt8, "int8 -> int8")
+        try quantized.close()
+        // float16 x float16 -> float32.
+        var half = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32"])
+        let aHalf = a8.map { Float16(Float($0) / 4) }, bHalf = b8.map { Float16(Float($0) / 8) }
+        half.write("A", aHalf)
+        half.write("B", bHalf)
+        try half.bindAndRun()
+        let expectedFloat = (0..<(M * N)).map { i in (0..<K).reduce(Float(0)) { $0 + Float(aHalf[(i / N) * K + $1]) * Float(bHalf[$1 * N + i % N]) } }
+        XCTAssertEqual(half.read(M * N, as: Float.self), expectedFloat, "float16 -> float32 (these values are exact in float)")
+        try half.close()
+        // Alignment: N must be a multiple of 32 for int8 on an RK3588.
+        let misaligned = try client.request("rknn.matmul_create", [["M": 4, "K": 64, "N": 20, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])
+        XCTAssertEqual(misaligned["error"]?["data"]?["code"], -5, "RKNN_ERR_PARAM_INVALID")
+        daemon.assertStopsCleanly()
+    }
+
     private func floats(_ value: JSONValue?) throws -> [Float] {
         guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
         return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
