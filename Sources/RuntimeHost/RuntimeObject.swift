@@ -13,6 +13,9 @@ final class RuntimeObject {
     let shareKey: String?
     /// The per-instance value the router chose for the runtime's instance field, if any.
     let instanceValue: Int64?
+    /// The host's ids of the objects the creating call used, by handle type (a memory's context):
+    /// destroying it may need them.
+    let related: [String: JSONValue]
     /// Client handles on it; at 0 a shared object waits out the keep-alive, then is destroyed.
     var references = 0
     /// Bumped whenever a keep-alive timer must no longer fire.
@@ -22,12 +25,14 @@ final class RuntimeObject {
     var running: Stream?
     var waiting: [Stream] = []
 
-    init(type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String?, instanceValue: Int64?) {
+    init(type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil, instanceValue: Int64? = nil,
+         related: [String: JSONValue] = [:]) {
         self.type = type
         self.worker = worker
         self.workerID = workerID
         self.shareKey = shareKey
         self.instanceValue = instanceValue
+        self.related = related
     }
 
     /// One streaming call on the object, queued or running.

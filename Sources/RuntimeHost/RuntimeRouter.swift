@@ -197,13 +197,15 @@ public final class RuntimeRouter: @unchecked Sendable {
             enqueue(RuntimeObject.Stream(call: call, entry: entry, params: params, fds: fds), on: target.handle.object)
         } else {
             let destroyed = used.first { $0.handle.object.type == entry.destroys }
-            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: destroyed?.id)
+            let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.workerID) }) { first, _ in first }
+            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: destroyed?.id, related: related)
         }
     }
 
     /// The plain path: one call to the runtime host, its answer to the client (a created handle
     /// registered, a destroyed one forgotten).
-    private func send(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?, destroying: Int64?) {
+    private func send(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?, destroying: Int64?,
+                      related: [String: JSONValue]) {
         let namespace = String(entry.method.prefix { $0 != "." })
         let worker: WorkerProcess
         do {
@@ -219,7 +221,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             var outcome = outcome
             if case .success(let result) = outcome {
                 if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
-                    let created = RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: nil, instanceValue: nil)
+                    let created = RuntimeObject(type: type, worker: worker, workerID: workerID, related: related)
                     guard isConnected(connection) else { return destroy(created) } // its client left meanwhile
                     object[key] = .int(register(created, owner: connection))
                     outcome = .success(.object(object))
@@ -358,23 +360,30 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// its handles are released.
     private func disconnected(_ connection: UInt64) {
         abandonStreams(of: connection)
-        for (id, handle) in handles where handle.owner == connection { release(id) }
+        // Newest first: what was made with a context (its memory) goes before the context.
+        for (id, handle) in handles.sorted(by: { $0.key > $1.key }) where handle.owner == connection { release(id) }
     }
 
     /// Destroys an object in its runtime (no client waits for the answer).
     func destroy(_ object: RuntimeObject) {
         let worker = object.worker
         if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
-        guard object.crashed == nil, let destroy = Self.destroyMethod(for: object.type) else { return stopIfIdle(worker) }
-        worker.call(method: destroy, params: .array([object.workerID]), onCallback: { _ in }, onAnswer: { [unowned self] _, fds in
+        guard object.crashed == nil, let destroy = Self.destroyCall(for: object) else { return stopIfIdle(worker) }
+        worker.call(method: destroy.method, params: destroy.params, onCallback: { _ in }, onAnswer: { [unowned self] _, fds in
             fds.forEach { close($0) }
             if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
             stopIfIdle(worker)
         })
     }
 
-    static func destroyMethod(for type: String) -> String? {
-        DispatchTable.entries.first { $0.destroys == type && $0.params.count == 1 && $0.params[0].handle == type }?.method
+    /// The call that destroys an object: a destroying entry whose parameters are all handles the
+    /// object is or was made with.
+    static func destroyCall(for object: RuntimeObject) -> (method: String, params: JSONValue)? {
+        for entry in DispatchTable.entries where entry.destroys == object.type {
+            let params = entry.params.map { spec in spec.handle == object.type ? object.workerID : spec.handle.flatMap { object.related[$0] } }
+            if params.allSatisfy({ $0 != nil }) { return (entry.method, .array(params.map { $0! })) }
+        }
+        return nil
     }
 
     /// Shutdown: every runtime host is stopped and every handle forgotten.

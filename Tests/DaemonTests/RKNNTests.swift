@@ -129,6 +129,104 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testShapesContextsCoresAndMemoryOutside() throws {
+        let daemon = try Self.simulated(["RKNN_SIM_CHIP": "RK3576"])
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo.rknn"], 0])["context"])
+        // Dynamic shapes: the smaller frame, then attributes and outputs follow it.
+        var shape = try XCTUnwrap(try client.call("rknn.query", [context, "RKNN_QUERY_INPUT_ATTR", ["index": 0]])["info"])
+        guard case .object(var attr) = shape else { return XCTFail() }
+        attr["dims"] = [1, 320, 320, 3]
+        shape = .object(attr)
+        XCTAssertEqual(try client.call("rknn.set_input_shapes", [context, [shape]]), .object([:]))
+        XCTAssertEqual(try client.call("rknn.query", [context, "RKNN_QUERY_CURRENT_INPUT_ATTR", ["index": 0]])["info"]?["dims"]?[1], 320)
+        XCTAssertEqual(try client.call("rknn.query", [context, "RKNN_QUERY_CURRENT_OUTPUT_ATTR", ["index": 2]])["info"]?["dims"]?[2], 10)
+        XCTAssertEqual(try client.call("rknn.query", [context, "RKNN_QUERY_OUTPUT_ATTR", ["index": 2]])["info"]?["dims"]?[2], 20, "the model's own shape")
+        attr["dims"] = [1, 500, 500, 3]
+        XCTAssertEqual(try client.request("rknn.set_input_shape", [context, .object(attr)])["error"]?["data"]?["code"], -5, "not one of the model's shapes")
+        // A second context sharing the weights runs on its own.
+        let twin = try XCTUnwrap(try client.call("rknn.dup_context", [context])["context_out"])
+        XCTAssertNotEqual(twin, context)
+        XCTAssertEqual(try client.call("rknn.query", [twin, "RKNN_QUERY_INPUT_ATTR", ["index": 0]])["info"]?["dims"]?[1], 640, "the twin has the model's shape")
+        // Core masks of an RK3576 (two cores) and batches across them.
+        XCTAssertEqual(try client.call("rknn.set_core_mask", [context, "RKNN_NPU_CORE_0_1"]), .object([:]))
+        XCTAssertEqual(try client.request("rknn.set_core_mask", [context, "RKNN_NPU_CORE_2"])["error"]?["data"]?["code"], -5)
+        XCTAssertEqual(try client.call("rknn.set_batch_core_num", [context, 2]), .object([:]))
+        XCTAssertEqual(try client.request("rknn.set_batch_core_num", [context, 3])["error"]?["data"]?["code"], -5)
+        XCTAssertTrue(try client.call("rknn.query", [context, "RKNN_QUERY_SDK_VERSION"])["info"]?["drv_version"] == "0.9.8 (simulated 2-core NPU)")
+        // Weights in memory of the caller's: the context runs only once they are set.
+        let outside = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0x10])["context"])
+        _ = try client.call("rknn.inputs_set", [outside, [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]])
+        XCTAssertEqual(try client.request("rknn.run", [outside])["error"]?["data"]?["code"], -1, "no weight memory yet")
+        let sizes = try client.call("rknn.query", [outside, "RKNN_QUERY_MEM_SIZE"])["info"]
+        let weights = try client.call("rknn.create_mem", [outside, sizes!["total_weight_size"]!])
+        client.receivedFDs.forEach { Glibc.close($0) }
+        client.receivedFDs = []
+        XCTAssertEqual(try client.call("rknn.set_weight_mem", [outside, weights["return"]!]), .object([:]))
+        XCTAssertEqual(try client.call("rknn.mem_sync", [outside, weights["return"]!, "RKNN_MEMORY_SYNC_TO_DEVICE"]), .object([:]))
+        XCTAssertEqual(try client.call("rknn.run", [outside]), .object([:]))
+        // outputs_release of the copies a client got: nothing of the runtime's to free any more.
+        let outputs = try client.call("rknn.outputs_get", [outside, [["index": 0]]])["outputs"]
+        XCTAssertEqual(try client.call("rknn.outputs_release", [outside, outputs!]), .object([:]))
+        daemon.assertStopsCleanly()
+    }
+
+    func testInjectedFaultsAndDescriptorsReleasedWhenAClientGoes() throws {
+        let daemon = try Self.simulated(["RKNN_SIM_CRASH_AT_RUN": "2"])
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        _ = try client.call("rknn.inputs_set", [context, [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]])
+        XCTAssertEqual(try client.call("rknn.run", [context]), .object([:]))
+        let crash = try client.request("rknn.run", [context])
+        XCTAssertEqual(crash["error"]?["data"]?["signal"], "SIGSEGV", "the second run crashes its host")
+        XCTAssertEqual(try client.errorCode("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"]), RPCError.runtimeCrashedCode)
+        daemon.assertStopsCleanly()
+
+        // Descriptors: the daemon keeps none; the runtime host keeps the ones a client's memory
+        // holds, and closes them when the client goes.
+        let clean = try Self.simulated()
+        let owner = try Client(clean.socket)
+        let ctx = try XCTUnwrap(try owner.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let daemonFDs = try openFDs(clean.process.processIdentifier)
+        let host = try XCTUnwrap(hostPID(of: clean))
+        let hostFDs = try openFDs(host)
+        for _ in 0..<5 {
+            _ = try owner.call("rknn.create_mem", [ctx, 4096])
+            let memory = memfd_create("frame", 0)
+            ftruncate(memory, 4096)
+            let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "rknn.create_mem_from_fd", "params": ["ctx": ctx, "fd": 0, "size": 4096, "offset": 0]]
+            try owner.send(request.jsonText + "\n", fds: [memory])
+            Glibc.close(memory)
+            XCTAssertNotNil(try owner.readMessage()["result"])
+        }
+        owner.receivedFDs.forEach { Glibc.close($0) }
+        // (A descriptor sent with an answer is closed just after the send: the count settles.)
+        XCTAssertEqual(try settled(clean.process.processIdentifier, at: daemonFDs), daemonFDs, "the daemon passed every descriptor on")
+        XCTAssertEqual(try openFDs(host), hostFDs + 10, "five memfds of the runtime, five of the client's")
+        owner.hangUp()
+        XCTAssertEqual(try settled(host, at: hostFDs), hostFDs, "all closed with the client's context and memory")
+        clean.assertStopsCleanly()
+    }
+
+    /// The process's open descriptors once they reach `expected` (or after 5 s).
+    private func settled(_ pid: Int32, at expected: Int) throws -> Int {
+        let deadline = Date().addingTimeInterval(5)
+        while try openFDs(pid) != expected && Date() < deadline { usleep(20_000) }
+        return try openFDs(pid)
+    }
+
+    private func openFDs(_ pid: Int32) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+    }
+
+    private func hostPID(of daemon: Daemon) throws -> Int32? {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).first { pid in
+            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return args.contains("--worker") && args.contains("rknn") && args.contains(String(daemon.process.processIdentifier))
+        }
+    }
+
     func testBadTensorsGetClearErrors() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
