@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "sim-model", targets: ["sim-model"]),
         // The simulated RKNN runtime: the ABI of Headers/rknn_api.h (and MatMul, custom operators).
         .library(name: "rknnrt_sim", type: .dynamic, targets: ["RKNNSim"]),
+        // An example custom-operator plugin, loaded by runtime hosts from the plugin directory.
+        .library(name: "rkcst_cstSigmoid", type: .dynamic, targets: ["CustomOpSigmoid"]),
         // The dispatch tests' fixture C library, loaded with dlopen like a vendor runtime.
         .library(name: "calltest", type: .dynamic, targets: ["CallTestRuntime"]),
         // A stand-in RKLLM runtime that fails, hangs and crashes on demand (runtime-host tests).
@@ -72,6 +74,14 @@ let package = Package(
             publicHeadersPath: "include",
             cSettings: [.headerSearchPath("../../Headers")],
             linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
+        ),
+        .target(
+            name: "CustomOpSigmoid",
+            path: "Sources/CustomOpSigmoid",
+            publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("../../Headers"), .unsafeFlags(["-fvisibility=hidden"])],
+            // rknn_custom_op_get_op_attr comes from the runtime that loads the plugin.
+            linkerSettings: [.linkedLibrary("m")]
         ),
         // Writes the model and LoRA adapter files of the simulated runtimes.
         .executableTarget(name: "sim-model"),

@@ -146,9 +146,12 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     public var fd: Bool?
     /// A `const char*` that is a file path of this kind (a name the host maps to directories).
     public var path: String?
+    /// An array of structs made by server-side plugins: the client names each plugin, the host
+    /// loads it and calls its maker; the client never sends the struct (or code).
+    public var plugin: PluginAnnotation?
 
     enum CodingKeys: String, CodingKey {
-        case direction, count, array, buffer, length, callback, null, fd, path
+        case direction, count, array, buffer, length, callback, null, fd, path, plugin
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -181,7 +184,15 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         null = try c.decodeIfPresent(Bool.self, forKey: .null)
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
         path = try c.decodeIfPresent(String.self, forKey: .path)
+        plugin = try c.decodeIfPresent(PluginAnnotation.self, forKey: .plugin)
     }
+}
+
+public struct PluginAnnotation: Codable, Sendable, Equatable {
+    /// The library's file name, with the JSON member naming it in braces: `librkcst_{op_type}.so`.
+    public var library: String
+    /// The function it exports that returns a pointer to the struct.
+    public var symbol: String
 }
 
 public struct CountParam: Codable, Sendable, Equatable {

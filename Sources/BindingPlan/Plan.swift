@@ -58,11 +58,13 @@ public indirect enum ParamRole: Sendable, Equatable {
     case null
     /// A file descriptor passed beside the message.
     case fd(CType)
+    /// Structs made by server-side plugins the client names (`library` with `{member}` in it).
+    case plugins(record: String, count: String?, library: String, symbol: String)
 
     /// Whether the client gives this parameter in the params array/object.
     public var isInJSON: Bool {
         switch self {
-        case .value, .string, .handle, .handleIn, .buffer, .callbackContext, .fd: return true
+        case .value, .string, .handle, .handleIn, .buffer, .callbackContext, .fd, .plugins: return true
         case .record(_, let d), .selected(_, _, let d): return d != .out
         case .array(_, let d, let count):
             if case .jsonParam = count { return true }

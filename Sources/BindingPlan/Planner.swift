@@ -273,6 +273,12 @@ public struct Planner {
                 return .buffer(length: a.length, stringMeansZeroLength: a.stringMeansZeroLength ?? false, pathKind: a.path)
             }
             if let other = a.sameSizeAs { return .outBuffer(sameSizeAs: other) }
+            if let plugin = a.plugin {
+                guard case .record(let name) = pointee, plugin.library.contains("{"), plugin.library.contains("}") else {
+                    throw Unbound(reason: "plugin parameter '\(p.name)' must point to structs, and its library name must hold {member}")
+                }
+                return .plugins(record: name, count: a.count, library: plugin.library, symbol: plugin.symbol)
+            }
             if a.count != nil || a.countParam != nil || a.array == true {
                 return .array(element: to, direction: try direction(a, p, in: function, what: "array"), count: arrayCount(a))
             }
@@ -335,7 +341,7 @@ public struct Planner {
             case .array(_, let d, .param(let count)):
                 // An in array sets its count; an out array's count is given in JSON.
                 if d != .out { derived[count] = .countOf(p.name) }
-            case .buffer(let length?, _, _):
+            case .buffer(let length?, _, _), .plugins(_, let length?, _, _):
                 derived[length] = .countOf(p.name)
             default: break
             }

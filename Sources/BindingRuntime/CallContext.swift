@@ -42,6 +42,23 @@ public final class CallContext {
         }
     }
 
+    /// The plugins an array parameter names: each element's `member` (nil when it is omitted).
+    public func pluginNames(_ index: Int, _ name: String, member: String) throws -> [String]? {
+        guard let value = try raw(index, name), value != .null else { return nil }
+        guard case .array(let items) = value else { throw RPCError.invalidParams(name, "an array of objects naming plugins by '\(member)'") }
+        return try items.enumerated().map { k, item in
+            guard case .string(let plugin)? = item[member], !plugin.isEmpty else {
+                throw RPCError.invalidParams("\(name)[\(k)].\(member)", "the name of a plugin")
+            }
+            return plugin
+        }
+    }
+
+    /// A function of a server-side plugin library, loaded by the host.
+    public func plugin<F>(library: String, symbol: String, as type: F.Type) throws -> F {
+        unsafeBitCast(try host.plugin(library: library, symbol: symbol), to: F.self)
+    }
+
     /// Another C function the entry needs (listed in its `needs`), as its typed function pointer.
     public func function<F>(named symbol: String, _ type: F.Type) throws -> F {
         guard let address = lookup(symbol) else { throw RPCError.functionNotPresent(symbol) }

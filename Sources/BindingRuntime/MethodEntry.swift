@@ -98,4 +98,6 @@ public protocol CallHost: AnyObject {
     /// A file path of `kind` (an annotation's name, such as "model") the client gave, checked
     /// against the directories the host allows for that kind; the path the runtime gets.
     func confinePath(_ value: String, kind: String, path: String) throws -> String
+    /// `symbol` of the plugin library `library` in the host's plugin directory (loaded for good).
+    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer
 }

@@ -16,7 +16,8 @@ public final class RuntimeLibrary: @unchecked Sendable {
     }
 
     public init(path: String, entries: [MethodEntry]) throws {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+        // Global, as if linked: plugins the runtime loads (custom operators) call back into it.
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL) else {
             throw LoadError(description: String(cString: dlerror()))
         }
         self.path = path

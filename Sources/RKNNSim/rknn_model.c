@@ -46,7 +46,13 @@ static int parse_tensor(const char* value, int output, sim_tensor* t) {
     if (!output) return 0;
     if (strcmp(fields[4], "pool") == 0) t->op = SIM_OP_POOL;
     else if (strcmp(fields[4], "affine") == 0) t->op = SIM_OP_AFFINE;
-    else return -1;
+    else if (strncmp(fields[4], "custom:", 7) == 0 && strlen(fields[4] + 7) > 0 && strlen(fields[4] + 7) < sizeof t->custom_op) {
+        t->op = SIM_OP_CUSTOM;
+        strcpy(t->custom_op, fields[4] + 7);
+        if (t->type != RKNN_TENSOR_FLOAT32) return -1; /* custom operators write float */
+    } else {
+        return -1;
+    }
     t->op_a = strtof(fields[5], NULL);
     t->op_b = strtof(fields[6], NULL);
     t->scale = strtof(fields[7], NULL);
@@ -88,6 +94,19 @@ int sim_rknn_model_load(const char* path, const void* bytes, uint32_t size, sim_
             if (parse_tensor(value, 0, &model->inputs[model->n_inputs++]) != 0) goto done;
         } else if (strcmp(key, "output") == 0 && model->n_outputs < RKNN_SIM_MAX_TENSORS) {
             if (parse_tensor(value, 1, &model->outputs[model->n_outputs++]) != 0) goto done;
+        } else if (strcmp(key, "op_attr") == 0 && model->n_op_attrs < RKNN_SIM_MAX_TENSORS) {
+            /* op_attr=<op type>,<name>,<value> */
+            char copy[192];
+            if (strlen(value) >= sizeof copy) goto done;
+            strcpy(copy, value);
+            char* cursor = NULL;
+            char* type = strtok_r(copy, ",", &cursor);
+            char* name = strtok_r(NULL, ",", &cursor);
+            char* number = strtok_r(NULL, ",", &cursor);
+            if (!type || !name || !number || strlen(type) >= 64 || strlen(name) >= 64) goto done;
+            strcpy(model->op_attrs[model->n_op_attrs].op_type, type);
+            strcpy(model->op_attrs[model->n_op_attrs].name, name);
+            model->op_attrs[model->n_op_attrs++].value = strtof(number, NULL);
         } else if (strcmp(key, "shapes") == 0) {
             char copy[512];
             if (strlen(value) >= sizeof copy) goto done;

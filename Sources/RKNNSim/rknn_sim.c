@@ -3,6 +3,7 @@
  * conversions, memfd-backed tensor memory bound with no copy, a simulated chip's NPU cores, and
  * faults on demand (docs/SIMULATED_RUNTIMES.md). */
 #define _GNU_SOURCE
+#include "rknn_custom_ops.h"
 #include "rknn_sim_internal.h"
 
 #include <pthread.h>
@@ -47,6 +48,7 @@ typedef struct {
     sim_mem* weight_mem;
     sim_mem* internal_mem;
     char* perf_detail;
+    sim_custom_ops custom_ops;
 } sim_context;
 
 static atomic_long runs_in_process;
@@ -69,6 +71,11 @@ static sim_context* context_of(rknn_context handle) { return (sim_context*)(uint
 /* The model context behind a handle; NULL for 0 or a MatMul context. */
 static sim_context* model_context(rknn_context handle) {
     return handle != 0 && context_of(handle)->kind == SIM_MODEL_CONTEXT ? context_of(handle) : NULL;
+}
+
+sim_custom_ops* sim_context_custom_ops(rknn_context ctx) {
+    sim_context* c = model_context(ctx);
+    return c ? &c->custom_ops : NULL;
 }
 
 static uint32_t required_internal_size(const sim_context* c) {
@@ -107,6 +114,7 @@ static void free_context(sim_context* c) {
     }
     for (int i = 0; i < 64; i++) free(c->handed_out[i]);
     free(c->perf_detail);
+    sim_custom_destroy(&c->custom_ops);
     if (c->shared && atomic_fetch_sub(&c->shared->references, 1) == 1) free(c->shared);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -356,12 +364,15 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
     }
     if (status == 0) {
         sim_compute(m, &c->inputs[0], c->outputs, input, values);
-        for (uint32_t o = 0; o < m->n_outputs; o++) {
+        for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
+            if (c->outputs[o].op == SIM_OP_CUSTOM) status = sim_custom_compute(&c->custom_ops, m, &c->inputs[0], input, &c->outputs[o], o, values[o]);
+        }
+        for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
             sim_quantize(&c->outputs[o], values[o], c->output_raw[o]);
             const sim_binding* b = &c->output_bind[o];
             if (b->mem) sim_write_output(&c->outputs[o], c->output_raw[o], b->type, b->layout, b->mem->mem.virt_addr);
         }
-        c->has_run = 1;
+        c->has_run = status == 0;
     }
     for (uint32_t o = 0; o < m->n_outputs; o++) free(values[o]);
     free(scratch);

@@ -28,8 +28,9 @@ int sim_check_core_mask(rknn_core_mask mask);
 /* A MatMul context forgets memory about to be destroyed. */
 void sim_matmul_forget(uint32_t* context, const sim_mem* mem);
 
-/* How an output is computed from input 0 (docs/SIMULATED_RUNTIMES.md). */
-typedef enum { SIM_OP_POOL, SIM_OP_AFFINE } sim_op;
+/* How an output is computed from input 0 (docs/SIMULATED_RUNTIMES.md); CUSTOM: by the registered
+ * custom operator of the output's `custom_op` type. */
+typedef enum { SIM_OP_POOL, SIM_OP_AFFINE, SIM_OP_CUSTOM } sim_op;
 
 typedef struct {
     char name[64];
@@ -40,6 +41,7 @@ typedef struct {
     /* outputs: the op, its two numbers (pool: stride, channel step; affine: a, b) and the
      * affine quantisation of an int8/uint8 output */
     sim_op op;
+    char custom_op[64];
     float op_a, op_b;
     float scale;
     int32_t zp;
@@ -55,6 +57,9 @@ typedef struct {
     uint32_t n_shapes;
     uint32_t shapes[RKNN_SIM_MAX_SHAPES][4];
     uint32_t weight_size;
+    /* attributes of custom operators: op type, name, value */
+    uint32_t n_op_attrs;
+    struct { char op_type[64]; char name[64]; float value; } op_attrs[RKNN_SIM_MAX_TENSORS];
 } sim_rknn_model;
 
 /* 0, or an RKNN_ERR_* code. `bytes`/`size`: a model in memory; else `path` names the file. */

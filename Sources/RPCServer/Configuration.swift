@@ -29,6 +29,8 @@ public struct Configuration: Sendable {
     public var cacheDirectory = "/tmp/rkllm-cache"
     /// Blocking runtime calls a runtime host runs at once (RK3588: 3 NPU cores).
     public var npuCores = 3
+    /// Where custom-operator plugins (librkcst_<op>.so) are; nil: beside the daemon.
+    public var pluginDirectory: String?
 
     public init() {}
 
@@ -98,6 +100,9 @@ public struct Configuration: Sendable {
         },
         Setting(environment: "RKNN_NPU_CORES", flag: "--npu-cores", help: "runtime calls run at once per runtime host, one per context (default 3)") {
             $0.npuCores = try positive($1, "NPU cores")
+        },
+        Setting(environment: "RKNN_PLUGIN_DIR", flag: "--plugin-dir", help: "directory of custom-operator plugins librkcst_<op>.so (default: beside the daemon)") {
+            $0.pluginDirectory = $1
         },
         Setting(environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime", help: "RKLLM runtime library (default librkllmrt.so, else the simulated one)") {
             $0.rkllmRuntimeLibrary = $1

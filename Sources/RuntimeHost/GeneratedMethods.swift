@@ -47,4 +47,7 @@ final class NoHandles: CallHost {
     func confinePath(_ value: String, kind: String, path: String) throws -> String {
         throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no paths here")
     }
+    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
+        throw RPCError(code: RPCError.notPermittedCode, message: "no plugins here")
+    }
 }

@@ -26,6 +26,8 @@ public enum WorkerMain {
 
     /// How many blocking calls a runtime host runs at once: the NPU's cores (the daemon's setting).
     public static let npuCoresVariable = "RKNN_NPU_CORES"
+    /// Where custom-operator plugins are (PluginLibraries).
+    public static let pluginDirectoryVariable = PluginLibraries.variable
 
     /// The runtime object a call works on (its first handle), for one call at a time per object.
     static func objectKey(_ entry: MethodEntry, _ params: JSONValue?) -> String? {
@@ -56,6 +58,7 @@ public enum WorkerMain {
 
         let handles = HandleTable()
         let paths = PathPolicy.fromEnvironment()
+        let plugins = PluginLibraries(directory: ProcessInfo.processInfo.environment[PluginLibraries.variable])
         let pool = BlockingPool(width: Int(ProcessInfo.processInfo.environment[npuCoresVariable] ?? "") ?? 3)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         while let line = channel.readLine() {
@@ -73,7 +76,7 @@ public enum WorkerMain {
                 continue
             }
             let work: @Sendable () -> Void = {
-                let host = WorkerCallHost(requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths)
+                let host = WorkerCallHost(requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths, plugins: plugins)
                 let outcome = Result { try library.call(entry, params: params, host: host) }
                     .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
                 host.callFinished(outcome: outcome)
@@ -202,19 +205,22 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     private let handles: HandleTable
     private let channel: WorkerChannel
     private let paths: PathPolicy
+    private let plugins: PluginLibraries
     private var sinks: [CallbackSink] = []
     /// The descriptors sent with this call; a parameter names one by its index.
     private let fds: [Int32]
     /// Duplicates of the runtime's descriptors to send with the answer, in index order.
     private(set) var exported: [Int32] = []
 
-    init(requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: WorkerChannel, fds: [Int32], paths: PathPolicy) {
+    init(requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: WorkerChannel, fds: [Int32], paths: PathPolicy,
+         plugins: PluginLibraries) {
         self.requestID = requestID
         self.entry = entry
         self.handles = handles
         self.channel = channel
         self.fds = fds
         self.paths = paths
+        self.plugins = plugins
     }
 
     /// After the call: descriptors go with the handle it created (or are closed). The sinks of a
@@ -265,6 +271,10 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
 
     func confinePath(_ value: String, kind: String, path: String) throws -> String {
         try paths.confine(value, kind: kind, param: path)
+    }
+
+    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
+        try plugins.symbol(symbol, in: library)
     }
 
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {

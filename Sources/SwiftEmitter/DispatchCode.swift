@@ -148,6 +148,20 @@ struct DispatchCode {
                     late.append("let \(v) = try call.arena.allocate(\(imported).self, count: n_\(n))")
                     after.append("result[\"\(n)\"] = .array((0..<n_\(n)).map { \(json(element, "\(v)[$0]")) })")
                 }
+            case .plugins(let record, _, let library, let symbol):
+                // `librkcst_{op_type}.so`: the member `op_type` of each element names the plugin.
+                guard let open = library.firstIndex(of: "{"), let close = library.firstIndex(of: "}") else { break }
+                let member = String(library[library.index(after: open)..<close])
+                let prefix = String(library[..<open]), suffix = String(library[library.index(after: close)...])
+                let cType = cRecord(record)
+                prepare.append("typealias Maker_\(n) = @convention(c) () -> UnsafeMutablePointer<\(cType)>?")
+                prepare.append("let j_\(n) = try call.pluginNames(\(i), \"\(n)\", member: \"\(member)\")")
+                prepare.append("let \(v) = try call.arena.array(try j_\(n)?.enumerated().map { k, name in")
+                prepare.append("    guard let made = try call.plugin(library: \"\(prefix)\" + name + \"\(suffix)\", symbol: \"\(symbol)\", as: Maker_\(n).self)() else {")
+                prepare.append("        throw RPCError.invalidParams(\"\(n)[\\(k)]\", \"the plugin made no \(record)\")")
+                prepare.append("    }")
+                prepare.append("    return made.pointee")
+                prepare.append("})")
             case .countOf(let other):
                 let source = f.params.first { $0.name == other }
                 var lengthExpr = "j_\(other)?.count ?? 0"

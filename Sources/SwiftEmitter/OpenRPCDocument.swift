@@ -89,6 +89,10 @@ struct OpenRPCDocument {
             return ["oneOf": Set(cases.map(\.record)).sorted().map { ["$ref": "#/components/schemas/\($0)"] }]
         case .callbackContext: return ["description": "any JSON value, echoed back with every callback message"]
         case .fd: return ["type": "integer", "description": "index of a file descriptor sent with the message (SCM_RIGHTS)"]
+        case .plugins(_, _, let library, _):
+            let member = library.drop { $0 != "{" }.dropFirst().prefix { $0 != "}" }
+            return ["type": "array", "description": "server-side plugins, each named by its \(member) (the library \(library))",
+                    "items": ["type": "object", "properties": [String(member): ["type": "string"]], "required": [String(member)]]]
         default: return [:]
         }
     }

@@ -29,7 +29,7 @@ func main() -> Int32 {
     let logger = Logger(level: configuration.logLevel)
     do {
         let executable = try executablePath()
-        try shareWithRuntimeHosts(configuration)
+        try shareWithRuntimeHosts(configuration, executable: executable)
         let router = RuntimeRouter(runtimes: [
             // Each model instance in a process of its own, shared by clients loading it with the same
             // parameters, in an NPU domain of its own unless the client picks one.
@@ -61,14 +61,16 @@ func simulated(_ name: String, beside executable: String, unless configured: Str
     return configured == nil && FileManager.default.fileExists(atPath: path) ? path : nil
 }
 
-/// The directories clients' paths may name, made absolute, and the number of calls a host runs at
-/// once, handed to the runtime hosts through their environment; the cache directory is created.
-func shareWithRuntimeHosts(_ configuration: Configuration) throws {
+/// The directories clients' paths may name (made absolute), the number of calls a host runs at
+/// once and the plugin directory, handed to the runtime hosts through their environment; the cache
+/// directory is created.
+func shareWithRuntimeHosts(_ configuration: Configuration, executable: String) throws {
     let cwd = FileManager.default.currentDirectoryPath
     let absolute = { (path: String) in path.hasPrefix("/") ? path : cwd + "/" + path }
     try FileManager.default.createDirectory(atPath: absolute(configuration.cacheDirectory), withIntermediateDirectories: true)
     PathPolicy.publish(["model": configuration.modelDirectories.map(absolute), "cache": [absolute(configuration.cacheDirectory)]])
     setenv(WorkerMain.npuCoresVariable, String(configuration.npuCores), 1)
+    setenv(WorkerMain.pluginDirectoryVariable, configuration.pluginDirectory.map(absolute) ?? (executable as NSString).deletingLastPathComponent, 1)
 }
 
 /// This executable, for starting runtime host processes.

@@ -7,11 +7,11 @@ import Foundation
 ///                   [--prompt-postfix P] [--init-error C] [--run-error C] [--hang-at-token N]
 ///                   [--crash-at-token N]
 ///   sim-model lora --out FILE --tag T
-///   sim-model rknn --out FILE [--preset detector|float] [--name N] [--custom TEXT]
-///                  [--input SPEC ...] [--output SPEC ...] [--shapes "1x320x320x3;1x640x640x3"]
+///   sim-model rknn --out FILE [--preset detector|float|custom] [--name N] [--custom TEXT]
+///                  [--input SPEC ...] [--output SPEC ...] [--op-attr SPEC ...] [--shapes "1x320x320x3;1x640x640x3"]
 ///
-/// Without options, `rkllm` writes models/demo.rkllm, `rknn` models/demo.rknn (the detector) and
-/// `rknn --preset float` models/demo-float.rknn. Every file: a `<magic> 1` line, `key=value` lines
+/// Without options, `rkllm` writes models/demo.rkllm, `rknn` models/demo.rknn (the detector),
+/// `rknn --preset float` models/demo-float.rknn and `rknn --preset custom` models/demo-custom.rknn. Every file: a `<magic> 1` line, `key=value` lines
 /// (\n, \t and \\ escaped; `input`/`output` may repeat), and a last line `checksum=` with the
 /// FNV-1a 64 of every byte before it, in 16 hex digits.
 struct FileKind {
@@ -41,6 +41,13 @@ struct FileKind {
                     "p32,INT8,NCHW,1x16x20x20,pool,32,0.01,0.0078125,-128"]),
         ("shapes", ["1x320x320x3;1x640x640x3"]),
     ], repeatable: ["input", "output"])
+
+    /// A float model computed by the custom operator cstSigmoid (the example plugin), alpha 2.
+    static let custom = FileKind(magic: "rknn-sim-model", keys: [
+        ("name", ["demo-custom"]), ("custom", ["simulated model with a custom operator: y = sigmoid(2x)"]),
+        ("input", ["x,FLOAT32,UNDEFINED,1x8"]), ("output", ["y,FLOAT32,UNDEFINED,1x8,custom:cstSigmoid,0,0,1,0"]),
+        ("op_attr", ["cstSigmoid,alpha,2"]), ("shapes", []),
+    ], repeatable: ["input", "output", "op_attr"])
 
     /// A float model: y = 2x + 1 over eight values.
     static let float = FileKind(magic: "rknn-sim-model", keys: [
@@ -84,7 +91,8 @@ case ("rkllm", _): kind = .rkllm
 case ("lora", _): kind = .lora
 case ("rknn", "detector"): kind = .detector
 case ("rknn", "float"): kind = .float
-default: fail("usage: sim-model rkllm|lora|rknn --out FILE [--key value ...] (rknn: --preset detector|float)")
+case ("rknn", "custom"): kind = .custom
+default: fail("usage: sim-model rkllm|lora|rknn --out FILE [--key value ...] (rknn: --preset detector|float|custom)")
 }
 guard let output else { fail("--out FILE is required") }
 for key in given.keys where !kind.keys.contains(where: { $0.key == key }) { fail("unknown option --\(key) for \(command)") }

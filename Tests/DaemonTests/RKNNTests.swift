@@ -227,6 +227,26 @@ final class RKNNTests: XCTestCase {
         }
     }
 
+    func testCustomOperatorsComeFromServerSidePluginsTheClientNames() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-custom.rknn"], 0])["context"])
+        let values: [Float] = [-2, -1, -0.5, 0, 0.25, 0.5, 1, 3]
+        _ = try client.call("rknn.inputs_set", [context, [["index": 0, "buf": .string(values.withUnsafeBytes { Data($0).base64EncodedString() }),
+                                                           "type": "RKNN_TENSOR_FLOAT32"]]])
+        XCTAssertEqual(try client.request("rknn.run", [context])["error"]?["data"]?["code"], -1, "no operator registered for the model's cstSigmoid")
+        XCTAssertEqual(try client.request("rknn.register_custom_ops", [context, [["op_type": "nope"]]])["error"]?["code"], -32602, "no such plugin")
+        XCTAssertEqual(try client.request("rknn.register_custom_ops", [context, [["op_type": "../x"]]])["error"]?["code"], -32602, "a name, not a path")
+        XCTAssertEqual(try client.call("rknn.register_custom_ops", ["ctx": context, "op": [["op_type": "cstSigmoid"]]]), .object([:]))
+        _ = try client.call("rknn.run", [context])
+        let y = try floats(try client.call("rknn.outputs_get", [context, [["index": 0]]])["outputs"]?[0]?["buf"])
+        XCTAssertEqual(y, values.map { 1 / (1 + expf(-2 * $0)) }, "the plugin's sigmoid with the model's alpha (2)")
+        // Outside a callback there is no operator context: the attribute is empty, nothing breaks.
+        let attr = try client.call("rknn.custom_op_get_op_attr", [["internal_ctx": 12345], "alpha"])
+        XCTAssertEqual(attr["op_attr"]?["n_elems"], 0)
+        daemon.assertStopsCleanly()
+    }
+
     func testBadTensorsGetClearErrors() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)

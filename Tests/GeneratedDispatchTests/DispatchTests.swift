@@ -300,6 +300,10 @@ private final class TestHost: CallHost {
     func confinePath(_ value: String, kind: String, path: String) throws -> String {
         throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no \(kind) paths in this test")
     }
+
+    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
+        throw RPCError(code: RPCError.notPermittedCode, message: "no plugins in this test: \(library)")
+    }
 }
 
 /// What the sink received; the fixture calls back on the caller's thread, the lock keeps it honest.

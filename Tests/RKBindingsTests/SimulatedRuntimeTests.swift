@@ -153,6 +153,7 @@ private final class InProcessHost: CallHost {
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 { throw RPCError.invalidParams(path, "none") }
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue { .null }
     func confinePath(_ value: String, kind: String, path: String) throws -> String { value }
+    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer { throw RPCError(code: RPCError.notPermittedCode, message: library) }
 }
 
 /// What the callbacks brought, with the thread each came on; returns 1 (pause) at `pauseAt`.

@@ -1,0 +1,1 @@
+/* An example custom-operator plugin (librkcst_cstSigmoid.so): exports get_rknn_custom_op only. */
