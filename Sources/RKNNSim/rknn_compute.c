@@ -2,6 +2,7 @@
 #include "rknn_sim_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static float half_to_float(uint16_t h) {
@@ -119,18 +120,26 @@ void sim_compute(const sim_rknn_model* model, const sim_tensor* input, const sim
         uint32_t nchw[4] = {input->dims[0], input->fmt == RKNN_TENSOR_NHWC ? input->dims[3] : input->dims[1],
                             input->fmt == RKNN_TENSOR_NHWC ? input->dims[1] : input->dims[2],
                             input->fmt == RKNN_TENSOR_NHWC ? input->dims[2] : input->dims[3]};
-        uint32_t stride = (uint32_t)t->op_a;
+        uint32_t stride = (uint32_t)t->op_a, cells_per_map = t->dims[2] * t->dims[3];
         float unit = input->type == RKNN_TENSOR_UINT8 ? 1.0f / 255.0f : 1.0f;
-        for (uint32_t c = 0; c < t->dims[1]; c++)
+        /* The block means of each input channel once (sums in order, as the formula reads), then
+         * every output channel from its input channel's. */
+        float* means = calloc((size_t)nchw[1] * cells_per_map, sizeof(float));
+        if (means == NULL) continue; /* the run's outputs stay zero: an allocation failure */
+        for (uint32_t ci = 0; ci < nchw[1]; ci++)
             for (uint32_t y = 0; y < t->dims[2]; y++)
                 for (uint32_t x = 0; x < t->dims[3]; x++) {
                     float sum = 0;
                     uint32_t cells = 0;
                     for (uint32_t dy = 0; dy < stride && y * stride + dy < nchw[2]; dy++)
                         for (uint32_t dx = 0; dx < stride && x * stride + dx < nchw[3]; dx++, cells++)
-                            sum += sim_load(in, input->type, index_of(input->fmt, nchw, 0, c % nchw[1], y * stride + dy, x * stride + dx));
-                    out[o][((size_t)c * t->dims[2] + y) * t->dims[3] + x] = (cells ? sum / (float)cells : 0) * unit + (float)c * t->op_b;
+                            sum += sim_load(in, input->type, index_of(input->fmt, nchw, 0, ci, y * stride + dy, x * stride + dx));
+                    means[(size_t)ci * cells_per_map + y * t->dims[3] + x] = cells ? sum / (float)cells : 0;
                 }
+        for (uint32_t c = 0; c < t->dims[1]; c++)
+            for (uint32_t i = 0; i < cells_per_map; i++)
+                out[o][(size_t)c * cells_per_map + i] = means[(size_t)(c % nchw[1]) * cells_per_map + i] * unit + (float)c * t->op_b;
+        free(means);
     }
 }
 

@@ -49,6 +49,7 @@ final class Connection: EventHandler {
             if !fds.isEmpty { queue(fds) }
             if lost { server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id) }
             if n > 0 {
+                server.stats.bytesFromClients += n
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                     switch event {
                     case .line(let line): server.handleLine(line, from: self)
@@ -112,6 +113,8 @@ final class Connection: EventHandler {
     func flush() {
         flushScheduled = false
         guard !closed else { return }
+        let before = output.bytesWritten
+        defer { server.stats.bytesToClients += output.bytesWritten - before }
         switch output.flush(to: fd) {
         case .done:
             if waitingForWritable {

@@ -50,6 +50,7 @@ extension Server {
             "errors": .int(Int64(stats.errors)),
             "parse_errors": .int(Int64(stats.parseErrors)),
             "overlong_lines": .int(Int64(stats.overlongLines)),
+            "bytes": .object(["from_clients": .int(Int64(stats.bytesFromClients)), "to_clients": .int(Int64(stats.bytesToClients))]),
             "methods": .object(perMethod),
         ]
         for provider in statsProviders {

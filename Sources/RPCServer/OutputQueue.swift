@@ -15,6 +15,8 @@ public struct OutputQueue {
     public init(limit: Int) { self.limit = limit }
 
     public var pendingBytes: Int { buffer.count - sent }
+    /// Bytes written to the socket so far (the daemon's traffic counters).
+    public private(set) var bytesWritten = 0
     public var isEmpty: Bool { pendingBytes == 0 }
 
     /// False when the queue would exceed its limit (the caller drops the client).
@@ -65,6 +67,7 @@ public struct OutputQueue {
                     for descriptor in attachments.removeFirst().fds { close(descriptor) }
                 }
                 sent += n
+                bytesWritten += n
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -58,6 +58,9 @@ struct Stats {
     var errors = 0
     var parseErrors = 0
     var overlongLines = 0
+    /// Bytes read from and written to clients (every payload the daemon relays crosses these).
+    var bytesFromClients = 0
+    var bytesToClients = 0
 }
 
 /// A registered method and its counters (one lookup per request finds both).

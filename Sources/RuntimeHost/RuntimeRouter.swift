@@ -69,6 +69,9 @@ public final class RuntimeRouter: @unchecked Sendable {
         var shared: WorkerProcess?
         var crashes = 0
         var started = 0
+        /// Traffic with hosts that have ended (live ones count their own).
+        var bytesFromEnded = 0
+        var bytesToEnded = 0
     }
 
     let executable: String
@@ -346,6 +349,8 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     private func died(_ worker: WorkerProcess, _ error: RPCError) {
         workers[ObjectIdentifier(worker)] = nil
+        runtimes[worker.namespace]?.bytesFromEnded += worker.bytesFromHost
+        runtimes[worker.namespace]?.bytesToEnded += worker.bytesToHost
         if runtimes[worker.namespace]?.shared === worker { runtimes[worker.namespace]?.shared = nil }
         if !worker.stoppedByDaemon { runtimes[worker.namespace]?.crashes += 1 }
         for object in liveObjects() where object.worker === worker && object.crashed == nil {
@@ -443,6 +448,8 @@ public final class RuntimeRouter: @unchecked Sendable {
                 "streams_running": .int(Int64(objects.filter { $0.running != nil }.count)),
                 "streams_queued": .int(Int64(objects.map(\.waiting.count).reduce(0, +))),
                 "calls_in_flight": .int(Int64(live.map(\.inFlight).reduce(0, +))),
+                "bytes_to_hosts": .int(Int64(state.bytesToEnded + live.map(\.bytesToHost).reduce(0, +))),
+                "bytes_from_hosts": .int(Int64(state.bytesFromEnded + live.map(\.bytesFromHost).reduce(0, +))),
             ]))
         }))
     }

@@ -43,6 +43,9 @@ final class WorkerProcess: EventHandler {
     private(set) var ready: JSONValue?
 
     var inFlight: Int { pending.count }
+    /// Bytes of messages read from and written to the host.
+    private(set) var bytesFromHost = 0
+    var bytesToHost: Int { output.bytesWritten }
 
     /// Starts `executable --worker NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
     init(executable: String, namespace: String, library: String, loop: EventLoop, logger: Logger) throws {
@@ -140,6 +143,7 @@ final class WorkerProcess: EventHandler {
         while !closing {
             let n = UnixSocket.receive(fd, into: readBuffer, fds: &receivedFDs).count
             if n > 0 {
+                bytesFromHost += n
                 framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
                     if case .line(let line) = event { handleMessage(line) }
                 }

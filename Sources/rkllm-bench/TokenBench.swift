@@ -29,7 +29,7 @@ func tokens(_ options: Options) throws {
     var elapsed: UInt64 = 0
     do {
         defer { target.stop() }
-        let client = try StreamClient(target.socket)
+        let client = try BenchClient(target.socket)
         let handle = try client.initDemo()
         let started = now()
         for _ in 0..<3 { received += try client.run(handle: handle, prompt: prompt) { _, _ in } }
@@ -46,7 +46,8 @@ func tokens(_ options: Options) throws {
     setenv("RKLLM_SIM_TOKEN_US", String(options.tokenMicros), 1)
     let paced = try Target(socket: nil, maxConnections: 4)
     defer { paced.stop() }
-    let stamped = try StreamClient(paced.socket)
+    let stamped = try BenchClient(paced.socket)
+    stamped.polls = true // the time the bytes reach the client's socket, not this process's wake-up
     let pacedHandle = try stamped.initDemo()
     var latencies: [UInt64] = []
     _ = try stamped.run(handle: pacedHandle, prompt: prompt) { message, receivedAt in
@@ -114,53 +115,24 @@ private final class DirectRuntime {
     }
 }
 
-/// A client of rkllm.* that reads a stream line by line, timing each read.
-private final class StreamClient {
-    private let fd: Int32
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    private var pending: [UInt8] = []
-
-    init(_ socket: String) throws { fd = try connect(socket) }
-    deinit { close(fd) }
-
+extension BenchClient {
     func initDemo() throws -> JSONValue {
-        try sendAll(fd, Array(#"{"jsonrpc":"2.0","id":1,"method":"rkllm.init","params":[{"model_path":"demo.rkllm","max_new_tokens":1048576,"max_context_len":1048576}]}"#.utf8) + [0x0A])
-        let (answer, _) = try nextMessage()
-        guard let handle = answer["result"]?["handle"] else { throw BenchError("rkllm.init: \(answer.jsonText)") }
+        let result = try call("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 1_048_576, "max_context_len": 1_048_576]])
+        guard let handle = result["handle"] else { throw BenchError("rkllm.init: \(result.jsonText)") }
         return handle
     }
 
     /// One run; `each` gets every token message and when its read returned. Returns the tokens.
     func run(handle: JSONValue, prompt: String, each: (JSONValue, UInt64) -> Void) throws -> Int {
-        let request: JSONValue = ["jsonrpc": "2.0", "id": 2, "method": "rkllm.run",
-                                  "params": [handle, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(prompt)]]]
-        try sendAll(fd, Array(request.jsonText.utf8) + [0x0A])
+        try send(["jsonrpc": "2.0", "id": 2, "method": "rkllm.run",
+                  "params": [handle, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(prompt)]]])
         var count = 0
         while true {
-            let (message, receivedAt) = try nextMessage()
+            let message = try nextMessage()
             guard let result = message["result"] else { throw BenchError("rkllm.run: \(message.jsonText)") }
             if result["_callback_state"] == 2 { return count }
             count += 1
-            each(result, receivedAt)
-        }
-    }
-
-    private var lastRead: UInt64 = 0
-
-    private func nextMessage() throws -> (JSONValue, UInt64) {
-        while true {
-            if let newline = pending.firstIndex(of: 0x0A) {
-                let line = Array(pending[..<newline])
-                pending.removeFirst(newline + 1)
-                return (try JSONParser.parse(line), lastRead)
-            }
-            // Polled, not blocked in: the time is when the bytes reach the client's socket, without
-            // this process's own wake-up.
-            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { continue }
-            guard n > 0 else { throw BenchError("the daemon closed the connection") }
-            lastRead = now()
-            pending.append(contentsOf: buffer[0..<n])
+            each(result, lastRead)
         }
     }
 }

@@ -9,6 +9,8 @@ import RPCServer
 ///   rkllm-bench parse                 (the JSON-RPC request path alone, ns per request)
 ///   rkllm-bench tokens [--words 2000] [--token-us 1000]   (generation through the daemon vs direct;
 ///                                     the latency the daemon adds per token)
+///   rkllm-bench frames [--frames 100]  (the demo detector: base64 against zero-copy, base64 decode,
+///                                     MatMul calls)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -21,6 +23,7 @@ struct Options {
     var duration = 5.0
     var threads = 2
     var words = 2000
+    var frames = 100
     var tokenMicros = 1000
 
     init(_ arguments: [String]) throws {
@@ -41,6 +44,7 @@ struct Options {
             case "--duration": duration = Double(value) ?? 5
             case "--threads": threads = try Self.positive(value)
             case "--words": words = try Self.positive(value)
+            case "--frames": frames = try Self.positive(value)
             case "--token-us": tokenMicros = try Self.positive(value)
             default: throw BenchError("unknown option \(flag)")
             }
@@ -231,6 +235,10 @@ do {
         try tokens(options)
         exit(0)
     }
+    if options.mode == "frames" {
+        try frames(options)
+        exit(0)
+    }
     if options.mode == "floor" {
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -242,7 +250,7 @@ do {
     switch options.mode {
     case "ping": try ping(options, target)
     case "idle": try idle(options, target)
-    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens)")
+    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
