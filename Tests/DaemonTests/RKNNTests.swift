@@ -247,6 +247,117 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    /// Calls `method` with `positional` params and again with them named (names from rpc.discover);
+    /// both must answer as `expect`s: "ok", or an error code. Returns both answers.
+    @discardableResult
+    private func bothForms(_ client: Client, _ method: String, _ positional: [JSONValue], then second: [JSONValue]? = nil,
+                           fds: () -> [Int32] = { [] }, expect: JSONValue = "ok",
+                           file: StaticString = #filePath, line: UInt = #line) throws -> (JSONValue, JSONValue) {
+        let names = try paramNames(client, method)
+        let values = second ?? positional // the named call's values (another object, for a destroying call)
+        let named = JSONValue.object(JSONObject(uniqueKeysLastWins: zip(names, values).filter { $0.1 != .null }.map { ($0.0, $0.1) }))
+        var answers: [JSONValue] = []
+        for params in [JSONValue.array(positional), named] {
+            let request: JSONValue = ["jsonrpc": "2.0", "id": 77, "method": .string(method), "params": params]
+            let descriptors = fds()
+            try client.send(request.jsonText + "\n", fds: descriptors)
+            descriptors.forEach { Glibc.close($0) }
+            answers.append(try client.readMessage())
+        }
+        let outcome = { (answer: JSONValue) -> JSONValue in answer["error"]?["code"] ?? "ok" }
+        for answer in answers {
+            XCTAssertEqual(outcome(answer), expect, "\(method): \(answer.jsonText)", file: file, line: line)
+        }
+        return (answers[0], answers[1])
+    }
+
+    private var discovered: JSONValue?
+    private func paramNames(_ client: Client, _ method: String) throws -> [String] {
+        if discovered == nil { discovered = try client.call("rpc.discover") }
+        guard case .array(let methods)? = discovered?["methods"],
+              let entry = methods.first(where: { $0["name"] == .string(method) }), case .array(let params)? = entry["params"] else {
+            throw Failure("\(method) is not in rpc.discover")
+        }
+        return params.compactMap { if case .string(let name)? = $0["name"] { return name } else { return nil } }
+    }
+
+    func testEveryMethodInBothParameterForms() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        func memfd() -> [Int32] {
+            let fd = memfd_create("m", 0)
+            ftruncate(fd, 4096)
+            return [fd]
+        }
+        func ok(_ answer: JSONValue) -> JSONValue { answer["result"] ?? .null }
+        XCTAssertEqual(ok(try bothForms(client, "rknn.get_constants", []).0)["RKNN_TENSOR_INT8"], 2)
+        let (c1, c2) = try bothForms(client, "rknn.init", [["path": "demo-float.rknn"], 0])
+        let ctx = ok(c1)["context"]!, spare = ok(c2)["context"]!
+        let twin = try bothForms(client, "rknn.dup_context", [ctx])
+        try bothForms(client, "rknn.query", [ctx, "RKNN_QUERY_IN_OUT_NUM", nil])
+        let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+        try bothForms(client, "rknn.inputs_set", [ctx, input])
+        try bothForms(client, "rknn.set_batch_core_num", [ctx, 1])
+        try bothForms(client, "rknn.set_core_mask", [ctx, "RKNN_NPU_CORE_AUTO"])
+        try bothForms(client, "rknn.run", [ctx, nil])
+        try bothForms(client, "rknn.wait", [ctx, nil], expect: .int(Int64(RPCError.runtimeErrorCode)))
+        let outputs = ok(try bothForms(client, "rknn.outputs_get", [ctx, [["index": 0, "want_float": 1]]]).0)["outputs"]!
+        try bothForms(client, "rknn.outputs_release", [ctx, outputs])
+        try bothForms(client, "rknn.create_mem_from_phys", [ctx, 0x4000_0000, 4096],
+                      expect: .int(Int64(getuid() == 0 ? RPCError.runtimeErrorCode : RPCError.notPermittedCode)))
+        let fromFD = try bothForms(client, "rknn.create_mem_from_fd", [ctx, 0, 4096, 0], fds: memfd)
+        try bothForms(client, "rknn.create_mem_from_mb_blk", [ctx, 0], expect: .int(Int64(RPCError.runtimeErrorCode)))
+        let mems = try bothForms(client, "rknn.create_mem", [ctx, 4096])
+        let mems2 = try bothForms(client, "rknn.create_mem2", [ctx, 4096, 1])
+        client.receivedFDs.forEach { Glibc.close($0) }
+        client.receivedFDs = []
+        let attr = try client.call("rknn.query", [ctx, "RKNN_QUERY_INPUT_ATTR", ["index": 0]])["info"]!
+        try bothForms(client, "rknn.set_io_mem", [ctx, ok(mems.0)["return"]!, attr])
+        try bothForms(client, "rknn.mem_sync", [ctx, ok(mems.0)["return"]!, "RKNN_MEMORY_SYNC_BIDIRECTIONAL"])
+        let outside = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0x210])["context"])
+        let big = try client.call("rknn.create_mem", [outside, 65536])
+        client.receivedFDs.forEach { Glibc.close($0) }
+        client.receivedFDs = []
+        try bothForms(client, "rknn.set_weight_mem", [outside, big["return"]!])
+        try bothForms(client, "rknn.set_internal_mem", [outside, big["return"]!])
+        let detector = try XCTUnwrap(try client.call("rknn.init", [["path": "demo.rknn"], 0])["context"])
+        guard case .object(var shape)? = try client.call("rknn.query", [detector, "RKNN_QUERY_INPUT_ATTR", ["index": 0]])["info"] else { return XCTFail() }
+        shape["dims"] = [1, 320, 320, 3]
+        try bothForms(client, "rknn.set_input_shape", [detector, .object(shape)])
+        try bothForms(client, "rknn.set_input_shapes", [detector, [.object(shape)]])
+        for made in [mems, mems2, fromFD] {
+            try bothForms(client, "rknn.destroy_mem", [ctx, ok(made.0)["return"]!], then: [ctx, ok(made.1)["return"]!])
+        }
+        // MatMul.
+        let info: JSONValue = ["M": 4, "K": 32, "N": 32, "type": "RKNN_INT8_MM_INT8_TO_INT32"]
+        let (m1, _) = try bothForms(client, "rknn.matmul_create", [info])
+        let mm = ok(m1)["ctx"]!
+        let shapes: JSONValue = [["M": 4, "K": 32, "N": 32], ["M": 8, "K": 32, "N": 32]]
+        let dynamics = try bothForms(client, "rknn.matmul_create_dynamic_shape", [info, shapes])
+        let dynamic = ok(dynamics.0)["ctx"]!
+        try bothForms(client, "rknn.matmul_set_dynamic_shape", [dynamic, ["M": 8, "K": 32, "N": 32]])
+        let ioAttr = ok(m1)["io_attr"]!
+        for name in ["A", "B", "C"] {
+            let mem = try client.call("rknn.create_mem", [mm, ioAttr[name]!["size"]!])
+            try bothForms(client, "rknn.matmul_set_io_mem", [mm, mem["return"]!, ioAttr[name]!])
+        }
+        client.receivedFDs.forEach { Glibc.close($0) }
+        client.receivedFDs = []
+        try bothForms(client, "rknn.matmul_set_core_mask", [mm, "RKNN_NPU_CORE_0"])
+        try bothForms(client, "rknn.matmul_set_quant_params", [mm, ["name": "A", "scale": [0.5], "zp": [0]]])
+        try bothForms(client, "rknn.matmul_get_quant_params", [mm, ["name": "A", "scale": [0], "zp": [0]]])
+        try bothForms(client, "rknn.matmul_run", [mm])
+        try bothForms(client, "rknn.B_normal_layout_to_native_layout", [.string(Data(count: 32 * 32).base64EncodedString()), 32, 32, info])
+        try bothForms(client, "rknn.matmul_destroy", [dynamic], then: [ok(dynamics.1)["ctx"]!])
+        // Custom operators.
+        let custom = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-custom.rknn"], 0])["context"])
+        try bothForms(client, "rknn.register_custom_ops", [custom, [["op_type": "cstSigmoid"]]])
+        try bothForms(client, "rknn.custom_op_get_op_attr", [["internal_ctx": 1], "alpha"])
+        try bothForms(client, "rknn.destroy", [ok(twin.0)["context_out"]!], then: [ok(twin.1)["context_out"]!])
+        XCTAssertEqual(try client.call("rknn.destroy", [spare]), .object([:]))
+        daemon.assertStopsCleanly()
+    }
+
     func testBadTensorsGetClearErrors() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
