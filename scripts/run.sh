@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: builds in release and runs rkllm-server in the foreground on $RKLLM_UDS_PATH
 # (default /tmp/rkllm.sock), serving the models in ./models. Where the vendor's librkllmrt.so is not
-# installed it runs on the simulated runtime built beside it (the log and server.info say so).
+# installed it runs on the simulated runtimes built beside it (the log and server.info say so).
 # Flags are passed on (see --help). Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 swift build -c release --product rkllm-server
 swift build -c release --product rkllmrt_sim
+swift build -c release --product rknnrt_sim
+swift build -c release --product rkcst_cstSigmoid
 socket="${RKLLM_UDS_PATH:-/tmp/rkllm.sock}"
 export RKLLM_MODEL_DIRS="${RKLLM_MODEL_DIRS:-$PWD/models}"
 cat >&2 <<MSG
