@@ -154,6 +154,13 @@ final class RKNNTests: XCTestCase {
         XCTAssertEqual(try client.call("rknn.set_batch_core_num", [context, 2]), .object([:]))
         XCTAssertEqual(try client.request("rknn.set_batch_core_num", [context, 3])["error"]?["data"]?["code"], -5)
         XCTAssertTrue(try client.call("rknn.query", [context, "RKNN_QUERY_SDK_VERSION"])["info"]?["drv_version"] == "0.9.8 (simulated 2-core NPU)")
+        // A single-core chip has no core mask, and its MatMul aligns N to 16 for int8.
+        let small = try Self.simulated(["RKNN_SIM_CHIP": "RK3562"])
+        let smallClient = try Client(small.socket)
+        let smallContext = try XCTUnwrap(try smallClient.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        XCTAssertEqual(try smallClient.request("rknn.set_core_mask", [smallContext, "RKNN_NPU_CORE_0"])["error"]?["data"]?["code"], -3)
+        XCTAssertNotNil(try smallClient.call("rknn.matmul_create", [["M": 1, "K": 32, "N": 16, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])["ctx"])
+        small.assertStopsCleanly()
         // Weights in memory of the caller's: the context runs only once they are set.
         let outside = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0x10])["context"])
         _ = try client.call("rknn.inputs_set", [outside, [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]])
@@ -358,6 +365,52 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testPassThroughPreallocatedOutputsAndADescriptorOfTheWrongKind() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        // pass_through: the bytes are taken as the model's own type (float32), whatever `type` says.
+        let values: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
+        _ = try client.call("rknn.inputs_set", [context, [["index": 0, "buf": .string(values.withUnsafeBytes { Data($0).base64EncodedString() }),
+                                                           "type": "RKNN_TENSOR_UINT8", "pass_through": 1]]])
+        _ = try client.call("rknn.run", [context])
+        // A preallocated output buffer of the client's size is filled.
+        let filled = try client.call("rknn.outputs_get", [context, [["index": 0, "want_float": 1, "is_prealloc": 1,
+                                                                     "buf": .string(Data(count: 32).base64EncodedString())]]])["outputs"]?[0]
+        XCTAssertEqual(try floats(filled?["buf"]), values.map { 2 * $0 + 1 })
+        let small = try client.request("rknn.outputs_get", [context, [["index": 0, "want_float": 1, "is_prealloc": 1,
+                                                                      "buf": .string(Data(count: 8).base64EncodedString())]]])
+        XCTAssertEqual(small["error"]?["data"]?["code"], -9, "RKNN_ERR_OUTPUT_INVALID: the buffer is too small")
+        // A pipe is no memory: the runtime cannot map it.
+        var pipeEnds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&pipeEnds), 0)
+        let request: JSONValue = ["jsonrpc": "2.0", "id": 5, "method": "rknn.create_mem_from_fd", "params": ["ctx": context, "fd": 0, "size": 4096, "offset": 0]]
+        try client.send(request.jsonText + "\n", fds: [pipeEnds[0]])
+        pipeEnds.forEach { Glibc.close($0) }
+        XCTAssertEqual(try client.readMessage()["error"]?["code"], .int(Int64(RPCError.runtimeErrorCode)), "rknn_create_mem_from_fd returned NULL")
+        daemon.assertStopsCleanly()
+    }
+
+    func testFaultsFromTheEnvironment() throws {
+        let failing = try Self.simulated(["RKNN_SIM_INIT_ERROR": "-3"])
+        XCTAssertEqual(try Client(failing.socket).request("rknn.init", [["path": "demo-float.rknn"], 0])["error"]?["data"]?["code"], -3)
+        failing.assertStopsCleanly()
+        let erring = try Self.simulated(["RKNN_SIM_RUN_ERROR": "-2"])
+        let client = try Client(erring.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        XCTAssertEqual(try client.request("rknn.run", [context])["error"]?["data"]?["code"], -2, "RKNN_ERR_TIMEOUT, as asked")
+        erring.assertStopsCleanly()
+        let hanging = try Daemon(arguments: ["--run-timeout", "1"], environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"), "RKNN_SIM_HANG_AT_RUN": "1"])
+        let stuck = try Client(hanging.socket)
+        let other = try Client(hanging.socket)
+        let ctx = try XCTUnwrap(try stuck.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        _ = try stuck.call("rknn.inputs_set", [ctx, [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]])
+        try stuck.start("hang", "rknn.run", [ctx])
+        XCTAssertEqual(try other.call("server.ping"), "pong", "served while a run hangs")
+        XCTAssertEqual(try stuck.readMessage()["error"]?["data"]?["signal"], "SIGKILL", "killed after the run timeout")
+        hanging.assertStopsCleanly()
+    }
+
     func testBadTensorsGetClearErrors() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
@@ -559,6 +612,30 @@ final class RKNNTests: XCTestCase {
         let expectedFloat = (0..<(M * N)).map { i in (0..<K).reduce(Float(0)) { $0 + Float(aHalf[(i / N) * K + $1]) * Float(bHalf[$1 * N + i % N]) } }
         XCTAssertEqual(half.read(M * N, as: Float.self), expectedFloat, "float16 -> float32 (these values are exact in float)")
         try half.close()
+        // float16 with B in the native layout (N/16, K/32, 16, 32), and float16 -> float16.
+        for type in ["RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32", "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT16"] {
+            let info: JSONValue = ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": .string(type), "B_layout": 1]
+            var native = try MatMul(client, info)
+            XCTAssertEqual(native.attrs["B"]?["dims"]?[2], 16, "float16 native B blocks of 16 columns")
+            let converted = try client.call("rknn.B_normal_layout_to_native_layout", [
+                .string(bHalf.withUnsafeBytes { Data($0).base64EncodedString() }), .int(Int64(K)), .int(Int64(N)), info])
+            guard case .string(let text)? = converted["B_output"], let bytes = Data(base64Encoded: text) else { return XCTFail() }
+            native.write("A", aHalf)
+            native.write("B", Array(bytes))
+            try native.bindAndRun()
+            let got = type.hasSuffix("FLOAT32") ? native.read(M * N, as: Float.self) : native.read(M * N, as: Float16.self).map(Float.init)
+            XCTAssertEqual(got, type.hasSuffix("FLOAT32") ? expectedFloat : expectedFloat.map { Float(Float16($0)) }, type)
+            try native.close()
+        }
+        // int8 x int8 -> float32: the real-valued product with the scales.
+        var real = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_FLOAT32"])
+        real.write("A", a8)
+        real.write("B", b8)
+        _ = try client.call("rknn.matmul_set_quant_params", [real.context, ["name": "A", "scale": [0.5], "zp": [0]]])
+        _ = try client.call("rknn.matmul_set_quant_params", [real.context, ["name": "B", "scale": [0.25], "zp": [0]]])
+        try real.bindAndRun()
+        XCTAssertEqual(real.read(M * N, as: Float.self), exact.map { Float($0) * Float(0.125) }, "int8 -> float32")
+        try real.close()
         // Alignment: N must be a multiple of 32 for int8 on an RK3588.
         let misaligned = try client.request("rknn.matmul_create", [["M": 4, "K": 64, "N": 20, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])
         XCTAssertEqual(misaligned["error"]?["data"]?["code"], -5, "RKNN_ERR_PARAM_INVALID")
