@@ -56,6 +56,10 @@ final class RKNNTests: XCTestCase {
         XCTAssertEqual(try floats(try client.call("rknn.outputs_get", [context, [["index": 0, "want_float": 1]]])["outputs"]?[0]?["buf"]),
                        ints.map { 2 * Float($0) + 1 })
         XCTAssertNotNil(try client.call("rknn.query", [context, "RKNN_QUERY_PERF_RUN"])["info"]?["run_duration"])
+        let detail = try client.call("rknn.query", [context, "RKNN_QUERY_PERF_DETAIL"])["info"]
+        guard case .string(let text)? = detail?["perf_data"] else { return XCTFail("\(String(describing: detail))") }
+        XCTAssertTrue(text.hasPrefix("model demo-float: 1 outputs"), text)
+        XCTAssertEqual(detail?["data_len"], .int(Int64(text.utf8.count)))
         XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))
         daemon.assertStopsCleanly()
     }
@@ -636,6 +640,30 @@ final class RKNNTests: XCTestCase {
         try real.bindAndRun()
         XCTAssertEqual(real.read(M * N, as: Float.self), exact.map { Float($0) * Float(0.125) }, "int8 -> float32")
         try real.close()
+        // Dynamic shapes: the second of two shapes chosen, A and C sized for it.
+        let shapes: JSONValue = [["M": 2, "K": .int(Int64(K)), "N": .int(Int64(N))], ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N))]]
+        let dynamicInfo: JSONValue = ["M": 2, "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_INT32"]
+        let dynamic = try client.call("rknn.matmul_create_dynamic_shape", [dynamicInfo, shapes])
+        guard case .array(let ioAttrs)? = dynamic["io_attrs"], ioAttrs.count == 2 else { return XCTFail("\(dynamic)") }
+        XCTAssertEqual(ioAttrs[1]["A"]?["dims"]?[0], .int(Int64(M)))
+        let dynamicContext = dynamic["ctx"]!
+        XCTAssertEqual(try client.call("rknn.matmul_set_dynamic_shape", [dynamicContext, shapes[1]!]), .object([:]))
+        var mapped: [String: UnsafeMutableRawPointer] = [:]
+        for name in ["A", "B", "C"] {
+            let attr = ioAttrs[1][name]!
+            guard case .int(let size)? = attr["size"] else { return XCTFail() }
+            let mem = try client.call("rknn.create_mem", [dynamicContext, .int(size)])
+            let fd = client.receivedFDs.removeFirst()
+            mapped[name] = mmap(nil, Int(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+            Glibc.close(fd)
+            if name == "A" { a8.withUnsafeBytes { mapped["A"]!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+            if name == "B" { b8.withUnsafeBytes { mapped["B"]!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+            _ = try client.call("rknn.matmul_set_io_mem", [dynamicContext, mem["return"]!, attr])
+        }
+        _ = try client.call("rknn.matmul_run", [dynamicContext])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: mapped["C"]!.assumingMemoryBound(to: Int32.self), count: M * N)).map(Int.init), exact,
+                       "the dynamic shape's product")
+        _ = try client.call("rknn.matmul_destroy", [dynamicContext])
         // Alignment: N must be a multiple of 32 for int8 on an RK3588.
         let misaligned = try client.request("rknn.matmul_create", [["M": 4, "K": 64, "N": 20, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])
         XCTAssertEqual(misaligned["error"]?["data"]?["code"], -5, "RKNN_ERR_PARAM_INVALID")
