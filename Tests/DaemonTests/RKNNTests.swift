@@ -649,11 +649,14 @@ final class RKNNTests: XCTestCase {
         let dynamicContext = dynamic["ctx"]!
         XCTAssertEqual(try client.call("rknn.matmul_set_dynamic_shape", [dynamicContext, shapes[1]!]), .object([:]))
         var mapped: [String: UnsafeMutableRawPointer] = [:]
+        var sizes: [String: Int] = [:]
+        defer { for (name, pointer) in mapped { munmap(pointer, sizes[name]!) } }
         for name in ["A", "B", "C"] {
             let attr = ioAttrs[1][name]!
             guard case .int(let size)? = attr["size"] else { return XCTFail() }
             let mem = try client.call("rknn.create_mem", [dynamicContext, .int(size)])
             let fd = client.receivedFDs.removeFirst()
+            sizes[name] = Int(size)
             mapped[name] = mmap(nil, Int(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
             Glibc.close(fd)
             if name == "A" { a8.withUnsafeBytes { mapped["A"]!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
