@@ -214,10 +214,23 @@ public struct HandleAnnotation: Codable, Sendable, Equatable {
     /// Functions that stop the stream running on the handle (a host that shares the handle
     /// between clients lets each stop only its own).
     public var abort: [String]?
-    public init(create: [String], destroy: [String], abort: [String]? = nil) {
+    /// Clients creating it with equal parameters share one object (reference counted).
+    public var shared: Bool?
+    /// A member path into the creating call's parameters (`param.extend_param.base_domain_id`)
+    /// that must differ between live objects: the host picks a free value unless the client set one.
+    public var instanceField: String?
+
+    enum CodingKeys: String, CodingKey {
+        case create, destroy, abort, shared
+        case instanceField = "instance_field"
+    }
+
+    public init(create: [String], destroy: [String], abort: [String]? = nil, shared: Bool? = nil, instanceField: String? = nil) {
         self.create = create
         self.destroy = destroy
         self.abort = abort
+        self.shared = shared
+        self.instanceField = instanceField
     }
 }
 

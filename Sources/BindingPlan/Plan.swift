@@ -136,6 +136,10 @@ public struct FunctionPlan: Sendable {
     public var destroys: String?
     /// The handle type whose running stream it stops.
     public var aborts: String?
+    /// For a creating call: clients with equal parameters share the object; the member path
+    /// whose value must differ between live objects.
+    public var sharesCreated: Bool = false
+    public var instanceField: [String]?
     /// The function called with this call's leading arguments once its results are read.
     public var releasedBy: Function?
     /// Default-maker for this record.

@@ -60,6 +60,11 @@ public struct Planner {
             for f in (a.create + a.destroy + (a.abort ?? [])) where !functionNames.contains(f) {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
             }
+            if let field = a.instanceField, let first = field.split(separator: ".").first {
+                for f in a.create where model.function(named: f).map({ !$0.parameters.contains { $0.name == first } }) ?? false {
+                    notes.append("handle '\(handle)': instance_field '\(field)' names no parameter of '\(f)'")
+                }
+            }
         }
         let constantNames = Set(model.enums.flatMap(\.constants).map(\.name))
         for (name, callback) in annotations.callbacks.sorted(by: { $0.key < $1.key }) {
@@ -187,6 +192,10 @@ public struct Planner {
             plan.returns = try returnRole(function, status: a.status)
             if let name = a.releaseWith { plan.releasedBy = try releaser(name, of: function) }
             plan.privileged = a.privileged ?? false
+            if let created = plan.creates, let handle = annotations.handles[created] {
+                plan.sharesCreated = handle.shared ?? false
+                plan.instanceField = handle.instanceField?.split(separator: ".").map(String.init)
+            }
         } catch let unbound as Unbound {
             plan.bound = false
             plan.reason = unbound.reason

@@ -16,6 +16,10 @@ public struct MethodEntry: Sendable {
     /// The handle type a successful call creates, the result member holding it, and the handle
     /// type the call destroys.
     public let creates: String?
+    /// A creating call whose object clients share when their parameters are equal, and the member
+    /// path of its parameters that must differ between live objects (nil: none).
+    public let shared: Bool
+    public let instanceField: [String]?
     public let resultHandle: String?
     public let destroys: String?
     /// The handle type whose running stream the call stops (the annotations' `abort`).
@@ -28,7 +32,8 @@ public struct MethodEntry: Sendable {
     public let needs: [String]
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
-    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false, creates: String?, resultHandle: String?,
+    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false, creates: String?,
+                shared: Bool = false, instanceField: [String]? = nil, resultHandle: String?,
                 destroys: String?, aborts: String? = nil, uses: [String], streams: String?, needs: [String],
                 invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
@@ -37,6 +42,8 @@ public struct MethodEntry: Sendable {
         self.blocking = blocking
         self.privileged = privileged
         self.creates = creates
+        self.shared = shared
+        self.instanceField = instanceField
         self.resultHandle = resultHandle
         self.destroys = destroys
         self.aborts = aborts

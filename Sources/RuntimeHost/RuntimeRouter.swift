@@ -18,20 +18,12 @@ public final class RuntimeRouter: @unchecked Sendable {
         /// Each creating call gets a process of its own (one model instance per process), instead
         /// of one shared process for the namespace.
         public let processPerHandle: Bool
-        /// A creating call with the parameters of a live object joins it (reference counted).
-        public let sharesObjects: Bool
-        /// A member path into the creating call's parameters (`param.extend_param.base_domain_id`)
-        /// that gets a value no other live object of the runtime has, unless the client set it.
-        public let instanceField: [String]?
 
-        public init(namespace: String, library: String, fallbackLibrary: String? = nil, processPerHandle: Bool,
-                    sharesObjects: Bool = false, instanceField: [String]? = nil) {
+        public init(namespace: String, library: String, fallbackLibrary: String? = nil, processPerHandle: Bool) {
             self.namespace = namespace
             self.library = library
             self.fallbackLibrary = fallbackLibrary
             self.processPerHandle = processPerHandle
-            self.sharesObjects = sharesObjects
-            self.instanceField = instanceField
         }
     }
 
@@ -189,9 +181,9 @@ public final class RuntimeRouter: @unchecked Sendable {
             return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
         }
         let target = used.first
-        if entry.creates != nil, state.runtime.sharesObjects {
+        if entry.creates != nil, entry.shared {
             createShared(call, entry: entry, params: params, state: state)
-        } else if let target, entry.destroys == target.handle.object.type, state.runtime.sharesObjects {
+        } else if let target, entry.destroys == target.handle.object.type, target.handle.object.shareKey != nil {
             release(target.id)
             call.respond(.success(.object([:])))
         } else if let target, entry.aborts == target.handle.object.type {
@@ -429,7 +421,6 @@ public final class RuntimeRouter: @unchecked Sendable {
             object["resolved"] = .array(state.resolved.map { .string($0) })
             object["not_present"] = .array(state.missing.sorted().map { .string($0) })
             object["process_per_handle"] = .bool(state.runtime.processPerHandle)
-            object["shares_objects"] = .bool(state.runtime.sharesObjects)
             return .object(object)
         })
     }

@@ -2,9 +2,10 @@ import BindingRuntime
 import Glibc
 import RPCServer
 
-/// Objects shared between clients (SPEC §5): a creating call with the parameters of a live object
-/// joins it; each client's handle is a reference; the last one gone leaves the object loaded for
-/// the keep-alive, then it is destroyed. Loop thread only.
+/// Objects shared between clients (SPEC §5; a handle type the annotations mark `shared`): a
+/// creating call with the parameters of a live object joins it; each client's handle is a
+/// reference; the last one gone leaves the object loaded for the keep-alive, then it is destroyed.
+/// Loop thread only.
 extension RuntimeRouter {
     func createShared(_ call: Call, entry: MethodEntry, params: JSONValue?, state: RuntimeState) {
         let namespace = state.runtime.namespace
@@ -16,7 +17,7 @@ extension RuntimeRouter {
         if loading[key] != nil { return loading[key]!.append(call) } // answered when the load ends
         var params = params
         var instanceValue: Int64?
-        if let field = state.runtime.instanceField, Self.member(field, of: params, entry: entry) ?? .null == .null {
+        if let field = entry.instanceField, Self.member(field, of: params, entry: entry) ?? .null == .null {
             let used = instanceValues[namespace, default: []]
             let value = (Int64(0)...).first { !used.contains($0) }!
             instanceValues[namespace, default: []].insert(value)

@@ -252,6 +252,8 @@ struct DispatchCode {
             "params": .list(spec),
             "blocking": .flag(f.blocking),
             "privileged": .flag(f.privileged),
+            "shared": .flag(f.sharesCreated),
+            "instanceField": .text(f.instanceField.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } ?? "nil"),
             "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
             "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
             "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),

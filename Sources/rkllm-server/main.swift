@@ -31,11 +31,10 @@ func main() -> Int32 {
         let executable = try executablePath()
         try shareWithRuntimeHosts(configuration, executable: executable)
         let router = RuntimeRouter(runtimes: [
-            // Each model instance in a process of its own, shared by clients loading it with the same
-            // parameters, in an NPU domain of its own unless the client picks one.
+            // Each model instance in a process of its own (sharing and NPU domains: the annotations).
             .init(namespace: "rkllm", library: configuration.rkllmRuntimeLibrary ?? "librkllmrt.so",
                   fallbackLibrary: simulated("librkllmrt_sim.so", beside: executable, unless: configuration.rkllmRuntimeLibrary),
-                  processPerHandle: true, sharesObjects: true, instanceField: ["param", "extend_param", "base_domain_id"]),
+                  processPerHandle: true),
             // Contexts belong to their client; one process hosts them all.
             .init(namespace: "rknn", library: configuration.rknnRuntimeLibrary ?? "librknnrt.so",
                   fallbackLibrary: simulated("librknnrt_sim.so", beside: executable, unless: configuration.rknnRuntimeLibrary),

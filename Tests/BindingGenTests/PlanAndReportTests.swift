@@ -69,6 +69,22 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertTrue(p.warnings.allSatisfy { $0.description.contains(": warning: ") })
     }
 
+    func testHandlePoliciesReachTheCreatingFunctionsPlan() throws {
+        let p = try plan(Paths.headers)
+        let initPlan = try XCTUnwrap(p.functions.first { $0.function.name == "rkllm_init" })
+        XCTAssertTrue(initPlan.sharesCreated)
+        XCTAssertEqual(initPlan.instanceField, ["param", "extend_param", "base_domain_id"])
+        XCTAssertEqual(p.functions.first { $0.function.name == "rkllm_abort" }?.aborts, "LLMHandle")
+        XCTAssertEqual(p.functions.first { $0.function.name == "rknn_outputs_get" }?.releasedBy?.name, "rknn_outputs_release")
+        XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem_from_phys" }?.privileged, true)
+        XCTAssertFalse(try XCTUnwrap(p.functions.first { $0.function.name == "rknn_init" }).sharesCreated, "contexts belong to one client")
+
+        var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        a.handles["LLMHandle"]?.instanceField = "nowhere.base_domain_id"
+        let warned = try plan(Paths.headers, annotations: a)
+        XCTAssertTrue(warned.warnings.contains { $0.message.contains("instance_field 'nowhere.base_domain_id' names no parameter of 'rkllm_init'") })
+    }
+
     func testDiffReportsEveryChangeAndBreaks() throws {
         let old = Report(plan: try plan(Paths.fixture("diff-v1")))
         let new = Report(plan: try plan(Paths.fixture("diff-v2")))
