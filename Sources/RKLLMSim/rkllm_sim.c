@@ -73,14 +73,6 @@ typedef struct {
     int async_started;              /* touched only by run_async and destroy (never concurrently) */
 } sim_instance;
 
-static long env_long(const char* name, long fallback) {
-    const char* text = getenv(name);
-    if (text == NULL || *text == 0) return fallback;
-    char* end;
-    long value = strtol(text, &end, 10);
-    return *end == 0 ? value : fallback;
-}
-
 static uint64_t now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -166,14 +158,14 @@ static void free_instance(sim_instance* in) {
 int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback) {
     if (handle == NULL || param == NULL || callback == NULL || param->model_path == NULL) return SIM_ERR_ARGUMENT;
     sim_settings settings = {
-        .prefill_us = env_long("RKLLM_SIM_PREFILL_US", 2000),
-        .token_us = env_long("RKLLM_SIM_TOKEN_US", 50000),
-        .load_ms = env_long("RKLLM_SIM_LOAD_MS", -1),
-        .init_error = (int)env_long("RKLLM_SIM_INIT_ERROR", 0),
-        .run_error = (int)env_long("RKLLM_SIM_RUN_ERROR", 0),
-        .hang_at_token = (int)env_long("RKLLM_SIM_HANG_AT_TOKEN", 0),
-        .crash_at_token = (int)env_long("RKLLM_SIM_CRASH_AT_TOKEN", 0),
-        .timestamps = (int)env_long("RKLLM_SIM_TIMESTAMPS", 0),
+        .prefill_us = sim_env_long("RKLLM_SIM_PREFILL_US", 2000),
+        .token_us = sim_env_long("RKLLM_SIM_TOKEN_US", 50000),
+        .load_ms = sim_env_long("RKLLM_SIM_LOAD_MS", -1),
+        .init_error = (int)sim_env_long("RKLLM_SIM_INIT_ERROR", 0),
+        .run_error = (int)sim_env_long("RKLLM_SIM_RUN_ERROR", 0),
+        .hang_at_token = (int)sim_env_long("RKLLM_SIM_HANG_AT_TOKEN", 0),
+        .crash_at_token = (int)sim_env_long("RKLLM_SIM_CRASH_AT_TOKEN", 0),
+        .timestamps = (int)sim_env_long("RKLLM_SIM_TIMESTAMPS", 0),
     };
     if (settings.init_error != 0) return settings.init_error;
     int n_batch = param->extend_param.n_batch == 0 ? 1 : param->extend_param.n_batch;

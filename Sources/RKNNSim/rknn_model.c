@@ -144,8 +144,7 @@ uint32_t sim_elements(const sim_tensor* t) {
     return n;
 }
 
-void sim_output_dims(const sim_rknn_model* model, const sim_tensor* input, sim_tensor* output) {
-    (void)model;
+void sim_output_dims(const sim_tensor* input, sim_tensor* output) {
     if (output->op != SIM_OP_POOL || input->n_dims != 4) return;
     uint32_t h = input->fmt == RKNN_TENSOR_NHWC ? input->dims[1] : input->dims[2];
     uint32_t w = input->fmt == RKNN_TENSOR_NHWC ? input->dims[2] : input->dims[3];

@@ -53,12 +53,6 @@ typedef struct {
 
 static atomic_long runs_in_process;
 
-static long env_long(const char* name, long fallback) {
-    const char* text = getenv(name);
-    if (text == NULL || *text == 0) return fallback;
-    return strtol(text, NULL, 10);
-}
-
 int sim_chip_cores(void) {
     const char* chip = getenv("RKNN_SIM_CHIP");
     if (chip && strcmp(chip, "RK3576") == 0) return 2;
@@ -98,7 +92,7 @@ static int allocate_buffers(sim_context* c) {
         c->input_data[i] = NULL;
     }
     for (uint32_t i = 0; i < m->n_outputs; i++) {
-        sim_output_dims(m, &c->inputs[0], &c->outputs[i]);
+        sim_output_dims(&c->inputs[0], &c->outputs[i]);
         free(c->output_raw[i]);
         c->output_raw[i] = calloc(sim_elements(&c->outputs[i]), sim_type_size(c->outputs[i].type));
         if (c->output_raw[i] == NULL) return RKNN_ERR_MALLOC_FAIL;
@@ -142,7 +136,7 @@ static int new_context(sim_shared_model* shared, uint32_t flags, rknn_context* o
 int rknn_init(rknn_context* context, void* model, uint32_t size, uint32_t flag, rknn_init_extend* extend) {
     (void)extend;
     if (context == NULL || model == NULL) return RKNN_ERR_PARAM_INVALID;
-    long fault = env_long("RKNN_SIM_INIT_ERROR", 0);
+    long fault = sim_env_long("RKNN_SIM_INIT_ERROR", 0);
     if (fault != 0) return (int)fault;
     sim_shared_model* shared = calloc(1, sizeof *shared);
     if (shared == NULL) return RKNN_ERR_MALLOC_FAIL;
@@ -343,10 +337,10 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
     if (((c->flags & RKNN_FLAG_MEM_ALLOC_OUTSIDE) && c->weight_mem == NULL)
         || ((c->flags & RKNN_FLAG_INTERNAL_ALLOC_OUTSIDE) && c->internal_mem == NULL)) return RKNN_ERR_FAIL;
     long run = atomic_fetch_add(&runs_in_process, 1) + 1;
-    long fault = env_long("RKNN_SIM_RUN_ERROR", 0);
+    long fault = sim_env_long("RKNN_SIM_RUN_ERROR", 0);
     if (fault != 0) return (int)fault;
-    if (run == env_long("RKNN_SIM_CRASH_AT_RUN", 0)) raise(SIGSEGV);
-    if (run == env_long("RKNN_SIM_HANG_AT_RUN", 0)) for (;;) pause();
+    if (run == sim_env_long("RKNN_SIM_CRASH_AT_RUN", 0)) raise(SIGSEGV);
+    if (run == sim_env_long("RKNN_SIM_HANG_AT_RUN", 0)) for (;;) pause();
     struct timespec started, ended;
     clock_gettime(CLOCK_MONOTONIC, &started);
     pthread_mutex_lock(&c->lock);
@@ -357,7 +351,7 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
     for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
         if ((values[o] = malloc((size_t)sim_elements(&c->outputs[o]) * sizeof(float))) == NULL) status = RKNN_ERR_MALLOC_FAIL;
     }
-    long busy_ms = env_long("RKNN_SIM_RUN_MS", 0); /* the simulated NPU time of a run */
+    long busy_ms = sim_env_long("RKNN_SIM_RUN_MS", 0); /* the simulated NPU time of a run */
     if (status == 0 && busy_ms > 0) {
         struct timespec busy = {busy_ms / 1000, (busy_ms % 1000) * 1000000};
         nanosleep(&busy, NULL);

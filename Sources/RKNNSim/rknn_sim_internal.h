@@ -72,7 +72,7 @@ typedef enum { SIM_LAYOUT_DECLARED, SIM_LAYOUT_NC1HWC2, SIM_LAYOUT_NHWC } sim_la
 /* The attribute the runtime reports for a tensor in a layout. */
 void sim_tensor_attr(const sim_tensor* t, uint32_t index, sim_layout layout, rknn_tensor_attr* attr);
 /* The outputs' dims for input 0 of height `h`, width `w` (pool outputs scale with the input). */
-void sim_output_dims(const sim_rknn_model* model, const sim_tensor* input, sim_tensor* output);
+void sim_output_dims(const sim_tensor* input, sim_tensor* output);
 
 /* Element i of a buffer of `type`, as float (quantised types raw), and back (rounded, clamped). */
 float sim_load(const void* buf, rknn_tensor_type type, size_t i);

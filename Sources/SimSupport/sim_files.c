@@ -55,6 +55,14 @@ void sim_ints_erase(sim_ints* v, size_t start, size_t end) {
     v->len -= end - start;
 }
 
+long sim_env_long(const char* name, long fallback) {
+    const char* text = getenv(name);
+    if (text == NULL || *text == 0) return fallback;
+    char* end;
+    long value = strtol(text, &end, 10);
+    return *end == 0 ? value : fallback;
+}
+
 uint64_t sim_fnv1a(const void* bytes, size_t n) {
     uint64_t hash = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {

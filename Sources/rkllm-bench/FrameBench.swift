@@ -6,11 +6,8 @@ import Foundation
 /// relayed per frame on each path; the base64 decode of a frame (MB/s); MatMul calls/s for a small
 /// shape. The simulated runtime computes at full speed (RKNN_SIM_RUN_MS=0).
 func frames(_ options: Options) throws {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appending(path: "models").path
-    setenv("RKNN_RUNTIME_LIB", directory.appending(path: "librknnrt_sim.so").path, 1)
-    setenv("RKLLM_MODEL_DIRS", models, 1)
+    setenv("RKNN_RUNTIME_LIB", besideBench("librknnrt_sim.so"), 1)
+    setenv("RKLLM_MODEL_DIRS", repositoryModels, 1)
     setenv("RKNN_SIM_RUN_MS", "0", 1)
     let target = try Target(socket: nil, maxConnections: 4)
     defer { target.stop() }

@@ -12,9 +12,8 @@ import Foundation
 /// generated per run. `--token-us`: the simulated time per token of the latency run (the throughput
 /// runs are at full speed).
 func tokens(_ options: Options) throws {
-    let library = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "librkllmrt_sim.so").path
-    let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appending(path: "models").path
+    let library = besideBench("librkllmrt_sim.so")
+    let models = repositoryModels
     let prompt = Array(repeating: "hello", count: options.words).joined(separator: " ")
     for (name, value) in ["RKLLM_SIM_TOKEN_US": "0", "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0",
                           "RKLLM_RUNTIME_LIB": library, "RKLLM_MODEL_DIRS": models, "RKLLM_KEEP_ALIVE": "0"] {

@@ -87,6 +87,15 @@ func readLines(_ fd: Int32, _ lines: Int, into buffer: inout [UInt8]) throws -> 
     return total
 }
 
+/// A product built beside the benchmark (the daemon, the simulated runtimes).
+func besideBench(_ name: String) -> String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: name).path
+}
+
+/// The repository's models/ (the demo models).
+let repositoryModels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appending(path: "models").path
+
 func now() -> UInt64 {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
@@ -104,7 +113,7 @@ final class Target {
             return
         }
         self.socket = "/tmp/rkllm-bench-\(getpid()).sock"
-        let server = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "rkllm-server")
+        let server = URL(fileURLWithPath: besideBench("rkllm-server"))
         let process = Process()
         process.executableURL = server
         process.arguments = ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"]

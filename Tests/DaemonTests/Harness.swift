@@ -17,6 +17,21 @@ enum Built {
         .deletingLastPathComponent().appending(path: "models").path
 }
 
+/// The values of a base64 result (hidden states, tensors) as `T`s.
+func base64Values<T>(_ value: JSONValue?, as type: T.Type) throws -> [T] {
+    guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
+    return data.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
+}
+
+/// Runtime host processes (`--worker`) whose command line has every one of `arguments`.
+func runtimeHostPIDs(with arguments: [String]) throws -> [Int32] {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return args.contains("--worker") && arguments.allSatisfy(args.contains)
+    }
+}
+
 /// The real `rkllm-server` binary, started for one test on a socket of its own.
 final class Daemon {
     let socket: String
@@ -33,7 +48,7 @@ final class Daemon {
         self.socket = socket ?? "/tmp/rkllm-test-\(getpid())-\(n).sock"
         if socket == nil { unlink(self.socket) }
         logURL = URL(fileURLWithPath: "/tmp/rkllm-test-\(getpid())-\(n).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: Built.server)
         process.arguments = ["--socket", self.socket, "--log-level", "0"] + arguments
         var env = ProcessInfo.processInfo.environment

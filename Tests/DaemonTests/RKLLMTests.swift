@@ -178,10 +178,7 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
-    static func floats(_ value: JSONValue?) throws -> [Float] {
-        guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
-        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    }
+    static func floats(_ value: JSONValue?) throws -> [Float] { try base64Values(value, as: Float.self) }
 
     func testPromptCachesAreSavedLoadedAndReleasedInTheCacheDirectory() throws {
         let daemon = try Self.simulated()

@@ -231,11 +231,7 @@ final class RKNNTests: XCTestCase {
     }
 
     private func hostPID(of daemon: Daemon) throws -> Int32? {
-        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).first { pid in
-            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return args.contains("--worker") && args.contains("rknn") && args.contains(String(daemon.process.processIdentifier))
-        }
+        try runtimeHostPIDs(with: ["rknn", String(daemon.process.processIdentifier)]).first
     }
 
     func testCustomOperatorsComeFromServerSidePluginsTheClientNames() throws {
@@ -571,7 +567,7 @@ final class RKNNTests: XCTestCase {
         let exact = reference({ Int(a8[$0 * K + $1]) }, { Int(b8[$0 * N + $1]) })
         for layout in [0, 1] {
             // int8 x int8 -> int32, exact.
-            var mm = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)),
+            let mm = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)),
                                          "type": "RKNN_INT8_MM_INT8_TO_INT32", "B_layout": .int(Int64(layout))])
             mm.write("A", a8)
             if layout == 1 {
@@ -590,7 +586,7 @@ final class RKNNTests: XCTestCase {
             try mm.close()
         }
         // int8 x int8 -> int8 with affine quantisation (per-layer A and C, per-channel B).
-        var quantized = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_INT8"])
+        let quantized = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_INT8"])
         quantized.write("A", a8)
         quantized.write("B", b8)
         let bScales = (0..<N).map { Float(0.01) + Float($0) * Float(0.001) }
@@ -608,7 +604,7 @@ final class RKNNTests: XCTestCase {
         XCTAssertEqual(quantized.read(M * N, as: Int8.self), expectedInt8, "int8 -> int8")
         try quantized.close()
         // float16 x float16 -> float32.
-        var half = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32"])
+        let half = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32"])
         let aHalf = a8.map { Float16(Float($0) / 4) }, bHalf = b8.map { Float16(Float($0) / 8) }
         half.write("A", aHalf)
         half.write("B", bHalf)
@@ -619,7 +615,7 @@ final class RKNNTests: XCTestCase {
         // float16 with B in the native layout (N/16, K/32, 16, 32), and float16 -> float16.
         for type in ["RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32", "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT16"] {
             let info: JSONValue = ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": .string(type), "B_layout": 1]
-            var native = try MatMul(client, info)
+            let native = try MatMul(client, info)
             XCTAssertEqual(native.attrs["B"]?["dims"]?[2], 16, "float16 native B blocks of 16 columns")
             let converted = try client.call("rknn.B_normal_layout_to_native_layout", [
                 .string(bHalf.withUnsafeBytes { Data($0).base64EncodedString() }), .int(Int64(K)), .int(Int64(N)), info])
@@ -632,7 +628,7 @@ final class RKNNTests: XCTestCase {
             try native.close()
         }
         // int8 x int8 -> float32: the real-valued product with the scales.
-        var real = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_FLOAT32"])
+        let real = try MatMul(client, ["M": .int(Int64(M)), "K": .int(Int64(K)), "N": .int(Int64(N)), "type": "RKNN_INT8_MM_INT8_TO_FLOAT32"])
         real.write("A", a8)
         real.write("B", b8)
         _ = try client.call("rknn.matmul_set_quant_params", [real.context, ["name": "A", "scale": [0.5], "zp": [0]]])
@@ -673,13 +669,6 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
-    private func floats(_ value: JSONValue?) throws -> [Float] {
-        guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
-        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    }
-
-    private func int8s(_ value: JSONValue?) throws -> [Int8] {
-        guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
-        return data.map { Int8(bitPattern: $0) }
-    }
+    private func floats(_ value: JSONValue?) throws -> [Float] { try base64Values(value, as: Float.self) }
+    private func int8s(_ value: JSONValue?) throws -> [Int8] { try base64Values(value, as: Int8.self) }
 }

@@ -157,13 +157,7 @@ final class RuntimeHostTests: XCTestCase {
     }
 
     /// Runtime host processes of this test's daemon.
-    private func workerPIDs() throws -> [Int32] {
-        try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
-            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return args.contains("--worker") && args.contains(Built.faultRuntime)
-        }
-    }
+    private func workerPIDs() throws -> [Int32] { try runtimeHostPIDs(with: [Built.faultRuntime]) }
 }
 
 /// File descriptors from a client, through the daemon, to the runtime host (SCM_RIGHTS both hops).

@@ -22,6 +22,9 @@ void sim_ints_free(sim_ints* v);
 /* Removes [start, end) (clamped). */
 void sim_ints_erase(sim_ints* v, size_t start, size_t end);
 
+/* An integer setting from the environment; `fallback` when unset, empty or not a whole number. */
+long sim_env_long(const char* name, long fallback);
+
 /* FNV-1a 64 over bytes: the checksum of the project's model, adapter and cache files. */
 uint64_t sim_fnv1a(const void* bytes, size_t n);
 
