@@ -70,7 +70,7 @@ public final class UTF8Stream: @unchecked Sendable {
 
     /// How many bytes at the end start a character that is not complete yet (0...3).
     static func incompleteTail(_ bytes: [UInt8]) -> Int {
-        for back in 1...min(3, bytes.count) {
+        for back in stride(from: 1, through: min(3, bytes.count), by: 1) {
             let byte = bytes[bytes.count - back]
             if byte & 0xC0 == 0x80 { continue } // a continuation byte: look further back
             let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1

@@ -169,8 +169,8 @@ int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback)
     };
     if (settings.init_error != 0) return settings.init_error;
     int n_batch = param->extend_param.n_batch == 0 ? 1 : param->extend_param.n_batch;
-    if (param->max_context_len <= 0 || param->n_keep < 0 || param->n_keep >= param->max_context_len
-        || n_batch > SIM_MAX_BATCH) return SIM_ERR_ARGUMENT;
+    /* A negative n_keep (the vendor's examples pass -1) leaves the choice to the runtime: see kept_positions. */
+    if (param->max_context_len <= 0 || param->n_keep >= param->max_context_len || n_batch > SIM_MAX_BATCH) return SIM_ERR_ARGUMENT;
     sim_instance* in = calloc(1, sizeof *in);
     if (in == NULL) return SIM_ERR_MEMORY;
     in->domain_fd = -1;
@@ -406,11 +406,17 @@ static void report_error(sim_instance* in, sim_run* run) {
     call_back(in, run, &result, RKLLM_RUN_ERROR);
 }
 
-/* Makes room for `more` tokens: drops the oldest after the first n_keep (the context shift). */
+/* Positions kept at the start when the context window shifts: n_keep, or for a negative n_keep
+ * the system prompt's tokens. */
+static size_t kept_positions(const sim_instance* in) {
+    return in->n_keep >= 0 ? (size_t)in->n_keep : in->system_tokens;
+}
+
+/* Makes room for `more` tokens: drops the oldest after the kept positions (the context shift). */
 static void make_room(sim_instance* in, size_t more) {
     size_t limit = (size_t)in->max_context_len;
     if (in->kv.len + more <= limit) return;
-    size_t keep = (size_t)in->n_keep;
+    size_t keep = kept_positions(in);
     sim_ints_erase(&in->kv, keep, keep + (in->kv.len + more - limit));
     if (in->system_tokens > keep) in->system_tokens = keep;
 }
@@ -432,7 +438,7 @@ static int prefill(sim_instance* in, sim_run* run, sim_ints* fresh, size_t* cach
     sim_str_free(&text);
     for (size_t i = 0; status == 0 && i < run->embedded_tokens + run->image_tokens; i++) status = sim_ints_push(fresh, SIM_TOKEN_PAD);
     if (status != 0) return SIM_ERR_MEMORY;
-    if (fresh->len + (size_t)in->n_keep >= (size_t)in->max_context_len) return SIM_ERR_CONTEXT;
+    if (fresh->len + kept_positions(in) >= (size_t)in->max_context_len) return SIM_ERR_CONTEXT;
     /* A loaded prompt cache that the new context starts with is not prefilled again. */
     *cached = 0;
     if (in->kv.len == 0 && in->prompt_cache.len > 0 && in->prompt_cache.len <= fresh->len
@@ -470,6 +476,7 @@ static int prefill(sim_instance* in, sim_run* run, sim_ints* fresh, size_t* cach
 static int report_arrays(sim_instance* in, sim_run* run, const sim_ints* fresh, const sim_ints* reply) {
     RKLLMResult result;
     memset(&result, 0, sizeof result);
+    result.text = ""; /* programs print a NORMAL callback's text as it is */
     result.token_id = -1;
     float* values;
     if (run->mode == RKLLM_INFER_GET_LAST_HIDDEN_LAYER) {
@@ -507,6 +514,9 @@ static int generate(sim_instance* in, sim_run* run) {
     }
     uint64_t started = now_ns();
     sim_ints fresh = {0}, reply = {0};
+    /* The bytes of a character still incomplete: a WAITING callback shows nothing, and the NORMAL
+     * one that completes the character carries it whole, as the vendor's runtime does. */
+    sim_str held = {0};
     size_t cached = 0;
     int status = 0;
     pthread_mutex_lock(&in->lock);
@@ -550,6 +560,10 @@ static int generate(sim_instance* in, sim_run* run) {
         const char* text = sim_token_text(&in->model, token, &n, bytes);
         owed = utf8_owed(text, n, owed);
         memset(&result, 0, sizeof result);
+        if (owed > 0 || held.len > 0) {
+            if ((status = sim_str_append(&held, text, n)) != 0) break;
+            text = owed > 0 ? "" : held.data;
+        }
         if (in->settings.timestamps) {
             snprintf(stamp, sizeof stamp, "%llu", (unsigned long long)now_ns());
             result.text = stamp;
@@ -557,7 +571,9 @@ static int generate(sim_instance* in, sim_run* run) {
             result.text = text; /* every token's text is NUL-terminated */
         }
         result.token_id = token;
-        if (call_back(in, run, &result, owed > 0 ? RKLLM_RUN_WAITING : RKLLM_RUN_NORMAL) == 1) {
+        int paused = call_back(in, run, &result, owed > 0 ? RKLLM_RUN_WAITING : RKLLM_RUN_NORMAL) == 1;
+        if (owed == 0) held.len = 0;
+        if (paused) {
             /* Paused: the rest of the reply waits for a run with an empty prompt. */
             pthread_mutex_lock(&in->lock);
             sim_ints_free(&in->paused);
@@ -587,6 +603,7 @@ static int generate(sim_instance* in, sim_run* run) {
     pthread_mutex_unlock(&in->lock);
     call_back(in, run, &result, RKLLM_RUN_FINISH);
 done:
+    sim_str_free(&held);
     sim_ints_free(&fresh);
     sim_ints_free(&reply);
     return status;

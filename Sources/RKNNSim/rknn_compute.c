@@ -48,8 +48,38 @@ static uint16_t float_to_half(float f) {
 
 static float clamp(float v, float low, float high) { return v < low ? low : v > high ? high : v; }
 
+/* bfloat16: the high half of a float32, rounded to nearest even. */
+static float bf16_to_float(uint16_t b) {
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_bf16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    if ((bits & 0x7F800000) == 0x7F800000) return (uint16_t)((bits >> 16) | ((bits & 0xFFFF) ? 0x40 : 0));
+    return (uint16_t)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+
+/* int4: two elements a byte, element 2j in the low nibble of byte j (as the vendor's examples pack). */
+static float int4_load(const void* buf, size_t i) {
+    uint8_t byte = ((const uint8_t*)buf)[i / 2];
+    int nibble = i % 2 ? byte >> 4 : byte & 0xF;
+    return (float)(nibble >= 8 ? nibble - 16 : nibble);
+}
+
+static void int4_store(void* buf, size_t i, int value) {
+    uint8_t* byte = (uint8_t*)buf + i / 2;
+    uint8_t nibble = (uint8_t)(value & 0xF);
+    *byte = i % 2 ? (uint8_t)((*byte & 0x0F) | (nibble << 4)) : (uint8_t)((*byte & 0xF0) | nibble);
+}
+
 float sim_load(const void* buf, rknn_tensor_type type, size_t i) {
     switch (type) {
+    case RKNN_TENSOR_INT4: return int4_load(buf, i);
+    case RKNN_TENSOR_BFLOAT16: return bf16_to_float(((const uint16_t*)buf)[i]);
     case RKNN_TENSOR_FLOAT32: return ((const float*)buf)[i];
     case RKNN_TENSOR_FLOAT16: return half_to_float(((const uint16_t*)buf)[i]);
     case RKNN_TENSOR_INT8: return ((const int8_t*)buf)[i];
@@ -65,6 +95,8 @@ float sim_load(const void* buf, rknn_tensor_type type, size_t i) {
 
 void sim_store(void* buf, rknn_tensor_type type, size_t i, float v) {
     switch (type) {
+    case RKNN_TENSOR_INT4: int4_store(buf, i, (int)clamp(roundf(v), -8, 7)); break;
+    case RKNN_TENSOR_BFLOAT16: ((uint16_t*)buf)[i] = float_to_bf16(v); break;
     case RKNN_TENSOR_FLOAT32: ((float*)buf)[i] = v; break;
     case RKNN_TENSOR_FLOAT16: ((uint16_t*)buf)[i] = float_to_half(v); break;
     case RKNN_TENSOR_INT8: ((int8_t*)buf)[i] = (int8_t)clamp(roundf(v), -128, 127); break;

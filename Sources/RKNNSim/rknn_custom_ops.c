@@ -46,29 +46,36 @@ static sim_op_state* find(sim_custom_ops* ops, const char* type) {
     return NULL;
 }
 
-int sim_custom_compute(sim_custom_ops* ops, const sim_rknn_model* model, const sim_tensor* input, const void* input_data,
-                       const sim_tensor* output, uint32_t output_index, float* values) {
-    sim_op_state* state = find(ops, output->custom_op);
+int sim_custom_compute(sim_custom_ops* ops, const sim_rknn_model* model, const char* op_type, const sim_tensor* inputs,
+                       const void* const* input_data, const sim_tensor* outputs, float* const* values) {
+    sim_op_state* state = find(ops, op_type);
     if (state == NULL) return RKNN_ERR_FAIL; /* a model operator no plugin was registered for */
     state->model = model;
     /* priv_data is the operator's own, kept from call to call */
     rknn_custom_op_context context = {.target = RKNN_TARGET_TYPE_CPU, .internal_ctx = (rknn_custom_op_interal_context)(uintptr_t)state,
                                       .priv_data = state->private_data};
-    rknn_custom_op_tensor in, out;
-    memset(&in, 0, sizeof in);
-    memset(&out, 0, sizeof out);
-    sim_tensor_attr(input, 0, SIM_LAYOUT_DECLARED, &in.attr);
-    in.mem.virt_addr = (void*)input_data;
-    in.mem.size = in.attr.size;
-    sim_tensor_attr(output, output_index, SIM_LAYOUT_DECLARED, &out.attr);
-    out.mem.virt_addr = values;
-    out.mem.size = out.attr.size;
+    rknn_custom_op_tensor in[RKNN_SIM_MAX_TENSORS], out[RKNN_SIM_MAX_TENSORS];
+    memset(in, 0, sizeof in);
+    memset(out, 0, sizeof out);
+    uint32_t n_in = model->n_inputs, n_out = 0;
+    for (uint32_t i = 0; i < n_in; i++) {
+        sim_tensor_attr(&inputs[i], i, SIM_LAYOUT_DECLARED, &in[i].attr);
+        in[i].mem.virt_addr = (void*)input_data[i];
+        in[i].mem.size = in[i].attr.size;
+    }
+    for (uint32_t o = 0; o < model->n_outputs; o++) {
+        if (outputs[o].op != SIM_OP_CUSTOM || strcmp(outputs[o].custom_op, op_type) != 0) continue;
+        sim_tensor_attr(&outputs[o], o, SIM_LAYOUT_DECLARED, &out[n_out].attr);
+        out[n_out].mem.virt_addr = values[o];
+        out[n_out].mem.size = out[n_out].attr.size;
+        n_out++;
+    }
     const rknn_custom_op* op = &state->descriptor;
     int status = 0;
-    if (!state->initialized && op->init) status = op->init(&context, &in, 1, &out, 1);
+    if (!state->initialized && op->init) status = op->init(&context, in, n_in, out, n_out);
     state->initialized = 1;
-    if (status == 0 && op->prepare) status = op->prepare(&context, &in, 1, &out, 1);
-    if (status == 0) status = op->compute(&context, &in, 1, &out, 1);
+    if (status == 0 && op->prepare) status = op->prepare(&context, in, n_in, out, n_out);
+    if (status == 0) status = op->compute(&context, in, n_in, out, n_out);
     state->private_data = context.priv_data;
     return status == 0 ? 0 : RKNN_ERR_FAIL;
 }

@@ -20,9 +20,11 @@ typedef struct {
 } sim_custom_ops;
 
 int sim_custom_register(sim_custom_ops* ops, const rknn_custom_op* descriptors, uint32_t count);
-/* Computes a custom output's values (float) from input 0 through its registered operator. */
-int sim_custom_compute(sim_custom_ops* ops, const sim_rknn_model* model, const sim_tensor* input, const void* input_data,
-                       const sim_tensor* output, uint32_t output_index, float* values);
+/* Computes the model's outputs of custom operator type `op_type` (float, in output order) with one
+ * call of its registered operator, whose inputs are every model input (in the model's type and
+ * layout). `values[o]` is output o's buffer. */
+int sim_custom_compute(sim_custom_ops* ops, const sim_rknn_model* model, const char* op_type, const sim_tensor* inputs,
+                       const void* const* input_data, const sim_tensor* outputs, float* const* values);
 void sim_custom_destroy(sim_custom_ops* ops);
 /* The custom operators of a model context; NULL for anything else. */
 sim_custom_ops* sim_context_custom_ops(rknn_context ctx);

@@ -132,7 +132,7 @@ done:
 size_t sim_type_size(rknn_tensor_type type) {
     switch (type) {
     case RKNN_TENSOR_FLOAT32: case RKNN_TENSOR_INT32: case RKNN_TENSOR_UINT32: return 4;
-    case RKNN_TENSOR_FLOAT16: case RKNN_TENSOR_INT16: case RKNN_TENSOR_UINT16: return 2;
+    case RKNN_TENSOR_FLOAT16: case RKNN_TENSOR_INT16: case RKNN_TENSOR_UINT16: case RKNN_TENSOR_BFLOAT16: return 2;
     case RKNN_TENSOR_INT64: return 8;
     default: return 1;
     }

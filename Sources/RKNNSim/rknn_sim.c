@@ -53,11 +53,19 @@ typedef struct {
 
 static atomic_long runs_in_process;
 
-int sim_chip_cores(void) {
+sim_chip sim_current_chip(void) {
     const char* chip = getenv("RKNN_SIM_CHIP");
-    if (chip && strcmp(chip, "RK3576") == 0) return 2;
-    if (chip && strcmp(chip, "RK3562") == 0) return 1;
-    return 3;
+    if (chip && strcmp(chip, "RK3576") == 0) return SIM_RK3576;
+    if (chip && strcmp(chip, "RK3562") == 0) return SIM_RK3562;
+    return SIM_RK3588;
+}
+
+int sim_chip_cores(void) {
+    switch (sim_current_chip()) {
+    case SIM_RK3576: return 2;
+    case SIM_RK3562: return 1;
+    default: return 3;
+    }
 }
 
 static sim_context* context_of(rknn_context handle) { return (sim_context*)(uintptr_t)handle; }
@@ -200,7 +208,13 @@ int rknn_query(rknn_context context, rknn_query_cmd cmd, void* info, uint32_t si
     }
     case RKNN_QUERY_PERF_DETAIL: {
         if (size != sizeof(rknn_perf_detail)) { status = RKNN_ERR_PARAM_INVALID; break; }
-        if (!(c->flags & RKNN_FLAG_COLLECT_PERF_MASK) || !c->has_run) { status = RKNN_ERR_FAIL; break; }
+        if (!(c->flags & RKNN_FLAG_COLLECT_PERF_MASK) || !c->has_run) {
+            /* Success with an empty detail, as programs written for the vendor's runtime expect
+             * (its custom-operator demos query this on contexts made with flag 0 and print it). */
+            static char no_detail[] = "";
+            *(rknn_perf_detail*)info = (rknn_perf_detail){no_detail, 0};
+            break;
+        }
         free(c->perf_detail);
         c->perf_detail = malloc(256);
         if (c->perf_detail == NULL) { status = RKNN_ERR_MALLOC_FAIL; break; }
@@ -334,8 +348,10 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
     sim_context* c = context_of(context);
     const sim_rknn_model* m = &c->shared->model;
     if (c->flags & RKNN_FLAG_COLLECT_MODEL_INFO_ONLY) return RKNN_ERR_CTX_INVALID;
+    /* MEM_ALLOC_OUTSIDE: weights and internal memory come from the caller; INTERNAL_ALLOC_OUTSIDE:
+     * internal memory only. */
     if (((c->flags & RKNN_FLAG_MEM_ALLOC_OUTSIDE) && c->weight_mem == NULL)
-        || ((c->flags & RKNN_FLAG_INTERNAL_ALLOC_OUTSIDE) && c->internal_mem == NULL)) return RKNN_ERR_FAIL;
+        || ((c->flags & (RKNN_FLAG_MEM_ALLOC_OUTSIDE | RKNN_FLAG_INTERNAL_ALLOC_OUTSIDE)) && c->internal_mem == NULL)) return RKNN_ERR_FAIL;
     long run = atomic_fetch_add(&runs_in_process, 1) + 1;
     long fault = sim_env_long("RKNN_SIM_RUN_ERROR", 0);
     if (fault != 0) return (int)fault;
@@ -345,8 +361,9 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
     clock_gettime(CLOCK_MONOTONIC, &started);
     pthread_mutex_lock(&c->lock);
     int status = 0;
-    void* scratch = NULL;
-    const void* input = input_for_run(c, 0, &scratch, &status);
+    void* scratch[RKNN_SIM_MAX_TENSORS] = {0};
+    const void* inputs[RKNN_SIM_MAX_TENSORS] = {0};
+    for (uint32_t i = 0; i < m->n_inputs && status == 0; i++) inputs[i] = input_for_run(c, i, &scratch[i], &status);
     float* values[RKNN_SIM_MAX_TENSORS] = {0};
     for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
         if ((values[o] = malloc((size_t)sim_elements(&c->outputs[o]) * sizeof(float))) == NULL) status = RKNN_ERR_MALLOC_FAIL;
@@ -357,9 +374,13 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
         nanosleep(&busy, NULL);
     }
     if (status == 0) {
-        sim_compute(m, &c->inputs[0], c->outputs, input, values);
+        sim_compute(m, &c->inputs[0], c->outputs, inputs[0], values);
+        /* Each custom operator type is called once, for all of its outputs (the first names it). */
         for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
-            if (c->outputs[o].op == SIM_OP_CUSTOM) status = sim_custom_compute(&c->custom_ops, m, &c->inputs[0], input, &c->outputs[o], o, values[o]);
+            const sim_tensor* t = &c->outputs[o];
+            int first = t->op == SIM_OP_CUSTOM;
+            for (uint32_t p = 0; p < o && first; p++) first = !(c->outputs[p].op == SIM_OP_CUSTOM && strcmp(c->outputs[p].custom_op, t->custom_op) == 0);
+            if (first) status = sim_custom_compute(&c->custom_ops, m, t->custom_op, c->inputs, inputs, c->outputs, values);
         }
         for (uint32_t o = 0; o < m->n_outputs && status == 0; o++) {
             sim_quantize(&c->outputs[o], values[o], c->output_raw[o]);
@@ -369,7 +390,7 @@ int rknn_run(rknn_context context, rknn_run_extend* extend) {
         c->has_run = status == 0;
     }
     for (uint32_t o = 0; o < m->n_outputs; o++) free(values[o]);
-    free(scratch);
+    for (uint32_t i = 0; i < m->n_inputs; i++) free(scratch[i]);
     clock_gettime(CLOCK_MONOTONIC, &ended);
     c->last_run_us = (ended.tv_sec - started.tv_sec) * 1000000LL + (ended.tv_nsec - started.tv_nsec) / 1000;
     pthread_mutex_unlock(&c->lock);
@@ -529,7 +550,10 @@ static int set_outside_memory(rknn_context ctx, rknn_tensor_mem* mem, uint32_t f
 }
 
 int rknn_set_weight_mem(rknn_context ctx, rknn_tensor_mem* mem) { return set_outside_memory(ctx, mem, RKNN_FLAG_MEM_ALLOC_OUTSIDE, 1); }
-int rknn_set_internal_mem(rknn_context ctx, rknn_tensor_mem* mem) { return set_outside_memory(ctx, mem, RKNN_FLAG_INTERNAL_ALLOC_OUTSIDE, 0); }
+/* MEM_ALLOC_OUTSIDE covers weight, internal, input and output memory (rknn_api.h). */
+int rknn_set_internal_mem(rknn_context ctx, rknn_tensor_mem* mem) {
+    return set_outside_memory(ctx, mem, RKNN_FLAG_MEM_ALLOC_OUTSIDE | RKNN_FLAG_INTERNAL_ALLOC_OUTSIDE, 0);
+}
 
 int rknn_set_io_mem(rknn_context ctx, rknn_tensor_mem* mem, rknn_tensor_attr* attr) {
     if (model_context(ctx) == NULL) return RKNN_ERR_CTX_INVALID;

@@ -21,7 +21,9 @@ typedef struct {
     int owns_fd;
 } sim_mem;
 
-/* The simulated chip's NPU cores (RKNN_SIM_CHIP: RK3588 3, RK3576 2, RK3562 1). */
+/* The simulated chip (RKNN_SIM_CHIP, default RK3588) and its NPU cores (RK3588 3, RK3576 2, RK3562 1). */
+typedef enum { SIM_RK3588, SIM_RK3576, SIM_RK3562 } sim_chip;
+sim_chip sim_current_chip(void);
 int sim_chip_cores(void);
 /* 0, or the error of a core mask the chip cannot take. */
 int sim_check_core_mask(rknn_core_mask mask);

@@ -175,6 +175,11 @@ final class RKNNTests: XCTestCase {
         client.receivedFDs = []
         XCTAssertEqual(try client.call("rknn.set_weight_mem", [outside, weights["return"]!]), .object([:]))
         XCTAssertEqual(try client.call("rknn.mem_sync", [outside, weights["return"]!, "RKNN_MEMORY_SYNC_TO_DEVICE"]), .object([:]))
+        XCTAssertEqual(try client.request("rknn.run", [outside])["error"]?["data"]?["code"], -1, "MEM_ALLOC_OUTSIDE: internal memory too")
+        let scratch = try client.call("rknn.create_mem", [outside, sizes!["total_internal_size"]!])
+        client.receivedFDs.forEach { Glibc.close($0) }
+        client.receivedFDs = []
+        XCTAssertEqual(try client.call("rknn.set_internal_mem", [outside, scratch["return"]!]), .object([:]))
         XCTAssertEqual(try client.call("rknn.run", [outside]), .object([:]))
         // outputs_release of the copies a client got: nothing of the runtime's to free any more.
         let outputs = try client.call("rknn.outputs_get", [outside, [["index": 0]]])["outputs"]

@@ -60,5 +60,18 @@ final class CallbackMessageTests: XCTestCase {
         XCTAssertEqual(UTF8Stream.incompleteTail([0xE2, 0x98, 0x83]), 0)
         XCTAssertEqual(UTF8Stream.incompleteTail([0xF0, 0x9F, 0x98]), 3)
         XCTAssertEqual(UTF8Stream.incompleteTail([0x80]), 0, "a stray continuation byte is not held (it becomes U+FFFD)")
+        XCTAssertEqual(UTF8Stream.incompleteTail([]), 0, "nothing")
+    }
+
+    func testTheVendorsWaitingCallbackWithAnEmptyTextShowsNothing() {
+        // The vendor's runtime: WAITING with an empty text, then the whole character with NORMAL.
+        let received = Received()
+        let sink = CallbackSink { message, final in
+            received.messages.append((message, final))
+            return 0
+        }
+        _ = send([], token: 8, state: RKLLM_RUN_WAITING, to: sink)
+        _ = send(Array("☃".utf8), token: 9, state: RKLLM_RUN_NORMAL, to: sink)
+        XCTAssertEqual(received.messages.map { $0.0["text"] }, [.string(""), .string("☃")])
     }
 }
