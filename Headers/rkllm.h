@@ -30,7 +30,7 @@ typedef void* LLMHandle;
 /** State passed with every result callback. */
 typedef enum {
     RKLLM_RUN_NORMAL  = 0, /* a token */
-    RKLLM_RUN_WAITING = 1, /* incomplete UTF-8 character, more bytes follow */
+    RKLLM_RUN_WAITING = 1, /* a character is still incomplete: nothing to show yet (empty text) */
     RKLLM_RUN_FINISH  = 2,
     RKLLM_RUN_ERROR   = 3
 } LLMCallState;
