@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing, builds, runs the test suite (SANITIZE=address|thread adds a sanitizer).
+# Every test: installs what is missing, builds, runs the test suite and the conformance programs
+# (SANITIZE=address|thread adds a sanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -9,3 +10,5 @@ if [ -n "${SANITIZE:-}" ]; then args+=(--sanitize="$SANITIZE" --scratch-path ".b
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 swift build --build-tests "${args[@]}"
 swift test "${args[@]}"
+# Programs written like the vendor's, calling the simulated runtimes directly.
+Tests/Conformance/run.sh "$(swift build "${args[@]}" --show-bin-path)" "${SANITIZE:-}"
