@@ -75,7 +75,7 @@ final class Daemon {
         if waitForSocket { try waitUntilServing() }
     }
 
-    func waitUntilServing(timeout: Double = 20) throws {
+    func waitUntilServing(timeout: Double = 60) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let client = try? Client(socket), (try? client.call("server.ping")) == "pong" { return }
@@ -89,7 +89,7 @@ final class Daemon {
 
     /// SIGTERM, then the exit status.
     @discardableResult
-    func terminate(timeout: Double = 20) -> Int32 {
+    func terminate(timeout: Double = 60) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         return waitForExit(timeout: timeout)
     }
@@ -100,7 +100,7 @@ final class Daemon {
         XCTAssertEqual(status, 0, "exit status \(status); log:\n\(log.suffix(4000))", file: file, line: line)
     }
 
-    func waitForExit(timeout: Double = 20) -> Int32 {
+    func waitForExit(timeout: Double = 60) -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
@@ -139,7 +139,7 @@ final class Client {
 
     init(_ path: String) throws {
         fd = try UnixSocket.connect(path)
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 

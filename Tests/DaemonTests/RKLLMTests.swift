@@ -86,7 +86,7 @@ final class RKLLMTests: XCTestCase {
     }
 
     func testOthersAreServedWhileAModelLoadsAndEqualLoadsAreJoined() throws {
-        let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "500"])
+        let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "3000"])
         let first = try Client(daemon.socket)
         let second = try Client(daemon.socket)
         let other = try Client(daemon.socket)
@@ -94,10 +94,10 @@ final class RKLLMTests: XCTestCase {
         try second.start(1, "rkllm.init", ["param": ["model_path": "demo.rkllm"]])
         let asked = Date()
         XCTAssertEqual(try other.call("server.ping"), "pong")
-        XCTAssertLessThan(Date().timeIntervalSince(asked), 0.25, "answered during the load")
+        XCTAssertEqual(try other.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"], 1, "answered while the load (3 s) is under way")
         XCTAssertNil(try first.readMessage()["result"]?["joined"])
         XCTAssertEqual(try second.readMessage()["result"]?["joined"], true, "joined the load in progress")
-        XCTAssertGreaterThan(Date().timeIntervalSince(asked), 0.4, "the load took its simulated time")
+        XCTAssertGreaterThan(Date().timeIntervalSince(asked), 2.9, "the load took its simulated time")
         let runtime = try other.call("server.stats")["runtimes"]?["rkllm"]
         XCTAssertEqual(runtime?["hosts_started"], 1, "one load for both")
         XCTAssertEqual(runtime?["handles"], 2)
@@ -244,7 +244,7 @@ final class RKLLMTests: XCTestCase {
         let joined = try alice.call("rkllm.init", [["model_path": "demo.rkllm"]])
         XCTAssertEqual(joined["joined"], true, "still loaded: joined again")
         _ = try alice.call("rkllm.destroy", [joined["handle"]!])
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(60)
         while try stats()["hosts_running"] != 0 && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(try stats()["hosts_running"], 0, "unloaded after the keep-alive")
         XCTAssertTrue(daemon.log.contains("unused for 0.5 s: unloading"), daemon.log)
@@ -278,7 +278,7 @@ final class RKLLMTests: XCTestCase {
     static let queuePosition = "_queue_position"
 
     func testAHangUpMidStreamHandsTheModelToTheNextClientAtOnce() throws {
-        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "2000"])
+        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "20000"])
         let leaving = try Client(daemon.socket)
         let next = try Client(daemon.socket)
         let model: JSONValue = [["model_path": "demo.rkllm"]]
@@ -294,7 +294,7 @@ final class RKLLMTests: XCTestCase {
         try quitter.start("later", "rkllm.run", [try quitter.call("rkllm.init", model)["handle"]!, Self.prompt("hello")])
         XCTAssertEqual(try quitter.readMessage()["result"]?[Self.queuePosition], 2)
         quitter.hangUp()
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(60)
         while try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"] != 1 && Date() < deadline { usleep(5_000) }
         XCTAssertEqual(try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"], 1, "only the next client waits")
         let hungUp = Date()
@@ -302,19 +302,21 @@ final class RKLLMTests: XCTestCase {
         let firstToken = try next.readMessage()
         let waited = Date().timeIntervalSince(hungUp)
         XCTAssertEqual(firstToken["result"]?["text"], "Hello")
-        XCTAssertLessThan(waited, 0.05, "the next client's first token, one simulated token time (2 ms) after the hang-up")
+        // The leaving client's run had 400 tokens (8 s) to go: the next one did not wait for them.
+        XCTAssertLessThan(waited, 4, "the next client's first token soon after the hang-up, not after the abandoned run")
         XCTAssertEqual(try next.stream(id: "mine").final["_callback_state"], 2)
         daemon.assertStopsCleanly()
     }
 
     func testAbortAndCancelStopOnlyTheCallersRequests() throws {
-        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "2000"])
+        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "5000"])
         let alice = try Client(daemon.socket)
         let bob = try Client(daemon.socket)
         let model: JSONValue = [["model_path": "demo.rkllm"]]
         let a = try alice.call("rkllm.init", model)["handle"]!
         let b = try bob.call("rkllm.init", model)["handle"]!
-        let long = Self.prompt(Array(repeating: "hello", count: 200).joined(separator: " "))
+        // A reply of about 900 tokens (4.5 s): Alice's run is still going through what follows.
+        let long = Self.prompt(Array(repeating: "hello", count: 900).joined(separator: " "))
         try alice.start("a1", "rkllm.run", [a, long])
         _ = try alice.readMessage()
         try bob.start("b1", "rkllm.run", [b, Self.prompt("hello world")])
@@ -326,9 +328,8 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(dropped["error"]?["code"], .int(Int64(RPCError.cancelledCode)))
         XCTAssertEqual(try bob.readMessage()["result"], .object([:]), "the abort's answer")
         XCTAssertEqual(try alice.readMessage()["id"], "a1", "still generating")
-        let asked = Date()
+        // Answered beside the run: queued behind it, it would have found the model idle.
         XCTAssertEqual(try bob.call("rkllm.is_running", [b]), ["return": 0], "the shared model is running (Alice's run)")
-        XCTAssertLessThan(Date().timeIntervalSince(asked), 0.1, "answered at once, beside the run")
         // Alice queues a second run, cancels it, then cancels the running one.
         try alice.start("a2", "rkllm.run", [a, Self.prompt("hello")])
         try alice.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"a2"}}"# + "\n")
@@ -345,7 +346,7 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(answers["a2"]?["error"]?["code"], .int(Int64(RPCError.cancelledCode)))
         XCTAssertEqual(answers["c"]?["result"], ["cancelled": true])
         let generated = try XCTUnwrap(answers["a1"]?["result"]?["perf"]?["generate_tokens"]?.intValue)
-        XCTAssertLessThan(generated, 400, "aborted before the end of its reply")
+        XCTAssertLessThan(generated, 900, "aborted before the end of its reply")
         XCTAssertEqual(try bob.stream("rkllm.run", [b, Self.prompt("hello world")]).text, Self.helloReply, "the model is free again")
         daemon.assertStopsCleanly()
     }

@@ -105,7 +105,8 @@ final class RKNNTests: XCTestCase {
     }
 
     func testContextsRunInParallelUpToTheNPUCoresAndOneContextRunsOneAtATime() throws {
-        let daemon = try Self.simulated(["RKNN_SIM_RUN_MS": "300", "RKNN_NPU_CORES": "3"])
+        // Runs of 1 s: three at once end in well under 2 s, a fourth or a second on one context after 2 s.
+        let daemon = try Self.simulated(["RKNN_SIM_RUN_MS": "1000", "RKNN_NPU_CORES": "3"])
         let clients = try (0..<4).map { _ in try Client(daemon.socket) }
         let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
         let contexts = try clients.map { client in
@@ -120,16 +121,16 @@ final class RKNNTests: XCTestCase {
             return Date().timeIntervalSince(started)
         }
         let three = try timeRuns(Array(zip(clients, contexts).prefix(3)))
-        XCTAssertLessThan(three, 0.55, "three contexts at once on three cores")
+        XCTAssertLessThan(three, 1.9, "three contexts at once on three cores")
         let four = try timeRuns(Array(zip(clients, contexts)))
-        XCTAssertGreaterThan(four, 0.55, "a fourth waits for a core")
+        XCTAssertGreaterThanOrEqual(four, 2, "a fourth waits for a core")
         // Two runs on one context: one after the other.
         let started = Date()
         try clients[0].start(1, "rknn.run", [contexts[0]])
         try clients[0].start(2, "rknn.run", [contexts[0]])
         _ = try clients[0].readMessage()
         _ = try clients[0].readMessage()
-        XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.55, "one context runs one at a time")
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 2, "one context runs one at a time")
         daemon.assertStopsCleanly()
     }
 
@@ -226,7 +227,7 @@ final class RKNNTests: XCTestCase {
 
     /// The process's open descriptors once they reach `expected` (or after 5 s).
     private func settled(_ pid: Int32, at expected: Int) throws -> Int {
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(60)
         while try openFDs(pid) != expected && Date() < deadline { usleep(20_000) }
         return try openFDs(pid)
     }

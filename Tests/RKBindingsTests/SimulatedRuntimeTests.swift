@@ -41,7 +41,7 @@ final class SimulatedRuntimeTests: XCTestCase {
         XCTAssertEqual(Set(host.sink.threads), [pthread_self()], "rkllm_run: on the caller's thread")
         host.sink.reset()
         _ = try call("rkllm.run_async", [handle, prompt("hello world")])
-        XCTAssertEqual(host.sink.finished.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(host.sink.finished.wait(timeout: .now() + 60), .success)
         XCTAssertEqual(host.sink.text, Self.reply)
         XCTAssertFalse(host.sink.threads.contains(pthread_self()), "rkllm_run_async: on the runtime's thread")
         XCTAssertEqual(Set(host.sink.threads).count, 1)

@@ -23,12 +23,12 @@ final class EventLoopTests: XCTestCase {
             }
         }
         loop.execute { done.signal() }
-        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success)
         XCTAssertEqual(seen.offLoop, 0)
         for values in seen.values { XCTAssertEqual(values, Array(0..<1000)) }
         let stopped = DispatchSemaphore(value: 0)
         loop.execute { loop.stop(); stopped.signal() }
-        XCTAssertEqual(stopped.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(stopped.wait(timeout: .now() + 60), .success)
     }
 
     func testTimersFireInDeadlineOrderAndCanBeCancelled() throws {
@@ -45,7 +45,7 @@ final class EventLoopTests: XCTestCase {
         }
         let thread = Thread { loop.run() }
         thread.start()
-        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success)
         XCTAssertEqual(order.fired, [1, 3])
     }
 }

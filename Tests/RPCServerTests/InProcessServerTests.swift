@@ -50,7 +50,7 @@ final class InProcessServerTests: XCTestCase {
 
     override func tearDown() {
         server.requestShutdown(reason: "test over")
-        XCTAssertEqual(stopped.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(stopped.wait(timeout: .now() + 60), .success)
         server = nil
     }
 
