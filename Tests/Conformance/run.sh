@@ -20,6 +20,7 @@ trap 'rm -rf "$work"' EXIT
 ln -s "$bin/librkllmrt_sim.so" "$work/librkllmrt.so"
 ln -s "$bin/librknnrt_sim.so" "$work/librknnrt.so"
 cp "$root/models/demo.rkllm" "$root/models/demo.rknn" "$root/models/demo-float.rknn" "$work/"
+"$bin/sim-model" lora --tag adapter --out "$work/adapter.lora"
 "$bin/sim-model" rknn --preset float --name two-inputs --input x0,FLOAT32,UNDEFINED,1x8 \
     --input x1,FLOAT32,UNDEFINED,1x8 --out "$work/two-inputs.rknn"
 "$bin/sim-model" rknn --preset custom --name dual --custom "two inputs, two outputs of one custom operator" \
@@ -59,8 +60,9 @@ done
 check "$work/rknn_api_demo" "$work"
 check "$work/rknn_custom_op_demo" "$work/dual.rknn"
 if [ -z "$sanitizer" ]; then
-    check env RKLLM_LIB="$work/librkllmrt.so" RKLLM_MODEL="$work/demo.rkllm" RKNN_LIB="$work/librknnrt.so" \
-        RKNN_MODELS="$work" python3 -m unittest discover -s "$here" -p 'test_*.py'
+    check env RKLLM_LIB="$work/librkllmrt.so" RKLLM_MODEL="$work/demo.rkllm" RKLLM_LORA="$work/adapter.lora" \
+        RKLLM_CACHE="$work/prompt.cache" RKNN_LIB="$work/librknnrt.so" RKNN_MODELS="$work" \
+        python3 -m unittest discover -s "$here" -p 'test_*.py'
 fi
 echo "conformance: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

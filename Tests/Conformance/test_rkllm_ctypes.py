@@ -63,6 +63,10 @@ class RKLLMPromptCacheParam(ctypes.Structure):
     _fields_ = [("save_prompt_cache", ctypes.c_int), ("prompt_cache_path", ctypes.c_char_p)]
 
 
+class RKLLMLoraAdapter(ctypes.Structure):
+    _fields_ = [("lora_adapter_path", ctypes.c_char_p), ("lora_adapter_name", ctypes.c_char_p), ("scale", ctypes.c_float)]
+
+
 class RKLLMInferParam(ctypes.Structure):
     _fields_ = [("mode", ctypes.c_int), ("lora_params", ctypes.POINTER(RKLLMLoraParam)),
                 ("prompt_cache_params", ctypes.POINTER(RKLLMPromptCacheParam)), ("keep_history", ctypes.c_int)]
@@ -212,6 +216,37 @@ class VendorServerClientTests(unittest.TestCase):
         self.received.abort_at = 2
         text = self.run_on_thread("user", False, "hello world")
         self.assertEqual(text, "Hello from", "two tokens, then the abort")
+
+    def test_a_lora_adapter_and_a_prompt_cache_as_the_servers_load_them(self):
+        lora_path, cache_path = os.environ["RKLLM_LORA"], os.environ["RKLLM_CACHE"]
+        # The servers' LoRA: loaded under the name "test" with scale 1.0, named in every run.
+        adapter = RKLLMLoraAdapter()
+        ctypes.memset(ctypes.byref(adapter), 0, ctypes.sizeof(RKLLMLoraAdapter))
+        adapter.lora_adapter_path = ctypes.c_char_p(lora_path.encode("utf-8"))
+        adapter.lora_adapter_name = ctypes.c_char_p(b"test")
+        adapter.scale = 1.0
+        load_lora = self.lib.rkllm_load_lora
+        load_lora.argtypes = [ctypes.c_void_p, ctypes.POINTER(RKLLMLoraAdapter)]
+        load_lora.restype = ctypes.c_int
+        self.assertEqual(load_lora(self.model.handle, ctypes.byref(adapter)), 0)
+        lora_params = RKLLMLoraParam()
+        lora_params.lora_adapter_name = ctypes.c_char_p(b"test")
+        self.model.infer.lora_params = ctypes.pointer(lora_params)
+        self.assertEqual(self.run_on_thread("user", False, "hello world"), "[adapter x1.00] " + DEMO_REPLY)
+        # A prompt cache saved by one run, then loaded as the servers load one at start-up.
+        self.model.infer.lora_params = None
+        cache = RKLLMPromptCacheParam(save_prompt_cache=1, prompt_cache_path=cache_path.encode("utf-8"))
+        self.model.infer.prompt_cache_params = ctypes.pointer(cache)
+        self.received.texts, self.received.states = [], []
+        self.assertEqual(self.run_on_thread("user", False, "hello world"), DEMO_REPLY)
+        self.assertTrue(os.path.exists(cache_path))
+        self.model.infer.prompt_cache_params = None
+        load_cache = self.lib.rkllm_load_prompt_cache
+        load_cache.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        load_cache.restype = ctypes.c_int
+        self.assertEqual(load_cache(self.model.handle, ctypes.c_char_p(cache_path.encode("utf-8"))), 0)
+        self.received.texts, self.received.states = [], []
+        self.assertEqual(self.run_on_thread("user", False, "hello world"), DEMO_REPLY)
 
     def test_a_kept_conversation_shifts_its_window(self):
         small = Received()

@@ -221,7 +221,8 @@ final class RKLLMTests: XCTestCase {
     }
 
     func testClientsShareAModelThatOutlivesThemByTheKeepAlive() throws {
-        let daemon = try Self.simulated(["RKLLM_KEEP_ALIVE": "0.5"])
+        // A keep-alive long enough for the steps between the last destroy and the join, however slow the machine.
+        let daemon = try Self.simulated(["RKLLM_KEEP_ALIVE": "3"])
         let alice = try Client(daemon.socket)
         let bob = try Client(daemon.socket)
         func stats() throws -> JSONValue { try alice.call("server.stats")["runtimes"]?["rkllm"] ?? .null }
@@ -247,20 +248,24 @@ final class RKLLMTests: XCTestCase {
         let deadline = Date().addingTimeInterval(60)
         while try stats()["hosts_running"] != 0 && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(try stats()["hosts_running"], 0, "unloaded after the keep-alive")
-        XCTAssertTrue(daemon.log.contains("unused for 0.5 s: unloading"), daemon.log)
+        XCTAssertTrue(daemon.log.contains("unused for 3.0 s: unloading"), daemon.log)
         daemon.assertStopsCleanly()
     }
 
     func testTwentyClientsGeneratingOnOneModelCompleteInFIFOOrder() throws {
-        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "500"])
+        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "5000"])
         let clients = try (0..<20).map { _ in try Client(daemon.socket) }
         var handles: [JSONValue] = []
         for client in clients { handles.append(try client.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]!) }
+        // The first run is long (about 900 tokens, 4.5 s): every other client queues behind it while
+        // it runs, however slow the machine, and then it is cancelled.
+        let long = Self.prompt(Array(repeating: "hello", count: 900).joined(separator: " "))
         for (index, client) in clients.enumerated() {
-            try client.start(.int(Int64(index)), "rkllm.run", [handles[index], Self.prompt("hello world")])
+            try client.start(.int(Int64(index)), "rkllm.run", [handles[index], index == 0 ? long : Self.prompt("hello world")])
             let first = try client.readMessage()["result"]
             if index > 0 { XCTAssertEqual(first?[RKLLMTests.queuePosition], .int(Int64(index)), "told its place") }
         }
+        try clients[0].send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":0}}"# + "\n")
         var finished: [Date] = []
         for (index, client) in clients.enumerated() {
             let run = try client.stream(id: .int(Int64(index)))
@@ -355,7 +360,9 @@ final class RKLLMTests: XCTestCase {
         let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "20000", "RKLLM_MAX_QUEUE": "1", "RKLLM_QUEUE_TIMEOUT": "0.3"])
         let clients = try (0..<3).map { _ in try Client(daemon.socket) }
         let handles = try clients.map { try $0.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]! }
-        try clients[0].start("run", "rkllm.run", [handles[0], Self.prompt("hello world")])
+        // A run of about 160 tokens (3.2 s), ten times the queued one's wait limit.
+        let words = Array(repeating: "hello", count: 150)
+        try clients[0].start("run", "rkllm.run", [handles[0], Self.prompt(words.joined(separator: " "))])
         _ = try clients[0].readMessage()
         try clients[1].start("run", "rkllm.run", [handles[1], Self.prompt("hello world")])
         XCTAssertEqual(try clients[1].readMessage()["result"]?[Self.queuePosition], 1)
@@ -364,7 +371,8 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(full["error"]?["data"]?["limit"], 1)
         let waited = try clients[1].readMessage()
         XCTAssertEqual(waited["error"]?["code"], .int(Int64(RPCError.handleBusyCode)), "waited past RKLLM_QUEUE_TIMEOUT")
-        XCTAssertEqual("Hello" + (try clients[0].stream(id: "run").text), Self.helloReply, "the running one was not disturbed")
+        let reply = "Hello from the demo model, ça va? 你好:" + String(repeating: " hello", count: words.count) + "."
+        XCTAssertEqual("Hello" + (try clients[0].stream(id: "run").text), reply, "the running one was not disturbed")
         daemon.assertStopsCleanly()
     }
 
@@ -380,7 +388,7 @@ final class RKLLMTests: XCTestCase {
     }
 
     func testInjectedFaultsGiveTheirOutcomesAndOthersStayServed() throws {
-        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "1000"], arguments: ["--run-timeout", "1"])
+        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "1000"], arguments: ["--run-timeout", "3"])
         try Models.model(daemon, "init-error.rkllm", ["--init-error", "-9"])
         try Models.model(daemon, "run-error.rkllm", ["--run-error", "-11"])
         try Models.model(daemon, "crash.rkllm", ["--crash-at-token", "3"])

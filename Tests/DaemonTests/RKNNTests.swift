@@ -406,7 +406,7 @@ final class RKNNTests: XCTestCase {
         let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
         XCTAssertEqual(try client.request("rknn.run", [context])["error"]?["data"]?["code"], -2, "RKNN_ERR_TIMEOUT, as asked")
         erring.assertStopsCleanly()
-        let hanging = try Daemon(arguments: ["--run-timeout", "1"], environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"), "RKNN_SIM_HANG_AT_RUN": "1"])
+        let hanging = try Daemon(arguments: ["--run-timeout", "3"], environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"), "RKNN_SIM_HANG_AT_RUN": "1"])
         let stuck = try Client(hanging.socket)
         let other = try Client(hanging.socket)
         let ctx = try XCTUnwrap(try stuck.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
