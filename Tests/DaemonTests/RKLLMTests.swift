@@ -112,6 +112,7 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(run.text, Self.helloReply)
         let states = run.messages.map { $0["_callback_state"] ?? .null }
         XCTAssertEqual(states.filter { $0 == 1 }.count, 5, "ç (2 bytes) and 你好 (3 each) were split across tokens: 1 + 2 + 2 waiting")
+        XCTAssertTrue(run.messages.filter { $0["_callback_state"] == 1 }.allSatisfy { ($0["text"] ?? "") == "" }, "WAITING shows nothing")
         XCTAssertTrue(run.messages.allSatisfy { $0["userdata"] == ["request": 7] })
         XCTAssertEqual(run.final["_callback_state"], 2)
         XCTAssertNil(run.final["text"], "the finish carries no text")
