@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Synchronization
 
 /// Something registered with the loop for readiness events on its file descriptor.
 public protocol EventHandler: AnyObject {
@@ -25,7 +26,9 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs after each batch of events (the server flushes the replies it queued: coalescing).
     public var onIterationEnd: (() -> Void)?
     private var running = false
-    private(set) var threadID: pthread_t?
+    /// The thread running the loop (0: none). Atomic: any thread asks `inLoopThread` while the loop
+    /// starts and stops.
+    private let threadID = Atomic<UInt>(0)
 
     public init() throws {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -50,7 +53,10 @@ public final class EventLoop: @unchecked Sendable {
         close(epollFD)
     }
 
-    public var inLoopThread: Bool { threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+    public var inLoopThread: Bool {
+        let loopThread = threadID.load(ordering: .acquiring)
+        return loopThread != 0 && pthread_equal(loopThread, pthread_self()) != 0
+    }
 
     // MARK: registration (loop thread)
 
@@ -115,7 +121,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
-        threadID = pthread_self()
+        threadID.store(pthread_self(), ordering: .releasing)
         running = true
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while running {
@@ -136,7 +142,7 @@ public final class EventLoop: @unchecked Sendable {
             runDueTimers()
             onIterationEnd?()
         }
-        threadID = nil
+        threadID.store(0, ordering: .releasing)
         // What is still registered may refer back to its owners: let go so everything can end.
         handlers.removeAll()
         timers.removeAll()
