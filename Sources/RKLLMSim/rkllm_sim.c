@@ -45,6 +45,8 @@ typedef struct {
     char* cache_path;               /* save the prompt cache here after prefill; NULL = no */
     int keep_history;
     void* userdata;
+    int async;                      /* a run of rkllm_run_async */
+    int released;                   /* the instance was marked idle before the final callback */
 } sim_run;
 
 typedef struct {
@@ -399,11 +401,22 @@ static int call_back(sim_instance* in, sim_run* run, RKLLMResult* result, LLMCal
     return in->callback(result, run->userdata, state);
 }
 
+/* The last callback of a run (FINISH or ERROR). An async run marks the instance idle first, so a
+ * caller that saw it may rely on rkllm_is_running and start the next run at once; a blocking run is
+ * idle when rkllm_run returns (docs/SIMULATED_RUNTIMES.md). */
+static void final_call_back(sim_instance* in, sim_run* run, RKLLMResult* result, LLMCallState state) {
+    if (run->async) {
+        run->released = 1;
+        atomic_store(&in->running, 0);
+    }
+    call_back(in, run, result, state);
+}
+
 static void report_error(sim_instance* in, sim_run* run) {
     RKLLMResult result;
     memset(&result, 0, sizeof result);
     result.token_id = -1;
-    call_back(in, run, &result, RKLLM_RUN_ERROR);
+    final_call_back(in, run, &result, RKLLM_RUN_ERROR);
 }
 
 /* Positions kept at the start when the context window shifts: n_keep, or for a negative n_keep
@@ -601,7 +614,7 @@ static int generate(sim_instance* in, sim_run* run) {
         in->turn = 0;
     }
     pthread_mutex_unlock(&in->lock);
-    call_back(in, run, &result, RKLLM_RUN_FINISH);
+    final_call_back(in, run, &result, RKLLM_RUN_FINISH);
 done:
     sim_str_free(&held);
     sim_ints_free(&fresh);
@@ -636,8 +649,9 @@ typedef struct { sim_instance* in; sim_run* run; } sim_async;
 static void* async_main(void* argument) {
     sim_async* job = argument;
     generate(job->in, job->run);
+    /* A paused run ends without a final callback: the instance is idle only now. */
+    if (!job->run->released) atomic_store(&job->in->running, 0);
     free_run(job->run);
-    atomic_store(&job->in->running, 0);
     free(job);
     return NULL;
 }
@@ -654,9 +668,14 @@ int rkllm_run_async(LLMHandle handle, RKLLMInput* input, RKLLMInferParam* infer,
         free_run(run);
         return job == NULL ? SIM_ERR_MEMORY : status;
     }
-    /* The previous async run has finished (running was 0): collect its thread first. */
-    if (in->async_started) pthread_join(in->async_thread, NULL);
+    /* The previous async run has made its final callback (running was 0): collect its thread, or,
+     * when this call comes from that very callback, let the thread end by itself. */
+    if (in->async_started) {
+        if (pthread_equal(in->async_thread, pthread_self())) pthread_detach(in->async_thread);
+        else pthread_join(in->async_thread, NULL);
+    }
     in->async_started = 0;
+    run->async = 1;
     *job = (sim_async){in, run};
     if (pthread_create(&in->async_thread, NULL, async_main, job) != 0) {
         atomic_store(&in->running, 0);
