@@ -80,6 +80,18 @@ static int query_attrs(rknn_context ctx, rknn_input_output_num* io, rknn_tensor_
 
 static uint8_t pixels[640 * 640 * 3];
 
+/* As the zero-copy demos: each output bound to memory of the runtime's as float32 NCHW
+ * (n_elems * 4 bytes); `values` gets where each one is read. */
+static void bind_float_outputs(rknn_context ctx, uint32_t n, rknn_tensor_attr* attrs, rknn_tensor_mem** mems, float** values) {
+    for (uint32_t i = 0; i < n; i++) {
+        mems[i] = rknn_create_mem(ctx, attrs[i].n_elems * sizeof(float));
+        attrs[i].type = RKNN_TENSOR_FLOAT32;
+        attrs[i].fmt = RKNN_TENSOR_NCHW;
+        CHECK(mems[i] != NULL && rknn_set_io_mem(ctx, mems[i], &attrs[i]) == 0, "bind output %u as float32", i);
+        values[i] = mems[i] ? mems[i]->virt_addr : NULL;
+    }
+}
+
 /* rknn_benchmark.cpp / the mobilenet demo. */
 static void benchmark_demo(void) {
     uint32_t size = 0;
@@ -150,15 +162,11 @@ static void create_mem_demo(void) {
     CHECK(stride >= width, "w_stride %d >= width %d", stride, width);
     for (int h = 0; h < (int)input_attrs[0].dims[1]; h++)
         memcpy((uint8_t*)input->virt_addr + (size_t)h * stride * 3, pixels + (size_t)h * width * 3, (size_t)width * 3);
-    rknn_tensor_mem* outputs[3];
-    for (uint32_t i = 0; i < io.n_output; i++) outputs[i] = rknn_create_mem(ctx, output_attrs[i].n_elems * sizeof(float));
     CHECK(rknn_set_io_mem(ctx, input, &input_attrs[0]) == 0, "bind the input");
-    for (uint32_t i = 0; i < io.n_output; i++) {
-        output_attrs[i].type = RKNN_TENSOR_FLOAT32;
-        CHECK(rknn_set_io_mem(ctx, outputs[i], &output_attrs[i]) == 0, "bind output %u as float32", i);
-    }
+    rknn_tensor_mem* outputs[3];
+    float* values[3];
+    bind_float_outputs(ctx, io.n_output, output_attrs, outputs, values);
     CHECK(rknn_run(ctx, NULL) == 0, "zero-copy run");
-    float* values[3] = {outputs[0]->virt_addr, outputs[1]->virt_addr, outputs[2]->virt_addr};
     CHECK(wrong_outputs(values, pixels, 640) == 0, "the outputs, read in place");
     rknn_destroy_mem(ctx, input);
     for (uint32_t i = 0; i < io.n_output; i++) rknn_destroy_mem(ctx, outputs[i]);
@@ -187,6 +195,7 @@ static void internal_mem_reuse_demo(void) {
     rknn_tensor_mem* internal_max = rknn_create_mem(ctx[0], max_internal);
     CHECK(internal_max != NULL, "the shared internal memory");
     rknn_tensor_mem *internal[2], *weights[2], *inputs[2], *outputs[2][3];
+    float* values[2][3];
     for (int n = 0; n < 2; n++) {
         internal[n] = rknn_create_mem_from_fd(ctx[n], internal_max->fd, internal_max->virt_addr, sizes[n].total_internal_size, 0);
         CHECK(internal[n] != NULL, "internal memory wrapped from the fd");
@@ -198,17 +207,11 @@ static void internal_mem_reuse_demo(void) {
         inputs[n] = rknn_create_mem(ctx[n], input_attrs[n][0].size_with_stride);
         memcpy(inputs[n]->virt_addr, pixels, sizeof pixels);
         CHECK(rknn_set_io_mem(ctx[n], inputs[n], &input_attrs[n][0]) == 0, "bind the input");
-        for (uint32_t i = 0; i < io[n].n_output; i++) {
-            outputs[n][i] = rknn_create_mem(ctx[n], output_attrs[n][i].n_elems * sizeof(float));
-            output_attrs[n][i].type = RKNN_TENSOR_FLOAT32;
-            output_attrs[n][i].fmt = RKNN_TENSOR_NCHW;
-            CHECK(rknn_set_io_mem(ctx[n], outputs[n][i], &output_attrs[n][i]) == 0, "bind an output");
-        }
+        bind_float_outputs(ctx[n], io[n].n_output, output_attrs[n], outputs[n], values[n]);
     }
     for (int n = 0; n < 2; n++) {
         CHECK(rknn_run(ctx[n], NULL) == 0, "context %d runs in the shared internal memory", n);
-        float* values[3] = {outputs[n][0]->virt_addr, outputs[n][1]->virt_addr, outputs[n][2]->virt_addr};
-        CHECK(wrong_outputs(values, pixels, 640) == 0, "context %d's outputs", n);
+        CHECK(wrong_outputs(values[n], pixels, 640) == 0, "context %d's outputs", n);
     }
     /* the demo's order: the shared buffer first, then each context's memory, then the contexts */
     CHECK(rknn_destroy_mem(ctx[0], internal_max) == 0, "destroy the shared internal memory");
@@ -267,13 +270,9 @@ static void dynamic_shape_alloc_outside_demo(void) {
     memcpy(input->virt_addr, small, sizeof small);
     CHECK(rknn_set_io_mem(ctx, input, &current_in) == 0, "bind the input");
     rknn_tensor_mem* outputs[3];
-    for (uint32_t i = 0; i < io.n_output; i++) {
-        current_out[i].type = RKNN_TENSOR_FLOAT32;
-        outputs[i] = rknn_create_mem(ctx, current_out[i].n_elems * sizeof(float));
-        CHECK(rknn_set_io_mem(ctx, outputs[i], &current_out[i]) == 0, "bind an output");
-    }
+    float* values[3];
+    bind_float_outputs(ctx, io.n_output, current_out, outputs, values);
     CHECK(rknn_run(ctx, NULL) == 0, "a run at 320x320");
-    float* values[3] = {outputs[0]->virt_addr, outputs[1]->virt_addr, outputs[2]->virt_addr};
     CHECK(wrong_outputs(values, small, 320) == 0, "the outputs at 320x320");
     rknn_destroy_mem(ctx, input);
     for (uint32_t i = 0; i < io.n_output; i++) rknn_destroy_mem(ctx, outputs[i]);
