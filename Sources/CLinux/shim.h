@@ -42,6 +42,14 @@ static inline int clinux_accept_nonblocking(int fd) {
 }
 
 /* prctl is variadic, which Swift cannot call: the child gets SIGKILL when its parent dies. */
+/* Sets another process's descriptor limit (soft and hard), as prlimit(2) (_GNU_SOURCE-only). */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+static inline int clinux_set_file_limit(pid_t pid, unsigned long limit) {
+    struct rlimit value = {limit, limit};
+    return (int)syscall(SYS_prlimit64, pid, RLIMIT_NOFILE, &value, NULL);
+}
+
 static inline int clinux_die_with_parent(void) {
     return prctl(PR_SET_PDEATHSIG, SIGKILL);
 }

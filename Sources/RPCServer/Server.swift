@@ -17,6 +17,10 @@ public final class Server: @unchecked Sendable {
     var methods: [String: MethodSlot] = [:]
     var methodOrder: [String] = []
     private var listener: UnixListener?
+    /// Out of file descriptors: the episode is logged once, and accepting pauses while no spare is left.
+    private var reserve = DescriptorReserve()
+    private var outOfDescriptors = false
+    private var acceptPaused = false
     private var listenerHandler: ListenerHandler?
     var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -42,7 +46,10 @@ public final class Server: @unchecked Sendable {
 
     /// Process-wide setup before any thread starts: SIGTERM/SIGINT go to the loop's signalfd,
     /// SIGPIPE is ignored.
-    public static func prepareProcess() { SignalHandler.blockShutdownSignals() }
+    public static func prepareProcess() { SignalHandler.blockServiceSignals() }
+
+    /// The signals whose disposition or mask the daemon changes: a child process puts them back.
+    public static var signalsToRestoreInChildren: [Int32] { SignalHandler.handled.map(\.signal) + SignalHandler.ignored }
 
     private func add(_ method: ServerMethod) {
         if methods[method.name] == nil { methodOrder.append(method.name) }
@@ -73,6 +80,7 @@ public final class Server: @unchecked Sendable {
         logger.info("rkllm-server \(version) listening on \(configuration.socketPath) (pid \(getpid()), "
             + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
         loop.run()
+        reserve.release()
         FatalSignals.uninstall()
         signals.close()
         logger.info("stopped")
@@ -124,14 +132,54 @@ public final class Server: @unchecked Sendable {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 if errno == EMFILE || errno == ENFILE {
-                    logger.error("accept: out of file descriptors (\(connections.count) connections)")
-                    return
+                    // accept fails so whether or not a connection waits: one taken is refused, none
+                    // waiting ends the round, no room even then pauses accepting.
+                    switch refuseForWantOfDescriptors(listener) {
+                    case 0: continue
+                    case EAGAIN, EWOULDBLOCK: return
+                    default:
+                        pauseAccepting(listener)
+                        return
+                    }
                 }
                 logger.warn("accept: \(String(cString: strerror(errno)))")
                 return
             }
             admit(fd)
         }
+    }
+
+    /// Takes one waiting connection with the spare descriptor's room and tells it why it is refused:
+    /// 0, or the errno of the accept that took none (EMFILE with no spare at all).
+    private func refuseForWantOfDescriptors(_ listener: UnixListener) -> Int32 {
+        if !outOfDescriptors {
+            outOfDescriptors = true
+            logger.error("accept: out of file descriptors (\(connections.count) connections): refusing new connections until one frees")
+        }
+        let outcome = reserve.spend { () -> Int32 in
+            let fd = clinux_accept_nonblocking(listener.fd)
+            guard fd >= 0 else { return errno }
+            let id = nextConnectionID
+            nextConnectionID += 1
+            reject(fd, id: id, error: RPCError(code: RPCError.tooManyConnectionsCode, message: "the server is out of file descriptors"))
+            return 0
+        }
+        return outcome ?? EMFILE
+    }
+
+    /// No room even for refusing: stop watching the listener until a connection closes (or a second
+    /// passes: runtime hosts free descriptors too), so the loop does not spin on it.
+    private func pauseAccepting(_ listener: UnixListener) {
+        guard !acceptPaused else { return }
+        acceptPaused = true
+        loop.modify(listener.fd, events: 0)
+        loop.schedule(after: 1) { [unowned self] in resumeAccepting() } // timers end with the loop, before the server
+    }
+
+    private func resumeAccepting() {
+        guard acceptPaused, let listener else { return }
+        acceptPaused = false
+        loop.modify(listener.fd, events: EPOLLIN.rawValue)
     }
 
     private func admit(_ fd: Int32) {
@@ -165,6 +213,10 @@ public final class Server: @unchecked Sendable {
         }
         connections[id] = connection
         stats.connectionsAccepted += 1
+        if outOfDescriptors {
+            outOfDescriptors = false
+            logger.info("accepting connections again")
+        }
         logger.info("connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)", connection: id)
     }
 
@@ -180,6 +232,7 @@ public final class Server: @unchecked Sendable {
 
     func connectionClosed(_ connection: Connection, reason: String) {
         connections[connection.id] = nil
+        resumeAccepting()
         logger.debug("closed: \(reason)", connection: connection.id)
         for observer in disconnectObservers { observer(connection.id) }
         checkShutdownDone()

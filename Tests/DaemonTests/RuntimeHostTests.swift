@@ -130,6 +130,36 @@ final class RuntimeHostTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, "killed after the 3 s run timeout, not left hanging")
     }
 
+    func testEverySignalAServiceGetsIsHandledAndSIGQUITShutsDownGracefully() throws {
+        let served = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+        let client = try Client(served.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
+        let watcher = try Client(served.socket)
+        let deadline = Date().addingTimeInterval(60)
+        while try stats(watcher)["calls_in_flight"] != 1 && Date() < deadline { usleep(5_000) }
+        let survivable: [(Int32, String)] = [(SIGHUP, "SIGHUP"), (SIGUSR1, "SIGUSR1"), (SIGUSR2, "SIGUSR2"), (SIGALRM, "SIGALRM"),
+                                             (SIGVTALRM, "SIGVTALRM"), (SIGPROF, "SIGPROF"), (SIGIO, "SIGIO"), (SIGPWR, "SIGPWR"),
+                                             (SIGXCPU, "SIGXCPU"), (SIGPIPE, "SIGPIPE"), (SIGXFSZ, "SIGXFSZ")]
+        for (signal, _) in survivable { kill(served.process.processIdentifier, signal) }
+        // Each one read and logged (SIGPIPE and SIGXFSZ are ignored outright), the daemon still serving.
+        let logged = survivable.map(\.1).filter { $0 != "SIGPIPE" && $0 != "SIGXFSZ" }
+        while !logged.allSatisfy({ served.log.contains("\($0) from pid") }) && Date() < deadline { usleep(10_000) }
+        for name in logged { XCTAssertTrue(served.log.contains("\(name) from pid"), "\(name): \(served.log)") }
+        XCTAssertTrue(served.log.contains("SIGHUP from pid \(getpid()): nothing to reload"))
+        XCTAssertTrue(served.log.contains("SIGUSR1 from pid \(getpid()): {\"open\":"), served.log)
+        XCTAssertEqual(try watcher.call("server.ping"), "pong")
+        XCTAssertEqual(try stats(watcher)["calls_in_flight"], 1, "the running call is untouched")
+        // SIGQUIT: the graceful shutdown, as SIGTERM.
+        kill(served.process.processIdentifier, SIGQUIT)
+        let reply = try client.readMessage()
+        XCTAssertEqual(reply["id"], "h")
+        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.shuttingDownCode)))
+        XCTAssertEqual(served.waitForExit(), 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: served.socket), "the socket is removed")
+        XCTAssertTrue(served.log.contains("shutting down (SIGQUIT from pid"))
+    }
+
     func testSIGTERMAnswersARunningCallWithTheShutdownError() throws {
         let client = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
