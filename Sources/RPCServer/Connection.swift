@@ -13,8 +13,12 @@ final class Connection: EventHandler {
     /// Requests read but not answered yet (replies still to come from handlers).
     var inFlight = 0
     /// Descriptors the client sent (SCM_RIGHTS), oldest first, until a request takes them.
-    private var receivedFDs: [Int32] = []
-    static let maxQueuedFDs = 64
+    /// Descriptors belong to the request line they came with (SCM_RIGHTS attaches them to the first
+    /// byte of a message: the line that byte is in). `arrivingFDs`: those of the line being read;
+    /// `lineFDs`: those of the line being handled, taken by its requests; what they leave is closed.
+    private var arrivingFDs: [Int32] = []
+    private var lineFDs: [Int32] = []
+    static let maxLineFDs = 64
     /// The client closed its sending side: answer what is in flight, then close.
     private(set) var readClosed = false
     private var waitingForWritable = false
@@ -46,14 +50,20 @@ final class Connection: EventHandler {
             let buffer = server.readBuffer
             var fds: [Int32] = []
             let (n, lost) = UnixSocket.receive(fd, into: buffer, fds: &fds)
-            if !fds.isEmpty { queue(fds) }
+            if !fds.isEmpty { attach(fds) }
             if lost { server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id) }
             if n > 0 {
                 server.stats.bytesFromClients += n
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                     switch event {
-                    case .line(let line): server.handleLine(line, from: self)
-                    case .overlong(let bytes): server.handleOverlongLine(bytes: bytes, from: self)
+                    case .line(let line):
+                        lineFDs = arrivingFDs
+                        arrivingFDs = []
+                        server.handleLine(line, from: self)
+                        closeLineDescriptors(unused: true)
+                    case .overlong(let bytes):
+                        closeArriving()
+                        server.handleOverlongLine(bytes: bytes, from: self)
                     }
                 }
                 if closed { return }
@@ -72,20 +82,37 @@ final class Connection: EventHandler {
         }
     }
 
-    private func queue(_ fds: [Int32]) {
+    private func attach(_ fds: [Int32]) {
         for descriptor in fds {
-            if receivedFDs.count < Self.maxQueuedFDs {
-                receivedFDs.append(descriptor)
+            if arrivingFDs.count < Self.maxLineFDs {
+                arrivingFDs.append(descriptor)
             } else {
                 Glibc.close(descriptor)
-                server.logger.warn("more than \(Self.maxQueuedFDs) unused descriptors queued; closing the extra ones", connection: id)
+                server.logger.warn("more than \(Self.maxLineFDs) descriptors with one line; closing the extra ones", connection: id)
             }
         }
     }
 
-    /// The oldest descriptor the client sent that no request has taken yet.
+    private func closeArriving() {
+        arrivingFDs.forEach { Glibc.close($0) }
+        arrivingFDs = []
+    }
+
+    /// Whether the line being handled brought descriptors not taken yet.
+    var hasLineDescriptors: Bool { !lineFDs.isEmpty }
+
+    /// The next descriptor sent with the line being handled, if any is left.
     func takeFileDescriptor() -> Int32? {
-        receivedFDs.isEmpty ? nil : receivedFDs.removeFirst()
+        lineFDs.isEmpty ? nil : lineFDs.removeFirst()
+    }
+
+    /// Closes what the line being handled brought and no request took.
+    func closeLineDescriptors(unused: Bool = false) {
+        if unused && !lineFDs.isEmpty {
+            server.logger.warn("\(lineFDs.count) descriptors sent with a line were not used; closed", connection: id)
+        }
+        lineFDs.forEach { Glibc.close($0) }
+        lineFDs = []
     }
 
     /// Queues bytes written by `write` (and `fds`, sent with their first byte) and flushes after
@@ -152,8 +179,8 @@ final class Connection: EventHandler {
         server.loop.unregister(fd)
         Glibc.close(fd)
         output.discard()
-        receivedFDs.forEach { Glibc.close($0) }
-        receivedFDs = []
+        closeArriving()
+        closeLineDescriptors()
         server.connectionClosed(self, reason: reason)
     }
 }

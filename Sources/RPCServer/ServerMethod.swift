@@ -22,17 +22,22 @@ public struct ServerMethod: Sendable {
     public let name: String
     public let description: JSONValue
     public let handler: Handler
+    /// How many file descriptors a request of this method takes (sent with it, SCM_RIGHTS). A
+    /// request of a method that takes none is refused when it brings some.
+    public let fileDescriptors: Int
 
-    public init(name: String, description: JSONValue, handler: @escaping @Sendable (Call) -> Void) {
+    public init(name: String, description: JSONValue, fileDescriptors: Int = 0, handler: @escaping @Sendable (Call) -> Void) {
         self.name = name
         self.description = description
         self.handler = .deferred(handler)
+        self.fileDescriptors = fileDescriptors
     }
 
     public init(name: String, description: JSONValue, answer: @escaping @Sendable (Request) throws -> JSONValue) {
         self.name = name
         self.description = description
         self.handler = .immediate(answer)
+        fileDescriptors = 0
     }
 
     /// A method answered at once, with a minimal OpenRPC description.
@@ -73,9 +78,9 @@ public final class Call: @unchecked Sendable {
 
     public var params: JSONValue? { request.params }
 
-    /// The oldest file descriptor the client sent (SCM_RIGHTS) that no request has taken: a
-    /// client sends each descriptor with the request that uses it, in parameter order. Only in
-    /// the handler, on the loop thread. The caller owns (and must close or pass on) what it takes.
+    /// The next file descriptor the client sent (SCM_RIGHTS) with this request's line: a client
+    /// sends each descriptor with the request that uses it, in parameter order. Only in the handler,
+    /// on the loop thread. The caller owns (and must close or pass on) what it takes.
     public func takeFileDescriptor() -> Int32? {
         precondition(server.loop.inLoopThread, "takeFileDescriptor outside the handler")
         return server.connection(self.connection)?.takeFileDescriptor()

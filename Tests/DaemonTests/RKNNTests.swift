@@ -397,6 +397,43 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testDescriptorsBelongToTheRequestTheyCameWith() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let baseline = try openFDs(daemon.process.processIdentifier)
+        func send(_ id: Int, _ method: String, _ params: JSONValue, fds: [Int32]) throws -> JSONValue {
+            let request: JSONValue = ["jsonrpc": "2.0", "id": .int(Int64(id)), "method": .string(method), "params": params]
+            try client.send(request.jsonText + "\n", fds: fds)
+            fds.forEach { Glibc.close($0) }
+            return try client.readMessage()
+        }
+        func memfd() -> Int32 {
+            let fd = memfd_create("m", 0)
+            ftruncate(fd, 4096)
+            return fd
+        }
+        // A pipe sent with a request that takes none: refused, closed, and not left for the next one.
+        var pipeEnds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&pipeEnds), 0)
+        let ping = try send(1, "server.ping", [], fds: [pipeEnds[0]])
+        Glibc.close(pipeEnds[1])
+        XCTAssertEqual(ping["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(ping["error"]?["message"], "server.ping takes no file descriptors; those sent with it were closed")
+        let made = try send(2, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd()])
+        XCTAssertNotNil(made["result"]?["return"], "the memfd sent with it, not the earlier pipe: \(made)")
+        // None sent: the request says so; two sent for one: the extra one is closed.
+        let missing = try send(3, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [])
+        XCTAssertEqual(missing["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        let twice = try send(4, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd(), memfd()])
+        XCTAssertNotNil(twice["result"]?["return"])
+        XCTAssertEqual(try client.call("rknn.destroy_mem", [context, made["result"]!["return"]!]), .object([:]))
+        XCTAssertEqual(try client.call("rknn.destroy_mem", [context, twice["result"]!["return"]!]), .object([:]))
+        XCTAssertEqual(try settled(daemon.process.processIdentifier, at: baseline), baseline, "the daemon keeps none of them")
+        XCTAssertEqual(try client.call("server.ping"), "pong")
+        daemon.assertStopsCleanly()
+    }
+
     func testFaultsFromTheEnvironment() throws {
         let failing = try Self.simulated(["RKNN_SIM_INIT_ERROR": "-3"])
         XCTAssertEqual(try Client(failing.socket).request("rknn.init", [["path": "demo-float.rknn"], 0])["error"]?["data"]?["code"], -3)

@@ -18,7 +18,7 @@ final class InProcessServerTests: XCTestCase {
         configuration.logLevel = .error
         let methods = [
             // Takes the descriptor sent with the request and answers with a duplicate of it.
-            ServerMethod(name: "test.fd_echo", description: ["name": "test.fd_echo"]) { call in
+            ServerMethod(name: "test.fd_echo", description: ["name": "test.fd_echo"], fileDescriptors: 1) { call in
                 guard let fd = call.takeFileDescriptor() else {
                     return call.respond(.failure(RPCError.invalidParams("fd", "none sent")))
                 }
