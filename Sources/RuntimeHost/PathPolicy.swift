@@ -4,8 +4,8 @@ import Foundation
 /// Where the runtimes may read and write files clients name: each path kind of the annotations
 /// (`model`, `cache`) maps to directories from the environment the daemon gives its runtime
 /// hosts. A relative path names the first of the kind's directories that has it (the first
-/// directory when none has: a file to be made); symbolic links are resolved before the check, so
-/// none leads out.
+/// directory when none has: a file to be made); symbolic links, dangling ones included, are
+/// resolved before the check, so none leads out (not even for a file the runtime would create).
 public struct PathPolicy: Sendable {
     /// The environment variable listing each kind's directories (':'-separated).
     static let variables = ["model": "RKLLM_MODEL_DIRS", "cache": "RKLLM_CACHE_DIR"]
@@ -13,7 +13,7 @@ public struct PathPolicy: Sendable {
     let directories: [String: [String]]
 
     init(directories: [String: [String]]) {
-        self.directories = directories.mapValues { $0.map(Self.resolved) }
+        self.directories = directories.mapValues { $0.map { Self.resolved($0) ?? $0 } }
     }
 
     /// Hands each kind's directories to the runtime hosts started from now on (their environment).
@@ -33,14 +33,14 @@ public struct PathPolicy: Sendable {
             throw RPCError(code: RPCError.notPermittedCode, message: "\(param): no \(kind) directories are configured",
                            data: .object(["param": .string(param), "kind": .string(kind)]))
         }
-        let candidate: String
+        let resolved: String?
         if value.hasPrefix("/") {
-            candidate = Self.resolved(value)
+            resolved = Self.resolved(value)
         } else {
-            let inEach = allowed.map { Self.resolved($0 + "/" + value) }
-            candidate = inEach.first { FileManager.default.fileExists(atPath: $0) } ?? Self.resolved(first + "/" + value)
+            let inEach = allowed.compactMap { Self.resolved($0 + "/" + value) }
+            resolved = inEach.first { FileManager.default.fileExists(atPath: $0) } ?? Self.resolved(first + "/" + value)
         }
-        guard allowed.contains(where: { candidate == $0 || candidate.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
+        guard let candidate = resolved, allowed.contains(where: { candidate == $0 || candidate.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
             throw RPCError(code: RPCError.notPermittedCode, message: "\(param): '\(value)' is outside the \(kind) directories",
                            data: .object(["param": .string(param), "kind": .string(kind),
                                           "directories": .array(allowed.map { .string($0) })]))
@@ -48,9 +48,11 @@ public struct PathPolicy: Sendable {
         return candidate
     }
 
-    /// The real path; for a file that does not exist yet, its directory's real path and its name.
-    /// `..` is removed lexically first; the runtime gets this path, the one that was checked.
-    static func resolved(_ path: String) -> String {
+    /// The real path; for a file that does not exist yet, its directory's real path and its name;
+    /// for a dangling symbolic link, where it points (a file made through it lands there). `..` is
+    /// removed lexically first; the runtime gets this path, the one that was checked. nil for links
+    /// that do not end (a loop).
+    static func resolved(_ path: String, links: Int = 0) -> String? {
         let standard = URL(fileURLWithPath: path).standardized.path
         if let real = realpath(standard, nil) {
             defer { free(real) }
@@ -59,7 +61,11 @@ public struct PathPolicy: Sendable {
         let url = URL(fileURLWithPath: standard)
         let parent = url.deletingLastPathComponent().path
         guard parent != standard else { return standard }
-        let base = resolved(parent)
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: standard) {
+            guard links < 40 else { return nil } /* the kernel's own limit (ELOOP) */
+            return resolved(target.hasPrefix("/") ? target : parent + "/" + target, links: links + 1)
+        }
+        guard let base = resolved(parent, links: links) else { return nil }
         return (base == "/" ? "" : base) + "/" + url.lastPathComponent
     }
 }

@@ -201,6 +201,15 @@ final class RKLLMTests: XCTestCase {
         let escape = try client.stream("rkllm.run", [handle, Self.prompt("x"),
                                                      ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "/etc/evil.cache"]]])
         XCTAssertEqual(escape.error?["code"], .int(Int64(RPCError.notPermittedCode)))
+        // A dangling link in the cache directory leads where a new file would land: outside, refused.
+        let outsideTarget = NSTemporaryDirectory() + "rkllm-test-\(getpid())-outside.cache"
+        try FileManager.default.createSymbolicLink(atPath: daemon.directory + "/cache/dangling.cache", withDestinationPath: outsideTarget)
+        let dangling = try client.stream("rkllm.run", [handle, Self.prompt("x"),
+                                                       ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "dangling.cache"]]])
+        XCTAssertEqual(dangling.error?["code"], .int(Int64(RPCError.notPermittedCode)), "a dangling link out of the directory")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outsideTarget), "nothing written through it")
+        try FileManager.default.createSymbolicLink(atPath: daemon.directory + "/cache/loop.cache", withDestinationPath: "loop.cache")
+        XCTAssertEqual(try client.errorCode("rkllm.load_prompt_cache", [handle, "loop.cache"]), RPCError.notPermittedCode, "a link to itself")
         daemon.assertStopsCleanly()
     }
 
