@@ -103,17 +103,23 @@ extension RuntimeRouter {
         return value
     }
 
-    /// `params` with the member at `path` set, creating the objects on the way.
+    /// `params` with the member at `path` set, creating the objects on the way. A member on the way
+    /// that is there but no object is left as the client sent it, for the call to refuse (-32602).
     static func setting(_ path: [String], of params: JSONValue?, entry: MethodEntry, to value: JSONValue) -> JSONValue? {
         guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else { return params }
-        func set(_ container: JSONValue?, _ rest: ArraySlice<String>) -> JSONValue {
+        func set(_ container: JSONValue?, _ rest: ArraySlice<String>) -> JSONValue? {
             guard let name = rest.first else { return value }
             var object = JSONObject()
-            if case .object(let existing)? = container { object = existing }
-            object[name] = set(object[name], rest.dropFirst())
+            switch container {
+            case .object(let existing)?: object = existing
+            case nil, .null?: break
+            default: return nil
+            }
+            guard let member = set(object[name], rest.dropFirst()) else { return nil }
+            object[name] = member
             return .object(object)
         }
-        let current = JSONParams.get(params, at: index, named: first)
-        return JSONParams.set(params, at: index, named: first, to: set(current, path.dropFirst()))
+        guard let updated = set(JSONParams.get(params, at: index, named: first), path.dropFirst()) else { return params }
+        return JSONParams.set(params, at: index, named: first, to: updated)
     }
 }

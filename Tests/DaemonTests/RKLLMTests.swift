@@ -216,6 +216,11 @@ final class RKLLMTests: XCTestCase {
     func testModelPathsAreConfinedAndBadModelsFailCleanly() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
+        // Parameters of the wrong JSON type: the same -32602 as any other call, naming the parameter.
+        for params: JSONValue in [["param": 5], ["param": "demo.rkllm"], [[1]], ["param": ["extend_param": 3]]] {
+            let refused = try client.request("rkllm.init", params)
+            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)), params.jsonText)
+        }
         for outside in ["/etc/passwd", "../../../../etc/passwd", "/tmp/demo.rkllm"] {
             let refused = try client.request("rkllm.init", [["model_path": .string(outside)]])
             XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.notPermittedCode)), outside)
