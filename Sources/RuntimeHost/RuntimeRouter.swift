@@ -310,14 +310,28 @@ public final class RuntimeRouter: @unchecked Sendable {
         stopIfIdle(handle.object.worker)
     }
 
-    /// A process of its own (not the namespace's shared one) with no object and no call left.
+    /// Stops a runtime host with no object and no call left: at once a process of its own; the
+    /// namespace's shared one, where objects get processes of their own (it only answers calls
+    /// without a handle), after the keep-alive, like an idle model.
     func stopIfIdle(_ worker: WorkerProcess) {
-        let isShared = runtimes[worker.namespace]?.shared === worker
-        let holdsObjects = handles.values.contains { $0.object.worker === worker } || sharedObjects.values.contains { $0.worker === worker }
-        if !isShared && worker.inFlight == 0 && !holdsObjects {
+        guard worker.inFlight == 0, !holdsObjects(worker) else { return }
+        guard runtimes[worker.namespace]?.shared === worker else {
+            worker.stop()
+            workers[ObjectIdentifier(worker)] = nil
+            return
+        }
+        guard runtimes[worker.namespace]?.runtime.processPerHandle == true, let loop else { return }
+        loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
+            guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0, !holdsObjects(worker) else { return }
+            logger.info("\(worker.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
+            runtimes[worker.namespace]?.shared = nil
             worker.stop()
             workers[ObjectIdentifier(worker)] = nil
         }
+    }
+
+    private func holdsObjects(_ worker: WorkerProcess) -> Bool {
+        handles.values.contains { $0.object.worker === worker } || sharedObjects.values.contains { $0.worker === worker }
     }
 
     /// Every object a handle or the shared index holds, once each.

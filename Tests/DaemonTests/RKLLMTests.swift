@@ -267,6 +267,20 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testAHostStartedForACallWithoutAHandleStopsWhenIdle() throws {
+        let daemon = try Self.simulated(["RKLLM_KEEP_ALIVE": "0.2"])
+        let client = try Client(daemon.socket)
+        func stats() throws -> JSONValue { try client.call("server.stats")["runtimes"]?["rkllm"] ?? .null }
+        XCTAssertEqual(try client.call("rkllm.createDefaultParam", [])["return"]?["max_context_len"], 1024)
+        let deadline = Date().addingTimeInterval(60)
+        while try stats()["hosts_running"] != 0 && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(try stats()["hosts_running"], 0, "stopped after the keep-alive")
+        XCTAssertTrue(daemon.log.contains("rkllm runtime host unused for 0.2 s: stopping"), daemon.log)
+        XCTAssertEqual(try client.call("rkllm.createDefaultParam", [])["return"]?["max_context_len"], 1024, "a fresh host answers the next one")
+        XCTAssertEqual(try stats()["hosts_started"], 2)
+        daemon.assertStopsCleanly()
+    }
+
     func testTwentyClientsGeneratingOnOneModelCompleteInFIFOOrder() throws {
         let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "5000"])
         let clients = try (0..<20).map { _ in try Client(daemon.socket) }
