@@ -144,6 +144,9 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     public var null: Bool?
     /// The value is a file descriptor the client passes beside the message.
     public var fd: Bool?
+    /// For an fd the function maps: the integer parameters whose sum is how many of its bytes it
+    /// maps (`["size", "offset"]`). The host checks the descriptor holds them and cannot shrink.
+    public var maps: [String]?
     /// A `const char*` that is a file path of this kind (a name the host maps to directories).
     public var path: String?
     /// An array of structs made by server-side plugins: the client names each plugin, the host
@@ -151,7 +154,7 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     public var plugin: PluginAnnotation?
 
     enum CodingKeys: String, CodingKey {
-        case direction, count, array, buffer, length, callback, null, fd, path, plugin
+        case direction, count, array, buffer, length, callback, null, fd, maps, path, plugin
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -183,6 +186,7 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         sizeOf = try c.decodeIfPresent(String.self, forKey: .sizeOf)
         null = try c.decodeIfPresent(Bool.self, forKey: .null)
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
+        maps = try c.decodeIfPresent([String].self, forKey: .maps)
         path = try c.decodeIfPresent(String.self, forKey: .path)
         plugin = try c.decodeIfPresent(PluginAnnotation.self, forKey: .plugin)
     }

@@ -56,8 +56,9 @@ public indirect enum ParamRole: Sendable, Equatable {
     case callbackContext(String)
     /// Always NULL.
     case null
-    /// A file descriptor passed beside the message.
-    case fd(CType)
+    /// A file descriptor passed beside the message; `maps`: the integer parameters whose sum is how
+    /// many of its bytes the function maps (checked by the host before the call), empty for none.
+    case fd(CType, maps: [String])
     /// Structs made by server-side plugins the client names (`library` with `{member}` in it).
     case plugins(record: String, count: String?, library: String, symbol: String)
 

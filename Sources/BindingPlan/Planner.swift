@@ -255,7 +255,12 @@ public struct Planner {
         }
         if a.fd == true {
             guard case .integer = type else { throw Unbound(reason: "fd parameter '\(p.name)' is not an integer") }
-            return .fd(p.type)
+            for name in a.maps ?? [] {
+                guard let extent = function.parameters.first(where: { $0.name == name }), case .integer = extent.type.resolved else {
+                    throw Unbound(reason: "fd parameter '\(p.name)' maps '\(name)', which is no integer parameter of \(function.name)")
+                }
+            }
+            return .fd(p.type, maps: a.maps ?? [])
         }
         if let other = a.sizeOf { return .sizeOf(other) }
         if let selector = a.typeBy {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// One call of a generated entry: its parameters in either JSON-RPC form, the arena for its C
 /// memory, the host, and the symbol lookup. Not shared between threads.
 public final class CallContext {
@@ -128,6 +130,26 @@ public final class CallContext {
     public func fileDescriptor(_ index: Int, _ name: String) throws -> Int32 {
         guard let json = try raw(index, name) else { throw RPCError.invalidParams(name, "missing") }
         return try host.fileDescriptor(json, path: name)
+    }
+
+    /// Before a function maps `bytes` of descriptor `fd`: it must hold them and must not be able to
+    /// shrink under the mapping (that would kill the runtime host with SIGBUS on a later access). A
+    /// memfd is sealed against shrinking (refused when it does not allow sealing: MFD_ALLOW_SEALING);
+    /// a plain file, which can always shrink, is refused; other kinds (a DMA-BUF) cannot shrink.
+    public func checkMapped(_ fd: Int32, bytes: Int64, _ name: String) throws {
+        guard bytes >= 0 else { throw RPCError.invalidParams(name, "the mapped extent is negative") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw RPCError.invalidParams(name, "not an open file descriptor") }
+        guard info.st_mode & S_IFMT == S_IFREG else { return }
+        let getSeals: Int32 = 1034, addSeals: Int32 = 1033, sealShrink: Int32 = 0x0002 // F_GET_SEALS, F_ADD_SEALS, F_SEAL_SHRINK
+        let seals = fcntl(fd, getSeals)
+        guard seals >= 0 else { throw RPCError.invalidParams(name, "a plain file can shrink under the runtime's mapping: send a memfd") }
+        if seals & sealShrink == 0 && fcntl(fd, addSeals, sealShrink) != 0 {
+            throw RPCError.invalidParams(name, "a memfd the runtime maps must not shrink: create it with MFD_ALLOW_SEALING or seal it (F_SEAL_SHRINK)")
+        }
+        guard fstat(fd, &info) == 0, Int64(info.st_size) >= bytes else {
+            throw RPCError.invalidParams(name, "the descriptor holds \(info.st_size) bytes; \(bytes) are mapped")
+        }
     }
 
     /// `json` (an object) with each descriptor field replaced by what the host exported it as.

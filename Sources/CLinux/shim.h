@@ -50,6 +50,11 @@ static inline int clinux_set_file_limit(pid_t pid, unsigned long limit) {
     return (int)syscall(SYS_prlimit64, pid, RLIMIT_NOFILE, &value, NULL);
 }
 
+/* A memfd that allows sealing (MFD_ALLOW_SEALING), as the daemon wants memory the runtime maps. */
+static inline int clinux_sealable_memfd(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, 0x0002U /* MFD_ALLOW_SEALING */);
+}
+
 static inline int clinux_die_with_parent(void) {
     return prctl(PR_SET_PDEATHSIG, SIGKILL);
 }

@@ -6,6 +6,7 @@
 #include "rknn_custom_ops.h"
 #include "rknn_sim_internal.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -478,9 +479,12 @@ static sim_mem* map_memory(int fd, size_t size, int32_t offset, int owns_fd, uin
 
 static rknn_tensor_mem* allocate_memory(rknn_context ctx, uint64_t size) {
     if (ctx == 0 || size == 0 || size > (1ULL << 31)) return NULL;
-    int fd = memfd_create("rknn-sim-tensor", MFD_CLOEXEC);
+    /* Sealed against shrinking: a client given the descriptor cannot cut the memory from under a
+     * mapping (a run would die of SIGBUS). */
+    int fd = memfd_create("rknn-sim-tensor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return NULL;
-    sim_mem* m = ftruncate(fd, (off_t)size) == 0 ? map_memory(fd, size, 0, 1, RKNN_TENSOR_MEMORY_FLAGS_ALLOC_INSIDE) : NULL;
+    int ready = ftruncate(fd, (off_t)size) == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+    sim_mem* m = ready ? map_memory(fd, size, 0, 1, RKNN_TENSOR_MEMORY_FLAGS_ALLOC_INSIDE) : NULL;
     if (m == NULL) {
         close(fd);
         return NULL;

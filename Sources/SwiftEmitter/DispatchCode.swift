@@ -210,8 +210,12 @@ struct DispatchCode {
                 prepare.append("let \(v) = try call.callbackContext(\(i), \"\(n)\", callback: \"\(typedef)\")")
             case .null:
                 arguments[arguments.count - 1] = "nil"
-            case .fd(let type):
+            case .fd(let type, let maps):
                 prepare.append("let \(v) = \(names.imported(type))(truncatingIfNeeded: try call.fileDescriptor(\(i), \"\(n)\"))")
+                if !maps.isEmpty {
+                    let extent = maps.map { "Int64(p_\($0))" }.joined(separator: " + ")
+                    late.append("try call.checkMapped(Int32(\(v)), bytes: \(extent), \"\(n)\")")
+                }
             }
         }
 

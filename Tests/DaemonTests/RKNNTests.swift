@@ -209,7 +209,7 @@ final class RKNNTests: XCTestCase {
         let hostFDs = try openFDs(host)
         for _ in 0..<5 {
             _ = try owner.call("rknn.create_mem", [ctx, 4096])
-            let memory = memfd_create("frame", 0)
+            let memory = clinux_sealable_memfd("frame")
             ftruncate(memory, 4096)
             let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "rknn.create_mem_from_fd", "params": ["ctx": ctx, "fd": 0, "size": 4096, "offset": 0]]
             try owner.send(request.jsonText + "\n", fds: [memory])
@@ -298,7 +298,7 @@ final class RKNNTests: XCTestCase {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
         func memfd() -> [Int32] {
-            let fd = memfd_create("m", 0)
+            let fd = clinux_sealable_memfd("m")
             ftruncate(fd, 4096)
             return [fd]
         }
@@ -397,6 +397,55 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testMemoryThatCouldShrinkUnderTheRuntimeIsRefusedAndTheSharedHostSurvives() throws {
+        let daemon = try Self.simulated()
+        let bystander = try Client(daemon.socket)
+        let theirs = try XCTUnwrap(try bystander.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+        _ = try bystander.call("rknn.inputs_set", [theirs, input])
+        let attacker = try Client(daemon.socket)
+        let context = try XCTUnwrap(try attacker.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        func fromFD(_ fd: Int32, size: Int) throws -> JSONValue {
+            let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": "rknn.create_mem_from_fd", "params": [context, 0, .int(Int64(size)), 0]]
+            try attacker.send(request.jsonText + "\n", fds: [fd])
+            Glibc.close(fd)
+            return try attacker.readMessage()
+        }
+        // An empty memfd claimed to hold 32 bytes: refused before the runtime maps it.
+        let empty = try fromFD(clinux_sealable_memfd("empty"), size: 32)
+        XCTAssertEqual(empty["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(empty["error"]?["message"], "invalid params: fd: the descriptor holds 0 bytes; 32 are mapped")
+        // A memfd that cannot be sealed, and a plain file: either could shrink later.
+        let unsealable = memfd_create("unsealable", 0)
+        ftruncate(unsealable, 4096)
+        XCTAssertEqual(try fromFD(unsealable, size: 4096)["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        let file = open(NSTemporaryDirectory() + "rknn-test-\(getpid()).bin", O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        ftruncate(file, 4096)
+        unlink(NSTemporaryDirectory() + "rknn-test-\(getpid()).bin")
+        XCTAssertEqual(try fromFD(file, size: 4096)["error"]?["message"], "invalid params: fd: a plain file can shrink under the runtime's mapping: send a memfd")
+        // A sealable one is sealed on the way: the client cannot shrink it any more.
+        let sealed = clinux_sealable_memfd("sealed")
+        ftruncate(sealed, 4096)
+        let kept = dup(sealed)
+        XCTAssertNotNil(try fromFD(sealed, size: 4096)["result"]?["return"])
+        XCTAssertEqual(ftruncate(kept, 0), -1, "sealed against shrinking")
+        Glibc.close(kept)
+        // The runtime's own memory: the client cannot shrink what it was handed either.
+        let made = try attacker.call("rknn.create_mem", [context, 64])
+        let handed = try XCTUnwrap(attacker.receivedFDs.last)
+        XCTAssertEqual(ftruncate(handed, 0), -1, "the runtime's memfd is sealed against shrinking")
+        attacker.receivedFDs.forEach { Glibc.close($0) }
+        attacker.receivedFDs = []
+        guard case .object(var attr)? = try attacker.call("rknn.query", [context, "RKNN_QUERY_INPUT_ATTR", ["index": 0]])["info"] else { return XCTFail() }
+        attr["type"] = "RKNN_TENSOR_FLOAT32"
+        XCTAssertEqual(try attacker.call("rknn.set_io_mem", [context, made["return"]!, .object(attr)]), .object([:]))
+        XCTAssertEqual(try attacker.call("rknn.run", [context]), .object([:]))
+        // The shared host never died: the bystander's context still runs.
+        XCTAssertEqual(try bystander.call("rknn.run", [theirs]), .object([:]))
+        XCTAssertEqual(try bystander.call("server.stats")["runtimes"]?["rknn"]?["crashes"], 0)
+        daemon.assertStopsCleanly()
+    }
+
     func testDescriptorsBelongToTheRequestTheyCameWith() throws {
         let daemon = try Self.simulated()
         let client = try Client(daemon.socket)
@@ -409,7 +458,7 @@ final class RKNNTests: XCTestCase {
             return try client.readMessage()
         }
         func memfd() -> Int32 {
-            let fd = memfd_create("m", 0)
+            let fd = clinux_sealable_memfd("m")
             ftruncate(fd, 4096)
             return fd
         }
@@ -492,7 +541,7 @@ final class RKNNTests: XCTestCase {
         // Output memory of the client's own (a memfd), sent to the runtime; the result read in place.
         let outputAttr = try XCTUnwrap(try client.call("rknn.query", [context, "RKNN_QUERY_OUTPUT_ATTR", ["index": 2]])["info"])
         let size = 16 * 20 * 20
-        let outputFD = memfd_create("p32", 0)
+        let outputFD = clinux_sealable_memfd("p32")
         XCTAssertEqual(ftruncate(outputFD, off_t(size)), 0)
         let output = try XCTUnwrap(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, outputFD, 0))
         defer { munmap(output, size); close(outputFD) }

@@ -200,7 +200,7 @@ final class DescriptorPassingTests: XCTestCase {
         let client = try Client(daemon.socket)
         let context = try XCTUnwrap(try client.call("rknn.init", ["model": ["path": "m.rknn"], "flag": 0])["context"])
         // A memfd whose first bytes the runtime reads back through its own mapping.
-        let memory = memfd_create("frame", 0)
+        let memory = clinux_sealable_memfd("frame")
         XCTAssertGreaterThanOrEqual(memory, 0)
         var header: UInt32 = 0xC0FFEE
         XCTAssertEqual(write(memory, &header, 4), 4)
