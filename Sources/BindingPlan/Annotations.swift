@@ -261,6 +261,10 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
     public var count: [String]?
     /// A pointer to an array whose length only the JSON says (no count field).
     public var array: Bool?
+    /// Fields whose product is a lower bound of the elements the runtime reads from the array (its
+    /// full count involves what only the runtime knows, e.g. the model's embedding size): the host
+    /// refuses an array shorter than that.
+    public var atLeast: [String]?
     /// Arrays of numbers travel as base64 of their little-endian bytes.
     public var base64: Bool?
     /// A `void*` byte buffer of `length` bytes (a field name), JSON base64.
@@ -273,7 +277,10 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
     /// A `char*` that is a file path of this kind (a name the host maps to directories).
     public var path: String?
 
-    enum CodingKeys: String, CodingKey { case count, array, base64, buffer, omit, fd, path }
+    enum CodingKeys: String, CodingKey {
+        case count, array, base64, buffer, omit, fd, path
+        case atLeast = "at_least"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -283,6 +290,7 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
             count = try c.decodeIfPresent([String].self, forKey: .count)
         }
         array = try c.decodeIfPresent(Bool.self, forKey: .array)
+        atLeast = try c.decodeIfPresent([String].self, forKey: .atLeast)
         base64 = try c.decodeIfPresent(Bool.self, forKey: .base64)
         buffer = try c.decodeIfPresent(String.self, forKey: .buffer)
         omit = try c.decodeIfPresent(Bool.self, forKey: .omit)

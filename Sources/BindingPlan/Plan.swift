@@ -170,7 +170,8 @@ public indirect enum FieldRole: Sendable, Equatable {
     /// A pointer to one struct; null is NULL.
     case optionalRecord(String)
     /// A pointer to elements whose count is other fields (product) or only the JSON length.
-    case pointerArray(element: CType, count: [String], base64: Bool)
+    /// `atLeast`: fields whose product the array must hold at least (see `FieldAnnotation.atLeast`).
+    case pointerArray(element: CType, count: [String], base64: Bool, atLeast: [String])
     /// A `void*` byte buffer whose length is another field.
     case buffer(length: String)
     /// A C11 anonymous struct/union member: its fields are members of the record.

@@ -156,7 +156,7 @@ public struct Planner {
             let pointee = to.resolved
             if let length = a?.buffer { return .buffer(length: length) }
             if a?.count != nil || a?.array == true {
-                return .pointerArray(element: pointee, count: a?.count ?? [], base64: a?.base64 ?? false)
+                return .pointerArray(element: pointee, count: a?.count ?? [], base64: a?.base64 ?? false, atLeast: a?.atLeast ?? [])
             }
             if case .char = pointee { return .string(pathKind: a?.path) }
             if case .record(let name) = pointee { return .optionalRecord(name) }

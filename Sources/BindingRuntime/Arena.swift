@@ -125,6 +125,21 @@ public enum CRead {
 
 /// Writing Swift values into C fixed arrays (tuples), with bounds checked.
 public enum CWrite {
+    /// An array the runtime reads at least the product of `counts` (name, value) elements from:
+    /// it must hold them (a negative count is read by C as a huge size, so it is refused too).
+    public static func requireElements(_ have: Int, atLeast counts: [(String, Int)], path: String) throws {
+        var needed = 1
+        for (_, n) in counts {
+            let (product, overflow) = needed.multipliedReportingOverflow(by: max(n, 0))
+            needed = overflow ? Int.max : product
+        }
+        if counts.contains(where: { $0.1 < 0 }) { needed = Int.max }
+        guard needed <= have else {
+            let names = counts.map(\.0).joined(separator: " x ")
+            throw RPCError.invalidParams(path, "holds \(have) elements; \(names) = \(needed == Int.max ? "more than any buffer" : String(needed)) are read")
+        }
+    }
+
     public static func fixed<Record, Tuple, T>(_ values: [T], into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
                                                path: String) throws {
         let capacity = MemoryLayout<Tuple>.size / MemoryLayout<T>.stride

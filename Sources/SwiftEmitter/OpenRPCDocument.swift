@@ -135,7 +135,7 @@ struct OpenRPCDocument {
                 case .record(let name): properties[f.field.name] = ["$ref": "#/components/schemas/\(name)"]
                 case .optionalRecord(let name):
                     properties[f.field.name] = ["oneOf": [["$ref": "#/components/schemas/\(name)"], ["type": "null"]]]
-                case .pointerArray(let e, _, let base64):
+                case .pointerArray(let e, _, let base64, _):
                     properties[f.field.name] = base64 ? ["oneOf": [base64Schema, ["type": "array", "items": schema(e)]]]
                         : ["type": "array", "items": schema(e)]
                 case .buffer: properties[f.field.name] = base64Schema

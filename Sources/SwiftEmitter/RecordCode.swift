@@ -15,6 +15,8 @@ struct PropertyCode {
     var appliesInPlace: Bool
     /// A statement run after every field is written (a count field that follows its array).
     var post: String = ""
+    /// A statement run after every post: an array checked against the count fields it must cover.
+    var check: String = ""
 }
 
 /// Builds the template context of record and enum mirrors.
@@ -79,6 +81,7 @@ struct RecordCode {
                     "memberWrite": .text(indent(p.write, 16)),
                     "inPlace": .flag(p.appliesInPlace),
                     "post": .text(p.post),
+                    "check": .text(p.check),
                     "isUnionMember": .flag(unionMembers.contains(p.name)),
                 ])
             }),
@@ -108,7 +111,7 @@ struct RecordCode {
     private func optionalMember(_ p: PropertyCode) -> PropertyCode {
         let base = p.swiftType.hasSuffix("?") ? String(p.swiftType.dropLast()) : p.swiftType
         return PropertyCode(name: p.name, swiftType: base + "?", defaultValue: "nil", read: p.read,
-                            write: p.write + (p.post.isEmpty ? "" : "\n" + p.post), appliesInPlace: false)
+                            write: [p.write, p.post, p.check].filter { !$0.isEmpty }.joined(separator: "\n"), appliesInPlace: false)
     }
 
     private func path(_ name: String) -> String { "path + \".\(name)\"" }
@@ -182,7 +185,7 @@ struct RecordCode {
             return PropertyCode(name: name, swiftType: "\(mirrorName(rec))?", defaultValue: "nil",
                                 read: "\(cField).map { \(mirrorName(rec))($0.pointee) }",
                                 write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
-        case .pointerArray(let element, let count, let base64):
+        case .pointerArray(let element, let count, let base64, let atLeast):
             guard let swift = SwiftNames.mirrorNumber(element) else { return nil }
             var isConst = false
             if case .pointer(_, let c) = f.field.type.resolved { isConst = c }
@@ -192,9 +195,13 @@ struct RecordCode {
             let readValues = "CRead.array(\(cField), count: \(countExpr))"
             let write = "\(cField) = " + (isConst ? "UnsafePointer(try arena.array(\(values)))" : "try arena.array(\(values))")
             let post = count.count == 1 ? "c.\(SwiftNames.identifier(count[0])) = .init(truncatingIfNeeded: \(values).count)" : ""
+            // What the runtime reads: a product of count fields, or at least one, given by the client.
+            let covered = count.count > 1 ? count : atLeast
+            let counts = covered.map { "(\"\($0)\", Int(clamping: c.\(SwiftNames.identifier($0))))" }.joined(separator: ", ")
+            let check = covered.isEmpty ? "" : "try CWrite.requireElements(\(values).count, atLeast: [\(counts)], path: \(path(name)))"
             return PropertyCode(name: name, swiftType: type, defaultValue: base64 ? ".init()" : "[]",
                                 read: base64 ? "PackedArray(\(readValues))" : readValues, write: write, appliesInPlace: false,
-                                post: post)
+                                post: post, check: check)
         case .buffer(let length):
             return PropertyCode(name: name, swiftType: "Bytes", defaultValue: ".init()",
                                 read: "CRead.bytes(\(cField), count: Int(c.\(SwiftNames.identifier(length))))",
