@@ -147,6 +147,9 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     /// For an fd the function maps: the integer parameters whose sum is how many of its bytes it
     /// maps (`["size", "offset"]`). The host checks the descriptor holds them and cannot shrink.
     public var maps: [String]?
+    /// For a buffer: how many bytes the function reads from it (and writes to a buffer of the same
+    /// size): the host refuses a shorter one before the call.
+    public var bytes: ByteSizeAnnotation?
     /// A `const char*` that is a file path of this kind (a name the host maps to directories).
     public var path: String?
     /// An array of structs made by server-side plugins: the client names each plugin, the host
@@ -154,7 +157,7 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     public var plugin: PluginAnnotation?
 
     enum CodingKeys: String, CodingKey {
-        case direction, count, array, buffer, length, callback, null, fd, maps, path, plugin
+        case direction, count, array, buffer, length, callback, null, fd, maps, bytes, path, plugin
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -187,9 +190,24 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         null = try c.decodeIfPresent(Bool.self, forKey: .null)
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
         maps = try c.decodeIfPresent([String].self, forKey: .maps)
+        bytes = try c.decodeIfPresent(ByteSizeAnnotation.self, forKey: .bytes)
         path = try c.decodeIfPresent(String.self, forKey: .path)
         plugin = try c.decodeIfPresent(PluginAnnotation.self, forKey: .plugin)
     }
+}
+
+/// A byte count: the product of integer parameters, times the bits of one element (8 unless a
+/// field of a struct parameter selects them: `"of": "info.type"`, by constant name), over 8.
+public struct ByteSizeAnnotation: Codable, Sendable, Equatable {
+    public var product: [String]
+    public var bits: BitsAnnotation?
+}
+
+public struct BitsAnnotation: Codable, Sendable, Equatable {
+    /// `param.field`: an enum field of a struct parameter.
+    public var of: String
+    public var values: [String: Int]
+    public var `default`: Int
 }
 
 public struct PluginAnnotation: Codable, Sendable, Equatable {

@@ -120,6 +120,22 @@ public struct ParamPlan: Sendable, Equatable {
     public var name: String
     public var type: CType
     public var role: ParamRole
+    /// A buffer's least size in bytes, checked by the host before the call.
+    public var minBytes: ByteSize? = nil
+}
+
+/// Bytes = product of integer parameters x bits per element / 8 (rounded up); the bits are
+/// `defaultBits` unless `bitsOf` (a struct parameter and its enum field) selects them by value.
+public struct ByteSize: Sendable, Equatable {
+    public var product: [String]
+    public var bitsOf: (param: String, field: String)?
+    public var bits: [Int64: Int]
+    public var defaultBits: Int
+
+    public static func == (a: ByteSize, b: ByteSize) -> Bool {
+        a.product == b.product && a.bitsOf?.param == b.bitsOf?.param && a.bitsOf?.field == b.bitsOf?.field
+            && a.bits == b.bits && a.defaultBits == b.defaultBits
+    }
 }
 
 public struct FunctionPlan: Sendable {

@@ -186,7 +186,9 @@ public struct Planner {
                 throw Unbound(reason: "the annotation names parameter '\(key)', which \(function.name) does not have")
             }
             plan.params = try function.parameters.map { p in
-                ParamPlan(name: p.name, type: p.type, role: try paramRole(p, annotation: a.params?[p.name] ?? ParamAnnotation(), in: function))
+                let annotation = a.params?[p.name] ?? ParamAnnotation()
+                return ParamPlan(name: p.name, type: p.type, role: try paramRole(p, annotation: annotation, in: function),
+                                 minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) })
             }
             try markDerivedParams(&plan)
             plan.returns = try returnRole(function, status: a.status)
@@ -224,6 +226,36 @@ public struct Planner {
         if case .pointer(let to, _) = type.resolved, case .record(let name) = to.resolved,
            annotations.handles[name] != nil { return name }
         return nil
+    }
+
+    /// A buffer's `bytes` annotation checked against the function: integer parameters, and an enum
+    /// field of a struct parameter whose constants it names.
+    private func byteSize(_ b: ByteSizeAnnotation, of p: Parameter, in function: Function) throws -> ByteSize {
+        for name in b.product {
+            guard let factor = function.parameters.first(where: { $0.name == name }), case .integer = factor.type.resolved else {
+                throw Unbound(reason: "the bytes of '\(p.name)' multiply '\(name)', which is no integer parameter of \(function.name)")
+            }
+        }
+        guard let selector = b.bits else { return ByteSize(product: b.product, bitsOf: nil, bits: [:], defaultBits: 8) }
+        let path = selector.of.split(separator: ".").map(String.init)
+        guard path.count == 2, let param = function.parameters.first(where: { $0.name == path[0] }) else {
+            throw Unbound(reason: "the bytes of '\(p.name)' take their bits of '\(selector.of)': name a struct parameter and its field")
+        }
+        var type = param.type.resolved
+        if case .pointer(let to, _) = type { type = to.resolved }
+        guard case .record(let recordName) = type, let record = model.record(named: recordName),
+              let field = record.fields.first(where: { $0.name == path[1] }), case .enumeration(let enumName) = field.type.resolved,
+              let decl = model.enumeration(named: enumName) else {
+            throw Unbound(reason: "the bytes of '\(p.name)' take their bits of '\(selector.of)', which is no enum field of a struct parameter")
+        }
+        var bits: [Int64: Int] = [:]
+        for (constant, value) in selector.values {
+            guard let c = decl.constants.first(where: { $0.name == constant }) else {
+                throw Unbound(reason: "the bytes of '\(p.name)': '\(constant)' is no constant of \(enumName)")
+            }
+            bits[c.value] = value
+        }
+        return ByteSize(product: b.product, bitsOf: (path[0], path[1]), bits: bits, defaultBits: selector.default)
     }
 
     private func direction(_ a: ParamAnnotation, _ p: Parameter, in function: Function, what: String) throws -> Direction {

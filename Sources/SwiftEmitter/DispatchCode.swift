@@ -219,6 +219,23 @@ struct DispatchCode {
             }
         }
 
+        // Buffers shorter than the function reads are refused before the call.
+        for p in f.params {
+            guard let size = p.minBytes else { continue }
+            let elements = size.product.map { "Int64(p_\($0))" }.joined(separator: ", ")
+            var bits = String(size.defaultBits)
+            if let (param, field) = size.bitsOf {
+                var value = "p_\(param).\(SwiftNames.identifier(field)).rawValue"
+                if case .pointer? = f.params.first(where: { $0.name == param })?.type.resolved {
+                    value = "(p_\(param)?.pointee.\(SwiftNames.identifier(field)).rawValue ?? 0)"
+                }
+                let cases = Dictionary(grouping: size.bits.keys, by: { size.bits[$0]! }).sorted { $0.key < $1.key }
+                    .map { "case \($0.value.sorted().map(String.init).joined(separator: ", ")): \($0.key)" }
+                bits = "{ switch Int64(\(value)) { \(cases.joined(separator: "; ")); default: \(size.defaultBits) } }()"
+            }
+            late.append("try call.requireBytes(l_\(p.name), elements: [\(elements)], bits: \(bits), \"\(p.name)\")")
+        }
+
         var resultLines: [String] = []
         switch f.returns {
         case .void:

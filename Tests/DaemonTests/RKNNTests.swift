@@ -397,6 +397,31 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testABufferShorterThanTheFunctionReadsIsRefusedAndTheSharedHostSurvives() throws {
+        let daemon = try Self.simulated()
+        let bystander = try Client(daemon.socket)
+        let theirs = try XCTUnwrap(try bystander.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let attacker = try Client(daemon.socket)
+        func convert(_ bytes: Int, K: Int, N: Int, type: String) throws -> JSONValue {
+            try attacker.request("rknn.B_normal_layout_to_native_layout", [
+                .string(Data(count: bytes).base64EncodedString()), .int(Int64(K)), .int(Int64(N)),
+                ["M": 1, "K": .int(Int64(K)), "N": .int(Int64(N)), "type": .string(type), "B_layout": 1]])
+        }
+        // 64 bytes for a 32 x 32 int8 B (1024 read, 1024 written): refused, nothing written past the buffer.
+        let short = try convert(64, K: 32, N: 32, type: "RKNN_INT8_MM_INT8_TO_INT32")
+        XCTAssertEqual(short["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(short["error"]?["message"], "invalid params: B_input: holds 64 bytes; the function reads 1024")
+        XCTAssertEqual(try convert(1024, K: 32, N: 32, type: "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32")["error"]?["message"],
+                       "invalid params: B_input: holds 1024 bytes; the function reads 2048", "float16: two bytes an element")
+        XCTAssertEqual(try convert(16, K: -32, N: 64, type: "RKNN_INT8_MM_INT8_TO_INT32")["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        // Exactly enough: converted (int4 packs two elements a byte).
+        XCTAssertNotNil(try convert(1024, K: 32, N: 32, type: "RKNN_INT8_MM_INT8_TO_INT32")["result"]?["B_output"])
+        XCTAssertNotNil(try convert(1024, K: 32, N: 64, type: "RKNN_INT8_MM_INT4_TO_INT32")["result"]?["B_output"])
+        XCTAssertEqual(try bystander.call("rknn.query", [theirs, "RKNN_QUERY_IN_OUT_NUM"])["info"]?["n_input"], 1, "the shared host lives")
+        XCTAssertEqual(try bystander.call("server.stats")["runtimes"]?["rknn"]?["crashes"], 0)
+        daemon.assertStopsCleanly()
+    }
+
     func testMemoryThatCouldShrinkUnderTheRuntimeIsRefusedAndTheSharedHostSurvives() throws {
         let daemon = try Self.simulated()
         let bystander = try Client(daemon.socket)
