@@ -19,15 +19,27 @@ final class SimulatedRuntimeTests: XCTestCase {
     override func setUpWithError() throws {
         setenv("RKLLM_SIM_TOKEN_US", "0", 1)
         setenv("RKLLM_SIM_LOAD_MS", "0", 1)
-        setenv("RKLLM_SIM_DOMAIN_DIR", NSTemporaryDirectory(), 1)
+        // NPU-domain locks of this process's own: another test run beside it takes the same domains.
+        setenv("RKLLM_SIM_DOMAIN_DIR", Self.domains, 1)
         runtime = try RuntimeLibrary(path: Self.library, entries: DispatchTable.entries)
         host = InProcessHost()
         handle = try call("rkllm.init", [["model_path": .string(Self.model)]])["handle"]
     }
 
     override func tearDownWithError() throws {
-        _ = try call("rkllm.destroy", [handle])
+        if let handle { _ = try call("rkllm.destroy", [handle]) }
     }
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(atPath: domains)
+        super.tearDown()
+    }
+
+    private static let domains: String = {
+        let path = NSTemporaryDirectory() + "rkllm-sim-domains-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
 
     private func call(_ method: String, _ params: JSONValue) throws -> JSONValue {
         try runtime.call(DispatchTable.byMethod[method]!, params: params, host: host)
