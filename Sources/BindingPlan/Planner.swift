@@ -190,6 +190,7 @@ public struct Planner {
                 return ParamPlan(name: p.name, type: p.type, role: try paramRole(p, annotation: annotation, in: function),
                                  minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) })
             }
+            try checkOutputBuffers(plan)
             try markDerivedParams(&plan)
             plan.returns = try returnRole(function, status: a.status)
             if let name = a.releaseWith { plan.releasedBy = try releaser(name, of: function) }
@@ -226,6 +227,19 @@ public struct Planner {
         if case .pointer(let to, _) = type.resolved, case .record(let name) = to.resolved,
            annotations.handles[name] != nil { return name }
         return nil
+    }
+
+    /// An output buffer as long as an input one is safe only when the function is told that length
+    /// (a `length` parameter) or the input declares how much the function reads (`bytes`): else the
+    /// function may write past it.
+    private func checkOutputBuffers(_ plan: FunctionPlan) throws {
+        for p in plan.params {
+            guard case .outBuffer(let other) = p.role, let source = plan.params.first(where: { $0.name == other }) else { continue }
+            if case .buffer(nil, _, _) = source.role, source.minBytes == nil {
+                throw Unbound(reason: "output buffer '\(p.name)' is as long as '\(other)', whose length \(plan.function.name) is not told: "
+                    + "declare how many bytes it reads with \"bytes\" on '\(other)'")
+            }
+        }
     }
 
     /// A buffer's `bytes` annotation checked against the function: integer parameters, and an enum

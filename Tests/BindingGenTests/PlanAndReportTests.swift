@@ -58,6 +58,18 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertTrue(report.functions.allSatisfy { $0.bound || !($0.reason ?? "").isEmpty })
     }
 
+    func testAnOutputBufferSizedFromAnInputWhoseLengthTheFunctionIsNotToldIsUnbound() throws {
+        var annotations = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        annotations.functions["rknn_B_normal_layout_to_native_layout"]?.params?["B_input"]?.bytes = nil
+        let p = try plan(Paths.headers, annotations: annotations)
+        let convert = try XCTUnwrap(p.functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
+        XCTAssertFalse(convert.bound, "it could write past the output buffer")
+        XCTAssertEqual(convert.reason, "output buffer 'B_output' is as long as 'B_input', whose length rknn_B_normal_layout_to_native_layout "
+            + "is not told: declare how many bytes it reads with \"bytes\" on 'B_input'")
+        let bound = try XCTUnwrap(try plan(Paths.headers).functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
+        XCTAssertEqual(bound.params.first { $0.name == "B_input" }?.minBytes?.product, ["K", "N"])
+    }
+
     func testAnnotationsNamingWhatTheHeadersLackAreWarnings() throws {
         var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
         a.functions["rkllm_from_the_future"] = FunctionAnnotation(blocking: true)
