@@ -130,14 +130,22 @@ final class RuntimeHostTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, "killed after the 3 s run timeout, not left hanging")
     }
 
-    func testEverySignalAServiceGetsIsHandledAndSIGQUITShutsDownGracefully() throws {
-        let served = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
-        let client = try Client(served.socket)
+    /// A client whose run (id "h") hangs in its runtime host, once the call is there (an event, not
+    /// a guess at how long that takes), and a second client to watch with.
+    private func hangingRun(on daemon: Daemon) throws -> (client: Client, watcher: Client) {
+        let client = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
         try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
-        let watcher = try Client(served.socket)
+        let watcher = try Client(daemon.socket)
         let deadline = Date().addingTimeInterval(60)
         while try stats(watcher)["calls_in_flight"] != 1 && Date() < deadline { usleep(5_000) }
+        return (client, watcher)
+    }
+
+    func testEverySignalAServiceGetsIsHandledAndSIGQUITShutsDownGracefully() throws {
+        let served = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+        let (client, watcher) = try hangingRun(on: served)
+        let deadline = Date().addingTimeInterval(60)
         let survivable: [(Int32, String)] = [(SIGHUP, "SIGHUP"), (SIGUSR1, "SIGUSR1"), (SIGUSR2, "SIGUSR2"), (SIGALRM, "SIGALRM"),
                                              (SIGVTALRM, "SIGVTALRM"), (SIGPROF, "SIGPROF"), (SIGIO, "SIGIO"), (SIGPWR, "SIGPWR"),
                                              (SIGXCPU, "SIGXCPU"), (SIGPIPE, "SIGPIPE"), (SIGXFSZ, "SIGXFSZ")]
@@ -161,13 +169,7 @@ final class RuntimeHostTests: XCTestCase {
     }
 
     func testSIGTERMAnswersARunningCallWithTheShutdownError() throws {
-        let client = try Client(daemon.socket)
-        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
-        // SIGTERM once the call is in its runtime host (an event, not a guess at how long that takes).
-        let watcher = try Client(daemon.socket)
-        let deadline = Date().addingTimeInterval(60)
-        while try stats(watcher)["calls_in_flight"] != 1 && Date() < deadline { usleep(5_000) }
+        let (client, _) = try hangingRun(on: daemon)
         kill(daemon.process.processIdentifier, SIGTERM)
         let reply = try client.readMessage()
         XCTAssertEqual(reply["id"], "h")
