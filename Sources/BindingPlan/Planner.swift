@@ -242,13 +242,16 @@ public struct Planner {
         }
     }
 
+    private func hasIntegerParameter(_ name: String, _ function: Function) -> Bool {
+        guard let p = function.parameters.first(where: { $0.name == name }), case .integer = p.type.resolved else { return false }
+        return true
+    }
+
     /// A buffer's `bytes` annotation checked against the function: integer parameters, and an enum
     /// field of a struct parameter whose constants it names.
     private func byteSize(_ b: ByteSizeAnnotation, of p: Parameter, in function: Function) throws -> ByteSize {
-        for name in b.product {
-            guard let factor = function.parameters.first(where: { $0.name == name }), case .integer = factor.type.resolved else {
-                throw Unbound(reason: "the bytes of '\(p.name)' multiply '\(name)', which is no integer parameter of \(function.name)")
-            }
+        for name in b.product where !hasIntegerParameter(name, function) {
+            throw Unbound(reason: "the bytes of '\(p.name)' multiply '\(name)', which is no integer parameter of \(function.name)")
         }
         guard let selector = b.bits else { return ByteSize(product: b.product, bitsOf: nil, bits: [:], defaultBits: 8) }
         let path = selector.of.split(separator: ".").map(String.init)
@@ -301,10 +304,8 @@ public struct Planner {
         }
         if a.fd == true {
             guard case .integer = type else { throw Unbound(reason: "fd parameter '\(p.name)' is not an integer") }
-            for name in a.maps ?? [] {
-                guard let extent = function.parameters.first(where: { $0.name == name }), case .integer = extent.type.resolved else {
-                    throw Unbound(reason: "fd parameter '\(p.name)' maps '\(name)', which is no integer parameter of \(function.name)")
-                }
+            for name in a.maps ?? [] where !hasIntegerParameter(name, function) {
+                throw Unbound(reason: "fd parameter '\(p.name)' maps '\(name)', which is no integer parameter of \(function.name)")
             }
             return .fd(p.type, maps: a.maps ?? [])
         }

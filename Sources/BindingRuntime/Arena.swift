@@ -125,18 +125,26 @@ public enum CRead {
 
 /// Writing Swift values into C fixed arrays (tuples), with bounds checked.
 public enum CWrite {
-    /// An array the runtime reads at least the product of `counts` (name, value) elements from:
-    /// it must hold them (a negative count is read by C as a huge size, so it is refused too).
-    public static func requireElements(_ have: Int, atLeast counts: [(String, Int)], path: String) throws {
-        var needed = 1
-        for (_, n) in counts {
-            let (product, overflow) = needed.multipliedReportingOverflow(by: max(n, 0))
-            needed = overflow ? Int.max : product
+    /// The product of counts C will use as sizes; nil when one is negative (C reads it as a huge
+    /// size) or the product overflows: more than any buffer holds.
+    public static func product(_ counts: [Int]) -> Int? {
+        var total = 1
+        for n in counts {
+            guard n >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: n)
+            if overflow { return nil }
+            total = product
         }
-        if counts.contains(where: { $0.1 < 0 }) { needed = Int.max }
-        guard needed <= have else {
+        return total
+    }
+
+    /// An array the runtime reads at least the product of `counts` (name, value) elements from:
+    /// it must hold them.
+    public static func requireElements(_ have: Int, atLeast counts: [(String, Int)], path: String) throws {
+        let needed = product(counts.map(\.1))
+        guard let needed, needed <= have else {
             let names = counts.map(\.0).joined(separator: " x ")
-            throw RPCError.invalidParams(path, "holds \(have) elements; \(names) = \(needed == Int.max ? "more than any buffer" : String(needed)) are read")
+            throw RPCError.invalidParams(path, "holds \(have) elements; \(names) = \(needed.map(String.init) ?? "more than any buffer") are read")
         }
     }
 

@@ -186,21 +186,16 @@ public final class CallContext {
         throw RPCError.invalidParams(name, "expected {\"path\": ...} or {\"base64\": ...}")
     }
 
-    /// Throws the runtime's status as a JSON-RPC error when it means failure.
     /// A buffer of `have` bytes that the function reads `elements`' product of `bits`-bit values
     /// from (and writes as many to a buffer of the same size): shorter is refused before the call.
     public func requireBytes(_ have: Int, elements: [Int64], bits: Int, _ name: String) throws {
-        var total: Int64 = Int64(bits)
-        for n in elements {
-            let (product, overflow) = total.multipliedReportingOverflow(by: max(n, 0))
-            total = overflow ? Int64.max : product
-        }
-        let needed = elements.contains { $0 < 0 } ? Int64.max : (total == Int64.max ? total : (total + 7) / 8)
-        guard Int64(have) >= needed else {
-            throw RPCError.invalidParams(name, "holds \(have) bytes; the function reads \(needed == Int64.max ? "more than any buffer" : String(needed))")
+        let needed = CWrite.product(elements.map { Int(truncatingIfNeeded: $0) } + [bits]).map { ($0 + 7) / 8 }
+        guard let needed, needed <= have else {
+            throw RPCError.invalidParams(name, "holds \(have) bytes; the function reads \(needed.map(String.init) ?? "more than any buffer")")
         }
     }
 
+    /// Throws the runtime's status as a JSON-RPC error when it means failure.
     public func check(status: Int64, negativeIsError: Bool) throws {
         if negativeIsError ? status < 0 : status != 0 {
             throw RPCError.runtimeError(function: entry.function, status: status)

@@ -42,6 +42,10 @@ static inline int clinux_accept_nonblocking(int fd) {
 }
 
 /* prctl is variadic, which Swift cannot call: the child gets SIGKILL when its parent dies. */
+static inline int clinux_die_with_parent(void) {
+    return prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* Sets another process's descriptor limit (soft and hard), as prlimit(2) (_GNU_SOURCE-only). */
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -53,10 +57,6 @@ static inline int clinux_set_file_limit(pid_t pid, unsigned long limit) {
 /* A memfd that allows sealing (MFD_ALLOW_SEALING), as the daemon wants memory the runtime maps. */
 static inline int clinux_sealable_memfd(const char *name) {
     return (int)syscall(SYS_memfd_create, name, 0x0002U /* MFD_ALLOW_SEALING */);
-}
-
-static inline int clinux_die_with_parent(void) {
-    return prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 /* CMSG_* are macros Swift cannot import: file descriptors beside stream data (SCM_RIGHTS). */

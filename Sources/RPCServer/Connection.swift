@@ -12,7 +12,6 @@ final class Connection: EventHandler {
     private var output: OutputQueue
     /// Requests read but not answered yet (replies still to come from handlers).
     var inFlight = 0
-    /// Descriptors the client sent (SCM_RIGHTS), oldest first, until a request takes them.
     /// Descriptors belong to the request line they came with (SCM_RIGHTS attaches them to the first
     /// byte of a message: the line that byte is in). `arrivingFDs`: those of the line being read;
     /// `lineFDs`: those of the line being handled, taken by its requests; what they leave is closed.

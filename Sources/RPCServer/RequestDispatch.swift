@@ -83,14 +83,9 @@ extension Server {
         // refused, so that they cannot reach a later request (nor a process hold them).
         if batch == nil, slot.method.fileDescriptors == 0, connection.hasLineDescriptors {
             connection.closeLineDescriptors()
-            if let id = request.id {
-                stats.errors += 1
-                let error = RPCError(code: RPCError.invalidParamsCode, message: "\(request.method) takes no file descriptors; those sent with it were closed")
-                reply(connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: error, into: &$0) }
-            } else {
-                reply(connection: connection, batch: batch, nothing: true)
-            }
-            return
+            if request.id != nil { stats.errors += 1 }
+            let error = RPCError(code: RPCError.invalidParamsCode, message: "\(request.method) takes no file descriptors; those sent with it were closed")
+            return answer(request, .failure(error), connection: connection, batch: batch, fds: [])
         }
         if shuttingDown, request.id != nil {
             stats.errors += 1

@@ -44,8 +44,8 @@ public final class Server: @unchecked Sendable {
 
     deinit { readBuffer.deallocate() }
 
-    /// Process-wide setup before any thread starts: SIGTERM/SIGINT go to the loop's signalfd,
-    /// SIGPIPE is ignored.
+    /// Process-wide setup before any thread starts: the signals a service gets go to the loop's
+    /// signalfd, SIGPIPE and SIGXFSZ are ignored (`SignalHandler`).
     public static func prepareProcess() { SignalHandler.blockServiceSignals() }
 
     /// The signals whose disposition or mask the daemon changes: a child process puts them back.

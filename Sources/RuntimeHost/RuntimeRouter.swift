@@ -315,19 +315,19 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// without a handle), after the keep-alive, like an idle model.
     func stopIfIdle(_ worker: WorkerProcess) {
         guard worker.inFlight == 0, !holdsObjects(worker) else { return }
-        guard runtimes[worker.namespace]?.shared === worker else {
-            worker.stop()
-            workers[ObjectIdentifier(worker)] = nil
-            return
-        }
+        guard runtimes[worker.namespace]?.shared === worker else { return stop(worker) }
         guard runtimes[worker.namespace]?.runtime.processPerHandle == true, let loop else { return }
         loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
             guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0, !holdsObjects(worker) else { return }
             logger.info("\(worker.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
             runtimes[worker.namespace]?.shared = nil
-            worker.stop()
-            workers[ObjectIdentifier(worker)] = nil
+            stop(worker)
         }
+    }
+
+    private func stop(_ worker: WorkerProcess) {
+        worker.stop()
+        workers[ObjectIdentifier(worker)] = nil
     }
 
     private func holdsObjects(_ worker: WorkerProcess) -> Bool {

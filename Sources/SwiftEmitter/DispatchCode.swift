@@ -84,6 +84,25 @@ struct DispatchCode {
         }
     }
 
+    /// Buffers shorter than the function reads are refused before the call (`ParamPlan.minBytes`).
+    private func byteChecks(_ f: FunctionPlan) -> [String] {
+        f.params.compactMap { p in
+            guard let size = p.minBytes else { return nil }
+            let elements = size.product.map { "Int64(p_\($0))" }.joined(separator: ", ")
+            var bits = String(size.defaultBits)
+            if let (param, field) = size.bitsOf {
+                var value = "p_\(param).\(SwiftNames.identifier(field)).rawValue"
+                if case .pointer? = f.params.first(where: { $0.name == param })?.type.resolved {
+                    value = "(p_\(param)?.pointee.\(SwiftNames.identifier(field)).rawValue ?? 0)"
+                }
+                let cases = Dictionary(grouping: size.bits.keys, by: { size.bits[$0]! }).sorted { $0.key < $1.key }
+                    .map { "case \($0.value.sorted().map(String.init).joined(separator: ", ")): \($0.key)" }
+                bits = "{ switch Int64(\(value)) { \(cases.joined(separator: "; ")); default: \(size.defaultBits) } }()"
+            }
+            return "try call.requireBytes(l_\(p.name), elements: [\(elements)], bits: \(bits), \"\(p.name)\")"
+        }
+    }
+
     func context(_ f: FunctionPlan) -> TemplateValue {
         let jsonIndex = Dictionary(uniqueKeysWithValues: f.jsonParams.enumerated().map { ($0.element.name, $0.offset) })
         var prepare: [String] = []
@@ -219,22 +238,7 @@ struct DispatchCode {
             }
         }
 
-        // Buffers shorter than the function reads are refused before the call.
-        for p in f.params {
-            guard let size = p.minBytes else { continue }
-            let elements = size.product.map { "Int64(p_\($0))" }.joined(separator: ", ")
-            var bits = String(size.defaultBits)
-            if let (param, field) = size.bitsOf {
-                var value = "p_\(param).\(SwiftNames.identifier(field)).rawValue"
-                if case .pointer? = f.params.first(where: { $0.name == param })?.type.resolved {
-                    value = "(p_\(param)?.pointee.\(SwiftNames.identifier(field)).rawValue ?? 0)"
-                }
-                let cases = Dictionary(grouping: size.bits.keys, by: { size.bits[$0]! }).sorted { $0.key < $1.key }
-                    .map { "case \($0.value.sorted().map(String.init).joined(separator: ", ")): \($0.key)" }
-                bits = "{ switch Int64(\(value)) { \(cases.joined(separator: "; ")); default: \(size.defaultBits) } }()"
-            }
-            late.append("try call.requireBytes(l_\(p.name), elements: [\(elements)], bits: \(bits), \"\(p.name)\")")
-        }
+        late += byteChecks(f)
 
         var resultLines: [String] = []
         switch f.returns {
