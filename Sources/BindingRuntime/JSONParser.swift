@@ -15,11 +15,9 @@ public struct JSONParser {
     public static let defaultMaxDepth = 512
 
     public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(Error) -> JSONValue {
-        var parser = JSONParser(bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
-        parser.skipWhitespace()
-        let value = try parser.value(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
+        var parser = JSONParser(bytes, maxDepth: maxDepth)
+        let value = try parser.value()
+        try parser.end()
         return value
     }
 
@@ -63,43 +61,84 @@ public struct JSONParser {
         }
     }
 
-    /// Reads a top-level object member by member without building it: `member` gets each key
-    /// with the parser at its value, and must read that value (`value()`). False when the text is
-    /// not an object (the caller parses it whole). The request path uses it to skip an object of
-    /// its own.
-    public static func members(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth,
-                               _ member: (Key, inout JSONParser) throws(Error) -> Void) throws(Error) -> Bool {
-        var parser = JSONParser(bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
-        parser.skipWhitespace()
-        guard parser.current == UInt8(ascii: "{") else { return false }
-        parser.position += 1
-        parser.skipWhitespace()
-        if parser.current == UInt8(ascii: "}") {
-            parser.position += 1
-        } else {
-            while true {
-                parser.skipWhitespace()
-                guard parser.current == UInt8(ascii: "\"") else { throw parser.error("expected a string key") }
-                let key = try parser.memberName()
-                parser.skipWhitespace()
-                guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
-                parser.position += 1
-                parser.skipWhitespace()
-                try member(key, &parser)
-                parser.skipWhitespace()
-                if parser.current == UInt8(ascii: ",") {
-                    parser.position += 1
-                } else if parser.current == UInt8(ascii: "}") {
-                    parser.position += 1
-                    break
-                } else {
-                    throw parser.error("expected ',' or '}'")
-                }
+    /// A reader of one whole text, at its value: read it (`value()`, `members`, `elements`), then
+    /// call `end()`. The request path reads a request this way without building the object.
+    public init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) {
+        self.init(bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
+        skipWhitespace()
+    }
+
+    /// After the value: only whitespace may follow.
+    public mutating func end() throws(Error) {
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected data after the JSON value") }
+    }
+
+    /// Whether the value at the current position is an object (nothing is read).
+    private var isAtObject: Bool { current == UInt8(ascii: "{") }
+
+    /// Reads the object at the current position member by member without building it: `member`
+    /// gets each key with the parser at its value, and must read that value. False, with nothing
+    /// read, when the value here is not an object.
+    public mutating func members(_ member: (Key, inout JSONParser) throws(Error) -> Void) throws(Error) -> Bool {
+        guard isAtObject else { return false }
+        try enter()
+        defer { depth -= 1 }
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return true
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try memberName()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            try member(key, &self)
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return true
+            default: throw error("expected ',' or '}'")
             }
         }
-        parser.skipWhitespace()
-        guard parser.position == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
-        return true
+    }
+
+    /// Reads the array at the current position element by element: `element` gets the parser at
+    /// each element and must read it. False, with nothing read, when the value here is not an array.
+    public mutating func elements(_ element: (inout JSONParser) throws(Error) -> Void) throws(Error) -> Bool {
+        guard current == UInt8(ascii: "[") else { return false }
+        try enter()
+        defer { depth -= 1 }
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return true
+        }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return true
+            default: throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    /// One level deeper, past the opening bracket; bounded like any nesting.
+    private mutating func enter() throws(Error) {
+        guard depth < maxDepth else { throw error("nesting deeper than \(maxDepth)") }
+        depth += 1
+        position += 1
     }
 
     /// A member name at the opening quote: its raw bytes when they are plain printable ASCII.
@@ -118,9 +157,23 @@ public struct JSONParser {
         return Key(raw: nil, decoded: try string())
     }
 
-    /// The value at the current position (inside `members`).
+    /// The value at the current position (inside `read`, `members` or `elements`).
     public mutating func value() throws(Error) -> JSONValue {
-        try value(depth: 1)
+        try value(depth: depth)
+    }
+
+    /// The value at the current position and, when it is a number that would not be written back
+    /// as it was sent (`1e2`, `0.1`, `-9223372036854775809`, `-0`), its text: for a value that must
+    /// be echoed unchanged (a request id).
+    public mutating func valueKeepingNumberText() throws(Error) -> (value: JSONValue, numberText: String?) {
+        let start = position
+        let value = try value(depth: depth)
+        switch value {
+        case .double: break
+        case .int(0) where bytes[start] == UInt8(ascii: "-"): break
+        default: return (value, nil)
+        }
+        return (value, String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
     }
 
     /// The value at the current position; when it is a string spelled exactly as `known` (no
@@ -128,7 +181,7 @@ public struct JSONParser {
     /// without a new String being made.
     public mutating func value(reusing known: String?) throws(Error) -> JSONValue {
         if var known, current == UInt8(ascii: "\""), known.withUTF8({ isNext(quoted: $0) }) { return .string(known) }
-        return try value(depth: 1)
+        return try value(depth: depth)
     }
 
     /// Whether `"text"` comes next (then consumed); false for text that JSON would escape.
@@ -163,6 +216,8 @@ public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private var position = 0
+    /// How many arrays and objects `members` and `elements` are inside.
+    private var depth = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes

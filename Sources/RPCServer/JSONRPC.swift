@@ -3,38 +3,77 @@ import BindingRuntime
 /// One JSON-RPC 2.0 request as the server sees it, after validation.
 public struct Request: Sendable {
     /// nil for a notification (no reply, ever).
-    public let id: JSONValue?
+    public let id: RequestID?
     public let method: String
     public let params: JSONValue?
+}
+
+/// A request id as the client wrote it, so that every reply echoes it exactly: JSON allows any
+/// number, and one that would not be written back the same (`1e2`, `-9223372036854775809`, `-0`)
+/// keeps its text.
+public enum RequestID: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    case value(JSONValue)
+    case number(text: String)
+
+    public static let null = RequestID.value(.null)
+
+    public init(stringLiteral text: String) { self = .value(.string(text)) }
+    public init(integerLiteral number: Int64) { self = .value(.int(number)) }
+
+    /// The id as a value, to compare with (`server.cancel` names a request by its id).
+    public var value: JSONValue {
+        switch self {
+        case .value(let value): return value
+        case .number(let text): return (try? JSONParser.parse(text)) ?? .null
+        }
+    }
+
+    func write(into out: inout [UInt8]) {
+        switch self {
+        case .value(let value): value.write(into: &out)
+        case .number(let text): out.append(contentsOf: text.utf8)
+        }
+    }
 }
 
 /// JSON-RPC 2.0 message shapes: validation of what comes in, encoding of what goes out.
 public enum JSONRPC {
     /// A request that cannot be served, with the id to answer (null when none could be read).
     public struct Invalid: Error {
-        public let id: JSONValue
+        public let id: RequestID
         public let error: RPCError
     }
 
-    /// A parsed message (one element of a batch) checked against the spec.
-    public static func request(from value: JSONValue) -> Result<Request, Invalid> {
-        guard case .object(let object) = value else {
-            return .failure(Invalid(id: .null, error: invalidRequest("a request must be an object, got \(value.typeName)")))
-        }
-        return request(jsonrpc: object["jsonrpc"], id: object["id"], method: object["method"], params: object["params"])
+    /// What one line holds: a request, or a batch of them (each checked on its own).
+    public enum Message {
+        case single(Result<Request, Invalid>)
+        case batch([Result<Request, Invalid>])
     }
 
-    /// A request line read straight from its bytes when it is one object (the common case: no
-    /// intermediate object is built); nil when it is not an object (a batch, or not a request).
-    /// `knownMethod`: the method clients are likely to name (the last one), reused when it is.
-    public static func request(bytes: UnsafeRawBufferPointer, knownMethod: String? = nil) throws(JSONParser.Error) -> Result<Request, Invalid>? {
-        var jsonrpc: JSONValue?, id: JSONValue?, method: JSONValue?, params: JSONValue?
-        let isObject = try JSONParser.members(bytes) { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
+    /// A line read straight from its bytes: requests are read member by member, with no
+    /// intermediate object. `knownMethod`: the method clients are likely to name (the last one),
+    /// reused when it is. Throws when the line is not JSON.
+    public static func message(bytes: UnsafeRawBufferPointer, knownMethod: String? = nil) throws(JSONParser.Error) -> Message {
+        var parser = JSONParser(bytes)
+        var requests: [Result<Request, Invalid>] = []
+        let isBatch = try parser.elements { (parser: inout JSONParser) throws(JSONParser.Error) in
+            requests.append(try request(&parser, knownMethod: knownMethod))
+        }
+        let message: Message = isBatch ? .batch(requests) : .single(try request(&parser, knownMethod: knownMethod))
+        try parser.end()
+        return message
+    }
+
+    /// The request at the parser's position (any JSON value: what is not an object is invalid).
+    private static func request(_ parser: inout JSONParser, knownMethod: String?) throws(JSONParser.Error) -> Result<Request, Invalid> {
+        var jsonrpc: JSONValue?, id: RequestID?, method: JSONValue?, params: JSONValue?
+        let isObject = try parser.members { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
             switch key.shape {
             case (7, UInt8(ascii: "j")) where key.is("jsonrpc"):
                 jsonrpc = parser.consume(#""2.0""#) ? Self.version : try parser.value()
             case (2, UInt8(ascii: "i")) where key.is("id"):
-                id = try parser.value()
+                let (value, numberText) = try parser.valueKeepingNumberText()
+                id = numberText.map { .number(text: $0) } ?? .value(value)
             case (6, UInt8(ascii: "m")) where key.is("method"):
                 method = try parser.value(reusing: knownMethod)
             case (6, UInt8(ascii: "p")) where key.is("params"):
@@ -43,19 +82,23 @@ public enum JSONRPC {
                 _ = try parser.value() // read (so the line is valid JSON) and ignored
             }
         }
-        return isObject ? request(jsonrpc: jsonrpc, id: id, method: method, params: params) : nil
+        guard isObject else {
+            let value = try parser.value()
+            return .failure(Invalid(id: .null, error: invalidRequest("a request must be an object, got \(value.typeName)")))
+        }
+        return request(jsonrpc: jsonrpc, id: id, method: method, params: params)
     }
 
     private static let version: JSONValue = "2.0"
 
     /// The members of a request checked against the spec; an error carries the id when it is valid.
-    static func request(jsonrpc: JSONValue?, id raw: JSONValue?, method: JSONValue?, params: JSONValue?) -> Result<Request, Invalid> {
+    static func request(jsonrpc: JSONValue?, id raw: RequestID?, method: JSONValue?, params: JSONValue?) -> Result<Request, Invalid> {
         // The id, when valid, is echoed even in the error about the rest of the request.
-        var id: JSONValue?
+        var id: RequestID?
         if let raw {
-            switch raw {
+            switch raw.value {
             case .string, .int, .uint, .double, .null: id = raw
-            default: return .failure(Invalid(id: .null, error: invalidRequest("id must be a string, a number or null, got \(raw.typeName)")))
+            default: return .failure(Invalid(id: .null, error: invalidRequest("id must be a string, a number or null, got \(raw.value.typeName)")))
             }
         }
         let replyID = id ?? .null
@@ -90,7 +133,7 @@ public enum JSONRPC {
     private static let resultKey = Array(#","result":"#.utf8)
     private static let errorKey = Array(#","error":"#.utf8)
 
-    public static func writeResult(id: JSONValue, result: JSONValue, into out: inout [UInt8]) {
+    public static func writeResult(id: RequestID, result: JSONValue, into out: inout [UInt8]) {
         out.append(contentsOf: prefix)
         id.write(into: &out)
         out.append(contentsOf: resultKey)
@@ -98,7 +141,7 @@ public enum JSONRPC {
         out.append(UInt8(ascii: "}"))
     }
 
-    public static func writeError(id: JSONValue, error: RPCError, into out: inout [UInt8]) {
+    public static func writeError(id: RequestID, error: RPCError, into out: inout [UInt8]) {
         out.append(contentsOf: prefix)
         id.write(into: &out)
         out.append(contentsOf: errorKey)
@@ -106,7 +149,7 @@ public enum JSONRPC {
         out.append(UInt8(ascii: "}"))
     }
 
-    public static func write(id: JSONValue, _ outcome: Result<JSONValue, RPCError>, into out: inout [UInt8]) {
+    public static func write(id: RequestID, _ outcome: Result<JSONValue, RPCError>, into out: inout [UInt8]) {
         switch outcome {
         case .success(let result): writeResult(id: id, result: result, into: &out)
         case .failure(let error): writeError(id: id, error: error, into: &out)

@@ -16,33 +16,28 @@ extension Server {
 
     func handleLine(_ line: UnsafeRawBufferPointer, from connection: Connection) {
         guard !connection.closed else { return }
-        let message: JSONValue
+        let message: JSONRPC.Message
         do {
-            // One request object, the common case, is read without building the object.
-            switch try JSONRPC.request(bytes: line, knownMethod: lastMethod?.method.name) {
-            case .success(let request)?: return dispatch(request, from: connection, batch: nil)
-            case .failure(let invalid)?: return reject(invalid, from: connection, batch: nil)
-            case nil: break
-            }
-            message = try JSONParser.parse(line)
+            message = try JSONRPC.message(bytes: line, knownMethod: lastMethod?.method.name)
         } catch {
             stats.parseErrors += 1
             stats.errors += 1
             connection.send { JSONRPC.writeError(id: .null, error: JSONRPC.parseError(error), into: &$0) }
             return
         }
-        if case .array(let items) = message {
-            guard !items.isEmpty else {
+        switch message {
+        case .single(let request):
+            dispatch(request, from: connection, batch: nil)
+        case .batch(let requests):
+            guard !requests.isEmpty else {
                 stats.errors += 1
                 connection.send { JSONRPC.writeError(id: .null, error: JSONRPC.invalidRequest("empty batch"), into: &$0) }
                 return
             }
-            let batch = Batch(count: items.count)
-            for item in items { dispatch(item, from: connection, batch: batch) }
+            let batch = Batch(count: requests.count)
+            for request in requests { dispatch(request, from: connection, batch: batch) }
             batch.sealed = true
             finish(batch, connection: connection)
-        } else {
-            dispatch(message, from: connection, batch: nil)
         }
     }
 
@@ -55,8 +50,8 @@ extension Server {
         init(count: Int) { outstanding = count }
     }
 
-    func dispatch(_ message: JSONValue, from connection: Connection, batch: Batch?) {
-        switch JSONRPC.request(from: message) {
+    func dispatch(_ request: Result<Request, JSONRPC.Invalid>, from connection: Connection, batch: Batch?) {
+        switch request {
         case .success(let request): dispatch(request, from: connection, batch: batch)
         case .failure(let invalid): reject(invalid, from: connection, batch: batch)
         }

@@ -79,7 +79,7 @@ extension RuntimeRouter {
         }
         var found = false
         for object in liveObjects() {
-            let isTarget = { (stream: RuntimeObject.Stream) in stream.belongs(to: call.connection) && stream.call.request.id == target }
+            let isTarget = { (stream: RuntimeObject.Stream) in stream.belongs(to: call.connection) && stream.call.request.id?.value == target }
             if let running = object.running, isTarget(running) {
                 abortRunning(on: object)
                 found = true

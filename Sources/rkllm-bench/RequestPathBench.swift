@@ -3,7 +3,7 @@ import Foundation
 import RPCServer
 
 /// `rkllm-bench parse`: the request path without sockets or the loop: read one request line
-/// (`JSONRPC.request(bytes:)`) and write its answer (`JSONRPC.writeResult`), in a tight loop on
+/// (`JSONRPC.message(bytes:)`) and write its answer (`JSONRPC.writeResult`), in a tight loop on
 /// one thread. A steady number on a noisy machine, for changes to the JSON-RPC layer.
 func requestPath(_ options: Options) {
     let line = Array(#"{"jsonrpc":"2.0","id":12345,"method":"server.ping"}"#.utf8)
@@ -14,7 +14,7 @@ func requestPath(_ options: Options) {
     let started = now()
     line.withUnsafeBytes { bytes in
         for _ in 0..<iterations {
-            guard case .success(let request)? = (try? JSONRPC.request(bytes: bytes, knownMethod: "server.ping")) ?? nil, let id = request.id else { fatalError("unreadable") }
+            guard case .single(.success(let request))? = try? JSONRPC.message(bytes: bytes, knownMethod: "server.ping"), let id = request.id else { fatalError("unreadable") }
             checksum &+= request.method.utf8.count
             JSONRPC.writeResult(id: id, result: "pong", into: &out)
             out.append(0x0A)

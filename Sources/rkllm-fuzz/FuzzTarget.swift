@@ -2,7 +2,7 @@ import BindingRuntime
 import RPCServer
 
 /// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope
-/// (the fast path must agree with the full parse), and the writer (a parsed value must write and
+/// (a request reads the same alone and in a batch), and the writer (a parsed value must write and
 /// re-read to itself).
 ///
 /// libFuzzer (CI, `scripts/fuzz.sh`): built with `-sanitize=fuzzer,address -D FUZZING`,
@@ -18,31 +18,33 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         framer.feed(chunk) { event in
             guard case .line(let line) = event else { return }
             precondition(line.count <= 4096, "framer let an over-long line through")
-            // The request fast path agrees with the full parse: same verdict, same request.
-            let fast = Result { () throws(JSONParser.Error) in try JSONRPC.request(bytes: line) }
+            // The request reader agrees with the JSON parser on what is JSON, and reads a request
+            // in a batch as it reads it alone.
+            let message = try? JSONRPC.message(bytes: line)
             guard let value = try? JSONParser.parse(line) else {
-                if case .success(_?) = fast { preconditionFailure("the fast path accepted invalid JSON") }
+                precondition(message == nil, "the request reader accepted invalid JSON")
                 return
             }
-            if case .success(let checked?) = fast {
-                let full = JSONRPC.request(from: value)
-                switch (checked, full) {
+            guard let message else { preconditionFailure("the request reader refused valid JSON") }
+            if case .single(let alone) = message {
+                let inBatch = Array("[".utf8) + Array(line) + Array("]".utf8)
+                let wrapped = inBatch.withUnsafeBytes { bytes in Result { () throws(JSONParser.Error) in try JSONRPC.message(bytes: bytes) } }
+                if case .failure(let error) = wrapped, error.message.hasPrefix("nesting") { return } // one level deeper
+                guard case .success(.batch(let items)) = wrapped, items.count == 1 else {
+                    preconditionFailure("a request alone reads but not in a batch")
+                }
+                switch (alone, items[0]) {
                 case (.success(let a), .success(let b)):
-                    precondition(a.method == b.method && a.id == b.id && a.params == b.params, "fast and full paths differ")
+                    precondition(a.method == b.method && a.id == b.id && a.params == b.params, "alone and in a batch differ")
                 case (.failure(let a), .failure(let b)):
-                    precondition(a.error.code == b.error.code && a.id == b.id, "fast and full paths differ")
-                default: preconditionFailure("fast and full paths disagree")
+                    precondition(a.error.code == b.error.code && a.id == b.id, "alone and in a batch differ")
+                default: preconditionFailure("alone and in a batch disagree")
                 }
             }
             var written: [UInt8] = []
             value.write(into: &written)
             guard let again = try? JSONParser.parse(written) else { preconditionFailure("written JSON does not parse: \(value)") }
             precondition(again.jsonText == value.jsonText, "write/read is not stable")
-            if case .array(let items) = value {
-                for item in items { _ = JSONRPC.request(from: item) }
-            } else {
-                _ = JSONRPC.request(from: value)
-            }
         }
     }
     return 0

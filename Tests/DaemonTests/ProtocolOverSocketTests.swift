@@ -45,6 +45,13 @@ final class ProtocolOverSocketTests: XCTestCase {
             XCTAssertEqual(response["id"], try JSONParser.parse(id), id)
             XCTAssertEqual(response["result"], "pong")
         }
+        // Byte for byte, alone and in a batch, numbers no integer type holds included.
+        for id in ["-9223372036854775809", "1e2", "-0", "0.10", "123456789012345678901234567890"] {
+            try client.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"server.ping"}"# + "\n")
+            XCTAssertEqual(try client.readLine(), #"{"jsonrpc":"2.0","id":\#(id),"result":"pong"}"#)
+            try client.send(#"[{"jsonrpc":"2.0","method":"server.ping","id":\#(id)}]"# + "\n")
+            XCTAssertEqual(try client.readLine(), #"[{"jsonrpc":"2.0","id":\#(id),"result":"pong"}]"#)
+        }
     }
 
     func testNotificationsAreNeverAnswered() throws {

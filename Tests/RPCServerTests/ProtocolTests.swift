@@ -3,8 +3,15 @@ import BindingRuntime
 import XCTest
 
 final class ProtocolTests: XCTestCase {
+    private func message(_ text: String) throws -> JSONRPC.Message {
+        try Array(text.utf8).withUnsafeBytes { try JSONRPC.message(bytes: $0) }
+    }
+
     private func request(_ text: String) throws -> Result<Request, JSONRPC.Invalid> {
-        JSONRPC.request(from: try JSONParser.parse(text))
+        switch try message(text) {
+        case .single(let request): return request
+        case .batch(let requests): return requests.count == 1 ? requests[0] : .failure(JSONRPC.Invalid(id: .null, error: RPCError(code: 0, message: "a batch")))
+        }
     }
 
     private func invalid(_ text: String) throws -> JSONRPC.Invalid? {
@@ -15,8 +22,8 @@ final class ProtocolTests: XCTestCase {
     func testAKnownMethodIsReusedOnlyWhenSpelledExactly() throws {
         func method(_ line: String) throws -> String? {
             let bytes = Array(line.utf8)
-            let parsed = try bytes.withUnsafeBytes { try JSONRPC.request(bytes: $0, knownMethod: "server.ping") }
-            guard case .success(let request)? = parsed else { return nil }
+            let parsed = try bytes.withUnsafeBytes { try JSONRPC.message(bytes: $0, knownMethod: "server.ping") }
+            guard case .single(.success(let request)) = parsed else { return nil }
             return request.method
         }
         XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#), "server.ping")
@@ -42,16 +49,26 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":7,"method":1}"#)?.error.code, RPCError.invalidRequest)
         XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":{"a":1},"method":"m"}"#)?.id, .null)
         XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#)?.error.code, RPCError.invalidRequest)
-        XCTAssertEqual(try invalid("[1]")?.id, .null, "an array is not a request")
+        XCTAssertEqual(try invalid("[1]")?.id, .null, "a number in a batch is not a request")
         XCTAssertEqual(try invalid("5")?.error.code, RPCError.invalidRequest)
     }
 
-    func testResponsesEchoTheIdExactly() {
-        for id: JSONValue in ["abc", .int(-1), .uint(UInt64.max), .double(1.5), nil] {
-            var out: [UInt8] = []
-            JSONRPC.writeResult(id: id, result: "pong", into: &out)
-            XCTAssertEqual(try JSONParser.parse(out)["id"], id)
+    func testResponsesEchoTheIdExactly() throws {
+        // Written back byte for byte: numbers no integer type holds keep their text.
+        for id in [#""abc""#, "-1", "18446744073709551615", "1.5", "null", "1e2", "-9223372036854775809", "0.1000", "-0", "2E-3"] {
+            for line in [#"{"jsonrpc":"2.0","id":\#(id),"method":"m"}"#, #"[{"jsonrpc":"2.0","method":"m","id":\#(id)}]"#] {
+                let request: Result<Request, JSONRPC.Invalid>
+                switch try message(line) {
+                case .single(let alone): request = alone
+                case .batch(let items): request = items[0]
+                }
+                guard case .success(let parsed) = request, let parsedID = parsed.id else { return XCTFail(line) }
+                var out: [UInt8] = []
+                JSONRPC.writeResult(id: parsedID, result: "pong", into: &out)
+                XCTAssertEqual(String(decoding: out, as: UTF8.self), #"{"jsonrpc":"2.0","id":\#(id),"result":"pong"}"#)
+            }
         }
+        XCTAssertThrowsError(try message(#"{"jsonrpc":"2.0","id":1e,"method":"m"}"#), "still JSON numbers only")
         var out: [UInt8] = []
         JSONRPC.writeError(id: 3, error: RPCError(code: -32602, message: "bad", data: ["param": "x"]), into: &out)
         XCTAssertEqual(String(decoding: out, as: UTF8.self),
