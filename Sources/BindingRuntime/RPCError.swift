@@ -29,6 +29,14 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let shuttingDownCode = -32008
     public static let runtimeCrashedCode = -32009
     public static let tooManyConnectionsCode = -32010
+    /// A quota or cap of the daemon would be passed; `data.limit` names the setting.
+    public static let limitExceededCode = -32011
+
+    /// -32011: `what` would pass the limit `setting` (its value `limit`).
+    public static func limitExceeded(_ setting: String, _ limit: Int, what: String) -> RPCError {
+        RPCError(code: limitExceededCode, message: "limit exceeded: \(what) would pass \(setting) (\(limit))",
+                 data: .object(["limit": .string(setting), "value": .int(Int64(limit))]))
+    }
 
     /// -32602 naming the parameter (or field path) and what is wrong with it.
     public static func invalidParams(_ path: String, _ why: String) -> RPCError {

@@ -67,7 +67,7 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_MAX_MESSAGE_BYTES", flag: "--max-message-bytes", help: "longest request line (default 64 MiB)") {
             $0.maxMessageBytes = try positive($1, "max message bytes")
         },
-        Setting(environment: "RKLLM_MAX_OUTPUT_BYTES", flag: "--max-output-bytes", help: "replies queued for one client before it is dropped (default 64 MiB)") {
+        Setting(environment: "RKLLM_MAX_OUTPUT_BYTES", flag: "--max-output-bytes", help: "replies queued for one client before it is dropped, and the largest reply (default 64 MiB)") {
             $0.maxOutputBytes = try positive($1, "max output bytes")
         },
         Setting(environment: "RKLLM_MAX_CONNECTIONS", flag: "--max-connections", help: "connections served at once (default 1024)") {

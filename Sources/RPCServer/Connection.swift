@@ -114,18 +114,24 @@ final class Connection: EventHandler {
         lineFDs = []
     }
 
-    /// Queues bytes written by `write` (and `fds`, sent with their first byte) and flushes after
-    /// this loop iteration. False when the client was dropped for not reading.
+    /// Queues one message written by `write` (and `fds`, sent with its first byte) and flushes
+    /// after this loop iteration. A message larger than the output limit is replaced by an error
+    /// to `id` (the request it answers). False when the client was dropped for not reading.
     @discardableResult
-    func send(fds: [Int32] = [], _ write: (inout [UInt8]) -> Void) -> Bool {
+    func send(fds: [Int32] = [], replyTo id: RequestID = .null, _ write: (inout [UInt8]) -> Void) -> Bool {
         guard !closed else {
             fds.forEach { Glibc.close($0) }
             return false
         }
-        guard output.append(fds: fds, { buffer in
+        switch output.append(fds: fds, { buffer in
             write(&buffer)
             buffer.append(0x0A)
-        }) else {
+        }) {
+        case .queued: break
+        case .tooLarge(let bytes):
+            let error = server.replyTooLarge(bytes: bytes)
+            return send { JSONRPC.writeError(id: id, error: error, into: &$0) }
+        case .full:
             server.dropSlowReader(self)
             return false
         }

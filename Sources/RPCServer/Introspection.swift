@@ -44,6 +44,7 @@ extension Server {
                 "accepted": .int(Int64(stats.connectionsAccepted)),
                 "rejected": .int(Int64(stats.connectionsRejected)),
                 "dropped_slow_readers": .int(Int64(stats.clientsDroppedForSlowReading)),
+                "replies_too_large": .int(Int64(stats.repliesTooLarge)),
             ]),
             "requests": .int(Int64(stats.requests)),
             "notifications": .int(Int64(stats.notifications)),

@@ -4,7 +4,7 @@ import Glibc
 /// Bytes waiting to be written to one socket: appended by the loop, written with as few system
 /// calls as the socket allows. File descriptors can ride with a message (SCM_RIGHTS, attached to
 /// its first byte); the queue owns them until they are sent, then closes its copies. Bounded:
-/// `append` reports when the bound is passed.
+/// `append` refuses a message larger than the bound and reports when unread bytes pass it.
 public struct OutputQueue {
     public let limit: Int
     private var buffer: [UInt8] = []
@@ -19,19 +19,25 @@ public struct OutputQueue {
     public private(set) var bytesWritten = 0
     public var isEmpty: Bool { pendingBytes == 0 }
 
-    /// False when the queue would exceed its limit (the caller drops the client).
-    public mutating func append(_ bytes: [UInt8]) -> Bool {
-        guard pendingBytes + bytes.count <= limit else { return false }
-        compactIfWorthIt()
-        buffer.append(contentsOf: bytes)
-        return true
+    public enum Appended: Equatable {
+        case queued
+        /// The message alone is larger than the limit: not queued (its descriptors closed).
+        case tooLarge(bytes: Int)
+        /// Queued, and the bytes not yet written now exceed the limit: the client is not reading.
+        case full
     }
 
-    /// Appends through a writer closure, then checks the bound. `fds` go with the first byte written.
-    public mutating func append(fds: [Int32] = [], _ write: (inout [UInt8]) -> Void) -> Bool {
+    /// Appends one message written by `write`; `fds` go with its first byte.
+    public mutating func append(fds: [Int32] = [], _ write: (inout [UInt8]) -> Void) -> Appended {
         compactIfWorthIt()
         let start = buffer.count
         write(&buffer)
+        let size = buffer.count - start
+        guard size <= limit else {
+            buffer.removeSubrange(start...)
+            fds.forEach { close($0) }
+            return .tooLarge(bytes: size)
+        }
         if !fds.isEmpty {
             // At most CLINUX_MAX_FDS per sendmsg: a longer list rides on consecutive bytes.
             var offset = start
@@ -42,7 +48,7 @@ public struct OutputQueue {
                 offset += 1
             }
         }
-        return pendingBytes <= limit
+        return pendingBytes <= limit ? .queued : .full
     }
 
     public enum FlushResult { case done, wouldBlock, failed(Int32) }

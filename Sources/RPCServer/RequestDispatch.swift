@@ -60,7 +60,7 @@ extension Server {
     /// A message that is not a valid request: its error, with the id when one could be read.
     func reject(_ invalid: JSONRPC.Invalid, from connection: Connection, batch: Batch?) {
         stats.errors += 1
-        reply(connection: connection, batch: batch) { JSONRPC.writeError(id: invalid.id, error: invalid.error, into: &$0) }
+        reply(to: invalid.id, connection: connection, batch: batch) { JSONRPC.writeError(id: invalid.id, error: invalid.error, into: &$0) }
     }
 
     func dispatch(_ request: Request, from connection: Connection, batch: Batch?) {
@@ -68,9 +68,9 @@ extension Server {
         guard let slot = method(named: request.method) else {
             if let id = request.id {
                 stats.errors += 1
-                reply(connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0) }
+                reply(to: id, connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0) }
             } else {
-                reply(connection: connection, batch: batch, nothing: true)
+                reply(to: nil, connection: connection, batch: batch)
             }
             return
         }
@@ -82,10 +82,10 @@ extension Server {
             let error = RPCError(code: RPCError.invalidParamsCode, message: "\(request.method) takes no file descriptors; those sent with it were closed")
             return answer(request, .failure(error), connection: connection, batch: batch, fds: [])
         }
-        if shuttingDown, request.id != nil {
+        if shuttingDown, let id = request.id {
             stats.errors += 1
-            reply(connection: connection, batch: batch) {
-                JSONRPC.writeError(id: request.id!, error: RPCError(code: RPCError.shuttingDownCode, message: "server shutting down"), into: &$0)
+            reply(to: id, connection: connection, batch: batch) {
+                JSONRPC.writeError(id: id, error: RPCError(code: RPCError.shuttingDownCode, message: "server shutting down"), into: &$0)
             }
             return
         }
@@ -116,14 +116,11 @@ extension Server {
     /// The answer to a request (none for a notification), alone or into its batch.
     func answer(_ request: Request, _ outcome: Result<JSONValue, RPCError>, connection: Connection, batch: Batch?, fds: [Int32]) {
         if let id = request.id {
-            reply(connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
+            reply(to: id, connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
         } else {
-            reply(connection: connection, batch: batch, nothing: true)
+            reply(to: nil, connection: connection, batch: batch)
         }
     }
-
-
-
 
     /// A stream message of a call not yet answered, on the loop thread.
     func emit(_ call: Call, _ result: JSONValue, fds: [Int32]) {
@@ -131,7 +128,7 @@ extension Server {
             fds.forEach { close($0) }
             return
         }
-        connection.send(fds: fds) { JSONRPC.writeResult(id: id, result: result, into: &$0) }
+        connection.send(fds: fds, replyTo: id) { JSONRPC.writeResult(id: id, result: result, into: &$0) }
     }
 
     /// A handler's answer, on the loop thread. Descriptors go only with the answer to a single
@@ -155,15 +152,27 @@ extension Server {
         checkShutdownDone()
     }
 
-    func reply(connection: Connection, batch: Batch?, nothing: Bool = false, fds: [Int32] = [],
-                       _ write: (inout [UInt8]) -> Void = { _ in }) {
+    /// What a client gets instead of a reply larger than `--max-output-bytes`.
+    func replyTooLarge(bytes: Int) -> RPCError {
+        stats.repliesTooLarge += 1
+        return RPCError.limitExceeded("max_output_bytes", configuration.maxOutputBytes, what: "a reply of \(bytes) bytes")
+    }
+
+    /// The reply to `id` (none for a notification, nil), alone or into its batch.
+    func reply(to id: RequestID?, connection: Connection, batch: Batch?, fds: [Int32] = [],
+               _ write: (inout [UInt8]) -> Void = { _ in }) {
         guard let batch else {
-            if !nothing { connection.send(fds: fds, write) }
+            if let id { connection.send(fds: fds, replyTo: id, write) }
             return
         }
-        if !nothing {
+        if let id {
             var bytes: [UInt8] = []
             write(&bytes)
+            if bytes.count > configuration.maxOutputBytes {
+                let error = replyTooLarge(bytes: bytes.count)
+                bytes = []
+                JSONRPC.writeError(id: id, error: error, into: &bytes)
+            }
             batch.replies.append(bytes)
         }
         batch.outstanding -= 1

@@ -53,6 +53,7 @@ struct Stats {
     var connectionsAccepted = 0
     var connectionsRejected = 0
     var clientsDroppedForSlowReading = 0
+    var repliesTooLarge = 0
     var requests = 0
     var notifications = 0
     var errors = 0

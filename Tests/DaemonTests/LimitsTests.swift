@@ -80,6 +80,31 @@ final class LimitsTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testAReplyLargerThanTheOutputLimitIsAnErrorToItsRequest() throws {
+        let daemon = try Daemon(arguments: ["--max-output-bytes", "4096"])
+        let client = try Client(daemon.socket)
+        // The OpenRPC document is far larger than 4 KiB.
+        try client.send(#"{"jsonrpc":"2.0","id":"doc","method":"rpc.discover"}"# + "\n")
+        let refused = try client.readMessage()
+        XCTAssertEqual(refused["id"], "doc")
+        XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(refused["error"]?["data"]?["limit"], "max_output_bytes")
+        // In a batch: that reply alone is replaced; a batch whose replies together pass the limit is one error.
+        try client.send(#"[{"jsonrpc":"2.0","id":1,"method":"rpc.discover"},{"jsonrpc":"2.0","id":2,"method":"server.ping"}]"# + "\n")
+        guard case .array(let replies) = try client.readMessage() else { return XCTFail("a batch answers an array") }
+        XCTAssertEqual(replies.count, 2)
+        XCTAssertEqual(replies.first { $0["id"] == 1 }?["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(replies.first { $0["id"] == 2 }?["result"], "pong")
+        let pings = (0..<200).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",")
+        try client.send("[\(pings)]\n")
+        let whole = try client.readMessage()
+        XCTAssertEqual(whole["id"], .null)
+        XCTAssertEqual(whole["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(try client.call("server.ping"), "pong", "the client is still served")
+        XCTAssertEqual(try client.call("server.stats")["connections"]?["replies_too_large"], 3)
+        daemon.assertStopsCleanly()
+    }
+
     func testAClientThatNeverReadsIsDroppedAndOthersAreServed() throws {
         let daemon = try Daemon(arguments: ["--max-output-bytes", "262144"])
         let reader = try Client(daemon.socket)

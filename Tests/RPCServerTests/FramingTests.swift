@@ -40,8 +40,11 @@ final class FramingTests: XCTestCase {
 
     func testOutputQueueIsBounded() {
         var queue = OutputQueue(limit: 10)
-        XCTAssertTrue(queue.append([UInt8](repeating: 1, count: 6)))
-        XCTAssertFalse(queue.append([UInt8](repeating: 1, count: 6)))
-        XCTAssertEqual(queue.pendingBytes, 6)
+        let six = { (out: inout [UInt8]) in out += [UInt8](repeating: 1, count: 6) }
+        XCTAssertEqual(queue.append(six), .queued)
+        XCTAssertEqual(queue.append { $0 += [UInt8](repeating: 2, count: 11) }, .tooLarge(bytes: 11), "one message over the bound")
+        XCTAssertEqual(queue.pendingBytes, 6, "refused whole")
+        XCTAssertEqual(queue.append(six), .full, "unread bytes over the bound")
+        XCTAssertEqual(queue.pendingBytes, 12)
     }
 }
