@@ -93,9 +93,12 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     public var releaseWith: String?
     /// Only peers with uid 0 may call it (it reaches memory or devices directly).
     public var privileged: Bool?
+    /// For a creating call: integer parameters whose product is how many bytes the new object
+    /// holds in its runtime host (counted against the client's memory quota).
+    public var holds: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case status, blocking, params, privileged
+        case status, blocking, params, privileged, holds
         case releaseWith = "release_with"
     }
 
@@ -111,6 +114,7 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         blocking = other.blocking ?? blocking
         releaseWith = other.releaseWith ?? releaseWith
         privileged = other.privileged ?? privileged
+        holds = other.holds ?? holds
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
 }

@@ -157,6 +157,8 @@ public struct FunctionPlan: Sendable {
     /// whose value must differ between live objects.
     public var sharesCreated: Bool = false
     public var instanceField: [String]?
+    /// For a creating call: the integer parameters whose product is the bytes the object holds.
+    public var holdsBytes: [String] = []
     /// The function called with this call's leading arguments once its results are read.
     public var releasedBy: Function?
     /// Default-maker for this record.

@@ -195,6 +195,10 @@ public struct Planner {
             plan.returns = try returnRole(function, status: a.status)
             if let name = a.releaseWith { plan.releasedBy = try releaser(name, of: function) }
             plan.privileged = a.privileged ?? false
+            for name in a.holds ?? [] where !hasIntegerParameter(name, function) {
+                throw Unbound(reason: "holds '\(name)', which is no integer parameter of \(function.name)")
+            }
+            plan.holdsBytes = a.holds ?? []
             if let created = plan.creates, let handle = annotations.handles[created] {
                 plan.sharesCreated = handle.shared ?? false
                 plan.instanceField = handle.instanceField?.split(separator: ".").map(String.init)

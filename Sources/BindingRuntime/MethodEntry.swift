@@ -20,6 +20,9 @@ public struct MethodEntry: Sendable {
     /// path of its parameters that must differ between live objects (nil: none).
     public let shared: Bool
     public let instanceField: [String]?
+    /// For a creating call: the parameters whose product is the bytes the new object holds in
+    /// its runtime host (the client's memory quota counts them).
+    public let holdsBytes: [String]
     public let resultHandle: String?
     public let destroys: String?
     /// The handle type whose running stream the call stops (the annotations' `abort`).
@@ -33,7 +36,7 @@ public struct MethodEntry: Sendable {
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
     public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false, creates: String?,
-                shared: Bool = false, instanceField: [String]? = nil, resultHandle: String?,
+                shared: Bool = false, instanceField: [String]? = nil, holdsBytes: [String] = [], resultHandle: String?,
                 destroys: String?, aborts: String? = nil, uses: [String], streams: String?, needs: [String],
                 invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
@@ -44,6 +47,7 @@ public struct MethodEntry: Sendable {
         self.creates = creates
         self.shared = shared
         self.instanceField = instanceField
+        self.holdsBytes = holdsBytes
         self.resultHandle = resultHandle
         self.destroys = destroys
         self.aborts = aborts

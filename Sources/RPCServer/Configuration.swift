@@ -31,6 +31,10 @@ public struct Configuration: Sendable {
     public var npuCores = 3
     /// Where custom-operator plugins (librkcst_<op>.so) are; nil: beside the daemon.
     public var pluginDirectory: String?
+    /// What one client may hold in runtime hosts: handles, descriptors kept open there, bytes.
+    public var maxHandlesPerClient = 1024
+    public var maxDescriptorsPerClient = 256
+    public var maxBytesPerClient = 1 << 30
 
     public init() {}
 
@@ -85,6 +89,17 @@ public struct Configuration: Sendable {
         },
         Setting(environment: "RKLLM_KEEP_ALIVE", flag: "--keep-alive", help: "seconds a model stays loaded after its last client (default 300)") {
             $0.keepAlive = try seconds($1, "keep-alive")
+        },
+        Setting(environment: "RKLLM_MAX_HANDLES_PER_CLIENT", flag: "--max-handles-per-client", help: "handles one client may hold (default 1024)") {
+            $0.maxHandlesPerClient = try positive($1, "max handles per client")
+        },
+        Setting(environment: "RKLLM_MAX_DESCRIPTORS_PER_CLIENT", flag: "--max-descriptors-per-client",
+                help: "descriptors a client's objects may keep open in runtime hosts (default 256)") {
+            $0.maxDescriptorsPerClient = try positive($1, "max descriptors per client")
+        },
+        Setting(environment: "RKLLM_MAX_BYTES_PER_CLIENT", flag: "--max-bytes-per-client",
+                help: "bytes a client's objects may hold in runtime hosts, e.g. tensor memory (default 1 GiB)") {
+            $0.maxBytesPerClient = try positive($1, "max bytes per client")
         },
         Setting(environment: "RKLLM_MAX_QUEUE", flag: "--max-queue", help: "generations waiting per model before 'busy' (default 64)") {
             $0.maxQueue = try positive($1, "max queue")

@@ -36,18 +36,23 @@ public final class RuntimeRouter: @unchecked Sendable {
         public var maxQueue: Int
         /// Seconds a stream may wait in the queue; 0 = no limit.
         public var queueTimeout: Double
+        /// The most one client may hold in runtime hosts.
+        public var quota: Holdings
 
-        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double) {
+        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings) {
             self.runTimeout = runTimeout
             self.keepAlive = keepAlive
             self.maxQueue = maxQueue
             self.queueTimeout = queueTimeout
+            self.quota = quota
         }
     }
 
     struct Handle {
         let object: RuntimeObject
         let owner: UInt64
+        /// What it counts against its owner's quota.
+        let share: Holdings
     }
 
     struct RuntimeState {
@@ -72,6 +77,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     var runtimes: [String: RuntimeState] = [:]
     private var order: [String] = []
     var handles: [Int64: Handle] = [:]
+    /// What each client holds (and has reserved for creating calls under way).
+    var holdings: [UInt64: Holdings] = [:]
     private var nextHandle: Int64 = 1
     var workers: [ObjectIdentifier: WorkerProcess] = [:]
     /// Shared objects by their creating call's canonical parameters (live or keeping alive).
@@ -181,8 +188,17 @@ public final class RuntimeRouter: @unchecked Sendable {
             return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
         }
         let target = used.first
+        let share = Self.share(of: entry, params: params, fds: fds.count)
+        if entry.creates != nil {
+            do {
+                try reserve(share, for: call.connection)
+            } catch {
+                fds.forEach { close($0) }
+                return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
+            }
+        }
         if entry.creates != nil, entry.shared {
-            createShared(call, entry: entry, params: params, state: state)
+            createShared(call, entry: entry, params: params, state: state, share: share)
         } else if let target, entry.destroys == target.handle.object.type, target.handle.object.shareKey != nil {
             release(target.id)
             call.respond(.success(.object([:])))
@@ -193,36 +209,47 @@ public final class RuntimeRouter: @unchecked Sendable {
         } else {
             let destroyed = used.first { $0.handle.object.type == entry.destroys }
             let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.workerID) }) { first, _ in first }
-            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: destroyed?.id, related: related)
+            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: destroyed?.id, related: related,
+                 share: share)
         }
     }
 
     /// The plain path: one call to the runtime host, its answer to the client (a created handle
     /// registered, a destroyed one forgotten).
+    /// `share`: what a creating call reserved of its client's quota (kept by the new handle).
     private func send(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?, destroying: Int64?,
-                      related: [String: JSONValue]) {
+                      related: [String: JSONValue], share: Holdings) {
         let namespace = String(entry.method.prefix { $0 != "." })
+        let connection = call.connection
         let worker: WorkerProcess
         do {
             worker = try owner ?? workerFor(namespace, fresh: entry.creates != nil && runtimes[namespace]!.runtime.processPerHandle)
         } catch {
             fds.forEach { close($0) }
+            if entry.creates != nil { giveBack(share, for: connection) }
             return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")))
         }
-        let connection = call.connection
+        let sent = fds.count
         worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
             call.emit(.object(Self.clientMessage(message)))
         }, onAnswer: { [self] outcome, fds in
             var outcome = outcome
+            var registered = false
             if case .success(let result) = outcome {
                 if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
                     let created = RuntimeObject(type: type, worker: worker, workerID: workerID, related: related)
-                    guard isConnected(connection) else { return destroy(created) } // its client left meanwhile
-                    object[key] = .int(register(created, owner: connection))
+                    guard isConnected(connection) else { // its client left meanwhile
+                        giveBack(share, for: connection)
+                        return destroy(created)
+                    }
+                    let held = settle(share, descriptorsSent: sent, handedOut: fds.count, for: connection)
+                    object[key] = .int(register(created, owner: connection, share: held))
                     outcome = .success(.object(object))
+                    registered = true
                 }
                 if let destroying { forget(destroying) }
             }
+            if entry.creates != nil && !registered { giveBack(share, for: connection) }
             stopIfIdle(worker) // a process started for a creating call that failed
             call.respond(outcome, fds: fds)
         })
@@ -295,10 +322,11 @@ public final class RuntimeRouter: @unchecked Sendable {
         return id
     }
 
-    func register(_ object: RuntimeObject, owner: UInt64) -> Int64 {
+    /// A new handle of `owner` on `object`, holding `share` of its quota (reserved already).
+    func register(_ object: RuntimeObject, owner: UInt64, share: Holdings) -> Int64 {
         let id = nextHandle
         nextHandle += 1
-        handles[id] = Handle(object: object, owner: owner)
+        handles[id] = Handle(object: object, owner: owner, share: share)
         object.references += 1
         return id
     }
@@ -306,6 +334,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// Drops a handle of an object the runtime has destroyed (or whose host died).
     private func forget(_ id: Int64) {
         guard let handle = handles.removeValue(forKey: id) else { return }
+        giveBack(handle.share, for: handle.owner)
         handle.object.references -= 1
         stopIfIdle(handle.object.worker)
     }
@@ -404,6 +433,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         for worker in workers.values { worker.stop(error: error) }
         workers.removeAll()
         handles.removeAll()
+        holdings.removeAll()
         sharedObjects.removeAll()
         for namespace in order { runtimes[namespace]?.shared = nil }
     }

@@ -7,12 +7,13 @@ import RPCServer
 /// reference; the last one gone leaves the object loaded for the keep-alive, then it is destroyed.
 /// Loop thread only.
 extension RuntimeRouter {
-    func createShared(_ call: Call, entry: MethodEntry, params: JSONValue?, state: RuntimeState) {
+    /// `share`: what the caller reserved of its quota for its handle (each joiner reserved the same).
+    func createShared(_ call: Call, entry: MethodEntry, params: JSONValue?, state: RuntimeState, share: Holdings) {
         let namespace = state.runtime.namespace
         let key = entry.method + " " + CanonicalJSON.text(Self.named(params, entry: entry))
         if let object = sharedObjects[key], object.crashed == nil {
             object.expiry += 1 // a keep-alive timer running out no longer destroys it
-            return call.respond(.success(Self.created(entry, handle: register(object, owner: call.connection), joined: true)))
+            return call.respond(.success(Self.created(entry, handle: register(object, owner: call.connection, share: share), joined: true)))
         }
         if loading[key] != nil { return loading[key]!.append(call) } // answered when the load ends
         var params = params
@@ -29,6 +30,7 @@ extension RuntimeRouter {
             worker = try workerFor(namespace, fresh: state.runtime.processPerHandle)
         } catch {
             if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
+            giveBack(share, for: call.connection)
             return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")))
         }
         loading[key] = []
@@ -41,13 +43,20 @@ extension RuntimeRouter {
                 stopIfIdle(worker)
                 let error: RPCError
                 if case .failure(let failure) = outcome { error = failure } else { error = RPCError(code: RPCError.internalError, message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")") }
-                callers.forEach { $0.respond(.failure(error)) }
+                for caller in callers {
+                    giveBack(share, for: caller.connection)
+                    caller.respond(.failure(error))
+                }
                 return
             }
             let object = RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue)
             sharedObjects[key] = object
-            for (index, caller) in callers.enumerated() where isConnected(caller.connection) {
-                caller.respond(.success(Self.created(entry, handle: register(object, owner: caller.connection), joined: index > 0)))
+            for (index, caller) in callers.enumerated() {
+                guard isConnected(caller.connection) else {
+                    giveBack(share, for: caller.connection)
+                    continue
+                }
+                caller.respond(.success(Self.created(entry, handle: register(object, owner: caller.connection, share: share), joined: index > 0)))
             }
             if object.references == 0 { expire(object) } // every caller left while it loaded
         })
@@ -57,6 +66,7 @@ extension RuntimeRouter {
     /// keep-alive.
     func release(_ id: Int64) {
         guard let handle = handles.removeValue(forKey: id) else { return }
+        giveBack(handle.share, for: handle.owner)
         let object = handle.object
         object.references -= 1
         if !handles.values.contains(where: { $0.owner == handle.owner && $0.object === object }) {

@@ -278,6 +278,7 @@ struct DispatchCode {
             "blocking": .flag(f.blocking),
             "privileged": .flag(f.privileged),
             "shared": .flag(f.sharesCreated),
+            "holdsBytes": .text(f.holdsBytes.map { "\"\($0)\"" }.joined(separator: ", ")),
             "instanceField": .text(f.instanceField.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } ?? "nil"),
             "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
             "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),

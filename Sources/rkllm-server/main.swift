@@ -40,7 +40,10 @@ func main() -> Int32 {
                   fallbackLibrary: simulated("librknnrt_sim.so", beside: executable, unless: configuration.rknnRuntimeLibrary),
                   processPerHandle: false),
         ], executable: executable, limits: .init(runTimeout: configuration.runTimeout, keepAlive: configuration.keepAlive,
-                                                 maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout),
+                                                 maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout,
+                                                 quota: Holdings(handles: configuration.maxHandlesPerClient,
+                                                                 descriptors: configuration.maxDescriptorsPerClient,
+                                                                 bytes: configuration.maxBytesPerClient)),
            logger: logger)
         let server = try Server(configuration: configuration, logger: logger, version: version,
                                 methods: GeneratedMethods.methods(router: router) + router.serverMethods())

@@ -90,11 +90,16 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(p.functions.first { $0.function.name == "rknn_outputs_get" }?.releasedBy?.name, "rknn_outputs_release")
         XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem_from_phys" }?.privileged, true)
         XCTAssertFalse(try XCTUnwrap(p.functions.first { $0.function.name == "rknn_init" }).sharesCreated, "contexts belong to one client")
+        XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem" }?.holdsBytes, ["size"], "counted against the memory quota")
 
         var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
         a.handles["LLMHandle"]?.instanceField = "nowhere.base_domain_id"
         let warned = try plan(Paths.headers, annotations: a)
         XCTAssertTrue(warned.warnings.contains { $0.message.contains("instance_field 'nowhere.base_domain_id' names no parameter of 'rkllm_init'") })
+        a.functions["rknn_create_mem2"]?.holds = ["length"]
+        let holdsNothing = try XCTUnwrap(try plan(Paths.headers, annotations: a).functions.first { $0.function.name == "rknn_create_mem2" })
+        XCTAssertFalse(holdsNothing.bound)
+        XCTAssertEqual(holdsNothing.reason, "holds 'length', which is no integer parameter of rknn_create_mem2")
     }
 
     func testDiffReportsEveryChangeAndBreaks() throws {

@@ -225,17 +225,6 @@ final class RKNNTests: XCTestCase {
         clean.assertStopsCleanly()
     }
 
-    /// The process's open descriptors once they reach `expected` (or after 5 s).
-    private func settled(_ pid: Int32, at expected: Int) throws -> Int {
-        let deadline = Date().addingTimeInterval(60)
-        while try openFDs(pid) != expected && Date() < deadline { usleep(20_000) }
-        return try openFDs(pid)
-    }
-
-    private func openFDs(_ pid: Int32) throws -> Int {
-        try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
-    }
-
     private func hostPID(of daemon: Daemon) throws -> Int32? {
         try runtimeHostPIDs(with: ["rknn", String(daemon.process.processIdentifier)]).first
     }

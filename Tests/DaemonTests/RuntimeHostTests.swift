@@ -191,8 +191,8 @@ final class RuntimeHostTests: XCTestCase {
         daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
     }
 
-    /// Runtime host processes of this test's daemon.
-    private func workerPIDs() throws -> [Int32] { try runtimeHostPIDs(with: [Built.faultRuntime]) }
+    /// Runtime host processes of this test's daemon (its pid is in their arguments: tests run in parallel).
+    private func workerPIDs() throws -> [Int32] { try runtimeHostPIDs(with: [Built.faultRuntime, String(daemon.process.processIdentifier)]) }
 }
 
 /// File descriptors from a client, through the daemon, to the runtime host (SCM_RIGHTS both hops).

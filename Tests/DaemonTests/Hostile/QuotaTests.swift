@@ -1,0 +1,98 @@
+import BindingRuntime
+import CLinux
+import Foundation
+import XCTest
+
+/// Per-client quotas (handles, descriptors kept open in runtime hosts, bytes held there): a client
+/// that fills its own, even with many calls at once, is refused with -32011 naming the quota, and a
+/// bystander loses nothing; what it held comes back when it lets go or leaves.
+final class QuotaTests: XCTestCase {
+    func testHandlesDescriptorsAndBytesPerClientAreBoundedAndComeBack() throws {
+        let daemon = try Daemon(arguments: ["--max-descriptors-per-client", "6", "--max-bytes-per-client", "65536"],
+                                environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")])
+        let bystander = try Client(daemon.socket)
+        let theirs = try XCTUnwrap(try bystander.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let theirMemory = try XCTUnwrap(try bystander.call("rknn.create_mem", [theirs, 4096])["return"])
+        let host = try XCTUnwrap(try runtimeHostPIDs(with: ["rknn", String(daemon.process.processIdentifier)]).first)
+        let hostFDs = try openFDs(host)
+
+        let attacker = try Client(daemon.socket)
+        let context = try XCTUnwrap(try attacker.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        // Twenty at once: the calls under way count, not only the answered ones.
+        let answers = try pipelined(attacker, (0..<20).map { _ in ("rknn.create_mem", [context, 1024]) })
+        let made = answers.compactMap { $0["result"]?["return"] }
+        XCTAssertEqual(made.count, 5, "six descriptors: the context's (at least one per object) and five memories")
+        for refused in answers where refused["error"] != nil {
+            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+            XCTAssertEqual(refused["error"]?["data"]?["limit"], "max_descriptors_per_client")
+        }
+        attacker.receivedFDs.forEach { Glibc.close($0) }
+        attacker.receivedFDs = []
+        // Letting go of one gives its descriptor back; bytes are a quota of their own.
+        XCTAssertEqual(try attacker.call("rknn.destroy_mem", [context, made[0]]), .object([:]))
+        let tooLarge = try attacker.request("rknn.create_mem", [context, 65536])
+        XCTAssertEqual(tooLarge["error"]?["data"]?["limit"], "max_bytes_per_client")
+        XCTAssertNotNil(try attacker.request("rknn.create_mem", [context, 1024])["result"], "the freed descriptor is usable again")
+        attacker.receivedFDs.forEach { Glibc.close($0) }
+        attacker.receivedFDs = []
+        XCTAssertEqual(try attacker.request("rknn.init", [["path": "demo-float.rknn"], 0])["error"]?["data"]?["limit"], "max_descriptors_per_client")
+
+        // The bystander lost nothing, and is not limited by the attacker's holdings.
+        let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+        XCTAssertEqual(try bystander.call("rknn.inputs_set", [theirs, input]), .object([:]))
+        XCTAssertEqual(try bystander.call("rknn.run", [theirs]), .object([:]))
+        XCTAssertNotNil(try bystander.call("rknn.create_mem", [theirs, 4096])["return"])
+        XCTAssertEqual(try bystander.call("rknn.destroy_mem", [theirs, theirMemory]), .object([:]))
+        bystander.receivedFDs.forEach { Glibc.close($0) }
+        // Its leaving gives everything back: the host's descriptors return to where they were
+        // (the bystander's second memory replaced its first).
+        attacker.hangUp()
+        XCTAssertEqual(try settled(host, at: hostFDs), hostFDs)
+        let again = try Client(daemon.socket)
+        let fresh = try XCTUnwrap(try again.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let full = try pipelined(again, (0..<5).map { _ in ("rknn.create_mem", [fresh, 1024]) })
+        XCTAssertEqual(full.filter { $0["result"] != nil }.count, 5, "a new client starts with its whole quota")
+        again.receivedFDs.forEach { Glibc.close($0) }
+        daemon.assertStopsCleanly()
+    }
+
+    func testHandlesPerClientAreBoundedWhateverIsUnderWay() throws {
+        let daemon = try Daemon(arguments: ["--max-handles-per-client", "8"], environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")])
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let answers = try pipelined(client, (0..<20).map { _ in ("rknn.create_mem", [context, 64]) })
+        XCTAssertEqual(answers.filter { $0["result"] != nil }.count, 7)
+        XCTAssertEqual(answers.filter { $0["error"]?["data"]?["limit"] == "max_handles_per_client" }.count, 13)
+        client.receivedFDs.forEach { Glibc.close($0) }
+        XCTAssertEqual(try Client(daemon.socket).call("rknn.init", [["path": "demo-float.rknn"], 0])["context"] != nil, true, "others are not limited")
+        daemon.assertStopsCleanly()
+    }
+
+    /// Sends every call before reading any answer; the answers in request order.
+    private func pipelined(_ client: Client, _ calls: [(String, JSONValue)]) throws -> [JSONValue] {
+        var lines = ""
+        for (i, call) in calls.enumerated() {
+            let request: JSONValue = ["jsonrpc": "2.0", "id": .int(Int64(i)), "method": .string(call.0), "params": call.1]
+            lines += request.jsonText + "\n"
+        }
+        try client.send(lines)
+        var answers = [JSONValue](repeating: .null, count: calls.count)
+        for _ in calls {
+            let answer = try client.readMessage()
+            guard case .int(let id)? = answer["id"], answers.indices.contains(Int(id)) else { throw Failure("unexpected \(answer)") }
+            answers[Int(id)] = answer
+        }
+        return answers
+    }
+}
+
+func openFDs(_ pid: Int32) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+}
+
+/// The process's open descriptors once they reach `expected` (or after 60 s).
+func settled(_ pid: Int32, at expected: Int) throws -> Int {
+    let deadline = Date().addingTimeInterval(60)
+    while try openFDs(pid) != expected && Date() < deadline { usleep(20_000) }
+    return try openFDs(pid)
+}
