@@ -9,6 +9,9 @@ public struct Configuration: Sendable {
     public var allowedUIDs: Set<uid_t>?
     public var maxMessageBytes = 64 << 20
     public var maxOutputBytes = 64 << 20
+    /// Incomplete lines and unwritten replies of all clients together.
+    public var maxBufferedInputBytes = 256 << 20
+    public var maxBufferedOutputBytes = 256 << 20
     public var maxConnections = 1024
     public var logLevel = LogLevel.info
     /// Seconds SIGTERM waits for queued replies to flush before closing everything.
@@ -35,6 +38,8 @@ public struct Configuration: Sendable {
     public var maxHandlesPerClient = 1024
     public var maxDescriptorsPerClient = 256
     public var maxBytesPerClient = 1 << 30
+    /// Runtime host processes at once (model instances, RKNN hosts).
+    public var maxRuntimeHosts = 64
 
     public init() {}
 
@@ -74,6 +79,14 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_MAX_OUTPUT_BYTES", flag: "--max-output-bytes", help: "replies queued for one client before it is dropped, and the largest reply (default 64 MiB)") {
             $0.maxOutputBytes = try positive($1, "max output bytes")
         },
+        Setting(environment: "RKLLM_MAX_BUFFERED_INPUT", flag: "--max-buffered-input",
+                help: "bytes of incomplete lines of all clients together; past it, the line that grows is dropped (default 256 MiB)") {
+            $0.maxBufferedInputBytes = try positive($1, "max buffered input")
+        },
+        Setting(environment: "RKLLM_MAX_BUFFERED_OUTPUT", flag: "--max-buffered-output",
+                help: "bytes of unread replies of all clients together; past it, the client with the most is dropped (default 256 MiB)") {
+            $0.maxBufferedOutputBytes = try positive($1, "max buffered output")
+        },
         Setting(environment: "RKLLM_MAX_CONNECTIONS", flag: "--max-connections", help: "connections served at once (default 1024)") {
             $0.maxConnections = try positive($1, "max connections")
         },
@@ -100,6 +113,10 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_MAX_BYTES_PER_CLIENT", flag: "--max-bytes-per-client",
                 help: "bytes a client's objects may hold in runtime hosts, e.g. tensor memory (default 1 GiB)") {
             $0.maxBytesPerClient = try positive($1, "max bytes per client")
+        },
+        Setting(environment: "RKLLM_MAX_RUNTIME_HOSTS", flag: "--max-runtime-hosts",
+                help: "runtime host processes at once; an idle one makes room (default 64)") {
+            $0.maxRuntimeHosts = try positive($1, "max runtime hosts")
         },
         Setting(environment: "RKLLM_MAX_QUEUE", flag: "--max-queue", help: "generations waiting per model before 'busy' (default 64)") {
             $0.maxQueue = try positive($1, "max queue")

@@ -20,6 +20,9 @@ final class Connection: EventHandler {
     static let maxLineFDs = 64
     /// The client closed its sending side: answer what is in flight, then close.
     private(set) var readClosed = false
+    /// What this connection has added to the server's totals of buffered bytes.
+    private var countedInput = 0
+    private var countedOutput = 0
     private var waitingForWritable = false
     private var flushScheduled = false
     private(set) var closed = false
@@ -66,6 +69,13 @@ final class Connection: EventHandler {
                     }
                 }
                 if closed { return }
+                countInput()
+                if server.bufferedInput > server.configuration.maxBufferedInputBytes && framer.bufferedBytes > 0 {
+                    let dropped = framer.abandonLine()
+                    countInput()
+                    server.handleInputOverCap(bytes: dropped, from: self)
+                    if closed { return }
+                }
                 if n < buffer.count { return }
             } else if n == 0 {
                 readClosed = true
@@ -127,12 +137,17 @@ final class Connection: EventHandler {
             write(&buffer)
             buffer.append(0x0A)
         }) {
-        case .queued: break
+        case .queued:
+            countOutput()
+            if server.bufferedOutput > server.configuration.maxBufferedOutputBytes {
+                server.dropLargestReader()
+                if closed { return false }
+            }
         case .tooLarge(let bytes):
             let error = server.replyTooLarge(bytes: bytes)
             return send { JSONRPC.writeError(id: id, error: error, into: &$0) }
         case .full:
-            server.dropSlowReader(self)
+            server.dropSlowReader(self, limit: "max_output_bytes", output.limit)
             return false
         }
         if !flushScheduled && !waitingForWritable {
@@ -146,7 +161,10 @@ final class Connection: EventHandler {
         flushScheduled = false
         guard !closed else { return }
         let before = output.bytesWritten
-        defer { server.stats.bytesToClients += output.bytesWritten - before }
+        defer {
+            server.stats.bytesToClients += output.bytesWritten - before
+            countOutput()
+        }
         switch output.flush(to: fd) {
         case .done:
             if waitingForWritable {
@@ -166,6 +184,21 @@ final class Connection: EventHandler {
 
     static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
 
+    /// Bring the server's totals of buffered bytes (the overall caps) up to date with this
+    /// connection's incomplete line (not while the framer is handing out lines) and unwritten
+    /// replies.
+    private func countInput() {
+        let input = closed ? 0 : framer.bufferedBytes
+        server.bufferedInput += input - countedInput
+        countedInput = input
+    }
+
+    private func countOutput() {
+        let pending = closed ? 0 : output.pendingBytes
+        server.bufferedOutput += pending - countedOutput
+        countedOutput = pending
+    }
+
     /// After the client's half-close: close once every reply is out.
     func closeIfDone() {
         if readClosed && inFlight == 0 && output.isEmpty { close(reason: "client closed") }
@@ -184,6 +217,8 @@ final class Connection: EventHandler {
         server.loop.unregister(fd)
         Glibc.close(fd)
         output.discard()
+        countOutput()
+        countInput() // reads no framer once closed: safe while it is handing out a line
         closeArriving()
         closeLineDescriptors()
         server.connectionClosed(self, reason: reason)

@@ -20,6 +20,15 @@ public struct LineFramer {
     /// Bytes held for an incomplete line.
     public var bufferedBytes: Int { partial.count }
 
+    /// Gives up the incomplete line (the daemon's memory for lines is spent): what is held is
+    /// dropped and the rest of the line skipped. How many bytes were dropped.
+    public mutating func abandonLine() -> Int {
+        let dropped = partial.count
+        partial = []
+        skipping = true
+        return dropped
+    }
+
     public mutating func feed(_ chunk: UnsafeRawBufferPointer, _ handle: (Event) -> Void) {
         var start = 0
         while start < chunk.count {

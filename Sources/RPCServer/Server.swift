@@ -246,10 +246,33 @@ public final class Server: @unchecked Sendable {
     private var shutdownObservers: [() -> Void] = []
     public func onShutdown(_ observer: @escaping () -> Void) { shutdownObservers.append(observer) }
 
-    func dropSlowReader(_ connection: Connection) {
+    /// Every connection's incomplete line and unwritten replies, for the overall caps.
+    var bufferedInput = 0
+    var bufferedOutput = 0
+
+    /// A client not reading its replies: dropped (it would not read an error either).
+    func dropSlowReader(_ connection: Connection, limit setting: String, _ limit: Int) {
         stats.clientsDroppedForSlowReading += 1
-        logger.warn("dropped: more than \(configuration.maxOutputBytes) bytes of replies unread", connection: connection.id)
+        logger.warn("dropped: \(connection.pendingOutputBytes) bytes of replies unread (\(setting): \(limit))", connection: connection.id)
         connection.close(reason: "output limit")
+    }
+
+    /// Replies unread by all clients together passed `--max-buffered-output`: the client with the
+    /// most of them goes.
+    func dropLargestReader() {
+        guard let largest = connections.values.max(by: { $0.pendingOutputBytes < $1.pendingOutputBytes }), largest.pendingOutputBytes > 0 else { return }
+        dropSlowReader(largest, limit: "max_buffered_output", configuration.maxBufferedOutputBytes)
+    }
+
+    /// Incomplete lines of all clients together passed `--max-buffered-input`: this client's line
+    /// was dropped; it is told, and its next line is read as usual.
+    func handleInputOverCap(bytes: Int, from connection: Connection) {
+        stats.linesOverInputCap += 1
+        stats.errors += 1
+        logger.warn("dropped \(bytes) bytes of an incomplete line: \(bufferedInput) bytes of lines buffered for all clients", connection: connection.id)
+        let error = RPCError.limitExceeded("max_buffered_input", configuration.maxBufferedInputBytes,
+                                           what: "this line (\(bytes) bytes so far, dropped; the rest is skipped)")
+        connection.send { JSONRPC.writeError(id: .null, error: error, into: &$0) }
     }
 
     /// The method slot by name; the last one found is kept, as clients repeat the same method.

@@ -54,6 +54,7 @@ struct Stats {
     var connectionsRejected = 0
     var clientsDroppedForSlowReading = 0
     var repliesTooLarge = 0
+    var linesOverInputCap = 0
     var requests = 0
     var notifications = 0
     var errors = 0

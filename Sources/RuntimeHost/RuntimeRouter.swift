@@ -38,13 +38,16 @@ public final class RuntimeRouter: @unchecked Sendable {
         public var queueTimeout: Double
         /// The most one client may hold in runtime hosts.
         public var quota: Holdings
+        /// Runtime host processes at once.
+        public var maxHosts: Int
 
-        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings) {
+        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int) {
             self.runTimeout = runTimeout
             self.keepAlive = keepAlive
             self.maxQueue = maxQueue
             self.queueTimeout = queueTimeout
             self.quota = quota
+            self.maxHosts = maxHosts
         }
     }
 
@@ -227,7 +230,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         } catch {
             fds.forEach { close($0) }
             if entry.creates != nil { giveBack(share, for: connection) }
-            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")))
+            return call.respond(.failure(Self.hostNotStarted(namespace, error)))
         }
         let sent = fds.count
         worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
@@ -253,6 +256,11 @@ public final class RuntimeRouter: @unchecked Sendable {
             stopIfIdle(worker) // a process started for a creating call that failed
             call.respond(outcome, fds: fds)
         })
+    }
+
+    /// Why a creating call found no runtime host: the cap's own error, or the start's failure.
+    static func hostNotStarted(_ namespace: String, _ error: Error) -> RPCError {
+        error as? RPCError ?? RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")
     }
 
     func isConnected(_ connection: UInt64) -> Bool { server?.isConnected(connection) ?? false }
@@ -354,7 +362,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
     }
 
-    private func stop(_ worker: WorkerProcess) {
+    func stop(_ worker: WorkerProcess) {
         worker.stop()
         workers[ObjectIdentifier(worker)] = nil
     }
@@ -374,6 +382,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     func workerFor(_ namespace: String, fresh: Bool) throws -> WorkerProcess {
         if !fresh, let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
         guard let loop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
+        try checkHostCap()
         let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.library, loop: loop, logger: logger)
         runtimes[namespace]?.started += 1
         if !fresh { runtimes[namespace]?.shared = worker }

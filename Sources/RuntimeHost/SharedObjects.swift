@@ -31,7 +31,7 @@ extension RuntimeRouter {
         } catch {
             if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
             giveBack(share, for: call.connection)
-            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")))
+            return call.respond(.failure(Self.hostNotStarted(namespace, error)))
         }
         loading[key] = []
         worker.call(method: entry.method, params: params, onCallback: { _ in }, onAnswer: { [unowned self] outcome, fds in

@@ -43,7 +43,8 @@ func main() -> Int32 {
                                                  maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout,
                                                  quota: Holdings(handles: configuration.maxHandlesPerClient,
                                                                  descriptors: configuration.maxDescriptorsPerClient,
-                                                                 bytes: configuration.maxBytesPerClient)),
+                                                                 bytes: configuration.maxBytesPerClient),
+                                                 maxHosts: configuration.maxRuntimeHosts),
            logger: logger)
         let server = try Server(configuration: configuration, logger: logger, version: version,
                                 methods: GeneratedMethods.methods(router: router) + router.serverMethods())

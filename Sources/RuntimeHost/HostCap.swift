@@ -1,0 +1,32 @@
+import BindingRuntime
+import RPCServer
+
+/// The overall cap on runtime host processes (`--max-runtime-hosts`): a new host first takes the
+/// place of an idle one (an instance kept alive for no client, or a namespace's shared host with
+/// nothing to do); when none is idle, the creating call is refused with -32011.
+extension RuntimeRouter {
+    func checkHostCap() throws {
+        guard workers.count >= limits.maxHosts else { return }
+        if let idle = idleHost() {
+            logger.info("\(idle.namespace) runtime host \(idle.pid) stopped to make room (\(limits.maxHosts) hosts at most)")
+            for (key, object) in sharedObjects where object.worker === idle {
+                sharedObjects[key] = nil
+                object.expiry += 1 // its keep-alive timer no longer fires
+                if let value = object.instanceValue { instanceValues[idle.namespace]?.remove(value) }
+            }
+            if runtimes[idle.namespace]?.shared === idle { runtimes[idle.namespace]?.shared = nil }
+            stop(idle)
+            return
+        }
+        throw RPCError.limitExceeded("max_runtime_hosts", limits.maxHosts, what: "another runtime host process")
+    }
+
+    /// A host no client needs now: no call in flight, and nothing but objects kept alive with no
+    /// handle on them.
+    private func idleHost() -> WorkerProcess? {
+        let held = Set(handles.values.map { ObjectIdentifier($0.object.worker) })
+        return workers.values.first { worker in
+            worker.inFlight == 0 && !worker.closing && !held.contains(ObjectIdentifier(worker))
+        }
+    }
+}
