@@ -40,6 +40,8 @@ public struct Configuration: Sendable {
     public var maxBytesPerClient = 1 << 30
     /// Runtime host processes at once (model instances, RKNN hosts).
     public var maxRuntimeHosts = 64
+    /// Bytes one runtime host may allocate; nil: three quarters of the machine's memory.
+    public var runtimeHostMemory: Int?
 
     public init() {}
 
@@ -117,6 +119,10 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_MAX_RUNTIME_HOSTS", flag: "--max-runtime-hosts",
                 help: "runtime host processes at once; an idle one makes room (default 64)") {
             $0.maxRuntimeHosts = try positive($1, "max runtime hosts")
+        },
+        Setting(environment: "RKLLM_RUNTIME_HOST_MEMORY", flag: "--runtime-host-memory",
+                help: "bytes one runtime host may allocate (RLIMIT_DATA; default 3/4 of the machine's memory)") {
+            $0.runtimeHostMemory = try positive($1, "runtime host memory")
         },
         Setting(environment: "RKLLM_MAX_QUEUE", flag: "--max-queue", help: "generations waiting per model before 'busy' (default 64)") {
             $0.maxQueue = try positive($1, "max queue")

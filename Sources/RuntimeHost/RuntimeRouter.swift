@@ -124,6 +124,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                 } else {
                     state.resolved = strings(ready["resolved"])
                     state.missing = Set(strings(ready["missing"]))
+                    if case .string(let note)? = ready["memory_limit"] { logger.warn("\(runtime.namespace): \(note)") }
                 }
             case .failure(let error):
                 state.unavailable = "\(error)"

@@ -28,6 +28,9 @@ public enum WorkerMain {
     public static let npuCoresVariable = "RKNN_NPU_CORES"
     /// Where custom-operator plugins are (PluginLibraries).
     public static let pluginDirectoryVariable = PluginLibraries.variable
+    /// The most a host may allocate (MemoryLimit).
+    public static let memoryLimitVariable = MemoryLimit.variable
+    public static var defaultMemoryLimit: Int { MemoryLimit.defaultBytes }
 
     /// The runtime object a call works on (its first handle), for one call at a time per object.
     static func objectKey(_ entry: MethodEntry, _ params: JSONValue?) -> String? {
@@ -40,6 +43,7 @@ public enum WorkerMain {
         // Die with the daemon; if it is already gone (we were adopted), do not start.
         clinux_die_with_parent()
         if getppid() != parent { return 1 }
+        let memoryNote = MemoryLimit.apply(from: ProcessInfo.processInfo.environment)
         let channel = WorkerChannel(fd: channelFD)
         let entries = DispatchTable.entries.filter { $0.method.hasPrefix(namespace + ".") }
         let library: RuntimeLibrary
@@ -50,10 +54,12 @@ public enum WorkerMain {
             return 0
         }
         let resolved = entries.compactMap(\.symbol).filter { library.symbols[$0] != nil }
-        channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": [
+        var ready: JSONObject = [
             "library": .string(path), "resolved": .array(resolved.map { .string($0) }),
             "missing": .array(library.missing.map { .string($0) }),
-        ]]))
+        ]
+        if let memoryNote { ready["memory_limit"] = .string(memoryNote) }
+        channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": .object(ready)]))
         if probe { return 0 }
 
         let handles = HandleTable()

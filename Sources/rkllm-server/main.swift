@@ -73,6 +73,7 @@ func shareWithRuntimeHosts(_ configuration: Configuration, executable: String) t
     try FileManager.default.createDirectory(atPath: absolute(configuration.cacheDirectory), withIntermediateDirectories: true)
     PathPolicy.publish(["model": configuration.modelDirectories.map(absolute), "cache": [absolute(configuration.cacheDirectory)]])
     setenv(WorkerMain.npuCoresVariable, String(configuration.npuCores), 1)
+    setenv(WorkerMain.memoryLimitVariable, String(configuration.runtimeHostMemory ?? WorkerMain.defaultMemoryLimit), 1)
     setenv(WorkerMain.pluginDirectoryVariable, configuration.pluginDirectory.map(absolute) ?? (executable as NSString).deletingLastPathComponent, 1)
 }
 

@@ -5,6 +5,8 @@
  *   "hang"   -> rkllm_run never returns
  *   "crash"  -> the process dies of SIGSEGV inside rkllm_run
  *   "abort"  -> the process dies of SIGABRT
+ *   "grow"   -> rkllm_run allocates (and touches) 16 MiB at a time, as a runaway runtime would,
+ *               until an allocation fails (-12, all freed) or 4 GiB are taken (0: no limit held it)
  *   other    -> one callback per word (RKLLM_RUN_NORMAL, text = the word), then RKLLM_RUN_FINISH
  * rkllm_init fails with -3 for a model_path ending in "missing" (the daemon makes paths absolute).
  * It also stands in for the few librknnrt.so functions that carry a file descriptor, so the
@@ -53,6 +55,22 @@ int rkllm_destroy(LLMHandle handle) {
 
 int rkllm_is_running(LLMHandle handle) { return handle == NULL ? -1 : 0; }
 
+static int grow(void) {
+    enum { chunk = 16 << 20, most = 256 };
+    void* taken[most];
+    int n = 0, status = 0;
+    for (; n < most; n++) {
+        taken[n] = malloc(chunk);
+        if (taken[n] == NULL) {
+            status = -12;
+            break;
+        }
+        memset(taken[n], 1, chunk);
+    }
+    while (n > 0) free(taken[--n]);
+    return status;
+}
+
 int rkllm_run(LLMHandle handle, RKLLMInput* input, RKLLMInferParam* infer, void* userdata) {
     (void)infer;
     fault_instance* instance = handle;
@@ -65,6 +83,7 @@ int rkllm_run(LLMHandle handle, RKLLMInput* input, RKLLMInferParam* infer, void*
     }
     if (strcmp(prompt, "crash") == 0) *(volatile int*)0 = 1; /* a real fault, as a buggy runtime has */
     if (strcmp(prompt, "abort") == 0) abort();
+    if (strcmp(prompt, "grow") == 0) return grow();
 
     RKLLMResult result;
     memset(&result, 0, sizeof result);
