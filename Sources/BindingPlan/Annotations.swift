@@ -245,10 +245,19 @@ public struct HandleAnnotation: Codable, Sendable, Equatable {
     /// A member path into the creating call's parameters (`param.extend_param.base_domain_id`)
     /// that must differ between live objects: the host picks a free value unless the client set one.
     public var instanceField: String?
+    /// For a shared handle: the functions taking it that change nothing its other users see. Every
+    /// other function taking it changes the object's state (its settings, its conversation) and
+    /// so makes it the caller's own; a streaming one only when `stateKeptWhen` is nonzero.
+    public var readsOnly: [String]?
+    /// For a shared handle: the member path of a streaming call's parameters
+    /// (`rkllm_infer_params.keep_history`) that, when nonzero, keeps the stream's state after it.
+    public var stateKeptWhen: String?
 
     enum CodingKeys: String, CodingKey {
         case create, destroy, abort, shared
         case instanceField = "instance_field"
+        case readsOnly = "reads_only"
+        case stateKeptWhen = "state_kept_when"
     }
 
     public init(create: [String], destroy: [String], abort: [String]? = nil, shared: Bool? = nil, instanceField: String? = nil) {

@@ -138,6 +138,14 @@ public struct ByteSize: Sendable, Equatable {
     }
 }
 
+/// What a call on a shared object does to the state its users see (its settings, a conversation).
+public enum SharedStateEffect: Sendable, Equatable {
+    case none
+    case changes
+    /// Changes it when the member at this path of the call's parameters is nonzero.
+    case changesWhen([String])
+}
+
 public struct FunctionPlan: Sendable {
     public var function: Function
     public var method: String
@@ -157,6 +165,8 @@ public struct FunctionPlan: Sendable {
     /// whose value must differ between live objects.
     public var sharesCreated: Bool = false
     public var instanceField: [String]?
+    /// What the call does to the state other users of a shared object see.
+    public var sharedState: SharedStateEffect = .none
     /// For a creating call: the integer parameters whose product is the bytes the object holds.
     public var holdsBytes: [String] = []
     /// The function called with this call's leading arguments once its results are read.

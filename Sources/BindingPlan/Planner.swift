@@ -57,7 +57,7 @@ public struct Planner {
             if !typedefNames.contains(handle), !recordNames.contains(handle) {
                 notes.append("handle type '\(handle)' is not declared by the headers")
             }
-            for f in (a.create + a.destroy + (a.abort ?? [])) where !functionNames.contains(f) {
+            for f in (a.create + a.destroy + (a.abort ?? []) + (a.readsOnly ?? [])) where !functionNames.contains(f) {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
             }
             if let field = a.instanceField, let first = field.split(separator: ".").first {
@@ -199,6 +199,7 @@ public struct Planner {
                 throw Unbound(reason: "holds '\(name)', which is no integer parameter of \(function.name)")
             }
             plan.holdsBytes = a.holds ?? []
+            plan.sharedState = sharedStateEffect(plan)
             if let created = plan.creates, let handle = annotations.handles[created] {
                 plan.sharesCreated = handle.shared ?? false
                 plan.instanceField = handle.instanceField?.split(separator: ".").map(String.init)
@@ -212,6 +213,25 @@ public struct Planner {
             plan.reason = "\(error)"
         }
         return plan
+    }
+
+    /// What a call taking a shared handle does to the state that handle's other users see:
+    /// nothing for its creating, destroying and aborting functions and those the annotations call
+    /// `reads_only`; a change when a streaming call keeps its state (`state_kept_when`); else a change.
+    private func sharedStateEffect(_ plan: FunctionPlan) -> SharedStateEffect {
+        let name = plan.function.name
+        for p in plan.params {
+            guard case .handle(let type) = p.role, let handle = annotations.handles[type], handle.shared == true else { continue }
+            if handle.create.contains(name) || handle.destroy.contains(name) || (handle.abort ?? []).contains(name)
+                || (handle.readsOnly ?? []).contains(name) {
+                return .none
+            }
+            if plan.callbackContextTypedef != nil, let path = handle.stateKeptWhen {
+                return .changesWhen(path.split(separator: ".").map(String.init))
+            }
+            return .changes
+        }
+        return .none
     }
 
     /// The function named to free a call's results: its parameters must be the call's first ones.

@@ -27,6 +27,9 @@ public struct MethodEntry: Sendable {
     public let destroys: String?
     /// The handle type whose running stream the call stops (the annotations' `abort`).
     public let aborts: String?
+    /// What the call does to the state other users of a shared object see (its settings, a
+    /// conversation): the host keeps each client's apart.
+    public let sharedState: SharedStateEffect
     /// Handle types the call takes.
     public let uses: [String]
     /// The host-supplied callback typedef whose userdata this call passes (a streaming call).
@@ -37,7 +40,7 @@ public struct MethodEntry: Sendable {
 
     public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false, creates: String?,
                 shared: Bool = false, instanceField: [String]? = nil, holdsBytes: [String] = [], resultHandle: String?,
-                destroys: String?, aborts: String? = nil, uses: [String], streams: String?, needs: [String],
+                destroys: String?, aborts: String? = nil, sharedState: SharedStateEffect = .none, uses: [String], streams: String?, needs: [String],
                 invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
         self.method = method
         self.symbol = symbol
@@ -51,6 +54,7 @@ public struct MethodEntry: Sendable {
         self.resultHandle = resultHandle
         self.destroys = destroys
         self.aborts = aborts
+        self.sharedState = sharedState
         self.uses = uses
         self.streams = streams
         self.needs = needs
@@ -73,6 +77,14 @@ public struct MethodEntry: Sendable {
         let context = try CallContext(entry: self, params: params, symbol: address, host: host, arena: arena, lookup: lookup)
         return try invoke(context)
     }
+}
+
+/// What a call on a shared object does to the state its users see.
+public enum SharedStateEffect: Sendable, Equatable {
+    case none
+    case changes
+    /// Changes it when the member at this path of the call's parameters is nonzero.
+    case changesWhen([String])
 }
 
 public struct ParamSpec: Sendable, Equatable {

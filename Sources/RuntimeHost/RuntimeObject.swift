@@ -11,6 +11,12 @@ final class RuntimeObject {
     let workerID: JSONValue
     /// The creating call's parameters, canonical, when clients with the same ones share it.
     let shareKey: String?
+    /// A shared object's creating call as the client sent it: a client that makes the object its
+    /// own while others use it gets another made the same way.
+    let creation: (entry: MethodEntry, params: JSONValue?)?
+    /// A shared object whose state one client changed: that client's alone, out of the sharing
+    /// index, destroyed when it lets go.
+    var isPrivate = false
     /// The per-instance value the router chose for the runtime's instance field, if any.
     let instanceValue: Int64?
     /// The host's ids of the objects the creating call used, by handle type (a memory's context):
@@ -26,11 +32,12 @@ final class RuntimeObject {
     var waiting: [Stream] = []
 
     init(type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil, instanceValue: Int64? = nil,
-         related: [String: JSONValue] = [:]) {
+         creation: (entry: MethodEntry, params: JSONValue?)? = nil, related: [String: JSONValue] = [:]) {
         self.type = type
         self.worker = worker
         self.workerID = workerID
         self.shareKey = shareKey
+        self.creation = creation
         self.instanceValue = instanceValue
         self.related = related
     }

@@ -90,6 +90,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     var loading: [String: [Call]] = [:]
     /// Instance-field values in use, per namespace.
     var instanceValues: [String: Set<Int64>] = [:]
+    /// Clients getting an object of their own (PrivateState), as "connection object".
+    var separating: Set<String> = []
     var loop: EventLoop?
     // Unowned, not weak: a weak reference would move the server's reference counts to a side table
     // and slow every retain of it on the request path.
@@ -164,7 +166,8 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     // MARK: routing
 
-    func route(_ call: Call, entry: MethodEntry) {
+    /// `taken`: the descriptors of a call routed again (they were taken from its line the first time).
+    func route(_ call: Call, entry: MethodEntry, taken: [Int32]? = nil) {
         let namespace = String(entry.method.prefix { $0 != "." })
         guard let state = runtimes[namespace] else {
             return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "no runtime hosts \(namespace).*")))
@@ -186,12 +189,16 @@ public final class RuntimeRouter: @unchecked Sendable {
         let used: [(id: Int64, handle: Handle)]
         do {
             (params, used) = try translateHandles(call, entry: entry)
-            (params, fds) = try takeFileDescriptors(call, entry: entry, params: params)
+            (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
         } catch {
             fds.forEach { close($0) }
             return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
         }
         let target = used.first
+        if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate, Self.changesSharedState(entry, params: call.params),
+           !makeOwn(object, for: call, entry: entry, fds: fds) {
+            return
+        }
         let share = Self.share(of: entry, params: params, fds: fds.count)
         if entry.creates != nil {
             do {
@@ -300,11 +307,12 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// One descriptor per fd parameter, from those the client sent with the request (in order);
     /// the parameter becomes the index of the descriptor sent with the call.
-    private func takeFileDescriptors(_ call: Call, entry: MethodEntry, params: JSONValue?) throws -> (JSONValue?, [Int32]) {
+    private func takeFileDescriptors(_ call: Call, entry: MethodEntry, params: JSONValue?, taken: [Int32]?) throws -> (JSONValue?, [Int32]) {
         var fds: [Int32] = []
         var params = params
+        var supply = taken?[...]
         for (position, spec) in entry.params.enumerated() where spec.fd {
-            guard let fd = call.takeFileDescriptor() else {
+            guard let fd = supply != nil ? supply!.popFirst() : call.takeFileDescriptor() else {
                 fds.forEach { close($0) }
                 throw RPCError.invalidParams(spec.name, "send the file descriptor with the request (SCM_RIGHTS)")
             }

@@ -16,6 +16,34 @@ extension RuntimeRouter {
             return call.respond(.success(Self.created(entry, handle: register(object, owner: call.connection, share: share), joined: true)))
         }
         if loading[key] != nil { return loading[key]!.append(call) } // answered when the load ends
+        loading[key] = []
+        load(entry, params: params, namespace: namespace, key: key) { [unowned self] outcome in
+            let callers = [call] + (loading.removeValue(forKey: key) ?? [])
+            guard case .success(let object) = outcome else {
+                for caller in callers {
+                    giveBack(share, for: caller.connection)
+                    if case .failure(let error) = outcome { caller.respond(.failure(error)) }
+                }
+                return
+            }
+            sharedObjects[key] = object
+            for (index, caller) in callers.enumerated() {
+                guard isConnected(caller.connection) else {
+                    giveBack(share, for: caller.connection)
+                    continue
+                }
+                caller.respond(.success(Self.created(entry, handle: register(object, owner: caller.connection, share: share), joined: index > 0)))
+            }
+            if object.references == 0 { expire(object) } // every caller left while it loaded
+        }
+    }
+
+    /// Loads an object with a shared creating call: a free value of the instance field when the
+    /// client set none, a host (one of its own where the runtime wants it), the call. `done` gets
+    /// the object, not yet in the sharing index, or the error.
+    func load(_ entry: MethodEntry, params: JSONValue?, namespace: String, key: String,
+              done: @escaping (Result<RuntimeObject, RPCError>) -> Void) {
+        let sent = params
         var params = params
         var instanceValue: Int64?
         if let field = entry.instanceField, Self.member(field, of: params, entry: entry) ?? .null == .null {
@@ -27,38 +55,22 @@ extension RuntimeRouter {
         }
         let worker: WorkerProcess
         do {
-            worker = try workerFor(namespace, fresh: state.runtime.processPerHandle)
+            worker = try workerFor(namespace, fresh: runtimes[namespace]?.runtime.processPerHandle ?? false)
         } catch {
             if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
-            giveBack(share, for: call.connection)
-            return call.respond(.failure(Self.hostNotStarted(namespace, error)))
+            return done(.failure(Self.hostNotStarted(namespace, error)))
         }
-        loading[key] = []
         worker.call(method: entry.method, params: params, onCallback: { _ in }, onAnswer: { [unowned self] outcome, fds in
             fds.forEach { close($0) }
-            let callers = [call] + (loading.removeValue(forKey: key) ?? [])
             guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,
                   let workerID = result[member] else {
                 if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
                 stopIfIdle(worker)
-                let error: RPCError
-                if case .failure(let failure) = outcome { error = failure } else { error = RPCError(code: RPCError.internalError, message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")") }
-                for caller in callers {
-                    giveBack(share, for: caller.connection)
-                    caller.respond(.failure(error))
-                }
-                return
+                if case .failure(let failure) = outcome { return done(.failure(failure)) }
+                return done(.failure(RPCError(code: RPCError.internalError, message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")")))
             }
-            let object = RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue)
-            sharedObjects[key] = object
-            for (index, caller) in callers.enumerated() {
-                guard isConnected(caller.connection) else {
-                    giveBack(share, for: caller.connection)
-                    continue
-                }
-                caller.respond(.success(Self.created(entry, handle: register(object, owner: caller.connection, share: share), joined: index > 0)))
-            }
-            if object.references == 0 { expire(object) } // every caller left while it loaded
+            done(.success(RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue,
+                                        creation: (entry, sent))))
         })
     }
 
@@ -76,11 +88,11 @@ extension RuntimeRouter {
     }
 
     /// An object no handle holds: destroyed after the keep-alive (at once when it is not shared,
-    /// or its host died).
+    /// one client's own, or its host died).
     func expire(_ object: RuntimeObject) {
         object.expiry += 1
         let token = object.expiry
-        guard object.crashed == nil, object.shareKey != nil, limits.keepAlive > 0, let loop else { return destroy(object) }
+        guard object.crashed == nil, object.shareKey != nil, !object.isPrivate, limits.keepAlive > 0, let loop else { return destroy(object) }
         loop.schedule(after: limits.keepAlive) { [weak self, weak object] in
             guard let self, let object, object.expiry == token, object.references == 0 else { return }
             logger.info("\(object.type) \(object.workerID.jsonText) unused for \(limits.keepAlive) s: unloading")

@@ -284,6 +284,7 @@ struct DispatchCode {
             "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
             "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),
             "aborts": .text(f.aborts.map { "\"\($0)\"" } ?? "nil"),
+            "sharedState": .text(sharedStateCode(f.sharedState)),
             "uses": .text(Set(uses).sorted().map { "\"\($0)\"" }.joined(separator: ", ")),
             "streams": .text(f.callbackContextTypedef.map { "\"\($0)\"" } ?? "nil"),
             "needs": .text(neededSymbols(f).map { "\"\($0)\"" }.joined(separator: ", ")),
@@ -292,6 +293,14 @@ struct DispatchCode {
             "call": .text((hasResult ? "let r = " : "") + "function(\(arguments.joined(separator: ", ")))"),
             "after": lines(resultLines + after),
         ])
+    }
+
+    private func sharedStateCode(_ effect: SharedStateEffect) -> String {
+        switch effect {
+        case .none: return ".none"
+        case .changes: return ".changes"
+        case .changesWhen(let path): return ".changesWhen([" + path.map { "\"\($0)\"" }.joined(separator: ", ") + "])"
+        }
     }
 
     /// The handle type a JSON parameter carries, for hosts that route or translate handle ids.

@@ -91,6 +91,12 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem_from_phys" }?.privileged, true)
         XCTAssertFalse(try XCTUnwrap(p.functions.first { $0.function.name == "rknn_init" }).sharesCreated, "contexts belong to one client")
         XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem" }?.holdsBytes, ["size"], "counted against the memory quota")
+        let effects = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function.name, $0.sharedState) })
+        XCTAssertEqual(effects["rkllm_run"], .changesWhen(["rkllm_infer_params", "keep_history"]))
+        XCTAssertEqual(effects["rkllm_set_chat_template"], .changes, "what is not declared reading only changes the instance")
+        XCTAssertEqual(effects["rkllm_is_running"], SharedStateEffect.none)
+        XCTAssertEqual(effects["rkllm_abort"], SharedStateEffect.none)
+        XCTAssertEqual(effects["rknn_run"], SharedStateEffect.none, "contexts are not shared")
 
         var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
         a.handles["LLMHandle"]?.instanceField = "nowhere.base_domain_id"
