@@ -40,6 +40,8 @@ public struct Configuration: Sendable {
     public var maxBytesPerClient = 1 << 30
     /// Runtime host processes at once (model instances, RKNN hosts).
     public var maxRuntimeHosts = 64
+    /// One RKNN runtime host for every client instead of one per client (boards short of memory).
+    public var rknnSharedHost = false
     /// Bytes one runtime host may allocate; nil: three quarters of the machine's memory.
     public var runtimeHostMemory: Int?
 
@@ -119,6 +121,11 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_MAX_RUNTIME_HOSTS", flag: "--max-runtime-hosts",
                 help: "runtime host processes at once; an idle one makes room (default 64)") {
             $0.maxRuntimeHosts = try positive($1, "max runtime hosts")
+        },
+        Setting(environment: "RKNN_SHARED_HOST", flag: "--rknn-shared-host",
+                help: "1: one RKNN runtime host for every client, 0: one per client (default 0)") {
+            guard $1 == "0" || $1 == "1" else { throw UsageError(description: "rknn shared host must be 0 or 1, not '\($1)'") }
+            $0.rknnSharedHost = $1 == "1"
         },
         Setting(environment: "RKLLM_RUNTIME_HOST_MEMORY", flag: "--runtime-host-memory",
                 help: "bytes one runtime host may allocate (RLIMIT_DATA; default 3/4 of the machine's memory)") {

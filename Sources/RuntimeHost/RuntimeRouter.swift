@@ -15,16 +15,25 @@ public final class RuntimeRouter: @unchecked Sendable {
         /// runtime), if any.
         public let library: String
         public let fallbackLibrary: String?
-        /// Each creating call gets a process of its own (one model instance per process), instead
-        /// of one shared process for the namespace.
-        public let processPerHandle: Bool
+        public let hosting: Hosting
 
-        public init(namespace: String, library: String, fallbackLibrary: String? = nil, processPerHandle: Bool) {
+        public init(namespace: String, library: String, fallbackLibrary: String? = nil, hosting: Hosting) {
             self.namespace = namespace
             self.library = library
             self.fallbackLibrary = fallbackLibrary
-            self.processPerHandle = processPerHandle
+            self.hosting = hosting
         }
+    }
+
+    /// Which runtime host process a runtime's objects live in.
+    public enum Hosting: String, Sendable {
+        /// Each creating call gets a process of its own (one model instance per process).
+        case perObject = "per_object"
+        /// Each client's objects live in a process of that client's: a runtime crash a client
+        /// causes takes only its own work.
+        case perClient = "per_client"
+        /// One process for every client (boards short of memory).
+        case shared
     }
 
     /// Scheduling limits (SPEC §5, §8).
@@ -40,14 +49,17 @@ public final class RuntimeRouter: @unchecked Sendable {
         public var quota: Holdings
         /// Runtime host processes at once.
         public var maxHosts: Int
+        /// Blocking calls at once across the hosts of clients (`Hosting.perClient`): the NPU's cores.
+        public var npuCores: Int
 
-        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int) {
+        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int, npuCores: Int) {
             self.runTimeout = runTimeout
             self.keepAlive = keepAlive
             self.maxQueue = maxQueue
             self.queueTimeout = queueTimeout
             self.quota = quota
             self.maxHosts = maxHosts
+            self.npuCores = npuCores
         }
     }
 
@@ -84,12 +96,17 @@ public final class RuntimeRouter: @unchecked Sendable {
     var holdings: [UInt64: Holdings] = [:]
     private var nextHandle: Int64 = 1
     var workers: [ObjectIdentifier: WorkerProcess] = [:]
+    /// Hosts of one client (`Hosting.perClient`), by client and namespace.
+    var clientHosts: [UInt64: [String: WorkerProcess]] = [:]
     /// Shared objects by their creating call's canonical parameters (live or keeping alive).
     var sharedObjects: [String: RuntimeObject] = [:]
     /// Creating calls of shared objects still loading, with the calls that will join them.
     var loading: [String: [Call]] = [:]
     /// Instance-field values in use, per namespace.
     var instanceValues: [String: Set<Int64>] = [:]
+    /// Blocking calls running on the NPU's cores and waiting for one, per namespace (NPUCores).
+    var coresBusy: [String: Int] = [:]
+    var coreQueue: [String: [() -> Void]] = [:]
     /// Clients getting an object of their own (PrivateState), as "connection object".
     var separating: Set<String> = []
     var loop: EventLoop?
@@ -234,36 +251,55 @@ public final class RuntimeRouter: @unchecked Sendable {
         let connection = call.connection
         let worker: WorkerProcess
         do {
-            worker = try owner ?? workerFor(namespace, fresh: entry.creates != nil && runtimes[namespace]!.runtime.processPerHandle)
+            worker = try owner ?? host(namespace, client: connection, creating: entry.creates != nil)
         } catch {
             fds.forEach { close($0) }
             if entry.creates != nil { giveBack(share, for: connection) }
             return call.respond(.failure(Self.hostNotStarted(namespace, error)))
         }
         let sent = fds.count
-        worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
-            call.emit(.object(Self.clientMessage(message)))
-        }, onAnswer: { [self] outcome, fds in
-            var outcome = outcome
-            var registered = false
-            if case .success(let result) = outcome {
-                if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
-                    let created = RuntimeObject(type: type, worker: worker, workerID: workerID, related: related)
-                    guard isConnected(connection) else { // its client left meanwhile
-                        giveBack(share, for: connection)
-                        return destroy(created)
-                    }
-                    let held = settle(share, descriptorsSent: sent, handedOut: fds.count, for: connection)
-                    object[key] = .int(register(created, owner: connection, share: held))
-                    outcome = .success(.object(object))
-                    registered = true
-                }
-                if let destroying { forget(destroying) }
+        let onCore = entry.blocking && runtimes[namespace]?.runtime.hosting == .perClient
+        let start = { [self] in
+            guard !onCore || isConnected(connection) else { // its client left while it waited for a core
+                fds.forEach { close($0) }
+                if entry.creates != nil { giveBack(share, for: connection) }
+                releaseCore(namespace)
+                return stopIfIdle(worker)
             }
-            if entry.creates != nil && !registered { giveBack(share, for: connection) }
-            stopIfIdle(worker) // a process started for a creating call that failed
-            call.respond(outcome, fds: fds)
-        })
+            worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
+                call.emit(.object(Self.clientMessage(message)))
+            }, onAnswer: { [self] outcome, fds in
+                if onCore { releaseCore(namespace) }
+                answer(call, entry: entry, outcome, fds: fds, worker: worker, destroying: destroying, related: related, share: share, sent: sent)
+            })
+        }
+        if onCore { onACore(namespace, start) } else { start() }
+    }
+
+    /// A plain call's answer: a created object registered (its client's quota settled), a
+    /// destroyed handle forgotten, an idle host stopped.
+    private func answer(_ call: Call, entry: MethodEntry, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], worker: WorkerProcess,
+                        destroying: Int64?, related: [String: JSONValue], share: Holdings, sent: Int) {
+        let connection = call.connection
+        var outcome = outcome
+        var registered = false
+        if case .success(let result) = outcome {
+            if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
+                let created = RuntimeObject(type: type, worker: worker, workerID: workerID, related: related)
+                guard isConnected(connection) else { // its client left meanwhile
+                    giveBack(share, for: connection)
+                    return destroy(created)
+                }
+                let held = settle(share, descriptorsSent: sent, handedOut: fds.count, for: connection)
+                object[key] = .int(register(created, owner: connection, share: held))
+                outcome = .success(.object(object))
+                registered = true
+            }
+            if let destroying { forget(destroying) }
+        }
+        if entry.creates != nil && !registered { giveBack(share, for: connection) }
+        stopIfIdle(worker) // a process started for a creating call that failed
+        call.respond(outcome, fds: fds)
     }
 
     /// Why a creating call found no runtime host: the cap's own error, or the start's failure.
@@ -356,13 +392,18 @@ public final class RuntimeRouter: @unchecked Sendable {
         stopIfIdle(handle.object.worker)
     }
 
-    /// Stops a runtime host with no object and no call left: at once a process of its own; the
-    /// namespace's shared one, where objects get processes of their own (it only answers calls
+    /// Stops a runtime host with no object and no call left: at once a process of its own, or a
+    /// client's once the client has gone (while it is there, its next call needs no new process);
+    /// the namespace's shared one, where objects get processes of their own (it only answers calls
     /// without a handle), after the keep-alive, like an idle model.
     func stopIfIdle(_ worker: WorkerProcess) {
         guard worker.inFlight == 0, !holdsObjects(worker) else { return }
+        if let client = client(of: worker) {
+            if isConnected(client) { return }
+            return stop(worker)
+        }
         guard runtimes[worker.namespace]?.shared === worker else { return stop(worker) }
-        guard runtimes[worker.namespace]?.runtime.processPerHandle == true, let loop else { return }
+        guard runtimes[worker.namespace]?.runtime.hosting == .perObject, let loop else { return }
         loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
             guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0, !holdsObjects(worker) else { return }
             logger.info("\(worker.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
@@ -373,7 +414,21 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     func stop(_ worker: WorkerProcess) {
         worker.stop()
+        forgetHost(worker)
+    }
+
+    /// A host that stopped or died: no longer counted, nor any client's.
+    private func forgetHost(_ worker: WorkerProcess) {
         workers[ObjectIdentifier(worker)] = nil
+        if let client = client(of: worker) {
+            clientHosts[client]?[worker.namespace] = nil
+            if clientHosts[client]?.isEmpty == true { clientHosts[client] = nil }
+        }
+    }
+
+    /// The client whose host `worker` is (`Hosting.perClient`).
+    private func client(of worker: WorkerProcess) -> UInt64? {
+        clientHosts.first { $0.value[worker.namespace] === worker }?.key
     }
 
     private func holdsObjects(_ worker: WorkerProcess) -> Bool {
@@ -388,20 +443,35 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     // MARK: workers
 
-    func workerFor(_ namespace: String, fresh: Bool) throws -> WorkerProcess {
-        if !fresh, let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
+    /// The host for a call of `client` without a handle (`nil`: of no one client, a shared
+    /// object's load), per the runtime's hosting: started when there is none.
+    func host(_ namespace: String, client: UInt64?, creating: Bool) throws -> WorkerProcess {
+        let hosting = runtimes[namespace]?.runtime.hosting
+        if hosting == .perObject && creating { return try startHost(namespace) }
+        if hosting == .perClient, let client {
+            if let own = clientHosts[client]?[namespace], !own.closing { return own }
+            let worker = try startHost(namespace)
+            clientHosts[client, default: [:]][namespace] = worker
+            return worker
+        }
+        if let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
+        let worker = try startHost(namespace)
+        runtimes[namespace]?.shared = worker
+        return worker
+    }
+
+    private func startHost(_ namespace: String) throws -> WorkerProcess {
         guard let loop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
         try checkHostCap()
         let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.library, loop: loop, logger: logger)
         runtimes[namespace]?.started += 1
-        if !fresh { runtimes[namespace]?.shared = worker }
         workers[ObjectIdentifier(worker)] = worker
         worker.whenDead { [unowned self, unowned worker] error in died(worker, error) }
         return worker
     }
 
     private func died(_ worker: WorkerProcess, _ error: RPCError) {
-        workers[ObjectIdentifier(worker)] = nil
+        forgetHost(worker)
         runtimes[worker.namespace]?.bytesFromEnded += worker.bytesFromHost
         runtimes[worker.namespace]?.bytesToEnded += worker.bytesToHost
         if runtimes[worker.namespace]?.shared === worker { runtimes[worker.namespace]?.shared = nil }
@@ -420,6 +490,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         abandonStreams(of: connection)
         // Newest first: what was made with a context (its memory) goes before the context.
         for (id, handle) in handles.sorted(by: { $0.key > $1.key }) where handle.owner == connection { release(id) }
+        for worker in clientHosts[connection]?.values.map({ $0 }) ?? [] { stopIfIdle(worker) }
     }
 
     /// Destroys an object in its runtime (no client waits for the answer).
@@ -454,6 +525,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         holdings.removeAll()
         sharedObjects.removeAll()
         for namespace in order { runtimes[namespace]?.shared = nil }
+        clientHosts.removeAll()
     }
 
     private func scheduleStallCheck() {
@@ -482,7 +554,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             if let why = state.unavailable { object["reason"] = .string(why) }
             object["resolved"] = .array(state.resolved.map { .string($0) })
             object["not_present"] = .array(state.missing.sorted().map { .string($0) })
-            object["process_per_handle"] = .bool(state.runtime.processPerHandle)
+            object["hosting"] = .string(state.runtime.hosting.rawValue)
             return .object(object)
         })
     }

@@ -55,7 +55,7 @@ extension RuntimeRouter {
         }
         let worker: WorkerProcess
         do {
-            worker = try workerFor(namespace, fresh: runtimes[namespace]?.runtime.processPerHandle ?? false)
+            worker = try host(namespace, client: nil, creating: true)
         } catch {
             if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
             return done(.failure(Self.hostNotStarted(namespace, error)))

@@ -11,6 +11,8 @@ import RPCServer
 ///                                     the latency the daemon adds per token)
 ///   rkllm-bench frames [--frames 100]  (the demo detector: base64 against zero-copy, base64 decode,
 ///                                     MatMul calls)
+///   rkllm-bench hosts [--connections 100]  (an RKNN runtime host per client against one shared host:
+///                                     memory per client, time to the first run)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -107,7 +109,7 @@ final class Target {
     let socket: String
     private var process: Process?
 
-    init(socket: String?, maxConnections: Int) throws {
+    init(socket: String?, maxConnections: Int, arguments: [String] = []) throws {
         if let socket {
             self.socket = socket
             return
@@ -116,7 +118,7 @@ final class Target {
         let server = URL(fileURLWithPath: besideBench("rkllm-server"))
         let process = Process()
         process.executableURL = server
-        process.arguments = ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"]
+        process.arguments = ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"] + arguments
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(20)
@@ -143,11 +145,7 @@ final class Target {
         return pid
     }
 
-    func residentKiB() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(try pid())/status", encoding: .utf8)
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
+    func residentKiB() throws -> Int { memoryKiB(try pid(), "status", "VmRSS:") }
 
     func stop() {
         guard let process else { return }
@@ -248,6 +246,10 @@ do {
         try frames(options)
         exit(0)
     }
+    if options.mode == "hosts" {
+        try hosts(options)
+        exit(0)
+    }
     if options.mode == "floor" {
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -259,7 +261,7 @@ do {
     switch options.mode {
     case "ping": try ping(options, target)
     case "idle": try idle(options, target)
-    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames)")
+    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))

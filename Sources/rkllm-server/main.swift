@@ -34,17 +34,17 @@ func main() -> Int32 {
             // Each model instance in a process of its own (sharing and NPU domains: the annotations).
             .init(namespace: "rkllm", library: configuration.rkllmRuntimeLibrary ?? "librkllmrt.so",
                   fallbackLibrary: simulated("librkllmrt_sim.so", beside: executable, unless: configuration.rkllmRuntimeLibrary),
-                  processPerHandle: true),
-            // Contexts belong to their client; one process hosts them all.
+                  hosting: .perObject),
+            // Contexts belong to their client: its own process, unless memory is short.
             .init(namespace: "rknn", library: configuration.rknnRuntimeLibrary ?? "librknnrt.so",
                   fallbackLibrary: simulated("librknnrt_sim.so", beside: executable, unless: configuration.rknnRuntimeLibrary),
-                  processPerHandle: false),
+                  hosting: configuration.rknnSharedHost ? .shared : .perClient),
         ], executable: executable, limits: .init(runTimeout: configuration.runTimeout, keepAlive: configuration.keepAlive,
                                                  maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout,
                                                  quota: Holdings(handles: configuration.maxHandlesPerClient,
                                                                  descriptors: configuration.maxDescriptorsPerClient,
                                                                  bytes: configuration.maxBytesPerClient),
-                                                 maxHosts: configuration.maxRuntimeHosts),
+                                                 maxHosts: configuration.maxRuntimeHosts, npuCores: configuration.npuCores),
            logger: logger)
         let server = try Server(configuration: configuration, logger: logger, version: version,
                                 methods: GeneratedMethods.methods(router: router) + router.serverMethods())

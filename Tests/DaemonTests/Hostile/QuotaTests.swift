@@ -18,6 +18,8 @@ final class QuotaTests: XCTestCase {
 
         let attacker = try Client(daemon.socket)
         let context = try XCTUnwrap(try attacker.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+        let attackerHost = try XCTUnwrap(try runtimeHostPIDs(with: ["rknn", String(daemon.process.processIdentifier)]).first { $0 != host },
+                                         "each client's contexts in a host of its own")
         // Twenty at once: the calls under way count, not only the answered ones.
         let answers = try pipelined(attacker, (0..<20).map { _ in ("rknn.create_mem", [context, 1024]) })
         let made = answers.compactMap { $0["result"]?["return"] }
@@ -44,10 +46,13 @@ final class QuotaTests: XCTestCase {
         XCTAssertNotNil(try bystander.call("rknn.create_mem", [theirs, 4096])["return"])
         XCTAssertEqual(try bystander.call("rknn.destroy_mem", [theirs, theirMemory]), .object([:]))
         bystander.receivedFDs.forEach { Glibc.close($0) }
-        // Its leaving gives everything back: the host's descriptors return to where they were
-        // (the bystander's second memory replaced its first).
-        attacker.hangUp()
+        // The bystander's host holds what it held (its second memory replaced its first); the
+        // attacker's leaving gives everything back, its host included.
         XCTAssertEqual(try settled(host, at: hostFDs), hostFDs)
+        attacker.hangUp()
+        let deadline = Date().addingTimeInterval(60)
+        while kill(attackerHost, 0) == 0 && Date() < deadline { usleep(20_000) }
+        XCTAssertNotEqual(kill(attackerHost, 0), 0)
         let again = try Client(daemon.socket)
         let fresh = try XCTUnwrap(try again.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
         let full = try pipelined(again, (0..<5).map { _ in ("rknn.create_mem", [fresh, 1024]) })
