@@ -56,6 +56,8 @@ let package = Package(
         .executableTarget(name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKHeaders"]),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
+        // Random parameters for every generated method against the simulated runtimes, a bystander watching.
+        .executableTarget(name: "rkllm-fuzz-methods", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
 
         // MARK: simulated runtimes (C, built as shared libraries; never linked into the daemon)
         .target(name: "SimSupport"),

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# libFuzzer over framing + JSON + JSON-RPC parsing (Sources/rkllm-fuzz), for FUZZ_SECONDS (default 60).
-# Any crash, sanitizer report or failed property fails the run; the crashing input is left in .build-fuzz/.
+# Both fuzz targets, FUZZ_SECONDS each (default 60): libFuzzer over framing + JSON + JSON-RPC parsing
+# (Sources/rkllm-fuzz), then random parameters for every generated method against the simulated
+# runtimes under AddressSanitizer with a bystander watching (Sources/rkllm-fuzz-methods; seed
+# FUZZ_SEED, default 1, so a run can be repeated). Any crash, sanitizer report, failed property or
+# harmed bystander fails the run; libFuzzer's crashing input is left in .build-fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -8,5 +11,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 swift build --product rkllm-fuzz --scratch-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -D -Xswiftc FUZZING
 mkdir -p .build-fuzz/corpus
-cd .build-fuzz
-./debug/rkllm-fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 corpus
+(cd .build-fuzz && ./debug/rkllm-fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 corpus)
+
+swift build --sanitize=address --scratch-path .build-address
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+.build-address/debug/rkllm-fuzz-methods --seconds "${FUZZ_SECONDS:-60}" --seed "${FUZZ_SEED:-1}"
