@@ -136,36 +136,6 @@ final class LimitsTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
-    func testOutOfFileDescriptorsNewClientsAreToldWhyAndServedAgainWhenOneFrees() throws {
-        let daemon = try Daemon()
-        let pid = daemon.process.processIdentifier
-        // A few descriptors of room, as a daemon whose connections used up its limit.
-        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
-        XCTAssertEqual(clinux_set_file_limit(pid, UInt(open + 6)), 0)
-        var held: [Client] = []
-        var refusals: [JSONValue] = []
-        for _ in 0..<40 where refusals.count < 5 {
-            let client = try Client(daemon.socket)
-            try? client.send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"# + "\n")
-            let reply = try client.readMessage()
-            if reply["result"] == "pong" { held.append(client) } else { refusals.append(reply) }
-        }
-        XCTAssertFalse(held.isEmpty)
-        XCTAssertEqual(refusals.count, 5, "refused, each with an answer, not left waiting")
-        for refusal in refusals {
-            XCTAssertEqual(refusal["error"]?["code"], .int(Int64(RPCError.tooManyConnectionsCode)))
-            XCTAssertEqual(refusal["error"]?["message"], "the server is out of file descriptors")
-        }
-        XCTAssertEqual(daemon.log.components(separatedBy: "accept: out of file descriptors").count - 1, 1, "logged once for the episode")
-        // One connection goes: the next client is served.
-        held.removeLast().hangUp()
-        let deadline = Date().addingTimeInterval(60)
-        while try held[0].call("server.stats")["connections"]?["open"] != .int(Int64(held.count)) && Date() < deadline { usleep(10_000) }
-        XCTAssertEqual(try Client(daemon.socket).call("server.ping"), "pong")
-        XCTAssertTrue(daemon.log.contains("accepting connections again"), daemon.log)
-        daemon.assertStopsCleanly()
-    }
-
     func testAnUIDOutsideTheAllowListIsRefused() throws {
         let daemon = try Daemon(arguments: ["--allowed-uids", "\(getuid() + 1)"], waitForSocket: false)
         var refusal: JSONValue?

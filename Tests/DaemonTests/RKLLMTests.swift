@@ -176,17 +176,6 @@ final class RKLLMTests: XCTestCase {
             "prompt": "<image>what is it", "image_embed": .array(Array(repeating: 0.25, count: 64)), "n_image_tokens": 2, "n_image": 1,
             "image_width": 448, "image_height": 448]]]).text,
                        "I see 1 image(s) of 448x448. Hello from the demo model, ça va? 你好: it is <image>what.")
-        // Counts beyond the arrays sent: refused before the runtime reads past them.
-        let oneFloat = JSONValue.string(Data(count: 4).base64EncodedString())
-        let huge = try client.request("rkllm.run", [handle, ["input_type": "RKLLM_INPUT_EMBED",
-                                                             "embed_input": ["embed": oneFloat, "n_tokens": .int(1 << 62)]]])
-        XCTAssertEqual(huge["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
-        XCTAssertEqual(huge["error"]?["message"], "invalid params: RKLLMEmbedInput.embed: holds 1 elements; n_tokens = 4611686018427387904 are read")
-        let images = try client.request("rkllm.run", [handle, ["input_type": "RKLLM_INPUT_MULTIMODAL", "multimodal_input": [
-            "prompt": "<image>", "image_embed": oneFloat, "n_image_tokens": .int(1 << 40), "n_image": .int(1 << 40)]]])
-        XCTAssertEqual(images["error"]?["message"], "invalid params: RKLLMMultiModalInput.image_embed: holds 1 elements; n_image x n_image_tokens = more than any buffer are read")
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello world")]).text, Self.helloReply, "the model is unharmed")
-        XCTAssertEqual(try client.call("server.stats")["runtimes"]?["rkllm"]?["crashes"], 0)
         daemon.assertStopsCleanly()
     }
 

@@ -17,8 +17,9 @@ final class CapTests: XCTestCase {
     }
 
     func testIncompleteLinesOfAllClientsTogetherAreCapped() throws {
-        let daemon = try Daemon(arguments: ["--max-buffered-input", "1000000", "--max-message-bytes", "4000000"])
-        let bystander = try Client(daemon.socket)
+        let daemon = try Bystander.daemon(arguments: ["--max-buffered-input", "1000000", "--max-message-bytes", "4000000"])
+        let witness = try Bystander(daemon)
+        let bystander = witness.client
         let part = [UInt8](#"{"jsonrpc":"2.0","id":1,"method":"server.ping","params":{"pad":""#.utf8) + [UInt8](repeating: 0x61, count: 400_000)
         let clients = try (0..<3).map { _ in try Client(daemon.socket) }
         try clients[0].send(part)
@@ -40,12 +41,15 @@ final class CapTests: XCTestCase {
         }
         XCTAssertEqual(try bystander.call("server.ping"), "pong")
         XCTAssertEqual(try waitForStat(bystander, "buffered_input_bytes") { $0 == 0 }, 0, "nothing held once lines end")
+        clients.forEach { $0.hangUp() }
+        try witness.assertUnharmed()
         daemon.assertStopsCleanly()
     }
 
     func testUnreadRepliesOfAllClientsTogetherAreCapped() throws {
-        let daemon = try Daemon(arguments: ["--max-buffered-output", "1500000", "--max-output-bytes", "1400000"])
-        let bystander = try Client(daemon.socket)
+        let daemon = try Bystander.daemon(arguments: ["--max-buffered-output", "1500000", "--max-output-bytes", "1400000"])
+        let witness = try Bystander(daemon)
+        let bystander = witness.client
         let document = try bystander.call("rpc.discover").jsonText.utf8.count
         // Each asks for 1.2 MB it does not read: what the socket does not take waits in the daemon
         // (all of it at first: the replies to one read are written together).
@@ -58,7 +62,9 @@ final class CapTests: XCTestCase {
         try readers[1].send(line)
         XCTAssertEqual(try waitForStat(bystander, "dropped_slow_readers") { $0 == 1 }, 1, "one of them, the one with more unread, goes")
         XCTAssertLessThanOrEqual(try waitForStat(bystander, "buffered_output_bytes") { $0 <= 1_500_000 }, 1_500_000)
-        XCTAssertEqual(try bystander.call("server.ping"), "pong")
+        readers.forEach { $0.hangUp() }
+        XCTAssertEqual(try waitForStat(bystander, "buffered_output_bytes") { $0 == 0 }, 0)
+        try witness.assertUnharmed()
         daemon.assertStopsCleanly()
     }
 
