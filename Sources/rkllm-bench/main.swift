@@ -13,6 +13,7 @@ import RPCServer
 ///                                     MatMul calls)
 ///   rkllm-bench hosts [--connections 100]  (an RKNN runtime host per client against one shared host:
 ///                                     memory per client, time to the first run)
+///   rkllm-bench privacy              (a change to a shared model instance: the instance of its own it costs)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -250,6 +251,10 @@ do {
         try hosts(options)
         exit(0)
     }
+    if options.mode == "privacy" {
+        try privacy(options)
+        exit(0)
+    }
     if options.mode == "floor" {
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -261,7 +266,7 @@ do {
     switch options.mode {
     case "ping": try ping(options, target)
     case "idle": try idle(options, target)
-    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts)")
+    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
