@@ -225,12 +225,17 @@ public final class RuntimeRouter: @unchecked Sendable {
                 return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
             }
         }
+        // Only a plain call and a stream pass descriptors on: a shared object is no one client's
+        // to hold them, a shared destroy is a release, and an abort stops the caller's own stream.
         if entry.creates != nil, entry.shared {
+            fds.forEach { close($0) }
             createShared(call, entry: entry, params: params, state: state, share: share)
         } else if let target, entry.destroys == target.handle.object.type, target.handle.object.shareKey != nil {
+            fds.forEach { close($0) }
             release(target.id)
             call.respond(.success(.object([:])))
         } else if let target, entry.aborts == target.handle.object.type {
+            fds.forEach { close($0) }
             abortOwnStream(call, entry: entry, params: params, on: target.handle.object)
         } else if let target, entry.streams != nil {
             enqueue(RuntimeObject.Stream(call: call, entry: entry, params: params, fds: fds), on: target.handle.object)
