@@ -1,7 +1,7 @@
 import BindingRuntime
 import RPCServer
 
-/// What one client holds in runtime hosts (SPEC §9): its handles, the descriptors its objects keep
+/// What one client holds in runtime hosts: its handles, the descriptors its objects keep
 /// open there (those sent with a creating call and those its answer handed out, at least one per
 /// object: a runtime's objects keep buffers of their own), and the bytes its objects hold (the
 /// creating call's annotation `holds`). A creating call reserves its share before it is sent, so a

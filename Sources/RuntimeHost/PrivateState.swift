@@ -2,7 +2,7 @@ import BindingRuntime
 import Glibc
 import RPCServer
 
-/// Privacy on shared objects (SPEC §9): a call that changes what an object's users see (its
+/// Privacy on shared objects: a call that changes what an object's users see (its
 /// settings, its conversation; the annotations' `reads_only` and `state_kept_when` say which)
 /// makes the object its caller's own. When no other client holds it, it only leaves the sharing
 /// index: nobody joins it any more, and it is destroyed when its client lets go. When others hold

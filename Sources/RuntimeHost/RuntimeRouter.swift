@@ -36,7 +36,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         case shared
     }
 
-    /// Scheduling limits (SPEC §5, §8).
+    /// Scheduling limits and what one client may hold.
     public struct Limits: Sendable {
         public var runTimeout: Double
         /// Seconds a shared object stays loaded after its last handle goes.

@@ -2,7 +2,7 @@ import BindingRuntime
 import Glibc
 import RPCServer
 
-/// Objects shared between clients (SPEC §5; a handle type the annotations mark `shared`): a
+/// Objects shared between clients (a handle type the annotations mark `shared`): a
 /// creating call with the parameters of a live object joins it; each client's handle is a
 /// reference; the last one gone leaves the object loaded for the keep-alive, then it is destroyed.
 /// Loop thread only.
