@@ -15,36 +15,47 @@ struct BindingGenPlugin: BuildToolPlugin {
     }
 
     /// What `binding-gen generate` writes (Emitter.outputFiles).
-    static let outputFiles = ["Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift", "Constants.swift", "OpenRPC.swift"]
+    static let outputFiles = [
+        "Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift", "Constants.swift", "OpenRPC.swift",
+    ]
 
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
         let configURL = target.directoryURL.appending(path: "binding-gen.json")
         let config = try JSONDecoder().decode(Config.self, from: Data(contentsOf: configURL))
         let headers = target.directoryURL.appending(path: config.headers).standardized
         let templates = target.directoryURL.appending(path: config.templates).standardized
-        let annotations = config.annotations.map { target.directoryURL.appending(path: $0).standardized }
+        let annotations =
+            config.annotations.map { target.directoryURL.appending(path: $0).standardized }
             ?? headers.appending(path: "annotations.json")
         let tool = try context.tool(named: "binding-gen")
         let output = context.pluginWorkDirectoryURL.appending(path: "generated")
 
         let files = FileManager.default
-        let headerFiles = try files.contentsOfDirectory(at: headers, includingPropertiesForKeys: nil).filter { $0.pathExtension == "h" }
-        let templateFiles = try files.contentsOfDirectory(at: templates, includingPropertiesForKeys: nil).filter { $0.pathExtension == "tmpl" }
+        let headerFiles = try files.contentsOfDirectory(at: headers, includingPropertiesForKeys: nil).filter {
+            $0.pathExtension == "h"
+        }
+        let templateFiles = try files.contentsOfDirectory(at: templates, includingPropertiesForKeys: nil).filter {
+            $0.pathExtension == "tmpl"
+        }
         var inputs = headerFiles + templateFiles + [configURL]
         if files.fileExists(atPath: annotations.path) { inputs.append(annotations) }
 
-        var arguments = ["generate", headers.path, "--output", output.path, "--templates", templates.path,
-                         "--module", config.module, "--annotations", annotations.path]
+        var arguments = [
+            "generate", headers.path, "--output", output.path, "--templates", templates.path,
+            "--module", config.module, "--annotations", annotations.path,
+        ]
         // The tool is built in .build/<triple>/<configuration>/: the build's target triple.
         let triple = tool.url.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
         if triple.split(separator: "-").count >= 3 { arguments += ["--target", triple] }
 
-        return [.buildCommand(
-            displayName: "binding-gen: \(target.name) from \(headers.lastPathComponent)/",
-            executable: tool.url,
-            arguments: arguments,
-            inputFiles: inputs,
-            outputFiles: Self.outputFiles.map { output.appending(path: $0) }
-        )]
+        return [
+            .buildCommand(
+                displayName: "binding-gen: \(target.name) from \(headers.lastPathComponent)/",
+                executable: tool.url,
+                arguments: arguments,
+                inputFiles: inputs,
+                outputFiles: Self.outputFiles.map { output.appending(path: $0) }
+            )
+        ]
     }
 }

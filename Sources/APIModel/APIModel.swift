@@ -12,9 +12,11 @@ public struct APIModel: Codable, Equatable, Sendable {
     public var macros: [Macro]
     public var diagnostics: [Diagnostic]
 
-    public init(target: String, headers: [String] = [], functions: [Function] = [], inlineHelpers: [Function] = [],
-                records: [Record] = [], enums: [EnumDecl] = [], typedefs: [Typedef] = [], macros: [Macro] = [],
-                diagnostics: [Diagnostic] = []) {
+    public init(
+        target: String, headers: [String] = [], functions: [Function] = [], inlineHelpers: [Function] = [],
+        records: [Record] = [], enums: [EnumDecl] = [], typedefs: [Typedef] = [], macros: [Macro] = [],
+        diagnostics: [Diagnostic] = []
+    ) {
         self.target = target
         self.headers = headers
         self.functions = functions
@@ -59,7 +61,10 @@ public struct Function: Codable, Hashable, Sendable {
     public var parameters: [Parameter]
     public var hasPrototype: Bool
 
-    public init(name: String, header: String, location: SourceLocation, result: CType, parameters: [Parameter], hasPrototype: Bool) {
+    public init(
+        name: String, header: String, location: SourceLocation, result: CType, parameters: [Parameter],
+        hasPrototype: Bool
+    ) {
         self.name = name
         self.header = header
         self.location = location
@@ -70,7 +75,9 @@ public struct Function: Codable, Hashable, Sendable {
 
     /// `int rkllm_run(LLMHandle handle, ...)`, stable across targets.
     public var signature: String {
-        let params = parameters.isEmpty ? (hasPrototype ? "void" : "")
+        let params =
+            parameters.isEmpty
+            ? (hasPrototype ? "void" : "")
             : parameters.map { "\($0.type.spelling) \($0.name)" }.joined(separator: ", ")
         return "\(result.spelling) \(name)(\(params))"
     }
@@ -112,8 +119,10 @@ public struct Record: Codable, Hashable, Sendable {
     /// A C11 anonymous struct/union member: its fields are members of the parent.
     public var isAnonymousMember: Bool { swiftPath?.contains("___Anonymous_field") == true }
 
-    public init(name: String, kind: Kind, header: String, location: SourceLocation, size: Int, alignment: Int,
-                fields: [Field], isNested: Bool = false, parent: String? = nil, swiftPath: String? = nil) {
+    public init(
+        name: String, kind: Kind, header: String, location: SourceLocation, size: Int, alignment: Int,
+        fields: [Field], isNested: Bool = false, parent: String? = nil, swiftPath: String? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.header = header
@@ -158,7 +167,9 @@ public struct Typedef: Codable, Hashable, Sendable {
     public var underlying: CType
     /// The parameter names of a function-pointer typedef, as the header wrote them.
     public var parameterNames: [String]?
-    public init(name: String, header: String, location: SourceLocation, underlying: CType, parameterNames: [String]? = nil) {
+    public init(
+        name: String, header: String, location: SourceLocation, underlying: CType, parameterNames: [String]? = nil
+    ) {
         self.name = name
         self.header = header
         self.location = location

@@ -74,7 +74,8 @@ extension CType {
 
 extension FunctionType {
     public func spelling(name: String) -> String {
-        let params = parameters.isEmpty ? (hasPrototype ? "void" : "") : parameters.map(\.spelling).joined(separator: ", ")
+        let params =
+            parameters.isEmpty ? (hasPrototype ? "void" : "") : parameters.map(\.spelling).joined(separator: ", ")
         return "\(result.spelling) \(name)(\(params))"
     }
 }

@@ -22,9 +22,11 @@ public struct Annotations: Codable, Sendable, Equatable {
         case defaultMakers = "default_makers"
     }
 
-    public init(functions: [String: FunctionAnnotation] = [:], handles: [String: HandleAnnotation] = [:],
-                callbacks: [String: CallbackAnnotation] = [:], fields: [String: FieldAnnotation] = [:],
-                unions: [String: UnionAnnotation] = [:], defaultMakers: [String: String] = [:]) {
+    public init(
+        functions: [String: FunctionAnnotation] = [:], handles: [String: HandleAnnotation] = [:],
+        callbacks: [String: CallbackAnnotation] = [:], fields: [String: FieldAnnotation] = [:],
+        unions: [String: UnionAnnotation] = [:], defaultMakers: [String: String] = [:]
+    ) {
         self.functions = functions
         self.handles = handles
         self.callbacks = callbacks
@@ -102,7 +104,10 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         case releaseWith = "release_with"
     }
 
-    public init(status: String? = nil, blocking: Bool? = nil, params: [String: ParamAnnotation]? = nil, releaseWith: String? = nil) {
+    public init(
+        status: String? = nil, blocking: Bool? = nil, params: [String: ParamAnnotation]? = nil,
+        releaseWith: String? = nil
+    ) {
         self.status = status
         self.blocking = blocking
         self.params = params
@@ -260,7 +265,9 @@ public struct HandleAnnotation: Codable, Sendable, Equatable {
         case stateKeptWhen = "state_kept_when"
     }
 
-    public init(create: [String], destroy: [String], abort: [String]? = nil, shared: Bool? = nil, instanceField: String? = nil) {
+    public init(
+        create: [String], destroy: [String], abort: [String]? = nil, shared: Bool? = nil, instanceField: String? = nil
+    ) {
         self.create = create
         self.destroy = destroy
         self.abort = abort

@@ -25,16 +25,18 @@ public struct Planner {
         let functions = model.functions.map(planFunction)
         let callbacks = annotations.callbacks.keys.sorted().compactMap { name -> CallbackPlan? in
             guard let typedef = model.typedefs.first(where: { $0.name == name }),
-                  case .pointer(let to, _) = typedef.underlying.resolved, case .function(let f) = to.resolved
+                case .pointer(let to, _) = typedef.underlying.resolved, case .function(let f) = to.resolved
             else { return nil }
             let names = typedef.parameterNames ?? f.parameters.indices.map { "arg\($0 + 1)" }
             let a = annotations.callbacks[name]!
             let constants = model.enums.flatMap(\.constants)
             let finals = (a.final ?? []).compactMap { final in constants.first { $0.name == final }?.value }
-            return CallbackPlan(typedef: name, function: f, parameterNames: names, userdata: a.userdata,
-                                message: a.message, state: a.state, finalValues: finals)
+            return CallbackPlan(
+                typedef: name, function: f, parameterNames: names, userdata: a.userdata,
+                message: a.message, state: a.state, finalValues: finals)
         }
-        return BindingPlan(model: model, functions: functions, records: records, callbacks: callbacks, warnings: warnings)
+        return BindingPlan(
+            model: model, functions: functions, records: records, callbacks: callbacks, warnings: warnings)
     }
 
     /// Method name: the first `_`-separated word is the namespace (`rknn_matmul_run` -> `rknn.matmul_run`).
@@ -61,14 +63,17 @@ public struct Planner {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
             }
             if let field = a.instanceField, let first = field.split(separator: ".").first {
-                for f in a.create where model.function(named: f).map({ !$0.parameters.contains { $0.name == first } }) ?? false {
+                for f in a.create
+                where model.function(named: f).map({ !$0.parameters.contains { $0.name == first } }) ?? false {
                     notes.append("handle '\(handle)': instance_field '\(field)' names no parameter of '\(f)'")
                 }
             }
         }
         let constantNames = Set(model.enums.flatMap(\.constants).map(\.name))
         for (name, callback) in annotations.callbacks.sorted(by: { $0.key < $1.key }) {
-            if !typedefNames.contains(name) { notes.append("callback typedef '\(name)' is not declared by the headers") }
+            if !typedefNames.contains(name) {
+                notes.append("callback typedef '\(name)' is not declared by the headers")
+            }
             for final in callback.final ?? [] where !constantNames.contains(final) {
                 notes.append("callback '\(name)': final state '\(final)' is not an enum constant of the headers")
             }
@@ -117,8 +122,10 @@ public struct Planner {
             plans.append(FieldPlan(field: field, role: role))
         }
         if let opaque {
-            warnings.append(Diagnostic(.warning, "\(record.name) is an opaque blob of \(record.size) bytes: \(opaque)",
-                                       at: record.location))
+            warnings.append(
+                Diagnostic(
+                    .warning, "\(record.name) is an opaque blob of \(record.size) bytes: \(opaque)",
+                    at: record.location))
         }
         let maker = annotations.defaultMakers[record.name].flatMap { name in
             model.function(named: name).map { _ in name }
@@ -126,11 +133,15 @@ public struct Planner {
         let descriptors = record.fields.filter { field in
             guard annotations.fields["\(record.name).\(field.name)"]?.fd == true else { return false }
             if case .integer = field.type.resolved { return true }
-            warnings.append(Diagnostic(.warning, "\(record.name).\(field.name) is annotated fd but is not an integer", at: record.location))
+            warnings.append(
+                Diagnostic(
+                    .warning, "\(record.name).\(field.name) is annotated fd but is not an integer", at: record.location)
+            )
             return false
         }.map(\.name)
-        return RecordPlan(record: record, fields: plans, opaqueReason: opaque, defaultMaker: maker,
-                          union: annotations.unions[record.name], descriptorFields: descriptors)
+        return RecordPlan(
+            record: record, fields: plans, opaqueReason: opaque, defaultMaker: maker,
+            union: annotations.unions[record.name], descriptorFields: descriptors)
     }
 
     private func fieldRole(_ field: Field, in record: Record) -> FieldRole {
@@ -147,7 +158,10 @@ public struct Planner {
             if case .char = element.resolved { return .charArray(count: count) }
             var leaf = element.resolved
             var total = count
-            while case .array(let inner, let n?) = leaf { leaf = inner.resolved; total *= n }
+            while case .array(let inner, let n?) = leaf {
+                leaf = inner.resolved
+                total *= n
+            }
             switch leaf {
             case .bool, .integer, .floating, .enumeration, .record: return .fixedArray(element: leaf, count: total)
             default: return .omitted(reason: "unsupported: array of \(leaf.spelling)")
@@ -156,12 +170,14 @@ public struct Planner {
             let pointee = to.resolved
             if let length = a?.buffer { return .buffer(length: length) }
             if a?.count != nil || a?.array == true {
-                return .pointerArray(element: pointee, count: a?.count ?? [], base64: a?.base64 ?? false, atLeast: a?.atLeast ?? [])
+                return .pointerArray(
+                    element: pointee, count: a?.count ?? [], base64: a?.base64 ?? false, atLeast: a?.atLeast ?? [])
             }
             if case .char = pointee { return .string(pathKind: a?.path) }
             if case .record(let name) = pointee { return .optionalRecord(name) }
             if case .function = pointee { return .omitted(reason: "function pointer: supplied on the host side") }
-            return .omitted(reason: "\(field.type.spelling) without an annotation (fields.\(record.name).\(field.name))")
+            return .omitted(
+                reason: "\(field.type.spelling) without an annotation (fields.\(record.name).\(field.name))")
         case .unsupported(let reason):
             return .omitted(reason: "unsupported: \(reason)")
         default:
@@ -173,13 +189,14 @@ public struct Planner {
 
     private func planFunction(_ function: Function) -> FunctionPlan {
         let a = annotations.function(function.name)
-        var plan = FunctionPlan(function: function, method: Self.methodName(function.name), bound: true, reason: nil,
-                                params: [], returns: .void, blocking: a.blocking ?? false,
-                                creates: annotations.handles.first { $0.value.create.contains(function.name) }?.key,
-                                destroys: annotations.handles.first { $0.value.destroy.contains(function.name) }?.key,
-                                aborts: annotations.handles.first { $0.value.abort?.contains(function.name) == true }?.key,
-                                releasedBy: nil,
-                                makesDefaultFor: annotations.defaultMakers.first { $0.value == function.name }?.key)
+        var plan = FunctionPlan(
+            function: function, method: Self.methodName(function.name), bound: true, reason: nil,
+            params: [], returns: .void, blocking: a.blocking ?? false,
+            creates: annotations.handles.first { $0.value.create.contains(function.name) }?.key,
+            destroys: annotations.handles.first { $0.value.destroy.contains(function.name) }?.key,
+            aborts: annotations.handles.first { $0.value.abort?.contains(function.name) == true }?.key,
+            releasedBy: nil,
+            makesDefaultFor: annotations.defaultMakers.first { $0.value == function.name }?.key)
         do {
             let names = Set(function.parameters.map(\.name))
             for key in (a.params ?? [:]).keys.sorted() where !names.contains(key) {
@@ -187,8 +204,9 @@ public struct Planner {
             }
             plan.params = try function.parameters.map { p in
                 let annotation = a.params?[p.name] ?? ParamAnnotation()
-                return ParamPlan(name: p.name, type: p.type, role: try paramRole(p, annotation: annotation, in: function),
-                                 minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) })
+                return ParamPlan(
+                    name: p.name, type: p.type, role: try paramRole(p, annotation: annotation, in: function),
+                    minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) })
             }
             try checkOutputBuffers(plan)
             try markDerivedParams(&plan)
@@ -221,9 +239,12 @@ public struct Planner {
     private func sharedStateEffect(_ plan: FunctionPlan) -> SharedStateEffect {
         let name = plan.function.name
         for p in plan.params {
-            guard case .handle(let type) = p.role, let handle = annotations.handles[type], handle.shared == true else { continue }
+            guard case .handle(let type) = p.role, let handle = annotations.handles[type], handle.shared == true else {
+                continue
+            }
             if handle.create.contains(name) || handle.destroy.contains(name) || (handle.abort ?? []).contains(name)
-                || (handle.readsOnly ?? []).contains(name) {
+                || (handle.readsOnly ?? []).contains(name)
+            {
                 return .none
             }
             if plan.callbackContextTypedef != nil, let path = handle.stateKeptWhen {
@@ -240,7 +261,8 @@ public struct Planner {
             throw Unbound(reason: "release_with names '\(name)', which the headers do not declare")
         }
         let leading = function.parameters.prefix(release.parameters.count).map(\.type.spelling)
-        guard release.parameters.count <= function.parameters.count, leading == release.parameters.map(\.type.spelling) else {
+        guard release.parameters.count <= function.parameters.count, leading == release.parameters.map(\.type.spelling)
+        else {
             throw Unbound(reason: "release_with '\(name)' must take \(function.name)'s leading parameters")
         }
         return release
@@ -249,7 +271,10 @@ public struct Planner {
     private func handleName(_ type: CType) -> String? {
         if let name = type.typedefChain.first(where: { annotations.handles[$0] != nil }) { return name }
         if case .pointer(let to, _) = type.resolved, case .record(let name) = to.resolved,
-           annotations.handles[name] != nil { return name }
+            annotations.handles[name] != nil
+        {
+            return name
+        }
         return nil
     }
 
@@ -258,16 +283,21 @@ public struct Planner {
     /// function may write past it.
     private func checkOutputBuffers(_ plan: FunctionPlan) throws {
         for p in plan.params {
-            guard case .outBuffer(let other) = p.role, let source = plan.params.first(where: { $0.name == other }) else { continue }
+            guard case .outBuffer(let other) = p.role, let source = plan.params.first(where: { $0.name == other })
+            else { continue }
             if case .buffer(nil, _, _) = source.role, source.minBytes == nil {
-                throw Unbound(reason: "output buffer '\(p.name)' is as long as '\(other)', whose length \(plan.function.name) is not told: "
-                    + "declare how many bytes it reads with \"bytes\" on '\(other)'")
+                throw Unbound(
+                    reason:
+                        "output buffer '\(p.name)' is as long as '\(other)', whose length \(plan.function.name) is not told: "
+                        + "declare how many bytes it reads with \"bytes\" on '\(other)'")
             }
         }
     }
 
     private func hasIntegerParameter(_ name: String, _ function: Function) -> Bool {
-        guard let p = function.parameters.first(where: { $0.name == name }), case .integer = p.type.resolved else { return false }
+        guard let p = function.parameters.first(where: { $0.name == name }), case .integer = p.type.resolved else {
+            return false
+        }
         return true
     }
 
@@ -275,19 +305,29 @@ public struct Planner {
     /// field of a struct parameter whose constants it names.
     private func byteSize(_ b: ByteSizeAnnotation, of p: Parameter, in function: Function) throws -> ByteSize {
         for name in b.product where !hasIntegerParameter(name, function) {
-            throw Unbound(reason: "the bytes of '\(p.name)' multiply '\(name)', which is no integer parameter of \(function.name)")
+            throw Unbound(
+                reason: "the bytes of '\(p.name)' multiply '\(name)', which is no integer parameter of \(function.name)"
+            )
         }
         guard let selector = b.bits else { return ByteSize(product: b.product, bitsOf: nil, bits: [:], defaultBits: 8) }
         let path = selector.of.split(separator: ".").map(String.init)
         guard path.count == 2, let param = function.parameters.first(where: { $0.name == path[0] }) else {
-            throw Unbound(reason: "the bytes of '\(p.name)' take their bits of '\(selector.of)': name a struct parameter and its field")
+            throw Unbound(
+                reason:
+                    "the bytes of '\(p.name)' take their bits of '\(selector.of)': name a struct parameter and its field"
+            )
         }
         var type = param.type.resolved
         if case .pointer(let to, _) = type { type = to.resolved }
         guard case .record(let recordName) = type, let record = model.record(named: recordName),
-              let field = record.fields.first(where: { $0.name == path[1] }), case .enumeration(let enumName) = field.type.resolved,
-              let decl = model.enumeration(named: enumName) else {
-            throw Unbound(reason: "the bytes of '\(p.name)' take their bits of '\(selector.of)', which is no enum field of a struct parameter")
+            let field = record.fields.first(where: { $0.name == path[1] }),
+            case .enumeration(let enumName) = field.type.resolved,
+            let decl = model.enumeration(named: enumName)
+        else {
+            throw Unbound(
+                reason:
+                    "the bytes of '\(p.name)' take their bits of '\(selector.of)', which is no enum field of a struct parameter"
+            )
         }
         var bits: [Int64: Int] = [:]
         for (constant, value) in selector.values {
@@ -299,10 +339,13 @@ public struct Planner {
         return ByteSize(product: b.product, bitsOf: (path[0], path[1]), bits: bits, defaultBits: selector.default)
     }
 
-    private func direction(_ a: ParamAnnotation, _ p: Parameter, in function: Function, what: String) throws -> Direction {
+    private func direction(_ a: ParamAnnotation, _ p: Parameter, in function: Function, what: String) throws
+        -> Direction
+    {
         guard let word = a.direction else {
-            throw Unbound(reason: "\(what) '\(p.type.spelling) \(p.name)' may be read, written or both: "
-                + "annotate functions.\(function.name).params.\(p.name) as \"in\", \"out\" or \"inout\"")
+            throw Unbound(
+                reason: "\(what) '\(p.type.spelling) \(p.name)' may be read, written or both: "
+                    + "annotate functions.\(function.name).params.\(p.name) as \"in\", \"out\" or \"inout\"")
         }
         guard let d = Direction(rawValue: word) else {
             throw Unbound(reason: "parameter '\(p.name)': direction '\(word)' is not in, out or inout")
@@ -315,28 +358,33 @@ public struct Planner {
         if a.null == true { return .null }
         if a.callback == true || isFunctionPointer(type) {
             guard let typedef = p.type.typedefChain.first(where: { annotations.callbacks[$0] != nil }) else {
-                throw Unbound(reason: "callback parameter '\(p.name)' of type \(p.type.spelling): declare the typedef in "
-                    + "callbacks with its userdata parameter so the host can supply it")
+                throw Unbound(
+                    reason: "callback parameter '\(p.name)' of type \(p.type.spelling): declare the typedef in "
+                        + "callbacks with its userdata parameter so the host can supply it")
             }
             return .callback(typedef)
         }
         if let callback = a.callbackContext {
             guard annotations.callbacks[callback] != nil else {
-                throw Unbound(reason: "parameter '\(p.name)' is the userdata of '\(callback)', which callbacks does not declare")
+                throw Unbound(
+                    reason: "parameter '\(p.name)' is the userdata of '\(callback)', which callbacks does not declare")
             }
             return .callbackContext(callback)
         }
         if a.fd == true {
             guard case .integer = type else { throw Unbound(reason: "fd parameter '\(p.name)' is not an integer") }
             for name in a.maps ?? [] where !hasIntegerParameter(name, function) {
-                throw Unbound(reason: "fd parameter '\(p.name)' maps '\(name)', which is no integer parameter of \(function.name)")
+                throw Unbound(
+                    reason: "fd parameter '\(p.name)' maps '\(name)', which is no integer parameter of \(function.name)"
+                )
             }
             return .fd(p.type, maps: a.maps ?? [])
         }
         if let other = a.sizeOf { return .sizeOf(other) }
         if let selector = a.typeBy {
-            return .selected(selector: selector.param, cases: try selectedCases(selector, function: function),
-                             direction: try direction(a, p, in: function, what: "selected-type pointer"))
+            return .selected(
+                selector: selector.param, cases: try selectedCases(selector, function: function),
+                direction: try direction(a, p, in: function, what: "selected-type pointer"))
         }
         if let handle = handleName(p.type) { return .handle(handle) }
         if case .pointer(let to, _) = type, let handle = handleName(to) {
@@ -350,22 +398,29 @@ public struct Planner {
         case .bool, .integer, .floating, .enumeration, .char:
             return .value(p.type)
         case .array(let element, _):
-            return .array(element: element, direction: try direction(a, p, in: function, what: "array"),
-                          count: arrayCount(a))
+            return .array(
+                element: element, direction: try direction(a, p, in: function, what: "array"),
+                count: arrayCount(a))
         case .pointer(let to, let isConst):
             let pointee = to.resolved
             if a.buffer == true || a.length != nil {
-                return .buffer(length: a.length, stringMeansZeroLength: a.stringMeansZeroLength ?? false, pathKind: a.path)
+                return .buffer(
+                    length: a.length, stringMeansZeroLength: a.stringMeansZeroLength ?? false, pathKind: a.path)
             }
             if let other = a.sameSizeAs { return .outBuffer(sameSizeAs: other) }
             if let plugin = a.plugin {
-                guard case .record(let name) = pointee, plugin.library.contains("{"), plugin.library.contains("}") else {
-                    throw Unbound(reason: "plugin parameter '\(p.name)' must point to structs, and its library name must hold {member}")
+                guard case .record(let name) = pointee, plugin.library.contains("{"), plugin.library.contains("}")
+                else {
+                    throw Unbound(
+                        reason:
+                            "plugin parameter '\(p.name)' must point to structs, and its library name must hold {member}"
+                    )
                 }
                 return .plugins(record: name, count: a.count, library: plugin.library, symbol: plugin.symbol)
             }
             if a.count != nil || a.countParam != nil || a.array == true {
-                return .array(element: to, direction: try direction(a, p, in: function, what: "array"), count: arrayCount(a))
+                return .array(
+                    element: to, direction: try direction(a, p, in: function, what: "array"), count: arrayCount(a))
             }
             switch pointee {
             case .char where isConst: return .string(pathKind: a.path)
@@ -375,11 +430,14 @@ public struct Planner {
             case .bool, .integer, .floating, .enumeration:
                 switch try direction(a, p, in: function, what: "pointer") {
                 case .out: return .scalarOut(to)
-                default: throw Unbound(reason: "pointer to a number '\(p.name)': only out is supported; "
-                    + "for an array give functions.\(function.name).params.\(p.name).count")
+                default:
+                    throw Unbound(
+                        reason: "pointer to a number '\(p.name)': only out is supported; "
+                            + "for an array give functions.\(function.name).params.\(p.name).count")
                 }
             case .void:
-                throw Unbound(reason: "void* parameter '\(p.name)': annotate it as a buffer, callback_context, type_by or null")
+                throw Unbound(
+                    reason: "void* parameter '\(p.name)': annotate it as a buffer, callback_context, type_by or null")
             default:
                 throw Unbound(reason: "parameter '\(p.name)' of type \(p.type.spelling) has no JSON form; annotate it")
             }
@@ -403,8 +461,10 @@ public struct Planner {
 
     private func selectedCases(_ selector: TypeSelector, function: Function) throws -> [SelectedCase] {
         guard let param = function.parameters.first(where: { $0.name == selector.param }),
-              case .enumeration(let enumName) = param.type.resolved, let decl = model.enumeration(named: enumName) else {
-            throw Unbound(reason: "type_by names '\(selector.param)', which is not an enum parameter of \(function.name)")
+            case .enumeration(let enumName) = param.type.resolved, let decl = model.enumeration(named: enumName)
+        else {
+            throw Unbound(
+                reason: "type_by names '\(selector.param)', which is not an enum parameter of \(function.name)")
         }
         return try selector.cases.keys.sorted().map { constant in
             guard let value = decl.constants.first(where: { $0.name == constant })?.value else {
@@ -433,7 +493,8 @@ public struct Planner {
         }
         for (name, role) in derived {
             guard let i = plan.params.firstIndex(where: { $0.name == name }) else {
-                throw Unbound(reason: "annotation names count/length parameter '\(name)', which \(plan.function.name) lacks")
+                throw Unbound(
+                    reason: "annotation names count/length parameter '\(name)', which \(plan.function.name) lacks")
             }
             guard case .value(let t) = plan.params[i].role, case .integer = t.resolved else {
                 throw Unbound(reason: "count/length parameter '\(name)' is not an integer")
@@ -444,7 +505,9 @@ public struct Planner {
 
     private func returnRole(_ function: Function, status: String?) throws -> ReturnRole {
         let rule = try status.map { word -> StatusRule in
-            guard let r = StatusRule(rawValue: word) else { throw Unbound(reason: "status '\(word)' is not a known rule") }
+            guard let r = StatusRule(rawValue: word) else {
+                throw Unbound(reason: "status '\(word)' is not a known rule")
+            }
             return r
         }
         switch function.result.resolved {

@@ -144,12 +144,16 @@ public enum CWrite {
         let needed = product(counts.map(\.1))
         guard let needed, needed <= have else {
             let names = counts.map(\.0).joined(separator: " x ")
-            throw RPCError.invalidParams(path, "holds \(have) elements; \(names) = \(needed.map(String.init) ?? "more than any buffer") are read")
+            throw RPCError.invalidParams(
+                path, "holds \(have) elements; \(names) = \(needed.map(String.init) ?? "more than any buffer") are read"
+            )
         }
     }
 
-    public static func fixed<Record, Tuple, T>(_ values: [T], into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
-                                               path: String) throws {
+    public static func fixed<Record, Tuple, T>(
+        _ values: [T], into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
+        path: String
+    ) throws {
         let capacity = MemoryLayout<Tuple>.size / MemoryLayout<T>.stride
         guard values.count <= capacity else {
             throw RPCError.invalidParams(path, "at most \(capacity) elements, got \(values.count)")
@@ -161,8 +165,10 @@ public enum CWrite {
     }
 
     /// A string into `char[N]`: at most N-1 bytes, NUL-terminated.
-    public static func fixedString<Record, Tuple>(_ s: String, into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
-                                                  path: String) throws {
+    public static func fixedString<Record, Tuple>(
+        _ s: String, into record: inout Record, _ field: WritableKeyPath<Record, Tuple>,
+        path: String
+    ) throws {
         let utf8 = Array(s.utf8)
         let capacity = MemoryLayout<Tuple>.size
         guard utf8.count < capacity else {

@@ -12,8 +12,10 @@ public final class CallContext {
     private let named: JSONObject?
 
     /// Checks the params' shape against the entry: too many positional values or unknown names are errors.
-    public init(entry: MethodEntry, params: JSONValue?, symbol: UnsafeRawPointer?, host: CallHost,
-                arena: Arena = Arena(), lookup: @escaping (String) -> UnsafeRawPointer?) throws {
+    public init(
+        entry: MethodEntry, params: JSONValue?, symbol: UnsafeRawPointer?, host: CallHost,
+        arena: Arena = Arena(), lookup: @escaping (String) -> UnsafeRawPointer?
+    ) throws {
         self.entry = entry
         self.symbol = symbol
         self.host = host
@@ -26,9 +28,11 @@ public final class CallContext {
             named = nil
         case .array(let items)?:
             guard items.count <= entry.params.count else {
-                throw RPCError(code: RPCError.invalidParamsCode,
-                               message: "invalid params: \(entry.method) takes \(entry.params.count) parameters, got \(items.count)",
-                               data: .object(["expected": .array(entry.params.map { .string($0.name) })]))
+                throw RPCError(
+                    code: RPCError.invalidParamsCode,
+                    message:
+                        "invalid params: \(entry.method) takes \(entry.params.count) parameters, got \(items.count)",
+                    data: .object(["expected": .array(entry.params.map { .string($0.name) })]))
             }
             positional = items
             named = nil
@@ -40,14 +44,18 @@ public final class CallContext {
             positional = nil
             named = object
         case let other?:
-            throw RPCError(code: RPCError.invalidParamsCode, message: "invalid params: expected an array or an object, got \(other.typeName)")
+            throw RPCError(
+                code: RPCError.invalidParamsCode,
+                message: "invalid params: expected an array or an object, got \(other.typeName)")
         }
     }
 
     /// The plugins an array parameter names: each element's `member` (nil when it is omitted).
     public func pluginNames(_ index: Int, _ name: String, member: String) throws -> [String]? {
         guard let value = try raw(index, name), value != .null else { return nil }
-        guard case .array(let items) = value else { throw RPCError.invalidParams(name, "an array of objects naming plugins by '\(member)'") }
+        guard case .array(let items) = value else {
+            throw RPCError.invalidParams(name, "an array of objects naming plugins by '\(member)'")
+        }
         return try items.enumerated().map { k, item in
             guard case .string(let plugin)? = item[member], !plugin.isEmpty else {
                 throw RPCError.invalidParams("\(name)[\(k)].\(member)", "the name of a plugin")
@@ -102,7 +110,9 @@ public final class CallContext {
 
     public func records<T: CRecordMirror>(_ index: Int, _ name: String, as type: T.Type) throws -> [T]? {
         guard let json = try raw(index, name), json != .null else { return nil }
-        guard case .array(let items) = json else { throw RPCError.invalidParams(name, "expected an array, got \(json.typeName)") }
+        guard case .array(let items) = json else {
+            throw RPCError.invalidParams(name, "expected an array, got \(json.typeName)")
+        }
         return try items.enumerated().map { i, item in
             var value = defaults(T.self)
             try value.apply(item, path: "\(name)[\(i)]")
@@ -141,11 +151,17 @@ public final class CallContext {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw RPCError.invalidParams(name, "not an open file descriptor") }
         guard info.st_mode & S_IFMT == S_IFREG else { return }
-        let getSeals: Int32 = 1034, addSeals: Int32 = 1033, sealShrink: Int32 = 0x0002 // F_GET_SEALS, F_ADD_SEALS, F_SEAL_SHRINK
+        let getSeals: Int32 = 1034
+        let addSeals: Int32 = 1033
+        let sealShrink: Int32 = 0x0002  // F_GET_SEALS, F_ADD_SEALS, F_SEAL_SHRINK
         let seals = fcntl(fd, getSeals)
-        guard seals >= 0 else { throw RPCError.invalidParams(name, "a plain file can shrink under the runtime's mapping: send a memfd") }
+        guard seals >= 0 else {
+            throw RPCError.invalidParams(name, "a plain file can shrink under the runtime's mapping: send a memfd")
+        }
         if seals & sealShrink == 0 && fcntl(fd, addSeals, sealShrink) != 0 {
-            throw RPCError.invalidParams(name, "a memfd the runtime maps must not shrink: create it with MFD_ALLOW_SEALING or seal it (F_SEAL_SHRINK)")
+            throw RPCError.invalidParams(
+                name,
+                "a memfd the runtime maps must not shrink: create it with MFD_ALLOW_SEALING or seal it (F_SEAL_SHRINK)")
         }
         guard fstat(fd, &info) == 0, Int64(info.st_size) >= bytes else {
             throw RPCError.invalidParams(name, "the descriptor holds \(info.st_size) bytes; \(bytes) are mapped")
@@ -191,7 +207,8 @@ public final class CallContext {
     public func requireBytes(_ have: Int, elements: [Int64], bits: Int, _ name: String) throws {
         let needed = CWrite.product(elements.map { Int(truncatingIfNeeded: $0) } + [bits]).map { ($0 + 7) / 8 }
         guard let needed, needed <= have else {
-            throw RPCError.invalidParams(name, "holds \(have) bytes; the function reads \(needed.map(String.init) ?? "more than any buffer")")
+            throw RPCError.invalidParams(
+                name, "holds \(have) bytes; the function reads \(needed.map(String.init) ?? "more than any buffer")")
         }
     }
 
@@ -203,7 +220,8 @@ public final class CallContext {
     }
 
     public func nullResult() -> RPCError {
-        RPCError(code: RPCError.runtimeErrorCode, message: "\(entry.function) returned NULL",
-                 data: .object(["function": .string(entry.function)]))
+        RPCError(
+            code: RPCError.runtimeErrorCode, message: "\(entry.function) returned NULL",
+            data: .object(["function": .string(entry.function)]))
     }
 }

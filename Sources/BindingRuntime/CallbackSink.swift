@@ -21,7 +21,8 @@ public final class CallbackSink: @unchecked Sendable {
 
     /// Called by generated trampolines: builds the message with this sink's UTF-8 stream and hands
     /// it over. A NULL userdata (no sink) answers 0.
-    public static func deliver(_ userdata: UnsafeMutableRawPointer?, final: Bool, _ message: () -> JSONObject) -> Int64 {
+    public static func deliver(_ userdata: UnsafeMutableRawPointer?, final: Bool, _ message: () -> JSONObject) -> Int64
+    {
         guard let userdata else { return 0 }
         let sink = Unmanaged<CallbackSink>.fromOpaque(userdata).takeUnretainedValue()
         let built = CRead.$textStream.withValue(sink.text) { message() }
@@ -72,7 +73,7 @@ public final class UTF8Stream: @unchecked Sendable {
     static func incompleteTail(_ bytes: [UInt8]) -> Int {
         for back in stride(from: 1, through: min(3, bytes.count), by: 1) {
             let byte = bytes[bytes.count - back]
-            if byte & 0xC0 == 0x80 { continue } // a continuation byte: look further back
+            if byte & 0xC0 == 0x80 { continue }  // a continuation byte: look further back
             let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
             return length > back ? back : 0
         }

@@ -129,7 +129,8 @@ public struct Bytes: JSONConvertible, Equatable, Sendable {
 
 /// An array of numbers that travels as base64 of its little-endian bytes (a JSON array of numbers
 /// is accepted too).
-public struct PackedArray<Element: JSONConvertible & BitwiseCopyable & Sendable>: JSONConvertible, Equatable, Sendable where Element: Equatable {
+public struct PackedArray<Element: JSONConvertible & BitwiseCopyable & Sendable>: JSONConvertible, Equatable, Sendable
+where Element: Equatable {
     public var values: [Element]
     public init(_ values: [Element] = []) { self.values = values }
 

@@ -14,7 +14,9 @@ public struct JSONParser {
     /// Deeper nesting is an error, not a stack overflow.
     public static let defaultMaxDepth = 512
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(Error) -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(Error)
+        -> JSONValue
+    {
         var parser = JSONParser(bytes, maxDepth: maxDepth)
         let value = try parser.value()
         try parser.end()
@@ -54,7 +56,7 @@ public struct JSONParser {
             if let raw {
                 guard raw.count == name.utf8CodeUnitCount else { return false }
                 let expected = name.utf8Start
-                for i in 0..<raw.count where raw[i] != expected[i] { return false } // names are short: no memcmp call
+                for i in 0..<raw.count where raw[i] != expected[i] { return false }  // names are short: no memcmp call
                 return true
             }
             return decoded == name.description
@@ -190,7 +192,11 @@ public struct JSONParser {
         guard close < bytes.count, bytes[close] == UInt8(ascii: "\"") else { return false }
         for i in 0..<text.count {
             let byte = text[i]
-            if byte != bytes[position + 1 + i] || byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            if byte != bytes[position + 1 + i] || byte < 0x20 || byte == UInt8(ascii: "\"")
+                || byte == UInt8(ascii: "\\")
+            {
+                return false
+            }
         }
         position = close + 1
         return true
@@ -201,7 +207,9 @@ public struct JSONParser {
     /// without building it.
     public mutating func consume(_ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
-        guard bytes.count - position >= count, memcmp(bytes.baseAddress! + position, text.utf8Start, count) == 0 else { return false }
+        guard bytes.count - position >= count, memcmp(bytes.baseAddress! + position, text.utf8Start, count) == 0 else {
+            return false
+        }
         // The text must end the value: what follows is whitespace, ',' or '}' / ']'.
         if position + count < bytes.count {
             switch bytes[position + count] {
@@ -243,9 +251,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw error("unexpected character '\(Self.printable(byte))'")
         }
@@ -318,7 +332,9 @@ public struct JSONParser {
     }
 
     /// The members every JSON-RPC message has, recognised without building a new String.
-    private static let knownKeys: [(bytes: [UInt8], string: String)] = ["jsonrpc", "id", "method", "params", "result", "error"].map {
+    private static let knownKeys: [(bytes: [UInt8], string: String)] = [
+        "jsonrpc", "id", "method", "params", "result", "error",
+    ].map {
         (Array("\"\($0)\"".utf8), $0)
     }
 
@@ -327,7 +343,9 @@ public struct JSONParser {
         guard bytes.count - position > 1 else { return nil }
         let first = bytes[position + 1]
         for known in Self.knownKeys where known.bytes[1] == first && bytes.count - position >= known.bytes.count {
-            if known.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + position, $0.count) == 0 }) {
+            if known.bytes.withUnsafeBufferPointer({
+                memcmp($0.baseAddress!, bytes.baseAddress! + position, $0.count) == 0
+            }) {
                 position += known.bytes.count
                 return known.string
             }
@@ -413,7 +431,9 @@ public struct JSONParser {
         var scalar = try hex4()
         if (0xD800..<0xDC00).contains(scalar) {
             // A high surrogate must be followed by an escaped low one.
-            guard bytes.count - position >= 6, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+            guard bytes.count - position >= 6, bytes[position] == UInt8(ascii: "\\"),
+                bytes[position + 1] == UInt8(ascii: "u")
+            else {
                 throw error("unpaired surrogate in \\u escape")
             }
             position += 2
@@ -434,7 +454,9 @@ public struct JSONParser {
             negative = true
             position += 1
         }
-        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { throw error("invalid number") }
+        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+            throw error("invalid number")
+        }
         var magnitude: UInt64 = 0
         var overflow = false
         if first == UInt8(ascii: "0") {

@@ -4,14 +4,17 @@ extension JSONValue {
     public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .bool(let b): b ? out.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) : out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+        case .bool(let b):
+            b
+                ? out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+                : out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
         case .int(let i): JSONValue.writeInteger(i, into: &out)
         case .uint(let u): JSONValue.writeUnsigned(u, into: &out)
         case .double(let d):
             if d.isFinite {
                 if d == d.rounded(), abs(d) < 1e15 {
                     JSONValue.writeInteger(Int64(d), into: &out)
-                    out.append(contentsOf: [0x2E, 0x30]) // ".0": still a float to a typed reader
+                    out.append(contentsOf: [0x2E, 0x30])  // ".0": still a float to a typed reader
                 } else {
                     out.append(contentsOf: d.description.utf8)
                 }
@@ -80,7 +83,8 @@ extension JSONValue {
         var s = s
         s.withUTF8 { bytes in
             var runStart = 0
-            for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            for (i, byte) in bytes.enumerated()
+            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 runStart = i + 1
                 out.append(UInt8(ascii: "\\"))
@@ -90,7 +94,10 @@ extension JSONValue {
                 case 0x0D: out.append(UInt8(ascii: "r"))
                 case 0x09: out.append(UInt8(ascii: "t"))
                 default:
-                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                    out.append(contentsOf: [
+                        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                        hex[Int(byte & 0xF)],
+                    ])
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))

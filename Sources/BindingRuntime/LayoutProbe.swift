@@ -6,7 +6,9 @@ public enum LayoutProbe {
         let size = MemoryLayout<Member>.size
         guard size > 0 else { return nil }
         let pattern = [UInt8](repeating: 0xA5, count: size)
-        var parent = [UInt8](repeating: 0, count: MemoryLayout<Parent>.size).withUnsafeBytes { $0.loadUnaligned(as: Parent.self) }
+        var parent = [UInt8](repeating: 0, count: MemoryLayout<Parent>.size).withUnsafeBytes {
+            $0.loadUnaligned(as: Parent.self)
+        }
         parent[keyPath: keyPath] = pattern.withUnsafeBytes { $0.loadUnaligned(as: Member.self) }
         return withUnsafeBytes(of: parent) { bytes -> Int? in
             guard bytes.count >= size else { return nil }

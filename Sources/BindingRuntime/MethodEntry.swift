@@ -38,10 +38,14 @@ public struct MethodEntry: Sendable {
     public let needs: [String]
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
-    public init(method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false, creates: String?,
-                shared: Bool = false, instanceField: [String]? = nil, holdsBytes: [String] = [], resultHandle: String?,
-                destroys: String?, aborts: String? = nil, sharedState: SharedStateEffect = .none, uses: [String], streams: String?, needs: [String],
-                invoke: @escaping @Sendable (CallContext) throws -> JSONValue) {
+    public init(
+        method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false,
+        creates: String?,
+        shared: Bool = false, instanceField: [String]? = nil, holdsBytes: [String] = [], resultHandle: String?,
+        destroys: String?, aborts: String? = nil, sharedState: SharedStateEffect = .none, uses: [String],
+        streams: String?, needs: [String],
+        invoke: @escaping @Sendable (CallContext) throws -> JSONValue
+    ) {
         self.method = method
         self.symbol = symbol
         self.params = params
@@ -66,7 +70,9 @@ public struct MethodEntry: Sendable {
 
     /// Converts the params, calls, and frees the call's C memory. `lookup` finds the entry's symbol
     /// and the default-makers it needs; a missing symbol answers "not present in this runtime".
-    public func call(params: JSONValue?, host: CallHost, lookup: @escaping (String) -> UnsafeRawPointer?) throws -> JSONValue {
+    public func call(params: JSONValue?, host: CallHost, lookup: @escaping (String) -> UnsafeRawPointer?) throws
+        -> JSONValue
+    {
         var address: UnsafeRawPointer?
         if let symbol {
             guard let found = lookup(symbol) else { throw RPCError.functionNotPresent(symbol) }
@@ -74,7 +80,8 @@ public struct MethodEntry: Sendable {
         }
         let arena = Arena()
         defer { arena.release() }
-        let context = try CallContext(entry: self, params: params, symbol: address, host: host, arena: arena, lookup: lookup)
+        let context = try CallContext(
+            entry: self, params: params, symbol: address, host: host, arena: arena, lookup: lookup)
         return try invoke(context)
     }
 }

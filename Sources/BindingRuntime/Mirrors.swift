@@ -25,7 +25,8 @@ extension CRecordMirror {
     public static func makeDefault(_ symbol: UnsafeRawPointer) -> Self { Self() }
 
     /// The object's members, rejecting keys the C type does not have.
-    public static func members(of json: JSONValue, path: String, known: Set<String>, type: String) throws -> JSONObject {
+    public static func members(of json: JSONValue, path: String, known: Set<String>, type: String) throws -> JSONObject
+    {
         guard case .object(let object) = json else {
             throw RPCError.invalidParams(path, "expected an object (\(type)), got \(json.typeName)")
         }

@@ -34,22 +34,27 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// -32011: `what` would pass the limit `setting` (its value `limit`).
     public static func limitExceeded(_ setting: String, _ limit: Int, what: String) -> RPCError {
-        RPCError(code: limitExceededCode, message: "limit exceeded: \(what) would pass \(setting) (\(limit))",
-                 data: .object(["limit": .string(setting), "value": .int(Int64(limit))]))
+        RPCError(
+            code: limitExceededCode, message: "limit exceeded: \(what) would pass \(setting) (\(limit))",
+            data: .object(["limit": .string(setting), "value": .int(Int64(limit))]))
     }
 
     /// -32602 naming the parameter (or field path) and what is wrong with it.
     public static func invalidParams(_ path: String, _ why: String) -> RPCError {
-        RPCError(code: invalidParamsCode, message: "invalid params: \(path): \(why)", data: .object(["param": .string(path)]))
+        RPCError(
+            code: invalidParamsCode, message: "invalid params: \(path): \(why)", data: .object(["param": .string(path)])
+        )
     }
 
     public static func runtimeError(function: String, status: Int64) -> RPCError {
-        RPCError(code: runtimeErrorCode, message: "\(function) returned \(status)",
-                 data: .object(["function": .string(function), "code": .int(status)]))
+        RPCError(
+            code: runtimeErrorCode, message: "\(function) returned \(status)",
+            data: .object(["function": .string(function), "code": .int(status)]))
     }
 
     public static func functionNotPresent(_ symbol: String) -> RPCError {
-        RPCError(code: functionNotPresentCode, message: "\(symbol) is not present in this runtime version",
-                 data: .object(["symbol": .string(symbol)]))
+        RPCError(
+            code: functionNotPresentCode, message: "\(symbol) is not present in this runtime version",
+            data: .object(["symbol": .string(symbol)]))
     }
 }

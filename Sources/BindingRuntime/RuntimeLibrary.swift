@@ -26,7 +26,11 @@ public final class RuntimeLibrary: @unchecked Sendable {
         var missing: [String] = []
         let names = Set(entries.compactMap(\.symbol) + entries.flatMap(\.needs))
         for name in names.sorted() {
-            if let address = dlsym(handle, name) { symbols[name] = UnsafeRawPointer(address) } else { missing.append(name) }
+            if let address = dlsym(handle, name) {
+                symbols[name] = UnsafeRawPointer(address)
+            } else {
+                missing.append(name)
+            }
         }
         self.symbols = symbols
         self.missing = missing

@@ -23,10 +23,12 @@ extension CXCursor {
         final class Box { var items: [CXCursor] = [] }
         let box = Box()
         withExtendedLifetime(box) {
-            _ = clang_visitChildren(self, { child, _, data in
-                Unmanaged<Box>.fromOpaque(data!).takeUnretainedValue().items.append(child)
-                return CXChildVisit_Continue
-            }, Unmanaged.passUnretained(box).toOpaque())
+            _ = clang_visitChildren(
+                self,
+                { child, _, data in
+                    Unmanaged<Box>.fromOpaque(data!).takeUnretainedValue().items.append(child)
+                    return CXChildVisit_Continue
+                }, Unmanaged.passUnretained(box).toOpaque())
         }
         return box.items
     }

@@ -51,17 +51,23 @@ public final class HeaderImporter {
     }
 
     private func parse(_ file: URL, index: CXIndex, support: SupportFiles) throws {
-        var args = ["-x", "c", "-std=gnu11", "-include", support.prelude.path, "-I", support.directory.path,
-                    "-I", headersDirectory.path, "-ffreestanding", "-fparse-all-comments", "-Wno-pragma-once-outside-header"]
+        var args = [
+            "-x", "c", "-std=gnu11", "-include", support.prelude.path, "-I", support.directory.path,
+            "-I", headersDirectory.path, "-ffreestanding", "-fparse-all-comments", "-Wno-pragma-once-outside-header",
+        ]
         if let target { args += ["-target", target] }
         var unit: CXTranslationUnit?
-        let options = CXTranslationUnit_SkipFunctionBodies.rawValue | CXTranslationUnit_DetailedPreprocessingRecord.rawValue
+        let options =
+            CXTranslationUnit_SkipFunctionBodies.rawValue | CXTranslationUnit_DetailedPreprocessingRecord.rawValue
         let code = withCStrings(args) { argv in
             clang_parseTranslationUnit2(index, file.path, argv, Int32(args.count), nil, 0, options, &unit)
         }
         guard code == CXError_Success, let unit else {
-            throw ImportError(diagnostics: [Diagnostic(.error, "libclang could not parse (error \(code.rawValue))",
-                                                       at: SourceLocation(file: file.path, line: 1))])
+            throw ImportError(diagnostics: [
+                Diagnostic(
+                    .error, "libclang could not parse (error \(code.rawValue))",
+                    at: SourceLocation(file: file.path, line: 1))
+            ])
         }
         defer { clang_disposeTranslationUnit(unit) }
         try checkDiagnostics(unit)
@@ -104,8 +110,10 @@ public final class HeaderImporter {
             var line: UInt32 = 0
             clang_getSpellingLocation(clang_getDiagnosticLocation(diagnostic), &file, &line, nil, nil)
             let path = file.map { clang_getFileName($0).consume() } ?? "<command line>"
-            errors.append(Diagnostic(.error, clang_getDiagnosticSpelling(diagnostic).consume(),
-                                     at: SourceLocation(file: path, line: Int(line))))
+            errors.append(
+                Diagnostic(
+                    .error, clang_getDiagnosticSpelling(diagnostic).consume(),
+                    at: SourceLocation(file: path, line: Int(line))))
         }
         if !errors.isEmpty { throw ImportError(diagnostics: errors) }
     }
@@ -122,8 +130,10 @@ public final class HeaderImporter {
     // MARK: records
 
     @discardableResult
-    private func importRecord(_ cursor: CXCursor, header: String, synthesizedName: String?, swiftPath: String?,
-                              parent: String? = nil) -> String? {
+    private func importRecord(
+        _ cursor: CXCursor, header: String, synthesizedName: String?, swiftPath: String?,
+        parent: String? = nil
+    ) -> String? {
         if let synthesizedName { converter.noteSynthesizedName(synthesizedName, for: cursor) }
         guard let name = converter.name(of: cursor) else {
             warn("record without a name outside another record; skipped", at: cursor)
@@ -135,27 +145,31 @@ public final class HeaderImporter {
         var nestedIndex = 0
         let children = cursor.children
         // Fields whose type is an unnamed record declared right here (`struct {...} image;`).
-        let namedFieldTypes = Set(children.filter { $0.kind == CXCursor_FieldDecl }.map {
-            clang_getCanonicalType($0.type).declaration.usr
-        })
+        let namedFieldTypes = Set(
+            children.filter { $0.kind == CXCursor_FieldDecl }.map {
+                clang_getCanonicalType($0.type).declaration.usr
+            })
         var fieldIndex = 0
         for child in children {
             switch child.kind {
             case CXCursor_FieldDecl:
                 let fieldName = child.spelling
                 let declaration = child.type.canonical.declaration
-                if (child.type.canonical.kind == CXType_Record), converter.name(of: declaration) == nil {
+                if child.type.canonical.kind == CXType_Record, converter.name(of: declaration) == nil {
                     let kind = declaration.kind == CXCursor_UnionDecl ? "union" : "struct"
-                    importRecord(declaration, header: header, synthesizedName: "\(name)_\(fieldName)",
-                                 swiftPath: "__Unnamed_\(kind)_\(fieldName)", parent: name)
+                    importRecord(
+                        declaration, header: header, synthesizedName: "\(name)_\(fieldName)",
+                        swiftPath: "__Unnamed_\(kind)_\(fieldName)", parent: name)
                 }
                 var fieldType = converter.convert(child.type)
                 if clang_Cursor_isBitField(child) != 0 {
                     fieldType = .unsupported(reason: "bit-field")
                 }
-                fields.append(Field(name: fieldName, type: fieldType,
-                                    offset: Int(clang_Cursor_getOffsetOfField(child)) / 8,
-                                    size: child.type.sizeInBytes))
+                fields.append(
+                    Field(
+                        name: fieldName, type: fieldType,
+                        offset: Int(clang_Cursor_getOffsetOfField(child)) / 8,
+                        size: child.type.sizeInBytes))
                 fieldIndex += 1
             case CXCursor_StructDecl, CXCursor_UnionDecl:
                 guard child.isDefinition else { continue }
@@ -164,10 +178,12 @@ public final class HeaderImporter {
                     nestedIndex += 1
                     let nestedName = "\(name)_anon\(nestedIndex)"
                     let kind = child.kind == CXCursor_UnionDecl ? "union" : "struct"
-                    importRecord(child, header: header, synthesizedName: nestedName,
-                                 swiftPath: "__Unnamed_\(kind)___Anonymous_field\(fieldIndex)", parent: name)
+                    importRecord(
+                        child, header: header, synthesizedName: nestedName,
+                        swiftPath: "__Unnamed_\(kind)___Anonymous_field\(fieldIndex)", parent: name)
                     let offset = anonymousMemberOffset(child, parent: type)
-                    fields.append(Field(name: "", type: .record(nestedName), offset: offset, size: child.type.sizeInBytes))
+                    fields.append(
+                        Field(name: "", type: .record(nestedName), offset: offset, size: child.type.sizeInBytes))
                     fieldIndex += 1
                 } else if converter.name(of: child) != nil {
                     importRecord(child, header: header, synthesizedName: nil, swiftPath: nil)
@@ -177,10 +193,12 @@ public final class HeaderImporter {
             }
         }
         let isNested = synthesizedName != nil
-        model.records.append(Record(name: name, kind: cursor.kind == CXCursor_UnionDecl ? .union : .struct,
-                                    header: header, location: location(cursor), size: type.sizeInBytes,
-                                    alignment: type.alignment, fields: fields, isNested: isNested,
-                                    parent: parent, swiftPath: swiftPath))
+        model.records.append(
+            Record(
+                name: name, kind: cursor.kind == CXCursor_UnionDecl ? .union : .struct,
+                header: header, location: location(cursor), size: type.sizeInBytes,
+                alignment: type.alignment, fields: fields, isNested: isNested,
+                parent: parent, swiftPath: swiftPath))
         return name
     }
 
@@ -204,8 +222,10 @@ public final class HeaderImporter {
             EnumConstant(name: $0.spelling, value: clang_getEnumConstantDeclValue($0))
         }
         for c in constants { macroValues[c.name] = .integer(c.value) }
-        model.enums.append(EnumDecl(name: name, header: header, location: location(cursor),
-                                    size: cursor.type.sizeInBytes, constants: constants))
+        model.enums.append(
+            EnumDecl(
+                name: name, header: header, location: location(cursor),
+                size: cursor.type.sizeInBytes, constants: constants))
     }
 
     /// `enum { A = 1 };` with no name: the constants become integer constants of the header.
@@ -213,7 +233,8 @@ public final class HeaderImporter {
         for child in cursor.children where child.kind == CXCursor_EnumConstantDecl {
             let value = clang_getEnumConstantDeclValue(child)
             macroValues[child.spelling] = .integer(value)
-            model.macros.append(Macro(name: child.spelling, header: header, location: location(child), value: .integer(value)))
+            model.macros.append(
+                Macro(name: child.spelling, header: header, location: location(child), value: .integer(value)))
         }
     }
 
@@ -223,16 +244,19 @@ public final class HeaderImporter {
         if underlying.kind == CXType_Elaborated { underlying = clang_Type_getNamedType(underlying) }
         // `typedef struct {...} Name;` may declare the record only through the typedef.
         if underlying.kind == CXType_Record, underlying.declaration.isDefinition,
-           !seenRecords.contains(name), converter.name(of: underlying.declaration) == name {
+            !seenRecords.contains(name), converter.name(of: underlying.declaration) == name
+        {
             importRecord(underlying.declaration, header: header, synthesizedName: nil, swiftPath: nil)
         }
         if underlying.kind == CXType_Enum, underlying.declaration.isDefinition {
             importEnum(underlying.declaration, header: header)
         }
         let parameterNames = cursor.children.filter { $0.kind == CXCursor_ParmDecl }.map(\.spelling)
-        model.typedefs.append(Typedef(name: name, header: header, location: location(cursor),
-                                      underlying: converter.convert(underlying),
-                                      parameterNames: parameterNames.isEmpty ? nil : parameterNames))
+        model.typedefs.append(
+            Typedef(
+                name: name, header: header, location: location(cursor),
+                underlying: converter.convert(underlying),
+                parameterNames: parameterNames.isEmpty ? nil : parameterNames))
     }
 
     private func importFunction(_ cursor: CXCursor, header: String) {
@@ -249,10 +273,12 @@ public final class HeaderImporter {
             }
             parameters.append(Parameter(name: argName, type: converter.convert(arg.type)))
         }
-        let function = Function(name: name, header: header, location: location(cursor),
-                                result: converter.convert(clang_getResultType(type)), parameters: parameters,
-                                hasPrototype: type.kind == CXType_FunctionProto)
-        let isInlineHelper = clang_Cursor_getStorageClass(cursor) == CX_SC_Static || clang_Cursor_isFunctionInlined(cursor) != 0
+        let function = Function(
+            name: name, header: header, location: location(cursor),
+            result: converter.convert(clang_getResultType(type)), parameters: parameters,
+            hasPrototype: type.kind == CXType_FunctionProto)
+        let isInlineHelper =
+            clang_Cursor_getStorageClass(cursor) == CX_SC_Static || clang_Cursor_isFunctionInlined(cursor) != 0
         if isInlineHelper {
             if !model.inlineHelpers.contains(where: { $0.name == name }) { model.inlineHelpers.append(function) }
             return
@@ -303,7 +329,8 @@ private struct SupportFiles {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n"
             .write(to: prelude, atomically: true, encoding: .utf8)
-        try "#include <stdint.h>\n".write(to: directory.appendingPathComponent("cstdint"), atomically: true, encoding: .utf8)
+        try "#include <stdint.h>\n".write(
+            to: directory.appendingPathComponent("cstdint"), atomically: true, encoding: .utf8)
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }

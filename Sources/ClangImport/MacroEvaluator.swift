@@ -48,20 +48,29 @@ public struct MacroEvaluator {
     private mutating func binary(precedence minimum: Int) -> Int64? {
         guard var lhs = unary() else { return nil }
         while position < tokens.count, case .punctuation(let op) = tokens[position],
-              let p = Self.precedence[op], p > minimum {
+            let p = Self.precedence[op], p > minimum
+        {
             position += 1
             guard let rhs = binary(precedence: p) else { return nil }
             switch op {
             case "|": lhs |= rhs
             case "^": lhs ^= rhs
             case "&": lhs &= rhs
-            case "<<": guard rhs >= 0, rhs < 64 else { return nil }; lhs = lhs << rhs
-            case ">>": guard rhs >= 0, rhs < 64 else { return nil }; lhs = lhs >> rhs
+            case "<<":
+                guard rhs >= 0, rhs < 64 else { return nil }
+                lhs = lhs << rhs
+            case ">>":
+                guard rhs >= 0, rhs < 64 else { return nil }
+                lhs = lhs >> rhs
             case "+": lhs = lhs &+ rhs
             case "-": lhs = lhs &- rhs
             case "*": lhs = lhs &* rhs
-            case "/": guard rhs != 0 else { return nil }; lhs /= rhs
-            case "%": guard rhs != 0 else { return nil }; lhs %= rhs
+            case "/":
+                guard rhs != 0 else { return nil }
+                lhs /= rhs
+            case "%":
+                guard rhs != 0 else { return nil }
+                lhs %= rhs
             default: return nil
             }
         }
@@ -80,7 +89,9 @@ public struct MacroEvaluator {
         case .punctuation("("):
             // A cast `(type)expr` or a parenthesised expression.
             var cursor = position
-            while cursor < tokens.count, case .identifier(let word) = tokens[cursor], Self.integerCastWords.contains(word) {
+            while cursor < tokens.count, case .identifier(let word) = tokens[cursor],
+                Self.integerCastWords.contains(word)
+            {
                 cursor += 1
             }
             if cursor > position, cursor < tokens.count, tokens[cursor] == .punctuation(")") {
@@ -88,7 +99,8 @@ public struct MacroEvaluator {
                 return unary()
             }
             guard let inner = binary(precedence: 0), position < tokens.count,
-                  tokens[position] == .punctuation(")") else { return nil }
+                tokens[position] == .punctuation(")")
+            else { return nil }
             position += 1
             return inner
         case .literal(let text): return Self.integerLiteral(text)
@@ -107,9 +119,11 @@ public struct MacroEvaluator {
         var body = Substring(text.lowercased())
         while let last = body.last, last == "u" || last == "l" { body = body.dropLast() }
         let (digits, radix): (Substring, Int) =
-            body.hasPrefix("0x") ? (body.dropFirst(2), 16)
-            : body.hasPrefix("0b") ? (body.dropFirst(2), 2)
-            : (body.count > 1 && body.hasPrefix("0")) ? (body.dropFirst(), 8) : (body, 10)
+            body.hasPrefix("0x")
+            ? (body.dropFirst(2), 16)
+            : body.hasPrefix("0b")
+                ? (body.dropFirst(2), 2)
+                : (body.count > 1 && body.hasPrefix("0")) ? (body.dropFirst(), 8) : (body, 10)
         if let v = Int64(digits, radix: radix) { return v }
         return UInt64(digits, radix: radix).map { Int64(bitPattern: $0) }
     }

@@ -74,8 +74,10 @@ final class TypeConverter {
         case CXType_FunctionProto, CXType_FunctionNoProto:
             let count = max(0, Int(clang_getNumArgTypes(type)))
             let params = (0..<count).map { convert(clang_getArgType(type, UInt32($0))) }
-            return .function(FunctionType(result: convert(clang_getResultType(type)), parameters: params,
-                                          hasPrototype: type.kind == CXType_FunctionProto))
+            return .function(
+                FunctionType(
+                    result: convert(clang_getResultType(type)), parameters: params,
+                    hasPrototype: type.kind == CXType_FunctionProto))
         default:
             // Decayed/adjusted parameter types and the like: look at what they stand for.
             let canonical = type.canonical

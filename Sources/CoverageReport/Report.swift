@@ -78,22 +78,26 @@ public struct Report: Codable, Equatable, Sendable {
         let model = plan.model
         target = model.target
         functions = plan.functions.map { f in
-            FunctionEntry(name: f.function.name, header: f.function.header, signature: f.function.signature,
-                          bound: f.bound, method: f.bound ? f.method : nil, reason: f.reason,
-                          params: f.bound ? f.jsonParams.map(\.name) : nil)
+            FunctionEntry(
+                name: f.function.name, header: f.function.header, signature: f.function.signature,
+                bound: f.bound, method: f.bound ? f.method : nil, reason: f.reason,
+                params: f.bound ? f.jsonParams.map(\.name) : nil)
         }
         inlineHelpers = model.inlineHelpers.map(\.name)
         structs = plan.records.map { r in
-            StructEntry(name: r.record.name, kind: r.record.kind.rawValue, header: r.record.header, size: r.record.size,
-                        fields: r.fields.map { f in
-                            var omitted: String?
-                            if case .omitted(let reason) = f.role { omitted = reason }
-                            return FieldEntry(name: f.field.name, type: f.field.type.spelling, offset: f.field.offset,
-                                              size: f.field.size, omitted: omitted)
-                        }, opaque: r.opaqueReason)
+            StructEntry(
+                name: r.record.name, kind: r.record.kind.rawValue, header: r.record.header, size: r.record.size,
+                fields: r.fields.map { f in
+                    var omitted: String?
+                    if case .omitted(let reason) = f.role { omitted = reason }
+                    return FieldEntry(
+                        name: f.field.name, type: f.field.type.spelling, offset: f.field.offset,
+                        size: f.field.size, omitted: omitted)
+                }, opaque: r.opaqueReason)
         }
         enums = model.enums.map { e in
-            EnumEntry(name: e.name, header: e.header, values: e.constants.map { EnumValue(name: $0.name, value: $0.value) })
+            EnumEntry(
+                name: e.name, header: e.header, values: e.constants.map { EnumValue(name: $0.name, value: $0.value) })
         }
         macros = model.macros.map { m in
             let value: String
@@ -105,18 +109,22 @@ public struct Report: Codable, Equatable, Sendable {
         }
         let hostSupplied = Set(plan.callbacks.map(\.typedef))
         callbacks = model.typedefs.compactMap { t in
-            guard case .pointer(let to, _) = t.underlying.resolved, case .function(let f) = to.resolved else { return nil }
-            return CallbackEntry(name: t.name, header: t.header, signature: f.spelling(name: "(*\(t.name))"),
-                                 hostSupplied: hostSupplied.contains(t.name))
+            guard case .pointer(let to, _) = t.underlying.resolved, case .function(let f) = to.resolved else {
+                return nil
+            }
+            return CallbackEntry(
+                name: t.name, header: t.header, signature: f.spelling(name: "(*\(t.name))"),
+                hostSupplied: hostSupplied.contains(t.name))
         }
         warnings = (model.diagnostics + plan.warnings).map(\.description)
         var totals: [String: Totals] = [:]
         for header in model.headers {
             let fs = functions.filter { $0.header == header }
-            totals[header] = Totals(functions: fs.count, bound: fs.filter(\.bound).count,
-                                    structs: structs.filter { $0.header == header }.count,
-                                    enums: enums.filter { $0.header == header }.count,
-                                    macros: macros.filter { $0.header == header }.count)
+            totals[header] = Totals(
+                functions: fs.count, bound: fs.filter(\.bound).count,
+                structs: structs.filter { $0.header == header }.count,
+                enums: enums.filter { $0.header == header }.count,
+                macros: macros.filter { $0.header == header }.count)
         }
         self.totals = totals
     }

@@ -22,8 +22,10 @@ public struct ReportDiff: Sendable {
 
     /// Matches two lists by name: each entry only in `new`, each only in `old`, then each pair
     /// present in both (in `new`'s order).
-    private static func match<T: Named>(_ old: [T], _ new: [T], added: (T) -> Void, removed: (T) -> Void,
-                                        kept: (_ was: T, _ now: T) -> Void) {
+    private static func match<T: Named>(
+        _ old: [T], _ new: [T], added: (T) -> Void, removed: (T) -> Void,
+        kept: (_ was: T, _ now: T) -> Void
+    ) {
         let before = byName(old)
         let after = byName(new)
         for item in new where before[item.name] == nil { added(item) }
@@ -34,39 +36,62 @@ public struct ReportDiff: Sendable {
     }
 
     private mutating func diffFunctions(_ old: Report, _ new: Report) {
-        Self.match(old.functions, new.functions, added: { add(false, "function added", "`\($0.signature)`") },
-                   removed: { add(true, "function removed", "`\($0.signature)`") }) { was, f in
-            if was.signature != f.signature {
-                add(true, "signature changed", "`\(was.signature)` -> `\(f.signature)`")
-            }
-            if was.bound != f.bound {
-                add(was.bound, f.bound ? "now bound" : "no longer bound",
-                    "`\(f.name)`" + (f.reason.map { ": \($0)" } ?? ""))
-            }
-        }
+        Self.match(
+            old.functions, new.functions, added: { add(false, "function added", "`\($0.signature)`") },
+            removed: { add(true, "function removed", "`\($0.signature)`") },
+            kept: { was, f in
+                if was.signature != f.signature {
+                    add(true, "signature changed", "`\(was.signature)` -> `\(f.signature)`")
+                }
+                if was.bound != f.bound {
+                    add(
+                        was.bound, f.bound ? "now bound" : "no longer bound",
+                        "`\(f.name)`" + (f.reason.map { ": \($0)" } ?? ""))
+                }
+            })
     }
 
     private mutating func diffStructs(_ old: Report, _ new: Report) {
-        Self.match(old.structs, new.structs, added: { add(false, "struct added", "`\($0.name)` (\($0.size) bytes)") },
-                   removed: { add(true, "struct removed", "`\($0.name)`") }) { was, s in
-            if was.size != s.size { add(true, "struct size changed", "`\(s.name)`: \(was.size) -> \(s.size) bytes") }
-            Self.match(was.fields, s.fields, added: { add(true, "field added", "`\(s.name).\($0.name)` (`\($0.type)` at \($0.offset))") },
-                       removed: { add(true, "field removed", "`\(s.name).\($0.name)`") }) { w, f in
-                if w.offset != f.offset { add(true, "field moved", "`\(s.name).\(f.name)`: offset \(w.offset) -> \(f.offset)") }
-                if w.size != f.size { add(true, "field resized", "`\(s.name).\(f.name)`: \(w.size) -> \(f.size) bytes") }
-                if w.type != f.type { add(true, "field type changed", "`\(s.name).\(f.name)`: `\(w.type)` -> `\(f.type)`") }
-            }
-        }
+        Self.match(
+            old.structs, new.structs, added: { add(false, "struct added", "`\($0.name)` (\($0.size) bytes)") },
+            removed: { add(true, "struct removed", "`\($0.name)`") },
+            kept: { was, s in
+                if was.size != s.size {
+                    add(true, "struct size changed", "`\(s.name)`: \(was.size) -> \(s.size) bytes")
+                }
+                Self.match(
+                    was.fields, s.fields,
+                    added: { add(true, "field added", "`\(s.name).\($0.name)` (`\($0.type)` at \($0.offset))") },
+                    removed: { add(true, "field removed", "`\(s.name).\($0.name)`") },
+                    kept: { w, f in
+                        if w.offset != f.offset {
+                            add(true, "field moved", "`\(s.name).\(f.name)`: offset \(w.offset) -> \(f.offset)")
+                        }
+                        if w.size != f.size {
+                            add(true, "field resized", "`\(s.name).\(f.name)`: \(w.size) -> \(f.size) bytes")
+                        }
+                        if w.type != f.type {
+                            add(true, "field type changed", "`\(s.name).\(f.name)`: `\(w.type)` -> `\(f.type)`")
+                        }
+                    })
+            })
     }
 
     private mutating func diffEnums(_ old: Report, _ new: Report) {
-        Self.match(old.enums, new.enums, added: { add(false, "enum added", "`\($0.name)`") },
-                   removed: { add(true, "enum removed", "`\($0.name)`") }) { was, e in
-            Self.match(was.values, e.values, added: { add(false, "enum value added", "`\(e.name).\($0.name)` = \($0.value)") },
-                       removed: { add(true, "enum value removed", "`\(e.name).\($0.name)`") }) { w, v in
-                if w.value != v.value { add(true, "enum value renumbered", "`\(e.name).\(v.name)`: \(w.value) -> \(v.value)") }
-            }
-        }
+        Self.match(
+            old.enums, new.enums, added: { add(false, "enum added", "`\($0.name)`") },
+            removed: { add(true, "enum removed", "`\($0.name)`") },
+            kept: { was, e in
+                Self.match(
+                    was.values, e.values,
+                    added: { add(false, "enum value added", "`\(e.name).\($0.name)` = \($0.value)") },
+                    removed: { add(true, "enum value removed", "`\(e.name).\($0.name)`") },
+                    kept: { w, v in
+                        if w.value != v.value {
+                            add(true, "enum value renumbered", "`\(e.name).\(v.name)`: \(w.value) -> \(v.value)")
+                        }
+                    })
+            })
     }
 
     private mutating func diffCallbacks(_ old: Report, _ new: Report) {
@@ -90,7 +115,8 @@ public struct ReportDiff: Sendable {
     public var markdown: String {
         guard !changes.isEmpty else { return "# API diff\n\nNo changes.\n" }
         var out = "# API diff\n\n"
-        out += isBreaking ? "**Breaking changes: \(changes.filter(\.breaking).count).**\n\n" : "No breaking changes.\n\n"
+        out +=
+            isBreaking ? "**Breaking changes: \(changes.filter(\.breaking).count).**\n\n" : "No breaking changes.\n\n"
         out += "| | change | what |\n|---|---|---|\n"
         for c in changes { out += "| \(c.breaking ? "breaking" : "compatible") | \(c.kind) | \(c.text) |\n" }
         return out

@@ -14,7 +14,8 @@ extension Report {
             out += "| `\(f.name)` | \(f.method.map { "`\($0)`" } ?? "") | \(params) | \(status) |\n"
         }
         if !inlineHelpers.isEmpty {
-            out += "\nStatic inline helpers (not library symbols, not bound): "
+            out +=
+                "\nStatic inline helpers (not library symbols, not bound): "
                 + inlineHelpers.map { "`\($0)`" }.joined(separator: ", ") + "\n"
         }
         if !callbacks.isEmpty {
@@ -28,13 +29,16 @@ extension Report {
             out += "| field | type | offset | size | JSON |\n|---|---|---|---|---|\n"
             for f in s.fields {
                 let name = f.name.isEmpty ? "(anonymous member)" : "`\(f.name)`"
-                out += "| \(name) | `\(f.type)` | \(f.offset) | \(f.size) | \(f.omitted.map { "omitted: \(escape($0))" } ?? "yes") |\n"
+                out +=
+                    "| \(name) | `\(f.type)` | \(f.offset) | \(f.size) | \(f.omitted.map { "omitted: \(escape($0))" } ?? "yes") |\n"
             }
             out += "\n"
         }
         out += "## Enums\n\n"
         for e in enums {
-            out += "- `\(e.name)` (\(e.header)): " + e.values.map { "`\($0.name)` = \($0.value)" }.joined(separator: ", ") + "\n"
+            out +=
+                "- `\(e.name)` (\(e.header)): " + e.values.map { "`\($0.name)` = \($0.value)" }.joined(separator: ", ")
+                + "\n"
         }
         out += "\n## Macros\n\n| macro | value | header |\n|---|---|---|\n"
         for m in macros { out += "| `\(m.name)` | `\(m.value)` | \(m.header) |\n" }

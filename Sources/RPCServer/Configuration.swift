@@ -62,108 +62,192 @@ public struct Configuration: Sendable {
         Setting(environment: "RKLLM_UDS_PATH", flag: "--socket", help: "Unix socket path (default /tmp/rkllm.sock)") {
             $0.socketPath = $1
         },
-        Setting(environment: "RKLLM_SOCKET_MODE", flag: "--socket-mode", help: "socket file mode, octal (default 0660)") {
-            guard let mode = mode_t($1, radix: 8), mode <= 0o777 else { throw UsageError(description: "socket mode '\($1)' is not octal 0-777") }
+        Setting(environment: "RKLLM_SOCKET_MODE", flag: "--socket-mode", help: "socket file mode, octal (default 0660)")
+        {
+            guard let mode = mode_t($1, radix: 8), mode <= 0o777 else {
+                throw UsageError(description: "socket mode '\($1)' is not octal 0-777")
+            }
             $0.socketMode = mode
         },
-        Setting(environment: "RKLLM_SOCKET_GROUP", flag: "--socket-group", help: "group owning the socket file (default: the daemon's)") {
+        Setting(
+            environment: "RKLLM_SOCKET_GROUP", flag: "--socket-group",
+            help: "group owning the socket file (default: the daemon's)"
+        ) {
             $0.socketGroup = $1.isEmpty ? nil : $1
         },
-        Setting(environment: "RKLLM_ALLOWED_UIDS", flag: "--allowed-uids", help: "comma-separated uids allowed to connect (default: any)") {
-            if $1.isEmpty { $0.allowedUIDs = nil; return }
+        Setting(
+            environment: "RKLLM_ALLOWED_UIDS", flag: "--allowed-uids",
+            help: "comma-separated uids allowed to connect (default: any)"
+        ) {
+            if $1.isEmpty {
+                $0.allowedUIDs = nil
+                return
+            }
             let uids = try $1.split(separator: ",").map { part -> uid_t in
-                guard let uid = uid_t(part.trimmingCharacters(in: .whitespaces)) else { throw UsageError(description: "uid '\(part)' is not a number") }
+                guard let uid = uid_t(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw UsageError(description: "uid '\(part)' is not a number")
+                }
                 return uid
             }
             $0.allowedUIDs = Set(uids)
         },
-        Setting(environment: "RKLLM_MAX_MESSAGE_BYTES", flag: "--max-message-bytes", help: "longest request line (default 64 MiB)") {
+        Setting(
+            environment: "RKLLM_MAX_MESSAGE_BYTES", flag: "--max-message-bytes",
+            help: "longest request line (default 64 MiB)"
+        ) {
             $0.maxMessageBytes = try positive($1, "max message bytes")
         },
-        Setting(environment: "RKLLM_MAX_OUTPUT_BYTES", flag: "--max-output-bytes", help: "replies queued for one client before it is dropped, and the largest reply (default 64 MiB)") {
+        Setting(
+            environment: "RKLLM_MAX_OUTPUT_BYTES", flag: "--max-output-bytes",
+            help: "replies queued for one client before it is dropped, and the largest reply (default 64 MiB)"
+        ) {
             $0.maxOutputBytes = try positive($1, "max output bytes")
         },
-        Setting(environment: "RKLLM_MAX_BUFFERED_INPUT", flag: "--max-buffered-input",
-                help: "bytes of incomplete lines of all clients together; past it, the line that grows is dropped (default 256 MiB)") {
+        Setting(
+            environment: "RKLLM_MAX_BUFFERED_INPUT", flag: "--max-buffered-input",
+            help:
+                "bytes of incomplete lines of all clients together; past it, the line that grows is dropped (default 256 MiB)"
+        ) {
             $0.maxBufferedInputBytes = try positive($1, "max buffered input")
         },
-        Setting(environment: "RKLLM_MAX_BUFFERED_OUTPUT", flag: "--max-buffered-output",
-                help: "bytes of unread replies of all clients together; past it, the client with the most is dropped (default 256 MiB)") {
+        Setting(
+            environment: "RKLLM_MAX_BUFFERED_OUTPUT", flag: "--max-buffered-output",
+            help:
+                "bytes of unread replies of all clients together; past it, the client with the most is dropped (default 256 MiB)"
+        ) {
             $0.maxBufferedOutputBytes = try positive($1, "max buffered output")
         },
-        Setting(environment: "RKLLM_MAX_CONNECTIONS", flag: "--max-connections", help: "connections served at once (default 1024)") {
+        Setting(
+            environment: "RKLLM_MAX_CONNECTIONS", flag: "--max-connections",
+            help: "connections served at once (default 1024)"
+        ) {
             $0.maxConnections = try positive($1, "max connections")
         },
-        Setting(environment: "RKLLM_LOG_LEVEL", flag: "--log-level", help: "0=DEBUG 1=INFO 2=WARN 3=ERROR (default 1)") {
-            guard let n = Int($1), let level = LogLevel(rawValue: n) else { throw UsageError(description: "log level '\($1)' is not 0-3") }
+        Setting(environment: "RKLLM_LOG_LEVEL", flag: "--log-level", help: "0=DEBUG 1=INFO 2=WARN 3=ERROR (default 1)")
+        {
+            guard let n = Int($1), let level = LogLevel(rawValue: n) else {
+                throw UsageError(description: "log level '\($1)' is not 0-3")
+            }
             $0.logLevel = level
         },
-        Setting(environment: "RKLLM_SHUTDOWN_TIMEOUT", flag: "--shutdown-timeout", help: "seconds to flush replies on SIGTERM (default 5)") {
+        Setting(
+            environment: "RKLLM_SHUTDOWN_TIMEOUT", flag: "--shutdown-timeout",
+            help: "seconds to flush replies on SIGTERM (default 5)"
+        ) {
             $0.shutdownTimeout = try seconds($1, "shutdown timeout")
         },
-        Setting(environment: "RKLLM_RUN_TIMEOUT", flag: "--run-timeout", help: "seconds a runtime call may stall before its worker is killed (default 300)") {
+        Setting(
+            environment: "RKLLM_RUN_TIMEOUT", flag: "--run-timeout",
+            help: "seconds a runtime call may stall before its worker is killed (default 300)"
+        ) {
             $0.runTimeout = try seconds($1, "run timeout")
         },
-        Setting(environment: "RKLLM_KEEP_ALIVE", flag: "--keep-alive", help: "seconds a model stays loaded after its last client (default 300)") {
+        Setting(
+            environment: "RKLLM_KEEP_ALIVE", flag: "--keep-alive",
+            help: "seconds a model stays loaded after its last client (default 300)"
+        ) {
             $0.keepAlive = try seconds($1, "keep-alive")
         },
-        Setting(environment: "RKLLM_MAX_HANDLES_PER_CLIENT", flag: "--max-handles-per-client", help: "handles one client may hold (default 1024)") {
+        Setting(
+            environment: "RKLLM_MAX_HANDLES_PER_CLIENT", flag: "--max-handles-per-client",
+            help: "handles one client may hold (default 1024)"
+        ) {
             $0.maxHandlesPerClient = try positive($1, "max handles per client")
         },
-        Setting(environment: "RKLLM_MAX_DESCRIPTORS_PER_CLIENT", flag: "--max-descriptors-per-client",
-                help: "descriptors a client's objects may keep open in runtime hosts (default 256)") {
+        Setting(
+            environment: "RKLLM_MAX_DESCRIPTORS_PER_CLIENT", flag: "--max-descriptors-per-client",
+            help: "descriptors a client's objects may keep open in runtime hosts (default 256)"
+        ) {
             $0.maxDescriptorsPerClient = try positive($1, "max descriptors per client")
         },
-        Setting(environment: "RKLLM_MAX_BYTES_PER_CLIENT", flag: "--max-bytes-per-client",
-                help: "bytes a client's objects may hold in runtime hosts, e.g. tensor memory (default 1 GiB)") {
+        Setting(
+            environment: "RKLLM_MAX_BYTES_PER_CLIENT", flag: "--max-bytes-per-client",
+            help: "bytes a client's objects may hold in runtime hosts, e.g. tensor memory (default 1 GiB)"
+        ) {
             $0.maxBytesPerClient = try positive($1, "max bytes per client")
         },
-        Setting(environment: "RKLLM_MAX_RUNTIME_HOSTS", flag: "--max-runtime-hosts",
-                help: "runtime host processes at once; an idle one makes room (default 64)") {
+        Setting(
+            environment: "RKLLM_MAX_RUNTIME_HOSTS", flag: "--max-runtime-hosts",
+            help: "runtime host processes at once; an idle one makes room (default 64)"
+        ) {
             $0.maxRuntimeHosts = try positive($1, "max runtime hosts")
         },
-        Setting(environment: "RKNN_SHARED_HOST", flag: "--rknn-shared-host",
-                help: "1: one RKNN runtime host for every client, 0: one per client (default 0)") {
-            guard $1 == "0" || $1 == "1" else { throw UsageError(description: "rknn shared host must be 0 or 1, not '\($1)'") }
+        Setting(
+            environment: "RKNN_SHARED_HOST", flag: "--rknn-shared-host",
+            help: "1: one RKNN runtime host for every client, 0: one per client (default 0)"
+        ) {
+            guard $1 == "0" || $1 == "1" else {
+                throw UsageError(description: "rknn shared host must be 0 or 1, not '\($1)'")
+            }
             $0.rknnSharedHost = $1 == "1"
         },
-        Setting(environment: "RKLLM_RUNTIME_HOST_MEMORY", flag: "--runtime-host-memory",
-                help: "bytes one runtime host may allocate (RLIMIT_DATA; default 3/4 of the machine's memory)") {
+        Setting(
+            environment: "RKLLM_RUNTIME_HOST_MEMORY", flag: "--runtime-host-memory",
+            help: "bytes one runtime host may allocate (RLIMIT_DATA; default 3/4 of the machine's memory)"
+        ) {
             $0.runtimeHostMemory = try positive($1, "runtime host memory")
         },
-        Setting(environment: "RKLLM_MAX_QUEUE", flag: "--max-queue", help: "generations waiting per model before 'busy' (default 64)") {
+        Setting(
+            environment: "RKLLM_MAX_QUEUE", flag: "--max-queue",
+            help: "generations waiting per model before 'busy' (default 64)"
+        ) {
             $0.maxQueue = try positive($1, "max queue")
         },
-        Setting(environment: "RKLLM_QUEUE_TIMEOUT", flag: "--queue-timeout", help: "seconds a generation may wait in the queue, 0 = no limit (default 0)") {
+        Setting(
+            environment: "RKLLM_QUEUE_TIMEOUT", flag: "--queue-timeout",
+            help: "seconds a generation may wait in the queue, 0 = no limit (default 0)"
+        ) {
             $0.queueTimeout = try seconds($1, "queue timeout")
         },
-        Setting(environment: "RKLLM_MODEL_DIRS", flag: "--model-dirs", help: "':'-separated directories of models and LoRA adapters (default ./models)") {
+        Setting(
+            environment: "RKLLM_MODEL_DIRS", flag: "--model-dirs",
+            help: "':'-separated directories of models and LoRA adapters (default ./models)"
+        ) {
             $0.modelDirectories = $1.split(separator: ":").map(String.init)
         },
-        Setting(environment: "RKLLM_CACHE_DIR", flag: "--cache-dir", help: "directory of prompt cache files (default /tmp/rkllm-cache)") {
+        Setting(
+            environment: "RKLLM_CACHE_DIR", flag: "--cache-dir",
+            help: "directory of prompt cache files (default /tmp/rkllm-cache)"
+        ) {
             $0.cacheDirectory = $1
         },
-        Setting(environment: "RKNN_NPU_CORES", flag: "--npu-cores", help: "runtime calls run at once per runtime host, one per context (default 3)") {
+        Setting(
+            environment: "RKNN_NPU_CORES", flag: "--npu-cores",
+            help: "runtime calls run at once per runtime host, one per context (default 3)"
+        ) {
             $0.npuCores = try positive($1, "NPU cores")
         },
-        Setting(environment: "RKNN_PLUGIN_DIR", flag: "--plugin-dir", help: "directory of custom-operator plugins librkcst_<op>.so (default: beside the daemon)") {
+        Setting(
+            environment: "RKNN_PLUGIN_DIR", flag: "--plugin-dir",
+            help: "directory of custom-operator plugins librkcst_<op>.so (default: beside the daemon)"
+        ) {
             $0.pluginDirectory = $1
         },
-        Setting(environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime", help: "RKLLM runtime library (default librkllmrt.so, else the simulated one)") {
+        Setting(
+            environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime",
+            help: "RKLLM runtime library (default librkllmrt.so, else the simulated one)"
+        ) {
             $0.rkllmRuntimeLibrary = $1
         },
-        Setting(environment: "RKNN_RUNTIME_LIB", flag: "--rknn-runtime", help: "RKNN runtime library (default librknnrt.so, else the simulated one)") {
+        Setting(
+            environment: "RKNN_RUNTIME_LIB", flag: "--rknn-runtime",
+            help: "RKNN runtime library (default librknnrt.so, else the simulated one)"
+        ) {
             $0.rknnRuntimeLibrary = $1
         },
     ]
 
     private static func positive(_ text: String, _ what: String) throws -> Int {
-        guard let n = Int(text), n > 0 else { throw UsageError(description: "\(what) '\(text)' is not a positive integer") }
+        guard let n = Int(text), n > 0 else {
+            throw UsageError(description: "\(what) '\(text)' is not a positive integer")
+        }
         return n
     }
 
     private static func seconds(_ text: String, _ what: String) throws -> Double {
-        guard let n = Double(text), n >= 0, n.isFinite else { throw UsageError(description: "\(what) '\(text)' is not a number of seconds") }
+        guard let n = Double(text), n >= 0, n.isFinite else {
+            throw UsageError(description: "\(what) '\(text)' is not a number of seconds")
+        }
         return n
     }
 
@@ -201,7 +285,8 @@ public struct Configuration: Sendable {
     }
 
     public static func usage(program: String) -> String {
-        var text = "usage: \(program) [options]\n\nServes the Rockchip NPU runtimes as JSON-RPC 2.0 over a Unix socket.\n\n"
+        var text =
+            "usage: \(program) [options]\n\nServes the Rockchip NPU runtimes as JSON-RPC 2.0 over a Unix socket.\n\n"
         let width = settings.map { $0.flag.count + 8 }.max() ?? 0
         for s in settings {
             let left = "  \(s.flag) VALUE"
@@ -213,6 +298,6 @@ public struct Configuration: Sendable {
     }
 }
 
-private extension Array where Element == String {
-    func splitFirst() -> (String, String?) { (self[0], count > 1 ? self[1] : nil) }
+extension Array where Element == String {
+    fileprivate func splitFirst() -> (String, String?) { (self[0], count > 1 ? self[1] : nil) }
 }

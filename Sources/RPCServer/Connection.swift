@@ -53,7 +53,9 @@ final class Connection: EventHandler {
             var fds: [Int32] = []
             let (n, lost) = UnixSocket.receive(fd, into: buffer, fds: &fds)
             if !fds.isEmpty { attach(fds) }
-            if lost { server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id) }
+            if lost {
+                server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id)
+            }
             if n > 0 {
                 server.stats.bytesFromClients += n
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
@@ -97,7 +99,8 @@ final class Connection: EventHandler {
                 arrivingFDs.append(descriptor)
             } else {
                 Glibc.close(descriptor)
-                server.logger.warn("more than \(Self.maxLineFDs) descriptors with one line; closing the extra ones", connection: id)
+                server.logger.warn(
+                    "more than \(Self.maxLineFDs) descriptors with one line; closing the extra ones", connection: id)
             }
         }
     }
@@ -133,10 +136,13 @@ final class Connection: EventHandler {
             fds.forEach { Glibc.close($0) }
             return false
         }
-        switch output.append(fds: fds, { buffer in
-            write(&buffer)
-            buffer.append(0x0A)
-        }) {
+        switch output.append(
+            fds: fds,
+            { buffer in
+                write(&buffer)
+                buffer.append(0x0A)
+            })
+        {
         case .queued:
             countOutput()
             if server.bufferedOutput > server.configuration.maxBufferedOutputBytes {
@@ -218,7 +224,7 @@ final class Connection: EventHandler {
         Glibc.close(fd)
         output.discard()
         countOutput()
-        countInput() // reads no framer once closed: safe while it is handing out a line
+        countInput()  // reads no framer once closed: safe while it is handing out a line
         closeArriving()
         closeLineDescriptors()
         server.connectionClosed(self, reason: reason)

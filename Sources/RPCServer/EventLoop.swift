@@ -14,8 +14,8 @@ public final class EventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let lock = NSLock()
-    private var pending: [@Sendable () -> Void] = [] // guarded by lock
-    private var wakePending = false                   // guarded by lock
+    private var pending: [@Sendable () -> Void] = []  // guarded by lock
+    private var wakePending = false  // guarded by lock
 
     // Loop thread only.
     private var handlers: [Int32: EventHandler] = [:]
@@ -125,8 +125,13 @@ public final class EventLoop: @unchecked Sendable {
         running = true
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while running {
-            let timeout: Int32 = timers.first.map { Int32(min(Int64(1000), Int64(($0.deadline &- min($0.deadline, Self.now())) / 1_000_000) + 1)) } ?? -1
-            let n = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout) }
+            let timeout: Int32 =
+                timers.first.map {
+                    Int32(min(Int64(1000), Int64(($0.deadline &- min($0.deadline, Self.now())) / 1_000_000) + 1))
+                } ?? -1
+            let n = events.withUnsafeMutableBufferPointer {
+                epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeout)
+            }
             iterationStarted = Self.now()
             if n < 0 && errno != EINTR { break }
             for i in 0..<max(0, Int(n)) {

@@ -7,8 +7,11 @@ extension Server {
         [
             .immediate("server.ping", summary: "Answers \"pong\"", result: ["type": "string"]) { _ in "pong" },
             .immediate("server.info", summary: "Version, runtimes, limits") { [unowned self] _ in info() },
-            .immediate("server.stats", summary: "Connections, requests, errors, per-method counts and latency") { [unowned self] _ in statsJSON() },
-            .immediate("rpc.discover", summary: "The OpenRPC document of every method") { [unowned self] _ in discover() },
+            .immediate("server.stats", summary: "Connections, requests, errors, per-method counts and latency") {
+                [unowned self] _ in statsJSON()
+            },
+            .immediate("rpc.discover", summary: "The OpenRPC document of every method") { [unowned self] _ in discover()
+            },
         ]
     }
 
@@ -34,9 +37,10 @@ extension Server {
     }
 
     func statsJSON() -> JSONValue {
-        let perMethod = JSONObject(methods.keys.sorted().compactMap { name in
-            methods[name].flatMap { $0.stats.calls > 0 ? (name, $0.stats.json) : nil }
-        })
+        let perMethod = JSONObject(
+            methods.keys.sorted().compactMap { name in
+                methods[name].flatMap { $0.stats.calls > 0 ? (name, $0.stats.json) : nil }
+            })
         var object: JSONObject = [
             "uptime_s": .double(Double(EventLoop.now() - stats.started) / 1e9),
             "connections": .object([
@@ -54,7 +58,9 @@ extension Server {
             "errors": .int(Int64(stats.errors)),
             "parse_errors": .int(Int64(stats.parseErrors)),
             "overlong_lines": .int(Int64(stats.overlongLines)),
-            "bytes": .object(["from_clients": .int(Int64(stats.bytesFromClients)), "to_clients": .int(Int64(stats.bytesToClients))]),
+            "bytes": .object([
+                "from_clients": .int(Int64(stats.bytesFromClients)), "to_clients": .int(Int64(stats.bytesToClients)),
+            ]),
             "methods": .object(perMethod),
         ]
         for provider in statsProviders {

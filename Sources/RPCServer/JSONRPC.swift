@@ -53,7 +53,9 @@ public enum JSONRPC {
     /// A line read straight from its bytes: requests are read member by member, with no
     /// intermediate object. `knownMethod`: the method clients are likely to name (the last one),
     /// reused when it is. Throws when the line is not JSON.
-    public static func message(bytes: UnsafeRawBufferPointer, knownMethod: String? = nil) throws(JSONParser.Error) -> Message {
+    public static func message(bytes: UnsafeRawBufferPointer, knownMethod: String? = nil) throws(JSONParser.Error)
+        -> Message
+    {
         var parser = JSONParser(bytes)
         var requests: [Result<Request, Invalid>] = []
         let isBatch = try parser.elements { (parser: inout JSONParser) throws(JSONParser.Error) in
@@ -65,8 +67,13 @@ public enum JSONRPC {
     }
 
     /// The request at the parser's position (any JSON value: what is not an object is invalid).
-    private static func request(_ parser: inout JSONParser, knownMethod: String?) throws(JSONParser.Error) -> Result<Request, Invalid> {
-        var jsonrpc: JSONValue?, id: RequestID?, method: JSONValue?, params: JSONValue?
+    private static func request(_ parser: inout JSONParser, knownMethod: String?) throws(JSONParser.Error) -> Result<
+        Request, Invalid
+    > {
+        var jsonrpc: JSONValue?
+        var id: RequestID?
+        var method: JSONValue?
+        var params: JSONValue?
         let isObject = try parser.members { (key: JSONParser.Key, parser: inout JSONParser) throws(JSONParser.Error) in
             switch key.shape {
             case (7, UInt8(ascii: "j")) where key.is("jsonrpc"):
@@ -79,12 +86,13 @@ public enum JSONRPC {
             case (6, UInt8(ascii: "p")) where key.is("params"):
                 params = try parser.value()
             default:
-                _ = try parser.value() // read (so the line is valid JSON) and ignored
+                _ = try parser.value()  // read (so the line is valid JSON) and ignored
             }
         }
         guard isObject else {
             let value = try parser.value()
-            return .failure(Invalid(id: .null, error: invalidRequest("a request must be an object, got \(value.typeName)")))
+            return .failure(
+                Invalid(id: .null, error: invalidRequest("a request must be an object, got \(value.typeName)")))
         }
         return request(jsonrpc: jsonrpc, id: id, method: method, params: params)
     }
@@ -92,13 +100,19 @@ public enum JSONRPC {
     private static let version: JSONValue = "2.0"
 
     /// The members of a request checked against the spec; an error carries the id when it is valid.
-    static func request(jsonrpc: JSONValue?, id raw: RequestID?, method: JSONValue?, params: JSONValue?) -> Result<Request, Invalid> {
+    static func request(jsonrpc: JSONValue?, id raw: RequestID?, method: JSONValue?, params: JSONValue?) -> Result<
+        Request, Invalid
+    > {
         // The id, when valid, is echoed even in the error about the rest of the request.
         var id: RequestID?
         if let raw {
             switch raw.value {
             case .string, .int, .uint, .double, .null: id = raw
-            default: return .failure(Invalid(id: .null, error: invalidRequest("id must be a string, a number or null, got \(raw.value.typeName)")))
+            default:
+                return .failure(
+                    Invalid(
+                        id: .null,
+                        error: invalidRequest("id must be a string, a number or null, got \(raw.value.typeName)")))
             }
         }
         let replyID = id ?? .null
@@ -110,7 +124,11 @@ public enum JSONRPC {
         }
         switch params {
         case nil, .array?, .object?: break
-        case let other?: return .failure(Invalid(id: replyID, error: invalidRequest("\"params\" must be an array or an object, got \(other.typeName)")))
+        case let other?:
+            return .failure(
+                Invalid(
+                    id: replyID,
+                    error: invalidRequest("\"params\" must be an array or an object, got \(other.typeName)")))
         }
         return .success(Request(id: id, method: method, params: params))
     }
@@ -120,11 +138,15 @@ public enum JSONRPC {
     }
 
     static func parseError(_ error: JSONParser.Error) -> RPCError {
-        RPCError(code: RPCError.parseError, message: "parse error: \(error)", data: .object(["offset": .int(Int64(error.offset))]))
+        RPCError(
+            code: RPCError.parseError, message: "parse error: \(error)",
+            data: .object(["offset": .int(Int64(error.offset))]))
     }
 
     static func methodNotFound(_ method: String) -> RPCError {
-        RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)", data: .object(["method": .string(method)]))
+        RPCError(
+            code: RPCError.methodNotFound, message: "method not found: \(method)",
+            data: .object(["method": .string(method)]))
     }
 
     // MARK: encoding (straight into an output buffer)

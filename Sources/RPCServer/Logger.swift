@@ -1,7 +1,8 @@
 import Foundation
 
 public enum LogLevel: Int, Sendable, Comparable {
-    case debug = 0, info, warn, error
+    case debug = 0
+    case info, warn, error
 
     var label: String { ["DEBUG", "INFO", "WARN", "ERROR"][rawValue] }
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
@@ -14,10 +15,18 @@ public struct Logger: Sendable {
 
     public init(level: LogLevel) { self.level = level }
 
-    public func debug(_ message: @autoclosure () -> String, connection: UInt64? = nil) { log(.debug, message(), connection) }
-    public func info(_ message: @autoclosure () -> String, connection: UInt64? = nil) { log(.info, message(), connection) }
-    public func warn(_ message: @autoclosure () -> String, connection: UInt64? = nil) { log(.warn, message(), connection) }
-    public func error(_ message: @autoclosure () -> String, connection: UInt64? = nil) { log(.error, message(), connection) }
+    public func debug(_ message: @autoclosure () -> String, connection: UInt64? = nil) {
+        log(.debug, message(), connection)
+    }
+    public func info(_ message: @autoclosure () -> String, connection: UInt64? = nil) {
+        log(.info, message(), connection)
+    }
+    public func warn(_ message: @autoclosure () -> String, connection: UInt64? = nil) {
+        log(.warn, message(), connection)
+    }
+    public func error(_ message: @autoclosure () -> String, connection: UInt64? = nil) {
+        log(.error, message(), connection)
+    }
 
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ connection: UInt64? = nil) {
         guard level >= self.level else { return }
@@ -42,6 +51,7 @@ public struct Logger: Sendable {
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let millis = Int(now.tv_nsec / 1_000_000)
         let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
     }
 }

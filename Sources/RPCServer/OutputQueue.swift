@@ -51,7 +51,10 @@ public struct OutputQueue {
         return pendingBytes <= limit ? .queued : .full
     }
 
-    public enum FlushResult { case done, wouldBlock, failed(Int32) }
+    public enum FlushResult {
+        case done, wouldBlock
+        case failed(Int32)
+    }
 
     /// Writes what the socket takes.
     public mutating func flush(to fd: Int32) -> FlushResult {

@@ -8,9 +8,12 @@ extension Server {
         stats.overlongLines += 1
         stats.errors += 1
         connection.send { out in
-            JSONRPC.writeError(id: .null, error: RPCError(code: RPCError.invalidRequest,
-                message: "message longer than \(configuration.maxMessageBytes) bytes; skipped",
-                data: .object(["limit": .int(Int64(configuration.maxMessageBytes))])), into: &out)
+            JSONRPC.writeError(
+                id: .null,
+                error: RPCError(
+                    code: RPCError.invalidRequest,
+                    message: "message longer than \(configuration.maxMessageBytes) bytes; skipped",
+                    data: .object(["limit": .int(Int64(configuration.maxMessageBytes))])), into: &out)
         }
     }
 
@@ -31,7 +34,9 @@ extension Server {
         case .batch(let requests):
             guard !requests.isEmpty else {
                 stats.errors += 1
-                connection.send { JSONRPC.writeError(id: .null, error: JSONRPC.invalidRequest("empty batch"), into: &$0) }
+                connection.send {
+                    JSONRPC.writeError(id: .null, error: JSONRPC.invalidRequest("empty batch"), into: &$0)
+                }
                 return
             }
             let batch = Batch(count: requests.count)
@@ -60,7 +65,9 @@ extension Server {
     /// A message that is not a valid request: its error, with the id when one could be read.
     func reject(_ invalid: JSONRPC.Invalid, from connection: Connection, batch: Batch?) {
         stats.errors += 1
-        reply(to: invalid.id, connection: connection, batch: batch) { JSONRPC.writeError(id: invalid.id, error: invalid.error, into: &$0) }
+        reply(to: invalid.id, connection: connection, batch: batch) {
+            JSONRPC.writeError(id: invalid.id, error: invalid.error, into: &$0)
+        }
     }
 
     func dispatch(_ request: Request, from connection: Connection, batch: Batch?) {
@@ -68,7 +75,9 @@ extension Server {
         guard let slot = method(named: request.method) else {
             if let id = request.id {
                 stats.errors += 1
-                reply(to: id, connection: connection, batch: batch) { JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0) }
+                reply(to: id, connection: connection, batch: batch) {
+                    JSONRPC.writeError(id: id, error: JSONRPC.methodNotFound(request.method), into: &$0)
+                }
             } else {
                 reply(to: nil, connection: connection, batch: batch)
             }
@@ -79,13 +88,17 @@ extension Server {
         if batch == nil, slot.method.fileDescriptors == 0, connection.hasLineDescriptors {
             connection.closeLineDescriptors()
             if request.id != nil { stats.errors += 1 }
-            let error = RPCError(code: RPCError.invalidParamsCode, message: "\(request.method) takes no file descriptors; those sent with it were closed")
+            let error = RPCError(
+                code: RPCError.invalidParamsCode,
+                message: "\(request.method) takes no file descriptors; those sent with it were closed")
             return answer(request, .failure(error), connection: connection, batch: batch, fds: [])
         }
         if shuttingDown, let id = request.id {
             stats.errors += 1
             reply(to: id, connection: connection, batch: batch) {
-                JSONRPC.writeError(id: id, error: RPCError(code: RPCError.shuttingDownCode, message: "server shutting down"), into: &$0)
+                JSONRPC.writeError(
+                    id: id, error: RPCError(code: RPCError.shuttingDownCode, message: "server shutting down"), into: &$0
+                )
             }
             return
         }
@@ -93,12 +106,17 @@ extension Server {
         case .immediate(let body):
             // No Call: answered here and now.
             let outcome = Result { try body(request) }
-                .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "internal error: \($0)") }
+                .mapError {
+                    $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "internal error: \($0)")
+                }
             record(slot, started: loop.iterationStarted, outcome, sampled: true)
             answer(request, outcome, connection: connection, batch: batch, fds: [])
         case .deferred(let handler):
             connection.inFlight += 1
-            handler(Call(request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot, batch: batch))
+            handler(
+                Call(
+                    request: request, connection: connection.id, peer: connection.peer, server: self, slot: slot,
+                    batch: batch))
         }
     }
 
@@ -114,7 +132,9 @@ extension Server {
     }
 
     /// The answer to a request (none for a notification), alone or into its batch.
-    func answer(_ request: Request, _ outcome: Result<JSONValue, RPCError>, connection: Connection, batch: Batch?, fds: [Int32]) {
+    func answer(
+        _ request: Request, _ outcome: Result<JSONValue, RPCError>, connection: Connection, batch: Batch?, fds: [Int32]
+    ) {
         if let id = request.id {
             reply(to: id, connection: connection, batch: batch, fds: fds) { JSONRPC.write(id: id, outcome, into: &$0) }
         } else {
@@ -145,7 +165,7 @@ extension Server {
             fds.forEach { close($0) }
             fds = []
         }
-        guard let connection = connections[call.connection] else { return } // gone: dropped safely
+        guard let connection = connections[call.connection] else { return }  // gone: dropped safely
         connection.inFlight -= 1
         answer(call.request, outcome, connection: connection, batch: call.batch, fds: fds)
         connection.closeIfDone()
@@ -155,12 +175,15 @@ extension Server {
     /// What a client gets instead of a reply larger than `--max-output-bytes`.
     func replyTooLarge(bytes: Int) -> RPCError {
         stats.repliesTooLarge += 1
-        return RPCError.limitExceeded("max_output_bytes", configuration.maxOutputBytes, what: "a reply of \(bytes) bytes")
+        return RPCError.limitExceeded(
+            "max_output_bytes", configuration.maxOutputBytes, what: "a reply of \(bytes) bytes")
     }
 
     /// The reply to `id` (none for a notification, nil), alone or into its batch.
-    func reply(to id: RequestID?, connection: Connection, batch: Batch?, fds: [Int32] = [],
-               _ write: (inout [UInt8]) -> Void = { _ in }) {
+    func reply(
+        to id: RequestID?, connection: Connection, batch: Batch?, fds: [Int32] = [],
+        _ write: (inout [UInt8]) -> Void = { _ in }
+    ) {
         guard let batch else {
             if let id { connection.send(fds: fds, replyTo: id, write) }
             return

@@ -49,7 +49,9 @@ public final class Server: @unchecked Sendable {
     public static func prepareProcess() { SignalHandler.blockServiceSignals() }
 
     /// The signals whose disposition or mask the daemon changes: a child process puts them back.
-    public static var signalsToRestoreInChildren: [Int32] { SignalHandler.handled.map(\.signal) + SignalHandler.ignored }
+    public static var signalsToRestoreInChildren: [Int32] {
+        SignalHandler.handled.map(\.signal) + SignalHandler.ignored
+    }
 
     private func add(_ method: ServerMethod) {
         if methods[method.name] == nil { methodOrder.append(method.name) }
@@ -69,7 +71,8 @@ public final class Server: @unchecked Sendable {
 
     /// Binds the socket, serves until SIGTERM/SIGINT (or `requestShutdown`), then returns the exit status.
     public func run() throws -> Int32 {
-        let listener = try UnixListener(path: configuration.socketPath, mode: configuration.socketMode, group: configuration.socketGroup)
+        let listener = try UnixListener(
+            path: configuration.socketPath, mode: configuration.socketMode, group: configuration.socketGroup)
         self.listener = listener
         let handler = ListenerHandler(server: self)
         listenerHandler = handler
@@ -77,8 +80,9 @@ public final class Server: @unchecked Sendable {
         let signals = try SignalHandler(server: self)
         try loop.register(signals.fd, events: EPOLLIN.rawValue, handler: signals)
         FatalSignals.install(socketPath: configuration.socketPath)
-        logger.info("rkllm-server \(version) listening on \(configuration.socketPath) (pid \(getpid()), "
-            + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
+        logger.info(
+            "rkllm-server \(version) listening on \(configuration.socketPath) (pid \(getpid()), "
+                + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
         loop.run()
         reserve.release()
         FatalSignals.uninstall()
@@ -95,7 +99,9 @@ public final class Server: @unchecked Sendable {
     func beginShutdown(reason: String) {
         guard !shuttingDown else { return }
         shuttingDown = true
-        logger.info("shutting down (\(reason)): \(connections.count) connections, flushing up to \(configuration.shutdownTimeout) s")
+        logger.info(
+            "shutting down (\(reason)): \(connections.count) connections, flushing up to \(configuration.shutdownTimeout) s"
+        )
         if let listener {
             loop.unregister(listener.fd)
             listener.close()
@@ -154,14 +160,19 @@ public final class Server: @unchecked Sendable {
     private func refuseForWantOfDescriptors(_ listener: UnixListener) -> Int32 {
         if !outOfDescriptors {
             outOfDescriptors = true
-            logger.error("accept: out of file descriptors (\(connections.count) connections): refusing new connections until one frees")
+            logger.error(
+                "accept: out of file descriptors (\(connections.count) connections): refusing new connections until one frees"
+            )
         }
         let outcome = reserve.spend { () -> Int32 in
             let fd = clinux_accept_nonblocking(listener.fd)
             guard fd >= 0 else { return errno }
             let id = nextConnectionID
             nextConnectionID += 1
-            reject(fd, id: id, error: RPCError(code: RPCError.tooManyConnectionsCode, message: "the server is out of file descriptors"))
+            reject(
+                fd, id: id,
+                error: RPCError(code: RPCError.tooManyConnectionsCode, message: "the server is out of file descriptors")
+            )
             return 0
         }
         return outcome ?? EMFILE
@@ -173,7 +184,7 @@ public final class Server: @unchecked Sendable {
         guard !acceptPaused else { return }
         acceptPaused = true
         loop.modify(listener.fd, events: 0)
-        loop.schedule(after: 1) { [unowned self] in resumeAccepting() } // timers end with the loop, before the server
+        loop.schedule(after: 1) { [unowned self] in resumeAccepting() }  // timers end with the loop, before the server
     }
 
     private func resumeAccepting() {
@@ -183,7 +194,9 @@ public final class Server: @unchecked Sendable {
     }
 
     private func admit(_ fd: Int32) {
-        var pid: pid_t = 0, uid: uid_t = 0, gid: gid_t = 0
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        var gid: gid_t = 0
         let peer: Peer? = clinux_peer_credentials(fd, &pid, &uid, &gid) == 0 ? Peer(pid: pid, uid: uid, gid: gid) : nil
         let id = nextConnectionID
         nextConnectionID += 1
@@ -193,17 +206,23 @@ public final class Server: @unchecked Sendable {
         }
         if let allowed = configuration.allowedUIDs, !allowed.contains(peer.uid) {
             logger.warn("refused pid \(peer.pid) uid \(peer.uid): not in the allowed uids", connection: id)
-            reject(fd, id: id, error: RPCError(code: RPCError.notPermittedCode, message: "uid \(peer.uid) is not allowed to connect"))
+            reject(
+                fd, id: id,
+                error: RPCError(code: RPCError.notPermittedCode, message: "uid \(peer.uid) is not allowed to connect"))
             return
         }
         guard connections.count < configuration.maxConnections else {
             logger.warn("refused pid \(peer.pid): \(connections.count) connections, the limit", connection: id)
-            reject(fd, id: id, error: RPCError(code: RPCError.tooManyConnectionsCode,
-                                               message: "too many connections (limit \(configuration.maxConnections))"))
+            reject(
+                fd, id: id,
+                error: RPCError(
+                    code: RPCError.tooManyConnectionsCode,
+                    message: "too many connections (limit \(configuration.maxConnections))"))
             return
         }
-        let connection = Connection(id: id, fd: fd, peer: peer, server: self,
-                                    maxMessageBytes: configuration.maxMessageBytes, maxOutputBytes: configuration.maxOutputBytes)
+        let connection = Connection(
+            id: id, fd: fd, peer: peer, server: self,
+            maxMessageBytes: configuration.maxMessageBytes, maxOutputBytes: configuration.maxOutputBytes)
         do {
             try loop.register(fd, events: Connection.readEvents, handler: connection)
         } catch {
@@ -253,14 +272,18 @@ public final class Server: @unchecked Sendable {
     /// A client not reading its replies: dropped (it would not read an error either).
     func dropSlowReader(_ connection: Connection, limit setting: String, _ limit: Int) {
         stats.clientsDroppedForSlowReading += 1
-        logger.warn("dropped: \(connection.pendingOutputBytes) bytes of replies unread (\(setting): \(limit))", connection: connection.id)
+        logger.warn(
+            "dropped: \(connection.pendingOutputBytes) bytes of replies unread (\(setting): \(limit))",
+            connection: connection.id)
         connection.close(reason: "output limit")
     }
 
     /// Replies unread by all clients together passed `--max-buffered-output`: the client with the
     /// most of them goes.
     func dropLargestReader() {
-        guard let largest = connections.values.max(by: { $0.pendingOutputBytes < $1.pendingOutputBytes }), largest.pendingOutputBytes > 0 else { return }
+        guard let largest = connections.values.max(by: { $0.pendingOutputBytes < $1.pendingOutputBytes }),
+            largest.pendingOutputBytes > 0
+        else { return }
         dropSlowReader(largest, limit: "max_buffered_output", configuration.maxBufferedOutputBytes)
     }
 
@@ -269,9 +292,12 @@ public final class Server: @unchecked Sendable {
     func handleInputOverCap(bytes: Int, from connection: Connection) {
         stats.linesOverInputCap += 1
         stats.errors += 1
-        logger.warn("dropped \(bytes) bytes of an incomplete line: \(bufferedInput) bytes of lines buffered for all clients", connection: connection.id)
-        let error = RPCError.limitExceeded("max_buffered_input", configuration.maxBufferedInputBytes,
-                                           what: "this line (\(bytes) bytes so far, dropped; the rest is skipped)")
+        logger.warn(
+            "dropped \(bytes) bytes of an incomplete line: \(bufferedInput) bytes of lines buffered for all clients",
+            connection: connection.id)
+        let error = RPCError.limitExceeded(
+            "max_buffered_input", configuration.maxBufferedInputBytes,
+            what: "this line (\(bytes) bytes so far, dropped; the rest is skipped)")
         connection.send { JSONRPC.writeError(id: .null, error: error, into: &$0) }
     }
 

@@ -26,7 +26,9 @@ public struct ServerMethod: Sendable {
     /// request of a method that takes none is refused when it brings some.
     public let fileDescriptors: Int
 
-    public init(name: String, description: JSONValue, fileDescriptors: Int = 0, handler: @escaping @Sendable (Call) -> Void) {
+    public init(
+        name: String, description: JSONValue, fileDescriptors: Int = 0, handler: @escaping @Sendable (Call) -> Void
+    ) {
         self.name = name
         self.description = description
         self.handler = .deferred(handler)
@@ -41,8 +43,10 @@ public struct ServerMethod: Sendable {
     }
 
     /// A method answered at once, with a minimal OpenRPC description.
-    public static func immediate(_ name: String, summary: String, result: JSONValue = ["type": "object"],
-                                 _ body: @escaping @Sendable (Request) throws -> JSONValue) -> ServerMethod {
+    public static func immediate(
+        _ name: String, summary: String, result: JSONValue = ["type": "object"],
+        _ body: @escaping @Sendable (Request) throws -> JSONValue
+    ) -> ServerMethod {
         let description: JSONValue = .object([
             "name": .string(name), "summary": .string(summary), "paramStructure": "either",
             "params": .array([]), "result": .object(["name": "result", "schema": result]),

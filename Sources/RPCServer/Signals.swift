@@ -52,7 +52,9 @@ final class SignalHandler: EventHandler {
             let origin = "\(entry.name) from pid \(info.ssi_pid)"
             switch entry.action {
             case .shutdown: server.beginShutdown(reason: origin)
-            case .reload: server.logger.info("\(origin): nothing to reload (settings are read at start; the log is standard error)")
+            case .reload:
+                server.logger.info(
+                    "\(origin): nothing to reload (settings are read at start; the log is standard error)")
             case .status: server.logger.info("\(origin): \(server.statsJSON()["connections"]?.jsonText ?? "")")
             case .ignore: server.logger.info("\(origin): ignored")
             }

@@ -16,16 +16,21 @@ final class UnixListener {
         var address = try UnixSocket.address(path)
         try Self.clearStale(path)
 
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(
+            AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket") }
         do {
             let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             guard bound == 0 else { throw SystemError("bind \(path)") }
             guard chmod(path, mode) == 0 else { throw SystemError("chmod \(path)") }
             if let group {
-                guard let entry = getgrnam(group) else { throw Refused(description: "socket group '\(group)' does not exist") }
+                guard let entry = getgrnam(group) else {
+                    throw Refused(description: "socket group '\(group)' does not exist")
+                }
                 guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else { throw SystemError("chown \(path)") }
             }
             guard listen(fd, backlog) == 0 else { throw SystemError("listen") }

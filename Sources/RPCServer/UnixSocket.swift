@@ -31,7 +31,9 @@ public enum UnixSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket") }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard connected == 0 else {
             let error = SystemError("connect \(path)")
@@ -44,14 +46,20 @@ public enum UnixSocket {
     /// recvmsg into `buffer`: the bytes read (0 at end of stream, -1 with errno), and whether
     /// descriptors were lost (more than CLINUX_MAX_FDS in one message). Descriptors that came
     /// with the data are appended to `fds`, close-on-exec; the caller owns them.
-    public static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, fds: inout [Int32]) -> (count: Int, lostDescriptors: Bool) {
-        var received: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32,
-                       Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    public static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, fds: inout [Int32]) -> (
+        count: Int, lostDescriptors: Bool
+    ) {
+        var received:
+            (
+                Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32,
+                Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count: Int32 = 0
         var truncated: Int32 = 0
         let n = withUnsafeMutableBytes(of: &received) { raw in
             let slots = raw.bindMemory(to: Int32.self)
-            let n = clinux_recv_with_fds(fd, buffer.baseAddress, buffer.count, slots.baseAddress, Int32(slots.count), &count, &truncated)
+            let n = clinux_recv_with_fds(
+                fd, buffer.baseAddress, buffer.count, slots.baseAddress, Int32(slots.count), &count, &truncated)
             if count > 0 { fds += slots[0..<Int(count)] }
             return n
         }

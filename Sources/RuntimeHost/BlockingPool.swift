@@ -44,7 +44,7 @@ final class BlockingPool: @unchecked Sendable {
             task.work()
             condition.lock()
             if let key = task.key { busyKeys.remove(key) }
-            condition.broadcast() // a call waiting for this object may run now
+            condition.broadcast()  // a call waiting for this object may run now
         }
     }
 }

@@ -37,7 +37,7 @@ extension RuntimeRouter {
             switch JSONParams.get(params, at: index, named: name) {
             case .int(let value)?: factor = Int(clamping: max(0, value))
             case .uint(let value)?: factor = Int(clamping: value)
-            default: factor = 0 // not an integer: the call itself refuses it
+            default: factor = 0  // not an integer: the call itself refuses it
             }
             let (product, overflow) = bytes.multipliedReportingOverflow(by: factor)
             bytes = overflow ? Int.max : product
@@ -51,14 +51,17 @@ extension RuntimeRouter {
         let quota = limits.quota
         let after = now + share
         if after.handles > quota.handles {
-            throw RPCError.limitExceeded("max_handles_per_client", quota.handles, what: "handle \(after.handles) of this client")
+            throw RPCError.limitExceeded(
+                "max_handles_per_client", quota.handles, what: "handle \(after.handles) of this client")
         }
         if after.descriptors > quota.descriptors {
-            throw RPCError.limitExceeded("max_descriptors_per_client", quota.descriptors,
-                                         what: "\(after.descriptors) descriptors held for this client")
+            throw RPCError.limitExceeded(
+                "max_descriptors_per_client", quota.descriptors,
+                what: "\(after.descriptors) descriptors held for this client")
         }
         if share.bytes > quota.bytes || after.bytes > quota.bytes {
-            throw RPCError.limitExceeded("max_bytes_per_client", quota.bytes, what: "\(share.bytes) more bytes for this client")
+            throw RPCError.limitExceeded(
+                "max_bytes_per_client", quota.bytes, what: "\(share.bytes) more bytes for this client")
         }
         holdings[connection] = after
     }

@@ -22,7 +22,10 @@ public enum GeneratedMethods {
             }
         }
         let functions = DispatchTable.entries.map { entry in
-            ServerMethod(name: entry.method, description: description(of: entry.method), fileDescriptors: entry.params.filter(\.fd).count) { call in
+            ServerMethod(
+                name: entry.method, description: description(of: entry.method),
+                fileDescriptors: entry.params.filter(\.fd).count
+            ) { call in
                 router.route(call, entry: entry)
             }
         }

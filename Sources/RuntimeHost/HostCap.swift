@@ -8,10 +8,11 @@ extension RuntimeRouter {
     func checkHostCap() throws {
         guard workers.count >= limits.maxHosts else { return }
         if let idle = idleHost() {
-            logger.info("\(idle.namespace) runtime host \(idle.pid) stopped to make room (\(limits.maxHosts) hosts at most)")
+            logger.info(
+                "\(idle.namespace) runtime host \(idle.pid) stopped to make room (\(limits.maxHosts) hosts at most)")
             for (key, object) in sharedObjects where object.worker === idle {
                 sharedObjects[key] = nil
-                object.expiry += 1 // its keep-alive timer no longer fires
+                object.expiry += 1  // its keep-alive timer no longer fires
                 if let value = object.instanceValue { instanceValues[idle.namespace]?.remove(value) }
             }
             if runtimes[idle.namespace]?.shared === idle { runtimes[idle.namespace]?.shared = nil }

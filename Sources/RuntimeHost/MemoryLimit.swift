@@ -9,7 +9,8 @@ enum MemoryLimit {
 
     /// Three quarters of the machine's memory, unless the settings say otherwise.
     static var defaultBytes: Int {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let size = sysconf(Int32(_SC_PAGESIZE))
         return pages > 0 && size > 0 ? pages / 4 * 3 * size : Int.max
     }
 
@@ -17,7 +18,8 @@ enum MemoryLimit {
     /// memory that RLIMIT_DATA counts: under one the limit is left off, and the log says so.
     static func apply(from environment: [String: String]) -> String? {
         guard let text = environment[variable], let bytes = Int(text), bytes > 0 else { return nil }
-        for symbol in ["__asan_init", "__tsan_init"] where dlsym(UnsafeMutableRawPointer(bitPattern: 0), symbol) != nil {
+        for symbol in ["__asan_init", "__tsan_init"] where dlsym(UnsafeMutableRawPointer(bitPattern: 0), symbol) != nil
+        {
             return "memory limit not applied: built with a sanitizer (\(symbol))"
         }
         var limit = rlimit(rlim_cur: rlim_t(bytes), rlim_max: rlim_t(bytes))

@@ -6,14 +6,18 @@ enum OrphanedWorkers {
     static func find(executable: String) -> [pid_t] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(pid_t.init).filter { pid in
-            guard pid != getpid(), parent(of: pid) == 1, let cmdline = read("/proc/\(pid)/cmdline") else { return false }
+            guard pid != getpid(), parent(of: pid) == 1, let cmdline = read("/proc/\(pid)/cmdline") else {
+                return false
+            }
             let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             return arguments.count > 1 && arguments[1] == "--worker" && executablePath(of: pid) == executable
         }
     }
 
     private static func parent(of pid: pid_t) -> pid_t? {
-        guard let bytes = read("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        guard let bytes = read("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")) else {
+            return nil
+        }
         // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
         let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         return fields.count > 1 ? pid_t(String(decoding: fields[1], as: UTF8.self)) : nil

@@ -22,16 +22,18 @@ public struct PathPolicy: Sendable {
     }
 
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PathPolicy {
-        PathPolicy(directories: variables.mapValues { name in
-            (environment[name] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
-        })
+        PathPolicy(
+            directories: variables.mapValues { name in
+                (environment[name] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+            })
     }
 
     func confine(_ value: String, kind: String, param: String) throws -> String {
         let allowed = directories[kind] ?? []
         guard let first = allowed.first else {
-            throw RPCError(code: RPCError.notPermittedCode, message: "\(param): no \(kind) directories are configured",
-                           data: .object(["param": .string(param), "kind": .string(kind)]))
+            throw RPCError(
+                code: RPCError.notPermittedCode, message: "\(param): no \(kind) directories are configured",
+                data: .object(["param": .string(param), "kind": .string(kind)]))
         }
         let resolved: String?
         if value.hasPrefix("/") {
@@ -40,10 +42,15 @@ public struct PathPolicy: Sendable {
             let inEach = allowed.compactMap { Self.resolved($0 + "/" + value) }
             resolved = inEach.first { FileManager.default.fileExists(atPath: $0) } ?? Self.resolved(first + "/" + value)
         }
-        guard let candidate = resolved, allowed.contains(where: { candidate == $0 || candidate.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
-            throw RPCError(code: RPCError.notPermittedCode, message: "\(param): '\(value)' is outside the \(kind) directories",
-                           data: .object(["param": .string(param), "kind": .string(kind),
-                                          "directories": .array(allowed.map { .string($0) })]))
+        guard let candidate = resolved,
+            allowed.contains(where: { candidate == $0 || candidate.hasPrefix($0 == "/" ? "/" : $0 + "/") })
+        else {
+            throw RPCError(
+                code: RPCError.notPermittedCode, message: "\(param): '\(value)' is outside the \(kind) directories",
+                data: .object([
+                    "param": .string(param), "kind": .string(kind),
+                    "directories": .array(allowed.map { .string($0) }),
+                ]))
         }
         return candidate
     }
@@ -62,7 +69,7 @@ public struct PathPolicy: Sendable {
         let parent = url.deletingLastPathComponent().path
         guard parent != standard else { return standard }
         if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: standard) {
-            guard links < 40 else { return nil } /* the kernel's own limit (ELOOP) */
+            guard links < 40 else { return nil }  // the kernel's own limit (ELOOP)
             return resolved(target.hasPrefix("/") ? target : parent + "/" + target, links: links + 1)
         }
         guard let base = resolved(parent, links: links) else { return nil }

@@ -16,7 +16,8 @@ final class PluginLibraries: @unchecked Sendable {
 
     func symbol(_ symbol: String, in library: String) throws -> UnsafeRawPointer {
         guard let directory else {
-            throw RPCError(code: RPCError.notPermittedCode, message: "no plugin directory is configured (\(Self.variable))")
+            throw RPCError(
+                code: RPCError.notPermittedCode, message: "no plugin directory is configured (\(Self.variable))")
         }
         // A file name of the directory, nothing else.
         let allowed = library.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) } && !library.hasPrefix(".")
@@ -27,8 +28,9 @@ final class PluginLibraries: @unchecked Sendable {
                 image = known
             } else {
                 guard let opened = dlopen(directory + "/" + library, RTLD_NOW | RTLD_LOCAL) else {
-                    throw RPCError(code: RPCError.invalidParamsCode, message: "plugin \(library) is not in \(directory)",
-                                   data: .object(["library": .string(library), "reason": .string(String(cString: dlerror()))]))
+                    throw RPCError(
+                        code: RPCError.invalidParamsCode, message: "plugin \(library) is not in \(directory)",
+                        data: .object(["library": .string(library), "reason": .string(String(cString: dlerror()))]))
                 }
                 loaded[library] = opened
                 image = opened

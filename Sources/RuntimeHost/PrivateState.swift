@@ -32,18 +32,26 @@ extension RuntimeRouter {
             if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
             return true
         }
-        let busy = object.running?.belongs(to: connection) == true || object.waiting.contains { $0.belongs(to: connection) }
+        let busy =
+            object.running?.belongs(to: connection) == true || object.waiting.contains { $0.belongs(to: connection) }
         let separation = "\(connection) \(ObjectIdentifier(object))"
         guard !busy, !separating.contains(separation), let creation = object.creation, let key = object.shareKey else {
             fds.forEach { close($0) }
-            call.respond(.failure(RPCError(code: RPCError.handleBusyCode,
-                                           message: "\(entry.method) changes what the other users of this \(object.type) see: it needs one of "
-                                               + "your own, and your calls on it must end first")))
+            call.respond(
+                .failure(
+                    RPCError(
+                        code: RPCError.handleBusyCode,
+                        message:
+                            "\(entry.method) changes what the other users of this \(object.type) see: it needs one of "
+                            + "your own, and your calls on it must end first")))
             return false
         }
         separating.insert(separation)
-        logger.info("\(object.type) \(object.workerID.jsonText): \(entry.method) by a client that shares it; loading one of its own")
-        load(creation.entry, params: creation.params, namespace: object.worker.namespace, key: key) { [unowned self] outcome in
+        logger.info(
+            "\(object.type) \(object.workerID.jsonText): \(entry.method) by a client that shares it; loading one of its own"
+        )
+        load(creation.entry, params: creation.params, namespace: object.worker.namespace, key: key) {
+            [unowned self] outcome in
             separating.remove(separation)
             switch outcome {
             case .failure(let error):
@@ -60,10 +68,11 @@ extension RuntimeRouter {
                     object.references -= 1
                     own.references += 1
                 }
-                if own.references == 0 { // the caller let go of its handle meanwhile
+                if own.references == 0 {  // the caller let go of its handle meanwhile
                     fds.forEach { close($0) }
                     destroy(own)
-                    return call.respond(.failure(RPCError(code: RPCError.unknownHandleCode, message: "the handle was released")))
+                    return call.respond(
+                        .failure(RPCError(code: RPCError.unknownHandleCode, message: "the handle was released")))
                 }
                 route(call, entry: entry, taken: fds)
             }

@@ -31,8 +31,10 @@ final class RuntimeObject {
     var running: Stream?
     var waiting: [Stream] = []
 
-    init(type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil, instanceValue: Int64? = nil,
-         creation: (entry: MethodEntry, params: JSONValue?)? = nil, related: [String: JSONValue] = [:]) {
+    init(
+        type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil, instanceValue: Int64? = nil,
+        creation: (entry: MethodEntry, params: JSONValue?)? = nil, related: [String: JSONValue] = [:]
+    ) {
         self.type = type
         self.worker = worker
         self.workerID = workerID

@@ -9,10 +9,13 @@ enum RuntimeProbe {
         var description: String
     }
 
-    static func run(executable: String, namespace: String, library: String, timeout: Double = 10) -> Result<JSONValue, Failure> {
+    static func run(executable: String, namespace: String, library: String, timeout: Double = 10) -> Result<
+        JSONValue, Failure
+    > {
         let (pid, channel): (pid_t, Int32)
         do {
-            (pid, channel) = try WorkerProcess.start(executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: true))
+            (pid, channel) = try WorkerProcess.start(
+                executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: true))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }
@@ -30,17 +33,24 @@ enum RuntimeProbe {
         while !line.contains(0x0A) {
             var poller = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
             let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
-            guard poll(&poller, 1, remaining) > 0 else { return .failure(Failure(description: "the runtime host did not answer in \(timeout) s")) }
+            guard poll(&poller, 1, remaining) > 0 else {
+                return .failure(Failure(description: "the runtime host did not answer in \(timeout) s"))
+            }
             let n = read(channel, &chunk, chunk.count)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)
-                return .failure(Failure(description: WorkerProcess.describe(status: status, namespace: namespace).message + " while loading \(library)"))
+                return .failure(
+                    Failure(
+                        description: WorkerProcess.describe(status: status, namespace: namespace).message
+                            + " while loading \(library)"))
             }
             line.append(contentsOf: chunk[0..<n])
         }
-        guard let message = try? JSONParser.parse(Array(line[..<line.firstIndex(of: 0x0A)!])), let params = message["params"] else {
+        guard let message = try? JSONParser.parse(Array(line[..<line.firstIndex(of: 0x0A)!])),
+            let params = message["params"]
+        else {
             return .failure(Failure(description: "the runtime host sent an unreadable message"))
         }
         return .success(params)

@@ -52,7 +52,10 @@ public final class RuntimeRouter: @unchecked Sendable {
         /// Blocking calls at once across the hosts of clients (`Hosting.perClient`): the NPU's cores.
         public var npuCores: Int
 
-        public init(runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int, npuCores: Int) {
+        public init(
+            runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int,
+            npuCores: Int
+        ) {
             self.runTimeout = runTimeout
             self.keepAlive = keepAlive
             self.maxQueue = maxQueue
@@ -156,9 +159,10 @@ public final class RuntimeRouter: @unchecked Sendable {
                 }
                 continue
             }
-            logger.info("\(runtime.namespace): \(library)\(library == runtime.library ? "" : " (simulated runtime: \(runtime.library) is not installed)"), "
-                + "\(state.resolved.count) functions resolved"
-                + (state.missing.isEmpty ? "" : ", not present: \(state.missing.sorted().joined(separator: ", "))"))
+            logger.info(
+                "\(runtime.namespace): \(library)\(library == runtime.library ? "" : " (simulated runtime: \(runtime.library) is not installed)"), "
+                    + "\(state.resolved.count) functions resolved"
+                    + (state.missing.isEmpty ? "" : ", not present: \(state.missing.sorted().joined(separator: ", "))"))
             break
         }
         return state
@@ -187,19 +191,26 @@ public final class RuntimeRouter: @unchecked Sendable {
     func route(_ call: Call, entry: MethodEntry, taken: [Int32]? = nil) {
         let namespace = String(entry.method.prefix { $0 != "." })
         guard let state = runtimes[namespace] else {
-            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "no runtime hosts \(namespace).*")))
+            return call.respond(
+                .failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "no runtime hosts \(namespace).*")))
         }
         if let why = state.unavailable {
-            return call.respond(.failure(RPCError(code: RPCError.runtimeNotAvailableCode,
-                                                  message: "the \(namespace) runtime is not available: \(why)",
-                                                  data: .object(["library": .string(state.library), "reason": .string(why)]))))
+            return call.respond(
+                .failure(
+                    RPCError(
+                        code: RPCError.runtimeNotAvailableCode,
+                        message: "the \(namespace) runtime is not available: \(why)",
+                        data: .object(["library": .string(state.library), "reason": .string(why)]))))
         }
         if let symbol = entry.symbol, state.missing.contains(symbol) {
             return call.respond(.failure(RPCError.functionNotPresent(symbol)))
         }
         if entry.privileged && call.peer.uid != 0 {
-            return call.respond(.failure(RPCError(code: RPCError.notPermittedCode, message: "\(entry.method) is for root peers only",
-                                                  data: .object(["uid": .int(Int64(call.peer.uid))]))))
+            return call.respond(
+                .failure(
+                    RPCError(
+                        code: RPCError.notPermittedCode, message: "\(entry.method) is for root peers only",
+                        data: .object(["uid": .int(Int64(call.peer.uid))]))))
         }
         var fds: [Int32] = []
         var params: JSONValue?
@@ -209,11 +220,14 @@ public final class RuntimeRouter: @unchecked Sendable {
             (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
         } catch {
             fds.forEach { close($0) }
-            return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
+            return call.respond(
+                .failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
         }
         let target = used.first
-        if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate, Self.changesSharedState(entry, params: call.params),
-           !makeOwn(object, for: call, entry: entry, fds: fds) {
+        if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate,
+            Self.changesSharedState(entry, params: call.params),
+            !makeOwn(object, for: call, entry: entry, fds: fds)
+        {
             return
         }
         let share = Self.share(of: entry, params: params, fds: fds.count)
@@ -222,7 +236,8 @@ public final class RuntimeRouter: @unchecked Sendable {
                 try reserve(share, for: call.connection)
             } catch {
                 fds.forEach { close($0) }
-                return call.respond(.failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
+                return call.respond(
+                    .failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
             }
         }
         // Only a plain call and a stream pass descriptors on: a shared object is no one client's
@@ -241,17 +256,24 @@ public final class RuntimeRouter: @unchecked Sendable {
             enqueue(RuntimeObject.Stream(call: call, entry: entry, params: params, fds: fds), on: target.handle.object)
         } else {
             let destroyed = used.first { $0.handle.object.type == entry.destroys }
-            let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.workerID) }) { first, _ in first }
-            send(call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker, destroying: destroyed?.id, related: related,
-                 share: share)
+            let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.workerID) }) { first, _ in
+                first
+            }
+            send(
+                call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker,
+                destroying: destroyed?.id, related: related,
+                share: share)
         }
     }
 
     /// The plain path: one call to the runtime host, its answer to the client (a created handle
     /// registered, a destroyed one forgotten).
     /// `share`: what a creating call reserved of its client's quota (kept by the new handle).
-    private func send(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?, destroying: Int64?,
-                      related: [String: JSONValue], share: Holdings) {
+    private func send(
+        _ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?,
+        destroying: Int64?,
+        related: [String: JSONValue], share: Holdings
+    ) {
         let namespace = String(entry.method.prefix { $0 != "." })
         let connection = call.connection
         let worker: WorkerProcess
@@ -265,33 +287,42 @@ public final class RuntimeRouter: @unchecked Sendable {
         let sent = fds.count
         let onCore = entry.blocking && runtimes[namespace]?.runtime.hosting == .perClient
         let start = { [self] in
-            guard !onCore || isConnected(connection) else { // its client left while it waited for a core
+            guard !onCore || isConnected(connection) else {  // its client left while it waited for a core
                 fds.forEach { close($0) }
                 if entry.creates != nil { giveBack(share, for: connection) }
                 releaseCore(namespace)
                 return stopIfIdle(worker)
             }
-            worker.call(method: entry.method, params: params, fds: fds, onCallback: { message in
-                call.emit(.object(Self.clientMessage(message)))
-            }, onAnswer: { [self] outcome, fds in
-                if onCore { releaseCore(namespace) }
-                answer(call, entry: entry, outcome, fds: fds, worker: worker, destroying: destroying, related: related, share: share, sent: sent)
-            })
+            worker.call(
+                method: entry.method, params: params, fds: fds,
+                onCallback: { message in
+                    call.emit(.object(Self.clientMessage(message)))
+                },
+                onAnswer: { [self] outcome, fds in
+                    if onCore { releaseCore(namespace) }
+                    answer(
+                        call, entry: entry, outcome, fds: fds, worker: worker, destroying: destroying, related: related,
+                        share: share, sent: sent)
+                })
         }
         if onCore { onACore(namespace, start) } else { start() }
     }
 
     /// A plain call's answer: a created object registered (its client's quota settled), a
     /// destroyed handle forgotten, an idle host stopped.
-    private func answer(_ call: Call, entry: MethodEntry, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], worker: WorkerProcess,
-                        destroying: Int64?, related: [String: JSONValue], share: Holdings, sent: Int) {
+    private func answer(
+        _ call: Call, entry: MethodEntry, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], worker: WorkerProcess,
+        destroying: Int64?, related: [String: JSONValue], share: Holdings, sent: Int
+    ) {
         let connection = call.connection
         var outcome = outcome
         var registered = false
         if case .success(let result) = outcome {
-            if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result, let workerID = object[key] {
+            if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result,
+                let workerID = object[key]
+            {
                 let created = RuntimeObject(type: type, worker: worker, workerID: workerID, related: related)
-                guard isConnected(connection) else { // its client left meanwhile
+                guard isConnected(connection) else {  // its client left meanwhile
                     giveBack(share, for: connection)
                     return destroy(created)
                 }
@@ -303,13 +334,15 @@ public final class RuntimeRouter: @unchecked Sendable {
             if let destroying { forget(destroying) }
         }
         if entry.creates != nil && !registered { giveBack(share, for: connection) }
-        stopIfIdle(worker) // a process started for a creating call that failed
+        stopIfIdle(worker)  // a process started for a creating call that failed
         call.respond(outcome, fds: fds)
     }
 
     /// Why a creating call found no runtime host: the cap's own error, or the start's failure.
     static func hostNotStarted(_ namespace: String, _ error: Error) -> RPCError {
-        error as? RPCError ?? RPCError(code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")
+        error as? RPCError
+            ?? RPCError(
+                code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")
     }
 
     func isConnected(_ connection: UInt64) -> Bool { server?.isConnected(connection) ?? false }
@@ -324,21 +357,27 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// Replaces each handle parameter with the host's id; checks the caller owns it. `null`
     /// means the caller's one handle of that type, when it has exactly one.
-    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (JSONValue?, [(id: Int64, handle: Handle)]) {
+    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (
+        JSONValue?, [(id: Int64, handle: Handle)]
+    ) {
         var params = call.params
         var found: [(id: Int64, handle: Handle)] = []
         for (index, spec) in entry.params.enumerated() {
             guard let type = spec.handle else { continue }
-            let id = try resolve(JSONParams.get(params, at: index, named: spec.name) ?? .null, type: type,
-                                 connection: call.connection, param: spec.name)
+            let id = try resolve(
+                JSONParams.get(params, at: index, named: spec.name) ?? .null, type: type,
+                connection: call.connection, param: spec.name)
             let handle = handles[id]!
             if let crashed = handle.object.crashed {
                 if entry.destroys == type { forget(id) }
                 throw crashed
             }
             if let other = found.first, other.handle.object.worker !== handle.object.worker {
-                throw RPCError(code: RPCError.unknownHandleCode, message: "\(spec.name): a handle of another runtime host than '\(entry.params.first { $0.handle != nil }!.name)'",
-                               data: .object(["param": .string(spec.name)]))
+                throw RPCError(
+                    code: RPCError.unknownHandleCode,
+                    message:
+                        "\(spec.name): a handle of another runtime host than '\(entry.params.first { $0.handle != nil }!.name)'",
+                    data: .object(["param": .string(spec.name)]))
             }
             found.append((id, handle))
             params = JSONParams.set(params, at: index, named: spec.name, to: handle.object.workerID)
@@ -348,7 +387,9 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// One descriptor per fd parameter, from those the client sent with the request (in order);
     /// the parameter becomes the index of the descriptor sent with the call.
-    private func takeFileDescriptors(_ call: Call, entry: MethodEntry, params: JSONValue?, taken: [Int32]?) throws -> (JSONValue?, [Int32]) {
+    private func takeFileDescriptors(_ call: Call, entry: MethodEntry, params: JSONValue?, taken: [Int32]?) throws -> (
+        JSONValue?, [Int32]
+    ) {
         var fds: [Int32] = []
         var params = params
         var supply = taken?[...]
@@ -367,15 +408,19 @@ public final class RuntimeRouter: @unchecked Sendable {
         if value == .null {
             let mine = handles.filter { $0.value.owner == connection && $0.value.object.type == type }
             guard mine.count == 1, let only = mine.first else {
-                throw RPCError(code: RPCError.unknownHandleCode,
-                               message: "\(param): null means your one \(type), and you have \(mine.count)",
-                               data: .object(["param": .string(param)]))
+                throw RPCError(
+                    code: RPCError.unknownHandleCode,
+                    message: "\(param): null means your one \(type), and you have \(mine.count)",
+                    data: .object(["param": .string(param)]))
             }
             return only.key
         }
-        guard case .int(let id) = value, let handle = handles[id], handle.object.type == type, handle.owner == connection else {
-            throw RPCError(code: RPCError.unknownHandleCode, message: "\(param): unknown \(type) handle \(value.jsonText)",
-                           data: .object(["param": .string(param)]))
+        guard case .int(let id) = value, let handle = handles[id], handle.object.type == type,
+            handle.owner == connection
+        else {
+            throw RPCError(
+                code: RPCError.unknownHandleCode, message: "\(param): unknown \(type) handle \(value.jsonText)",
+                data: .object(["param": .string(param)]))
         }
         return id
     }
@@ -410,7 +455,9 @@ public final class RuntimeRouter: @unchecked Sendable {
         guard runtimes[worker.namespace]?.shared === worker else { return stop(worker) }
         guard runtimes[worker.namespace]?.runtime.hosting == .perObject, let loop else { return }
         loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
-            guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0, !holdsObjects(worker) else { return }
+            guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0,
+                !holdsObjects(worker)
+            else { return }
             logger.info("\(worker.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
             runtimes[worker.namespace]?.shared = nil
             stop(worker)
@@ -437,13 +484,16 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     private func holdsObjects(_ worker: WorkerProcess) -> Bool {
-        handles.values.contains { $0.object.worker === worker } || sharedObjects.values.contains { $0.worker === worker }
+        handles.values.contains { $0.object.worker === worker }
+            || sharedObjects.values.contains { $0.worker === worker }
     }
 
     /// Every object a handle or the shared index holds, once each.
     func liveObjects() -> [RuntimeObject] {
         var seen = Set<ObjectIdentifier>()
-        return (handles.values.map(\.object) + sharedObjects.values).filter { seen.insert(ObjectIdentifier($0)).inserted }
+        return (handles.values.map(\.object) + sharedObjects.values).filter {
+            seen.insert(ObjectIdentifier($0)).inserted
+        }
     }
 
     // MARK: workers
@@ -466,9 +516,12 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     private func startHost(_ namespace: String) throws -> WorkerProcess {
-        guard let loop, let state = runtimes[namespace] else { throw RPCError(code: RPCError.internalError, message: "not attached") }
+        guard let loop, let state = runtimes[namespace] else {
+            throw RPCError(code: RPCError.internalError, message: "not attached")
+        }
         try checkHostCap()
-        let worker = try WorkerProcess(executable: executable, namespace: namespace, library: state.library, loop: loop, logger: logger)
+        let worker = try WorkerProcess(
+            executable: executable, namespace: namespace, library: state.library, loop: loop, logger: logger)
         runtimes[namespace]?.started += 1
         workers[ObjectIdentifier(worker)] = worker
         worker.whenDead { [unowned self, unowned worker] error in died(worker, error) }
@@ -503,18 +556,22 @@ public final class RuntimeRouter: @unchecked Sendable {
         let worker = object.worker
         if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
         guard object.crashed == nil, let destroy = Self.destroyCall(for: object) else { return stopIfIdle(worker) }
-        worker.call(method: destroy.method, params: destroy.params, onCallback: { _ in }, onAnswer: { [unowned self] _, fds in
-            fds.forEach { close($0) }
-            if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
-            stopIfIdle(worker)
-        })
+        worker.call(
+            method: destroy.method, params: destroy.params, onCallback: { _ in },
+            onAnswer: { [unowned self] _, fds in
+                fds.forEach { close($0) }
+                if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
+                stopIfIdle(worker)
+            })
     }
 
     /// The call that destroys an object: a destroying entry whose parameters are all handles the
     /// object is or was made with.
     static func destroyCall(for object: RuntimeObject) -> (method: String, params: JSONValue)? {
         for entry in DispatchTable.entries where entry.destroys == object.type {
-            let params = entry.params.map { spec in spec.handle == object.type ? object.workerID : spec.handle.flatMap { object.related[$0] } }
+            let params = entry.params.map { spec in
+                spec.handle == object.type ? object.workerID : spec.handle.flatMap { object.related[$0] }
+            }
             if params.allSatisfy({ $0 != nil }) { return (entry.method, .array(params.map { $0! })) }
         }
         return nil
@@ -549,39 +606,47 @@ public final class RuntimeRouter: @unchecked Sendable {
     // MARK: introspection
 
     private func info() -> JSONValue {
-        .array(order.compactMap { runtimes[$0] }.map { state in
-            var object: JSONObject = [
-                "namespace": .string(state.runtime.namespace),
-                "library": .string(state.library),
-                "available": .bool(state.unavailable == nil),
-            ]
-            if state.library != state.runtime.library { object["instead_of"] = .string(state.runtime.library) }
-            if let why = state.unavailable { object["reason"] = .string(why) }
-            object["resolved"] = .array(state.resolved.map { .string($0) })
-            object["not_present"] = .array(state.missing.sorted().map { .string($0) })
-            object["hosting"] = .string(state.runtime.hosting.rawValue)
-            return .object(object)
-        })
+        .array(
+            order.compactMap { runtimes[$0] }.map { state in
+                var object: JSONObject = [
+                    "namespace": .string(state.runtime.namespace),
+                    "library": .string(state.library),
+                    "available": .bool(state.unavailable == nil),
+                ]
+                if state.library != state.runtime.library { object["instead_of"] = .string(state.runtime.library) }
+                if let why = state.unavailable { object["reason"] = .string(why) }
+                object["resolved"] = .array(state.resolved.map { .string($0) })
+                object["not_present"] = .array(state.missing.sorted().map { .string($0) })
+                object["hosting"] = .string(state.runtime.hosting.rawValue)
+                return .object(object)
+            })
     }
 
     private func stats() -> JSONValue {
-        .object(JSONObject(order.compactMap { runtimes[$0] }.map { state in
-            let namespace = state.runtime.namespace
-            let live = workers.values.filter { $0.namespace == namespace }
-            let objects = liveObjects().filter { $0.worker.namespace == namespace }
-            return (namespace, .object([
-                "hosts_running": .int(Int64(live.count)),
-                "hosts_started": .int(Int64(state.started)),
-                "crashes": .int(Int64(state.crashes)),
-                "handles": .int(Int64(handles.values.filter { $0.object.worker.namespace == namespace }.count)),
-                "objects": .int(Int64(objects.count)),
-                "streams_running": .int(Int64(objects.filter { $0.running != nil }.count)),
-                "streams_queued": .int(Int64(objects.map(\.waiting.count).reduce(0, +))),
-                "calls_in_flight": .int(Int64(live.map(\.inFlight).reduce(0, +))),
-                "bytes_to_hosts": .int(Int64(state.bytesToEnded + live.map(\.bytesToHost).reduce(0, +))),
-                "bytes_from_hosts": .int(Int64(state.bytesFromEnded + live.map(\.bytesFromHost).reduce(0, +))),
-            ]))
-        }))
+        .object(
+            JSONObject(
+                order.compactMap { runtimes[$0] }.map { state in
+                    let namespace = state.runtime.namespace
+                    let live = workers.values.filter { $0.namespace == namespace }
+                    let objects = liveObjects().filter { $0.worker.namespace == namespace }
+                    return (
+                        namespace,
+                        .object([
+                            "hosts_running": .int(Int64(live.count)),
+                            "hosts_started": .int(Int64(state.started)),
+                            "crashes": .int(Int64(state.crashes)),
+                            "handles": .int(
+                                Int64(handles.values.filter { $0.object.worker.namespace == namespace }.count)),
+                            "objects": .int(Int64(objects.count)),
+                            "streams_running": .int(Int64(objects.filter { $0.running != nil }.count)),
+                            "streams_queued": .int(Int64(objects.map(\.waiting.count).reduce(0, +))),
+                            "calls_in_flight": .int(Int64(live.map(\.inFlight).reduce(0, +))),
+                            "bytes_to_hosts": .int(Int64(state.bytesToEnded + live.map(\.bytesToHost).reduce(0, +))),
+                            "bytes_from_hosts": .int(
+                                Int64(state.bytesFromEnded + live.map(\.bytesFromHost).reduce(0, +))),
+                        ])
+                    )
+                }))
     }
 }
 

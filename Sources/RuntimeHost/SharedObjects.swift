@@ -12,10 +12,12 @@ extension RuntimeRouter {
         let namespace = state.runtime.namespace
         let key = entry.method + " " + CanonicalJSON.text(Self.named(params, entry: entry))
         if let object = sharedObjects[key], object.crashed == nil {
-            object.expiry += 1 // a keep-alive timer running out no longer destroys it
-            return call.respond(.success(Self.created(entry, handle: register(object, owner: call.connection, share: share), joined: true)))
+            object.expiry += 1  // a keep-alive timer running out no longer destroys it
+            return call.respond(
+                .success(
+                    Self.created(entry, handle: register(object, owner: call.connection, share: share), joined: true)))
         }
-        if loading[key] != nil { return loading[key]!.append(call) } // answered when the load ends
+        if loading[key] != nil { return loading[key]!.append(call) }  // answered when the load ends
         loading[key] = []
         load(entry, params: params, namespace: namespace, key: key) { [unowned self] outcome in
             let callers = [call] + (loading.removeValue(forKey: key) ?? [])
@@ -32,17 +34,23 @@ extension RuntimeRouter {
                     giveBack(share, for: caller.connection)
                     continue
                 }
-                caller.respond(.success(Self.created(entry, handle: register(object, owner: caller.connection, share: share), joined: index > 0)))
+                caller.respond(
+                    .success(
+                        Self.created(
+                            entry, handle: register(object, owner: caller.connection, share: share), joined: index > 0))
+                )
             }
-            if object.references == 0 { expire(object) } // every caller left while it loaded
+            if object.references == 0 { expire(object) }  // every caller left while it loaded
         }
     }
 
     /// Loads an object with a shared creating call: a free value of the instance field when the
     /// client set none, a host (one of its own where the runtime wants it), the call. `done` gets
     /// the object, not yet in the sharing index, or the error.
-    func load(_ entry: MethodEntry, params: JSONValue?, namespace: String, key: String,
-              done: @escaping (Result<RuntimeObject, RPCError>) -> Void) {
+    func load(
+        _ entry: MethodEntry, params: JSONValue?, namespace: String, key: String,
+        done: @escaping (Result<RuntimeObject, RPCError>) -> Void
+    ) {
         let sent = params
         var params = params
         var instanceValue: Int64?
@@ -60,18 +68,28 @@ extension RuntimeRouter {
             if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
             return done(.failure(Self.hostNotStarted(namespace, error)))
         }
-        worker.call(method: entry.method, params: params, onCallback: { _ in }, onAnswer: { [unowned self] outcome, fds in
-            fds.forEach { close($0) }
-            guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,
-                  let workerID = result[member] else {
-                if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
-                stopIfIdle(worker)
-                if case .failure(let failure) = outcome { return done(.failure(failure)) }
-                return done(.failure(RPCError(code: RPCError.internalError, message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")")))
-            }
-            done(.success(RuntimeObject(type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue,
-                                        creation: (entry, sent))))
-        })
+        worker.call(
+            method: entry.method, params: params, onCallback: { _ in },
+            onAnswer: { [unowned self] outcome, fds in
+                fds.forEach { close($0) }
+                guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,
+                    let workerID = result[member]
+                else {
+                    if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
+                    stopIfIdle(worker)
+                    if case .failure(let failure) = outcome { return done(.failure(failure)) }
+                    return done(
+                        .failure(
+                            RPCError(
+                                code: RPCError.internalError,
+                                message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")")))
+                }
+                done(
+                    .success(
+                        RuntimeObject(
+                            type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue,
+                            creation: (entry, sent))))
+            })
     }
 
     /// Drops a client's handle: its streams on the object end, and the last reference starts the
@@ -92,7 +110,9 @@ extension RuntimeRouter {
     func expire(_ object: RuntimeObject) {
         object.expiry += 1
         let token = object.expiry
-        guard object.crashed == nil, object.shareKey != nil, !object.isPrivate, limits.keepAlive > 0, let loop else { return destroy(object) }
+        guard object.crashed == nil, object.shareKey != nil, !object.isPrivate, limits.keepAlive > 0, let loop else {
+            return destroy(object)
+        }
         loop.schedule(after: limits.keepAlive) { [weak self, weak object] in
             guard let self, let object, object.expiry == token, object.references == 0 else { return }
             logger.info("\(object.type) \(object.workerID.jsonText) unused for \(limits.keepAlive) s: unloading")
@@ -119,7 +139,9 @@ extension RuntimeRouter {
 
     /// The member at `path` (a parameter name, then member names) of the call's parameters.
     static func member(_ path: [String], of params: JSONValue?, entry: MethodEntry) -> JSONValue? {
-        guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else { return nil }
+        guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else {
+            return nil
+        }
         var value = JSONParams.get(params, at: index, named: first)
         for name in path.dropFirst() { value = value?[name] }
         return value
@@ -127,8 +149,11 @@ extension RuntimeRouter {
 
     /// `params` with the member at `path` set, creating the objects on the way. A member on the way
     /// that is there but no object is left as the client sent it, for the call to refuse (-32602).
-    static func setting(_ path: [String], of params: JSONValue?, entry: MethodEntry, to value: JSONValue) -> JSONValue? {
-        guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else { return params }
+    static func setting(_ path: [String], of params: JSONValue?, entry: MethodEntry, to value: JSONValue) -> JSONValue?
+    {
+        guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else {
+            return params
+        }
         func set(_ container: JSONValue?, _ rest: ArraySlice<String>) -> JSONValue? {
             guard let name = rest.first else { return value }
             var object = JSONObject()
@@ -141,7 +166,9 @@ extension RuntimeRouter {
             object[name] = member
             return .object(object)
         }
-        guard let updated = set(JSONParams.get(params, at: index, named: first), path.dropFirst()) else { return params }
+        guard let updated = set(JSONParams.get(params, at: index, named: first), path.dropFirst()) else {
+            return params
+        }
         return JSONParams.set(params, at: index, named: first, to: updated)
     }
 }

@@ -15,37 +15,54 @@ extension RuntimeRouter {
         guard object.running != nil else { return start(stream, on: object) }
         guard object.waiting.count < limits.maxQueue else {
             stream.fds.forEach { close($0) }
-            return stream.call.respond(.failure(RPCError(
-                code: RPCError.queueFullCode, message: "busy: \(object.waiting.count) requests are queued for this \(object.type)",
-                data: .object(["queued": .int(Int64(object.waiting.count)), "limit": .int(Int64(limits.maxQueue))]))))
+            return stream.call.respond(
+                .failure(
+                    RPCError(
+                        code: RPCError.queueFullCode,
+                        message: "busy: \(object.waiting.count) requests are queued for this \(object.type)",
+                        data: .object([
+                            "queued": .int(Int64(object.waiting.count)), "limit": .int(Int64(limits.maxQueue)),
+                        ]))))
         }
         object.waiting.append(stream)
         stream.call.emit(.object([Self.queuePositionKey: .int(Int64(object.waiting.count))]))
         guard limits.queueTimeout > 0, let loop else { return }
         loop.schedule(after: limits.queueTimeout) { [weak self, weak object, weak stream] in
-            guard let self, let object, let stream, let index = object.waiting.firstIndex(where: { $0 === stream }) else { return }
+            guard let self, let object, let stream, let index = object.waiting.firstIndex(where: { $0 === stream })
+            else { return }
             object.waiting.remove(at: index)
             stream.fds.forEach { close($0) }
-            stream.call.respond(.failure(RPCError(code: RPCError.handleBusyCode,
-                                                  message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
-                                                  data: .object(["waited_s": .double(limits.queueTimeout)]))))
+            stream.call.respond(
+                .failure(
+                    RPCError(
+                        code: RPCError.handleBusyCode,
+                        message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
+                        data: .object(["waited_s": .double(limits.queueTimeout)]))))
         }
     }
 
     private func start(_ stream: RuntimeObject.Stream, on object: RuntimeObject) {
         object.running = stream
-        object.worker.call(method: stream.entry.method, params: stream.params, fds: stream.fds, streams: !stream.entry.blocking,
-                           onCallback: { callback in
-            let message = Self.clientMessage(callback)
-            if callback["final"] == .bool(true) { stream.finalMessage = message } else { stream.call.emit(.object(message)) }
-        }, onAnswer: { [unowned self] outcome, fds in
-            fds.forEach { close($0) }
-            finish(stream, on: object, outcome)
-        })
+        object.worker.call(
+            method: stream.entry.method, params: stream.params, fds: stream.fds, streams: !stream.entry.blocking,
+            onCallback: { callback in
+                let message = Self.clientMessage(callback)
+                if callback["final"] == .bool(true) {
+                    stream.finalMessage = message
+                } else {
+                    stream.call.emit(.object(message))
+                }
+            },
+            onAnswer: { [unowned self] outcome, fds in
+                fds.forEach { close($0) }
+                finish(stream, on: object, outcome)
+            })
     }
 
     /// The stream's answer is its final message; a runtime error after it joins it as `code`.
-    private func finish(_ stream: RuntimeObject.Stream, on object: RuntimeObject, _ outcome: Result<JSONValue, RPCError>) {
+    private func finish(
+        _ stream: RuntimeObject.Stream, on object: RuntimeObject, _ outcome: Result<JSONValue, RPCError>
+    ) {
         switch (outcome, stream.finalMessage) {
         case (.success, let final?):
             stream.call.respond(.success(.object(final)))
@@ -65,10 +82,12 @@ extension RuntimeRouter {
     func abortOwnStream(_ call: Call, entry: MethodEntry, params: JSONValue?, on object: RuntimeObject) {
         dropQueued(on: object, where: { $0.belongs(to: call.connection) })
         guard object.running?.belongs(to: call.connection) == true else { return call.respond(.success(.object([:]))) }
-        object.worker.call(method: entry.method, params: params, onCallback: { _ in }, onAnswer: { outcome, fds in
-            fds.forEach { close($0) }
-            call.respond(outcome)
-        })
+        object.worker.call(
+            method: entry.method, params: params, onCallback: { _ in },
+            onAnswer: { outcome, fds in
+                fds.forEach { close($0) }
+                call.respond(outcome)
+            })
     }
 
     /// `$/cancelRequest {"id": X}`: request X of the caller ends (running: aborted; queued:
@@ -79,7 +98,9 @@ extension RuntimeRouter {
         }
         var found = false
         for object in liveObjects() {
-            let isTarget = { (stream: RuntimeObject.Stream) in stream.belongs(to: call.connection) && stream.call.request.id?.value == target }
+            let isTarget = { (stream: RuntimeObject.Stream) in
+                stream.belongs(to: call.connection) && stream.call.request.id?.value == target
+            }
             if let running = object.running, isTarget(running) {
                 abortRunning(on: object)
                 found = true
@@ -122,19 +143,30 @@ extension RuntimeRouter {
     /// Asks the runtime to stop the object's running stream; its end arrives as usual.
     private func abortRunning(on object: RuntimeObject) {
         guard object.crashed == nil,
-              let abort = DispatchTable.entries.first(where: { $0.aborts == object.type && $0.params.count == 1 }) else { return }
-        object.worker.call(method: abort.method, params: .array([object.workerID]), onCallback: { _ in }, onAnswer: { _, fds in
-            fds.forEach { close($0) }
-        })
+            let abort = DispatchTable.entries.first(where: { $0.aborts == object.type && $0.params.count == 1 })
+        else { return }
+        object.worker.call(
+            method: abort.method, params: .array([object.workerID]), onCallback: { _ in },
+            onAnswer: { _, fds in
+                fds.forEach { close($0) }
+            })
     }
 
     /// The server's own methods for streams.
     public func serverMethods() -> [ServerMethod] {
         let description: JSONValue = .object([
             "name": "$/cancelRequest", "paramStructure": "either",
-            "summary": "Cancels a request of this connection: a running stream is aborted, a queued one answered 'request cancelled'.",
-            "params": .array([.object(["name": "id", "required": true, "schema": .object(["description": "the request's id"])])]),
-            "result": .object(["name": "result", "schema": .object(["type": "object", "properties": .object(["cancelled": .object(["type": "boolean"])])])]),
+            "summary":
+                "Cancels a request of this connection: a running stream is aborted, a queued one answered 'request cancelled'.",
+            "params": .array([
+                .object(["name": "id", "required": true, "schema": .object(["description": "the request's id"])])
+            ]),
+            "result": .object([
+                "name": "result",
+                "schema": .object([
+                    "type": "object", "properties": .object(["cancelled": .object(["type": "boolean"])]),
+                ]),
+            ]),
         ])
         return [ServerMethod(name: "$/cancelRequest", description: description) { [unowned self] call in cancel(call) }]
     }

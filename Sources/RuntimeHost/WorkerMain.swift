@@ -13,9 +13,12 @@ public enum WorkerMain {
 
     /// Worker mode's arguments (`--worker NS --library PATH --parent PID [--probe]`), or nil when
     /// the command line is not worker mode.
-    public static func arguments(_ arguments: [String]) -> (namespace: String, library: String, parent: pid_t, probe: Bool)? {
+    public static func arguments(_ arguments: [String]) -> (
+        namespace: String, library: String, parent: pid_t, probe: Bool
+    )? {
         guard arguments.count >= 6, arguments[0] == "--worker", arguments[2] == "--library", arguments[4] == "--parent",
-              let parent = pid_t(arguments[5]) else { return nil }
+            let parent = pid_t(arguments[5])
+        else { return nil }
         return (arguments[1], arguments[3], parent, arguments.dropFirst(6).contains("--probe"))
     }
 
@@ -50,7 +53,11 @@ public enum WorkerMain {
         do {
             library = try RuntimeLibrary(path: path, entries: entries)
         } catch {
-            channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": ["library": .string(path), "error": .string("\(error)")]]))
+            channel.send(
+                .object([
+                    "jsonrpc": "2.0", "method": "$/ready",
+                    "params": ["library": .string(path), "error": .string("\(error)")],
+                ]))
             return 0
         }
         let resolved = entries.compactMap(\.symbol).filter { library.symbols[$0] != nil }
@@ -68,8 +75,10 @@ public enum WorkerMain {
         let pool = BlockingPool(width: Int(ProcessInfo.processInfo.environment[npuCoresVariable] ?? "") ?? 3)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         while let line = channel.readLine() {
-            guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"], let id = message["id"] else {
-                continue // the daemon sends only well-formed requests
+            guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"],
+                let id = message["id"]
+            else {
+                continue  // the daemon sends only well-formed requests
             }
             let params = message["params"]
             // Descriptors sent for this call came with its line (attached to its first byte).
@@ -78,11 +87,14 @@ public enum WorkerMain {
             let fds = channel.takeFileDescriptors(count)
             guard let entry = byMethod[method] else {
                 fds.forEach { close($0) }
-                channel.reply(id: id, .failure(RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)")))
+                channel.reply(
+                    id: id, .failure(RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)")))
                 continue
             }
             let work: @Sendable () -> Void = {
-                let host = WorkerCallHost(requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths, plugins: plugins)
+                let host = WorkerCallHost(
+                    requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths,
+                    plugins: plugins)
                 let outcome = Result { try library.call(entry, params: params, host: host) }
                     .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
                 host.callFinished(outcome: outcome)
@@ -94,7 +106,7 @@ public enum WorkerMain {
                 work()
             }
         }
-        return 0 // the daemon closed the channel
+        return 0  // the daemon closed the channel
     }
 }
 
@@ -143,10 +155,13 @@ final class WorkerChannel: @unchecked Sendable {
             var attached = fds
             while sent < bytes.count {
                 let n = bytes.withUnsafeBytes { raw in
-                    attached.withUnsafeBufferPointer { clinux_send_with_fds(fd, raw.baseAddress! + sent, raw.count - sent, $0.baseAddress, Int32($0.count)) }
+                    attached.withUnsafeBufferPointer {
+                        clinux_send_with_fds(
+                            fd, raw.baseAddress! + sent, raw.count - sent, $0.baseAddress, Int32($0.count))
+                    }
                 }
                 if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { exit(0) } // the daemon is gone
+                guard n > 0 else { exit(0) }  // the daemon is gone
                 sent += n
                 attached = []
             }
@@ -218,8 +233,11 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     /// Duplicates of the runtime's descriptors to send with the answer, in index order.
     private(set) var exported: [Int32] = []
 
-    init(requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: WorkerChannel, fds: [Int32], paths: PathPolicy,
-         plugins: PluginLibraries) {
+    init(
+        requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: WorkerChannel, fds: [Int32],
+        paths: PathPolicy,
+        plugins: PluginLibraries
+    ) {
         self.requestID = requestID
         self.entry = entry
         self.handles = handles
@@ -242,8 +260,9 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
 
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
         guard case .int(let key) = id, let value = handles.resolve(key, type: type) else {
-            throw RPCError(code: RPCError.unknownHandleCode, message: "unknown \(type) handle in '\(path)'",
-                           data: .object(["param": .string(path)]))
+            throw RPCError(
+                code: RPCError.unknownHandleCode, message: "unknown \(type) handle in '\(path)'",
+                data: .object(["param": .string(path)]))
         }
         return value
     }
@@ -285,10 +304,14 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
 
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
         guard exported.count < Int(CLINUX_MAX_FDS) else {
-            throw RPCError(code: RPCError.internalError, message: "more than \(CLINUX_MAX_FDS) descriptors in one answer")
+            throw RPCError(
+                code: RPCError.internalError, message: "more than \(CLINUX_MAX_FDS) descriptors in one answer")
         }
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { throw RPCError(code: RPCError.internalError, message: "dup of descriptor \(fd): \(String(cString: strerror(errno)))") }
+        guard copy >= 0 else {
+            throw RPCError(
+                code: RPCError.internalError, message: "dup of descriptor \(fd): \(String(cString: strerror(errno)))")
+        }
         exported.append(copy)
         return .int(Int64(exported.count - 1))
     }
@@ -314,6 +337,6 @@ final class LiveSinks: @unchecked Sendable {
 
     func remove(_ call: JSONValue) {
         let gone = lock.withLock { sinks.removeValue(forKey: call.jsonText) }
-        _ = gone // released outside the lock
+        _ = gone  // released outside the lock
     }
 }

@@ -49,7 +49,8 @@ final class WorkerProcess: EventHandler {
 
     /// Starts `executable --worker NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
     init(executable: String, namespace: String, library: String, loop: EventLoop, logger: Logger) throws {
-        (pid, fd) = try Self.start(executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false))
+        (pid, fd) = try Self.start(
+            executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false))
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.namespace = namespace
         self.loop = loop
@@ -104,8 +105,11 @@ final class WorkerProcess: EventHandler {
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
     /// per callback message, then `onAnswer` once: at the answer, or for a call that `streams`
     /// past its return, at the later of its answer and its final callback (or the crash).
-    func call(method: String, params: JSONValue?, fds: [Int32] = [], streams: Bool = false, onCallback: @escaping (JSONValue) -> Void,
-              onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void) {
+    func call(
+        method: String, params: JSONValue?, fds: [Int32] = [], streams: Bool = false,
+        onCallback: @escaping (JSONValue) -> Void,
+        onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void
+    ) {
         if let death {
             fds.forEach { close($0) }
             onAnswer(.failure(death), [])
@@ -114,15 +118,19 @@ final class WorkerProcess: EventHandler {
         let id = nextID
         nextID += 1
         let now = EventLoop.now()
-        pending[id] = Pending(started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer, streams: streams)
-        guard !closing else { // answered when the exit is known
+        pending[id] = Pending(
+            started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer, streams: streams)
+        guard !closing else {  // answered when the exit is known
             fds.forEach { close($0) }
             return
         }
         var message: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
         if let params { message["params"] = params }
         if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
-        _ = output.append(fds: fds) { JSONValue.object(message).write(into: &$0); $0.append(0x0A) }
+        _ = output.append(fds: fds) {
+            JSONValue.object(message).write(into: &$0)
+            $0.append(0x0A)
+        }
         flush()
     }
 
@@ -136,7 +144,9 @@ final class WorkerProcess: EventHandler {
     func handleEvents(_ events: UInt32) {
         if events & EPOLLOUT.rawValue != 0 { flush() }
         guard !closing else { return }
-        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readAvailable() }
+        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            readAvailable()
+        }
     }
 
     private func readAvailable() {
@@ -147,7 +157,7 @@ final class WorkerProcess: EventHandler {
                 framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
                     if case .line(let line) = event { handleMessage(line) }
                 }
-                if n < readBuffer.count { return } // drained (level-triggered: more would wake us again)
+                if n < readBuffer.count { return }  // drained (level-triggered: more would wake us again)
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -191,7 +201,7 @@ final class WorkerProcess: EventHandler {
             return
         }
         if let result = message["result"], call.streams, !call.finalSeen {
-            call.answer = (.success(result), fds) // the stream goes on: done at its final callback
+            call.answer = (.success(result), fds)  // the stream goes on: done at its final callback
             call.lastProgress = EventLoop.now()
             pending[id] = call
             return
@@ -238,8 +248,9 @@ final class WorkerProcess: EventHandler {
         guard !closing else { return }
         stoppedByDaemon = true
         closeChannel()
-        let error = error ?? RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped")
-        finish(error) // no answer can come any more; the exit is only reaped
+        let error =
+            error ?? RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped")
+        finish(error)  // no answer can come any more; the exit is only reaped
         awaitExit(attempt: 0, reason: error)
     }
 
@@ -249,8 +260,11 @@ final class WorkerProcess: EventHandler {
         logger.error("\(namespace) runtime host \(pid) killed: \(reason)")
         Glibc.kill(pid, SIGKILL)
         closeChannel()
-        awaitExit(attempt: 0, reason: RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime was killed: \(reason)",
-                                                data: .object(["signal": "SIGKILL", "reason": .string(reason)])))
+        awaitExit(
+            attempt: 0,
+            reason: RPCError(
+                code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime was killed: \(reason)",
+                data: .object(["signal": "SIGKILL", "reason": .string(reason)])))
     }
 
     /// The channel closed under us: the process crashed or exited; learn how from its status.
@@ -274,7 +288,7 @@ final class WorkerProcess: EventHandler {
     private func awaitExit(attempt: Int, reason: RPCError?) {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
-            if death != nil { return } // already finished (stopped): reaped, nothing to tell
+            if death != nil { return }  // already finished (stopped): reaped, nothing to tell
             let error = reason ?? Self.describe(status: status, namespace: namespace)
             if reason == nil { logger.error("\(namespace) runtime host \(pid) died: \(error.message)") }
             finish(error)
@@ -290,7 +304,7 @@ final class WorkerProcess: EventHandler {
         let calls = pending.values
         pending = [:]
         for call in calls {
-            call.answer?.1.forEach { close($0) } // an answer that waited for its stream's end
+            call.answer?.1.forEach { close($0) }  // an answer that waited for its stream's end
             call.onAnswer(.failure(error), [])
         }
         for observer in onDeath { observer(error) }
@@ -302,18 +316,22 @@ final class WorkerProcess: EventHandler {
         let termSignal = status & 0x7F
         if termSignal != 0 {
             let name = signalName(termSignal)
-            return RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime crashed: \(name)",
-                            data: .object(["signal": .string(name), "signal_number": .int(Int64(termSignal))]))
+            return RPCError(
+                code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime crashed: \(name)",
+                data: .object(["signal": .string(name), "signal_number": .int(Int64(termSignal))]))
         }
         let code = (status >> 8) & 0xFF
-        return RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host exited with status \(code)",
-                        data: .object(["exit_status": .int(Int64(code))]))
+        return RPCError(
+            code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host exited with status \(code)",
+            data: .object(["exit_status": .int(Int64(code))]))
     }
 
     static func signalName(_ signal: Int32) -> String {
-        let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGILL: "SIGILL",
-                                      SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
-                                      SIGTRAP: "SIGTRAP", SIGPIPE: "SIGPIPE"]
+        let names: [Int32: String] = [
+            SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGILL: "SIGILL",
+            SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT",
+            SIGTRAP: "SIGTRAP", SIGPIPE: "SIGPIPE",
+        ]
         return names[signal] ?? "signal \(signal)"
     }
 }

@@ -16,7 +16,9 @@ struct DispatchCode {
     private func fromBits(_ type: CType, _ bits: String) -> String {
         switch type.resolved {
         case .pointer(let to, _):
-            if case .record(let r) = to.resolved { return "UnsafeMutablePointer<\(cRecord(r))>(bitPattern: UInt(truncatingIfNeeded: \(bits)))" }
+            if case .record(let r) = to.resolved {
+                return "UnsafeMutablePointer<\(cRecord(r))>(bitPattern: UInt(truncatingIfNeeded: \(bits)))"
+            }
             return "UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: \(bits)))"
         default:
             return "\(names.imported(type))(truncatingIfNeeded: \(bits))"
@@ -36,7 +38,8 @@ struct DispatchCode {
         let json = "\(mirror(record))(\(expr)).json"
         let fields = plan.records.first { $0.record.name == record }?.descriptorFields ?? []
         guard !fields.isEmpty else { return json }
-        let list = fields.map { "(\"\($0)\", Int32(truncatingIfNeeded: \(expr).\(SwiftNames.identifier($0))))" }.joined(separator: ", ")
+        let list = fields.map { "(\"\($0)\", Int32(truncatingIfNeeded: \(expr).\(SwiftNames.identifier($0))))" }.joined(
+            separator: ", ")
         return "try call.exportingDescriptors(\(json), [\(list)])"
     }
 
@@ -64,7 +67,8 @@ struct DispatchCode {
         let swift = SwiftNames.mirrorNumber(type)!
         switch type.resolved {
         case .integer, .char:
-            return "\(names.imported(type))(truncatingIfNeeded: try call.value(\(index), \"\(name)\", as: \(swift).self))"
+            return
+                "\(names.imported(type))(truncatingIfNeeded: try call.value(\(index), \"\(name)\", as: \(swift).self))"
         default:
             return "try call.value(\(index), \"\(name)\", as: \(swift).self)"
         }
@@ -79,8 +83,11 @@ struct DispatchCode {
             return (names.imported(element), "try call.optional(\(i), \"\(n)\", as: [\(mirror(e))].self)", "$0.cValue")
         default:
             let imported = names.imported(element)
-            return (imported, "try call.optional(\(i), \"\(n)\", as: [\(SwiftNames.mirrorNumber(element) ?? "Never")].self)",
-                    "\(imported)(\(SwiftNames.numericConversion(element, "$0")))")
+            return (
+                imported,
+                "try call.optional(\(i), \"\(n)\", as: [\(SwiftNames.mirrorNumber(element) ?? "Never")].self)",
+                "\(imported)(\(SwiftNames.numericConversion(element, "$0")))"
+            )
         }
     }
 
@@ -120,7 +127,9 @@ struct DispatchCode {
                 prepare.append("let \(v) = \(valueFromJSON(type, i, n))")
             case .string(let kind):
                 let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
-                prepare.append("let \(v) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\"\(confined))")
+                prepare.append(
+                    "let \(v) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\"\(confined))"
+                )
             case .handle(let h):
                 uses.append(h)
                 prepare.append("let \(v) = \(fromBits(p.type, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))")
@@ -139,12 +148,16 @@ struct DispatchCode {
             case .record(let r, let d):
                 switch d {
                 case .in:
-                    prepare.append("let \(v) = try call.arena.single(try call.record(\(i), \"\(n)\", as: \(mirror(r)).self)?.cValue(call.arena))")
+                    prepare.append(
+                        "let \(v) = try call.arena.single(try call.record(\(i), \"\(n)\", as: \(mirror(r)).self)?.cValue(call.arena))"
+                    )
                 case .out:
                     prepare.append("let \(v) = try call.arena.allocate(\(cRecord(r)).self)")
                     after.append("result[\"\(n)\"] = \(recordJSON(r, "\(v).pointee"))")
                 case .inout:
-                    prepare.append("let \(v) = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(r)).self) ?? call.defaults(\(mirror(r)).self)).cValue(call.arena))!")
+                    prepare.append(
+                        "let \(v) = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(r)).self) ?? call.defaults(\(mirror(r)).self)).cValue(call.arena))!"
+                    )
                     after.append("result[\"\(n)\"] = \(recordJSON(r, "\(v).pointee"))")
                 }
             case .array(let element, let d, let count):
@@ -153,7 +166,9 @@ struct DispatchCode {
                     prepare.append("let j_\(n) = \(decode)")
                     prepare.append("let \(v) = try call.arena.array(j_\(n)?.map { \(toC) })")
                     if d == .inout {
-                        after.append("result[\"\(n)\"] = .array((0..<(j_\(n)?.count ?? 0)).map { \(json(element, "\(v)![$0]")) })")
+                        after.append(
+                            "result[\"\(n)\"] = .array((0..<(j_\(n)?.count ?? 0)).map { \(json(element, "\(v)![$0]")) })"
+                        )
                     }
                 } else {
                     let countExpr: String
@@ -171,13 +186,17 @@ struct DispatchCode {
                 // `librkcst_{op_type}.so`: the member `op_type` of each element names the plugin.
                 guard let open = library.firstIndex(of: "{"), let close = library.firstIndex(of: "}") else { break }
                 let member = String(library[library.index(after: open)..<close])
-                let prefix = String(library[..<open]), suffix = String(library[library.index(after: close)...])
+                let prefix = String(library[..<open])
+                let suffix = String(library[library.index(after: close)...])
                 let cType = cRecord(record)
                 prepare.append("typealias Maker_\(n) = @convention(c) () -> UnsafeMutablePointer<\(cType)>?")
                 prepare.append("let j_\(n) = try call.pluginNames(\(i), \"\(n)\", member: \"\(member)\")")
                 prepare.append("let \(v) = try call.arena.array(try j_\(n)?.enumerated().map { k, name in")
-                prepare.append("    guard let made = try call.plugin(library: \"\(prefix)\" + name + \"\(suffix)\", symbol: \"\(symbol)\", as: Maker_\(n).self)() else {")
-                prepare.append("        throw RPCError.invalidParams(\"\(n)[\\(k)]\", \"the plugin made no \(record)\")")
+                prepare.append(
+                    "    guard let made = try call.plugin(library: \"\(prefix)\" + name + \"\(suffix)\", symbol: \"\(symbol)\", as: Maker_\(n).self)() else {"
+                )
+                prepare.append(
+                    "        throw RPCError.invalidParams(\"\(n)[\\(k)]\", \"the plugin made no \(record)\")")
                 prepare.append("    }")
                 prepare.append("    return made.pointee")
                 prepare.append("})")
@@ -193,7 +212,9 @@ struct DispatchCode {
                     prepare.append("let l_\(n): Int")
                     prepare.append("switch j_\(n) {")
                     prepare.append("case .bytes(let b)?: \(v) = try call.arena.bytes(b); l_\(n) = b.count")
-                    prepare.append("case .path(let s)?: \(v) = UnsafeMutableRawPointer(try call.arena.cString(s, path: \"\(n)\"\(kind.map { ", confinedTo: \"\($0)\"" } ?? ""))); l_\(n) = 0")
+                    prepare.append(
+                        "case .path(let s)?: \(v) = UnsafeMutableRawPointer(try call.arena.cString(s, path: \"\(n)\"\(kind.map { ", confinedTo: \"\($0)\"" } ?? ""))); l_\(n) = 0"
+                    )
                     prepare.append("case nil: \(v) = nil; l_\(n) = 0")
                     prepare.append("}")
                 } else {
@@ -202,7 +223,8 @@ struct DispatchCode {
                     prepare.append("let l_\(n) = j_\(n).count")
                 }
             case .outBuffer(let other):
-                late.append("let \(v) = UnsafeMutableRawPointer(try call.arena.allocate(UInt8.self, count: l_\(other)))")
+                late.append(
+                    "let \(v) = UnsafeMutableRawPointer(try call.arena.allocate(UInt8.self, count: l_\(other)))")
                 after.append("result[\"\(n)\"] = CRead.bytes(\(v), count: l_\(other)).json")
             case .scalarOut(let type):
                 prepare.append("let \(v) = try call.arena.allocate(\(names.imported(type)).self)")
@@ -215,10 +237,15 @@ struct DispatchCode {
                 var seen = Set<Int64>()
                 for c in cases where seen.insert(c.value).inserted {
                     prepare.append("case \(c.value): // \(c.constant)")
-                    prepare.append("    let value = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(c.record)).self) ?? call.defaults(\(mirror(c.record)).self)).cValue(call.arena))!")
-                    prepare.append("    (\(v), s_\(n), r_\(n)) = (UnsafeMutableRawPointer(value), MemoryLayout<\(cRecord(c.record))>.size, { \(mirror(c.record))(value.pointee).json })")
+                    prepare.append(
+                        "    let value = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(c.record)).self) ?? call.defaults(\(mirror(c.record)).self)).cValue(call.arena))!"
+                    )
+                    prepare.append(
+                        "    (\(v), s_\(n), r_\(n)) = (UnsafeMutableRawPointer(value), MemoryLayout<\(cRecord(c.record))>.size, { \(mirror(c.record))(value.pointee).json })"
+                    )
                 }
-                prepare.append("default: throw RPCError.invalidParams(\"\(selector)\", \"no struct is known for this value\")")
+                prepare.append(
+                    "default: throw RPCError.invalidParams(\"\(selector)\", \"no struct is known for this value\")")
                 prepare.append("}")
                 after.append("result[\"\(n)\"] = r_\(n)()")
             case .sizeOf(let other):
@@ -230,7 +257,8 @@ struct DispatchCode {
             case .null:
                 arguments[arguments.count - 1] = "nil"
             case .fd(let type, let maps):
-                prepare.append("let \(v) = \(names.imported(type))(truncatingIfNeeded: try call.fileDescriptor(\(i), \"\(n)\"))")
+                prepare.append(
+                    "let \(v) = \(names.imported(type))(truncatingIfNeeded: try call.fileDescriptor(\(i), \"\(n)\"))")
                 if !maps.isEmpty {
                     let extent = maps.map { "Int64(p_\($0))" }.joined(separator: " + ")
                     late.append("try call.checkMapped(Int32(\(v)), bytes: \(extent), \"\(n)\")")
@@ -252,22 +280,28 @@ struct DispatchCode {
             resultLines.append("result[\"return\"] = \(recordJSON(r, "r"))")
         case .handle(let h):
             resultLines.append("guard let r else { throw call.nullResult() }")
-            resultLines.append("result[\"return\"] = call.host.registerHandle(UInt64(UInt(bitPattern: r)), type: \"\(h)\")")
+            resultLines.append(
+                "result[\"return\"] = call.host.registerHandle(UInt64(UInt(bitPattern: r)), type: \"\(h)\")")
             resultLines.append("result[\"pointee\"] = \(recordJSON(h, "r.pointee"))")
         }
 
         if let release = f.releasedBy {
             // Results are copied into JSON: what the call handed out is freed at once.
-            let type = "@convention(c) (\(release.parameters.map { names.imported($0.type) }.joined(separator: ", "))) -> \(names.imported(release.result))"
+            let type =
+                "@convention(c) (\(release.parameters.map { names.imported($0.type) }.joined(separator: ", "))) -> \(names.imported(release.result))"
             after.append("typealias Release = \(type)")
-            after.append("_ = try call.function(named: \"\(release.name)\", Release.self)(\(arguments.prefix(release.parameters.count).joined(separator: ", ")))")
+            after.append(
+                "_ = try call.function(named: \"\(release.name)\", Release.self)(\(arguments.prefix(release.parameters.count).joined(separator: ", ")))"
+            )
         }
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
         let hasResult = f.returns != .void
         let spec = f.jsonParams.map { p -> TemplateValue in
-            .context(["name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired),
-                      "handle": .text(handleType(p.role).map { "\"\($0)\"" } ?? "nil"),
-                      "fd": .flag({ if case .fd = p.role { return true } else { return false } }())])
+            .context([
+                "name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired),
+                "handle": .text(handleType(p.role).map { "\"\($0)\"" } ?? "nil"),
+                "fd": .flag({ if case .fd = p.role { return true } else { return false } }()),
+            ])
         }
         return .context([
             "cName": .text(f.function.name),
@@ -279,7 +313,8 @@ struct DispatchCode {
             "privileged": .flag(f.privileged),
             "shared": .flag(f.sharesCreated),
             "holdsBytes": .text(f.holdsBytes.map { "\"\($0)\"" }.joined(separator: ", ")),
-            "instanceField": .text(f.instanceField.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } ?? "nil"),
+            "instanceField": .text(
+                f.instanceField.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } ?? "nil"),
             "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
             "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
             "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),

@@ -5,8 +5,10 @@ import Foundation
 /// Renders a binding plan into Swift files through the templates of a directory.
 public struct Emitter {
     /// The files the generator writes, each from `<name>.tmpl`.
-    public static let outputFiles = ["Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift",
-                                     "Constants.swift", "OpenRPC.swift"]
+    public static let outputFiles = [
+        "Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift",
+        "Constants.swift", "OpenRPC.swift",
+    ]
 
     public let plan: BindingPlan
     public let names: SwiftNames
@@ -38,14 +40,23 @@ public struct Emitter {
             "Dispatch.swift": ["functions": .list(bound.map(dispatch.context))],
             "Callbacks.swift": ["callbacks": .list(plan.callbacks.map { callbackContext($0, dispatch) })],
             "Layout.swift": ["records": .list(plan.records.compactMap { layoutContext($0, records) })],
-            "Constants.swift": ["namespaces": .list(constants.map { group in
-                .context([
-                    "namespace": .text(group.namespace),
-                    "constants": .list(group.constants.map { .context(["name": .text($0.name), "value": .text($0.value)]) }),
-                ])
-            })],
-            "OpenRPC.swift": ["document": .text(try OpenRPCDocument(plan: plan, dispatch: dispatch,
-                                                                    constantNamespaces: constants.map(\.namespace)).json())],
+            "Constants.swift": [
+                "namespaces": .list(
+                    constants.map { group in
+                        .context([
+                            "namespace": .text(group.namespace),
+                            "constants": .list(
+                                group.constants.map { .context(["name": .text($0.name), "value": .text($0.value)]) }),
+                        ])
+                    })
+            ],
+            "OpenRPC.swift": [
+                "document": .text(
+                    try OpenRPCDocument(
+                        plan: plan, dispatch: dispatch,
+                        constantNamespaces: constants.map(\.namespace)
+                    ).json())
+            ],
         ]
         var files: [String: String] = [:]
         for name in Self.outputFiles {
@@ -71,7 +82,8 @@ public struct Emitter {
         }
         var final = "false"
         if let state = c.state, !c.finalValues.isEmpty {
-            final = "[\(c.finalValues.map(String.init).joined(separator: ", "))].contains(Int64(\(SwiftNames.identifier(state)).rawValue))"
+            final =
+                "[\(c.finalValues.map(String.init).joined(separator: ", "))].contains(Int64(\(SwiftNames.identifier(state)).rawValue))"
         }
         let (open, close): (String, String)
         switch c.function.result.resolved {
@@ -83,7 +95,8 @@ public struct Emitter {
             "signature": .text(c.function.spelling(name: "(*\(c.typedef))")),
             "closureParams": .text(params.map(SwiftNames.identifier).joined(separator: ", ")),
             "lines": .list(lines.map { .context(["line": .text($0)]) }),
-            "deliverOpen": .text("\(open)CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), final: \(final)) {"),
+            "deliverOpen": .text(
+                "\(open)CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), final: \(final)) {"),
             "deliverClose": .text("}" + close),
         ])
     }
@@ -96,19 +109,26 @@ public struct Emitter {
         func add(_ record: Record, base: Int, probed: Bool) {
             for field in record.fields {
                 if case .unsupported = field.type { continue }
-                if field.isAnonymousMember, case .record(let inner) = field.type, let nested = plan.model.record(named: inner) {
+                if field.isAnonymousMember, case .record(let inner) = field.type,
+                    let nested = plan.model.record(named: inner)
+                {
                     // Swift offers the members of an anonymous member only as computed properties.
                     add(nested, base: base + field.offset, probed: true)
                     continue
                 }
                 let path = SwiftNames.identifier(field.name)
-                fields.append(.context(["name": .text(field.name), "offset": .text(String(base + field.offset)),
-                                        "path": .text(path), "probed": .flag(probed)]))
+                fields.append(
+                    .context([
+                        "name": .text(field.name), "offset": .text(String(base + field.offset)),
+                        "path": .text(path), "probed": .flag(probed),
+                    ]))
             }
         }
         add(record, base: 0, probed: false)
-        return .context(["name": .text(record.name), "size": .text(String(record.size)),
-                         "cType": .text(records.cTypeName(record)), "fields": .list(fields)])
+        return .context([
+            "name": .text(record.name), "size": .text(String(record.size)),
+            "cType": .text(records.cTypeName(record)), "fields": .list(fields),
+        ])
     }
 
     /// Constants grouped by the namespace of their header's functions (`rkllm`, `rknn`).
@@ -147,7 +167,11 @@ public struct Emitter {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 { out += "\\u{\(String(scalar.value, radix: 16))}" } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""

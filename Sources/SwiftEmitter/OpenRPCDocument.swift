@@ -15,8 +15,10 @@ struct OpenRPCDocument {
             schemas[r.record.name] = recordSchema(r)
         }
         for e in plan.model.enums {
-            schemas[e.name] = ["oneOf": [["enum": e.constants.map(\.name)], ["type": "integer"]],
-                               "description": "C enum \(e.name): a constant's name or its number"]
+            schemas[e.name] = [
+                "oneOf": [["enum": e.constants.map(\.name)], ["type": "integer"]],
+                "description": "C enum \(e.name): a constant's name or its number",
+            ]
         }
         let methods: [[String: Any]] = plan.functions.filter(\.bound).map { f in
             [
@@ -24,7 +26,8 @@ struct OpenRPCDocument {
                 "summary": f.function.signature,
                 "paramStructure": "either",
                 "params": f.jsonParams.map { p in
-                    ["name": dispatch.jsonName(p), "required": p.role.isRequired, "schema": paramSchema(p)] as [String: Any]
+                    ["name": dispatch.jsonName(p), "required": p.role.isRequired, "schema": paramSchema(p)]
+                        as [String: Any]
                 },
                 "result": ["name": "result", "schema": resultSchema(f)],
             ]
@@ -35,8 +38,13 @@ struct OpenRPCDocument {
                 "summary": "Every enum constant and integer or string macro of the headers, by name",
                 "paramStructure": "either",
                 "params": [] as [Any],
-                "result": ["name": "result", "schema": ["type": "object",
-                                                        "additionalProperties": ["type": ["integer", "string"]]]],
+                "result": [
+                    "name": "result",
+                    "schema": [
+                        "type": "object",
+                        "additionalProperties": ["type": ["integer", "string"]],
+                    ],
+                ],
             ]
         }
         let document: [String: Any] = ["methods": methods + constantMethods, "components": ["schemas": schemas]]
@@ -51,13 +59,16 @@ struct OpenRPCDocument {
         case .integer(_, let bytes, let signed):
             if bytes >= 8 { return ["type": "integer"] }
             let bits = bytes * 8
-            return signed ? ["type": "integer", "minimum": -(1 << (bits - 1)), "maximum": (1 << (bits - 1)) - 1]
+            return signed
+                ? ["type": "integer", "minimum": -(1 << (bits - 1)), "maximum": (1 << (bits - 1)) - 1]
                 : ["type": "integer", "minimum": 0, "maximum": (1 << bits) - 1]
         case .floating: return ["type": "number"]
         case .enumeration(let name), .record(let name): return ["$ref": "#/components/schemas/\(name)"]
         case .pointer(let to, _):
             if case .char = to.resolved { return ["type": ["string", "null"]] }
-            if case .record(let r) = to.resolved { return ["oneOf": [["$ref": "#/components/schemas/\(r)"], ["type": "null"]]] }
+            if case .record(let r) = to.resolved {
+                return ["oneOf": [["$ref": "#/components/schemas/\(r)"], ["type": "null"]]]
+            }
             return ["type": "null"]
         case .array(let of, _): return ["type": "array", "items": schema(of)]
         default: return [:]
@@ -69,8 +80,10 @@ struct OpenRPCDocument {
 
     private func stringSchema(_ pathKind: String?) -> [String: Any] {
         guard let pathKind else { return ["type": ["string", "null"]] }
-        return ["type": ["string", "null"],
-                "description": "a path in the server's \(pathKind) directories (relative paths start at the first)"]
+        return [
+            "type": ["string", "null"],
+            "description": "a path in the server's \(pathKind) directories (relative paths start at the first)",
+        ]
     }
 
     private func paramSchema(_ p: ParamPlan) -> [String: Any] {
@@ -82,17 +95,27 @@ struct OpenRPCDocument {
         case .array(_, .out, _): return ["type": "integer", "minimum": 1]
         case .array(let e, _, _): return ["type": ["array", "null"], "items": schema(e)]
         case .buffer(_, true, _):
-            return ["oneOf": [["type": "object", "properties": ["path": ["type": "string"]], "required": ["path"]],
-                              ["type": "object", "properties": ["base64": base64Schema], "required": ["base64"]]]]
+            return [
+                "oneOf": [
+                    ["type": "object", "properties": ["path": ["type": "string"]], "required": ["path"]],
+                    ["type": "object", "properties": ["base64": base64Schema], "required": ["base64"]],
+                ]
+            ]
         case .buffer: return base64Schema
         case .selected(_, let cases, _):
             return ["oneOf": Set(cases.map(\.record)).sorted().map { ["$ref": "#/components/schemas/\($0)"] }]
         case .callbackContext: return ["description": "any JSON value, echoed back with every callback message"]
-        case .fd: return ["type": "integer", "description": "index of a file descriptor sent with the message (SCM_RIGHTS)"]
+        case .fd:
+            return ["type": "integer", "description": "index of a file descriptor sent with the message (SCM_RIGHTS)"]
         case .plugins(_, _, let library, _):
             let member = library.drop { $0 != "{" }.dropFirst().prefix { $0 != "}" }
-            return ["type": "array", "description": "server-side plugins, each named by its \(member) (the library \(library))",
-                    "items": ["type": "object", "properties": [String(member): ["type": "string"]], "required": [String(member)]]]
+            return [
+                "type": "array",
+                "description": "server-side plugins, each named by its \(member) (the library \(library))",
+                "items": [
+                    "type": "object", "properties": [String(member): ["type": "string"]], "required": [String(member)],
+                ],
+            ]
         default: return [:]
         }
     }
@@ -107,7 +130,9 @@ struct OpenRPCDocument {
             case .record(let r, _): properties[p.name] = ["$ref": "#/components/schemas/\(r)"]
             case .array(let e, _, _): properties[p.name] = ["type": "array", "items": schema(e)]
             case .selected(_, let cases, _):
-                properties[p.name] = ["oneOf": Set(cases.map(\.record)).sorted().map { ["$ref": "#/components/schemas/\($0)"] }]
+                properties[p.name] = [
+                    "oneOf": Set(cases.map(\.record)).sorted().map { ["$ref": "#/components/schemas/\($0)"] }
+                ]
             default: break
             }
         }
@@ -131,12 +156,15 @@ struct OpenRPCDocument {
                 case .value(let t): properties[f.field.name] = schema(t)
                 case .string(let kind): properties[f.field.name] = stringSchema(kind)
                 case .charArray(let n): properties[f.field.name] = ["type": "string", "maxLength": n - 1]
-                case .fixedArray(let e, let n): properties[f.field.name] = ["type": "array", "items": schema(e), "maxItems": n]
+                case .fixedArray(let e, let n):
+                    properties[f.field.name] = ["type": "array", "items": schema(e), "maxItems": n]
                 case .record(let name): properties[f.field.name] = ["$ref": "#/components/schemas/\(name)"]
                 case .optionalRecord(let name):
                     properties[f.field.name] = ["oneOf": [["$ref": "#/components/schemas/\(name)"], ["type": "null"]]]
                 case .pointerArray(let e, _, let base64, _):
-                    properties[f.field.name] = base64 ? ["oneOf": [base64Schema, ["type": "array", "items": schema(e)]]]
+                    properties[f.field.name] =
+                        base64
+                        ? ["oneOf": [base64Schema, ["type": "array", "items": schema(e)]]]
                         : ["type": "array", "items": schema(e)]
                 case .buffer: properties[f.field.name] = base64Schema
                 case .anonymousMember(let inner):
@@ -146,7 +174,9 @@ struct OpenRPCDocument {
             }
         }
         add(r)
-        return ["type": "object", "properties": properties, "additionalProperties": false,
-                "description": "C \(r.record.kind.rawValue) \(r.record.name), \(r.record.size) bytes"]
+        return [
+            "type": "object", "properties": properties, "additionalProperties": false,
+            "description": "C \(r.record.kind.rawValue) \(r.record.name), \(r.record.size) bytes",
+        ]
     }
 }

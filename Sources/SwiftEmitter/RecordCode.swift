@@ -43,21 +43,28 @@ struct RecordCode {
     func context(_ r: RecordPlan) -> TemplateValue {
         let record = r.record
         let properties = r.opaqueReason == nil ? properties(of: r) : []
-        let unionMembers = Set(r.fields.flatMap { f -> [String] in
-            guard case .anonymousMember(let inner) = f.role, let innerRecord = plan.model.record(named: inner),
-                  innerRecord.kind == .union else { return [] }
-            return innerRecord.fields.map(\.name)
-        })
+        let unionMembers = Set(
+            r.fields.flatMap { f -> [String] in
+                guard case .anonymousMember(let inner) = f.role, let innerRecord = plan.model.record(named: inner),
+                    innerRecord.kind == .union
+                else { return [] }
+                return innerRecord.fields.map(\.name)
+            })
         var cases: [TemplateValue] = []
         if let union = r.union, let tagField = record.fields.first(where: { $0.name == union.tag }),
-           case .enumeration(let enumName) = tagField.type.resolved, let decl = plan.model.enumeration(named: enumName) {
+            case .enumeration(let enumName) = tagField.type.resolved, let decl = plan.model.enumeration(named: enumName)
+        {
             // In the enum's order; a value two constants share selects the first one's member.
             var seen = Set<Int64>()
             for constant in decl.constants {
                 guard let member = union.cases[constant.name], seen.insert(constant.value).inserted,
-                      let p = properties.first(where: { $0.name == member }) else { continue }
-                cases.append(.context(["value": .text(String(constant.value)), "member": .text(SwiftNames.identifier(member)),
-                                       "read": .text(p.read), "write": .text(indent(p.write, 20))]))
+                    let p = properties.first(where: { $0.name == member })
+                else { continue }
+                cases.append(
+                    .context([
+                        "value": .text(String(constant.value)), "member": .text(SwiftNames.identifier(member)),
+                        "read": .text(p.read), "write": .text(indent(p.write, 20)),
+                    ]))
             }
         }
         return .context([
@@ -70,21 +77,22 @@ struct RecordCode {
             "hasProperties": .flag(!properties.isEmpty),
             "knownKeys": .text(properties.map { "\"\($0.name)\"" }.joined(separator: ", ")),
             "defaultMaker": .text(r.defaultMaker ?? ""),
-            "properties": .list(properties.map { p in
-                .context([
-                    "property": .text(SwiftNames.identifier(p.name)),
-                    "key": .text(p.name),
-                    "swiftType": .text(p.swiftType),
-                    "defaultValue": .text(p.defaultValue),
-                    "read": .text(p.read),
-                    "write": .text(indent(p.write, 12)),
-                    "memberWrite": .text(indent(p.write, 16)),
-                    "inPlace": .flag(p.appliesInPlace),
-                    "post": .text(p.post),
-                    "check": .text(p.check),
-                    "isUnionMember": .flag(unionMembers.contains(p.name)),
-                ])
-            }),
+            "properties": .list(
+                properties.map { p in
+                    .context([
+                        "property": .text(SwiftNames.identifier(p.name)),
+                        "key": .text(p.name),
+                        "swiftType": .text(p.swiftType),
+                        "defaultValue": .text(p.defaultValue),
+                        "read": .text(p.read),
+                        "write": .text(indent(p.write, 12)),
+                        "memberWrite": .text(indent(p.write, 16)),
+                        "inPlace": .flag(p.appliesInPlace),
+                        "post": .text(p.post),
+                        "check": .text(p.check),
+                        "isUnionMember": .flag(unionMembers.contains(p.name)),
+                    ])
+                }),
             "isTagged": .flag(!cases.isEmpty),
             "unionTag": .text(r.union.map { SwiftNames.identifier($0.tag) } ?? ""),
             "unionCases": .list(cases),
@@ -98,7 +106,9 @@ struct RecordCode {
 
     func properties(of r: RecordPlan) -> [PropertyCode] {
         r.fields.flatMap { f -> [PropertyCode] in
-            if case .anonymousMember(let inner) = f.role, let innerPlan = plan.records.first(where: { $0.record.name == inner }) {
+            if case .anonymousMember(let inner) = f.role,
+                let innerPlan = plan.records.first(where: { $0.record.name == inner })
+            {
                 // The members of an anonymous struct/union are members of this record, in Swift too.
                 let members = properties(of: innerPlan)
                 return innerPlan.record.kind == .union ? members.map(optionalMember) : members
@@ -110,8 +120,9 @@ struct RecordCode {
     /// A union member: present only when set (written and read only for its tag value).
     private func optionalMember(_ p: PropertyCode) -> PropertyCode {
         let base = p.swiftType.hasSuffix("?") ? String(p.swiftType.dropLast()) : p.swiftType
-        return PropertyCode(name: p.name, swiftType: base + "?", defaultValue: "nil", read: p.read,
-                            write: [p.write, p.post, p.check].filter { !$0.isEmpty }.joined(separator: "\n"), appliesInPlace: false)
+        return PropertyCode(
+            name: p.name, swiftType: base + "?", defaultValue: "nil", read: p.read,
+            write: [p.write, p.post, p.check].filter { !$0.isEmpty }.joined(separator: "\n"), appliesInPlace: false)
     }
 
     private func path(_ name: String) -> String { "path + \".\(name)\"" }
@@ -124,89 +135,112 @@ struct RecordCode {
         switch f.role {
         case .value(let type):
             if case .enumeration(let e) = type.resolved {
-                return PropertyCode(name: name, swiftType: mirrorName(e), defaultValue: ".init(rawValue: 0)",
-                                    read: "\(mirrorName(e))(\(cField))", write: "\(cField) = \(id).cValue",
-                                    appliesInPlace: false)
+                return PropertyCode(
+                    name: name, swiftType: mirrorName(e), defaultValue: ".init(rawValue: 0)",
+                    read: "\(mirrorName(e))(\(cField))", write: "\(cField) = \(id).cValue",
+                    appliesInPlace: false)
             }
             let swift = SwiftNames.mirrorNumber(type) ?? "Never"
             switch type.resolved {
             case .integer, .char:
-                return PropertyCode(name: name, swiftType: swift, defaultValue: "0",
-                                    read: "\(swift)(truncatingIfNeeded: \(cField))",
-                                    write: "\(cField) = .init(truncatingIfNeeded: \(id))", appliesInPlace: false)
+                return PropertyCode(
+                    name: name, swiftType: swift, defaultValue: "0",
+                    read: "\(swift)(truncatingIfNeeded: \(cField))",
+                    write: "\(cField) = .init(truncatingIfNeeded: \(id))", appliesInPlace: false)
             case .bool:
-                return PropertyCode(name: name, swiftType: "Bool", defaultValue: "false", read: cField,
-                                    write: "\(cField) = \(id)", appliesInPlace: false)
+                return PropertyCode(
+                    name: name, swiftType: "Bool", defaultValue: "false", read: cField,
+                    write: "\(cField) = \(id)", appliesInPlace: false)
             default:
-                return PropertyCode(name: name, swiftType: swift, defaultValue: "0", read: cField,
-                                    write: "\(cField) = \(id)", appliesInPlace: false)
+                return PropertyCode(
+                    name: name, swiftType: swift, defaultValue: "0", read: cField,
+                    write: "\(cField) = \(id)", appliesInPlace: false)
             }
         case .string(let kind):
             let isConst: Bool
             if case .pointer(_, let c) = f.field.type.resolved { isConst = c } else { isConst = false }
             let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
             let value = "try arena.cString(\(id), path: \(path(name))\(confined))"
-            return PropertyCode(name: name, swiftType: "String?", defaultValue: "nil", read: "CRead.string(\(cField))",
-                                write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
+            return PropertyCode(
+                name: name, swiftType: "String?", defaultValue: "nil", read: "CRead.string(\(cField))",
+                write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
         case .charArray:
-            return PropertyCode(name: name, swiftType: "String", defaultValue: "\"\"", read: "CRead.fixedString(c, \(keyPath))",
-                                write: "try CWrite.fixedString(\(id), into: &c, \(keyPath), path: \(path(name)))",
-                                appliesInPlace: false)
+            return PropertyCode(
+                name: name, swiftType: "String", defaultValue: "\"\"", read: "CRead.fixedString(c, \(keyPath))",
+                write: "try CWrite.fixedString(\(id), into: &c, \(keyPath), path: \(path(name)))",
+                appliesInPlace: false)
         case .fixedArray(let element, let count):
             if case .record(let rec) = element {
                 let cType = cTypeName(named: rec)
-                return PropertyCode(name: name, swiftType: "[\(mirrorName(rec))]",
-                                    defaultValue: "Array(repeating: .init(), count: \(count))",
-                                    read: "CRead.fixed(c, \(keyPath), as: \(cType).self).map(\(mirrorName(rec)).init)",
-                                    write: "try CWrite.fixed(\(id).map { try $0.cValue(arena) }, into: &c, \(keyPath), path: \(path(name)))",
-                                    appliesInPlace: false)
+                return PropertyCode(
+                    name: name, swiftType: "[\(mirrorName(rec))]",
+                    defaultValue: "Array(repeating: .init(), count: \(count))",
+                    read: "CRead.fixed(c, \(keyPath), as: \(cType).self).map(\(mirrorName(rec)).init)",
+                    write:
+                        "try CWrite.fixed(\(id).map { try $0.cValue(arena) }, into: &c, \(keyPath), path: \(path(name)))",
+                    appliesInPlace: false)
             }
             if case .enumeration(let e) = element {
-                return PropertyCode(name: name, swiftType: "[\(mirrorName(e))]",
-                                    defaultValue: "Array(repeating: .init(rawValue: 0), count: \(count))",
-                                    read: "CRead.fixed(c, \(keyPath), as: \(names.cModule).\(e).self).map(\(mirrorName(e)).init)",
-                                    write: "try CWrite.fixed(\(id).map(\\.cValue), into: &c, \(keyPath), path: \(path(name)))",
-                                    appliesInPlace: false)
+                return PropertyCode(
+                    name: name, swiftType: "[\(mirrorName(e))]",
+                    defaultValue: "Array(repeating: .init(rawValue: 0), count: \(count))",
+                    read: "CRead.fixed(c, \(keyPath), as: \(names.cModule).\(e).self).map(\(mirrorName(e)).init)",
+                    write: "try CWrite.fixed(\(id).map(\\.cValue), into: &c, \(keyPath), path: \(path(name)))",
+                    appliesInPlace: false)
             }
             let swift = SwiftNames.mirrorNumber(element) ?? "Never"
             let imported = names.imported(element)
-            return PropertyCode(name: name, swiftType: "[\(swift)]", defaultValue: "Array(repeating: 0, count: \(count))",
-                                read: "CRead.fixed(c, \(keyPath), as: \(imported).self).map { \(swift)(\(SwiftNames.numericConversion(element, "$0"))) }",
-                                write: "try CWrite.fixed(\(id).map { \(imported)(\(SwiftNames.numericConversion(element, "$0"))) }, into: &c, \(keyPath), path: \(path(name)))",
-                                appliesInPlace: false)
+            return PropertyCode(
+                name: name, swiftType: "[\(swift)]", defaultValue: "Array(repeating: 0, count: \(count))",
+                read:
+                    "CRead.fixed(c, \(keyPath), as: \(imported).self).map { \(swift)(\(SwiftNames.numericConversion(element, "$0"))) }",
+                write:
+                    "try CWrite.fixed(\(id).map { \(imported)(\(SwiftNames.numericConversion(element, "$0"))) }, into: &c, \(keyPath), path: \(path(name)))",
+                appliesInPlace: false)
         case .record(let rec):
-            return PropertyCode(name: name, swiftType: mirrorName(rec), defaultValue: ".init()",
-                                read: "\(mirrorName(rec))(\(cField))", write: "\(cField) = try \(id).cValue(arena)",
-                                appliesInPlace: true)
+            return PropertyCode(
+                name: name, swiftType: mirrorName(rec), defaultValue: ".init()",
+                read: "\(mirrorName(rec))(\(cField))", write: "\(cField) = try \(id).cValue(arena)",
+                appliesInPlace: true)
         case .optionalRecord(let rec):
             var isConst = false
             if case .pointer(_, let c) = f.field.type.resolved { isConst = c }
             let value = "try arena.single(\(id)?.cValue(arena))"
-            return PropertyCode(name: name, swiftType: "\(mirrorName(rec))?", defaultValue: "nil",
-                                read: "\(cField).map { \(mirrorName(rec))($0.pointee) }",
-                                write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
+            return PropertyCode(
+                name: name, swiftType: "\(mirrorName(rec))?", defaultValue: "nil",
+                read: "\(cField).map { \(mirrorName(rec))($0.pointee) }",
+                write: "\(cField) = " + (isConst ? "UnsafePointer(\(value))" : value), appliesInPlace: false)
         case .pointerArray(let element, let count, let base64, let atLeast):
             guard let swift = SwiftNames.mirrorNumber(element) else { return nil }
             var isConst = false
             if case .pointer(_, let c) = f.field.type.resolved { isConst = c }
             let type = base64 ? "PackedArray<\(swift)>" : "[\(swift)]"
             let values = base64 ? "\(id).values" : id
-            let countExpr = count.isEmpty ? "0" : count.map { "Int(c.\(SwiftNames.identifier($0)))" }.joined(separator: " * ")
+            let countExpr =
+                count.isEmpty ? "0" : count.map { "Int(c.\(SwiftNames.identifier($0)))" }.joined(separator: " * ")
             let readValues = "CRead.array(\(cField), count: \(countExpr))"
-            let write = "\(cField) = " + (isConst ? "UnsafePointer(try arena.array(\(values)))" : "try arena.array(\(values))")
-            let post = count.count == 1 ? "c.\(SwiftNames.identifier(count[0])) = .init(truncatingIfNeeded: \(values).count)" : ""
+            let write =
+                "\(cField) = " + (isConst ? "UnsafePointer(try arena.array(\(values)))" : "try arena.array(\(values))")
+            let post =
+                count.count == 1
+                ? "c.\(SwiftNames.identifier(count[0])) = .init(truncatingIfNeeded: \(values).count)" : ""
             // What the runtime reads: a product of count fields, or at least one, given by the client.
             let covered = count.count > 1 ? count : atLeast
-            let counts = covered.map { "(\"\($0)\", Int(clamping: c.\(SwiftNames.identifier($0))))" }.joined(separator: ", ")
-            let check = covered.isEmpty ? "" : "try CWrite.requireElements(\(values).count, atLeast: [\(counts)], path: \(path(name)))"
-            return PropertyCode(name: name, swiftType: type, defaultValue: base64 ? ".init()" : "[]",
-                                read: base64 ? "PackedArray(\(readValues))" : readValues, write: write, appliesInPlace: false,
-                                post: post, check: check)
+            let counts = covered.map { "(\"\($0)\", Int(clamping: c.\(SwiftNames.identifier($0))))" }.joined(
+                separator: ", ")
+            let check =
+                covered.isEmpty
+                ? "" : "try CWrite.requireElements(\(values).count, atLeast: [\(counts)], path: \(path(name)))"
+            return PropertyCode(
+                name: name, swiftType: type, defaultValue: base64 ? ".init()" : "[]",
+                read: base64 ? "PackedArray(\(readValues))" : readValues, write: write, appliesInPlace: false,
+                post: post, check: check)
         case .buffer(let length):
-            return PropertyCode(name: name, swiftType: "Bytes", defaultValue: ".init()",
-                                read: "CRead.bytes(\(cField), count: Int(c.\(SwiftNames.identifier(length))))",
-                                write: "\(cField) = try arena.bytes(\(id))", appliesInPlace: false,
-                                post: "c.\(SwiftNames.identifier(length)) = .init(truncatingIfNeeded: \(id).count)")
+            return PropertyCode(
+                name: name, swiftType: "Bytes", defaultValue: ".init()",
+                read: "CRead.bytes(\(cField), count: Int(c.\(SwiftNames.identifier(length))))",
+                write: "\(cField) = try arena.bytes(\(id))", appliesInPlace: false,
+                post: "c.\(SwiftNames.identifier(length)) = .init(truncatingIfNeeded: \(id).count)")
         case .anonymousMember, .omitted:
             return nil
         }
@@ -217,9 +251,10 @@ struct RecordCode {
             "name": .text(e.name),
             "cType": .text("\(names.cModule).\(e.name)"),
             "location": .text(e.location.description),
-            "constants": .list(e.constants.map {
-                .context(["constant": .text($0.name), "value": .text(String($0.value))])
-            }),
+            "constants": .list(
+                e.constants.map {
+                    .context(["constant": .text($0.name), "value": .text(String($0.value))])
+                }),
         ])
     }
 }

@@ -28,7 +28,8 @@ public struct SwiftNames: Sendable {
         case .void: return "Void"
         case .bool: return "Bool"
         case .char: return "CChar"
-        case .integer(let name, let bytes, let signed): return Self.integerType(name: name, bytes: bytes, signed: signed)
+        case .integer(let name, let bytes, let signed):
+            return Self.integerType(name: name, bytes: bytes, signed: signed)
         case .floating(_, let bytes): return bytes == 4 ? "Float" : "Double"
         case .record(let name), .enumeration(let name): return "\(cModule).\(name)"
         case .typedef(let name, let underlying):
@@ -39,7 +40,8 @@ public struct SwiftNames: Sendable {
         case .array(let of, _):
             return "UnsafeMutablePointer<\(imported(of))>?"
         case .function(let f):
-            return "@convention(c) (" + f.parameters.map(imported).joined(separator: ", ") + ") -> " + imported(f.result)
+            return "@convention(c) (" + f.parameters.map(imported).joined(separator: ", ") + ") -> "
+                + imported(f.result)
         case .unsupported: return "Never"
         }
     }

@@ -36,7 +36,9 @@ public struct Template: Sendable {
                 stack[stack.count - 1].nodes.append(.text(String(text[index...])))
                 break
             }
-            if open.lowerBound > index { stack[stack.count - 1].nodes.append(.text(String(text[index..<open.lowerBound]))) }
+            if open.lowerBound > index {
+                stack[stack.count - 1].nodes.append(.text(String(text[index..<open.lowerBound])))
+            }
             guard let close = text.range(of: "}}", range: open.upperBound..<text.endIndex) else {
                 throw TemplateError(description: "\(name): unclosed '{{'")
             }
@@ -56,7 +58,9 @@ public struct Template: Sendable {
                 stack[stack.count - 1].nodes.append(.variable(tag))
             }
         }
-        guard stack.count == 1 else { throw TemplateError(description: "\(name): '{{#\(stack.last!.name)}}' is not closed") }
+        guard stack.count == 1 else {
+            throw TemplateError(description: "\(name): '{{#\(stack.last!.name)}}' is not closed")
+        }
         nodes = stack[0].nodes
     }
 
@@ -66,7 +70,8 @@ public struct Template: Sendable {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         for (i, line) in lines.enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            let isStandalone = trimmed.hasPrefix("{{") && trimmed.hasSuffix("}}")
+            let isStandalone =
+                trimmed.hasPrefix("{{") && trimmed.hasSuffix("}}")
                 && trimmed.dropFirst(2).first.map { "#^/!".contains($0) } == true
                 && trimmed.components(separatedBy: "{{").count == 2
             if isStandalone {
@@ -119,8 +124,11 @@ public struct Template: Sendable {
                         try render(children, stack: stack + [c], into: &out)
                     }
                 } else if truthy {
-                    if case .context(let c) = value { try render(children, stack: stack + [c], into: &out) }
-                    else { try render(children, stack: stack, into: &out) }
+                    if case .context(let c) = value {
+                        try render(children, stack: stack + [c], into: &out)
+                    } else {
+                        try render(children, stack: stack, into: &out)
+                    }
                 }
             }
         }

@@ -7,18 +7,21 @@ import SwiftEmitter
 /// `file:line: warning:` form SwiftPM shows inline.
 func generate(_ options: Options) throws -> Int32 {
     guard let output = options.values["output"], let templates = options.values["templates"],
-          let module = options.values["module"] else { throw UsageError("generate needs --output, --templates and --module") }
+        let module = options.values["module"]
+    else { throw UsageError("generate needs --output, --templates and --module") }
     let plan = try loadPlan(options)
     let headers = URL(fileURLWithPath: try options.positional(1, "HEADERS_DIR"))
     for diagnostic in plan.model.diagnostics + plan.warnings {
         var located = diagnostic
         if let location = diagnostic.location, !location.file.hasPrefix("/") {
-            located.location = SourceLocation(file: headers.appendingPathComponent(location.file).path, line: location.line)
+            located.location = SourceLocation(
+                file: headers.appendingPathComponent(location.file).path, line: location.line)
         }
         writeError(located.description)
     }
     for f in plan.functions where !f.bound {
-        let location = SourceLocation(file: headers.appendingPathComponent(f.function.location.file).path, line: f.function.location.line)
+        let location = SourceLocation(
+            file: headers.appendingPathComponent(f.function.location.file).path, line: f.function.location.line)
         writeError(Diagnostic(.warning, "\(f.function.name) is not bound: \(f.reason ?? "")", at: location).description)
     }
     let files = try Emitter(plan: plan, cModule: module, templatesDirectory: URL(fileURLWithPath: templates)).render()

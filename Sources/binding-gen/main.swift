@@ -25,9 +25,11 @@ func writeError(_ text: String) {
 func loadPlan(_ options: Options) throws -> BindingPlan {
     let headers = URL(fileURLWithPath: try options.positional(1, "HEADERS_DIR"))
     let model = try HeaderImporter(headersDirectory: headers, target: options.values["target"]).run()
-    let annotationsURL = options.values["annotations"].map(URL.init(fileURLWithPath:))
+    let annotationsURL =
+        options.values["annotations"].map(URL.init(fileURLWithPath:))
         ?? headers.appendingPathComponent("annotations.json")
-    let annotations = FileManager.default.fileExists(atPath: annotationsURL.path)
+    let annotations =
+        FileManager.default.fileExists(atPath: annotationsURL.path)
         ? try Annotations.load(annotationsURL) : Annotations()
     return Planner(model: model, annotations: annotations, annotationsFile: annotationsURL.path).plan()
 }
@@ -38,10 +40,14 @@ func write(_ text: String, to path: String?) throws {
 
 func run() throws -> Int32 {
     let args = CommandLine.arguments
-    guard args.count >= 2 else { writeError(usage); return 2 }
+    guard args.count >= 2 else {
+        writeError(usage)
+        return 2
+    }
     let command = args[1]
-    let options = try Options(args.dropFirst(1),
-                              takingValues: ["annotations", "json", "markdown", "target", "output", "templates", "module"])
+    let options = try Options(
+        args.dropFirst(1),
+        takingValues: ["annotations", "json", "markdown", "target", "output", "templates", "module"])
     switch command {
     case "model":
         try write(try SortedJSON.text(try loadPlan(options).model), to: nil)
@@ -53,8 +59,10 @@ func run() throws -> Int32 {
         }
     case "diff":
         let decoder = JSONDecoder()
-        let old = try decoder.decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: try options.positional(1, "OLD.json"))))
-        let new = try decoder.decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: try options.positional(2, "NEW.json"))))
+        let old = try decoder.decode(
+            Report.self, from: Data(contentsOf: URL(fileURLWithPath: try options.positional(1, "OLD.json"))))
+        let new = try decoder.decode(
+            Report.self, from: Data(contentsOf: URL(fileURLWithPath: try options.positional(2, "NEW.json"))))
         let diff = ReportDiff(old: old, new: new)
         try write(diff.markdown, to: options.values["markdown"])
         if options.values["markdown"] != nil { print(diff.markdown, terminator: "") }

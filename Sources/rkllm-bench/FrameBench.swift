@@ -19,7 +19,9 @@ func frames(_ options: Options) throws {
     // Base64: the frame in every inputs_set, the outputs in every outputs_get.
     let context = try client.call("rknn.init", [["path": "demo.rknn"], 0])["context"]!
     let outputs: JSONValue = [["index": 0], ["index": 1], ["index": 2]]
-    let input: JSONValue = [["index": 0, "buf": .string(base64), "type": "RKNN_TENSOR_UINT8", "fmt": "RKNN_TENSOR_NHWC"]]
+    let input: JSONValue = [
+        ["index": 0, "buf": .string(base64), "type": "RKNN_TENSOR_UINT8", "fmt": "RKNN_TENSOR_NHWC"]
+    ]
     var relayed = try relayedBytes(client)
     var started = now()
     for _ in 0..<count {
@@ -33,7 +35,10 @@ func frames(_ options: Options) throws {
     // Zero-copy: input and outputs in runtime memory the client maps; each frame written in place.
     var mapped: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
     defer { mapped.forEach { munmap($0.pointer, $0.size) } }
-    for (query, index) in [("RKNN_QUERY_INPUT_ATTR", 0), ("RKNN_QUERY_OUTPUT_ATTR", 0), ("RKNN_QUERY_OUTPUT_ATTR", 1), ("RKNN_QUERY_OUTPUT_ATTR", 2)] {
+    for (query, index) in [
+        ("RKNN_QUERY_INPUT_ATTR", 0), ("RKNN_QUERY_OUTPUT_ATTR", 0), ("RKNN_QUERY_OUTPUT_ATTR", 1),
+        ("RKNN_QUERY_OUTPUT_ATTR", 2),
+    ] {
         let attr = try client.call("rknn.query", [context, .string(query), ["index": .int(Int64(index))]])["info"]!
         guard case .int(let size)? = attr["size"] else { throw BenchError("no size in \(attr.jsonText)") }
         let mem = try client.call("rknn.create_mem", [context, .int(size)])
@@ -60,7 +65,8 @@ func frames(_ options: Options) throws {
     let decodeMBps = Double(base64.utf8.count * decodeRounds) / (Double(now() - started) / 1e9) / 1e6
 
     // MatMul: a small int8 product over and over.
-    let matmul = try client.call("rknn.matmul_create", [["M": 4, "K": 64, "N": 32, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])
+    let matmul = try client.call(
+        "rknn.matmul_create", [["M": 4, "K": 64, "N": 32, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])
     let mmContext = matmul["ctx"]!
     for name in ["A", "B", "C"] {
         let attr = matmul["io_attr"]![name]!
@@ -75,19 +81,30 @@ func frames(_ options: Options) throws {
 
     let frameMB = Double(frame.count) / 1e6
     print("frames: the 640x640x3 demo detector, \(count) frames per path, simulated runtime at full speed")
-    print(String(format: "  base64:    %.1f frames/s, %.1f MB relayed by the daemon per frame", Double(count) / base64Seconds, base64Relayed / 1e6))
-    print(String(format: "  zero-copy: %.1f frames/s, %.0f bytes relayed by the daemon per frame (the frame is %.2f MB: none of it)",
-                 Double(count) / zeroCopySeconds, zeroCopyRelayed, frameMB))
+    print(
+        String(
+            format: "  base64:    %.1f frames/s, %.1f MB relayed by the daemon per frame",
+            Double(count) / base64Seconds, base64Relayed / 1e6))
+    print(
+        String(
+            format:
+                "  zero-copy: %.1f frames/s, %.0f bytes relayed by the daemon per frame (the frame is %.2f MB: none of it)",
+            Double(count) / zeroCopySeconds, zeroCopyRelayed, frameMB))
     print(String(format: "  base64 decode of a frame in the runtime host: %.0f MB/s", decodeMBps))
-    print(String(format: "  matmul_run (int8 4x64 by 64x32) through the daemon: %.0f calls/s", Double(calls) / matmulSeconds))
+    print(
+        String(
+            format: "  matmul_run (int8 4x64 by 64x32) through the daemon: %.0f calls/s", Double(calls) / matmulSeconds)
+    )
 }
 
 /// Every byte the daemon moved between clients and runtime hosts so far.
 private func relayedBytes(_ client: BenchClient) throws -> Int {
     let stats = try client.call("server.stats", [])
     var total = 0
-    for value in [stats["bytes"]?["from_clients"], stats["bytes"]?["to_clients"],
-                  stats["runtimes"]?["rknn"]?["bytes_to_hosts"], stats["runtimes"]?["rknn"]?["bytes_from_hosts"]] {
+    for value in [
+        stats["bytes"]?["from_clients"], stats["bytes"]?["to_clients"],
+        stats["runtimes"]?["rknn"]?["bytes_to_hosts"], stats["runtimes"]?["rknn"]?["bytes_from_hosts"],
+    ] {
         if case .int(let n)? = value { total += Int(n) }
     }
     return total

@@ -10,10 +10,15 @@ func hosts(_ options: Options) throws {
     setenv("RKNN_RUNTIME_LIB", besideBench("librknnrt_sim.so"), 1)
     setenv("RKLLM_MODEL_DIRS", repositoryModels, 1)
     setenv("RKNN_SIM_RUN_MS", "0", 1)
-    let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+    let input: JSONValue = [
+        ["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]
+    ]
     for shared in [false, true] {
-        let target = try Target(socket: nil, maxConnections: options.connections,
-                                arguments: ["--rknn-shared-host", shared ? "1" : "0", "--max-runtime-hosts", String(options.connections + 1)])
+        let target = try Target(
+            socket: nil, maxConnections: options.connections,
+            arguments: [
+                "--rknn-shared-host", shared ? "1" : "0", "--max-runtime-hosts", String(options.connections + 1),
+            ])
         defer { target.stop() }
         var clients: [BenchClient] = []
         var firstRuns: [Double] = []
@@ -36,10 +41,14 @@ func hosts(_ options: Options) throws {
         let proportional = Double(hosts.map { memoryKiB($0, "smaps_rollup", "Pss:") }.reduce(0, +)) / 1024
         let count = Double(options.connections)
         firstRuns.sort()
-        print(String(format: "%@: %d clients, %d RKNN hosts: resident %.1f MiB (%.1f per client), proportional %.1f MiB (%.1f per client); "
-                         + "connect to first run p50 %.1f ms, max %.1f ms",
-                     shared ? "one shared host" : "a host per client", options.connections, hosts.count, resident, resident / count,
-                     proportional, proportional / count, firstRuns[firstRuns.count / 2], firstRuns.last ?? 0))
+        print(
+            String(
+                format:
+                    "%@: %d clients, %d RKNN hosts: resident %.1f MiB (%.1f per client), proportional %.1f MiB (%.1f per client); "
+                    + "connect to first run p50 %.1f ms, max %.1f ms",
+                shared ? "one shared host" : "a host per client", options.connections, hosts.count, resident,
+                resident / count,
+                proportional, proportional / count, firstRuns[firstRuns.count / 2], firstRuns.last ?? 0))
     }
 }
 

@@ -14,7 +14,9 @@ func requestPath(_ options: Options) {
     let started = now()
     line.withUnsafeBytes { bytes in
         for _ in 0..<iterations {
-            guard case .single(.success(let request))? = try? JSONRPC.message(bytes: bytes, knownMethod: "server.ping"), let id = request.id else { fatalError("unreadable") }
+            guard case .single(.success(let request))? = try? JSONRPC.message(bytes: bytes, knownMethod: "server.ping"),
+                let id = request.id
+            else { fatalError("unreadable") }
             checksum &+= request.method.utf8.count
             JSONRPC.writeResult(id: id, result: "pong", into: &out)
             out.append(0x0A)
@@ -22,5 +24,8 @@ func requestPath(_ options: Options) {
         }
     }
     let nanos = Double(now() - started) / Double(iterations)
-    print(String(format: "request path: %.0f ns per request (read + answer, %d iterations, check %d)", nanos, iterations, checksum % 7))
+    print(
+        String(
+            format: "request path: %.0f ns per request (read + answer, %d iterations, check %d)", nanos, iterations,
+            checksum % 7))
 }

@@ -15,13 +15,15 @@ func tokens(_ options: Options) throws {
     let library = besideBench("librkllmrt_sim.so")
     let models = repositoryModels
     let prompt = Array(repeating: "hello", count: options.words).joined(separator: " ")
-    for (name, value) in ["RKLLM_SIM_TOKEN_US": "0", "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0",
-                          "RKLLM_RUNTIME_LIB": library, "RKLLM_MODEL_DIRS": models, "RKLLM_KEEP_ALIVE": "0"] {
+    for (name, value) in [
+        "RKLLM_SIM_TOKEN_US": "0", "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0",
+        "RKLLM_RUNTIME_LIB": library, "RKLLM_MODEL_DIRS": models, "RKLLM_KEEP_ALIVE": "0",
+    ] {
         setenv(name, value, 1)
     }
     let direct = try DirectRuntime(library: library, model: models + "/demo.rkllm")
     let directRate = try direct.tokensPerSecond(prompt: prompt, runs: 3)
-    direct.destroy() // frees its NPU domain for the daemon's instance
+    direct.destroy()  // frees its NPU domain for the daemon's instance
 
     let target = try Target(socket: nil, maxConnections: 4)
     var received = 0
@@ -46,7 +48,7 @@ func tokens(_ options: Options) throws {
     let paced = try Target(socket: nil, maxConnections: 4)
     defer { paced.stop() }
     let stamped = try BenchClient(paced.socket)
-    stamped.polls = true // the time the bytes reach the client's socket, not this process's wake-up
+    stamped.polls = true  // the time the bytes reach the client's socket, not this process's wake-up
     let pacedHandle = try stamped.initDemo()
     var latencies: [UInt64] = []
     _ = try stamped.run(handle: pacedHandle, prompt: prompt) { message, receivedAt in
@@ -54,15 +56,26 @@ func tokens(_ options: Options) throws {
         latencies.append(receivedAt - stamp)
     }
     latencies.sort()
-    func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000 }
-    print(String(format: "  added latency, runtime callback -> client (%d tokens at %d us each): p50 %.1f us, p99 %.1f us, max %.1f us",
-                 latencies.count, options.tokenMicros, percentile(0.5), percentile(0.99), percentile(1)))
+    func percentile(_ p: Double) -> Double {
+        latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+    }
+    print(
+        String(
+            format:
+                "  added latency, runtime callback -> client (%d tokens at %d us each): p50 %.1f us, p99 %.1f us, max %.1f us",
+            latencies.count, options.tokenMicros, percentile(0.5), percentile(0.99), percentile(1)))
 }
 
 /// The simulated runtime loaded in this process, as a client of the C ABI would use it.
 private final class DirectRuntime {
-    typealias Init = @convention(c) (UnsafeMutablePointer<LLMHandle?>?, UnsafeMutablePointer<RKLLMParam>?, LLMResultCallback?) -> Int32
-    typealias Run = @convention(c) (LLMHandle?, UnsafeMutablePointer<RKLLMInput>?, UnsafeMutablePointer<RKLLMInferParam>?, UnsafeMutableRawPointer?) -> Int32
+    typealias Init =
+        @convention(c) (UnsafeMutablePointer<LLMHandle?>?, UnsafeMutablePointer<RKLLMParam>?, LLMResultCallback?) ->
+        Int32
+    typealias Run =
+        @convention(c) (
+            LLMHandle?, UnsafeMutablePointer<RKLLMInput>?, UnsafeMutablePointer<RKLLMInferParam>?,
+            UnsafeMutableRawPointer?
+        ) -> Int32
     typealias Defaults = @convention(c) () -> RKLLMParam
     typealias Destroy = @convention(c) (LLMHandle?) -> Int32
     private let run: Run
@@ -73,7 +86,9 @@ private final class DirectRuntime {
     nonisolated(unsafe) static var count = 0
 
     init(library: String, model: String) throws {
-        guard let image = dlopen(library, RTLD_NOW) else { throw BenchError("dlopen \(library): \(String(cString: dlerror()))") }
+        guard let image = dlopen(library, RTLD_NOW) else {
+            throw BenchError("dlopen \(library): \(String(cString: dlerror()))")
+        }
         func symbol<T>(_ name: String, _ type: T.Type) throws -> T {
             guard let address = dlsym(image, name) else { throw BenchError("\(name) not in \(library)") }
             return unsafeBitCast(address, to: type)
@@ -86,10 +101,12 @@ private final class DirectRuntime {
         var created: LLMHandle?
         let status = model.withCString { path in
             param.model_path = path
-            return (try? symbol("rkllm_init", Init.self))?(&created, &param, { _, _, state in
-                if state == RKLLM_RUN_NORMAL || state == RKLLM_RUN_WAITING { DirectRuntime.count += 1 }
-                return 0
-            }) ?? -1
+            return (try? symbol("rkllm_init", Init.self))?(
+                &created, &param,
+                { _, _, state in
+                    if state == RKLLM_RUN_NORMAL || state == RKLLM_RUN_WAITING { DirectRuntime.count += 1 }
+                    return 0
+                }) ?? -1
         }
         guard status == 0, let created else { throw BenchError("rkllm_init returned \(status)") }
         handle = created
@@ -116,15 +133,18 @@ private final class DirectRuntime {
 
 extension BenchClient {
     func initDemo() throws -> JSONValue {
-        let result = try call("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 1_048_576, "max_context_len": 1_048_576]])
+        let result = try call(
+            "rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 1_048_576, "max_context_len": 1_048_576]])
         guard let handle = result["handle"] else { throw BenchError("rkllm.init: \(result.jsonText)") }
         return handle
     }
 
     /// One run; `each` gets every token message and when its read returned. Returns the tokens.
     func run(handle: JSONValue, prompt: String, each: (JSONValue, UInt64) -> Void) throws -> Int {
-        try send(["jsonrpc": "2.0", "id": 2, "method": "rkllm.run",
-                  "params": [handle, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(prompt)]]])
+        try send([
+            "jsonrpc": "2.0", "id": 2, "method": "rkllm.run",
+            "params": [handle, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(prompt)]],
+        ])
         var count = 0
         while true {
             let message = try nextMessage()

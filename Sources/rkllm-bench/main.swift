@@ -119,7 +119,8 @@ final class Target {
         let server = URL(fileURLWithPath: besideBench("rkllm-server"))
         let process = Process()
         process.executableURL = server
-        process.arguments = ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"] + arguments
+        process.arguments =
+            ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"] + arguments
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(20)
@@ -142,7 +143,8 @@ final class Target {
         let n = try readLines(fd, 1, into: &buffer)
         let text = String(decoding: buffer[0..<n], as: UTF8.self)
         guard let range = text.range(of: #""pid":"#),
-              let pid = Int32(text[range.upperBound...].prefix { $0.isNumber }) else { throw BenchError("no pid in \(text)") }
+            let pid = Int32(text[range.upperBound...].prefix { $0.isNumber })
+        else { throw BenchError("no pid in \(text)") }
         return pid
     }
 
@@ -211,10 +213,18 @@ func ping(_ options: Options, _ target: Target) throws {
     let seconds = Double(now() - started) / 1e9
     if let failure = shared.failure { throw failure }
     let sorted = shared.latencies.sorted()
-    func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000 }
-    print(String(format: "ping: %d connections, depth %d, %d client threads, %.1f s", options.connections, options.depth, threads, seconds))
+    func percentile(_ p: Double) -> Double {
+        sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+    }
+    print(
+        String(
+            format: "ping: %d connections, depth %d, %d client threads, %.1f s", options.connections, options.depth,
+            threads, seconds))
     print(String(format: "  %.0f requests/s", Double(shared.requests) / seconds))
-    print(String(format: "  round trip (a round of %d requests per connection): p50 %.1f us, p99 %.1f us", options.depth, percentile(0.5), percentile(0.99)))
+    print(
+        String(
+            format: "  round trip (a round of %d requests per connection): p50 %.1f us, p99 %.1f us", options.depth,
+            percentile(0.5), percentile(0.99)))
 }
 
 /// Holds N idle connections and reports the daemon's resident memory per connection.
@@ -230,7 +240,9 @@ func idle(_ options: Options, _ target: Target) throws {
     usleep(200_000)
     let after = try target.residentKiB()
     print("idle: \(options.connections) connections held")
-    print("  daemon RSS \(before) KiB -> \(after) KiB: \(String(format: "%.2f", Double(after - before) * 1024 / Double(options.connections))) bytes per connection")
+    print(
+        "  daemon RSS \(before) KiB -> \(after) KiB: \(String(format: "%.2f", Double(after - before) * 1024 / Double(options.connections))) bytes per connection"
+    )
 }
 
 do {

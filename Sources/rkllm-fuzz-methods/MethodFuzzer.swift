@@ -70,10 +70,13 @@ final class Campaign {
         }
         var values = SchemaValues(schemas: document["components"]?["schemas"] ?? .object([:]))
         let deadline = Date().addingTimeInterval(seconds)
-        var calls = 0, refused = 0
+        var calls = 0
+        var refused = 0
         while Date() < deadline {
             let method = methods[random.below(methods.count)]
-            guard case .string(let name)? = method["name"], case .array(let params)? = method["params"] else { continue }
+            guard case .string(let name)? = method["name"], case .array(let params)? = method["params"] else {
+                continue
+            }
             let (arguments, fds) = values.arguments(params, random: &random)
             let line = "\(name) \(arguments.jsonText)"
             recent = Array((recent + [line]).suffix(20))
@@ -84,10 +87,14 @@ final class Campaign {
             calls += 1
             if let code = answers.last?["error"]?["code"] {
                 refused += 1
-                if ProcessInfo.processInfo.environment["FUZZ_TRACE"] != nil, case .string(let message)? = answers.last?["error"]?["message"] {
+                if ProcessInfo.processInfo.environment["FUZZ_TRACE"] != nil,
+                    case .string(let message)? = answers.last?["error"]?["message"]
+                {
                     print("refused \(name): \(message.prefix(70))")
                 }
-                if code == .int(Int64(RPCError.runtimeCrashedCode)) { throw finding("a runtime host crashed: \(answers.last!.jsonText)") }
+                if code == .int(Int64(RPCError.runtimeCrashedCode)) {
+                    throw finding("a runtime host crashed: \(answers.last!.jsonText)")
+                }
             }
             values.learn(from: answers, method: name, arguments: arguments, params: params)
             try replenish(&values, fuzzer)
@@ -104,11 +111,13 @@ final class Campaign {
     private func replenish(_ values: inout SchemaValues, _ session: RPCSession) throws {
         var creations: [(String, JSONValue)] = []
         if values.count(of: "model") < 2 {
-            creations.append(("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": .int(Int64(8 + random.below(64)))]]))
+            creations.append(
+                ("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": .int(Int64(8 + random.below(64)))]]))
         }
         if values.count(of: "context") < 4 {
             creations.append(("rknn.init", [["path": random.below(2) == 0 ? "demo-float.rknn" : "demo.rknn"], 0]))
-            creations.append(("rknn.matmul_create", [["M": 4, "K": 64, "N": 32, "type": "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32"]]))
+            creations.append(
+                ("rknn.matmul_create", [["M": 4, "K": 64, "N": 32, "type": "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32"]]))
         }
         for (method, params) in creations {
             let answers = try session.call(method, params)
@@ -117,14 +126,17 @@ final class Campaign {
             values.learn(from: answers, method: method)
         }
         if values.count(of: "memory") < 2, let context = values.someContext(&random) {
-            values.learn(from: try session.call("rknn.create_mem", [context, .int(Int64(16 << random.below(12)))]), method: "rknn.create_mem")
+            values.learn(
+                from: try session.call("rknn.create_mem", [context, .int(Int64(16 << random.below(12)))]),
+                method: "rknn.create_mem")
             session.receivedFDs.forEach { close($0) }
             session.receivedFDs = []
         }
     }
 
     private func finding(_ what: String) -> FuzzFailure {
-        FuzzFailure("\(what)\nthe last requests:\n" + recent.joined(separator: "\n") + "\ndaemon log tail:\n" + daemon.logTail)
+        FuzzFailure(
+            "\(what)\nthe last requests:\n" + recent.joined(separator: "\n") + "\ndaemon log tail:\n" + daemon.logTail)
     }
 }
 
@@ -139,21 +151,28 @@ final class Bystander {
         session = try RPCSession(socket: socket)
         model = try session.result("rkllm.init", [["model_path": "demo.rkllm"]])["handle"] ?? .null
         context = try session.result("rknn.init", [["path": "demo-float.rknn"], 0])["context"] ?? .null
-        let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+        let input: JSONValue = [
+            ["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]
+        ]
         _ = try session.result("rknn.inputs_set", [context, input])
     }
 
     func check() -> Result<Void, FuzzFailure> {
         do {
-            for (method, params, expected) in [("server.ping", JSONValue.array([]), JSONValue.string("pong")), ("rknn.run", [context], .object([:]))] {
+            for (method, params, expected) in [
+                ("server.ping", JSONValue.array([]), JSONValue.string("pong")), ("rknn.run", [context], .object([:])),
+            ] {
                 let answer = try session.result(method, params)
                 guard answer == expected else { return .failure(FuzzFailure("\(method) answered \(answer.jsonText)")) }
             }
             // Its model answers exactly as a fresh one does: nothing another client did shows.
-            let messages = try session.call("rkllm.run", [model, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "hello world"]])
+            let messages = try session.call(
+                "rkllm.run", [model, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "hello world"]])
             var text = ""
             for message in messages { if case .string(let piece)? = message["result"]?["text"] { text += piece } }
-            guard text == Self.helloReply else { return .failure(FuzzFailure("its model answered \(messages.last?.jsonText ?? "") after '\(text)'")) }
+            guard text == Self.helloReply else {
+                return .failure(FuzzFailure("its model answered \(messages.last?.jsonText ?? "") after '\(text)'"))
+            }
             return .success(())
         } catch {
             return .failure(FuzzFailure("\(error)"))

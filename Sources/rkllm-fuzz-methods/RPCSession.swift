@@ -13,7 +13,7 @@ final class RPCSession {
 
     init(socket: String) throws {
         fd = try UnixSocket.connect(socket)
-        var timeout = timeval(tv_sec: 60, tv_usec: 0) // a call with no answer in a minute is a finding
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)  // a call with no answer in a minute is a finding
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -25,25 +25,34 @@ final class RPCSession {
     /// A call's result; its error thrown.
     func result(_ method: String, _ params: JSONValue) throws -> JSONValue {
         let answers = try call(method, params)
-        guard let last = answers.last, let result = last["result"] else { throw FuzzFailure("\(method): \(answers.last?.jsonText ?? "nothing")") }
+        guard let last = answers.last, let result = last["result"] else {
+            throw FuzzFailure("\(method): \(answers.last?.jsonText ?? "nothing")")
+        }
         return result
     }
 
     /// Every message of the call, the answer last. A stream longer than a few thousand messages is
     /// stopped with `abortWith` (a generation the parameters let run on).
-    func call(_ method: String, _ params: JSONValue, fds: [Int32] = [], abortWith abort: String? = nil) throws -> [JSONValue] {
+    func call(_ method: String, _ params: JSONValue, fds: [Int32] = [], abortWith abort: String? = nil) throws
+        -> [JSONValue]
+    {
         nextID += 1
         let id = nextID
-        let line = Array(JSONValue.object(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]).jsonText.utf8) + [0x0A]
+        let line =
+            Array(
+                JSONValue.object(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params])
+                    .jsonText.utf8) + [0x0A]
         let sent = line.withUnsafeBytes { raw in
-            fds.withUnsafeBufferPointer { clinux_send_with_fds(fd, raw.baseAddress, raw.count, $0.baseAddress, Int32($0.count)) }
+            fds.withUnsafeBufferPointer {
+                clinux_send_with_fds(fd, raw.baseAddress, raw.count, $0.baseAddress, Int32($0.count))
+            }
         }
         guard sent == line.count else { throw FuzzFailure("send: \(String(cString: strerror(errno)))") }
         var messages: [JSONValue] = []
         var aborted = false
         while true {
             let message = try nextMessage()
-            guard message["id"] == .int(id) else { continue } // an abort's answer
+            guard message["id"] == .int(id) else { continue }  // an abort's answer
             messages.append(message)
             if Self.isLast(message) { return messages }
             if messages.count > 4000, !aborted, let abort, case .array(let items) = params, let handle = items.first {
@@ -76,7 +85,9 @@ final class RPCSession {
             var fds: [Int32] = []
             let (n, _) = UnixSocket.receive(fd, into: buffer, fds: &fds)
             receivedFDs += fds
-            guard n > 0 else { throw FuzzFailure(n == 0 ? "the daemon closed the connection" : "no answer within 60 s") }
+            guard n > 0 else {
+                throw FuzzFailure(n == 0 ? "the daemon closed the connection" : "no answer within 60 s")
+            }
             var failure: (any Error)?
             framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
                 guard case .line(let line) = event else { return }
@@ -99,8 +110,10 @@ final class FuzzedDaemon {
         let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appending(path: "models").path
         process.executableURL = directory.appending(path: "rkllm-server")
-        process.arguments = ["--socket", socket, "--log-level", "1", "--run-timeout", "20", "--keep-alive", "0",
-                             "--model-dirs", models, "--cache-dir", "/tmp/rkllm-fuzz-methods-\(getpid())-cache"]
+        process.arguments = [
+            "--socket", socket, "--log-level", "1", "--run-timeout", "20", "--keep-alive", "0",
+            "--model-dirs", models, "--cache-dir", "/tmp/rkllm-fuzz-methods-\(getpid())-cache",
+        ]
         var environment = ProcessInfo.processInfo.environment
         environment["RKLLM_RUNTIME_LIB"] = directory.appending(path: "librkllmrt_sim.so").path
         environment["RKNN_RUNTIME_LIB"] = directory.appending(path: "librknnrt_sim.so").path
@@ -109,14 +122,18 @@ final class FuzzedDaemon {
         environment["RKLLM_SIM_LOAD_MS"] = "0"
         environment["RKNN_SIM_RUN_MS"] = "0"
         environment["RKLLM_SIM_DOMAIN_DIR"] = "/tmp/rkllm-fuzz-methods-\(getpid())-domains"
-        try? FileManager.default.createDirectory(atPath: "/tmp/rkllm-fuzz-methods-\(getpid())-domains", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: "/tmp/rkllm-fuzz-methods-\(getpid())-domains", withIntermediateDirectories: true)
         process.environment = environment
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let session = try? RPCSession(socket: socket), (try? session.result("server.ping", .array([]))) == "pong" { return }
+            if let session = try? RPCSession(socket: socket), (try? session.result("server.ping", .array([]))) == "pong"
+            {
+                return
+            }
             usleep(20_000)
         }
         throw FuzzFailure("the daemon did not start: \(logTail)")
@@ -131,7 +148,9 @@ final class FuzzedDaemon {
             process.terminate()
             process.waitUntilExit()
         }
-        for path in [log.path, "/tmp/rkllm-fuzz-methods-\(getpid())-domains", "/tmp/rkllm-fuzz-methods-\(getpid())-cache"] {
+        for path in [
+            log.path, "/tmp/rkllm-fuzz-methods-\(getpid())-domains", "/tmp/rkllm-fuzz-methods-\(getpid())-cache",
+        ] {
             try? FileManager.default.removeItem(atPath: path)
         }
     }

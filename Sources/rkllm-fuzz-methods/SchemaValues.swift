@@ -14,11 +14,15 @@ struct SchemaValues {
     init(schemas: JSONValue) { self.schemas = schemas }
 
     private static let handleDescription = "a handle id issued by the server"
-    private static let numbers: [Int64] = [0, 1, -1, 2, 3, 7, 16, 32, 64, 255, 256, 640, 4096, 65535, 65536, Int64(Int32.max),
-                                           Int64(Int32.max) + 1, Int64(Int32.min), Int64(UInt32.max), Int64(UInt32.max) + 1,
-                                           1 << 40, 1 << 62, Int64.max, Int64.min]
-    private static let strings = ["", "demo.rkllm", "demo-float.rknn", "demo.rknn", "../../../etc/passwd", "/dev/zero", "models/../demo.rkllm",
-                                  "hello world", "get_weather", "é你好", "\u{0}", String(repeating: "x", count: 5000), "null", "%s%s%n"]
+    private static let numbers: [Int64] = [
+        0, 1, -1, 2, 3, 7, 16, 32, 64, 255, 256, 640, 4096, 65535, 65536, Int64(Int32.max),
+        Int64(Int32.max) + 1, Int64(Int32.min), Int64(UInt32.max), Int64(UInt32.max) + 1,
+        1 << 40, 1 << 62, Int64.max, Int64.min,
+    ]
+    private static let strings = [
+        "", "demo.rkllm", "demo-float.rknn", "demo.rknn", "../../../etc/passwd", "/dev/zero", "models/../demo.rkllm",
+        "hello world", "get_weather", "é你好", "\u{0}", String(repeating: "x", count: 5000), "null", "%s%s%n",
+    ]
 
     /// Positional arguments (sometimes named) and the descriptors to send with them.
     mutating func arguments(_ params: [JSONValue], random: inout SplitMix) -> (JSONValue, [Int32]) {
@@ -30,7 +34,9 @@ struct SchemaValues {
             let schema = param["schema"] ?? .object([:])
             if schema["description"] == .string(Self.handleDescription) {
                 positional.append(handle(Self.kind(ofParameter: name), &random))
-            } else if case .string(let description)? = schema["description"], description.hasPrefix("index of a file descriptor") {
+            } else if case .string(let description)? = schema["description"],
+                description.hasPrefix("index of a file descriptor")
+            {
                 fds.append(Self.memfd(&random))
                 positional.append(.int(random.below(4) == 0 ? Int64(random.below(3)) : 0))
             } else if param["required"] != .bool(true) && random.below(4) == 0 {
@@ -40,7 +46,7 @@ struct SchemaValues {
             }
             named[name] = positional.last!
         }
-        if random.below(8) == 0 { positional.append(value(.object([:]), depth: 2, random: &random)) } // one too many
+        if random.below(8) == 0 { positional.append(value(.object([:]), depth: 2, random: &random)) }  // one too many
         return (random.below(2) == 0 ? .array(positional) : .object(named), fds)
     }
 
@@ -51,8 +57,12 @@ struct SchemaValues {
     }
 
     /// Remembers the handles a creating call answered; forgets one the daemon no longer knows.
-    mutating func learn(from answers: [JSONValue], method: String, arguments: JSONValue = .null, params: [JSONValue] = []) {
-        if answers.last?["error"]?["code"] == .int(Int64(RPCError.unknownHandleCode)), case .string(let name)? = answers.last?["error"]?["data"]?["param"] {
+    mutating func learn(
+        from answers: [JSONValue], method: String, arguments: JSONValue = .null, params: [JSONValue] = []
+    ) {
+        if answers.last?["error"]?["code"] == .int(Int64(RPCError.unknownHandleCode)),
+            case .string(let name)? = answers.last?["error"]?["data"]?["param"]
+        {
             let index = params.firstIndex { $0["name"] == .string(name) } ?? -1
             let sent = arguments[name] ?? arguments[index] ?? .null
             for kind in handles.keys { handles[kind]!.removeAll { $0 == sent } }
@@ -69,7 +79,9 @@ struct SchemaValues {
                 }
             }
         }
-        for kind in handles.keys where handles[kind]!.count > 16 { handles[kind]!.removeFirst(handles[kind]!.count - 16) }
+        for kind in handles.keys where handles[kind]!.count > 16 {
+            handles[kind]!.removeFirst(handles[kind]!.count - 16)
+        }
     }
 
     func count(of kind: String) -> Int { handles[kind]?.count ?? 0 }
@@ -82,7 +94,7 @@ struct SchemaValues {
         case 0: return .null
         case 1: return .int(Self.numbers[random.below(Self.numbers.count)])
         case 2: return .string("1")
-        case 3: return handles.values.flatMap { $0 }.randomElement(using: &random) ?? .int(1) // of another kind
+        case 3: return handles.values.flatMap { $0 }.randomElement(using: &random) ?? .int(1)  // of another kind
         default: return mine.isEmpty ? .int(1) : mine[random.below(mine.count)]
         }
     }
@@ -95,7 +107,9 @@ struct SchemaValues {
         if case .array(let choices)? = schema["oneOf"], !choices.isEmpty {
             return value(choices[random.below(choices.count)], depth: depth, random: &random)
         }
-        if case .array(let constants)? = schema["enum"], !constants.isEmpty { return constants[random.below(constants.count)] }
+        if case .array(let constants)? = schema["enum"], !constants.isEmpty {
+            return constants[random.below(constants.count)]
+        }
         if schema["description"] == .string(Self.handleDescription) { return handle("context", &random) }
         var types: [String] = []
         switch schema["type"] {
@@ -108,11 +122,14 @@ struct SchemaValues {
         case "number": return .double([0, -0.0, 0.5, 1e-30, 1e30, -1, 3.4e38, 1.7e308][random.below(8)])
         case "boolean": return .bool(random.below(2) == 0)
         case "string":
-            if schema["contentEncoding"] == "base64" { return .string(Self.base64(random.below(3) == 0 ? random.below(70000) : random.below(64), &random)) }
+            if schema["contentEncoding"] == "base64" {
+                return .string(Self.base64(random.below(3) == 0 ? random.below(70000) : random.below(64), &random))
+            }
             return .string(Self.strings[random.below(Self.strings.count)])
         case "array":
             let items = schema["items"] ?? .object([:])
-            return .array((0..<[0, 1, 1, 2, 3, 8][random.below(6)]).map { _ in value(items, depth: depth + 1, random: &random) })
+            return .array(
+                (0..<[0, 1, 1, 2, 3, 8][random.below(6)]).map { _ in value(items, depth: depth + 1, random: &random) })
         case "object":
             var object = JSONObject()
             if case .object(let properties)? = schema["properties"] {

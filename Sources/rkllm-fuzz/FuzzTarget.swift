@@ -14,7 +14,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var framer = LineFramer(maxLineBytes: 4096)
     // Two reads split where the first byte says, as a socket might deliver them.
     let split = size > 0 ? Int(bytes[0]) % (size + 1) : 0
-    for chunk in [UnsafeRawBufferPointer(rebasing: bytes[0..<split]), UnsafeRawBufferPointer(rebasing: bytes[split...])] {
+    for chunk in [
+        UnsafeRawBufferPointer(rebasing: bytes[0..<split]), UnsafeRawBufferPointer(rebasing: bytes[split...]),
+    ] {
         framer.feed(chunk) { event in
             guard case .line(let line) = event else { return }
             precondition(line.count <= 4096, "framer let an over-long line through")
@@ -28,14 +30,18 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             guard let message else { preconditionFailure("the request reader refused valid JSON") }
             if case .single(let alone) = message {
                 let inBatch = Array("[".utf8) + Array(line) + Array("]".utf8)
-                let wrapped = inBatch.withUnsafeBytes { bytes in Result { () throws(JSONParser.Error) in try JSONRPC.message(bytes: bytes) } }
-                if case .failure(let error) = wrapped, error.message.hasPrefix("nesting") { return } // one level deeper
+                let wrapped = inBatch.withUnsafeBytes { bytes in
+                    Result { () throws(JSONParser.Error) in try JSONRPC.message(bytes: bytes) }
+                }
+                // One level deeper than alone: may pass the nesting bound.
+                if case .failure(let error) = wrapped, error.message.hasPrefix("nesting") { return }
                 guard case .success(.batch(let items)) = wrapped, items.count == 1 else {
                     preconditionFailure("a request alone reads but not in a batch")
                 }
                 switch (alone, items[0]) {
                 case (.success(let a), .success(let b)):
-                    precondition(a.method == b.method && a.id == b.id && a.params == b.params, "alone and in a batch differ")
+                    precondition(
+                        a.method == b.method && a.id == b.id && a.params == b.params, "alone and in a batch differ")
                 case (.failure(let a), .failure(let b)):
                     precondition(a.error.code == b.error.code && a.id == b.id, "alone and in a batch differ")
                 default: preconditionFailure("alone and in a batch disagree")
@@ -43,7 +49,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
             var written: [UInt8] = []
             value.write(into: &written)
-            guard let again = try? JSONParser.parse(written) else { preconditionFailure("written JSON does not parse: \(value)") }
+            guard let again = try? JSONParser.parse(written) else {
+                preconditionFailure("written JSON does not parse: \(value)")
+            }
             precondition(again.jsonText == value.jsonText, "write/read is not stable")
         }
     }
@@ -51,39 +59,44 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 #if FUZZING
-/// SwiftPM links an executable's entry as `<module>_main`; under libFuzzer it starts the fuzzer.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+    /// SwiftPM links an executable's entry as `<module>_main`; under libFuzzer it starts the fuzzer.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func runFuzzerDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+    ) -> CInt
 
-@_cdecl("rkllm_fuzz_main")
-func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv) { data, size in fuzzOne(data, size) }
-}
-#else
-/// Without libFuzzer: a few thousand pseudo-random inputs built from JSON fragments.
-@main
-struct RandomInputs {
-    static func main() {
-        var generator = SystemRandomNumberGenerator()
-        let fragments = [#"{"jsonrpc":"2.0","id":1,"method":"m","params":["#, "]}", "[", "]", "{", "}", "\"", "\\u00e9", "\\ud800",
-                         "1e999", "-0", "123456789012345678901234567890", "\n", "\r\n", "null", "true", ",", ":", "\u{FF}"]
-        for _ in 0..<5000 {
-            var input: [UInt8] = []
-            for _ in 0..<Int.random(in: 0..<40, using: &generator) {
-                if Bool.random(using: &generator) {
-                    input += Array(fragments.randomElement(using: &generator)!.utf8)
-                } else {
-                    input.append(UInt8.random(in: 0...255, using: &generator))
-                }
-            }
-            input.append(0) // never empty: a valid base address
-            _ = input.withUnsafeBufferPointer { fuzzOne($0.baseAddress!, $0.count - 1) }
-        }
-        print("rkllm-fuzz: 5000 random inputs, no failure")
+    @_cdecl("rkllm_fuzz_main")
+    func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        var argc = argc
+        var argv = argv
+        return runFuzzerDriver(&argc, &argv) { data, size in fuzzOne(data, size) }
     }
-}
+#else
+    /// Without libFuzzer: a few thousand pseudo-random inputs built from JSON fragments.
+    @main
+    struct RandomInputs {
+        static func main() {
+            var generator = SystemRandomNumberGenerator()
+            let fragments = [
+                #"{"jsonrpc":"2.0","id":1,"method":"m","params":["#, "]}", "[", "]", "{", "}", "\"", "\\u00e9",
+                "\\ud800",
+                "1e999", "-0", "123456789012345678901234567890", "\n", "\r\n", "null", "true", ",", ":", "\u{FF}",
+            ]
+            for _ in 0..<5000 {
+                var input: [UInt8] = []
+                for _ in 0..<Int.random(in: 0..<40, using: &generator) {
+                    if Bool.random(using: &generator) {
+                        input += Array(fragments.randomElement(using: &generator)!.utf8)
+                    } else {
+                        input.append(UInt8.random(in: 0...255, using: &generator))
+                    }
+                }
+                input.append(0)  // never empty: a valid base address
+                _ = input.withUnsafeBufferPointer { fuzzOne($0.baseAddress!, $0.count - 1) }
+            }
+            print("rkllm-fuzz: 5000 random inputs, no failure")
+        }
+    }
 #endif

@@ -1,6 +1,6 @@
 import Foundation
-import RuntimeHost
 import RPCServer
+import RuntimeHost
 
 /// rkllm-server: the daemon. Configuration from the environment and flags, then serve until
 /// SIGTERM/SIGINT.
@@ -8,12 +8,16 @@ let version = "0.1.0"
 
 func main() -> Int32 {
     if let worker = WorkerMain.arguments(Array(CommandLine.arguments.dropFirst())) {
-        return WorkerMain.run(namespace: worker.namespace, library: worker.library, parent: worker.parent, probe: worker.probe)
+        return WorkerMain.run(
+            namespace: worker.namespace, library: worker.library, parent: worker.parent, probe: worker.probe)
     }
     let program = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "rkllm-server"
     let configuration: Configuration
-    switch Result(catching: { try Configuration.load(arguments: Array(CommandLine.arguments.dropFirst()),
-                                                     environment: ProcessInfo.processInfo.environment) }) {
+    switch Result(catching: {
+        try Configuration.load(
+            arguments: Array(CommandLine.arguments.dropFirst()),
+            environment: ProcessInfo.processInfo.environment)
+    }) {
     case .success((let c, .serve)): configuration = c
     case .success((_, .help)):
         print(Configuration.usage(program: program), terminator: "")
@@ -30,24 +34,33 @@ func main() -> Int32 {
     do {
         let executable = try executablePath()
         try shareWithRuntimeHosts(configuration, executable: executable)
-        let router = RuntimeRouter(runtimes: [
-            // Each model instance in a process of its own (sharing and NPU domains: the annotations).
-            .init(namespace: "rkllm", library: configuration.rkllmRuntimeLibrary ?? "librkllmrt.so",
-                  fallbackLibrary: simulated("librkllmrt_sim.so", beside: executable, unless: configuration.rkllmRuntimeLibrary),
-                  hosting: .perObject),
-            // Contexts belong to their client: its own process, unless memory is short.
-            .init(namespace: "rknn", library: configuration.rknnRuntimeLibrary ?? "librknnrt.so",
-                  fallbackLibrary: simulated("librknnrt_sim.so", beside: executable, unless: configuration.rknnRuntimeLibrary),
-                  hosting: configuration.rknnSharedHost ? .shared : .perClient),
-        ], executable: executable, limits: .init(runTimeout: configuration.runTimeout, keepAlive: configuration.keepAlive,
-                                                 maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout,
-                                                 quota: Holdings(handles: configuration.maxHandlesPerClient,
-                                                                 descriptors: configuration.maxDescriptorsPerClient,
-                                                                 bytes: configuration.maxBytesPerClient),
-                                                 maxHosts: configuration.maxRuntimeHosts, npuCores: configuration.npuCores),
-           logger: logger)
-        let server = try Server(configuration: configuration, logger: logger, version: version,
-                                methods: GeneratedMethods.methods(router: router) + router.serverMethods())
+        let router = RuntimeRouter(
+            runtimes: [
+                // Each model instance in a process of its own (sharing and NPU domains: the annotations).
+                .init(
+                    namespace: "rkllm", library: configuration.rkllmRuntimeLibrary ?? "librkllmrt.so",
+                    fallbackLibrary: simulated(
+                        "librkllmrt_sim.so", beside: executable, unless: configuration.rkllmRuntimeLibrary),
+                    hosting: .perObject),
+                // Contexts belong to their client: its own process, unless memory is short.
+                .init(
+                    namespace: "rknn", library: configuration.rknnRuntimeLibrary ?? "librknnrt.so",
+                    fallbackLibrary: simulated(
+                        "librknnrt_sim.so", beside: executable, unless: configuration.rknnRuntimeLibrary),
+                    hosting: configuration.rknnSharedHost ? .shared : .perClient),
+            ], executable: executable,
+            limits: .init(
+                runTimeout: configuration.runTimeout, keepAlive: configuration.keepAlive,
+                maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout,
+                quota: Holdings(
+                    handles: configuration.maxHandlesPerClient,
+                    descriptors: configuration.maxDescriptorsPerClient,
+                    bytes: configuration.maxBytesPerClient),
+                maxHosts: configuration.maxRuntimeHosts, npuCores: configuration.npuCores),
+            logger: logger)
+        let server = try Server(
+            configuration: configuration, logger: logger, version: version,
+            methods: GeneratedMethods.methods(router: router) + router.serverMethods())
         server.openRPCComponents = GeneratedMethods.openRPCComponents
         router.attach(to: server)
         return try server.run()
@@ -70,11 +83,16 @@ func simulated(_ name: String, beside executable: String, unless configured: Str
 func shareWithRuntimeHosts(_ configuration: Configuration, executable: String) throws {
     let cwd = FileManager.default.currentDirectoryPath
     let absolute = { (path: String) in path.hasPrefix("/") ? path : cwd + "/" + path }
-    try FileManager.default.createDirectory(atPath: absolute(configuration.cacheDirectory), withIntermediateDirectories: true)
-    PathPolicy.publish(["model": configuration.modelDirectories.map(absolute), "cache": [absolute(configuration.cacheDirectory)]])
+    try FileManager.default.createDirectory(
+        atPath: absolute(configuration.cacheDirectory), withIntermediateDirectories: true)
+    PathPolicy.publish([
+        "model": configuration.modelDirectories.map(absolute), "cache": [absolute(configuration.cacheDirectory)],
+    ])
     setenv(WorkerMain.npuCoresVariable, String(configuration.npuCores), 1)
     setenv(WorkerMain.memoryLimitVariable, String(configuration.runtimeHostMemory ?? WorkerMain.defaultMemoryLimit), 1)
-    setenv(WorkerMain.pluginDirectoryVariable, configuration.pluginDirectory.map(absolute) ?? (executable as NSString).deletingLastPathComponent, 1)
+    setenv(
+        WorkerMain.pluginDirectoryVariable,
+        configuration.pluginDirectory.map(absolute) ?? (executable as NSString).deletingLastPathComponent, 1)
 }
 
 /// This executable, for starting runtime host processes.

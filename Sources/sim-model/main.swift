@@ -21,40 +21,53 @@ struct FileKind {
     let keys: [(key: String, defaults: [String])]
     let repeatable: Set<String>
 
-    static let rkllm = FileKind(magic: "rkllm-sim-model", keys: [
-        ("name", ["demo"]), ("greeting", ["Hello from the demo model, ça va? 你好"]),
-        ("words", ["Hello from the demo model you said hello world a the is and of to in it what how"]),
-        ("embd_size", ["32"]), ("load_ms", ["300"]), ("memory_mb", ["512"]),
-        ("system_prompt", ["You are a helpful assistant."]),
-        ("prompt_prefix", ["<|user|>\n"]), ("prompt_postfix", ["\n<|assistant|>\n"]),
-        ("init_error", []), ("run_error", []), ("hang_at_token", []), ("crash_at_token", []),
-    ], repeatable: [])
+    static let rkllm = FileKind(
+        magic: "rkllm-sim-model",
+        keys: [
+            ("name", ["demo"]), ("greeting", ["Hello from the demo model, ça va? 你好"]),
+            ("words", ["Hello from the demo model you said hello world a the is and of to in it what how"]),
+            ("embd_size", ["32"]), ("load_ms", ["300"]), ("memory_mb", ["512"]),
+            ("system_prompt", ["You are a helpful assistant."]),
+            ("prompt_prefix", ["<|user|>\n"]), ("prompt_postfix", ["\n<|assistant|>\n"]),
+            ("init_error", []), ("run_error", []), ("hang_at_token", []), ("crash_at_token", []),
+        ], repeatable: [])
 
     static let lora = FileKind(magic: "rkllm-sim-lora", keys: [("tag", [])], repeatable: [])
 
     /// A detector: one 640x640 RGB frame in, three pooled int8 maps out (strides 8, 16, 32).
-    static let detector = FileKind(magic: "rknn-sim-model", keys: [
-        ("name", ["demo-detector"]), ("custom", ["simulated detector: 3 int8 maps pooled at strides 8, 16, 32"]),
-        ("input", ["images,UINT8,NHWC,1x640x640x3"]),
-        ("output", ["p8,INT8,NCHW,1x16x80x80,pool,8,0.01,0.0078125,-128",
+    static let detector = FileKind(
+        magic: "rknn-sim-model",
+        keys: [
+            ("name", ["demo-detector"]), ("custom", ["simulated detector: 3 int8 maps pooled at strides 8, 16, 32"]),
+            ("input", ["images,UINT8,NHWC,1x640x640x3"]),
+            (
+                "output",
+                [
+                    "p8,INT8,NCHW,1x16x80x80,pool,8,0.01,0.0078125,-128",
                     "p16,INT8,NCHW,1x16x40x40,pool,16,0.01,0.0078125,-128",
-                    "p32,INT8,NCHW,1x16x20x20,pool,32,0.01,0.0078125,-128"]),
-        ("shapes", ["1x320x320x3;1x640x640x3"]),
-    ], repeatable: ["input", "output"])
+                    "p32,INT8,NCHW,1x16x20x20,pool,32,0.01,0.0078125,-128",
+                ]
+            ),
+            ("shapes", ["1x320x320x3;1x640x640x3"]),
+        ], repeatable: ["input", "output"])
 
     /// A float model computed by the custom operator cstSigmoid (the example plugin), alpha 2.
-    static let custom = FileKind(magic: "rknn-sim-model", keys: [
-        ("name", ["demo-custom"]), ("custom", ["simulated model with a custom operator: y = sigmoid(2x)"]),
-        ("input", ["x,FLOAT32,UNDEFINED,1x8"]), ("output", ["y,FLOAT32,UNDEFINED,1x8,custom:cstSigmoid,0,0,1,0"]),
-        ("op_attr", ["cstSigmoid,alpha,2"]), ("shapes", []),
-    ], repeatable: ["input", "output", "op_attr"])
+    static let custom = FileKind(
+        magic: "rknn-sim-model",
+        keys: [
+            ("name", ["demo-custom"]), ("custom", ["simulated model with a custom operator: y = sigmoid(2x)"]),
+            ("input", ["x,FLOAT32,UNDEFINED,1x8"]), ("output", ["y,FLOAT32,UNDEFINED,1x8,custom:cstSigmoid,0,0,1,0"]),
+            ("op_attr", ["cstSigmoid,alpha,2"]), ("shapes", []),
+        ], repeatable: ["input", "output", "op_attr"])
 
     /// A float model: y = 2x + 1 over eight values.
-    static let float = FileKind(magic: "rknn-sim-model", keys: [
-        ("name", ["demo-float"]), ("custom", ["simulated float model: y = 2x + 1"]),
-        ("input", ["x,FLOAT32,UNDEFINED,1x8"]), ("output", ["y,FLOAT32,UNDEFINED,1x8,affine,2,1,1,0"]),
-        ("shapes", []),
-    ], repeatable: ["input", "output"])
+    static let float = FileKind(
+        magic: "rknn-sim-model",
+        keys: [
+            ("name", ["demo-float"]), ("custom", ["simulated float model: y = 2x + 1"]),
+            ("input", ["x,FLOAT32,UNDEFINED,1x8"]), ("output", ["y,FLOAT32,UNDEFINED,1x8,affine,2,1,1,0"]),
+            ("shapes", []),
+        ], repeatable: ["input", "output"])
 }
 
 func escape(_ value: String) -> String {
@@ -95,7 +108,9 @@ case ("rknn", "custom"): kind = .custom
 default: fail("usage: sim-model rkllm|lora|rknn --out FILE [--key value ...] (rknn: --preset detector|float|custom)")
 }
 guard let output else { fail("--out FILE is required") }
-for key in given.keys where !kind.keys.contains(where: { $0.key == key }) { fail("unknown option --\(key) for \(command)") }
+for key in given.keys where !kind.keys.contains(where: { $0.key == key }) {
+    fail("unknown option --\(key) for \(command)")
+}
 
 var text = "\(kind.magic) 1\n"
 for (key, defaults) in kind.keys {

@@ -33,7 +33,8 @@ final class GoldenTests: XCTestCase {
         let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let b = rendered.split(separator: "\n", omittingEmptySubsequences: false)
         let line = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
-        XCTFail("""
+        XCTFail(
+            """
             \(name) differs from its golden at line \(line + 1):
               golden:   \(line < a.count ? String(a[line]) : "<end>")
               rendered: \(line < b.count ? String(b[line]) : "<end>")
@@ -42,7 +43,8 @@ final class GoldenTests: XCTestCase {
     }
 
     func testRenderedSwiftMatchesTheGoldens() throws {
-        let files = try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: Paths.templates).render()
+        let files = try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: Paths.templates)
+            .render()
         XCTAssertEqual(files.keys.sorted(), Emitter.outputFiles.sorted())
         for name in Emitter.outputFiles {
             try compare(name, try XCTUnwrap(files[name]))

@@ -35,8 +35,9 @@ final class ImporterTests: XCTestCase {
         XCTAssertEqual(fields["flag"]?.type, .bool)
         XCTAssertEqual(fields["length"]?.type, .integer(name: "size_t", bytes: 8, signed: false))
         XCTAssertEqual(fields["bytes"]?.type, .array(of: .integer(name: "uint8_t", bytes: 1, signed: false), count: 4))
-        XCTAssertEqual(fields["grid"]?.type,
-                       .array(of: .array(of: .integer(name: "uint32_t", bytes: 4, signed: false), count: 3), count: 2))
+        XCTAssertEqual(
+            fields["grid"]?.type,
+            .array(of: .array(of: .integer(name: "uint32_t", bytes: 4, signed: false), count: 3), count: 2))
         XCTAssertEqual(fields["label"]?.type, .array(of: .char, count: 16))
         XCTAssertEqual(fields["on_event"]?.type.typedefChain, ["QCallback"])
         guard case .pointer(let to, _)? = fields["inline_fn"]?.type, case .function(let f) = to else {
@@ -93,10 +94,12 @@ final class ImporterTests: XCTestCase {
     func testProjectHeadersLayoutsMatchTheABIFacts() throws {
         let model = try HeaderImporter(headersDirectory: Paths.headers).run()
         let sizes = Dictionary(uniqueKeysWithValues: model.records.map { ($0.name, $0.size) })
-        let expected = ["RKLLMParam": 208, "RKLLMExtendParam": 120, "RKLLMInput": 64, "RKLLMResult": 72,
-                        "RKLLMMultiModalInput": 48, "rknn_tensor_attr": 376, "rknn_input_range": 33040,
-                        "rknn_matmul_info": 64, "rknn_matmul_io_attr": 996, "rknn_custom_op": 832,
-                        "rknn_custom_op_tensor": 416, "rknn_init_extend": 136, "rknn_quant_params": 288]
+        let expected = [
+            "RKLLMParam": 208, "RKLLMExtendParam": 120, "RKLLMInput": 64, "RKLLMResult": 72,
+            "RKLLMMultiModalInput": 48, "rknn_tensor_attr": 376, "rknn_input_range": 33040,
+            "rknn_matmul_info": 64, "rknn_matmul_io_attr": 996, "rknn_custom_op": 832,
+            "rknn_custom_op_tensor": 416, "rknn_init_extend": 136, "rknn_quant_params": 288,
+        ]
         for (name, size) in expected { XCTAssertEqual(sizes[name], size, name) }
         XCTAssertEqual(model.functions.count, 50)
     }

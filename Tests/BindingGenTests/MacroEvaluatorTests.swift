@@ -1,5 +1,6 @@
-@testable import ClangImport
 import XCTest
+
+@testable import ClangImport
 
 final class MacroEvaluatorTests: XCTestCase {
     private func eval(_ tokens: [MacroEvaluator.Token]) -> Int64? {

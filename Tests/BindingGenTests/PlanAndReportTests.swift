@@ -8,10 +8,12 @@ import XCTest
 final class PlanAndReportTests: XCTestCase {
     private func plan(_ directory: URL, annotations: Annotations? = nil) throws -> BindingPlan {
         let model = try HeaderImporter(headersDirectory: directory).run()
-        let a = try annotations ?? {
-            let url = directory.appendingPathComponent("annotations.json")
-            return FileManager.default.fileExists(atPath: url.path) ? try Annotations.load(url) : Annotations()
-        }()
+        let a =
+            try annotations
+            ?? {
+                let url = directory.appendingPathComponent("annotations.json")
+                return FileManager.default.fileExists(atPath: url.path) ? try Annotations.load(url) : Annotations()
+            }()
         return Planner(model: model, annotations: a).plan()
     }
 
@@ -32,9 +34,13 @@ final class PlanAndReportTests: XCTestCase {
         func f(_ name: String) throws -> FunctionPlan { try XCTUnwrap(p.functions.first { $0.function.name == name }) }
         XCTAssertEqual(Planner.methodName("rknn_matmul_create"), "rknn.matmul_create")
         XCTAssertEqual(Planner.methodName("rkllm_run"), "rkllm.run")
-        XCTAssertEqual(try f("rkllm_init").jsonParams.map(\.name), ["param"], "the out handle and the callback leave the params")
-        XCTAssertEqual(try f("rkllm_run_async").jsonParams.map(\.name), ["handle", "rkllm_input", "rkllm_infer_params", "userdata"])
-        XCTAssertEqual(try f("rknn_inputs_set").jsonParams.map(\.name), ["context", "inputs"], "the count is the array's length")
+        XCTAssertEqual(
+            try f("rkllm_init").jsonParams.map(\.name), ["param"], "the out handle and the callback leave the params")
+        XCTAssertEqual(
+            try f("rkllm_run_async").jsonParams.map(\.name),
+            ["handle", "rkllm_input", "rkllm_infer_params", "userdata"])
+        XCTAssertEqual(
+            try f("rknn_inputs_set").jsonParams.map(\.name), ["context", "inputs"], "the count is the array's length")
         XCTAssertEqual(try f("rkllm_init").creates, "LLMHandle")
         XCTAssertEqual(try f("rknn_destroy_mem").destroys, "rknn_tensor_mem")
         XCTAssertEqual(try f("rknn_create_mem").returns, .handle("rknn_tensor_mem"))
@@ -64,9 +70,12 @@ final class PlanAndReportTests: XCTestCase {
         let p = try plan(Paths.headers, annotations: annotations)
         let convert = try XCTUnwrap(p.functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
         XCTAssertFalse(convert.bound, "it could write past the output buffer")
-        XCTAssertEqual(convert.reason, "output buffer 'B_output' is as long as 'B_input', whose length rknn_B_normal_layout_to_native_layout "
-            + "is not told: declare how many bytes it reads with \"bytes\" on 'B_input'")
-        let bound = try XCTUnwrap(try plan(Paths.headers).functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
+        XCTAssertEqual(
+            convert.reason,
+            "output buffer 'B_output' is as long as 'B_input', whose length rknn_B_normal_layout_to_native_layout "
+                + "is not told: declare how many bytes it reads with \"bytes\" on 'B_input'")
+        let bound = try XCTUnwrap(
+            try plan(Paths.headers).functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
         XCTAssertEqual(bound.params.first { $0.name == "B_input" }?.minBytes?.product, ["K", "N"])
     }
 
@@ -87,13 +96,19 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertTrue(initPlan.sharesCreated)
         XCTAssertEqual(initPlan.instanceField, ["param", "extend_param", "base_domain_id"])
         XCTAssertEqual(p.functions.first { $0.function.name == "rkllm_abort" }?.aborts, "LLMHandle")
-        XCTAssertEqual(p.functions.first { $0.function.name == "rknn_outputs_get" }?.releasedBy?.name, "rknn_outputs_release")
+        XCTAssertEqual(
+            p.functions.first { $0.function.name == "rknn_outputs_get" }?.releasedBy?.name, "rknn_outputs_release")
         XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem_from_phys" }?.privileged, true)
-        XCTAssertFalse(try XCTUnwrap(p.functions.first { $0.function.name == "rknn_init" }).sharesCreated, "contexts belong to one client")
-        XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem" }?.holdsBytes, ["size"], "counted against the memory quota")
+        XCTAssertFalse(
+            try XCTUnwrap(p.functions.first { $0.function.name == "rknn_init" }).sharesCreated,
+            "contexts belong to one client")
+        XCTAssertEqual(
+            p.functions.first { $0.function.name == "rknn_create_mem" }?.holdsBytes, ["size"],
+            "counted against the memory quota")
         let effects = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function.name, $0.sharedState) })
         XCTAssertEqual(effects["rkllm_run"], .changesWhen(["rkllm_infer_params", "keep_history"]))
-        XCTAssertEqual(effects["rkllm_set_chat_template"], .changes, "what is not declared reading only changes the instance")
+        XCTAssertEqual(
+            effects["rkllm_set_chat_template"], .changes, "what is not declared reading only changes the instance")
         XCTAssertEqual(effects["rkllm_is_running"], SharedStateEffect.none)
         XCTAssertEqual(effects["rkllm_abort"], SharedStateEffect.none)
         XCTAssertEqual(effects["rknn_run"], SharedStateEffect.none, "contexts are not shared")
@@ -101,9 +116,13 @@ final class PlanAndReportTests: XCTestCase {
         var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
         a.handles["LLMHandle"]?.instanceField = "nowhere.base_domain_id"
         let warned = try plan(Paths.headers, annotations: a)
-        XCTAssertTrue(warned.warnings.contains { $0.message.contains("instance_field 'nowhere.base_domain_id' names no parameter of 'rkllm_init'") })
+        XCTAssertTrue(
+            warned.warnings.contains {
+                $0.message.contains("instance_field 'nowhere.base_domain_id' names no parameter of 'rkllm_init'")
+            })
         a.functions["rknn_create_mem2"]?.holds = ["length"]
-        let holdsNothing = try XCTUnwrap(try plan(Paths.headers, annotations: a).functions.first { $0.function.name == "rknn_create_mem2" })
+        let holdsNothing = try XCTUnwrap(
+            try plan(Paths.headers, annotations: a).functions.first { $0.function.name == "rknn_create_mem2" })
         XCTAssertFalse(holdsNothing.bound)
         XCTAssertEqual(holdsNothing.reason, "holds 'length', which is no integer parameter of rknn_create_mem2")
     }
@@ -129,7 +148,8 @@ final class PlanAndReportTests: XCTestCase {
     func testCommittedCoverageReportIsCurrent() throws {
         let report = Report(plan: try plan(Paths.headers))
         let committed = try String(contentsOf: Paths.root.appendingPathComponent("docs/COVERAGE.md"), encoding: .utf8)
-        XCTAssertEqual(committed, report.markdown,
-                       "docs/COVERAGE.md is stale: run ./scripts/coverage.sh and commit the result")
+        XCTAssertEqual(
+            committed, report.markdown,
+            "docs/COVERAGE.md is stale: run ./scripts/coverage.sh and commit the result")
     }
 }

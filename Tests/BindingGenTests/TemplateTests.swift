@@ -1,9 +1,11 @@
-@testable import SwiftEmitter
 import XCTest
+
+@testable import SwiftEmitter
 
 final class TemplateTests: XCTestCase {
     func testSectionsInvertedSectionsAndStandaloneLines() throws {
-        let t = try Template("""
+        let t = try Template(
+            """
             start
             {{#items}}
             - {{name}}{{#last}}!{{/last}}

@@ -19,7 +19,9 @@ enum Built {
 
 /// The values of a base64 result (hidden states, tensors) as `T`s.
 func base64Values<T>(_ value: JSONValue?, as type: T.Type) throws -> [T] {
-    guard case .string(let text)? = value, let data = Data(base64Encoded: text) else { throw Failure("not base64: \(String(describing: value))") }
+    guard case .string(let text)? = value, let data = Data(base64Encoded: text) else {
+        throw Failure("not base64: \(String(describing: value))")
+    }
     return data.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
 }
 
@@ -43,8 +45,13 @@ final class Daemon {
     nonisolated(unsafe) private static var started = 0
 
     /// `socket`: an existing path to reuse (nil: a fresh one).
-    init(arguments: [String] = [], environment: [String: String] = [:], socket: String? = nil, waitForSocket: Bool = true) throws {
-        let n = Self.counter.withLock { () -> Int in Self.started += 1; return Self.started }
+    init(
+        arguments: [String] = [], environment: [String: String] = [:], socket: String? = nil, waitForSocket: Bool = true
+    ) throws {
+        let n = Self.counter.withLock { () -> Int in
+            Self.started += 1
+            return Self.started
+        }
         self.socket = socket ?? "/tmp/rkllm-test-\(getpid())-\(n).sock"
         if socket == nil { unlink(self.socket) }
         logURL = URL(fileURLWithPath: "/tmp/rkllm-test-\(getpid())-\(n).log")
@@ -68,7 +75,7 @@ final class Daemon {
         env["RKLLM_CACHE_DIR"] = "\(directory)/cache"
         env["RKLLM_SIM_DOMAIN_DIR"] = "\(directory)/domains"
         env["RKLLM_KEEP_ALIVE"] = "0"
-        for (k, v) in environment { env[k] = v.isEmpty ? nil : v } // "" unsets
+        for (k, v) in environment { env[k] = v.isEmpty ? nil : v }  // "" unsets
         process.environment = env
         process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()
@@ -155,7 +162,9 @@ final class Client {
     func send(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
             sent += n
         }
@@ -165,7 +174,9 @@ final class Client {
     func send(_ text: String, fds: [Int32]) throws {
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { raw in
-            fds.withUnsafeBufferPointer { clinux_send_with_fds(fd, raw.baseAddress, raw.count, $0.baseAddress, Int32($0.count)) }
+            fds.withUnsafeBufferPointer {
+                clinux_send_with_fds(fd, raw.baseAddress, raw.count, $0.baseAddress, Int32($0.count))
+            }
         }
         guard n == bytes.count else { throw Failure("sendmsg: \(n), \(String(cString: strerror(errno)))") }
     }
@@ -205,7 +216,9 @@ final class Client {
     func call(_ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
         let response = try request(method, params)
         if let error = response["error"] {
-            guard case .int(let code)? = error["code"], case .string(let message)? = error["message"] else { throw Failure("bad error \(error)") }
+            guard case .int(let code)? = error["code"], case .string(let message)? = error["message"] else {
+                throw Failure("bad error \(error)")
+            }
             throw RPCError(code: Int(code), message: message, data: error["data"])
         }
         return response["result"] ?? .null
@@ -214,7 +227,9 @@ final class Client {
     /// The error code of a call that must fail.
     func errorCode(_ method: String, _ params: JSONValue? = nil) throws -> Int {
         let response = try request(method, params)
-        guard case .int(let code)? = response["error"]?["code"] else { throw Failure("expected an error, got \(response.jsonText)") }
+        guard case .int(let code)? = response["error"]?["code"] else {
+            throw Failure("expected an error, got \(response.jsonText)")
+        }
         return Int(code)
     }
 }

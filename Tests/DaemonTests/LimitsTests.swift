@@ -22,7 +22,7 @@ final class LimitsTests: XCTestCase {
 
     func testTheConnectionOverTheLimitGetsAnErrorThenClose() throws {
         let daemon = try Daemon(arguments: ["--max-connections", "3"])
-        let held = try (0..<2).map { _ in try Client(daemon.socket) } // + the probe of waitUntilServing, closed
+        let held = try (0..<2).map { _ in try Client(daemon.socket) }  // + the probe of waitUntilServing, closed
         for client in held { XCTAssertEqual(try client.call("server.ping"), "pong") }
         let deadline = Date().addingTimeInterval(60)
         while try held[0].call("server.stats")["connections"]?["open"] != 2 && Date() < deadline { usleep(10_000) }
@@ -40,7 +40,8 @@ final class LimitsTests: XCTestCase {
     func testAnOverlongLineIsAnErrorAndTheNextLineIsServed() throws {
         let daemon = try Daemon(arguments: ["--max-message-bytes", "1024"])
         let client = try Client(daemon.socket)
-        try client.send(String(repeating: "x", count: 5000) + "\n" + #"{"jsonrpc":"2.0","id":2,"method":"server.ping"}"# + "\n")
+        try client.send(
+            String(repeating: "x", count: 5000) + "\n" + #"{"jsonrpc":"2.0","id":2,"method":"server.ping"}"# + "\n")
         let error = try client.readMessage()
         XCTAssertEqual(error["error"]?["code"], -32600)
         XCTAssertEqual(error["error"]?["data"]?["limit"], 1024)
@@ -71,8 +72,10 @@ final class LimitsTests: XCTestCase {
         let daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
         let client = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        try client.send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"# + "\n"
-            + #"{"jsonrpc":"2.0","id":2,"method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"a b"}]}"# + "\n")
+        try client.send(
+            #"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"# + "\n"
+                + #"{"jsonrpc":"2.0","id":2,"method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"a b"}]}"#
+                + "\n")
         shutdown(client.fd, Int32(SHUT_WR))
         var ids: [JSONValue] = []
         while let line = try client.readLine() { ids.append(try JSONParser.parse(line)["id"] ?? .null) }
@@ -90,7 +93,9 @@ final class LimitsTests: XCTestCase {
         XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
         XCTAssertEqual(refused["error"]?["data"]?["limit"], "max_output_bytes")
         // In a batch: that reply alone is replaced; a batch whose replies together pass the limit is one error.
-        try client.send(#"[{"jsonrpc":"2.0","id":1,"method":"rpc.discover"},{"jsonrpc":"2.0","id":2,"method":"server.ping"}]"# + "\n")
+        try client.send(
+            #"[{"jsonrpc":"2.0","id":1,"method":"rpc.discover"},{"jsonrpc":"2.0","id":2,"method":"server.ping"}]"#
+                + "\n")
         guard case .array(let replies) = try client.readMessage() else { return XCTFail("a batch answers an array") }
         XCTAssertEqual(replies.count, 2)
         XCTAssertEqual(replies.first { $0["id"] == 1 }?["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
@@ -112,7 +117,8 @@ final class LimitsTests: XCTestCase {
         let flooder = try Client(daemon.socket)
         var smallBuffer: Int32 = 4096
         setsockopt(flooder.fd, SOL_SOCKET, SO_RCVBUF, &smallBuffer, socklen_t(MemoryLayout<Int32>.size))
-        let request = Array(String(repeating: #"{"jsonrpc":"2.0","id":1,"method":"server.info"}"# + "\n", count: 200).utf8)
+        let request = Array(
+            String(repeating: #"{"jsonrpc":"2.0","id":1,"method":"server.info"}"# + "\n", count: 200).utf8)
         var sentBytes = 0
         var dropped = false
         for _ in 0..<2000 {

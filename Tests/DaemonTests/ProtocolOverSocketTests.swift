@@ -28,7 +28,8 @@ final class ProtocolOverSocketTests: XCTestCase {
         XCTAssertEqual(try send("{oops")["id"], .null)
         XCTAssertEqual(try send(#"{"jsonrpc":"2.0","id":1}"#)["error"]?["code"], -32600)
         XCTAssertEqual(try send(#"{"jsonrpc":"1.0","id":1,"method":"server.ping"}"#)["error"]?["code"], -32600)
-        XCTAssertEqual(try send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping","params":3}"#)["error"]?["code"], -32600)
+        XCTAssertEqual(
+            try send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping","params":3}"#)["error"]?["code"], -32600)
         XCTAssertEqual(try send(#"{"jsonrpc":"2.0","id":[1],"method":"server.ping"}"#)["error"]?["code"], -32600)
         XCTAssertEqual(try send("7")["error"]?["code"], -32600)
         XCTAssertEqual(try client.errorCode("no.such_method"), -32601)
@@ -36,7 +37,8 @@ final class ProtocolOverSocketTests: XCTestCase {
         let constants = try client.call("rkllm.get_constants")
         XCTAssertEqual(constants["RKLLM_RUN_FINISH"], 2)
         XCTAssertEqual(try client.errorCode("rkllm.get_constants", ["unexpected"]), -32602)
-        XCTAssertEqual(try send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#)["result"], "pong", "the connection goes on")
+        XCTAssertEqual(
+            try send(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#)["result"], "pong", "the connection goes on")
     }
 
     func testIdsOfEveryTypeAreEchoedExactly() throws {
@@ -62,7 +64,8 @@ final class ProtocolOverSocketTests: XCTestCase {
     }
 
     func testBatchesMixedWithNotifications() throws {
-        let reply = try send(#"""
+        let reply = try send(
+            #"""
             [{"jsonrpc":"2.0","id":1,"method":"server.ping"},
              {"jsonrpc":"2.0","method":"server.ping"},
              {"jsonrpc":"2.0","id":2,"method":"nope"},
@@ -100,20 +103,28 @@ final class ProtocolOverSocketTests: XCTestCase {
         XCTAssertEqual(names.count, 57, "50 functions, 2 get_constants, 4 server methods, $/cancelRequest")
         XCTAssertTrue(names.isSuperset(of: ["rkllm.run", "rknn.matmul_run", "server.stats", "rpc.discover"]))
         XCTAssertNotNil(discover["components"]?["schemas"]?["RKLLMParam"])
-        XCTAssertTrue(daemon.log.contains("connected: pid \(getpid()) uid \(getuid()) gid \(getgid())"), "peer credentials logged")
+        XCTAssertTrue(
+            daemon.log.contains("connected: pid \(getpid()) uid \(getuid()) gid \(getgid())"), "peer credentials logged"
+        )
     }
 
     func testGeneratedMethodsWithoutARuntimeAnswerNotAvailable() throws {
-        XCTAssertEqual(try client.errorCode("rkllm.init", [["model_path": "/m.rkllm"]]), RPCError.runtimeNotAvailableCode)
-        XCTAssertEqual(try client.errorCode("rknn.query", .object(["context": 1, "cmd": 0])), RPCError.runtimeNotAvailableCode)
+        XCTAssertEqual(
+            try client.errorCode("rkllm.init", [["model_path": "/m.rkllm"]]), RPCError.runtimeNotAvailableCode)
+        XCTAssertEqual(
+            try client.errorCode("rknn.query", .object(["context": 1, "cmd": 0])), RPCError.runtimeNotAvailableCode)
     }
 
     func testInvalidUTF8HugeNumbersAndDeepNesting() throws {
         try client.send([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D, 0x0A])
         XCTAssertEqual(try client.readMessage()["error"]?["code"], -32700)
         XCTAssertEqual(try send(#"{"jsonrpc":"2.0","id":1e999,"method":"server.ping"}"#)["error"]?["code"], -32700)
-        XCTAssertEqual(try send(#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"server.ping"}"#)["result"], "pong")
-        XCTAssertEqual(try send(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))["error"]?["code"], -32700)
+        XCTAssertEqual(
+            try send(#"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"server.ping"}"#)["result"], "pong"
+        )
+        XCTAssertEqual(
+            try send(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))["error"]?["code"],
+            -32700)
         XCTAssertEqual(try client.call("server.ping"), "pong")
     }
 }

@@ -9,8 +9,10 @@ final class RKLLMTests: XCTestCase {
     static let helloReply = "Hello from the demo model, ça va? 你好: world hello."
 
     static func simulated(_ extra: [String: String] = [:], arguments: [String] = []) throws -> Daemon {
-        var environment = ["RKLLM_RUNTIME_LIB": Built.simulatedRuntime, "RKLLM_SIM_TOKEN_US": "0",
-                           "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0"]
+        var environment = [
+            "RKLLM_RUNTIME_LIB": Built.simulatedRuntime, "RKLLM_SIM_TOKEN_US": "0",
+            "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0",
+        ]
         environment.merge(extra) { $1 }
         return try Daemon(arguments: arguments, environment: environment)
     }
@@ -26,46 +28,95 @@ final class RKLLMTests: XCTestCase {
         let client = try Client(daemon.socket)
         XCTAssertEqual(try client.call("rkllm.get_constants")["RKLLM_RUN_WAITING"], 1)
         XCTAssertEqual(try client.call("rkllm.createDefaultParam", [])["return"]?["max_context_len"], 1024)
-        XCTAssertEqual(try client.call("rkllm.createDefaultParam", .object([:]))["return"]?["extend_param"]?["n_batch"], 1)
+        XCTAssertEqual(
+            try client.call("rkllm.createDefaultParam", .object([:]))["return"]?["extend_param"]?["n_batch"], 1)
         let a = try XCTUnwrap(try client.call("rkllm.init", ["param": ["model_path": "demo.rkllm"]])["handle"])
-        let b = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo.rkllm", "max_context_len": 512,
-                                                              "extend_param": ["use_cross_attn": 1]]])["handle"])
+        let b = try XCTUnwrap(
+            try client.call(
+                "rkllm.init",
+                [
+                    [
+                        "model_path": "demo.rkllm", "max_context_len": 512,
+                        "extend_param": ["use_cross_attn": 1],
+                    ]
+                ])["handle"])
         XCTAssertNotEqual(a, b, "different parameters: two instances")
         for (handle, form) in [(a, "named"), (b, "positional")] {
             let named = form == "named"
             func params(_ names: [String], _ values: [JSONValue]) -> JSONValue {
                 named ? .object(JSONObject(uniqueKeysLastWins: Array(zip(names, values)))) : .array(values)
             }
-            let run = try client.stream("rkllm.run", params(["handle", "rkllm_input"], [handle, Self.prompt("hello world")]))
+            let run = try client.stream(
+                "rkllm.run", params(["handle", "rkllm_input"], [handle, Self.prompt("hello world")]))
             XCTAssertEqual(run.text, Self.helloReply, form)
-            let async = try client.stream("rkllm.run_async", params(["handle", "rkllm_input", "rkllm_infer_params"],
-                                                                     [handle, Self.prompt("hello world"), ["keep_history": 1]]))
+            let async = try client.stream(
+                "rkllm.run_async",
+                params(
+                    ["handle", "rkllm_input", "rkllm_infer_params"],
+                    [handle, Self.prompt("hello world"), ["keep_history": 1]]))
             XCTAssertEqual(async.text, Self.helloReply, form)
-            XCTAssertEqual(try client.call("rkllm.is_running", params(["handle"], [handle])), ["return": 1], "1 = not running")
+            XCTAssertEqual(
+                try client.call("rkllm.is_running", params(["handle"], [handle])), ["return": 1], "1 = not running")
             XCTAssertEqual(try client.call("rkllm.abort", params(["handle"], [handle])), .object([:]))
             let size = try client.call("rkllm.get_kv_cache_size", params(["handle"], [handle]))["cache_sizes"]
-            guard case .array(let sizes)? = size, case .int(let used)? = sizes.first else { return XCTFail("\(String(describing: size))") }
+            guard case .array(let sizes)? = size, case .int(let used)? = sizes.first else {
+                return XCTFail("\(String(describing: size))")
+            }
             XCTAssertGreaterThan(used, 40, "keep_history kept the async run's conversation")
-            XCTAssertEqual(try client.call("rkllm.clear_kv_cache", params(["handle", "keep_system_prompt"], [handle, 0])), .object([:]))
-            XCTAssertEqual(try client.call("rkllm.get_kv_cache_size", params(["handle", "n_batch"], [handle, 1]))["cache_sizes"], [0])
-            XCTAssertEqual(try client.call("rkllm.set_chat_template", params(["handle", "system_prompt", "prompt_prefix", "prompt_postfix"],
-                                                                             [handle, "Be brief.", "U: ", "\nA: "])), .object([:]))
-            XCTAssertEqual(try client.call("rkllm.set_function_tools", params(["handle", "system_prompt", "tools_json", "tool_response_str"],
-                                                                              [handle, "", #"[{"name": "get_time"}]"#, "tool_response"])), .object([:]))
+            XCTAssertEqual(
+                try client.call("rkllm.clear_kv_cache", params(["handle", "keep_system_prompt"], [handle, 0])),
+                .object([:]))
+            XCTAssertEqual(
+                try client.call("rkllm.get_kv_cache_size", params(["handle", "n_batch"], [handle, 1]))["cache_sizes"],
+                [0])
+            XCTAssertEqual(
+                try client.call(
+                    "rkllm.set_chat_template",
+                    params(
+                        ["handle", "system_prompt", "prompt_prefix", "prompt_postfix"],
+                        [handle, "Be brief.", "U: ", "\nA: "])), .object([:]))
+            XCTAssertEqual(
+                try client.call(
+                    "rkllm.set_function_tools",
+                    params(
+                        ["handle", "system_prompt", "tools_json", "tool_response_str"],
+                        [handle, "", #"[{"name": "get_time"}]"#, "tool_response"])), .object([:]))
             try Models.lora(daemon, "style.lora", tag: "pirate")
-            XCTAssertEqual(try client.call("rkllm.load_lora", params(["handle", "lora_adapter"],
-                                                                     [handle, ["lora_adapter_path": "style.lora", "lora_adapter_name": "style", "scale": 1]])), .object([:]))
-            let saved = try client.stream("rkllm.run", params(["handle", "rkllm_input", "rkllm_infer_params"],
-                                                              [handle, Self.prompt("hello"), ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": .string("\(form).cache")]]]))
+            XCTAssertEqual(
+                try client.call(
+                    "rkllm.load_lora",
+                    params(
+                        ["handle", "lora_adapter"],
+                        [handle, ["lora_adapter_path": "style.lora", "lora_adapter_name": "style", "scale": 1]])),
+                .object([:]))
+            let saved = try client.stream(
+                "rkllm.run",
+                params(
+                    ["handle", "rkllm_input", "rkllm_infer_params"],
+                    [
+                        handle, Self.prompt("hello"),
+                        [
+                            "prompt_cache_params": [
+                                "save_prompt_cache": 1, "prompt_cache_path": .string("\(form).cache"),
+                            ]
+                        ],
+                    ]))
             XCTAssertEqual(saved.final["_callback_state"], 2)
-            XCTAssertEqual(try client.call("rkllm.load_prompt_cache", params(["handle", "prompt_cache_path"], [handle, .string("\(form).cache")])), .object([:]))
+            XCTAssertEqual(
+                try client.call(
+                    "rkllm.load_prompt_cache",
+                    params(["handle", "prompt_cache_path"], [handle, .string("\(form).cache")])), .object([:]))
             XCTAssertEqual(try client.call("rkllm.release_prompt_cache", params(["handle"], [handle])), .object([:]))
         }
         // Cross-attention: only for an instance made with use_cross_attn (b), and with every array.
-        let encoder: JSONObject = ["encoder_k_cache": [0.5, 0.25], "encoder_v_cache": [0.5, 0.25], "encoder_mask": [1, 1],
-                                   "encoder_pos": [0, 1], "num_tokens": 2]
+        let encoder: JSONObject = [
+            "encoder_k_cache": [0.5, 0.25], "encoder_v_cache": [0.5, 0.25], "encoder_mask": [1, 1],
+            "encoder_pos": [0, 1], "num_tokens": 2,
+        ]
         XCTAssertEqual(try client.call("rkllm.set_cross_attn_params", [b, .object(encoder)]), .object([:]))
-        XCTAssertEqual(try client.call("rkllm.set_cross_attn_params", ["handle": b, "cross_attn_params": .object(encoder)]), .object([:]))
+        XCTAssertEqual(
+            try client.call("rkllm.set_cross_attn_params", ["handle": b, "cross_attn_params": .object(encoder)]),
+            .object([:]))
         let refused = try client.request("rkllm.set_cross_attn_params", [a, .object(encoder)])
         XCTAssertEqual(refused["error"]?["data"]?["code"], -6, "no use_cross_attn at init")
         XCTAssertEqual(try client.call("rkllm.destroy", [a]), .object([:]))
@@ -94,7 +145,9 @@ final class RKLLMTests: XCTestCase {
         try second.start(1, "rkllm.init", ["param": ["model_path": "demo.rkllm"]])
         let asked = Date()
         XCTAssertEqual(try other.call("server.ping"), "pong")
-        XCTAssertEqual(try other.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"], 1, "answered while the load (3 s) is under way")
+        XCTAssertEqual(
+            try other.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"], 1,
+            "answered while the load (3 s) is under way")
         XCTAssertNil(try first.readMessage()["result"]?["joined"])
         XCTAssertEqual(try second.readMessage()["result"]?["joined"], true, "joined the load in progress")
         XCTAssertGreaterThan(Date().timeIntervalSince(asked), 2.9, "the load took its simulated time")
@@ -111,8 +164,12 @@ final class RKLLMTests: XCTestCase {
         let run = try client.stream("rkllm.run", [handle, Self.prompt("hello world"), .null, ["request": 7]])
         XCTAssertEqual(run.text, Self.helloReply)
         let states = run.messages.map { $0["_callback_state"] ?? .null }
-        XCTAssertEqual(states.filter { $0 == 1 }.count, 5, "ç (2 bytes) and 你好 (3 each) were split across tokens: 1 + 2 + 2 waiting")
-        XCTAssertTrue(run.messages.filter { $0["_callback_state"] == 1 }.allSatisfy { ($0["text"] ?? "") == "" }, "WAITING shows nothing")
+        XCTAssertEqual(
+            states.filter { $0 == 1 }.count, 5,
+            "ç (2 bytes) and 你好 (3 each) were split across tokens: 1 + 2 + 2 waiting")
+        XCTAssertTrue(
+            run.messages.filter { $0["_callback_state"] == 1 }.allSatisfy { ($0["text"] ?? "") == "" },
+            "WAITING shows nothing")
         XCTAssertTrue(run.messages.allSatisfy { $0["userdata"] == ["request": 7] })
         XCTAssertEqual(run.final["_callback_state"], 2)
         XCTAssertNil(run.final["text"], "the finish carries no text")
@@ -132,32 +189,48 @@ final class RKLLMTests: XCTestCase {
         _ = try client.stream("rkllm.run", [handle, Self.prompt("hello"), history])
         let second = try client.stream("rkllm.run", [handle, Self.prompt("hello world"), history])
         XCTAssertEqual(second.text, "Hello from the demo model, ça va? 你好 (turn 2): world hello.")
-        XCTAssertEqual(second.final["perf"]?["prefill_tokens"], 25, "the system prompt (24 tokens) is already in the cache")
+        XCTAssertEqual(
+            second.final["perf"]?["prefill_tokens"], 25, "the system prompt (24 tokens) is already in the cache")
         XCTAssertEqual(try client.call("rkllm.clear_kv_cache", [handle, 1, nil, nil]), .object([:]))
-        XCTAssertEqual(try client.call("rkllm.get_kv_cache_size", [handle])["cache_sizes"], [24], "the system prompt's tokens are kept")
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello world"), history]).text, Self.helloReply)
+        XCTAssertEqual(
+            try client.call("rkllm.get_kv_cache_size", [handle])["cache_sizes"], [24],
+            "the system prompt's tokens are kept")
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [handle, Self.prompt("hello world"), history]).text, Self.helloReply)
 
         let thinking = try client.stream("rkllm.run", [handle, Self.prompt("hello world", ["enable_thinking": true])])
         XCTAssertEqual(thinking.text, "<think>\nThe message has 2 words.\n</think>\n\n" + Self.helloReply)
-        _ = try client.call("rkllm.set_function_tools", [handle, "", #"[{"type": "function", "function": {"name": "get_weather"}}]"#, "<tool_response>"])
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("what is the get_weather in Paris")]).text,
-                       "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>")
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("sunny", ["role": "tool"])]).text, "Tool result received: sunny.")
+        _ = try client.call(
+            "rkllm.set_function_tools",
+            [handle, "", #"[{"type": "function", "function": {"name": "get_weather"}}]"#, "<tool_response>"])
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [handle, Self.prompt("what is the get_weather in Paris")]).text,
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>")
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [handle, Self.prompt("sunny", ["role": "tool"])]).text,
+            "Tool result received: sunny.")
         try Models.lora(daemon, "pirate.lora", tag: "pirate")
-        _ = try client.call("rkllm.load_lora", [handle, ["lora_adapter_path": "pirate.lora", "lora_adapter_name": "p", "scale": 0.5]])
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello world"), ["lora_params": ["lora_adapter_name": "p"]]]).text,
-                       "[pirate x0.50] " + Self.helloReply)
-        let unknownLora = try client.stream("rkllm.run", [handle, Self.prompt("x"), ["lora_params": ["lora_adapter_name": "nope"]]])
+        _ = try client.call(
+            "rkllm.load_lora", [handle, ["lora_adapter_path": "pirate.lora", "lora_adapter_name": "p", "scale": 0.5]])
+        XCTAssertEqual(
+            try client.stream(
+                "rkllm.run", [handle, Self.prompt("hello world"), ["lora_params": ["lora_adapter_name": "p"]]]
+            ).text,
+            "[pirate x0.50] " + Self.helloReply)
+        let unknownLora = try client.stream(
+            "rkllm.run", [handle, Self.prompt("x"), ["lora_params": ["lora_adapter_name": "nope"]]])
         XCTAssertEqual(unknownLora.final["_callback_state"], 3, "an adapter never loaded: the runtime's error")
         XCTAssertEqual(unknownLora.final["code"], -1)
 
         // Hidden states and logits: base64 little-endian float32 with their shapes.
-        let hidden = try client.stream("rkllm.run", [handle, Self.prompt("hello"), ["mode": "RKLLM_INFER_GET_LAST_HIDDEN_LAYER"]])
+        let hidden = try client.stream(
+            "rkllm.run", [handle, Self.prompt("hello"), ["mode": "RKLLM_INFER_GET_LAST_HIDDEN_LAYER"]])
         let layer = try XCTUnwrap(hidden.messages.first?["last_hidden_layer"])
         XCTAssertEqual(layer["embd_size"], 32)
         let states = try Self.floats(layer["hidden_states"])
         XCTAssertEqual(states.count, 32 * Int(try XCTUnwrap(layer["num_tokens"]?.intValue)))
-        XCTAssertEqual(states[1], 0.859, accuracy: 1e-6, "first token 'Y' (byte token 92), element 1: (92*31 + 1*7) % 1000 / 1000")
+        XCTAssertEqual(
+            states[1], 0.859, accuracy: 1e-6, "first token 'Y' (byte token 92), element 1: (92*31 + 1*7) % 1000 / 1000")
         let logits = try client.stream("rkllm.run", [handle, Self.prompt("hello"), ["mode": 2]])
         let values = try Self.floats(logits.messages.first?["logits"]?["logits"])
         XCTAssertEqual(logits.messages.first?["logits"]?["vocab_size"], .int(Int64(values.count)))
@@ -166,16 +239,46 @@ final class RKLLMTests: XCTestCase {
 
         // Tokens, embeddings and images as input.
         let ids = second.messages.compactMap(\.["token_id"]).prefix(5)
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, ["input_type": "RKLLM_INPUT_TOKEN",
-                                                                "token_input": ["input_ids": .array(Array(ids)), "n_tokens": 5]]]).text,
-                       "Hello from the demo model, ça va? 你好: model demo the from Hello.")
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, ["input_type": "RKLLM_INPUT_EMBED",
-                                                                "embed_input": ["embed": .array(Array(repeating: 0.5, count: 96)), "n_tokens": 3]]]).text,
-                       "Hello from the demo model, ça va? 你好: I read 3 embedded tokens.")
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, ["input_type": "RKLLM_INPUT_MULTIMODAL", "multimodal_input": [
-            "prompt": "<image>what is it", "image_embed": .array(Array(repeating: 0.25, count: 64)), "n_image_tokens": 2, "n_image": 1,
-            "image_width": 448, "image_height": 448]]]).text,
-                       "I see 1 image(s) of 448x448. Hello from the demo model, ça va? 你好: it is <image>what.")
+        XCTAssertEqual(
+            try client.stream(
+                "rkllm.run",
+                [
+                    handle,
+                    [
+                        "input_type": "RKLLM_INPUT_TOKEN",
+                        "token_input": ["input_ids": .array(Array(ids)), "n_tokens": 5],
+                    ],
+                ]
+            ).text,
+            "Hello from the demo model, ça va? 你好: model demo the from Hello.")
+        XCTAssertEqual(
+            try client.stream(
+                "rkllm.run",
+                [
+                    handle,
+                    [
+                        "input_type": "RKLLM_INPUT_EMBED",
+                        "embed_input": ["embed": .array(Array(repeating: 0.5, count: 96)), "n_tokens": 3],
+                    ],
+                ]
+            ).text,
+            "Hello from the demo model, ça va? 你好: I read 3 embedded tokens.")
+        XCTAssertEqual(
+            try client.stream(
+                "rkllm.run",
+                [
+                    handle,
+                    [
+                        "input_type": "RKLLM_INPUT_MULTIMODAL",
+                        "multimodal_input": [
+                            "prompt": "<image>what is it", "image_embed": .array(Array(repeating: 0.25, count: 64)),
+                            "n_image_tokens": 2, "n_image": 1,
+                            "image_width": 448, "image_height": 448,
+                        ],
+                    ],
+                ]
+            ).text,
+            "I see 1 image(s) of 448x448. Hello from the demo model, ça va? 你好: it is <image>what.")
         daemon.assertStopsCleanly()
     }
 
@@ -193,23 +296,40 @@ final class RKLLMTests: XCTestCase {
         let cached = try client.stream("rkllm.run", [handle, Self.prompt("hello world")])
         XCTAssertEqual(cached.final["perf"]?["prefill_tokens"], 0, "the whole prompt came from the cache")
         _ = try client.call("rkllm.release_prompt_cache", [handle])
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello world")]).final["perf"]?["prefill_tokens"], 49)
-        XCTAssertEqual(try client.request("rkllm.load_prompt_cache", [handle, "absent.cache"])["error"]?["data"]?["code"], -8)
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [handle, Self.prompt("hello world")]).final["perf"]?["prefill_tokens"], 49)
+        XCTAssertEqual(
+            try client.request("rkllm.load_prompt_cache", [handle, "absent.cache"])["error"]?["data"]?["code"], -8)
         for outside in ["/tmp/x.cache", "../x.cache"] {
-            XCTAssertEqual(try client.errorCode("rkllm.load_prompt_cache", [handle, .string(outside)]), RPCError.notPermittedCode, outside)
+            XCTAssertEqual(
+                try client.errorCode("rkllm.load_prompt_cache", [handle, .string(outside)]), RPCError.notPermittedCode,
+                outside)
         }
-        let escape = try client.stream("rkllm.run", [handle, Self.prompt("x"),
-                                                     ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "/etc/evil.cache"]]])
+        let escape = try client.stream(
+            "rkllm.run",
+            [
+                handle, Self.prompt("x"),
+                ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "/etc/evil.cache"]],
+            ])
         XCTAssertEqual(escape.error?["code"], .int(Int64(RPCError.notPermittedCode)))
         // A dangling link in the cache directory leads where a new file would land: outside, refused.
         let outsideTarget = NSTemporaryDirectory() + "rkllm-test-\(getpid())-outside.cache"
-        try FileManager.default.createSymbolicLink(atPath: daemon.directory + "/cache/dangling.cache", withDestinationPath: outsideTarget)
-        let dangling = try client.stream("rkllm.run", [handle, Self.prompt("x"),
-                                                       ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "dangling.cache"]]])
-        XCTAssertEqual(dangling.error?["code"], .int(Int64(RPCError.notPermittedCode)), "a dangling link out of the directory")
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.directory + "/cache/dangling.cache", withDestinationPath: outsideTarget)
+        let dangling = try client.stream(
+            "rkllm.run",
+            [
+                handle, Self.prompt("x"),
+                ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "dangling.cache"]],
+            ])
+        XCTAssertEqual(
+            dangling.error?["code"], .int(Int64(RPCError.notPermittedCode)), "a dangling link out of the directory")
         XCTAssertFalse(FileManager.default.fileExists(atPath: outsideTarget), "nothing written through it")
-        try FileManager.default.createSymbolicLink(atPath: daemon.directory + "/cache/loop.cache", withDestinationPath: "loop.cache")
-        XCTAssertEqual(try client.errorCode("rkllm.load_prompt_cache", [handle, "loop.cache"]), RPCError.notPermittedCode, "a link to itself")
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.directory + "/cache/loop.cache", withDestinationPath: "loop.cache")
+        XCTAssertEqual(
+            try client.errorCode("rkllm.load_prompt_cache", [handle, "loop.cache"]), RPCError.notPermittedCode,
+            "a link to itself")
         daemon.assertStopsCleanly()
     }
 
@@ -226,12 +346,17 @@ final class RKLLMTests: XCTestCase {
             XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.notPermittedCode)), outside)
             XCTAssertEqual(refused["error"]?["data"]?["param"], "RKLLMParam.model_path")
         }
-        XCTAssertEqual(try client.request("rkllm.init", [["model_path": "nope.rkllm"]])["error"]?["data"]?["code"], -2, "missing")
-        try "rkllm-sim-model 1\nname=x\ngreeting=hi\nchecksum=0000000000000000\n".write(toFile: daemon.directory + "/models/bad.rkllm", atomically: true, encoding: .utf8)
-        XCTAssertEqual(try client.request("rkllm.init", [["model_path": "bad.rkllm"]])["error"]?["data"]?["code"], -3, "malformed")
+        XCTAssertEqual(
+            try client.request("rkllm.init", [["model_path": "nope.rkllm"]])["error"]?["data"]?["code"], -2, "missing")
+        try "rkllm-sim-model 1\nname=x\ngreeting=hi\nchecksum=0000000000000000\n".write(
+            toFile: daemon.directory + "/models/bad.rkllm", atomically: true, encoding: .utf8)
+        XCTAssertEqual(
+            try client.request("rkllm.init", [["model_path": "bad.rkllm"]])["error"]?["data"]?["code"], -3, "malformed")
         // The repository's model, by absolute path in the second model directory.
-        XCTAssertNotNil(try client.call("rkllm.init", [["model_path": .string(Built.models + "/demo.rkllm")]])["handle"])
-        XCTAssertEqual(try client.call("server.stats")["runtimes"]?["rkllm"]?["hosts_running"], 1, "failed loads left no host")
+        XCTAssertNotNil(
+            try client.call("rkllm.init", [["model_path": .string(Built.models + "/demo.rkllm")]])["handle"])
+        XCTAssertEqual(
+            try client.call("server.stats")["runtimes"]?["rkllm"]?["hosts_running"], 1, "failed loads left no host")
         daemon.assertStopsCleanly()
     }
 
@@ -251,7 +376,8 @@ final class RKLLMTests: XCTestCase {
         // chose is the runtime's error.
         let c = try bob.call("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 5]])
         XCTAssertEqual(try stats()["hosts_running"], 2)
-        let clash = try bob.request("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 6, "extend_param": ["base_domain_id": 1]]])
+        let clash = try bob.request(
+            "rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 6, "extend_param": ["base_domain_id": 1]]])
         XCTAssertEqual(clash["error"]?["data"]?["code"], -5, "domain 1 is the second instance's")
         XCTAssertEqual(try bob.call("rkllm.destroy", [c["handle"]!]), .object([:]))
         XCTAssertEqual(try alice.call("rkllm.destroy", [a["handle"]!]), .object([:]))
@@ -276,7 +402,9 @@ final class RKLLMTests: XCTestCase {
         while try stats()["hosts_running"] != 0 && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(try stats()["hosts_running"], 0, "stopped after the keep-alive")
         XCTAssertTrue(daemon.log.contains("rkllm runtime host unused for 0.2 s: stopping"), daemon.log)
-        XCTAssertEqual(try client.call("rkllm.createDefaultParam", [])["return"]?["max_context_len"], 1024, "a fresh host answers the next one")
+        XCTAssertEqual(
+            try client.call("rkllm.createDefaultParam", [])["return"]?["max_context_len"], 1024,
+            "a fresh host answers the next one")
         XCTAssertEqual(try stats()["hosts_started"], 2)
         daemon.assertStopsCleanly()
     }
@@ -285,12 +413,15 @@ final class RKLLMTests: XCTestCase {
         let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "5000"])
         let clients = try (0..<20).map { _ in try Client(daemon.socket) }
         var handles: [JSONValue] = []
-        for client in clients { handles.append(try client.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]!) }
+        for client in clients {
+            handles.append(try client.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]!)
+        }
         // The first run is long (about 900 tokens, 4.5 s): every other client queues behind it while
         // it runs, however slow the machine, and then it is cancelled.
         let long = Self.prompt(Array(repeating: "hello", count: 900).joined(separator: " "))
         for (index, client) in clients.enumerated() {
-            try client.start(.int(Int64(index)), "rkllm.run", [handles[index], index == 0 ? long : Self.prompt("hello world")])
+            try client.start(
+                .int(Int64(index)), "rkllm.run", [handles[index], index == 0 ? long : Self.prompt("hello world")])
             let first = try client.readMessage()["result"]
             if index > 0 { XCTAssertEqual(first?[RKLLMTests.queuePosition], .int(Int64(index)), "told its place") }
         }
@@ -305,7 +436,8 @@ final class RKLLMTests: XCTestCase {
         let order = try clients.map { try $0.call("rkllm.get_kv_cache_size", [nil]) }
         XCTAssertEqual(order.count, 20)
         XCTAssertEqual(finished, finished.sorted())
-        XCTAssertEqual(try clients[0].call("server.stats")["runtimes"]?["rkllm"]?["hosts_running"], 1, "one model for all")
+        XCTAssertEqual(
+            try clients[0].call("server.stats")["runtimes"]?["rkllm"]?["hosts_running"], 1, "one model for all")
         daemon.assertStopsCleanly()
     }
 
@@ -325,19 +457,24 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(try next.readMessage()["result"]?[Self.queuePosition], 1)
         // A third client queues behind, then hangs up too: its place goes.
         let quitter = try Client(daemon.socket)
-        try quitter.start("later", "rkllm.run", [try quitter.call("rkllm.init", model)["handle"]!, Self.prompt("hello")])
+        try quitter.start(
+            "later", "rkllm.run", [try quitter.call("rkllm.init", model)["handle"]!, Self.prompt("hello")])
         XCTAssertEqual(try quitter.readMessage()["result"]?[Self.queuePosition], 2)
         quitter.hangUp()
         let deadline = Date().addingTimeInterval(60)
-        while try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"] != 1 && Date() < deadline { usleep(5_000) }
-        XCTAssertEqual(try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"], 1, "only the next client waits")
+        while try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"] != 1 && Date() < deadline {
+            usleep(5_000)
+        }
+        XCTAssertEqual(
+            try next.call("server.stats")["runtimes"]?["rkllm"]?["streams_queued"], 1, "only the next client waits")
         let hungUp = Date()
         leaving.hangUp()
         let firstToken = try next.readMessage()
         let waited = Date().timeIntervalSince(hungUp)
         XCTAssertEqual(firstToken["result"]?["text"], "Hello")
         // The leaving client's run had 400 tokens (8 s) to go: the next one did not wait for them.
-        XCTAssertLessThan(waited, 4, "the next client's first token soon after the hang-up, not after the abandoned run")
+        XCTAssertLessThan(
+            waited, 4, "the next client's first token soon after the hang-up, not after the abandoned run")
         XCTAssertEqual(try next.stream(id: "mine").final["_callback_state"], 2)
         daemon.assertStopsCleanly()
     }
@@ -363,7 +500,8 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(try bob.readMessage()["result"], .object([:]), "the abort's answer")
         XCTAssertEqual(try alice.readMessage()["id"], "a1", "still generating")
         // Answered beside the run: queued behind it, it would have found the model idle.
-        XCTAssertEqual(try bob.call("rkllm.is_running", [b]), ["return": 0], "the shared model is running (Alice's run)")
+        XCTAssertEqual(
+            try bob.call("rkllm.is_running", [b]), ["return": 0], "the shared model is running (Alice's run)")
         // Alice queues a second run, cancels it, then cancels the running one.
         try alice.start("a2", "rkllm.run", [a, Self.prompt("hello")])
         try alice.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"a2"}}"# + "\n")
@@ -373,7 +511,10 @@ final class RKLLMTests: XCTestCase {
         while answers.count < 3 {
             let message = try alice.readMessage()
             guard case .string(let id)? = message["id"] else { continue }
-            if id == "a1", message["result"]?["_callback_state"] != 2 { a1.append(message); continue }
+            if id == "a1", message["result"]?["_callback_state"] != 2 {
+                a1.append(message)
+                continue
+            }
             if id == "a2", message["result"]?[Self.queuePosition] != nil { continue }
             answers[id] = message
         }
@@ -381,12 +522,16 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(answers["c"]?["result"], ["cancelled": true])
         let generated = try XCTUnwrap(answers["a1"]?["result"]?["perf"]?["generate_tokens"]?.intValue)
         XCTAssertLessThan(generated, 900, "aborted before the end of its reply")
-        XCTAssertEqual(try bob.stream("rkllm.run", [b, Self.prompt("hello world")]).text, Self.helloReply, "the model is free again")
+        XCTAssertEqual(
+            try bob.stream("rkllm.run", [b, Self.prompt("hello world")]).text, Self.helloReply,
+            "the model is free again")
         daemon.assertStopsCleanly()
     }
 
     func testAFullQueueIsBusyAndAWaitLimitEndsAQueuedRequest() throws {
-        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "20000", "RKLLM_MAX_QUEUE": "1", "RKLLM_QUEUE_TIMEOUT": "0.3"])
+        let daemon = try Self.simulated([
+            "RKLLM_SIM_TOKEN_US": "20000", "RKLLM_MAX_QUEUE": "1", "RKLLM_QUEUE_TIMEOUT": "0.3",
+        ])
         let clients = try (0..<3).map { _ in try Client(daemon.socket) }
         let handles = try clients.map { try $0.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]! }
         // A run of about 160 tokens (3.2 s), ten times the queued one's wait limit.
@@ -399,7 +544,8 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(full["error"]?["code"], .int(Int64(RPCError.queueFullCode)))
         XCTAssertEqual(full["error"]?["data"]?["limit"], 1)
         let waited = try clients[1].readMessage()
-        XCTAssertEqual(waited["error"]?["code"], .int(Int64(RPCError.handleBusyCode)), "waited past RKLLM_QUEUE_TIMEOUT")
+        XCTAssertEqual(
+            waited["error"]?["code"], .int(Int64(RPCError.handleBusyCode)), "waited past RKLLM_QUEUE_TIMEOUT")
         let reply = "Hello from the demo model, ça va? 你好:" + String(repeating: " hello", count: words.count) + "."
         XCTAssertEqual("Hello" + (try clients[0].stream(id: "run").text), reply, "the running one was not disturbed")
         daemon.assertStopsCleanly()
@@ -407,12 +553,15 @@ final class RKLLMTests: XCTestCase {
 
     func testFaultsFromTheEnvironmentApplyToEveryModel() throws {
         let failing = try Self.simulated(["RKLLM_SIM_INIT_ERROR": "-12"])
-        XCTAssertEqual(try Client(failing.socket).request("rkllm.init", [["model_path": "demo.rkllm"]])["error"]?["data"]?["code"], -12)
+        XCTAssertEqual(
+            try Client(failing.socket).request("rkllm.init", [["model_path": "demo.rkllm"]])["error"]?["data"]?["code"],
+            -12)
         failing.assertStopsCleanly()
         let crashing = try Self.simulated(["RKLLM_SIM_CRASH_AT_TOKEN": "1", "RKLLM_SIM_RUN_ERROR": "0"])
         let client = try Client(crashing.socket)
         let handle = try client.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]!
-        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello")]).error?["data"]?["signal"], "SIGSEGV")
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [handle, Self.prompt("hello")]).error?["data"]?["signal"], "SIGSEGV")
         crashing.assertStopsCleanly()
     }
 
@@ -426,18 +575,25 @@ final class RKLLMTests: XCTestCase {
         let bystander = try Client(daemon.socket)
         let healthy = try bystander.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"]!
 
-        XCTAssertEqual(try victim.request("rkllm.init", [["model_path": "init-error.rkllm"]])["error"]?["data"]?["code"], -9)
-        let runError = try victim.stream("rkllm.run", [try victim.call("rkllm.init", [["model_path": "run-error.rkllm"]])["handle"]!, Self.prompt("hi")])
+        XCTAssertEqual(
+            try victim.request("rkllm.init", [["model_path": "init-error.rkllm"]])["error"]?["data"]?["code"], -9)
+        let runError = try victim.stream(
+            "rkllm.run",
+            [try victim.call("rkllm.init", [["model_path": "run-error.rkllm"]])["handle"]!, Self.prompt("hi")])
         XCTAssertEqual(runError.final["_callback_state"], 3)
         XCTAssertEqual(runError.final["code"], -11, "the runtime's code with the error state")
 
-        let crash = try victim.stream("rkllm.run", [try victim.call("rkllm.init", [["model_path": "crash.rkllm"]])["handle"]!, Self.prompt("hello world")])
+        let crash = try victim.stream(
+            "rkllm.run",
+            [try victim.call("rkllm.init", [["model_path": "crash.rkllm"]])["handle"]!, Self.prompt("hello world")])
         XCTAssertEqual(crash.messages.count, 2, "two tokens, then the crash at the third")
         XCTAssertEqual(crash.error?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
         XCTAssertEqual(crash.error?["data"]?["signal"], "SIGSEGV")
         XCTAssertEqual(try bystander.stream("rkllm.run", [healthy, Self.prompt("hello world")]).text, Self.helloReply)
 
-        let hang = try victim.stream("rkllm.run", [try victim.call("rkllm.init", [["model_path": "hang.rkllm"]])["handle"]!, Self.prompt("hello world")])
+        let hang = try victim.stream(
+            "rkllm.run",
+            [try victim.call("rkllm.init", [["model_path": "hang.rkllm"]])["handle"]!, Self.prompt("hello world")])
         XCTAssertEqual(hang.error?["data"]?["signal"], "SIGKILL", "killed after RKLLM_RUN_TIMEOUT without progress")
         XCTAssertEqual(try bystander.stream("rkllm.run", [healthy, Self.prompt("hello world")]).text, Self.helloReply)
         XCTAssertEqual(try bystander.call("server.stats")["runtimes"]?["rkllm"]?["crashes"], 2)

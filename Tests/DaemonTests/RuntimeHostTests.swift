@@ -18,14 +18,20 @@ final class RuntimeHostTests: XCTestCase {
         daemon = nil
     }
 
-    private func prompt(_ text: String) -> JSONValue { ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(text)] }
+    private func prompt(_ text: String) -> JSONValue {
+        ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(text)]
+    }
 
-    private func stats(_ client: Client) throws -> JSONValue { try client.call("server.stats")["runtimes"]?["rkllm"] ?? .null }
+    private func stats(_ client: Client) throws -> JSONValue {
+        try client.call("server.stats")["runtimes"]?["rkllm"] ?? .null
+    }
 
     func testCallsStreamAndAnswerInBothParameterForms() throws {
         let client = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        try client.send(#"{"jsonrpc":"2.0","id":"run","method":"rkllm.run","params":{"handle":\#(handle.jsonText),"rkllm_input":{"prompt_input":"one two"},"userdata":{"k":1}}}"# + "\n")
+        try client.send(
+            #"{"jsonrpc":"2.0","id":"run","method":"rkllm.run","params":{"handle":\#(handle.jsonText),"rkllm_input":{"prompt_input":"one two"},"userdata":{"k":1}}}"#
+                + "\n")
         var texts: [JSONValue] = []
         var states: [JSONValue] = []
         while true {
@@ -35,12 +41,13 @@ final class RuntimeHostTests: XCTestCase {
             texts.append(result["text"] ?? .null)
             states.append(result["_callback_state"] ?? .null)
             XCTAssertEqual(result["userdata"], ["k": 1], "userdata echoed")
-            if result["_callback_state"] == 2 { break } // the finish is the run's answer
+            if result["_callback_state"] == 2 { break }  // the finish is the run's answer
         }
         XCTAssertEqual(texts, ["one", "two", nil])
         XCTAssertEqual(states, [0, 0, 2])
         XCTAssertEqual(try client.call("rkllm.is_running", [handle]), ["return": 0])
-        XCTAssertEqual(try client.call("rkllm.is_running", .object(["handle": nil])), ["return": 0], "null: my one model")
+        XCTAssertEqual(
+            try client.call("rkllm.is_running", .object(["handle": nil])), ["return": 0], "null: my one model")
         XCTAssertEqual(try client.call("rkllm.destroy", .object(["handle": handle])), .object([:]))
         XCTAssertEqual(try client.errorCode("rkllm.is_running", [handle]), RPCError.unknownHandleCode)
     }
@@ -107,7 +114,8 @@ final class RuntimeHostTests: XCTestCase {
         XCTAssertEqual(try client.call("rkllm.is_running", [survivor]), ["return": 0], "the other model is served")
         XCTAssertEqual(try stats(client)["crashes"], 1)
         XCTAssertEqual(try client.errorCode("rkllm.destroy", [doomed]), RPCError.runtimeCrashedCode)
-        XCTAssertEqual(try client.errorCode("rkllm.destroy", [doomed]), RPCError.unknownHandleCode, "destroy forgets it")
+        XCTAssertEqual(
+            try client.errorCode("rkllm.destroy", [doomed]), RPCError.unknownHandleCode, "destroy forgets it")
         let abort = try client.request("rkllm.run", [survivor, prompt("abort")])
         XCTAssertEqual(abort["error"]?["data"]?["signal"], "SIGABRT")
         // The next creating call starts a fresh runtime host.
@@ -120,7 +128,9 @@ final class RuntimeHostTests: XCTestCase {
         let client = try Client(daemon.socket)
         let other = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
+        try client.send(
+            #"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"#
+                + "\n")
         XCTAssertEqual(try other.call("server.ping"), "pong", "the loop is free while a run hangs")
         let started = Date()
         let reply = try client.readMessage()
@@ -135,7 +145,9 @@ final class RuntimeHostTests: XCTestCase {
     private func hangingRun(on daemon: Daemon) throws -> (client: Client, watcher: Client) {
         let client = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        try client.send(#"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"# + "\n")
+        try client.send(
+            #"{"jsonrpc":"2.0","id":"h","method":"rkllm.run","params":[\#(handle.jsonText),{"prompt_input":"hang"}]}"#
+                + "\n")
         let watcher = try Client(daemon.socket)
         let deadline = Date().addingTimeInterval(60)
         while try stats(watcher)["calls_in_flight"] != 1 && Date() < deadline { usleep(5_000) }
@@ -146,9 +158,11 @@ final class RuntimeHostTests: XCTestCase {
         let served = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
         let (client, watcher) = try hangingRun(on: served)
         let deadline = Date().addingTimeInterval(60)
-        let survivable: [(Int32, String)] = [(SIGHUP, "SIGHUP"), (SIGUSR1, "SIGUSR1"), (SIGUSR2, "SIGUSR2"), (SIGALRM, "SIGALRM"),
-                                             (SIGVTALRM, "SIGVTALRM"), (SIGPROF, "SIGPROF"), (SIGIO, "SIGIO"), (SIGPWR, "SIGPWR"),
-                                             (SIGXCPU, "SIGXCPU"), (SIGPIPE, "SIGPIPE"), (SIGXFSZ, "SIGXFSZ")]
+        let survivable: [(Int32, String)] = [
+            (SIGHUP, "SIGHUP"), (SIGUSR1, "SIGUSR1"), (SIGUSR2, "SIGUSR2"), (SIGALRM, "SIGALRM"),
+            (SIGVTALRM, "SIGVTALRM"), (SIGPROF, "SIGPROF"), (SIGIO, "SIGIO"), (SIGPWR, "SIGPWR"),
+            (SIGXCPU, "SIGXCPU"), (SIGPIPE, "SIGPIPE"), (SIGXFSZ, "SIGXFSZ"),
+        ]
         for (signal, _) in survivable { kill(served.process.processIdentifier, signal) }
         // Each one read and logged (SIGPIPE and SIGXFSZ are ignored outright), the daemon still serving.
         let logged = survivable.map(\.1).filter { $0 != "SIGPIPE" && $0 != "SIGXFSZ" }
@@ -192,7 +206,9 @@ final class RuntimeHostTests: XCTestCase {
     }
 
     /// Runtime host processes of this test's daemon (its pid is in their arguments: tests run in parallel).
-    private func workerPIDs() throws -> [Int32] { try runtimeHostPIDs(with: [Built.faultRuntime, String(daemon.process.processIdentifier)]) }
+    private func workerPIDs() throws -> [Int32] {
+        try runtimeHostPIDs(with: [Built.faultRuntime, String(daemon.process.processIdentifier)])
+    }
 }
 
 /// File descriptors from a client, through the daemon, to the runtime host (SCM_RIGHTS both hops).
@@ -207,9 +223,10 @@ final class DescriptorPassingTests: XCTestCase {
         var header: UInt32 = 0xC0FFEE
         XCTAssertEqual(write(memory, &header, 4), 4)
         XCTAssertEqual(ftruncate(memory, 4096), 0)
-        let request = #"{"jsonrpc":"2.0","id":1,"method":"rknn.create_mem_from_fd","params":{"ctx":\#(context.jsonText),"fd":0,"size":4096,"offset":0}}"#
+        let request =
+            #"{"jsonrpc":"2.0","id":1,"method":"rknn.create_mem_from_fd","params":{"ctx":\#(context.jsonText),"fd":0,"size":4096,"offset":0}}"#
         try client.send(request + "\n", fds: [memory])
-        close(memory) // the daemon and the runtime hold their own copies
+        close(memory)  // the daemon and the runtime hold their own copies
         let reply = try client.readMessage()
         let mem = try XCTUnwrap(reply["result"], reply.jsonText)
         XCTAssertEqual(mem["pointee"]?["flags"], .int(0xC0FFEE), "the runtime read the client's memory")
@@ -218,7 +235,8 @@ final class DescriptorPassingTests: XCTestCase {
         XCTAssertEqual(try client.call("rknn.destroy_mem", [context, handle]), .object([:]))
         XCTAssertEqual(try client.errorCode("rknn.destroy_mem", [context, handle]), RPCError.unknownHandleCode)
         // Without the descriptor: a clear parameter error, and the daemon keeps serving.
-        let missing = try client.request("rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0])
+        let missing = try client.request(
+            "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0])
         XCTAssertEqual(missing["error"]?["code"], -32602)
         XCTAssertEqual(missing["error"]?["data"]?["param"], "fd")
         XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))

@@ -11,8 +11,11 @@ final class DispatchTests: XCTestCase {
     override func setUpWithError() throws {
         // Dynamic library products land beside the test bundle.
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [directory, directory.deletingLastPathComponent()].map { $0.appending(path: "libcalltest.so").path }
-        let path = try XCTUnwrap(candidates.first { FileManager.default.fileExists(atPath: $0) }, "libcalltest.so not built")
+        let candidates = [directory, directory.deletingLastPathComponent()].map {
+            $0.appending(path: "libcalltest.so").path
+        }
+        let path = try XCTUnwrap(
+            candidates.first { FileManager.default.fileExists(atPath: $0) }, "libcalltest.so not built")
         library = try RuntimeLibrary(path: path, entries: DispatchTable.entries)
         host = TestHost()
     }
@@ -69,7 +72,8 @@ final class DispatchTests: XCTestCase {
     }
 
     func testOmittedFieldsTakeTheDefaultMakersValuesInBothParamForms() throws {
-        let config = try json(#"{"name": "probe", "level": 7, "weights": [5, -6, 7], "label": "lbl", "origin": {"y": 1}}"#)
+        let config = try json(
+            #"{"name": "probe", "level": 7, "weights": [5, -6, 7], "label": "lbl", "origin": {"y": 1}}"#)
         for params in [JSONValue.object(["config": config]), .array([config])] {
             let handle = try XCTUnwrap(try call("ct.open", params)["handle"])
             let read = try XCTUnwrap(try call("ct.get_config", .object(["handle": handle]))["config"])
@@ -79,7 +83,8 @@ final class DispatchTests: XCTestCase {
             XCTAssertEqual(read["weights"], .array([.int(5), .int(-6), .int(7)]))
             XCTAssertEqual(read["n_weights"], .int(3), "count field set from the array")
             XCTAssertEqual(read["label"], .string("lbl"))
-            XCTAssertEqual(read["origin"], .object(["x": .int(10), "y": .int(1)]), "nested struct merged into the default")
+            XCTAssertEqual(
+                read["origin"], .object(["x": .int(10), "y": .int(1)]), "nested struct merged into the default")
             _ = try call("ct.close", .array([handle]))
         }
     }
@@ -118,7 +123,9 @@ final class DispatchTests: XCTestCase {
         let before = try call("ct.results_outstanding")["return"]
         let got = try call("ct.results_get", [[["index": 0], ["index": 2]]])
         guard case .array(let results)? = got["results"] else { return XCTFail("\(got)") }
-        XCTAssertEqual(results.map { $0["data"] }, [.string(Data([0]).base64EncodedString()), .string(Data([2, 2, 2]).base64EncodedString())])
+        XCTAssertEqual(
+            results.map { $0["data"] },
+            [.string(Data([0]).base64EncodedString()), .string(Data([2, 2, 2]).base64EncodedString())])
         XCTAssertEqual(results.map { $0["size"] }, [1, 3])
         XCTAssertEqual(try call("ct.results_outstanding")["return"], before, "release_with freed both at once")
     }
@@ -130,10 +137,12 @@ final class DispatchTests: XCTestCase {
     }
 
     func testInArrayWithCountAndAPlainReturnValue() throws {
-        XCTAssertEqual(try call("ct.sum", .object(["values": .array([.int(1), .int(2), .int(3), .int(-10)])])),
-                       .object(["return": .int(-4)]))
-        XCTAssertEqual(try call("ct.sum", .array([.array([.int(Int64(Int32.max)), .int(Int64(Int32.max))])])),
-                       .object(["return": .int(2 * Int64(Int32.max))]))
+        XCTAssertEqual(
+            try call("ct.sum", .object(["values": .array([.int(1), .int(2), .int(3), .int(-10)])])),
+            .object(["return": .int(-4)]))
+        XCTAssertEqual(
+            try call("ct.sum", .array([.array([.int(Int64(Int32.max)), .int(Int64(Int32.max))])])),
+            .object(["return": .int(2 * Int64(Int32.max))]))
         let outOfRange = try callError("ct.sum", .array([.array([.int(1), .int(1 << 40)])]))
         XCTAssertEqual(outOfRange.code, RPCError.invalidParamsCode)
         XCTAssertTrue(outOfRange.message.contains("values[1]"), outOfRange.message)
@@ -155,12 +164,15 @@ final class DispatchTests: XCTestCase {
     // MARK: tagged unions, enums, bool and string results
 
     func testTaggedAnonymousUnionByEnumNameOrNumber() throws {
-        XCTAssertEqual(try call("ct.area", .array([try json(#"{"kind": "CT_SHAPE_RECT", "rect": {"width": 3, "height": 4}}"#)])),
-                       .object(["area": .double(12)]))
-        XCTAssertEqual(try call("ct.area", .array([try json(#"{"kind": 1, "circle": {"radius": 2}}"#)])),
-                       .object(["area": .double(12)]))
-        XCTAssertEqual(try call("ct.classify", .array([try json(#"{"kind": "CT_SHAPE_RECT"}"#)])),
-                       .object(["return": .string("CT_SHAPE_RECT")]))
+        XCTAssertEqual(
+            try call("ct.area", .array([try json(#"{"kind": "CT_SHAPE_RECT", "rect": {"width": 3, "height": 4}}"#)])),
+            .object(["area": .double(12)]))
+        XCTAssertEqual(
+            try call("ct.area", .array([try json(#"{"kind": 1, "circle": {"radius": 2}}"#)])),
+            .object(["area": .double(12)]))
+        XCTAssertEqual(
+            try call("ct.classify", .array([try json(#"{"kind": "CT_SHAPE_RECT"}"#)])),
+            .object(["return": .string("CT_SHAPE_RECT")]))
         let badEnum = try callError("ct.area", .array([try json(#"{"kind": "CT_SHAPE_OVAL"}"#)]))
         XCTAssertEqual(badEnum.code, RPCError.invalidParamsCode)
         XCTAssertTrue(badEnum.message.contains("shape.kind"), badEnum.message)
@@ -174,7 +186,8 @@ final class DispatchTests: XCTestCase {
 
     func testDescriptorFieldsOfAResultAreExportedThroughTheHost() throws {
         let result = try call("ct.open_buffer", .array([.int(1000)]))
-        XCTAssertEqual(result["buffer"], .object(["fd": .int(0), "size": .int(1000)]), "the JSON names the exported descriptor")
+        XCTAssertEqual(
+            result["buffer"], .object(["fd": .int(0), "size": .int(1000)]), "the JSON names the exported descriptor")
         let fd = try XCTUnwrap(host.exported.first)
         var bytes = [UInt8](repeating: 0, count: 1000)
         XCTAssertEqual(pread(fd, &bytes, 1000, 0), 1000)
@@ -189,10 +202,15 @@ final class DispatchTests: XCTestCase {
         defer { _ = try? call("ct.close", .array([handle])) }
         XCTAssertEqual(DispatchTable.byMethod["ct.emit"]?.streams, "ct_event_callback")
         XCTAssertEqual(DispatchTable.byMethod["ct.emit"]?.blocking, true)
-        XCTAssertEqual(try call("ct.emit", .object(["handle": handle, "count": .int(3), "userdata": .string("tag")])), .object([:]))
+        XCTAssertEqual(
+            try call("ct.emit", .object(["handle": handle, "count": .int(3), "userdata": .string("tag")])), .object([:])
+        )
         XCTAssertEqual(host.streamValues, [.string("tag")])
-        XCTAssertEqual(host.events.map { $0["event"]?["text"] }, [.string("event 0"), .string("event 1"), .string("event 2")])
-        XCTAssertEqual(host.events.map { $0["event"]?["kind"] }, [.string("CT_SHAPE_POINT"), .string("CT_SHAPE_CIRCLE"), .string("CT_SHAPE_POINT")])
+        XCTAssertEqual(
+            host.events.map { $0["event"]?["text"] }, [.string("event 0"), .string("event 1"), .string("event 2")])
+        XCTAssertEqual(
+            host.events.map { $0["event"]?["kind"] },
+            [.string("CT_SHAPE_POINT"), .string("CT_SHAPE_CIRCLE"), .string("CT_SHAPE_POINT")])
     }
 
     func testTheSinksReturnValueReachesTheLibrary() throws {
@@ -241,9 +259,10 @@ final class DispatchTests: XCTestCase {
 
     func testEveryEntryIsDescribedInTheOpenRPCDocument() throws {
         guard case .array(let methods)? = try json(OpenRPC.document)["methods"] else { return XCTFail("no methods") }
-        let names = Set(methods.compactMap { method -> String? in
-            if case .string(let name)? = method["name"] { return name } else { return nil }
-        })
+        let names = Set(
+            methods.compactMap { method -> String? in
+                if case .string(let name)? = method["name"] { return name } else { return nil }
+            })
         for entry in DispatchTable.entries + Constants.entries {
             XCTAssertTrue(names.contains(entry.method), entry.method)
         }

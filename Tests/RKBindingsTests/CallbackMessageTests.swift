@@ -1,8 +1,9 @@
-@testable import BindingRuntime
 import CRKHeaders
 import Foundation
 import RKBindings
 import XCTest
+
+@testable import BindingRuntime
 
 /// The generated LLMResultCallback trampoline, driven as a runtime would: one message per call,
 /// the result's non-empty fields, `_callback_state` by number, the final states flagged, and text
@@ -12,14 +13,19 @@ final class CallbackMessageTests: XCTestCase {
         var messages: [(JSONObject, Bool)] = []
     }
 
-    private func send(_ bytes: [UInt8]?, token: Int32, state: LLMCallState, perf: RKLLMPerfStat = RKLLMPerfStat(),
-                      to sink: CallbackSink) -> Int32 {
+    private func send(
+        _ bytes: [UInt8]?, token: Int32, state: LLMCallState, perf: RKLLMPerfStat = RKLLMPerfStat(),
+        to sink: CallbackSink
+    ) -> Int32 {
         var result = RKLLMResult()
         result.token_id = token
         result.perf = perf
         guard let bytes else { return Callbacks.LLMResultCallback(&result, sink.userdata, state) }
         return (bytes + [0]).withUnsafeBufferPointer { text in
-            text.withMemoryRebound(to: CChar.self) { result.text = $0.baseAddress; return Callbacks.LLMResultCallback(&result, sink.userdata, state) }
+            text.withMemoryRebound(to: CChar.self) {
+                result.text = $0.baseAddress
+                return Callbacks.LLMResultCallback(&result, sink.userdata, state)
+            }
         }
     }
 
@@ -29,16 +35,21 @@ final class CallbackMessageTests: XCTestCase {
             received.messages.append((message, final))
             return 0
         }
-        let snowman = Array("☃".utf8) // three bytes, split 2 + 1 across tokens
+        let snowman = Array("☃".utf8)  // three bytes, split 2 + 1 across tokens
         XCTAssertEqual(send(Array("Hi".utf8), token: 7, state: RKLLM_RUN_NORMAL, to: sink), 0)
         _ = send(Array(snowman[0..<2]), token: 8, state: RKLLM_RUN_WAITING, to: sink)
         _ = send([snowman[2]] + Array("!".utf8), token: 9, state: RKLLM_RUN_NORMAL, to: sink)
-        _ = send(nil, token: -1, state: RKLLM_RUN_FINISH,
-                 perf: RKLLMPerfStat(prefill_time_ms: 1.5, prefill_tokens: 3, generate_time_ms: 2, generate_tokens: 3, memory_usage_mb: 0), to: sink)
+        _ = send(
+            nil, token: -1, state: RKLLM_RUN_FINISH,
+            perf: RKLLMPerfStat(
+                prefill_time_ms: 1.5, prefill_tokens: 3, generate_time_ms: 2, generate_tokens: 3, memory_usage_mb: 0),
+            to: sink)
 
         let messages = received.messages
         XCTAssertEqual(messages.count, 4)
-        XCTAssertEqual(messages[0].0, ["text": "Hi", "token_id": 7, CallbackSink.stateKey: 0], "no empty hidden layer, logits or perf")
+        XCTAssertEqual(
+            messages[0].0, ["text": "Hi", "token_id": 7, CallbackSink.stateKey: 0],
+            "no empty hidden layer, logits or perf")
         XCTAssertEqual(messages[1].0["text"], .string(""), "the incomplete character is held back")
         XCTAssertEqual(messages[1].0[CallbackSink.stateKey], .int(1))
         XCTAssertEqual(messages[2].0["text"], .string("☃!"))
@@ -59,7 +70,8 @@ final class CallbackMessageTests: XCTestCase {
         XCTAssertEqual(UTF8Stream.incompleteTail([0xE2, 0x98]), 2)
         XCTAssertEqual(UTF8Stream.incompleteTail([0xE2, 0x98, 0x83]), 0)
         XCTAssertEqual(UTF8Stream.incompleteTail([0xF0, 0x9F, 0x98]), 3)
-        XCTAssertEqual(UTF8Stream.incompleteTail([0x80]), 0, "a stray continuation byte is not held (it becomes U+FFFD)")
+        XCTAssertEqual(
+            UTF8Stream.incompleteTail([0x80]), 0, "a stray continuation byte is not held (it becomes U+FFFD)")
         XCTAssertEqual(UTF8Stream.incompleteTail([]), 0, "nothing")
     }
 

@@ -33,7 +33,8 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testPathFieldsGoThroughTheHostsConfinement() throws {
-        let param = try API.RKLLMParam(json: try json(#"{"model_path": "demo.rkllm", "img_start": "<img>"}"#), path: "param")
+        let param = try API.RKLLMParam(
+            json: try json(#"{"model_path": "demo.rkllm", "img_start": "<img>"}"#), path: "param")
         XCTAssertThrowsError(try param.cValue(Arena()), "no confinement, no path") { error in
             XCTAssertEqual((error as? RPCError)?.code, RPCError.notPermittedCode)
         }
@@ -50,7 +51,9 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testStringsNumbersNestedStructsAndEnumsByName() throws {
-        let out = try roundTrip(API.RKLLMParam.self, """
+        let out = try roundTrip(
+            API.RKLLMParam.self,
+            """
             {"model_path": "/models/demo.rkllm", "max_context_len": 4096, "top_p": 0.5, "is_async": true,
              "img_start": "<img>", "extend_param": {"base_domain_id": 1, "n_batch": 2, "enabled_cpus_mask": 240}}
             """)
@@ -65,7 +68,9 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testFixedArraysCharArraysAndEnums() throws {
-        let out = try roundTrip(API.rknn_tensor_attr.self, """
+        let out = try roundTrip(
+            API.rknn_tensor_attr.self,
+            """
             {"index": 1, "n_dims": 4, "dims": [1, 640, 640, 3], "name": "images", "fmt": "RKNN_TENSOR_NHWC",
              "type": 3, "qnt_type": "RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC", "zp": -128, "scale": 0.25}
             """)
@@ -79,7 +84,9 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testTaggedAnonymousUnionAndCountedArrays() throws {
-        let tokens = try roundTrip(API.RKLLMInput.self, """
+        let tokens = try roundTrip(
+            API.RKLLMInput.self,
+            """
             {"role": "user", "input_type": "RKLLM_INPUT_TOKEN", "token_input": {"input_ids": [1, 2, 3]}}
             """)
         XCTAssertEqual(tokens["token_input"]?["input_ids"], .array([.int(1), .int(2), .int(3)]))
@@ -91,7 +98,8 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testBadValuesNameTheirPath() throws {
-        XCTAssertThrowsError(try API.RKLLMParam(json: try json(#"{"extend_param": {"n_batch": 300}}"#), path: "param")) {
+        XCTAssertThrowsError(try API.RKLLMParam(json: try json(#"{"extend_param": {"n_batch": 300}}"#), path: "param"))
+        {
             XCTAssertEqual(($0 as? RPCError)?.code, -32602)
             XCTAssertTrue(($0 as? RPCError)?.message.contains("param.extend_param.n_batch") == true, "\($0)")
         }
@@ -112,7 +120,8 @@ final class RoundTripTests: XCTestCase {
         let document = try JSONSerialization.jsonObject(with: Data(OpenRPC.document.utf8)) as? [String: Any]
         let methods = try XCTUnwrap(document?["methods"] as? [[String: Any]])
         XCTAssertEqual(methods.count, 52, "50 functions and two get_constants")
-        XCTAssertEqual(Set(methods.compactMap { $0["name"] as? String }),
-                       Set((DispatchTable.entries + Constants.entries).map(\.method)))
+        XCTAssertEqual(
+            Set(methods.compactMap { $0["name"] as? String }),
+            Set((DispatchTable.entries + Constants.entries).map(\.method)))
     }
 }

@@ -45,7 +45,9 @@ final class SimulatedRuntimeTests: XCTestCase {
         try runtime.call(DispatchTable.byMethod[method]!, params: params, host: host)
     }
 
-    private func prompt(_ text: String) -> JSONValue { ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(text)] }
+    private func prompt(_ text: String) -> JSONValue {
+        ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": .string(text)]
+    }
 
     func testRunCallsBackOnTheCallersThreadAndRunAsyncOnAThreadOfItsOwn() throws {
         _ = try call("rkllm.run", [handle, prompt("hello world")])
@@ -67,29 +69,41 @@ final class SimulatedRuntimeTests: XCTestCase {
         XCTAssertEqual(try call("rkllm.is_running", [handle])["return"], 1)
         let size = try call("rkllm.get_kv_cache_size", [handle])["cache_sizes"]
         XCTAssertEqual(size, [52], "49 prefilled + 3 generated")
-        XCTAssertEqual(try call("rkllm.clear_kv_cache", [handle, 0, [0], [10]]), .object([:]), "ranges: a paused run without history")
+        XCTAssertEqual(
+            try call("rkllm.clear_kv_cache", [handle, 0, [0], [10]]), .object([:]),
+            "ranges: a paused run without history")
         XCTAssertEqual(try call("rkllm.get_kv_cache_size", [handle])["cache_sizes"], [42])
         XCTAssertThrowsError(try call("rkllm.clear_kv_cache", [handle, 0, [0], [100]]), "a range past the cache")
         host.sink.pauseAt = nil
         _ = try call("rkllm.run", [handle, prompt("")])
         XCTAssertEqual(host.sink.text, Self.reply, "resumed where it paused")
         XCTAssertEqual(host.sink.states.last, 2)
-        XCTAssertThrowsError(try call("rkllm.clear_kv_cache", [handle, 0, [0], [1]]), "no paused run: no ranges") { error in
+        XCTAssertThrowsError(try call("rkllm.clear_kv_cache", [handle, 0, [0], [1]]), "no paused run: no ranges") {
+            error in
             XCTAssertEqual((error as? RPCError)?.data?["code"], -6)
         }
     }
 
     func testTheContextWindowShiftsKeepingNKeepAndEveryBatchHasACacheSize() throws {
-        let small = try call("rkllm.init", [["model_path": .string(Self.model), "max_context_len": 80, "n_keep": 24,
-                                             "extend_param": ["base_domain_id": 2, "n_batch": 2]]])["handle"]!
+        let small = try call(
+            "rkllm.init",
+            [
+                [
+                    "model_path": .string(Self.model), "max_context_len": 80, "n_keep": 24,
+                    "extend_param": ["base_domain_id": 2, "n_batch": 2],
+                ]
+            ])["handle"]!
         defer { _ = try? call("rkllm.destroy", [small]) }
         let history: JSONValue = ["keep_history": 1]
         for turn in 1...3 {
             host.sink.reset()
             _ = try call("rkllm.run", [small, prompt("hello world"), history])
             XCTAssertEqual(host.sink.states.last, 2, "turn \(turn) finished")
-            guard case .array(let sizes)? = try call("rkllm.get_kv_cache_size", ["handle": small, "n_batch": 2])["cache_sizes"],
-                  sizes.count == 2, case .int(let used) = sizes[0] else { return XCTFail("one size per batch") }
+            guard
+                case .array(let sizes)? = try call("rkllm.get_kv_cache_size", ["handle": small, "n_batch": 2])[
+                    "cache_sizes"],
+                sizes.count == 2, case .int(let used) = sizes[0]
+            else { return XCTFail("one size per batch") }
             XCTAssertEqual(sizes[0], sizes[1])
             XCTAssertLessThanOrEqual(used, 80, "the window shifted")
         }
@@ -113,7 +127,8 @@ final class SimulatedRuntimeTests: XCTestCase {
     func testTimestampsModeWritesTheCallbacksMonotonicTime() throws {
         setenv("RKLLM_SIM_TIMESTAMPS", "1", 1)
         defer { unsetenv("RKLLM_SIM_TIMESTAMPS") }
-        let stamped = try call("rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 3]]])["handle"]!
+        let stamped = try call(
+            "rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 3]]])["handle"]!
         defer { _ = try? call("rkllm.destroy", [stamped]) }
         var before = timespec()
         clock_gettime(CLOCK_MONOTONIC, &before)
@@ -131,7 +146,8 @@ final class SimulatedRuntimeTests: XCTestCase {
 
     func testAbortStopsAnAsyncRunAtTheNextToken() throws {
         setenv("RKLLM_SIM_TOKEN_US", "20000", 1)
-        let slow = try call("rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 1]]])["handle"]!
+        let slow = try call(
+            "rkllm.init", [["model_path": .string(Self.model), "extend_param": ["base_domain_id": 1]]])["handle"]!
         defer { _ = try? call("rkllm.destroy", [slow]) }
         // Aborted from the third token's callback: what follows does not depend on timing.
         host.sink.onMessage = { [unowned self] count in if count == 3 { _ = try? self.call("rkllm.abort", [slow]) } }
@@ -147,7 +163,9 @@ final class SimulatedRuntimeTests: XCTestCase {
         // So the finish can start the next run at once, from the callback itself too.
         host.sink.reset()
         host.sink.onMessage = { [unowned self] _ in
-            if host.sink.states.last == 2 && host.sink.states.count < 40 { _ = try? self.call("rkllm.run_async", [slow, prompt("hello world")]) }
+            if host.sink.states.last == 2 && host.sink.states.count < 40 {
+                _ = try? self.call("rkllm.run_async", [slow, prompt("hello world")])
+            }
         }
         _ = try call("rkllm.run_async", [slow, prompt("hello world")])
         XCTAssertEqual(host.sink.finished.wait(timeout: .now() + 60), .success)
@@ -162,7 +180,9 @@ private final class InProcessHost: CallHost {
     private var handles: [Int64: UInt64] = [:]
 
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
-        guard case .int(let key) = id, let raw = handles[key] else { throw RPCError(code: RPCError.unknownHandleCode, message: path) }
+        guard case .int(let key) = id, let raw = handles[key] else {
+            throw RPCError(code: RPCError.unknownHandleCode, message: path)
+        }
         return raw
     }
     func registerHandle(_ raw: UInt64, type: String) -> JSONValue {
@@ -170,11 +190,15 @@ private final class InProcessHost: CallHost {
         return .int(Int64(handles.count))
     }
     func releaseHandle(_ id: JSONValue, type: String) {}
-    func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer? { sink.sink.userdata }
+    func callbackContext(for callback: String, value: JSONValue) throws -> UnsafeMutableRawPointer? {
+        sink.sink.userdata
+    }
     func fileDescriptor(_ value: JSONValue, path: String) throws -> Int32 { throw RPCError.invalidParams(path, "none") }
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue { .null }
     func confinePath(_ value: String, kind: String, path: String) throws -> String { value }
-    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer { throw RPCError(code: RPCError.notPermittedCode, message: library) }
+    func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
+        throw RPCError(code: RPCError.notPermittedCode, message: library)
+    }
 }
 
 /// What the callbacks brought, with the thread each came on; returns 1 (pause) at `pauseAt`.
@@ -201,7 +225,9 @@ private final class RecordingSink: @unchecked Sendable {
         while finished.wait(timeout: .now()) == .success {}
     }
     var texts: [String] {
-        lock.withLock { received.compactMap { if case .string(let s)? = $0.message["text"] { return s } else { return nil } } }
+        lock.withLock {
+            received.compactMap { if case .string(let s)? = $0.message["text"] { return s } else { return nil } }
+        }
     }
     var text: String { texts.joined() }
     var states: [JSONValue] { lock.withLock { received.compactMap { $0.message[CallbackSink.stateKey] } } }

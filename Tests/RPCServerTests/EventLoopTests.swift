@@ -1,6 +1,7 @@
 import Foundation
-@testable import RPCServer
 import XCTest
+
+@testable import RPCServer
 
 final class EventLoopTests: XCTestCase {
     /// Tasks posted from many threads all run, on the loop thread, in each poster's order.
@@ -27,7 +28,10 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(seen.offLoop, 0)
         for values in seen.values { XCTAssertEqual(values, Array(0..<1000)) }
         let stopped = DispatchSemaphore(value: 0)
-        loop.execute { loop.stop(); stopped.signal() }
+        loop.execute {
+            loop.stop()
+            stopped.signal()
+        }
         XCTAssertEqual(stopped.wait(timeout: .now() + 60), .success)
     }
 
@@ -41,7 +45,10 @@ final class EventLoopTests: XCTestCase {
             loop.schedule(after: 0.01) { order.fired.append(1) }
             let cancelled = loop.schedule(after: 0.02) { order.fired.append(2) }
             loop.cancelTimer(cancelled)
-            loop.schedule(after: 0.05) { loop.stop(); done.signal() }
+            loop.schedule(after: 0.05) {
+                loop.stop()
+                done.signal()
+            }
         }
         let thread = Thread { loop.run() }
         thread.start()

@@ -1,5 +1,6 @@
-@testable import RPCServer
 import XCTest
+
+@testable import RPCServer
 
 final class FramingTests: XCTestCase {
     /// Feeds the chunks and returns what came out: lines as text, over-long lines as "<overlong N>".
@@ -27,9 +28,15 @@ final class FramingTests: XCTestCase {
     func testAnOverlongLineIsReportedOnceAndTheNextLineIsServed() {
         XCTAssertEqual(frame([String(repeating: "x", count: 40) + "\nok\n"]), ["<overlong 40>", "ok"])
         // Across reads: reported as soon as it is too long, skipped until its newline.
-        XCTAssertEqual(frame([String(repeating: "x", count: 10), String(repeating: "x", count: 10), String(repeating: "x", count: 30), "x\nok\n"]),
-                       ["<overlong 20>", "ok"])
-        XCTAssertEqual(frame([String(repeating: "y", count: 10), String(repeating: "y", count: 7) + "\nnext\n"]), ["<overlong 17>", "next"])
+        XCTAssertEqual(
+            frame([
+                String(repeating: "x", count: 10), String(repeating: "x", count: 10), String(repeating: "x", count: 30),
+                "x\nok\n",
+            ]),
+            ["<overlong 20>", "ok"])
+        XCTAssertEqual(
+            frame([String(repeating: "y", count: 10), String(repeating: "y", count: 7) + "\nnext\n"]),
+            ["<overlong 17>", "next"])
     }
 
     func testAMaximalLineWithCRPasses() {
@@ -42,7 +49,8 @@ final class FramingTests: XCTestCase {
         var queue = OutputQueue(limit: 10)
         let six = { (out: inout [UInt8]) in out += [UInt8](repeating: 1, count: 6) }
         XCTAssertEqual(queue.append(six), .queued)
-        XCTAssertEqual(queue.append { $0 += [UInt8](repeating: 2, count: 11) }, .tooLarge(bytes: 11), "one message over the bound")
+        XCTAssertEqual(
+            queue.append { $0 += [UInt8](repeating: 2, count: 11) }, .tooLarge(bytes: 11), "one message over the bound")
         XCTAssertEqual(queue.pendingBytes, 6, "refused whole")
         XCTAssertEqual(queue.append(six), .full, "unread bytes over the bound")
         XCTAssertEqual(queue.pendingBytes, 12)

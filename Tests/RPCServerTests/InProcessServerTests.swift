@@ -1,8 +1,9 @@
 import BindingRuntime
 import CLinux
 import Foundation
-@testable import RPCServer
 import XCTest
+
+@testable import RPCServer
 
 /// A Server run in this process with methods of the test's own: descriptors both ways, and
 /// answers from other threads.
@@ -36,7 +37,8 @@ final class InProcessServerTests: XCTestCase {
                 }.start()
             },
         ]
-        let server = try Server(configuration: configuration, logger: Logger(level: .error), version: "test", methods: methods)
+        let server = try Server(
+            configuration: configuration, logger: Logger(level: .error), version: "test", methods: methods)
         self.server = server
         let stopped = self.stopped
         thread = Thread {
@@ -71,11 +73,14 @@ final class InProcessServerTests: XCTestCase {
         let memory = memfd_create("echo", 0)
         let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"test.fd_echo"}"#.utf8) + [0x0A]
         var descriptors = [memory]
-        XCTAssertEqual(line.withUnsafeBytes { clinux_send_with_fds(client, $0.baseAddress, $0.count, &descriptors, 1) }, line.count)
+        XCTAssertEqual(
+            line.withUnsafeBytes { clinux_send_with_fds(client, $0.baseAddress, $0.count, &descriptors, 1) }, line.count
+        )
         let (reply, fds) = receive(client)
         XCTAssertEqual(reply?["result"], ["echoed": true])
         XCTAssertEqual(fds.count, 1)
-        var a = stat(), b = stat()
+        var a = stat()
+        var b = stat()
         fstat(memory, &a)
         fstat(fds.first ?? -1, &b)
         XCTAssertEqual(a.st_ino, b.st_ino, "the same file came back")

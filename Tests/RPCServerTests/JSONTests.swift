@@ -25,8 +25,8 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(try parse("9223372036854775807"), .int(Int64.max))
         XCTAssertEqual(try parse("-9223372036854775808"), .int(Int64.min))
         XCTAssertEqual(try parse("18446744073709551615"), .uint(UInt64.max))
-        XCTAssertEqual(try parse("123456789012345678901234567890"), .double(123456789012345678901234567890))
-        XCTAssertEqual(try parse("-123456789012345678901234567890"), .double(-123456789012345678901234567890))
+        XCTAssertEqual(try parse("123456789012345678901234567890"), .double(123_456_789_012_345_678_901_234_567_890))
+        XCTAssertEqual(try parse("-123456789012345678901234567890"), .double(-123_456_789_012_345_678_901_234_567_890))
         XCTAssertNotNil(parseError(Array("1e999".utf8)), "out of range for a double")
         XCTAssertNotNil(parseError(Array("01".utf8)))
         XCTAssertNotNil(parseError(Array("1.".utf8)))
@@ -51,7 +51,9 @@ final class JSONTests: XCTestCase {
     }
 
     func testDeepNestingIsAnErrorNotACrash() {
-        let deep = [UInt8](repeating: UInt8(ascii: "["), count: 100_000) + [UInt8](repeating: UInt8(ascii: "]"), count: 100_000)
+        let deep =
+            [UInt8](repeating: UInt8(ascii: "["), count: 100_000)
+            + [UInt8](repeating: UInt8(ascii: "]"), count: 100_000)
         XCTAssertEqual(parseError(deep)?.message, "nesting deeper than \(JSONParser.defaultMaxDepth)")
         let ok = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
         XCTAssertNoThrow(try parse(ok))
@@ -75,9 +77,13 @@ final class JSONTests: XCTestCase {
     }
 
     func testWriterRoundTripsAndEscapes() throws {
-        let value: JSONValue = ["s": "quote\" back\\ nl\n tab\t bell\u{7} é😀", "n": [.int(-5), .uint(UInt64.max), .double(0.1), .double(2), nil, true]]
+        let value: JSONValue = [
+            "s": "quote\" back\\ nl\n tab\t bell\u{7} é😀",
+            "n": [.int(-5), .uint(UInt64.max), .double(0.1), .double(2), nil, true],
+        ]
         let text = value.jsonText
-        XCTAssertEqual(text, #"{"s":"quote\" back\\ nl\n tab\t bell\u0007 é😀","n":[-5,18446744073709551615,0.1,2.0,null,true]}"#)
+        XCTAssertEqual(
+            text, #"{"s":"quote\" back\\ nl\n tab\t bell\u0007 é😀","n":[-5,18446744073709551615,0.1,2.0,null,true]}"#)
         XCTAssertEqual(try parse(text), value)
         XCTAssertEqual(JSONValue.double(.nan).jsonText, "null")
         XCTAssertEqual(JSONValue.int(Int64.min).jsonText, "-9223372036854775808")

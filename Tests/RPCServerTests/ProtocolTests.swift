@@ -1,6 +1,7 @@
 import BindingRuntime
-@testable import RPCServer
 import XCTest
+
+@testable import RPCServer
 
 final class ProtocolTests: XCTestCase {
     private func message(_ text: String) throws -> JSONRPC.Message {
@@ -10,7 +11,9 @@ final class ProtocolTests: XCTestCase {
     private func request(_ text: String) throws -> Result<Request, JSONRPC.Invalid> {
         switch try message(text) {
         case .single(let request): return request
-        case .batch(let requests): return requests.count == 1 ? requests[0] : .failure(JSONRPC.Invalid(id: .null, error: RPCError(code: 0, message: "a batch")))
+        case .batch(let requests):
+            return requests.count == 1
+                ? requests[0] : .failure(JSONRPC.Invalid(id: .null, error: RPCError(code: 0, message: "a batch")))
         }
     }
 
@@ -27,20 +30,27 @@ final class ProtocolTests: XCTestCase {
             return request.method
         }
         XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#), "server.ping")
-        XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#), "server.ping", "escaped: read the long way")
+        XCTAssertEqual(
+            try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#), "server.ping", "escaped: read the long way"
+        )
         XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.pingx"}"#), "server.pingx")
         XCTAssertEqual(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.pin"}"#), "server.pin")
         XCTAssertThrowsError(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"#), "unterminated")
-        XCTAssertThrowsError(try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"x}"#), "garbage after the string")
+        XCTAssertThrowsError(
+            try method(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"x}"#), "garbage after the string")
     }
 
     func testValidRequestsAndNotifications() throws {
-        guard case .success(let r) = try request(#"{"jsonrpc":"2.0","id":"x","method":"m","params":[1]}"#) else { return XCTFail() }
+        guard case .success(let r) = try request(#"{"jsonrpc":"2.0","id":"x","method":"m","params":[1]}"#) else {
+            return XCTFail()
+        }
         XCTAssertEqual(r.id, "x")
         XCTAssertEqual(r.params, [1])
         guard case .success(let n) = try request(#"{"jsonrpc":"2.0","method":"m"}"#) else { return XCTFail() }
         XCTAssertNil(n.id, "no id: a notification")
-        guard case .success(let nullID) = try request(#"{"jsonrpc":"2.0","method":"m","id":null}"#) else { return XCTFail() }
+        guard case .success(let nullID) = try request(#"{"jsonrpc":"2.0","method":"m","id":null}"#) else {
+            return XCTFail()
+        }
         XCTAssertEqual(nullID.id, .null, "id null is a request")
     }
 
@@ -48,15 +58,21 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(try invalid(#"{"jsonrpc":"1.0","id":7,"method":"m"}"#)?.id, 7)
         XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":7,"method":1}"#)?.error.code, RPCError.invalidRequest)
         XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":{"a":1},"method":"m"}"#)?.id, .null)
-        XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#)?.error.code, RPCError.invalidRequest)
+        XCTAssertEqual(
+            try invalid(#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#)?.error.code, RPCError.invalidRequest)
         XCTAssertEqual(try invalid("[1]")?.id, .null, "a number in a batch is not a request")
         XCTAssertEqual(try invalid("5")?.error.code, RPCError.invalidRequest)
     }
 
     func testResponsesEchoTheIdExactly() throws {
         // Written back byte for byte: numbers no integer type holds keep their text.
-        for id in [#""abc""#, "-1", "18446744073709551615", "1.5", "null", "1e2", "-9223372036854775809", "0.1000", "-0", "2E-3"] {
-            for line in [#"{"jsonrpc":"2.0","id":\#(id),"method":"m"}"#, #"[{"jsonrpc":"2.0","method":"m","id":\#(id)}]"#] {
+        for id in [
+            #""abc""#, "-1", "18446744073709551615", "1.5", "null", "1e2", "-9223372036854775809", "0.1000", "-0",
+            "2E-3",
+        ] {
+            for line in [
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"m"}"#, #"[{"jsonrpc":"2.0","method":"m","id":\#(id)}]"#,
+            ] {
                 let request: Result<Request, JSONRPC.Invalid>
                 switch try message(line) {
                 case .single(let alone): request = alone
@@ -71,14 +87,18 @@ final class ProtocolTests: XCTestCase {
         XCTAssertThrowsError(try message(#"{"jsonrpc":"2.0","id":1e,"method":"m"}"#), "still JSON numbers only")
         var out: [UInt8] = []
         JSONRPC.writeError(id: 3, error: RPCError(code: -32602, message: "bad", data: ["param": "x"]), into: &out)
-        XCTAssertEqual(String(decoding: out, as: UTF8.self),
-                       #"{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad","data":{"param":"x"}}}"#)
+        XCTAssertEqual(
+            String(decoding: out, as: UTF8.self),
+            #"{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad","data":{"param":"x"}}}"#)
     }
 
     func testConfigurationFlagsWinOverTheEnvironment() throws {
-        let (config, action) = try Configuration.load(arguments: ["--socket", "/tmp/flag.sock", "--max-connections=7"],
-                                                      environment: ["RKLLM_UDS_PATH": "/tmp/env.sock", "RKLLM_LOG_LEVEL": "3",
-                                                                    "RKLLM_SOCKET_MODE": "0600", "RKLLM_ALLOWED_UIDS": "0, 1000"])
+        let (config, action) = try Configuration.load(
+            arguments: ["--socket", "/tmp/flag.sock", "--max-connections=7"],
+            environment: [
+                "RKLLM_UDS_PATH": "/tmp/env.sock", "RKLLM_LOG_LEVEL": "3",
+                "RKLLM_SOCKET_MODE": "0600", "RKLLM_ALLOWED_UIDS": "0, 1000",
+            ])
         XCTAssertEqual(action, .serve)
         XCTAssertEqual(config.socketPath, "/tmp/flag.sock")
         XCTAssertEqual(config.maxConnections, 7)

@@ -10,8 +10,10 @@ import XCTest
 final class Bystander {
     /// A daemon on both simulated runtimes, at full speed.
     static func daemon(arguments: [String] = [], environment: [String: String] = [:]) throws -> Daemon {
-        var all = ["RKLLM_RUNTIME_LIB": Built.simulatedRuntime, "RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"),
-                   "RKLLM_SIM_TOKEN_US": "0", "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0"]
+        var all = [
+            "RKLLM_RUNTIME_LIB": Built.simulatedRuntime, "RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"),
+            "RKLLM_SIM_TOKEN_US": "0", "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0",
+        ]
         all.merge(environment) { $1 }
         return try Daemon(arguments: arguments, environment: all)
     }
@@ -41,18 +43,22 @@ final class Bystander {
 
     /// Its model and context do what they did before the attack.
     func assertWorks(file: StaticString = #filePath, line: UInt = #line) throws {
-        let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+        let input: JSONValue = [
+            ["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]
+        ]
         XCTAssertEqual(try client.call("rknn.inputs_set", [context, input]), .object([:]), file: file, line: line)
         XCTAssertEqual(try client.call("rknn.run", [context]), .object([:]), file: file, line: line)
-        XCTAssertEqual(try client.stream("rkllm.run", [model, RKLLMTests.prompt("hello world")]).text, RKLLMTests.helloReply,
-                       "its model answers as a fresh one", file: file, line: line)
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [model, RKLLMTests.prompt("hello world")]).text, RKLLMTests.helloReply,
+            "its model answers as a fresh one", file: file, line: line)
     }
 
     /// After the attackers hung up: it works, and the daemon holds what it held before.
     func assertUnharmed(file: StaticString = #filePath, line: UInt = #line) throws {
         try assertWorks(file: file, line: line)
         let pid = daemon.process.processIdentifier
-        XCTAssertEqual(try settled(pid, at: descriptors), descriptors, "the daemon's descriptors", file: file, line: line)
+        XCTAssertEqual(
+            try settled(pid, at: descriptors), descriptors, "the daemon's descriptors", file: file, line: line)
         let deadline = Date().addingTimeInterval(60)
         while try Self.hosts(of: daemon) != hosts && Date() < deadline { usleep(20_000) }
         XCTAssertEqual(try Self.hosts(of: daemon), hosts, "runtime host processes", file: file, line: line)

@@ -13,7 +13,9 @@ final class DescriptorTests: XCTestCase {
         let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
         let baseline = try openFDs(daemon.process.processIdentifier)
         func send(_ id: Int, _ method: String, _ params: JSONValue, fds: [Int32]) throws -> JSONValue {
-            let request: JSONValue = ["jsonrpc": "2.0", "id": .int(Int64(id)), "method": .string(method), "params": params]
+            let request: JSONValue = [
+                "jsonrpc": "2.0", "id": .int(Int64(id)), "method": .string(method), "params": params,
+            ]
             try client.send(request.jsonText + "\n", fds: fds)
             fds.forEach { Glibc.close($0) }
             return try client.readMessage()
@@ -29,17 +31,22 @@ final class DescriptorTests: XCTestCase {
         let ping = try send(1, "server.ping", [], fds: [pipeEnds[0]])
         Glibc.close(pipeEnds[1])
         XCTAssertEqual(ping["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
-        XCTAssertEqual(ping["error"]?["message"], "server.ping takes no file descriptors; those sent with it were closed")
-        let made = try send(2, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd()])
+        XCTAssertEqual(
+            ping["error"]?["message"], "server.ping takes no file descriptors; those sent with it were closed")
+        let made = try send(
+            2, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd()])
         XCTAssertNotNil(made["result"]?["return"], "the memfd sent with it, not the earlier pipe: \(made)")
         // None sent: the request says so; two sent for one: the extra one is closed.
-        let missing = try send(3, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [])
+        let missing = try send(
+            3, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [])
         XCTAssertEqual(missing["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
-        let twice = try send(4, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd(), memfd()])
+        let twice = try send(
+            4, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd(), memfd()])
         XCTAssertNotNil(twice["result"]?["return"])
         XCTAssertEqual(try client.call("rknn.destroy_mem", [context, made["result"]!["return"]!]), .object([:]))
         XCTAssertEqual(try client.call("rknn.destroy_mem", [context, twice["result"]!["return"]!]), .object([:]))
-        XCTAssertEqual(try settled(daemon.process.processIdentifier, at: baseline), baseline, "the daemon keeps none of them")
+        XCTAssertEqual(
+            try settled(daemon.process.processIdentifier, at: baseline), baseline, "the daemon keeps none of them")
         XCTAssertEqual(try client.call("server.ping"), "pong")
         client.hangUp()
         try bystander.assertUnharmed()
@@ -67,11 +74,15 @@ final class DescriptorTests: XCTestCase {
             XCTAssertEqual(refusal["error"]?["code"], .int(Int64(RPCError.tooManyConnectionsCode)))
             XCTAssertEqual(refusal["error"]?["message"], "the server is out of file descriptors")
         }
-        XCTAssertEqual(daemon.log.components(separatedBy: "accept: out of file descriptors").count - 1, 1, "logged once for the episode")
+        XCTAssertEqual(
+            daemon.log.components(separatedBy: "accept: out of file descriptors").count - 1, 1,
+            "logged once for the episode")
         // One connection goes (the bystander's stays): the next client is served.
         held.removeLast().hangUp()
         let deadline = Date().addingTimeInterval(60)
-        while try held[0].call("server.stats")["connections"]?["open"] != .int(Int64(held.count + 1)) && Date() < deadline { usleep(10_000) }
+        while try held[0].call("server.stats")["connections"]?["open"] != .int(Int64(held.count + 1))
+            && Date() < deadline
+        { usleep(10_000) }
         XCTAssertEqual(try Client(daemon.socket).call("server.ping"), "pong")
         XCTAssertTrue(daemon.log.contains("accepting connections again"), daemon.log)
         held.forEach { $0.hangUp() }

@@ -6,13 +6,16 @@ import XCTest
 /// takes only that client's work. The shared host (a setting, for boards short of memory) is the
 /// single point of failure it always was.
 final class HostIsolationTests: XCTestCase {
-    private let input: JSONValue = [["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]]
+    private let input: JSONValue = [
+        ["index": 0, "buf": .string(Data(count: 32).base64EncodedString()), "type": "RKNN_TENSOR_FLOAT32"]
+    ]
 
     /// The attacker's second run crashes its host (RKNN_SIM_CRASH_AT_RUN=2 in every host); the
     /// bystander's context, made before, is then asked to run. `arguments`: the daemon's settings.
     private func crashBesideABystander(_ arguments: [String]) throws -> (bystander: JSONValue, crash: JSONValue) {
-        let daemon = try Daemon(arguments: arguments,
-                                environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"), "RKNN_SIM_CRASH_AT_RUN": "2"])
+        let daemon = try Daemon(
+            arguments: arguments,
+            environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"), "RKNN_SIM_CRASH_AT_RUN": "2"])
         defer { daemon.assertStopsCleanly() }
         let bystander = try Client(daemon.socket)
         let theirs = try XCTUnwrap(try bystander.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
@@ -32,6 +35,8 @@ final class HostIsolationTests: XCTestCase {
 
         let shared = try crashBesideABystander(["--rknn-shared-host", "1"])
         XCTAssertEqual(shared.crash["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
-        XCTAssertEqual(shared.bystander["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)), "one host: everyone's contexts go")
+        XCTAssertEqual(
+            shared.bystander["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)),
+            "one host: everyone's contexts go")
     }
 }

@@ -7,7 +7,8 @@ import XCTest
 final class MemoryLimitTests: XCTestCase {
     func testARunawayRuntimeIsHeldAtItsHostsMemoryLimit() throws {
         let limit = 256 << 20
-        let daemon = try Daemon(arguments: ["--runtime-host-memory", String(limit)], environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
+        let daemon = try Daemon(
+            arguments: ["--runtime-host-memory", String(limit)], environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
         if daemon.log.contains("memory limit not applied: built with a sanitizer") {
             daemon.assertStopsCleanly()
             throw XCTSkip("a sanitizer's shadow memory counts against RLIMIT_DATA: the plain run tests the limit")
@@ -18,7 +19,8 @@ final class MemoryLimitTests: XCTestCase {
         let mine = try XCTUnwrap(try attacker.call("rkllm.init", [["model_path": "demo"]])["handle"])
         let hosts = try runtimeHostPIDs(with: [Built.faultRuntime, String(daemon.process.processIdentifier)])
         // "grow" allocates 16 MiB at a time up to 4 GiB: the limit stops it at 256 MiB.
-        let grown = try attacker.request("rkllm.run", [mine, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "grow"]])
+        let grown = try attacker.request(
+            "rkllm.run", [mine, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "grow"]])
         XCTAssertEqual(grown["error"]?["code"], .int(Int64(RPCError.runtimeErrorCode)), grown.jsonText)
         XCTAssertEqual(grown["error"]?["data"]?["code"], -12, "an allocation failed: the limit held")
         let peaks = try hosts.map { pid -> Int in
@@ -27,10 +29,12 @@ final class MemoryLimitTests: XCTestCase {
             return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) << 10
         }
         // (Resident memory also counts the code mapped from files, which the limit does not.)
-        XCTAssertLessThanOrEqual(peaks.max() ?? 0, limit + 64 << 20, "no host ever held much more than its limit, far from 4 GiB")
+        XCTAssertLessThanOrEqual(
+            peaks.max() ?? 0, limit + 64 << 20, "no host ever held much more than its limit, far from 4 GiB")
         // The runtime freed what it took: its host goes on, and the bystander never noticed.
         for (client, handle) in [(attacker, mine), (bystander, theirs)] {
-            let reply = try client.request("rkllm.run", [handle, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "still here"]])
+            let reply = try client.request(
+                "rkllm.run", [handle, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "still here"]])
             XCTAssertEqual(reply["result"]?["text"], "still")
             XCTAssertEqual(try client.readMessage()["result"]?["text"], "here")
             XCTAssertEqual(try client.readMessage()["result"]?["_callback_state"], 2)
