@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: installs what is missing, builds, runs the test suite and the conformance programs
-# (SANITIZE=address|thread adds a sanitizer).
+# Every test: installs what is missing, lints the format, builds, runs the test suite and the
+# conformance programs (SANITIZE=address|thread adds a sanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -8,6 +8,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 args=()
 if [ -n "${SANITIZE:-}" ]; then args+=(--sanitize="$SANITIZE" --scratch-path ".build-$SANITIZE"); fi
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+# The code's format (.swift-format), once: the sanitizer runs test the same sources.
+if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift; fi
 swift build --build-tests "${args[@]}"
 swift test "${args[@]}"
 # Programs written like the vendor's, calling the simulated runtimes directly.
