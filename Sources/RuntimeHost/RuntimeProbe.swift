@@ -1,5 +1,6 @@
 import BindingRuntime
 import Foundation
+import RPCServer
 
 /// At start, each runtime is loaded once in a short-lived host process (`--probe`): its `$/ready`
 /// message says whether the library loads and which symbols it resolves, so the daemon can answer
@@ -27,10 +28,11 @@ enum RuntimeProbe {
                 waitpid(pid, &status, 0)
             }
         }
-        var line: [UInt8] = []
+        var framer = LineFramer(maxLineBytes: 1 << 20)
+        var line: [UInt8]?
         var chunk = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(timeout)
-        while !line.contains(0x0A) {
+        while line == nil {
             var poller = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
             let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
             guard poll(&poller, 1, remaining) > 0 else {
@@ -46,10 +48,13 @@ enum RuntimeProbe {
                         description: WorkerProcess.describe(status: status, namespace: namespace).message
                             + " while loading \(library)"))
             }
-            line.append(contentsOf: chunk[0..<n])
+            chunk.withUnsafeBytes { bytes in
+                framer.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { event in
+                    if line == nil, case .line(let first) = event { line = Array(first) }
+                }
+            }
         }
-        guard let message = try? JSONParser.parse(Array(line[..<line.firstIndex(of: 0x0A)!])),
-            let params = message["params"]
+        guard let line, let message = try? JSONParser.parse(line), let params = message["params"]
         else {
             return .failure(Failure(description: "the runtime host sent an unreadable message"))
         }

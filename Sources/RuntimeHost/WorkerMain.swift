@@ -115,7 +115,9 @@ public enum WorkerMain {
 final class WorkerChannel: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
-    private var pending: [UInt8] = []
+    /// The daemon's lines (calls can carry whole tensors): bounded only to keep the framer's sum sane.
+    private var framer = LineFramer(maxLineBytes: 1 << 30)
+    private var lines: [[UInt8]] = []
     /// Descriptors received, oldest first (read on the main thread only).
     private var receivedFDs: [Int32] = []
     private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
@@ -125,17 +127,15 @@ final class WorkerChannel: @unchecked Sendable {
 
     /// The next line, or nil at end of file.
     func readLine() -> [UInt8]? {
-        while true {
-            if let newline = pending.firstIndex(of: 0x0A) {
-                let line = Array(pending[..<newline])
-                pending.removeFirst(newline + 1)
-                return line
-            }
+        while lines.isEmpty {
             let n = UnixSocket.receive(fd, into: chunk, fds: &receivedFDs).count
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return nil }
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            framer.feed(UnsafeRawBufferPointer(rebasing: chunk[0..<n])) { event in
+                if case .line(let line) = event { lines.append(Array(line)) }
+            }
         }
+        return lines.removeFirst()
     }
 
     /// The next `count` descriptors received (fewer if fewer came).
