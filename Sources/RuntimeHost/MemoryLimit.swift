@@ -5,8 +5,6 @@ import Glibc
 /// runtime allocates (heap and private mappings, not the model files it maps), so a runaway host
 /// gets allocation failures early, instead of taking the board's memory from everyone.
 enum MemoryLimit {
-    static let variable = "RKLLM_RUNTIME_HOST_MEMORY"
-
     /// Three quarters of the machine's memory, unless the settings say otherwise.
     static var defaultBytes: Int {
         let pages = sysconf(Int32(_SC_PHYS_PAGES))
@@ -16,8 +14,7 @@ enum MemoryLimit {
 
     /// Applied in the host before it loads the runtime. A sanitizer reserves terabytes of shadow
     /// memory that RLIMIT_DATA counts: under one the limit is left off, and the log says so.
-    static func apply(from environment: [String: String]) -> String? {
-        guard let text = environment[variable], let bytes = Int(text), bytes > 0 else { return nil }
+    static func apply(_ bytes: Int) -> String? {
         for symbol in ["__asan_init", "__tsan_init"] where dlsym(UnsafeMutableRawPointer(bitPattern: 0), symbol) != nil
         {
             return "memory limit not applied: built with a sanitizer (\(symbol))"

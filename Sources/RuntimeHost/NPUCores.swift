@@ -5,7 +5,7 @@
 extension RuntimeRouter {
     /// Runs `start` now when a core is free, else when one frees.
     func onACore(_ namespace: String, _ start: @escaping () -> Void) {
-        guard coresBusy[namespace, default: 0] < limits.npuCores else {
+        guard coresBusy[namespace, default: 0] < limits.host.npuCores else {
             return coreQueue[namespace, default: []].append(start)
         }
         coresBusy[namespace, default: 0] += 1

@@ -1,11 +1,9 @@
 import BindingRuntime
 import Foundation
 
-/// Server-side plugins (custom operators): libraries in `$RKNN_PLUGIN_DIR` that clients name and
+/// Server-side plugins (custom operators): libraries in the plugin directory that clients name and
 /// never send. A plugin, once loaded, stays loaded: the runtime calls into it until the host ends.
 final class PluginLibraries: @unchecked Sendable {
-    static let variable = "RKNN_PLUGIN_DIR"
-
     private let directory: String?
     private let lock = NSLock()
     private var loaded: [String: UnsafeMutableRawPointer] = [:]
@@ -17,7 +15,7 @@ final class PluginLibraries: @unchecked Sendable {
     func symbol(_ symbol: String, in library: String) throws -> UnsafeRawPointer {
         guard let directory else {
             throw RPCError(
-                code: RPCError.notPermittedCode, message: "no plugin directory is configured (\(Self.variable))")
+                code: RPCError.notPermittedCode, message: "no plugin directory is configured")
         }
         // A file name of the directory, nothing else.
         let allowed = library.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) } && !library.hasPrefix(".")

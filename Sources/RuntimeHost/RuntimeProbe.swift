@@ -10,13 +10,16 @@ enum RuntimeProbe {
         var description: String
     }
 
-    static func run(executable: String, namespace: String, library: String, timeout: Double = 10) -> Result<
+    static func run(
+        executable: String, namespace: String, library: String, settings: HostSettings, timeout: Double = 10
+    ) -> Result<
         JSONValue, Failure
     > {
         let (pid, channel): (pid_t, Int32)
         do {
             (pid, channel) = try WorkerProcess.start(
-                executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: true))
+                executable,
+                WorkerMain.commandLine(namespace: namespace, library: library, probe: true, settings: settings))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }

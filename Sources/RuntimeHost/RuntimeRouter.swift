@@ -49,12 +49,13 @@ public final class RuntimeRouter: @unchecked Sendable {
         public var quota: Holdings
         /// Runtime host processes at once.
         public var maxHosts: Int
-        /// Blocking calls at once across the hosts of clients (`Hosting.perClient`): the NPU's cores.
-        public var npuCores: Int
+        /// What each runtime host is started with; its NPU cores also bound blocking calls across
+        /// the hosts of clients (`Hosting.perClient`).
+        public var host: HostSettings
 
         public init(
             runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int,
-            npuCores: Int
+            host: HostSettings
         ) {
             self.runTimeout = runTimeout
             self.keepAlive = keepAlive
@@ -62,7 +63,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             self.queueTimeout = queueTimeout
             self.quota = quota
             self.maxHosts = maxHosts
-            self.npuCores = npuCores
+            self.host = host
         }
     }
 
@@ -127,19 +128,23 @@ public final class RuntimeRouter: @unchecked Sendable {
             kill(pid, SIGKILL)
         }
         for runtime in runtimes {
-            let state = Self.probe(runtime, executable: executable, logger: logger)
+            let state = Self.probe(runtime, executable: executable, settings: limits.host, logger: logger)
             self.runtimes[runtime.namespace] = state
             order.append(runtime.namespace)
         }
     }
 
     /// Which library of the runtime loads and which of its symbols resolve.
-    private static func probe(_ runtime: Runtime, executable: String, logger: Logger) -> RuntimeState {
+    private static func probe(_ runtime: Runtime, executable: String, settings: HostSettings, logger: Logger)
+        -> RuntimeState
+    {
         var state = RuntimeState(runtime: runtime, library: runtime.library)
         let libraries = [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? [])
         for library in libraries {
             state = RuntimeState(runtime: runtime, library: library)
-            switch RuntimeProbe.run(executable: executable, namespace: runtime.namespace, library: library) {
+            switch RuntimeProbe.run(
+                executable: executable, namespace: runtime.namespace, library: library, settings: settings)
+            {
             case .success(let ready):
                 if case .string(let error)? = ready["error"] {
                     state.unavailable = error
@@ -521,7 +526,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
         try checkHostCap()
         let worker = try WorkerProcess(
-            executable: executable, namespace: namespace, library: state.library, loop: loop, logger: logger)
+            executable: executable, namespace: namespace, library: state.library, settings: limits.host, loop: loop,
+            logger: logger)
         runtimes[namespace]?.started += 1
         workers[ObjectIdentifier(worker)] = worker
         worker.whenDead { [unowned self, unowned worker] error in died(worker, error) }

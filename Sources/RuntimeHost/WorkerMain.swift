@@ -11,29 +11,22 @@ import RPCServer
 public enum WorkerMain {
     static let channelFD: Int32 = 3
 
-    /// Worker mode's arguments (`--worker NS --library PATH --parent PID [--probe]`), or nil when
-    /// the command line is not worker mode.
+    /// Worker mode's arguments (HostSettings has the whole command line), or nil when the command
+    /// line is not worker mode.
     public static func arguments(_ arguments: [String]) -> (
-        namespace: String, library: String, parent: pid_t, probe: Bool
+        namespace: String, library: String, parent: pid_t, probe: Bool, settings: HostSettings
     )? {
         guard arguments.count >= 6, arguments[0] == "--worker", arguments[2] == "--library", arguments[4] == "--parent",
-            let parent = pid_t(arguments[5])
+            let parent = pid_t(arguments[5]), let settings = HostSettings(arguments: arguments.dropFirst(6))
         else { return nil }
-        return (arguments[1], arguments[3], parent, arguments.dropFirst(6).contains("--probe"))
+        return (arguments[1], arguments[3], parent, arguments.dropFirst(6).contains("--probe"), settings)
     }
 
     /// The worker's command line for `spawn`.
-    static func commandLine(namespace: String, library: String, probe: Bool) -> [String] {
+    static func commandLine(namespace: String, library: String, probe: Bool, settings: HostSettings) -> [String] {
         ["--worker", namespace, "--library", library, "--parent", String(getpid())] + (probe ? ["--probe"] : [])
+            + settings.arguments
     }
-
-    /// How many blocking calls a runtime host runs at once: the NPU's cores (the daemon's setting).
-    public static let npuCoresVariable = "RKNN_NPU_CORES"
-    /// Where custom-operator plugins are (PluginLibraries).
-    public static let pluginDirectoryVariable = PluginLibraries.variable
-    /// The most a host may allocate (MemoryLimit).
-    public static let memoryLimitVariable = MemoryLimit.variable
-    public static var defaultMemoryLimit: Int { MemoryLimit.defaultBytes }
 
     /// The runtime object a call works on (its first handle), for one call at a time per object.
     static func objectKey(_ entry: MethodEntry, _ params: JSONValue?) -> String? {
@@ -42,11 +35,13 @@ public enum WorkerMain {
         return JSONParams.get(params, at: index, named: spec.name).map { "\(spec.handle!) \($0.jsonText)" }
     }
 
-    public static func run(namespace: String, library path: String, parent: pid_t, probe: Bool) -> Int32 {
+    public static func run(namespace: String, library path: String, parent: pid_t, probe: Bool, settings: HostSettings)
+        -> Int32
+    {
         // Die with the daemon; if it is already gone (we were adopted), do not start.
         clinux_die_with_parent()
         if getppid() != parent { return 1 }
-        let memoryNote = MemoryLimit.apply(from: ProcessInfo.processInfo.environment)
+        let memoryNote = settings.memoryLimit.flatMap(MemoryLimit.apply)
         let channel = WorkerChannel(fd: channelFD)
         let entries = DispatchTable.entries.filter { $0.method.hasPrefix(namespace + ".") }
         let library: RuntimeLibrary
@@ -71,8 +66,8 @@ public enum WorkerMain {
 
         let handles = HandleTable()
         let paths = PathPolicy.fromEnvironment()
-        let plugins = PluginLibraries(directory: ProcessInfo.processInfo.environment[PluginLibraries.variable])
-        let pool = BlockingPool(width: Int(ProcessInfo.processInfo.environment[npuCoresVariable] ?? "") ?? 3)
+        let plugins = PluginLibraries(directory: settings.pluginDirectory)
+        let pool = BlockingPool(width: settings.npuCores)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         while let line = channel.readLine() {
             guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"],

@@ -48,9 +48,12 @@ final class WorkerProcess: EventHandler {
     var bytesToHost: Int { output.bytesWritten }
 
     /// Starts `executable --worker NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
-    init(executable: String, namespace: String, library: String, loop: EventLoop, logger: Logger) throws {
+    init(
+        executable: String, namespace: String, library: String, settings: HostSettings, loop: EventLoop, logger: Logger
+    ) throws {
         (pid, fd) = try Self.start(
-            executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false))
+            executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false, settings: settings)
+        )
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.namespace = namespace
         self.loop = loop

@@ -9,7 +9,8 @@ let version = "0.1.0"
 func main() -> Int32 {
     if let worker = WorkerMain.arguments(Array(CommandLine.arguments.dropFirst())) {
         return WorkerMain.run(
-            namespace: worker.namespace, library: worker.library, parent: worker.parent, probe: worker.probe)
+            namespace: worker.namespace, library: worker.library, parent: worker.parent, probe: worker.probe,
+            settings: worker.settings)
     }
     let program = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "rkllm-server"
     let configuration: Configuration
@@ -33,7 +34,7 @@ func main() -> Int32 {
     let logger = Logger(level: configuration.logLevel)
     do {
         let executable = try executablePath()
-        try shareWithRuntimeHosts(configuration, executable: executable)
+        try sharePathsWithRuntimeHosts(configuration)
         let router = RuntimeRouter(
             runtimes: [
                 // Each model instance in a process of its own (sharing and NPU domains: the annotations).
@@ -56,7 +57,7 @@ func main() -> Int32 {
                     handles: configuration.maxHandlesPerClient,
                     descriptors: configuration.maxDescriptorsPerClient,
                     bytes: configuration.maxBytesPerClient),
-                maxHosts: configuration.maxRuntimeHosts, npuCores: configuration.npuCores),
+                maxHosts: configuration.maxRuntimeHosts, host: hostSettings(configuration, executable: executable)),
             logger: logger)
         let server = try Server(
             configuration: configuration, logger: logger, version: version,
@@ -77,10 +78,9 @@ func simulated(_ name: String, beside executable: String, unless configured: Str
     return configured == nil && FileManager.default.fileExists(atPath: path) ? path : nil
 }
 
-/// The directories clients' paths may name (made absolute), the number of calls a host runs at
-/// once and the plugin directory, handed to the runtime hosts through their environment; the cache
-/// directory is created.
-func shareWithRuntimeHosts(_ configuration: Configuration, executable: String) throws {
+/// The directories clients' paths may name (made absolute), handed to the runtime hosts through
+/// their environment; the cache directory is created.
+func sharePathsWithRuntimeHosts(_ configuration: Configuration) throws {
     let cwd = FileManager.default.currentDirectoryPath
     let absolute = { (path: String) in path.hasPrefix("/") ? path : cwd + "/" + path }
     try FileManager.default.createDirectory(
@@ -88,11 +88,17 @@ func shareWithRuntimeHosts(_ configuration: Configuration, executable: String) t
     PathPolicy.publish([
         "model": configuration.modelDirectories.map(absolute), "cache": [absolute(configuration.cacheDirectory)],
     ])
-    setenv(WorkerMain.npuCoresVariable, String(configuration.npuCores), 1)
-    setenv(WorkerMain.memoryLimitVariable, String(configuration.runtimeHostMemory ?? WorkerMain.defaultMemoryLimit), 1)
-    setenv(
-        WorkerMain.pluginDirectoryVariable,
-        configuration.pluginDirectory.map(absolute) ?? (executable as NSString).deletingLastPathComponent, 1)
+}
+
+/// What each runtime host is started with (HostSettings): the NPU's cores, its memory limit, and
+/// the plugin directory (by default the daemon's own).
+func hostSettings(_ configuration: Configuration, executable: String) -> HostSettings {
+    let cwd = FileManager.default.currentDirectoryPath
+    let plugins = configuration.pluginDirectory.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
+    return HostSettings(
+        npuCores: configuration.npuCores,
+        memoryLimit: configuration.runtimeHostMemory ?? HostSettings.defaultMemoryLimit,
+        pluginDirectory: plugins ?? (executable as NSString).deletingLastPathComponent)
 }
 
 /// This executable, for starting runtime host processes.
