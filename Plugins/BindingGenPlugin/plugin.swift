@@ -14,11 +14,6 @@ struct BindingGenPlugin: BuildToolPlugin {
         var annotations: String?
     }
 
-    /// What `binding-gen generate` writes (Emitter.outputFiles).
-    static let outputFiles = [
-        "Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift", "Constants.swift", "OpenRPC.swift",
-    ]
-
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
         let configURL = target.directoryURL.appending(path: "binding-gen.json")
         let config = try JSONDecoder().decode(Config.self, from: Data(contentsOf: configURL))
@@ -44,9 +39,17 @@ struct BindingGenPlugin: BuildToolPlugin {
             "generate", headers.path, "--output", output.path, "--templates", templates.path,
             "--module", config.module, "--annotations", annotations.path,
         ]
-        // The tool is built in .build/<triple>/<configuration>/: the build's target triple.
+        // The tool is built in .build/<triple>/<configuration>/: the build's target triple (the API
+        // does not give it). Without it, binding-gen lays structs out for the machine it runs on.
         let triple = tool.url.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
-        if triple.split(separator: "-").count >= 3 { arguments += ["--target", triple] }
+        if triple.split(separator: "-").count >= 3 {
+            arguments += ["--target", triple]
+        } else {
+            Diagnostics.warning(
+                "binding-gen: no target triple in the tool's path \(tool.url.path); laying out for the host")
+        }
+        // One output per template: binding-gen refuses a templates directory that differs from what it writes.
+        let outputs = templateFiles.map { output.appending(path: $0.deletingPathExtension().lastPathComponent) }
 
         return [
             .buildCommand(
@@ -54,7 +57,7 @@ struct BindingGenPlugin: BuildToolPlugin {
                 executable: tool.url,
                 arguments: arguments,
                 inputFiles: inputs,
-                outputFiles: Self.outputFiles.map { output.appending(path: $0) }
+                outputFiles: outputs
             )
         ]
     }

@@ -4,7 +4,8 @@ import Foundation
 
 /// Renders a binding plan into Swift files through the templates of a directory.
 public struct Emitter {
-    /// The files the generator writes, each from `<name>.tmpl`.
+    /// The files the generator writes, each from `<name>.tmpl`: the templates directory holds
+    /// exactly these (the build-tool plugin lists its outputs from the templates).
     public static let outputFiles = [
         "Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift",
         "Constants.swift", "OpenRPC.swift",
@@ -58,6 +59,13 @@ public struct Emitter {
                     ).json())
             ],
         ]
+        let templates = try FileManager.default.contentsOfDirectory(atPath: templatesDirectory.path)
+            .filter { $0.hasSuffix(".tmpl") }.map { String($0.dropLast(".tmpl".count)) }
+        guard Set(templates) == Set(Self.outputFiles) else {
+            throw TemplateError(
+                description: "\(templatesDirectory.path): the templates are \(templates.sorted()); "
+                    + "the generator writes \(Self.outputFiles.sorted()), one template each")
+        }
         var files: [String: String] = [:]
         for name in Self.outputFiles {
             let url = templatesDirectory.appendingPathComponent(name + ".tmpl")

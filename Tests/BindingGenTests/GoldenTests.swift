@@ -42,6 +42,21 @@ final class GoldenTests: XCTestCase {
             """)
     }
 
+    func testTheTemplatesAreExactlyTheFilesWritten() throws {
+        // The build-tool plugin lists its outputs from the templates: a template more or less is an error.
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(getpid())")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(at: Paths.templates, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("Layout.swift.tmpl"))
+        try "".write(to: copy.appendingPathComponent("Extra.swift.tmpl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(
+            try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: copy).render()
+        ) {
+            XCTAssertTrue("\($0)".contains("the generator writes"), "\($0)")
+        }
+    }
+
     func testRenderedSwiftMatchesTheGoldens() throws {
         let files = try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: Paths.templates)
             .render()
