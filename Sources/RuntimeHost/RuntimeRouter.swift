@@ -84,6 +84,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         var missing: Set<String> = []
         var shared: WorkerProcess?
         var crashes = 0
+        /// Destroying calls made for no client (a keep-alive ending, a client gone) that failed.
+        var destroyFailures = 0
         var started = 0
         /// Traffic with hosts that have ended (live ones count their own).
         var bytesFromEnded = 0
@@ -564,8 +566,14 @@ public final class RuntimeRouter: @unchecked Sendable {
         guard object.crashed == nil, let destroy = Self.destroyCall(for: object) else { return stopIfIdle(worker) }
         worker.call(
             method: destroy.method, params: destroy.params, onCallback: { _ in },
-            onAnswer: { [unowned self] _, fds in
+            onAnswer: { [unowned self] outcome, fds in
                 fds.forEach { close($0) }
+                // No client waits for this answer: a failure is logged and counted, not lost.
+                if case .failure(let error) = outcome {
+                    runtimes[worker.namespace]?.destroyFailures += 1
+                    logger.warn(
+                        "\(object.type) \(object.workerID.jsonText): \(destroy.method) failed: \(error.message)")
+                }
                 if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
                 stopIfIdle(worker)
             })
@@ -641,6 +649,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                             "hosts_running": .int(Int64(live.count)),
                             "hosts_started": .int(Int64(state.started)),
                             "crashes": .int(Int64(state.crashes)),
+                            "destroy_failures": .int(Int64(state.destroyFailures)),
                             "handles": .int(
                                 Int64(handles.values.filter { $0.object.worker.namespace == namespace }.count)),
                             "objects": .int(Int64(objects.count)),

@@ -26,6 +26,18 @@ final class RuntimeHostTests: XCTestCase {
         try client.call("server.stats")["runtimes"]?["rkllm"] ?? .null
     }
 
+    func testADestroyNoClientWaitsForThatFailsIsLoggedAndCounted() throws {
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "stuck"]])["handle"])
+        // A shared model: the caller's reference goes at once; the runtime's destroy comes after
+        // (the keep-alive is 0 here), and its failure must not be lost.
+        XCTAssertEqual(try client.call("rkllm.destroy", [handle]), .object([:]))
+        let deadline = Date().addingTimeInterval(60)
+        while try stats(client)["destroy_failures"] != 1 && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(try stats(client)["destroy_failures"], 1)
+        XCTAssertTrue(daemon.log.contains("rkllm.destroy failed: rkllm_destroy returned -6"), daemon.log)
+    }
+
     func testCallsStreamAndAnswerInBothParameterForms() throws {
         let client = try Client(daemon.socket)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])

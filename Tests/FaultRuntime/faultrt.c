@@ -8,7 +8,8 @@
  *   "grow"   -> rkllm_run allocates (and touches) 16 MiB at a time, as a runaway runtime would,
  *               until an allocation fails (-12, all freed) or 4 GiB are taken (0: no limit held it)
  *   other    -> one callback per word (RKLLM_RUN_NORMAL, text = the word), then RKLLM_RUN_FINISH
- * rkllm_init fails with -3 for a model_path ending in "missing" (the daemon makes paths absolute).
+ * rkllm_init fails with -3 for a model_path ending in "missing" (the daemon makes paths absolute);
+ * rkllm_destroy of an instance whose model_path ends in "stuck" frees it but returns -6.
  * It also stands in for the few librknnrt.so functions that carry a file descriptor, so the
  * daemon's descriptor passing can be tested end to end: rknn_create_mem_from_fd maps the caller's
  * descriptor and reports the first four bytes it reads there in `flags`; rknn_create_mem makes a
@@ -25,6 +26,7 @@
 typedef struct {
     LLMResultCallback callback;
     int runs;
+    int stuck; /* rkllm_destroy reports a failure */
 } fault_instance;
 
 RKLLMParam rkllm_createDefaultParam(void) {
@@ -43,14 +45,16 @@ int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback)
     fault_instance* instance = calloc(1, sizeof *instance);
     if (instance == NULL) return -1;
     instance->callback = callback;
+    instance->stuck = length >= 5 && strcmp(param->model_path + length - 5, "stuck") == 0;
     *handle = instance;
     return 0;
 }
 
 int rkllm_destroy(LLMHandle handle) {
     if (handle == NULL) return -1;
+    int status = ((fault_instance*)handle)->stuck ? -6 : 0;
     free(handle);
-    return 0;
+    return status;
 }
 
 int rkllm_is_running(LLMHandle handle) { return handle == NULL ? -1 : 0; }
