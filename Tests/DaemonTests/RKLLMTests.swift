@@ -479,6 +479,29 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testAbortOfTheCallersRunningStreamReachesTheRuntime() throws {
+        let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "5000"])
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo.rkllm"]])["handle"])
+        let long = Self.prompt(Array(repeating: "hello", count: 900).joined(separator: " "))
+        try client.start("run", "rkllm.run", [handle, long])
+        XCTAssertEqual(try client.readMessage()["id"], "run", "generating")
+        // Its own running stream: rkllm_abort is called, and the run ends early.
+        try client.start("abort", "rkllm.abort", [handle])
+        var answers: [String: JSONValue] = [:]
+        while answers.count < 2 {
+            let message = try client.readMessage()
+            guard case .string(let id)? = message["id"] else { continue }
+            if id == "run", let state = message["result"]?["_callback_state"], state != 2 { continue }
+            answers[id] = message
+        }
+        XCTAssertEqual(answers["abort"]?["result"], .object([:]))
+        let generated = try XCTUnwrap(answers["run"]?["result"]?["perf"]?["generate_tokens"]?.intValue)
+        XCTAssertLessThan(generated, 900, "the runtime stopped before the end of its reply")
+        XCTAssertEqual(try client.stream("rkllm.run", [handle, Self.prompt("hello world")]).text, Self.helloReply)
+        daemon.assertStopsCleanly()
+    }
+
     func testAbortAndCancelStopOnlyTheCallersRequests() throws {
         let daemon = try Self.simulated(["RKLLM_SIM_TOKEN_US": "5000"])
         let alice = try Client(daemon.socket)
