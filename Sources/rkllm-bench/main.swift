@@ -247,38 +247,22 @@ func idle(_ options: Options, _ target: Target) throws {
 
 do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
-    if options.mode == "parse" {
-        requestPath(options)
-        exit(0)
-    }
-    if options.mode == "tokens" {
-        try tokens(options)
-        exit(0)
-    }
-    if options.mode == "frames" {
-        try frames(options)
-        exit(0)
-    }
-    if options.mode == "hosts" {
-        try hosts(options)
-        exit(0)
-    }
-    if options.mode == "privacy" {
-        try privacy(options)
-        exit(0)
-    }
-    if options.mode == "floor" {
+    switch options.mode {
+    case "parse": requestPath(options)
+    case "tokens": try tokens(options)
+    case "frames": try frames(options)
+    case "hosts": try hosts(options)
+    case "privacy": try privacy(options)
+    case "floor":
         let floor = try FloorServer()
         defer { floor.stop() }
         try ping(options, try Target(socket: floor.socket, maxConnections: options.connections))
-        exit(0)
-    }
-    let target = try Target(socket: options.socket, maxConnections: options.connections)
-    defer { target.stop() }
-    switch options.mode {
-    case "ping": try ping(options, target)
-    case "idle": try idle(options, target)
-    default: throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy)")
+    case "ping", "idle":
+        let target = try Target(socket: options.socket, maxConnections: options.connections)
+        defer { target.stop() }
+        if options.mode == "ping" { try ping(options, target) } else { try idle(options, target) }
+    default:
+        throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
