@@ -96,14 +96,3 @@ final class QuotaTests: XCTestCase {
         return answers
     }
 }
-
-func openFDs(_ pid: Int32) throws -> Int {
-    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
-}
-
-/// The process's open descriptors once they reach `expected` (or after 60 s).
-func settled(_ pid: Int32, at expected: Int) throws -> Int {
-    let deadline = Date().addingTimeInterval(60)
-    while try openFDs(pid) != expected && Date() < deadline { usleep(20_000) }
-    return try openFDs(pid)
-}
