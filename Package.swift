@@ -51,8 +51,8 @@ let package = Package(
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"]),
-        .target(name: "RuntimeHost", dependencies: ["RPCServer", "RKBindings"]),
-        .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost"]),
+        .target(name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"]),
+        .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost", "RKBindings"]),
         .executableTarget(name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKHeaders"]),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
@@ -112,6 +112,8 @@ let package = Package(
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
         .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
+        // The runtime host's logic against the fixture's generated table and manifest.
+        .testTarget(name: "RuntimeHostTests", dependencies: ["RuntimeHost", "CallTestBindings", "RPCServer"]),
         // Start the real rkllm-server binary and talk to it over its socket.
         .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime", "CLinux", "RPCServer"]),
         .target(

@@ -16,16 +16,20 @@ public struct Annotations: Codable, Sendable, Equatable {
     public var unions: [String: UnionAnnotation]
     /// Record name -> the function that returns its defaults by value.
     public var defaultMakers: [String: String]
+    /// The runtimes, by their methods' namespace, and the settings they name.
+    public var runtimes: [String: RuntimeAnnotation]
+    public var settings: [String: SettingAnnotation]
 
     enum CodingKeys: String, CodingKey {
-        case functions, handles, callbacks, fields, unions
+        case functions, handles, callbacks, fields, unions, runtimes, settings
         case defaultMakers = "default_makers"
     }
 
     public init(
         functions: [String: FunctionAnnotation] = [:], handles: [String: HandleAnnotation] = [:],
         callbacks: [String: CallbackAnnotation] = [:], fields: [String: FieldAnnotation] = [:],
-        unions: [String: UnionAnnotation] = [:], defaultMakers: [String: String] = [:]
+        unions: [String: UnionAnnotation] = [:], defaultMakers: [String: String] = [:],
+        runtimes: [String: RuntimeAnnotation] = [:], settings: [String: SettingAnnotation] = [:]
     ) {
         self.functions = functions
         self.handles = handles
@@ -33,6 +37,8 @@ public struct Annotations: Codable, Sendable, Equatable {
         self.fields = fields
         self.unions = unions
         self.defaultMakers = defaultMakers
+        self.runtimes = runtimes
+        self.settings = settings
     }
 
     public init(from decoder: Decoder) throws {
@@ -43,6 +49,8 @@ public struct Annotations: Codable, Sendable, Equatable {
         fields = try c.decodeIfPresent([String: FieldAnnotation].self, forKey: .fields) ?? [:]
         unions = try c.decodeIfPresent([String: UnionAnnotation].self, forKey: .unions) ?? [:]
         defaultMakers = try c.decodeIfPresent([String: String].self, forKey: .defaultMakers) ?? [:]
+        runtimes = try c.decodeIfPresent([String: RuntimeAnnotation].self, forKey: .runtimes) ?? [:]
+        settings = try c.decodeIfPresent([String: SettingAnnotation].self, forKey: .settings) ?? [:]
     }
 
     public static func load(_ url: URL) throws -> Annotations {
@@ -242,9 +250,9 @@ public struct TypeSelector: Codable, Sendable, Equatable {
 public struct HandleAnnotation: Codable, Sendable, Equatable {
     public var create: [String]
     public var destroy: [String]
-    /// Functions that stop the stream running on the handle (a host that shares the handle
-    /// between clients lets each stop only its own).
-    public var abort: [String]?
+    /// The function that stops the stream running on the handle (a host that shares the handle
+    /// between clients lets each stop only its own; it calls it for a client that cancels or goes).
+    public var abort: String?
     /// Clients creating it with equal parameters share one object (reference counted).
     public var shared: Bool?
     /// A member path into the creating call's parameters (`param.extend_param.base_domain_id`)
@@ -257,16 +265,20 @@ public struct HandleAnnotation: Codable, Sendable, Equatable {
     /// For a shared handle: the member path of a streaming call's parameters
     /// (`rkllm_infer_params.keep_history`) that, when nonzero, keeps the stream's state after it.
     public var stateKeptWhen: String?
+    /// Creating function -> the destroying function the host calls on what it created (a client
+    /// gone, a keep-alive ended); needed when `destroy` names more than one.
+    public var destroyWith: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case create, destroy, abort, shared
+        case destroyWith = "destroy_with"
         case instanceField = "instance_field"
         case readsOnly = "reads_only"
         case stateKeptWhen = "state_kept_when"
     }
 
     public init(
-        create: [String], destroy: [String], abort: [String]? = nil, shared: Bool? = nil, instanceField: String? = nil
+        create: [String], destroy: [String], abort: String? = nil, shared: Bool? = nil, instanceField: String? = nil
     ) {
         self.create = create
         self.destroy = destroy

@@ -7,6 +7,8 @@ public struct BindingPlan: Sendable {
     public var functions: [FunctionPlan]
     public var records: [RecordPlan]
     public var callbacks: [CallbackPlan]
+    /// The runtimes the annotations declare (their manifests).
+    public var runtimes: [RuntimePlan]
     /// Annotation problems and other notes, in `file:line: warning:` form.
     public var warnings: [Diagnostic]
 }

@@ -35,8 +35,12 @@ public struct Planner {
                 typedef: name, function: f, parameterNames: names, userdata: a.userdata,
                 message: a.message, state: a.state, finalValues: finals)
         }
+        var runtimeNotes: [String] = []
+        let runtimes = planRuntimes(warnings: &runtimeNotes)
+        warnings += runtimeNotes.map { Diagnostic(.warning, $0, at: SourceLocation(file: annotationsFile, line: 1)) }
         return BindingPlan(
-            model: model, functions: functions, records: records, callbacks: callbacks, warnings: warnings)
+            model: model, functions: functions, records: records, callbacks: callbacks, runtimes: runtimes,
+            warnings: warnings)
     }
 
     /// Method name: the first `_`-separated word is the namespace (`rknn_matmul_run` -> `rknn.matmul_run`).
@@ -59,7 +63,8 @@ public struct Planner {
             if !typedefNames.contains(handle), !recordNames.contains(handle) {
                 notes.append("handle type '\(handle)' is not declared by the headers")
             }
-            for f in (a.create + a.destroy + (a.abort ?? []) + (a.readsOnly ?? [])) where !functionNames.contains(f) {
+            for f in (a.create + a.destroy + [a.abort].compactMap { $0 } + (a.readsOnly ?? []))
+            where !functionNames.contains(f) {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
             }
             if let field = a.instanceField, let first = field.split(separator: ".").first {
@@ -194,7 +199,7 @@ public struct Planner {
             params: [], returns: .void, blocking: a.blocking ?? false,
             creates: annotations.handles.first { $0.value.create.contains(function.name) }?.key,
             destroys: annotations.handles.first { $0.value.destroy.contains(function.name) }?.key,
-            aborts: annotations.handles.first { $0.value.abort?.contains(function.name) == true }?.key,
+            aborts: annotations.handles.first { $0.value.abort == function.name }?.key,
             releasedBy: nil,
             makesDefaultFor: annotations.defaultMakers.first { $0.value == function.name }?.key)
         do {
@@ -242,7 +247,7 @@ public struct Planner {
             guard case .handle(let type) = p.role, let handle = annotations.handles[type], handle.shared == true else {
                 continue
             }
-            if handle.create.contains(name) || handle.destroy.contains(name) || (handle.abort ?? []).contains(name)
+            if handle.create.contains(name) || handle.destroy.contains(name) || handle.abort == name
                 || (handle.readsOnly ?? []).contains(name)
             {
                 return .none

@@ -1,7 +1,9 @@
+import BindingRuntime
 import Foundation
 
-/// Every setting of the daemon: environment variables (`RKLLM_*`, `RKNN_*`) and the same settings
-/// as flags; flags win. `Configuration.settings` is the one table both `--help` and parsing read.
+/// Every setting of the daemon: environment variables (`RKLLM_*`) and the same settings as flags;
+/// flags win. The runtimes add their own (their manifests'). `Configuration.settings` is the one
+/// table both `--help` and parsing read.
 public struct Configuration: Sendable {
     public var socketPath = "/tmp/rkllm.sock"
     public var socketMode: mode_t = 0o660
@@ -18,34 +20,33 @@ public struct Configuration: Sendable {
     public var shutdownTimeout = 5.0
     /// Seconds a runtime call may make no progress before its worker is killed.
     public var runTimeout = 300.0
-    /// nil: the vendor's library, else the simulated one built beside the daemon.
-    public var rkllmRuntimeLibrary: String?
-    public var rknnRuntimeLibrary: String?
     /// Seconds a shared model stays loaded after its last client.
     public var keepAlive = 300.0
     /// Generations waiting per model before a "busy" error.
     public var maxQueue = 64
     /// Seconds a generation may wait in the queue; 0 = no limit.
     public var queueTimeout = 0.0
-    /// Where clients' model and LoRA paths may point (':'-separated), and prompt caches.
-    public var modelDirectories = ["models"]
-    public var cacheDirectory = "/tmp/rkllm-cache"
-    /// Blocking runtime calls a runtime host runs at once (RK3588: 3 NPU cores).
-    public var npuCores = 3
-    /// Where custom-operator plugins (librkcst_<op>.so) are; nil: beside the daemon.
-    public var pluginDirectory: String?
     /// What one client may hold in runtime hosts: handles, descriptors kept open there, bytes.
     public var maxHandlesPerClient = 1024
     public var maxDescriptorsPerClient = 256
     public var maxBytesPerClient = 1 << 30
     /// Runtime host processes at once (model instances, RKNN hosts).
     public var maxRuntimeHosts = 64
-    /// One RKNN runtime host for every client instead of one per client (boards short of memory).
-    public var rknnSharedHost = false
     /// Bytes one runtime host may allocate; nil: three quarters of the machine's memory.
     public var runtimeHostMemory: Int?
+    /// The runtimes' own settings (their manifests declare them), and the values set, by name.
+    public private(set) var runtimeSettings: [RuntimeSetting] = []
+    private var runtimeValues: [String: String] = [:]
 
     public init() {}
+
+    /// A runtime setting's value: as set, else its default.
+    public func value(of setting: String) -> String? {
+        runtimeValues[setting] ?? runtimeSettings.first { $0.name == setting }?.defaultValue
+    }
+
+    /// Whether the runtime setting was set (not its default).
+    public func isSet(_ setting: String) -> Bool { runtimeValues[setting] != nil }
 
     public struct Setting: Sendable {
         public let environment: String
@@ -58,7 +59,21 @@ public struct Configuration: Sendable {
         public var description: String
     }
 
-    public static let settings: [Setting] = [
+    /// The daemon's settings, then the runtimes' (each once, by flag).
+    public static func settings(declared: [RuntimeSetting]) -> [Setting] {
+        var seen = Set<String>()
+        let runtime = declared.filter { seen.insert($0.name).inserted }.sorted { $0.flag < $1.flag }.map { declared in
+            Setting(environment: declared.environment, flag: declared.flag, help: declared.help) {
+                if let problem = declared.problem(with: $1) {
+                    throw UsageError(description: "\(declared.flag) \(problem)")
+                }
+                $0.runtimeValues[declared.name] = $1
+            }
+        }
+        return daemonSettings + runtime
+    }
+
+    static let daemonSettings: [Setting] = [
         Setting(environment: "RKLLM_UDS_PATH", flag: "--socket", help: "Unix socket path (default /tmp/rkllm.sock)") {
             $0.socketPath = $1
         },
@@ -173,15 +188,6 @@ public struct Configuration: Sendable {
             $0.maxRuntimeHosts = try positive($1, "max runtime hosts")
         },
         Setting(
-            environment: "RKNN_SHARED_HOST", flag: "--rknn-shared-host",
-            help: "1: one RKNN runtime host for every client, 0: one per client (default 0)"
-        ) {
-            guard $1 == "0" || $1 == "1" else {
-                throw UsageError(description: "rknn shared host must be 0 or 1, not '\($1)'")
-            }
-            $0.rknnSharedHost = $1 == "1"
-        },
-        Setting(
             environment: "RKLLM_RUNTIME_HOST_MEMORY", flag: "--runtime-host-memory",
             help: "bytes one runtime host may allocate (RLIMIT_DATA; default 3/4 of the machine's memory)"
         ) {
@@ -198,42 +204,6 @@ public struct Configuration: Sendable {
             help: "seconds a generation may wait in the queue, 0 = no limit (default 0)"
         ) {
             $0.queueTimeout = try seconds($1, "queue timeout")
-        },
-        Setting(
-            environment: "RKLLM_MODEL_DIRS", flag: "--model-dirs",
-            help: "':'-separated directories of models and LoRA adapters (default ./models)"
-        ) {
-            $0.modelDirectories = $1.split(separator: ":").map(String.init)
-        },
-        Setting(
-            environment: "RKLLM_CACHE_DIR", flag: "--cache-dir",
-            help: "directory of prompt cache files (default /tmp/rkllm-cache)"
-        ) {
-            $0.cacheDirectory = $1
-        },
-        Setting(
-            environment: "RKNN_NPU_CORES", flag: "--npu-cores",
-            help: "runtime calls run at once per runtime host, one per context (default 3)"
-        ) {
-            $0.npuCores = try positive($1, "NPU cores")
-        },
-        Setting(
-            environment: "RKNN_PLUGIN_DIR", flag: "--plugin-dir",
-            help: "directory of custom-operator plugins librkcst_<op>.so (default: beside the daemon)"
-        ) {
-            $0.pluginDirectory = $1
-        },
-        Setting(
-            environment: "RKLLM_RUNTIME_LIB", flag: "--rkllm-runtime",
-            help: "RKLLM runtime library (default librkllmrt.so, else the simulated one)"
-        ) {
-            $0.rkllmRuntimeLibrary = $1
-        },
-        Setting(
-            environment: "RKNN_RUNTIME_LIB", flag: "--rknn-runtime",
-            help: "RKNN runtime library (default librknnrt.so, else the simulated one)"
-        ) {
-            $0.rknnRuntimeLibrary = $1
         },
     ]
 
@@ -255,9 +225,13 @@ public struct Configuration: Sendable {
     public enum Action: Equatable { case serve, help, version }
 
     /// The environment first, then the flags (`--flag value` or `--flag=value`).
-    public static func load(arguments: [String], environment: [String: String]) throws -> (Configuration, Action) {
+    public static func load(arguments: [String], environment: [String: String], runtimeSettings: [RuntimeSetting] = [])
+        throws -> (Configuration, Action)
+    {
         var config = Configuration()
-        for setting in settings {
+        config.runtimeSettings = runtimeSettings
+        let table = settings(declared: runtimeSettings)
+        for setting in table {
             if let value = environment[setting.environment] { try setting.apply(&config, value) }
         }
         var i = 0
@@ -270,7 +244,7 @@ public struct Configuration: Sendable {
             default: break
             }
             let (flag, inline) = argument.split(separator: "=", maxSplits: 1).map(String.init).splitFirst()
-            guard let setting = settings.first(where: { $0.flag == flag }) else {
+            guard let setting = table.first(where: { $0.flag == flag }) else {
                 throw UsageError(description: "unknown option '\(argument)' (see --help)")
             }
             var value = inline
@@ -284,11 +258,12 @@ public struct Configuration: Sendable {
         return (config, .serve)
     }
 
-    public static func usage(program: String) -> String {
+    public static func usage(program: String, runtimeSettings: [RuntimeSetting] = []) -> String {
+        let table = settings(declared: runtimeSettings)
         var text =
             "usage: \(program) [options]\n\nServes the Rockchip NPU runtimes as JSON-RPC 2.0 over a Unix socket.\n\n"
-        let width = settings.map { $0.flag.count + 8 }.max() ?? 0
-        for s in settings {
+        let width = table.map { $0.flag.count + 8 }.max() ?? 0
+        for s in table {
             let left = "  \(s.flag) VALUE"
             text += left.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "\(s.help) [\(s.environment)]\n"
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The runtime host's threads for blocking calls: at most `width` run at once (the NPU's cores),
+/// The runtime host's threads for blocking calls: at most `width` run at once (the device's cores),
 /// and calls on one runtime object (a context is not thread-safe) one at a time, in arrival order.
 /// The threads are made as calls need them and live as long as the host process, which ends when
 /// the daemon closes its channel.

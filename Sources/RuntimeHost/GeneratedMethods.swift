@@ -1,38 +1,40 @@
 import BindingRuntime
-import RKBindings
 import RPCServer
 
-/// The generated table as server methods: `get_constants` answered from the headers, every C
-/// function routed to the runtime host process that owns it.
-public enum GeneratedMethods {
-    /// The generated OpenRPC document, parsed once.
-    static let document: JSONValue = (try? JSONParser.parse(OpenRPC.document)) ?? .object([:])
+/// The generated tables as server methods: `get_constants` answered from the headers, every C
+/// function routed to the runtime host process that owns it, described by the generated OpenRPC
+/// document.
+public struct GeneratedMethods {
+    let document: JSONValue
 
-    public static var openRPCComponents: JSONValue? { document["components"] }
+    /// `openRPC`: the generated OpenRPC document (`{"methods": [...], "components": {...}}`).
+    public init(openRPC: String) {
+        document = (try? JSONParser.parse(openRPC)) ?? .object([:])
+    }
 
-    static func description(of method: String) -> JSONValue {
+    public var openRPCComponents: JSONValue? { document["components"] }
+
+    func description(of method: String) -> JSONValue {
         guard case .array(let methods)? = document["methods"] else { return .object(["name": .string(method)]) }
         return methods.first { $0["name"] == .string(method) } ?? .object(["name": .string(method)])
     }
 
-    public static func methods(router: RuntimeRouter) -> [ServerMethod] {
-        let constants = Constants.entries.map { entry in
-            ServerMethod(name: entry.method, description: description(of: entry.method)) { request in
-                try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
+    public func methods(of runtimes: [RuntimeSetup], router: RuntimeRouter) -> [ServerMethod] {
+        runtimes.flatMap(\.hosted.entries).map { entry in
+            guard entry.symbol != nil else {
+                return ServerMethod(name: entry.method, description: description(of: entry.method)) { request in
+                    try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
+                }
             }
-        }
-        let functions = DispatchTable.entries.map { entry in
-            ServerMethod(
+            return ServerMethod(
                 name: entry.method, description: description(of: entry.method),
                 fileDescriptors: entry.params.filter(\.fd).count
             ) { call in
                 router.route(call, entry: entry)
             }
         }
-        return constants + functions
     }
 }
-
 /// The host of calls that take no handles, callbacks or descriptors.
 final class NoHandles: CallHost {
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {

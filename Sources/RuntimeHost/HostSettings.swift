@@ -1,18 +1,21 @@
 /// What a runtime host takes from the daemon's settings, on its command line:
-/// `--worker NAMESPACE --library PATH --parent PID [--probe] [--npu-cores N] [--memory-limit BYTES]
-/// [--plugin-dir PATH]`.
+/// `--worker NAMESPACE --library PATH --parent PID [--probe] [--parallel-calls N]
+/// [--memory-limit BYTES] [--plugin-dir PATH] [--paths KIND=DIR:DIR]...`.
 public struct HostSettings: Sendable, Equatable {
-    /// Blocking calls the host runs at once (the NPU's cores).
-    public var npuCores: Int
+    /// Blocking calls the host runs at once (the device's cores).
+    public var parallelCalls: Int
     /// Bytes the host may allocate (MemoryLimit); nil: no limit.
     public var memoryLimit: Int?
     /// Where server-side plugins are (PluginLibraries); nil: none.
     public var pluginDirectory: String?
+    /// Path kind -> the directories paths of that kind must be in (PathPolicy).
+    public var paths: [String: [String]]
 
-    public init(npuCores: Int, memoryLimit: Int?, pluginDirectory: String?) {
-        self.npuCores = npuCores
+    public init(parallelCalls: Int, memoryLimit: Int?, pluginDirectory: String?, paths: [String: [String]] = [:]) {
+        self.parallelCalls = parallelCalls
         self.memoryLimit = memoryLimit
         self.pluginDirectory = pluginDirectory
+        self.paths = paths
     }
 
     /// Three quarters of the machine's memory: a limit that stops a runaway host before the
@@ -20,25 +23,34 @@ public struct HostSettings: Sendable, Equatable {
     public static var defaultMemoryLimit: Int { MemoryLimit.defaultBytes }
 
     var arguments: [String] {
-        ["--npu-cores", String(npuCores)] + (memoryLimit.map { ["--memory-limit", String($0)] } ?? [])
-            + (pluginDirectory.map { ["--plugin-dir", $0] } ?? [])
+        var arguments = ["--parallel-calls", String(parallelCalls)]
+        if let memoryLimit { arguments += ["--memory-limit", String(memoryLimit)] }
+        if let pluginDirectory { arguments += ["--plugin-dir", pluginDirectory] }
+        for (kind, directories) in paths.sorted(by: { $0.key < $1.key }) {
+            arguments += ["--paths", kind + "=" + directories.joined(separator: ":")]
+        }
+        return arguments
     }
 
     /// The settings among a host's arguments (flag and value pairs); nil when one is malformed.
     init?(arguments: ArraySlice<String>) {
-        self.init(npuCores: 1, memoryLimit: nil, pluginDirectory: nil)
+        self.init(parallelCalls: 1, memoryLimit: nil, pluginDirectory: nil)
         var rest = arguments
         while let flag = rest.popFirst() {
             if flag == "--probe" { continue }
             guard let value = rest.popFirst() else { return nil }
             switch flag {
-            case "--npu-cores":
+            case "--parallel-calls":
                 guard let n = Int(value), n > 0 else { return nil }
-                npuCores = n
+                parallelCalls = n
             case "--memory-limit":
                 guard let n = Int(value), n > 0 else { return nil }
                 memoryLimit = n
             case "--plugin-dir": pluginDirectory = value
+            case "--paths":
+                guard let equals = value.firstIndex(of: "=") else { return nil }
+                paths[String(value[..<equals])] = value[value.index(after: equals)...].split(separator: ":")
+                    .map(String.init)
             default: return nil
             }
         }

@@ -2,30 +2,15 @@ import BindingRuntime
 import Foundation
 
 /// Where the runtimes may read and write files clients name: each path kind of the annotations
-/// (`model`, `cache`) maps to directories from the environment the daemon gives its runtime
-/// hosts. A relative path names the first of the kind's directories that has it (the first
-/// directory when none has: a file to be made); symbolic links, dangling ones included, are
-/// resolved before the check, so none leads out (not even for a file the runtime would create).
+/// (`model`, `cache`) maps to the directories the daemon gives its runtime hosts (HostSettings).
+/// A relative path names the first of the kind's directories that has it (the first directory
+/// when none has: a file to be made); symbolic links, dangling ones included, are resolved before
+/// the check, so none leads out (not even for a file the runtime would create).
 public struct PathPolicy: Sendable {
-    /// The environment variable listing each kind's directories (':'-separated).
-    static let variables = ["model": "RKLLM_MODEL_DIRS", "cache": "RKLLM_CACHE_DIR"]
-
     let directories: [String: [String]]
 
     init(directories: [String: [String]]) {
         self.directories = directories.mapValues { $0.map { Self.resolved($0) ?? $0 } }
-    }
-
-    /// Hands each kind's directories to the runtime hosts started from now on (their environment).
-    public static func publish(_ directories: [String: [String]]) {
-        for (kind, name) in variables { setenv(name, (directories[kind] ?? []).joined(separator: ":"), 1) }
-    }
-
-    static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> PathPolicy {
-        PathPolicy(
-            directories: variables.mapValues { name in
-                (environment[name] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
-            })
     }
 
     func confine(_ value: String, kind: String, param: String) throws -> String {

@@ -6,6 +6,8 @@ import RPCServer
 /// calls run one at a time, the others wait in FIFO order. Loop thread only.
 final class RuntimeObject {
     let type: String
+    /// The method that created it (its manifest names the one that destroys it).
+    let createdBy: String
     let worker: WorkerProcess
     /// The runtime host's id for it (what the generated entries get for the handle).
     let workerID: JSONValue
@@ -32,10 +34,12 @@ final class RuntimeObject {
     var waiting: [Stream] = []
 
     init(
-        type: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil, instanceValue: Int64? = nil,
+        type: String, createdBy: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil,
+        instanceValue: Int64? = nil,
         creation: (entry: MethodEntry, params: JSONValue?)? = nil, related: [String: JSONValue] = [:]
     ) {
         self.type = type
+        self.createdBy = createdBy
         self.worker = worker
         self.workerID = workerID
         self.shareKey = shareKey

@@ -1,6 +1,5 @@
 import BindingRuntime
 import Foundation
-import RKBindings
 import RPCServer
 
 /// Routes the generated methods to runtime host processes and owns what clients see of them:
@@ -8,34 +7,6 @@ import RPCServer
 /// them (shared between clients where the runtime allows), and one stream at a time per object.
 /// Loop thread only.
 public final class RuntimeRouter: @unchecked Sendable {
-    /// One vendor runtime as the daemon hosts it.
-    public struct Runtime: Sendable {
-        public let namespace: String
-        /// The library to load, and the one to load instead when it is not installed (the simulated
-        /// runtime), if any.
-        public let library: String
-        public let fallbackLibrary: String?
-        public let hosting: Hosting
-
-        public init(namespace: String, library: String, fallbackLibrary: String? = nil, hosting: Hosting) {
-            self.namespace = namespace
-            self.library = library
-            self.fallbackLibrary = fallbackLibrary
-            self.hosting = hosting
-        }
-    }
-
-    /// Which runtime host process a runtime's objects live in.
-    public enum Hosting: String, Sendable {
-        /// Each creating call gets a process of its own (one model instance per process).
-        case perObject = "per_object"
-        /// Each client's objects live in a process of that client's: a runtime crash a client
-        /// causes takes only its own work.
-        case perClient = "per_client"
-        /// One process for every client (boards short of memory).
-        case shared
-    }
-
     /// Scheduling limits and what one client may hold.
     public struct Limits: Sendable {
         public var runTimeout: Double
@@ -49,13 +20,9 @@ public final class RuntimeRouter: @unchecked Sendable {
         public var quota: Holdings
         /// Runtime host processes at once.
         public var maxHosts: Int
-        /// What each runtime host is started with; its NPU cores also bound blocking calls across
-        /// the hosts of clients (`Hosting.perClient`).
-        public var host: HostSettings
 
         public init(
-            runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int,
-            host: HostSettings
+            runTimeout: Double, keepAlive: Double, maxQueue: Int, queueTimeout: Double, quota: Holdings, maxHosts: Int
         ) {
             self.runTimeout = runTimeout
             self.keepAlive = keepAlive
@@ -63,7 +30,6 @@ public final class RuntimeRouter: @unchecked Sendable {
             self.queueTimeout = queueTimeout
             self.quota = quota
             self.maxHosts = maxHosts
-            self.host = host
         }
     }
 
@@ -75,7 +41,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     struct RuntimeState {
-        let runtime: Runtime
+        let runtime: RuntimeSetup
         /// The library in use (the fallback when the first is not installed).
         var library: String
         /// Why the runtime cannot be used (no library), from the probe at start.
@@ -110,7 +76,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     var loading: [String: [Call]] = [:]
     /// Instance-field values in use, per namespace.
     var instanceValues: [String: Set<Int64>] = [:]
-    /// Blocking calls running on the NPU's cores and waiting for one, per namespace (NPUCores).
+    /// Blocking calls running on the device's cores and waiting for one, per namespace (DeviceCores).
     var coresBusy: [String: Int] = [:]
     var coreQueue: [String: [() -> Void]] = [:]
     /// Clients getting an object of their own (PrivateState), as "connection object".
@@ -121,7 +87,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     private unowned var server: Server?
 
     /// Probes each runtime in a short-lived host process (the daemon never loads one itself).
-    public init(runtimes: [Runtime], executable: String, limits: Limits, logger: Logger) {
+    public init(runtimes: [RuntimeSetup], executable: String, limits: Limits, logger: Logger) {
         self.executable = executable
         self.limits = limits
         self.logger = logger
@@ -130,22 +96,20 @@ public final class RuntimeRouter: @unchecked Sendable {
             kill(pid, SIGKILL)
         }
         for runtime in runtimes {
-            let state = Self.probe(runtime, executable: executable, settings: limits.host, logger: logger)
+            let state = Self.probe(runtime, executable: executable, logger: logger)
             self.runtimes[runtime.namespace] = state
             order.append(runtime.namespace)
         }
     }
 
     /// Which library of the runtime loads and which of its symbols resolve.
-    private static func probe(_ runtime: Runtime, executable: String, settings: HostSettings, logger: Logger)
-        -> RuntimeState
-    {
+    private static func probe(_ runtime: RuntimeSetup, executable: String, logger: Logger) -> RuntimeState {
         var state = RuntimeState(runtime: runtime, library: runtime.library)
         let libraries = [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? [])
         for library in libraries {
             state = RuntimeState(runtime: runtime, library: library)
             switch RuntimeProbe.run(
-                executable: executable, namespace: runtime.namespace, library: library, settings: settings)
+                executable: executable, namespace: runtime.namespace, library: library, settings: runtime.host)
             {
             case .success(let ready):
                 if case .string(let error)? = ready["error"] {
@@ -285,7 +249,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         let connection = call.connection
         let worker: WorkerProcess
         do {
-            worker = try owner ?? host(namespace, client: connection, creating: entry.creates != nil)
+            worker = try owner ?? host(namespace, client: connection, creating: entry.creates)
         } catch {
             fds.forEach { close($0) }
             if entry.creates != nil { giveBack(share, for: connection) }
@@ -328,7 +292,8 @@ public final class RuntimeRouter: @unchecked Sendable {
             if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result,
                 let workerID = object[key]
             {
-                let created = RuntimeObject(type: type, worker: worker, workerID: workerID, related: related)
+                let created = RuntimeObject(
+                    type: type, createdBy: entry.method, worker: worker, workerID: workerID, related: related)
                 guard isConnected(connection) else {  // its client left meanwhile
                     giveBack(share, for: connection)
                     return destroy(created)
@@ -460,7 +425,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             return stop(worker)
         }
         guard runtimes[worker.namespace]?.shared === worker else { return stop(worker) }
-        guard runtimes[worker.namespace]?.runtime.hosting == .perObject, let loop else { return }
+        guard case .perInstance? = runtimes[worker.namespace]?.runtime.hosting, let loop else { return }
         loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
             guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0,
                 !holdsObjects(worker)
@@ -506,10 +471,11 @@ public final class RuntimeRouter: @unchecked Sendable {
     // MARK: workers
 
     /// The host for a call of `client` without a handle (`nil`: of no one client, a shared
-    /// object's load), per the runtime's hosting: started when there is none.
-    func host(_ namespace: String, client: UInt64?, creating: Bool) throws -> WorkerProcess {
+    /// object's load) that creates an object of type `creating`, if any, per the runtime's
+    /// hosting: started when there is none.
+    func host(_ namespace: String, client: UInt64?, creating: String?) throws -> WorkerProcess {
         let hosting = runtimes[namespace]?.runtime.hosting
-        if hosting == .perObject && creating { return try startHost(namespace) }
+        if let creating, hosting == .perInstance(of: creating) { return try startHost(namespace) }
         if hosting == .perClient, let client {
             if let own = clientHosts[client]?[namespace], !own.closing { return own }
             let worker = try startHost(namespace)
@@ -528,7 +494,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
         try checkHostCap()
         let worker = try WorkerProcess(
-            executable: executable, namespace: namespace, library: state.library, settings: limits.host, loop: loop,
+            executable: executable, namespace: namespace, library: state.library, settings: state.runtime.host,
+            loop: loop,
             logger: logger)
         runtimes[namespace]?.started += 1
         workers[ObjectIdentifier(worker)] = worker
@@ -563,7 +530,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     func destroy(_ object: RuntimeObject) {
         let worker = object.worker
         if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
-        guard object.crashed == nil, let destroy = Self.destroyCall(for: object) else { return stopIfIdle(worker) }
+        guard object.crashed == nil, let destroy = destroyCall(for: object) else { return stopIfIdle(worker) }
         worker.call(
             method: destroy.method, params: destroy.params, onCallback: { _ in },
             onAnswer: { [unowned self] outcome, fds in
@@ -579,16 +546,18 @@ public final class RuntimeRouter: @unchecked Sendable {
             })
     }
 
-    /// The call that destroys an object: a destroying entry whose parameters are all handles the
-    /// object is or was made with.
-    static func destroyCall(for object: RuntimeObject) -> (method: String, params: JSONValue)? {
-        for entry in DispatchTable.entries where entry.destroys == object.type {
-            let params = entry.params.map { spec in
-                spec.handle == object.type ? object.workerID : spec.handle.flatMap { object.related[$0] }
-            }
-            if params.allSatisfy({ $0 != nil }) { return (entry.method, .array(params.map { $0! })) }
+    /// The call that destroys an object: the method the manifest names for what its creating
+    /// method made, with the handles the object is or was made with.
+    func destroyCall(for object: RuntimeObject) -> (method: String, params: JSONValue)? {
+        guard let runtime = runtimes[object.worker.namespace]?.runtime,
+            let method = runtime.manifest.destroyMethods[object.createdBy],
+            let entry = runtime.hosted.entries.first(where: { $0.method == method })
+        else { return nil }
+        let params = entry.params.map { spec in
+            spec.handle == object.type ? object.workerID : spec.handle.flatMap { object.related[$0] }
         }
-        return nil
+        guard params.allSatisfy({ $0 != nil }) else { return nil }
+        return (entry.method, .array(params.map { $0! }))
     }
 
     /// Shutdown: every runtime host is stopped and every handle forgotten.
@@ -631,7 +600,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                 if let why = state.unavailable { object["reason"] = .string(why) }
                 object["resolved"] = .array(state.resolved.map { .string($0) })
                 object["not_present"] = .array(state.missing.sorted().map { .string($0) })
-                object["hosting"] = .string(state.runtime.hosting.rawValue)
+                object["hosting"] = .string(state.runtime.hosting.name)
                 return .object(object)
             })
     }

@@ -63,7 +63,7 @@ extension RuntimeRouter {
         }
         let worker: WorkerProcess
         do {
-            worker = try host(namespace, client: nil, creating: true)
+            worker = try host(namespace, client: nil, creating: entry.creates)
         } catch {
             if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
             return done(.failure(Self.hostNotStarted(namespace, error)))
@@ -87,7 +87,8 @@ extension RuntimeRouter {
                 done(
                     .success(
                         RuntimeObject(
-                            type: type, worker: worker, workerID: workerID, shareKey: key, instanceValue: instanceValue,
+                            type: type, createdBy: entry.method, worker: worker, workerID: workerID, shareKey: key,
+                            instanceValue: instanceValue,
                             creation: (entry, sent))))
             })
     }

@@ -1,6 +1,5 @@
 import BindingRuntime
 import Glibc
-import RKBindings
 import RPCServer
 
 /// Streaming calls on an object run one at a time (one generation per model); the others wait
@@ -143,10 +142,10 @@ extension RuntimeRouter {
     /// Asks the runtime to stop the object's running stream; its end arrives as usual.
     private func abortRunning(on object: RuntimeObject) {
         guard object.crashed == nil,
-            let abort = DispatchTable.entries.first(where: { $0.aborts == object.type && $0.params.count == 1 })
+            let abort = runtimes[object.worker.namespace]?.runtime.manifest.abortMethods[object.type]
         else { return }
         object.worker.call(
-            method: abort.method, params: .array([object.workerID]), onCallback: { _ in },
+            method: abort, params: .array([object.workerID]), onCallback: { _ in },
             onAnswer: { _, fds in
                 fds.forEach { close($0) }
             })

@@ -1,7 +1,6 @@
 import BindingRuntime
 import CLinux
 import Foundation
-import RKBindings
 import RPCServer
 
 /// The runtime host process: `rkllm-server --worker NAMESPACE --library PATH --parent PID`, started by the
@@ -11,15 +10,16 @@ import RPCServer
 public enum WorkerMain {
     static let channelFD: Int32 = 3
 
-    /// Worker mode's arguments (HostSettings has the whole command line), or nil when the command
-    /// line is not worker mode.
-    public static func arguments(_ arguments: [String]) -> (
-        namespace: String, library: String, parent: pid_t, probe: Bool, settings: HostSettings
-    )? {
+    /// Runs the runtime host when the command line is worker mode (HostSettings has it whole),
+    /// with the table of the runtime it names; nil when it is not worker mode.
+    public static func runIfWorker(_ arguments: [String], runtimes: [HostedRuntime]) -> Int32? {
         guard arguments.count >= 6, arguments[0] == "--worker", arguments[2] == "--library", arguments[4] == "--parent",
             let parent = pid_t(arguments[5]), let settings = HostSettings(arguments: arguments.dropFirst(6))
         else { return nil }
-        return (arguments[1], arguments[3], parent, arguments.dropFirst(6).contains("--probe"), settings)
+        guard let runtime = runtimes.first(where: { $0.namespace == arguments[1] }) else { return 2 }
+        return run(
+            runtime, library: arguments[3], parent: parent, probe: arguments.dropFirst(6).contains("--probe"),
+            settings: settings)
     }
 
     /// The worker's command line for `spawn`.
@@ -35,7 +35,7 @@ public enum WorkerMain {
         return JSONParams.get(params, at: index, named: spec.name).map { "\(spec.handle!) \($0.jsonText)" }
     }
 
-    public static func run(namespace: String, library path: String, parent: pid_t, probe: Bool, settings: HostSettings)
+    static func run(_ runtime: HostedRuntime, library path: String, parent: pid_t, probe: Bool, settings: HostSettings)
         -> Int32
     {
         // Die with the daemon; if it is already gone (we were adopted), do not start.
@@ -43,7 +43,7 @@ public enum WorkerMain {
         if getppid() != parent { return 1 }
         let memoryNote = settings.memoryLimit.flatMap(MemoryLimit.apply)
         let channel = WorkerChannel(fd: channelFD)
-        let entries = DispatchTable.entries.filter { $0.method.hasPrefix(namespace + ".") }
+        let entries = runtime.entries.filter { $0.symbol != nil }
         let library: RuntimeLibrary
         do {
             library = try RuntimeLibrary(path: path, entries: entries)
@@ -65,9 +65,9 @@ public enum WorkerMain {
         if probe { return 0 }
 
         let handles = HandleTable()
-        let paths = PathPolicy.fromEnvironment()
+        let paths = PathPolicy(directories: settings.paths)
         let plugins = PluginLibraries(directory: settings.pluginDirectory)
-        let pool = BlockingPool(width: settings.npuCores)
+        let pool = BlockingPool(width: settings.parallelCalls)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         while let line = channel.readLine() {
             guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"],

@@ -8,7 +8,7 @@ public struct Emitter {
     /// exactly these (the build-tool plugin lists its outputs from the templates).
     public static let outputFiles = [
         "Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift",
-        "Constants.swift", "OpenRPC.swift",
+        "Constants.swift", "OpenRPC.swift", "Runtimes.swift",
     ]
 
     public let plan: BindingPlan
@@ -51,6 +51,7 @@ public struct Emitter {
                         ])
                     })
             ],
+            "Runtimes.swift": ["runtimes": .list(plan.runtimes.map(runtimeContext))],
             "OpenRPC.swift": [
                 "document": .text(
                     try OpenRPCDocument(
@@ -106,6 +107,38 @@ public struct Emitter {
             "deliverOpen": .text(
                 "\(open)CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), final: \(final)) {"),
             "deliverClose": .text("}" + close),
+        ])
+    }
+
+    private func runtimeContext(_ r: RuntimePlan) -> TemplateValue {
+        let literal = { (text: String?) in text.map(Self.swiftStringLiteral) ?? "nil" }
+        // Up to two pairs on the line, more one per line.
+        let dictionary = { (pairs: [String: String]) -> String in
+            let items = pairs.sorted { $0.key < $1.key }.map { "\(literal($0.key)): \(literal($0.value))" }
+            if items.isEmpty { return "[:]" }
+            if items.count <= 2 { return "[" + items.joined(separator: ", ") + "]" }
+            return "[\n" + items.map { "            \($0),\n" }.joined() + "        ]"
+        }
+        let hosting: String
+        switch r.hosting {
+        case .perInstance(let handle): hosting = ".perInstance(of: \(literal(handle)))"
+        case .perClient(let toggle): hosting = ".perClient(oneProcessWhen: \(literal(toggle)))"
+        case .oneProcess: hosting = ".oneProcess"
+        }
+        return .context([
+            "namespace": .text(r.namespace), "library": .text(r.library),
+            "simulatedLibrary": .text(literal(r.simulatedLibrary)), "librarySetting": .text(literal(r.librarySetting)),
+            "hosting": .text(hosting), "paths": .text(dictionary(r.paths)),
+            "parallelCalls": .text(literal(r.parallelCalls)), "plugins": .text(literal(r.plugins)),
+            "abortMethods": .text(dictionary(r.abortMethods)), "destroyMethods": .text(dictionary(r.destroyMethods)),
+            "settings": .list(
+                r.settings.sorted { $0.key < $1.key }.map { name, s in
+                    .context([
+                        "name": .text(name), "environment": .text(s.environment), "flag": .text(s.flag),
+                        "kind": .text(s.kind), "defaultValue": .text(literal(s.default)),
+                        "created": .text(String(s.create ?? false)), "help": .text(literal(s.help)),
+                    ])
+                }),
         ])
     }
 

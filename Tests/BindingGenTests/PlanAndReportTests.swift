@@ -90,6 +90,49 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertTrue(p.warnings.allSatisfy { $0.description.contains(": warning: ") })
     }
 
+    func testEachRuntimeIsPlannedWithTheFunctionsTheHostCallsNamedExplicitly() throws {
+        let runtimes = Dictionary(uniqueKeysWithValues: try plan(Paths.headers).runtimes.map { ($0.namespace, $0) })
+        XCTAssertEqual(runtimes.keys.sorted(), ["rkllm", "rknn"])
+        let rkllm = try XCTUnwrap(runtimes["rkllm"])
+        XCTAssertEqual(rkllm.hosting, .perInstance(of: "LLMHandle"))
+        XCTAssertEqual(rkllm.paths, ["model": "model_dirs", "cache": "cache_dir"])
+        XCTAssertEqual(rkllm.abortMethods, ["LLMHandle": "rkllm.abort"])
+        XCTAssertEqual(rkllm.destroyMethods, ["rkllm.init": "rkllm.destroy"])
+        XCTAssertEqual(rkllm.settings.keys.sorted(), ["cache_dir", "model_dirs", "npu_cores", "rkllm_runtime"])
+        let rknn = try XCTUnwrap(runtimes["rknn"])
+        XCTAssertEqual(rknn.hosting, .perClient(oneProcessWhen: "rknn_shared_host"))
+        XCTAssertEqual(rknn.plugins, "plugin_dir")
+        // A MatMul context goes with rknn_matmul_destroy, a model's with rknn_destroy.
+        XCTAssertEqual(rknn.destroyMethods["rknn.matmul_create"], "rknn.matmul_destroy")
+        XCTAssertEqual(rknn.destroyMethods["rknn.init"], "rknn.destroy")
+        XCTAssertEqual(rknn.destroyMethods["rknn.create_mem"], "rknn.destroy_mem")
+        XCTAssertEqual(rknn.destroyMethods.count, 9)
+    }
+
+    func testRuntimeDeclarationsThatDoNotCheckOutAreWarnings() throws {
+        var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        a.handles["rknn_context"]?.destroyWith = nil
+        a.runtimes["rkllm"]?.parallelCalls = "no_such_setting"
+        a.runtimes["rknn"]?.processPer = "nobody"
+        a.settings["cache_dir"]?.kind = "colour"
+        let removed = a.runtimes.removeValue(forKey: "rknn")
+        XCTAssertNotNil(removed)
+        let p = try plan(Paths.headers, annotations: a)
+        let messages = p.warnings.map(\.message)
+        XCTAssertTrue(messages.contains { $0.contains("'rknn' have no runtime") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("no_such_setting") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("kind 'colour'") }, "\(messages)")
+        XCTAssertNil(p.runtimes.first?.parallelCalls)
+
+        a.runtimes["rknn"] = removed
+        let q = try plan(Paths.headers, annotations: a)
+        let again = q.warnings.map(\.message)
+        XCTAssertTrue(again.contains { $0.contains("process_per 'nobody'") }, "\(again)")
+        XCTAssertTrue(
+            again.contains { $0.contains("'rknn_matmul_create' creates in 'destroy_with'") }, "\(again)")
+        XCTAssertNil(q.runtimes.first { $0.namespace == "rknn" }?.destroyMethods["rknn.matmul_create"])
+    }
+
     func testHandlePoliciesReachTheCreatingFunctionsPlan() throws {
         let p = try plan(Paths.headers)
         let initPlan = try XCTUnwrap(p.functions.first { $0.function.name == "rkllm_init" })

@@ -1,11 +1,11 @@
-/// The NPU's cores are one device, whatever process calls it: the blocking calls of a runtime whose
-/// clients have hosts of their own (`Hosting.perClient`) run at most `npuCores` at once across
-/// those hosts, the others wait in arrival order. (A shared host's own pool does the same for its
-/// calls.) Loop thread only.
+/// The device's cores are one device, whatever process calls it: the blocking calls of a runtime
+/// whose clients have hosts of their own (`Hosting.perClient`) run at most the runtime's parallel
+/// calls at once across those hosts, the others wait in arrival order. (A shared host's own pool
+/// does the same for its calls.) Loop thread only.
 extension RuntimeRouter {
     /// Runs `start` now when a core is free, else when one frees.
     func onACore(_ namespace: String, _ start: @escaping () -> Void) {
-        guard coresBusy[namespace, default: 0] < limits.host.npuCores else {
+        guard coresBusy[namespace, default: 0] < runtimes[namespace]?.runtime.host.parallelCalls ?? 1 else {
             return coreQueue[namespace, default: []].append(start)
         }
         coresBusy[namespace, default: 0] += 1

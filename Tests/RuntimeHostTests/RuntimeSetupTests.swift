@@ -1,0 +1,61 @@
+import BindingRuntime
+import CallTestBindings
+import Foundation
+import RPCServer
+import RuntimeHost
+import XCTest
+
+/// A runtime set up from the fixture's generated manifest: the host reads the library, the
+/// hosting and the host's settings from the manifest's settings and knows no runtime by name.
+final class RuntimeSetupTests: XCTestCase {
+    private let hosted = HostedRuntime(RuntimeManifests.ct, table: DispatchTable.entries + Constants.entries)
+    private let executable = "/opt/daemon/bin/daemon"
+
+    private func setup(_ arguments: [String], environment: [String: String] = [:]) throws -> RuntimeSetup {
+        let (configuration, _) = try Configuration.load(
+            arguments: arguments, environment: environment, runtimeSettings: hosted.manifest.settings)
+        return try RuntimeSetup(hosted, configuration: configuration, executable: executable)
+    }
+
+    func testTheTableIsTheManifestsNamespaceWithItsConstants() {
+        XCTAssertFalse(hosted.entries.isEmpty)
+        XCTAssertTrue(hosted.entries.allSatisfy { $0.method.hasPrefix("ct.") })
+        XCTAssertTrue(hosted.entries.contains { $0.method == "ct.get_constants" && $0.symbol == nil })
+        XCTAssertEqual(
+            HostedRuntime(RuntimeManifests.ct, table: [hosted.entries[0]]).entries.map(\.method),
+            [hosted.entries[0].method])
+    }
+
+    func testDefaultsComeFromTheManifest() throws {
+        let runtime = try setup([])
+        XCTAssertEqual(runtime.library, "libcalltest.so")
+        XCTAssertNil(runtime.fallbackLibrary, "the fixture declares no simulated library")
+        XCTAssertEqual(runtime.hosting, .perClient)
+        XCTAssertEqual(runtime.host.parallelCalls, 2)
+        XCTAssertNil(runtime.host.pluginDirectory, "the fixture names no plugins setting")
+        XCTAssertEqual(runtime.host.paths, ["data": [FileManager.default.currentDirectoryPath + "/."]])
+    }
+
+    func testTheManifestsSettingsConfigureIt() throws {
+        let runtime = try setup(
+            ["--ct-library", "/lib/other.so", "--ct-threads=5"], environment: ["CT_DATA_DIRS": "/srv/a:relative"])
+        XCTAssertEqual(runtime.library, "/lib/other.so")
+        XCTAssertEqual(runtime.host.parallelCalls, 5)
+        XCTAssertEqual(runtime.host.paths["data"], ["/srv/a", FileManager.default.currentDirectoryPath + "/relative"])
+    }
+
+    func testAValueOfTheWrongKindIsAUsageError() {
+        XCTAssertThrowsError(try setup(["--ct-threads", "0"])) { error in
+            XCTAssertTrue("\(error)".contains("--ct-threads"), "\(error)")
+        }
+        XCTAssertThrowsError(try setup([], environment: ["CT_THREADS": "many"]))
+    }
+
+    func testTheRuntimesSettingsAreInTheUsageText() {
+        let usage = Configuration.usage(program: "daemon", runtimeSettings: hosted.manifest.settings)
+        for setting in hosted.manifest.settings {
+            XCTAssertTrue(usage.contains(setting.flag) && usage.contains("[\(setting.environment)]"), setting.name)
+        }
+        XCTAssertFalse(Configuration.usage(program: "daemon").contains("--ct-threads"))
+    }
+}
