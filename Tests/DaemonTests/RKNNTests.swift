@@ -911,4 +911,29 @@ final class RKNNTests: XCTestCase {
 
     private func floats(_ value: JSONValue?) throws -> [Float] { try base64Values(value, as: Float.self) }
     private func int8s(_ value: JSONValue?) throws -> [Int8] { try base64Values(value, as: Int8.self) }
+
+    /// A client that leaves a shared host: each of its objects is destroyed by the function the
+    /// manifest names for what made it (a MatMul context by rknn_matmul_destroy, a model's by
+    /// rknn_destroy, memory by rknn_destroy_mem), none fails and the host is left with nothing.
+    func testWhatALeavingClientMadeIsDestroyedByTheFunctionForWhatMadeIt() throws {
+        let daemon = try Daemon(
+            arguments: ["--rknn-shared-host", "1"], environment: ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")])
+        defer { daemon.assertStopsCleanly() }
+        let watcher = try Client(daemon.socket)
+        func stats() throws -> JSONValue { try watcher.call("server.stats")["runtimes"]?["rknn"] ?? .null }
+        do {
+            let leaving = try Client(daemon.socket)
+            let model = try XCTUnwrap(try leaving.call("rknn.init", [["path": "demo-float.rknn"], 0])["context"])
+            _ = try leaving.call("rknn.create_mem", [model, 64])
+            _ = try leaving.call(
+                "rknn.matmul_create", [["M": 4, "K": 32, "N": 32, "type": "RKNN_INT8_MM_INT8_TO_INT32"]])
+            XCTAssertEqual(try stats()["objects"], 3)
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while try stats()["objects"] != 0 || stats()["calls_in_flight"] != 0, Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(try stats()["objects"], 0)
+        XCTAssertEqual(try stats()["calls_in_flight"], 0)
+        XCTAssertEqual(try stats()["destroy_failures"], 0, daemon.log)
+        XCTAssertEqual(try stats()["hosts_running"], 1, "the shared host stays")
+    }
 }
