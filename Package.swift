@@ -26,67 +26,81 @@ let package = Package(
     ],
     targets: [
         // MARK: the generator's pipeline: parse (libclang) -> plain model -> plan -> render / report
-        .systemLibrary(name: "CClang", path: "Sources/CClang"),
-        .target(name: "APIModel"),
+        .systemLibrary(name: "CClang", path: "Sources/Generator/CClang"),
+        .target(name: "APIModel", path: "Sources/Generator/APIModel"),
         .target(
             name: "ClangImport",
             dependencies: ["APIModel", "CClang"],
+            path: "Sources/Generator/ClangImport",
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
         ),
-        .target(name: "BindingPlan", dependencies: ["APIModel"]),
-        .target(name: "SwiftEmitter", dependencies: ["APIModel", "BindingPlan"]),
-        .target(name: "CoverageReport", dependencies: ["APIModel", "BindingPlan"]),
+        .target(name: "BindingPlan", dependencies: ["APIModel"], path: "Sources/Generator/BindingPlan"),
+        .target(
+            name: "SwiftEmitter", dependencies: ["APIModel", "BindingPlan"], path: "Sources/Generator/SwiftEmitter"),
+        .target(
+            name: "CoverageReport", dependencies: ["APIModel", "BindingPlan"], path: "Sources/Generator/CoverageReport"),
         .executableTarget(
             name: "binding-gen",
             dependencies: ["ClangImport", "BindingPlan", "SwiftEmitter", "CoverageReport"],
+            path: "Sources/Generator/binding-gen",
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
         ),
         .plugin(name: "BindingGenPlugin", capability: .buildTool(), dependencies: ["binding-gen"]),
 
         // MARK: the vendor ABI as a C module, and the generated bindings over it
         .systemLibrary(name: "CRKHeaders", path: "Headers"),
-        .target(name: "BindingRuntime"),
-        .target(name: "RKBindings", dependencies: ["BindingRuntime", "CRKHeaders"], plugins: ["BindingGenPlugin"]),
+        .target(name: "BindingRuntime", path: "Sources/Daemon/BindingRuntime"),
+        .target(
+            name: "RKBindings", dependencies: ["BindingRuntime", "CRKHeaders"], path: "Sources/Daemon/RKBindings",
+            plugins: ["BindingGenPlugin"]),
 
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
-        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
-        .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"]),
-        .target(name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"]),
-        .executableTarget(name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost", "RKBindings"]),
-        .executableTarget(name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKHeaders"]),
+        .systemLibrary(name: "CLinux", path: "Sources/Daemon/CLinux"),
+        .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer"),
+        .target(
+            name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Daemon/RuntimeHost"),
+        .executableTarget(
+            name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost", "RKBindings"],
+            path: "Sources/Daemon/rkllm-server"),
+        .executableTarget(
+            name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKHeaders"],
+            path: "Sources/Tools/rkllm-bench"),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
-        .executableTarget(name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"]),
+        .executableTarget(
+            name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Tools/rkllm-fuzz"),
         // Random parameters for every generated method against the simulated runtimes, a bystander watching.
-        .executableTarget(name: "rkllm-fuzz-methods", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
+        .executableTarget(
+            name: "rkllm-fuzz-methods", dependencies: ["RPCServer", "BindingRuntime", "CLinux"],
+            path: "Sources/Tools/rkllm-fuzz-methods"),
 
         // MARK: simulated runtimes (C, built as shared libraries; never linked into the daemon)
-        .target(name: "SimSupport"),
+        .target(name: "SimSupport", path: "Sources/Simulators/SimSupport"),
         .target(
             name: "RKLLMSim",
             dependencies: ["SimSupport"],
-            path: "Sources/RKLLMSim",
+            path: "Sources/Simulators/RKLLMSim",
             publicHeadersPath: "include",
-            cSettings: [.headerSearchPath("../../Headers")],
+            cSettings: [.headerSearchPath("../../../Headers")],
             linkerSettings: [.linkedLibrary("pthread")]
         ),
         .target(
             name: "RKNNSim",
             dependencies: ["SimSupport"],
-            path: "Sources/RKNNSim",
+            path: "Sources/Simulators/RKNNSim",
             publicHeadersPath: "include",
-            cSettings: [.headerSearchPath("../../Headers")],
+            cSettings: [.headerSearchPath("../../../Headers")],
             linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
         .target(
             name: "CustomOpSigmoid",
-            path: "Sources/CustomOpSigmoid",
+            path: "Sources/Simulators/CustomOpSigmoid",
             publicHeadersPath: "include",
-            cSettings: [.headerSearchPath("../../Headers"), .unsafeFlags(["-fvisibility=hidden"])],
+            cSettings: [.headerSearchPath("../../../Headers"), .unsafeFlags(["-fvisibility=hidden"])],
             // rknn_custom_op_get_op_attr comes from the runtime that loads the plugin.
             linkerSettings: [.linkedLibrary("m")]
         ),
         // Writes the model and LoRA adapter files of the simulated runtimes.
-        .executableTarget(name: "sim-model"),
+        .executableTarget(name: "sim-model", path: "Sources/Simulators/sim-model"),
 
         // MARK: tests
         .testTarget(
@@ -100,14 +114,14 @@ let package = Package(
         .systemLibrary(name: "CCallTestHeaders", path: "Tests/Fixtures/calltest"),
         .target(
             name: "CallTestRuntime",
-            path: "Tests/CallTestRuntime",
+            path: "Tests/Support/CallTestRuntime",
             publicHeadersPath: ".",
-            cSettings: [.headerSearchPath("../Fixtures/calltest")]
+            cSettings: [.headerSearchPath("../../Fixtures/calltest")]
         ),
         .target(
             name: "CallTestBindings",
             dependencies: ["BindingRuntime", "CCallTestHeaders"],
-            path: "Tests/CallTestBindings",
+            path: "Tests/Support/CallTestBindings",
             plugins: ["BindingGenPlugin"]
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
@@ -118,9 +132,9 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime", "CLinux", "RPCServer"]),
         .target(
             name: "FaultRuntime",
-            path: "Tests/FaultRuntime",
+            path: "Tests/Support/FaultRuntime",
             publicHeadersPath: ".",
-            cSettings: [.headerSearchPath("../../Headers")]
+            cSettings: [.headerSearchPath("../../../Headers")]
         ),
     ]
 )

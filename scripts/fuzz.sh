@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Both fuzz targets, FUZZ_SECONDS each (default 60): libFuzzer over framing + JSON + JSON-RPC parsing
-# (Sources/rkllm-fuzz), then random parameters for every generated method against the simulated
-# runtimes under AddressSanitizer with a bystander watching (Sources/rkllm-fuzz-methods; seed
+# (Sources/Tools/rkllm-fuzz), then random parameters for every generated method against the simulated
+# runtimes under AddressSanitizer with a bystander watching (Sources/Tools/rkllm-fuzz-methods; seed
 # FUZZ_SEED, default 1, so a run can be repeated). Any crash, sanitizer report, failed property or
 # harmed bystander fails the run; libFuzzer's crashing input is left in .build-fuzz/.
 set -euo pipefail

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// The generated table hosted in runtime host processes, over the stand-in runtime
-/// `libfaultrt.so` (Tests/FaultRuntime), which fails, hangs and crashes on demand.
+/// `libfaultrt.so` (Tests/Support/FaultRuntime), which fails, hangs and crashes on demand.
 final class RuntimeHostTests: XCTestCase {
     private var daemon: Daemon!
 

@@ -125,7 +125,7 @@ final class FuzzedDaemon {
         try? FileManager.default.createDirectory(
             atPath: "/tmp/rkllm-fuzz-methods-\(getpid())-domains", withIntermediateDirectories: true)
         process.environment = environment
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let deadline = Date().addingTimeInterval(60)
