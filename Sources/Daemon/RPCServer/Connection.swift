@@ -3,13 +3,10 @@ import CLinux
 import Foundation
 
 /// One client socket, owned by the loop thread: reads lines, queues replies, writes them coalesced.
-final class Connection: EventHandler {
+final class Connection: FramedSocket, EventHandler {
     let id: UInt64
-    let fd: Int32
     let peer: Peer
     private unowned let server: Server
-    private var framer: LineFramer
-    private var output: OutputQueue
     /// Requests read but not answered yet (replies still to come from handlers).
     var inFlight = 0
     /// Descriptors belong to the request line they came with (SCM_RIGHTS attaches them to the first
@@ -23,17 +20,14 @@ final class Connection: EventHandler {
     /// What this connection has added to the server's totals of buffered bytes.
     private var countedInput = 0
     private var countedOutput = 0
-    private var waitingForWritable = false
     private var flushScheduled = false
     private(set) var closed = false
 
     init(id: UInt64, fd: Int32, peer: Peer, server: Server, maxMessageBytes: Int, maxOutputBytes: Int) {
         self.id = id
-        self.fd = fd
         self.peer = peer
         self.server = server
-        framer = LineFramer(maxLineBytes: maxMessageBytes)
-        output = OutputQueue(limit: maxOutputBytes)
+        super.init(fd: fd, maxLineBytes: maxMessageBytes, maxOutputBytes: maxOutputBytes)
     }
 
     var pendingOutputBytes: Int { output.pendingBytes }
@@ -49,27 +43,30 @@ final class Connection: EventHandler {
     /// Reads what is there (bounded per wake-up so one busy client cannot starve the others).
     private func readAvailable() {
         for _ in 0..<4 {
-            let buffer = server.readBuffer
-            var fds: [Int32] = []
-            let (n, lost) = UnixSocket.receive(fd, into: buffer, fds: &fds)
-            if !fds.isEmpty { attach(fds) }
-            if lost {
-                server.logger.warn("descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id)
-            }
-            if n > 0 {
-                server.stats.bytesFromClients += n
-                framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
-                    switch event {
-                    case .line(let line):
-                        lineFDs = arrivingFDs
-                        arrivingFDs = []
-                        server.handleLine(line, from: self)
-                        closeLineDescriptors(unused: true)
-                    case .overlong(let bytes):
-                        closeArriving()
-                        server.handleOverlongLine(bytes: bytes, from: self)
+            let outcome = read(
+                into: server.readBuffer,
+                descriptors: { fds, lost in
+                    attach(fds)
+                    if lost {
+                        server.logger.warn(
+                            "descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id)
                     }
                 }
+            ) { event in
+                switch event {
+                case .line(let line):
+                    lineFDs = arrivingFDs
+                    arrivingFDs = []
+                    server.handleLine(line, from: self)
+                    closeLineDescriptors(unused: true)
+                case .overlong(let bytes):
+                    closeArriving()
+                    server.handleOverlongLine(bytes: bytes, from: self)
+                }
+            }
+            switch outcome {
+            case .bytes(let n, let filled):
+                server.stats.bytesFromClients += n
                 if closed { return }
                 countInput()
                 if server.bufferedInput > server.configuration.maxBufferedInputBytes && framer.bufferedBytes > 0 {
@@ -78,16 +75,16 @@ final class Connection: EventHandler {
                     server.handleInputOverCap(bytes: dropped, from: self)
                     if closed { return }
                 }
-                if n < buffer.count { return }
-            } else if n == 0 {
+                if !filled { return }
+            case .end:
                 readClosed = true
                 server.loop.modify(fd, events: waitingForWritable ? EPOLLOUT.rawValue : 0)
                 closeIfDone()
                 return
-            } else {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return }
-                close(reason: "read: \(String(cString: strerror(errno)))")
+            case .wouldBlock:
+                return
+            case .failed(let code):
+                close(reason: "read: \(String(cString: strerror(code)))")
                 return
             }
         }
@@ -171,20 +168,10 @@ final class Connection: EventHandler {
             server.stats.bytesToClients += output.bytesWritten - before
             countOutput()
         }
-        switch output.flush(to: fd) {
-        case .done:
-            if waitingForWritable {
-                waitingForWritable = false
-                server.loop.modify(fd, events: readClosed ? 0 : Self.readEvents)
-            }
-            closeIfDone()
-        case .wouldBlock:
-            if !waitingForWritable {
-                waitingForWritable = true
-                server.loop.modify(fd, events: (readClosed ? 0 : Self.readEvents) | EPOLLOUT.rawValue)
-            }
-        case .failed(let code):
-            close(reason: "write: \(String(cString: strerror(code)))")
+        switch flush(loop: server.loop, readEvents: readClosed ? 0 : Self.readEvents) {
+        case .done: closeIfDone()
+        case .wouldBlock: break
+        case .failed(let code): close(reason: "write: \(String(cString: strerror(code)))")
         }
     }
 

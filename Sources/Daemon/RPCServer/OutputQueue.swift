@@ -51,7 +51,7 @@ public struct OutputQueue {
         return pendingBytes <= limit ? .queued : .full
     }
 
-    public enum FlushResult {
+    public enum FlushResult: Equatable {
         case done, wouldBlock
         case failed(Int32)
     }

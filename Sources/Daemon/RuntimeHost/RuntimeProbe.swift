@@ -31,9 +31,10 @@ enum RuntimeProbe {
                 waitpid(pid, &status, 0)
             }
         }
-        var framer = LineFramer(maxLineBytes: 1 << 20)
+        let socket = FramedSocket(fd: channel, maxLineBytes: 1 << 20, maxOutputBytes: 0)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+        defer { chunk.deallocate() }
         var line: [UInt8]?
-        var chunk = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(timeout)
         while line == nil {
             var poller = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
@@ -41,20 +42,16 @@ enum RuntimeProbe {
             guard poll(&poller, 1, remaining) > 0 else {
                 return .failure(Failure(description: "the runtime host did not answer in \(timeout) s"))
             }
-            let n = read(channel, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
+            let outcome = socket.read(into: chunk, descriptors: { fds, _ in fds.forEach { close($0) } }) { event in
+                if line == nil, case .line(let first) = event { line = Array(first) }
+            }
+            guard case .bytes = outcome else {
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)
                 return .failure(
                     Failure(
                         description: WorkerProcess.describe(status: status, namespace: namespace).message
                             + " while loading \(library)"))
-            }
-            chunk.withUnsafeBytes { bytes in
-                framer.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { event in
-                    if line == nil, case .line(let first) = event { line = Array(first) }
-                }
             }
         }
         guard let line, let message = try? JSONParser.parse(line), let params = message["params"]

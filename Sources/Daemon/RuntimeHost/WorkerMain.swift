@@ -69,11 +69,11 @@ public enum WorkerMain {
         let plugins = PluginLibraries(directory: settings.pluginDirectory)
         let pool = BlockingPool(width: settings.parallelCalls)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
-        while let line = channel.readLine() {
+        channel.receive { line in
             guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"],
                 let id = message["id"]
             else {
-                continue  // the daemon sends only well-formed requests
+                return  // the daemon sends only well-formed requests
             }
             let params = message["params"]
             // Descriptors sent for this call came with its line (attached to its first byte).
@@ -84,7 +84,7 @@ public enum WorkerMain {
                 fds.forEach { close($0) }
                 channel.reply(
                     id: id, .failure(RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)")))
-                continue
+                return
             }
             let work: @Sendable () -> Void = {
                 let host = WorkerCallHost(
@@ -102,80 +102,6 @@ public enum WorkerMain {
             }
         }
         return 0  // the daemon closed the channel
-    }
-}
-
-/// The worker's end of the socketpair: blocking line reads on the main thread, whole-message
-/// writes from any thread under a lock.
-final class WorkerChannel: @unchecked Sendable {
-    private let fd: Int32
-    private let lock = NSLock()
-    /// The daemon's lines (calls can carry whole tensors): bounded only to keep the framer's sum sane.
-    private var framer = LineFramer(maxLineBytes: 1 << 30)
-    private var lines: [[UInt8]] = []
-    /// Descriptors received, oldest first (read on the main thread only).
-    private var receivedFDs: [Int32] = []
-    private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-
-    init(fd: Int32) { self.fd = fd }
-    deinit { chunk.deallocate() }
-
-    /// The next line, or nil at end of file.
-    func readLine() -> [UInt8]? {
-        while lines.isEmpty {
-            let n = UnixSocket.receive(fd, into: chunk, fds: &receivedFDs).count
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            framer.feed(UnsafeRawBufferPointer(rebasing: chunk[0..<n])) { event in
-                if case .line(let line) = event { lines.append(Array(line)) }
-            }
-        }
-        return lines.removeFirst()
-    }
-
-    /// The next `count` descriptors received (fewer if fewer came).
-    func takeFileDescriptors(_ count: Int) -> [Int32] {
-        let taken = Array(receivedFDs.prefix(count))
-        receivedFDs.removeFirst(taken.count)
-        return taken
-    }
-
-    /// One message; `fds` go with its first byte and are closed here once sent.
-    func send(_ message: JSONValue, fds: [Int32] = []) {
-        var bytes: [UInt8] = []
-        message.write(into: &bytes)
-        bytes.append(0x0A)
-        lock.withLock {
-            var sent = 0
-            var attached = fds
-            while sent < bytes.count {
-                let n = bytes.withUnsafeBytes { raw in
-                    attached.withUnsafeBufferPointer {
-                        clinux_send_with_fds(
-                            fd, raw.baseAddress! + sent, raw.count - sent, $0.baseAddress, Int32($0.count))
-                    }
-                }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { exit(0) }  // the daemon is gone
-                sent += n
-                attached = []
-            }
-        }
-        fds.forEach { close($0) }
-    }
-
-    func reply(id: JSONValue, _ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
-        switch outcome {
-        case .success(let result):
-            var message: JSONObject = ["jsonrpc": "2.0", "id": id, "result": result]
-            if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
-            send(.object(message), fds: fds)
-        case .failure(let error):
-            fds.forEach { close($0) }
-            var object: JSONObject = ["code": .int(Int64(error.code)), "message": .string(error.message)]
-            if let data = error.data { object["data"] = data }
-            send(.object(["jsonrpc": "2.0", "id": id, "error": .object(object)]))
-        }
     }
 }
 

@@ -6,7 +6,7 @@ import RPCServer
 /// The daemon's side of one runtime host process: spawns it on a socketpair, sends it calls with
 /// internal ids, and hands back its answers and callback messages. Owned by the loop thread.
 /// When the process dies or stalls, every call in flight ends with "runtime crashed".
-final class WorkerProcess: EventHandler {
+final class WorkerProcess: FramedSocket, EventHandler {
     struct Pending {
         let started: UInt64
         var lastProgress: UInt64
@@ -21,17 +21,13 @@ final class WorkerProcess: EventHandler {
 
     let namespace: String
     let pid: pid_t
-    private let fd: Int32
     private let loop: EventLoop
     private let logger: Logger
-    private var framer = LineFramer(maxLineBytes: 1 << 30)
-    private var output = OutputQueue(limit: Int.max)
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// Descriptors the process sent, oldest first, until the answer they came with takes them.
     private var receivedFDs: [Int32] = []
     private var pending: [Int64: Pending] = [:]
     private var nextID: Int64 = 1
-    private var waitingForWritable = false
     /// The daemon ended it (last handle gone, shutdown): not a crash.
     private(set) var stoppedByDaemon = false
     /// The channel is closed: the process is exiting or gone; calls are no longer sent.
@@ -51,14 +47,24 @@ final class WorkerProcess: EventHandler {
     init(
         executable: String, namespace: String, library: String, settings: HostSettings, loop: EventLoop, logger: Logger
     ) throws {
-        (pid, fd) = try Self.start(
+        let (pid, fd) = try Self.start(
             executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false, settings: settings)
         )
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.pid = pid
         self.namespace = namespace
         self.loop = loop
         self.logger = logger
-        try loop.register(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, handler: self)
+        // The host's lines (answers can carry whole tensors): bounded only to keep the framer's sum sane.
+        super.init(fd: fd, maxLineBytes: 1 << 30, maxOutputBytes: Int.max)
+        do {
+            try loop.register(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, handler: self)
+        } catch {
+            close(fd)  // the host exits when its channel closes
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            throw error
+        }
         logger.info("\(namespace) runtime host started: pid \(pid), \(library)")
     }
 
@@ -154,20 +160,15 @@ final class WorkerProcess: EventHandler {
 
     private func readAvailable() {
         while !closing {
-            let n = UnixSocket.receive(fd, into: readBuffer, fds: &receivedFDs).count
-            if n > 0 {
+            let outcome = read(into: readBuffer, descriptors: { fds, _ in receivedFDs += fds }) { event in
+                if case .line(let line) = event { handleMessage(line) }
+            }
+            switch outcome {
+            case .bytes(let n, let filled):
                 bytesFromHost += n
-                framer.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n])) { event in
-                    if case .line(let line) = event { handleMessage(line) }
-                }
-                if n < readBuffer.count { return }  // drained (level-triggered: more would wake us again)
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return
-            } else {
-                channelClosed()
-                return
+                if !filled { return }  // drained (level-triggered: more would wake us again)
+            case .wouldBlock: return
+            case .end, .failed: return channelClosed()
             }
         }
     }
@@ -227,20 +228,7 @@ final class WorkerProcess: EventHandler {
 
     private func flush() {
         guard !closing else { return }
-        switch output.flush(to: fd) {
-        case .done:
-            if waitingForWritable {
-                waitingForWritable = false
-                loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
-            }
-        case .wouldBlock:
-            if !waitingForWritable {
-                waitingForWritable = true
-                loop.modify(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLOUT.rawValue)
-            }
-        case .failed:
-            channelClosed()
-        }
+        if case .failed = flush(loop: loop, readEvents: EPOLLIN.rawValue | EPOLLRDHUP.rawValue) { channelClosed() }
     }
 
     // MARK: ending

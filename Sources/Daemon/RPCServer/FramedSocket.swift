@@ -1,0 +1,68 @@
+import CLinux
+import Glibc
+
+/// A stream socket carrying newline-framed messages with descriptors beside them (SCM_RIGHTS):
+/// the one implementation of reading (recvmsg, then line framing) and of bounded, coalesced
+/// writing that asks the loop for EPOLLOUT only while the socket is full. Client connections and
+/// both ends of a runtime host's channel are framed sockets; on a blocking socket (the host's end,
+/// the start-up probe) `wouldBlock` simply never happens.
+open class FramedSocket {
+    public let fd: Int32
+    public final var framer: LineFramer
+    public final var output: OutputQueue
+    /// The socket took less than was queued: the loop is asked for EPOLLOUT.
+    public final private(set) var waitingForWritable = false
+
+    public init(fd: Int32, maxLineBytes: Int, maxOutputBytes: Int) {
+        self.fd = fd
+        framer = LineFramer(maxLineBytes: maxLineBytes)
+        output = OutputQueue(limit: maxOutputBytes)
+    }
+
+    public enum ReadOutcome: Equatable {
+        /// This many bytes were read and framed; `filled`: the buffer was full (more may wait).
+        case bytes(Int, filled: Bool)
+        case wouldBlock
+        /// The peer closed its sending side.
+        case end
+        case failed(Int32)
+    }
+
+    /// One recvmsg into `buffer` (retried on EINTR). The descriptors that came with the bytes go to
+    /// `descriptors` (with whether some were lost: more than CLINUX_MAX_FDS) before the lines the
+    /// bytes complete go to `handle`.
+    public final func read(
+        into buffer: UnsafeMutableRawBufferPointer, descriptors: ([Int32], Bool) -> Void,
+        _ handle: (LineFramer.Event) -> Void
+    ) -> ReadOutcome {
+        while true {
+            var fds: [Int32] = []
+            let (n, lost) = UnixSocket.receive(fd, into: buffer, fds: &fds)
+            if !fds.isEmpty || lost { descriptors(fds, lost) }
+            if n > 0 {
+                framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), handle)
+                return .bytes(n, filled: n == buffer.count)
+            }
+            if n == 0 { return .end }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno)
+        }
+    }
+
+    /// Writes what is queued. With a loop: EPOLLOUT is asked for while the socket is full, and
+    /// only `readEvents` again once it has drained.
+    public final func flush(loop: EventLoop?, readEvents: UInt32) -> OutputQueue.FlushResult {
+        let result = output.flush(to: fd)
+        guard let loop else { return result }
+        switch result {
+        case .done where waitingForWritable:
+            waitingForWritable = false
+            loop.modify(fd, events: readEvents)
+        case .wouldBlock where !waitingForWritable:
+            waitingForWritable = true
+            loop.modify(fd, events: readEvents | EPOLLOUT.rawValue)
+        default: break
+        }
+        return result
+    }
+}

@@ -1,0 +1,60 @@
+import BindingRuntime
+import Foundation
+import RPCServer
+
+/// The worker's end of the socketpair, blocking: lines read on the main thread, whole messages
+/// written from any thread under a lock.
+final class WorkerChannel: FramedSocket, @unchecked Sendable {
+    private let lock = NSLock()
+    /// Descriptors received, oldest first (read on the main thread only).
+    private var receivedFDs: [Int32] = []
+    private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+
+    /// The daemon's lines (calls can carry whole tensors): bounded only to keep the framer's sum sane.
+    init(fd: Int32) { super.init(fd: fd, maxLineBytes: 1 << 30, maxOutputBytes: Int.max) }
+    deinit { chunk.deallocate() }
+
+    /// Hands each line the daemon sends to `handle` (without a copy) until the daemon closes the
+    /// channel.
+    func receive(_ handle: (UnsafeRawBufferPointer) -> Void) {
+        while true {
+            let outcome = read(into: chunk, descriptors: { fds, _ in receivedFDs += fds }) { event in
+                if case .line(let line) = event { handle(line) }
+            }
+            guard case .bytes = outcome else { return }
+        }
+    }
+
+    /// The next `count` descriptors received (fewer if fewer came).
+    func takeFileDescriptors(_ count: Int) -> [Int32] {
+        let taken = Array(receivedFDs.prefix(count))
+        receivedFDs.removeFirst(taken.count)
+        return taken
+    }
+
+    /// One message; `fds` go with its first byte and are closed here once sent.
+    func send(_ message: JSONValue, fds: [Int32] = []) {
+        let sent = lock.withLock {
+            _ = output.append(fds: fds) {
+                message.write(into: &$0)
+                $0.append(0x0A)
+            }
+            return flush(loop: nil, readEvents: 0)
+        }
+        if case .failed = sent { exit(0) }  // the daemon is gone
+    }
+
+    func reply(id: JSONValue, _ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
+        switch outcome {
+        case .success(let result):
+            var message: JSONObject = ["jsonrpc": "2.0", "id": id, "result": result]
+            if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
+            send(.object(message), fds: fds)
+        case .failure(let error):
+            fds.forEach { close($0) }
+            var object: JSONObject = ["code": .int(Int64(error.code)), "message": .string(error.message)]
+            if let data = error.data { object["data"] = data }
+            send(.object(["jsonrpc": "2.0", "id": id, "error": .object(object)]))
+        }
+    }
+}
