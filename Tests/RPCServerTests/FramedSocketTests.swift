@@ -32,10 +32,10 @@ final class FramedSocketTests: XCTestCase {
                 descriptors: { fds, lost in
                     seen.append("fds \(fds.count) lost \(lost)")
                     fds.forEach { close($0) }
-                }
-            ) { event in
-                if case .line(let line) = event { seen.append(String(decoding: line, as: UTF8.self)) }
-            }
+                },
+                lines: { event in
+                    if case .line(let line) = event { seen.append(String(decoding: line, as: UTF8.self)) }
+                })
         }
         XCTAssertEqual(read(), .wouldBlock)
         let text = Array("one\ntwo\r\nthr".utf8)

@@ -51,19 +51,19 @@ final class Connection: FramedSocket, EventHandler {
                         server.logger.warn(
                             "descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id)
                     }
-                }
-            ) { event in
-                switch event {
-                case .line(let line):
-                    lineFDs = arrivingFDs
-                    arrivingFDs = []
-                    server.handleLine(line, from: self)
-                    closeLineDescriptors(unused: true)
-                case .overlong(let bytes):
-                    closeArriving()
-                    server.handleOverlongLine(bytes: bytes, from: self)
-                }
-            }
+                },
+                lines: { event in
+                    switch event {
+                    case .line(let line):
+                        lineFDs = arrivingFDs
+                        arrivingFDs = []
+                        server.handleLine(line, from: self)
+                        closeLineDescriptors(unused: true)
+                    case .overlong(let bytes):
+                        closeArriving()
+                        server.handleOverlongLine(bytes: bytes, from: self)
+                    }
+                })
             switch outcome {
             case .bytes(let n, let filled):
                 server.stats.bytesFromClients += n

@@ -33,7 +33,7 @@ open class FramedSocket {
     /// bytes complete go to `handle`.
     public final func read(
         into buffer: UnsafeMutableRawBufferPointer, descriptors: ([Int32], Bool) -> Void,
-        _ handle: (LineFramer.Event) -> Void
+        lines handle: (LineFramer.Event) -> Void
     ) -> ReadOutcome {
         while true {
             var fds: [Int32] = []

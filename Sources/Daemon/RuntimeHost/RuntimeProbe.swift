@@ -42,9 +42,11 @@ enum RuntimeProbe {
             guard poll(&poller, 1, remaining) > 0 else {
                 return .failure(Failure(description: "the runtime host did not answer in \(timeout) s"))
             }
-            let outcome = socket.read(into: chunk, descriptors: { fds, _ in fds.forEach { close($0) } }) { event in
-                if line == nil, case .line(let first) = event { line = Array(first) }
-            }
+            let outcome = socket.read(
+                into: chunk, descriptors: { fds, _ in fds.forEach { close($0) } },
+                lines: { event in
+                    if line == nil, case .line(let first) = event { line = Array(first) }
+                })
             guard case .bytes = outcome else {
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)

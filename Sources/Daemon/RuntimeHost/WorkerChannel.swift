@@ -18,9 +18,11 @@ final class WorkerChannel: FramedSocket, @unchecked Sendable {
     /// channel.
     func receive(_ handle: (UnsafeRawBufferPointer) -> Void) {
         while true {
-            let outcome = read(into: chunk, descriptors: { fds, _ in receivedFDs += fds }) { event in
-                if case .line(let line) = event { handle(line) }
-            }
+            let outcome = read(
+                into: chunk, descriptors: { fds, _ in receivedFDs += fds },
+                lines: { event in
+                    if case .line(let line) = event { handle(line) }
+                })
             guard case .bytes = outcome else { return }
         }
     }

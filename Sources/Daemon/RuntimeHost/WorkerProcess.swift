@@ -160,9 +160,11 @@ final class WorkerProcess: FramedSocket, EventHandler {
 
     private func readAvailable() {
         while !closing {
-            let outcome = read(into: readBuffer, descriptors: { fds, _ in receivedFDs += fds }) { event in
-                if case .line(let line) = event { handleMessage(line) }
-            }
+            let outcome = read(
+                into: readBuffer, descriptors: { fds, _ in receivedFDs += fds },
+                lines: { event in
+                    if case .line(let line) = event { handleMessage(line) }
+                })
             switch outcome {
             case .bytes(let n, let filled):
                 bytesFromHost += n
