@@ -33,7 +33,8 @@ extension RuntimeRouter {
             return true
         }
         let busy =
-            object.running?.belongs(to: connection) == true || object.waiting.contains { $0.belongs(to: connection) }
+            object.calls.running?.belongs(to: connection) == true
+            || object.calls.waiting.contains { $0.belongs(to: connection) }
         let separation = "\(connection) \(ObjectIdentifier(object))"
         guard !busy, !separating.contains(separation), let creation = object.creation, let key = object.shareKey else {
             fds.forEach { close($0) }

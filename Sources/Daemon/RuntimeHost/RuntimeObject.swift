@@ -2,8 +2,8 @@ import BindingRuntime
 import RPCServer
 
 /// One object of a runtime living in a runtime host process (a model instance, a context), as the
-/// router sees it. Clients reach it through handles (several when it is shared); its streaming
-/// calls run one at a time, the others wait in FIFO order. Loop thread only.
+/// router sees it. Clients reach it through handles (several when it is shared); its streams and
+/// blocking calls run one at a time, the others wait in FIFO order. Loop thread only.
 final class RuntimeObject {
     let type: String
     /// The method that created it (its manifest names the one that destroys it).
@@ -30,13 +30,12 @@ final class RuntimeObject {
     var expiry = 0
     /// Set when its host died: every use answers this error.
     var crashed: RPCError?
-    var running: Stream?
-    var waiting: [Stream] = []
+    var calls = CallQueue<Work>()
 
     init(
         type: String, createdBy: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil,
-        instanceValue: Int64? = nil,
-        creation: (entry: MethodEntry, params: JSONValue?)? = nil, related: [String: JSONValue] = [:]
+        instanceValue: Int64? = nil, creation: (entry: MethodEntry, params: JSONValue?)? = nil,
+        related: [String: JSONValue] = [:]
     ) {
         self.type = type
         self.createdBy = createdBy
@@ -48,19 +47,20 @@ final class RuntimeObject {
         self.related = related
     }
 
-    /// One streaming call on the object, queued or running.
-    final class Stream {
+    /// One call that runs alone on the object (a stream, or a blocking call), queued or running.
+    final class Work {
         let call: Call
-        let entry: MethodEntry
-        let params: JSONValue?
+        /// A stream: told its place in the queue, bounded by the queue limit, stopped by abort and
+        /// cancel.
+        let isStream: Bool
+        /// The descriptors it takes to the runtime host (closed if it never runs).
         let fds: [Int32]
-        /// The stream's last message (a final callback), sent as the call's answer.
-        var finalMessage: JSONObject?
+        /// Sends it to the host; its answer finishes it.
+        var start: () -> Void = {}
 
-        init(call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32]) {
+        init(call: Call, isStream: Bool, fds: [Int32]) {
             self.call = call
-            self.entry = entry
-            self.params = params
+            self.isStream = isStream
             self.fds = fds
         }
 

@@ -224,32 +224,30 @@ public final class RuntimeRouter: @unchecked Sendable {
             fds.forEach { close($0) }
             abortOwnStream(call, entry: entry, params: params, on: target.handle.object)
         } else if let target, entry.streams != nil {
-            enqueue(RuntimeObject.Stream(call: call, entry: entry, params: params, fds: fds), on: target.handle.object)
+            stream(call, entry: entry, params: params, fds: fds, on: target.handle.object)
         } else {
             let destroyed = used.first { $0.handle.object.type == entry.destroys }
             let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.workerID) }) { first, _ in
                 first
             }
             send(
-                call, entry: entry, params: params, fds: fds, to: target?.handle.object.worker,
-                destroying: destroyed?.id, related: related,
-                share: share)
+                call, entry: entry, params: params, fds: fds, on: target?.handle.object, destroying: destroyed?.id,
+                related: related, share: share)
         }
     }
 
     /// The plain path: one call to the runtime host, its answer to the client (a created handle
-    /// registered, a destroyed one forgotten).
+    /// registered, a destroyed one forgotten). A blocking call on an object runs alone on it.
     /// `share`: what a creating call reserved of its client's quota (kept by the new handle).
     private func send(
-        _ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], to owner: WorkerProcess?,
-        destroying: Int64?,
-        related: [String: JSONValue], share: Holdings
+        _ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], on object: RuntimeObject?,
+        destroying: Int64?, related: [String: JSONValue], share: Holdings
     ) {
         let namespace = String(entry.method.prefix { $0 != "." })
         let connection = call.connection
         let worker: WorkerProcess
         do {
-            worker = try owner ?? host(namespace, client: connection, creating: entry.creates)
+            worker = try object?.worker ?? host(namespace, client: connection, creating: entry.creates)
         } catch {
             fds.forEach { close($0) }
             if entry.creates != nil { giveBack(share, for: connection) }
@@ -257,26 +255,32 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
         let sent = fds.count
         let onCore = entry.blocking && runtimes[namespace]?.runtime.hosting == .perClient
-        let start = { [self] in
+        let start = { [self] (done: @escaping () -> Void) in
             guard !onCore || isConnected(connection) else {  // its client left while it waited for a core
                 fds.forEach { close($0) }
                 if entry.creates != nil { giveBack(share, for: connection) }
                 releaseCore(namespace)
+                done()
                 return stopIfIdle(worker)
             }
             worker.call(
-                method: entry.method, params: params, fds: fds,
-                onCallback: { message in
-                    call.emit(.object(Self.clientMessage(message)))
-                },
+                method: entry.method, params: params, fds: fds, onCallback: { call.emit(.object($0)) },
                 onAnswer: { [self] outcome, fds in
                     if onCore { releaseCore(namespace) }
                     answer(
                         call, entry: entry, outcome, fds: fds, worker: worker, destroying: destroying, related: related,
                         share: share, sent: sent)
+                    done()
                 })
         }
-        if onCore { onACore(namespace, start) } else { start() }
+        let onDevice = { (done: @escaping () -> Void) in
+            if onCore { self.onACore(namespace) { start(done) } } else { start(done) }
+        }
+        if let object, entry.blocking {
+            runAlone(call, isStream: false, fds: fds, on: object, onDevice)
+        } else {
+            onDevice {}
+        }
     }
 
     /// A plain call's answer: a created object registered (its client's quota settled), a
@@ -318,14 +322,6 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     func isConnected(_ connection: UInt64) -> Bool { server?.isConnected(connection) ?? false }
-
-    /// What a client gets of a callback message: the runtime's message, with the client's userdata.
-    static func clientMessage(_ callback: JSONValue) -> JSONObject {
-        var message = JSONObject()
-        if case .object(let members)? = callback["message"] { message = members }
-        if let userdata = callback["userdata"] { message["userdata"] = userdata }
-        return message
-    }
 
     /// Replaces each handle parameter with the host's id; checks the caller owns it. `null`
     /// means the caller's one handle of that type, when it has exactly one.
@@ -622,8 +618,9 @@ public final class RuntimeRouter: @unchecked Sendable {
                             "handles": .int(
                                 Int64(handles.values.filter { $0.object.worker.namespace == namespace }.count)),
                             "objects": .int(Int64(objects.count)),
-                            "streams_running": .int(Int64(objects.filter { $0.running != nil }.count)),
-                            "streams_queued": .int(Int64(objects.map(\.waiting.count).reduce(0, +))),
+                            "streams_running": .int(Int64(objects.filter { $0.calls.running?.isStream == true }.count)),
+                            "streams_queued": .int(
+                                Int64(objects.map { $0.calls.waiting.filter(\.isStream).count }.reduce(0, +))),
                             "calls_in_flight": .int(Int64(live.map(\.inFlight).reduce(0, +))),
                             "bytes_to_hosts": .int(Int64(state.bytesToEnded + live.map(\.bytesToHost).reduce(0, +))),
                             "bytes_from_hosts": .int(

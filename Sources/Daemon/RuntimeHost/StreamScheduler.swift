@@ -2,85 +2,87 @@ import BindingRuntime
 import Glibc
 import RPCServer
 
-/// Streaming calls on an object run one at a time (one generation per model); the others wait
-/// FIFO, bounded, and are told their place. A client stops only its own streams: abort reaches the
+/// Streams and blocking calls on an object run one at a time (one generation per model; a context
+/// is not thread-safe), the others wait in a CallQueue; streams are bounded and told their place. A client stops only its own streams: abort reaches the
 /// runtime only for the caller's running stream, `$/cancelRequest` ends one request, and a client
 /// that goes has its running stream aborted and its queued ones dropped. Loop thread only.
 extension RuntimeRouter {
     /// The member of a queued stream's first message: its place in the queue (1 = next).
     static let queuePositionKey = "_queue_position"
 
-    func enqueue(_ stream: RuntimeObject.Stream, on object: RuntimeObject) {
-        guard object.running != nil else { return start(stream, on: object) }
-        guard object.waiting.count < limits.maxQueue else {
-            stream.fds.forEach { close($0) }
-            return stream.call.respond(
+    /// Runs `send` on `object` alone: now, or after the calls before it (a stream is told its
+    /// place, refused beyond the queue limit, and answered "busy" after the queue timeout).
+    /// `send` gets the function its answer must call.
+    func runAlone(
+        _ call: Call, isStream: Bool, fds: [Int32], on object: RuntimeObject,
+        _ send: @escaping (_ done: @escaping () -> Void) -> Void
+    ) {
+        let work = RuntimeObject.Work(call: call, isStream: isStream, fds: fds)
+        // Weak: the call may destroy the object, and the object holds the work.
+        work.start = { [unowned self, weak object, unowned work] in
+            send {
+                if let object { self.finished(work, on: object) }
+            }
+        }
+        switch object.calls.admit(work, limit: isStream ? limits.maxQueue : nil) {
+        case .run:
+            work.start()
+        case .full:
+            fds.forEach { close($0) }
+            call.respond(
                 .failure(
                     RPCError(
                         code: RPCError.queueFullCode,
-                        message: "busy: \(object.waiting.count) requests are queued for this \(object.type)",
+                        message: "busy: \(object.calls.waiting.count) requests are queued for this \(object.type)",
                         data: .object([
-                            "queued": .int(Int64(object.waiting.count)), "limit": .int(Int64(limits.maxQueue)),
+                            "queued": .int(Int64(object.calls.waiting.count)), "limit": .int(Int64(limits.maxQueue)),
                         ]))))
-        }
-        object.waiting.append(stream)
-        stream.call.emit(.object([Self.queuePositionKey: .int(Int64(object.waiting.count))]))
-        guard limits.queueTimeout > 0, let loop else { return }
-        loop.schedule(after: limits.queueTimeout) { [weak self, weak object, weak stream] in
-            guard let self, let object, let stream, let index = object.waiting.firstIndex(where: { $0 === stream })
-            else { return }
-            object.waiting.remove(at: index)
-            stream.fds.forEach { close($0) }
-            stream.call.respond(
-                .failure(
-                    RPCError(
-                        code: RPCError.handleBusyCode,
-                        message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
-                        data: .object(["waited_s": .double(limits.queueTimeout)]))))
+        case .queued(let position):
+            guard isStream else { return }
+            call.emit(.object([Self.queuePositionKey: .int(Int64(position))]))
+            guard limits.queueTimeout > 0, let loop else { return }
+            loop.schedule(after: limits.queueTimeout) { [weak self, weak object, weak work] in
+                guard let self, let object, let work, !object.calls.removeWaiting(where: { $0 === work }).isEmpty
+                else { return }
+                work.fds.forEach { close($0) }
+                work.call.respond(
+                    .failure(
+                        RPCError(
+                            code: RPCError.handleBusyCode,
+                            message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
+                            data: .object(["waited_s": .double(limits.queueTimeout)]))))
+            }
         }
     }
 
-    private func start(_ stream: RuntimeObject.Stream, on object: RuntimeObject) {
-        object.running = stream
-        object.worker.call(
-            method: stream.entry.method, params: stream.params, fds: stream.fds, streams: !stream.entry.blocking,
-            onCallback: { callback in
-                let message = Self.clientMessage(callback)
-                if callback["final"] == .bool(true) {
-                    stream.finalMessage = message
-                } else {
-                    stream.call.emit(.object(message))
-                }
-            },
-            onAnswer: { [unowned self] outcome, fds in
-                fds.forEach { close($0) }
-                finish(stream, on: object, outcome)
-            })
-    }
-
-    /// The stream's answer is its final message; a runtime error after it joins it as `code`.
-    private func finish(
-        _ stream: RuntimeObject.Stream, on object: RuntimeObject, _ outcome: Result<JSONValue, RPCError>
-    ) {
-        switch (outcome, stream.finalMessage) {
-        case (.success, let final?):
-            stream.call.respond(.success(.object(final)))
-        case (.failure(let error), var final?):
-            final["code"] = error.data?["code"] ?? .int(Int64(error.code))
-            stream.call.respond(.success(.object(final)))
-        case (let outcome, nil):
-            stream.call.respond(outcome)
-        }
-        if object.running === stream { object.running = nil }
-        if object.running == nil, !object.waiting.isEmpty { start(object.waiting.removeFirst(), on: object) }
+    /// The running call on `object` ended: the next one starts.
+    private func finished(_ work: RuntimeObject.Work, on object: RuntimeObject) {
+        object.calls.finish(work)?.start()
         stopIfIdle(object.worker)
+    }
+
+    /// A streaming call: its messages to the client as they come, its final message as its answer
+    /// (StreamEnd), one stream at a time per object.
+    func stream(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
+        runAlone(call, isStream: true, fds: fds, on: object) { done in
+            object.worker.call(
+                method: entry.method, params: params, fds: fds, outlivesCall: !entry.blocking,
+                onCallback: { call.emit(.object($0)) },
+                onAnswer: { outcome, fds in
+                    fds.forEach { close($0) }
+                    call.respond(outcome)
+                    done()
+                })
+        }
     }
 
     /// `abort` on a shared object: the runtime is asked only when the caller's stream is the one
     /// running; the caller's queued streams are dropped either way.
     func abortOwnStream(_ call: Call, entry: MethodEntry, params: JSONValue?, on object: RuntimeObject) {
         dropQueued(on: object, where: { $0.belongs(to: call.connection) })
-        guard object.running?.belongs(to: call.connection) == true else { return call.respond(.success(.object([:]))) }
+        guard object.calls.running.map({ $0.isStream && $0.belongs(to: call.connection) }) == true else {
+            return call.respond(.success(.object([:])))
+        }
         object.worker.call(
             method: entry.method, params: params, onCallback: { _ in },
             onAnswer: { outcome, fds in
@@ -97,10 +99,10 @@ extension RuntimeRouter {
         }
         var found = false
         for object in liveObjects() {
-            let isTarget = { (stream: RuntimeObject.Stream) in
-                stream.belongs(to: call.connection) && stream.call.request.id?.value == target
+            let isTarget = { (work: RuntimeObject.Work) in
+                work.belongs(to: call.connection) && work.call.request.id?.value == target
             }
-            if let running = object.running, isTarget(running) {
+            if let running = object.calls.running, running.isStream, isTarget(running) {
                 abortRunning(on: object)
                 found = true
             }
@@ -114,27 +116,27 @@ extension RuntimeRouter {
     func abandonStreams(of connection: UInt64, on only: RuntimeObject? = nil) {
         for object in only.map({ [$0] }) ?? liveObjects() {
             dropQueued(on: object, where: { $0.belongs(to: connection) })
-            if object.running?.belongs(to: connection) == true { abortRunning(on: object) }
+            if let running = object.calls.running, running.isStream, running.belongs(to: connection) {
+                abortRunning(on: object)
+            }
         }
     }
 
-    /// Streams still queued on an object whose host died (or at shutdown) get the error.
+    /// Calls still queued on an object whose host died (or at shutdown) get the error.
     func failWaiting(on object: RuntimeObject, _ error: RPCError) {
-        let waiting = object.waiting
-        object.waiting = []
-        for stream in waiting {
-            stream.fds.forEach { close($0) }
-            stream.call.respond(.failure(error))
+        for work in object.calls.removeWaiting(where: { _ in true }) {
+            work.fds.forEach { close($0) }
+            work.call.respond(.failure(error))
         }
     }
 
+    /// Drops the queued streams that match, answering "request cancelled"; whether there were any.
     @discardableResult
-    private func dropQueued(on object: RuntimeObject, where matches: (RuntimeObject.Stream) -> Bool) -> Bool {
-        let dropped = object.waiting.filter(matches)
-        object.waiting.removeAll(where: matches)
-        for stream in dropped {
-            stream.fds.forEach { close($0) }
-            stream.call.respond(.failure(RPCError(code: RPCError.cancelledCode, message: "request cancelled")))
+    private func dropQueued(on object: RuntimeObject, where matches: (RuntimeObject.Work) -> Bool) -> Bool {
+        let dropped = object.calls.removeWaiting { $0.isStream && matches($0) }
+        for work in dropped {
+            work.fds.forEach { close($0) }
+            work.call.respond(.failure(RPCError(code: RPCError.cancelledCode, message: "request cancelled")))
         }
         return !dropped.isEmpty
     }

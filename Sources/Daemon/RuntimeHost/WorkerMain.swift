@@ -28,13 +28,6 @@ public enum WorkerMain {
             + settings.arguments
     }
 
-    /// The runtime object a call works on (its first handle), for one call at a time per object.
-    static func objectKey(_ entry: MethodEntry, _ params: JSONValue?) -> String? {
-        guard let index = entry.params.firstIndex(where: { $0.handle != nil }) else { return nil }
-        let spec = entry.params[index]
-        return JSONParams.get(params, at: index, named: spec.name).map { "\(spec.handle!) \($0.jsonText)" }
-    }
-
     static func run(_ runtime: HostedRuntime, library path: String, parent: pid_t, probe: Bool, settings: HostSettings)
         -> Int32
     {
@@ -96,7 +89,7 @@ public enum WorkerMain {
                 channel.reply(id: id, outcome, fds: host.exported)
             }
             if entry.blocking {
-                pool.submit(key: objectKey(entry, params), work)
+                pool.submit(work)
             } else {
                 work()
             }

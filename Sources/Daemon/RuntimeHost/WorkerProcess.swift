@@ -10,13 +10,11 @@ final class WorkerProcess: FramedSocket, EventHandler {
     struct Pending {
         let started: UInt64
         var lastProgress: UInt64
-        let onCallback: (JSONValue) -> Void
+        /// What the client gets of each callback message but the final one.
+        let onCallback: (JSONObject) -> Void
         /// The answer and the descriptors that came with it (the callee owns them).
         let onAnswer: (Result<JSONValue, RPCError>, [Int32]) -> Void
-        /// A call whose stream goes on after it returns: it ends at its final callback.
-        let streams: Bool
-        var finalSeen = false
-        var answer: (Result<JSONValue, RPCError>, [Int32])?
+        var stream: StreamEnd
     }
 
     let namespace: String
@@ -112,11 +110,12 @@ final class WorkerProcess: FramedSocket, EventHandler {
     }
 
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
-    /// per callback message, then `onAnswer` once: at the answer, or for a call that `streams`
-    /// past its return, at the later of its answer and its final callback (or the crash).
+    /// per callback message but the final one, then `onAnswer` once: at the answer (for a call with
+    /// a stream, its final message, StreamEnd), or at the crash. `outlivesCall`: the call returns
+    /// before its stream ends.
     func call(
-        method: String, params: JSONValue?, fds: [Int32] = [], streams: Bool = false,
-        onCallback: @escaping (JSONValue) -> Void,
+        method: String, params: JSONValue?, fds: [Int32] = [], outlivesCall: Bool = false,
+        onCallback: @escaping (JSONObject) -> Void,
         onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void
     ) {
         if let death {
@@ -128,7 +127,8 @@ final class WorkerProcess: FramedSocket, EventHandler {
         nextID += 1
         let now = EventLoop.now()
         pending[id] = Pending(
-            started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer, streams: streams)
+            started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer,
+            stream: StreamEnd(outlivesCall: outlivesCall))
         guard !closing else {  // answered when the exit is known
             fds.forEach { close($0) }
             return
@@ -187,10 +187,10 @@ final class WorkerProcess: FramedSocket, EventHandler {
             case "$/callback":
                 guard case .int(let id)? = params["id"], var call = pending[id] else { return }
                 call.lastProgress = EventLoop.now()
-                call.finalSeen = params["final"] == .bool(true)
+                let message = call.stream.message(params)
                 pending[id] = call
-                call.onCallback(params)
-                if call.finalSeen, let answer = call.answer, pending.removeValue(forKey: id) != nil {
+                if let message { return call.onCallback(message) }
+                if let answer = call.stream.answerAfterFinal, pending.removeValue(forKey: id) != nil {
                     call.onAnswer(answer.0, answer.1)
                 }
             default: break
@@ -206,19 +206,21 @@ final class WorkerProcess: FramedSocket, EventHandler {
             fds.forEach { close($0) }
             return
         }
-        if let result = message["result"], call.streams, !call.finalSeen {
-            call.answer = (.success(result), fds)  // the stream goes on: done at its final callback
-            call.lastProgress = EventLoop.now()
+        let outcome: Result<JSONValue, RPCError>
+        if let result = message["result"] {
+            outcome = .success(result)
+        } else {
+            fds.forEach { close($0) }
+            fds = []
+            outcome = .failure(Self.error(from: message["error"]))
+        }
+        guard let answer = call.stream.callReturned(outcome, fds: fds) else {
+            call.lastProgress = EventLoop.now()  // the stream goes on: done at its final message
             pending[id] = call
             return
         }
         pending[id] = nil
-        if let result = message["result"] {
-            call.onAnswer(.success(result), fds)
-        } else {
-            fds.forEach { close($0) }
-            call.onAnswer(.failure(Self.error(from: message["error"])), [])
-        }
+        call.onAnswer(answer.0, answer.1)
     }
 
     private static func error(from value: JSONValue?) -> RPCError {
@@ -297,7 +299,7 @@ final class WorkerProcess: FramedSocket, EventHandler {
         let calls = pending.values
         pending = [:]
         for call in calls {
-            call.answer?.1.forEach { close($0) }  // an answer that waited for its stream's end
+            call.stream.heldDescriptors.forEach { close($0) }  // a return that waited for its stream's end
             call.onAnswer(.failure(error), [])
         }
         for observer in onDeath { observer(error) }
