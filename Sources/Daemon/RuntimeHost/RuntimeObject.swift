@@ -4,7 +4,7 @@ import RPCServer
 /// One object of a runtime living in a runtime host process (a model instance, a context), as the
 /// router sees it. Clients reach it through handles (several when it is shared); its streams and
 /// blocking calls run one at a time, the others wait in FIFO order. Loop thread only.
-final class RuntimeObject {
+final class RuntimeObject: HandleTarget {
     let type: String
     /// The method that created it (its manifest names the one that destroys it).
     let createdBy: String

@@ -33,12 +33,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
     }
 
-    struct Handle {
-        let object: RuntimeObject
-        let owner: UInt64
-        /// What it counts against its owner's quota.
-        let share: Holdings
-    }
+    typealias Handle = HandleRegistry<RuntimeObject>.Handle
 
     struct RuntimeState {
         let runtime: RuntimeSetup
@@ -48,7 +43,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         var unavailable: String?
         var resolved: [String] = []
         var missing: Set<String> = []
-        var shared: WorkerProcess?
+        /// The runtime's one host for calls of no one client (and every call, `Hosting.shared`).
+        var sharedHost: WorkerProcess?
         var crashes = 0
         /// Destroying calls made for no client (a keep-alive ending, a client gone) that failed.
         var destroyFailures = 0
@@ -63,23 +59,18 @@ public final class RuntimeRouter: @unchecked Sendable {
     let logger: Logger
     var runtimes: [String: RuntimeState] = [:]
     private var order: [String] = []
-    var handles: [Int64: Handle] = [:]
+    var handles = HandleRegistry<RuntimeObject>()
     /// What each client holds (and has reserved for creating calls under way).
     var holdings: [UInt64: Holdings] = [:]
-    private var nextHandle: Int64 = 1
     var workers: [ObjectIdentifier: WorkerProcess] = [:]
     /// Hosts of one client (`Hosting.perClient`), by client and namespace.
     var clientHosts: [UInt64: [String: WorkerProcess]] = [:]
-    /// Shared objects by their creating call's canonical parameters (live or keeping alive).
-    var sharedObjects: [String: RuntimeObject] = [:]
-    /// Creating calls of shared objects still loading, with the calls that will join them.
-    var loading: [String: [Call]] = [:]
-    /// Instance-field values in use, per namespace.
-    var instanceValues: [String: Set<Int64>] = [:]
-    /// Blocking calls running on the device's cores and waiting for one, per namespace (DeviceCores).
+    /// Shared objects by their creating call's canonical parameters, loading ones, instance values.
+    var sharedObjects = SharedObjectCache<RuntimeObject, Call>()
+    /// Blocking calls running on the device's cores and waiting for one, per namespace (RuntimeRouter+DeviceCores).
     var coresBusy: [String: Int] = [:]
     var coreQueue: [String: [() -> Void]] = [:]
-    /// Clients getting an object of their own (PrivateState), as "connection object".
+    /// Clients getting an object of their own (RuntimeRouter+Privacy), as "connection object".
     var separating: Set<String> = []
     var loop: EventLoop?
     // Unowned, not weak: a weak reference would move the server's reference counts to a side table
@@ -332,9 +323,9 @@ public final class RuntimeRouter: @unchecked Sendable {
         var found: [(id: Int64, handle: Handle)] = []
         for (index, spec) in entry.params.enumerated() {
             guard let type = spec.handle else { continue }
-            let id = try resolve(
-                JSONParams.get(params, at: index, named: spec.name) ?? .null, type: type,
-                connection: call.connection, param: spec.name)
+            let id = try handles.resolve(
+                JSONParams.get(params, at: index, named: spec.name) ?? .null, type: type, owner: call.connection,
+                param: spec.name)
             let handle = handles[id]!
             if let crashed = handle.object.crashed {
                 if entry.destroys == type { forget(id) }
@@ -372,39 +363,15 @@ public final class RuntimeRouter: @unchecked Sendable {
         return (params, fds)
     }
 
-    private func resolve(_ value: JSONValue, type: String, connection: UInt64, param: String) throws -> Int64 {
-        if value == .null {
-            let mine = handles.filter { $0.value.owner == connection && $0.value.object.type == type }
-            guard mine.count == 1, let only = mine.first else {
-                throw RPCError(
-                    code: RPCError.unknownHandleCode,
-                    message: "\(param): null means your one \(type), and you have \(mine.count)",
-                    data: .object(["param": .string(param)]))
-            }
-            return only.key
-        }
-        guard case .int(let id) = value, let handle = handles[id], handle.object.type == type,
-            handle.owner == connection
-        else {
-            throw RPCError(
-                code: RPCError.unknownHandleCode, message: "\(param): unknown \(type) handle \(value.jsonText)",
-                data: .object(["param": .string(param)]))
-        }
-        return id
-    }
-
     /// A new handle of `owner` on `object`, holding `share` of its quota (reserved already).
     func register(_ object: RuntimeObject, owner: UInt64, share: Holdings) -> Int64 {
-        let id = nextHandle
-        nextHandle += 1
-        handles[id] = Handle(object: object, owner: owner, share: share)
         object.references += 1
-        return id
+        return handles.register(object, owner: owner, share: share)
     }
 
     /// Drops a handle of an object the runtime has destroyed (or whose host died).
     private func forget(_ id: Int64) {
-        guard let handle = handles.removeValue(forKey: id) else { return }
+        guard let handle = handles.remove(id) else { return }
         giveBack(handle.share, for: handle.owner)
         handle.object.references -= 1
         stopIfIdle(handle.object.worker)
@@ -420,14 +387,14 @@ public final class RuntimeRouter: @unchecked Sendable {
             if isConnected(client) { return }
             return stop(worker)
         }
-        guard runtimes[worker.namespace]?.shared === worker else { return stop(worker) }
+        guard runtimes[worker.namespace]?.sharedHost === worker else { return stop(worker) }
         guard case .perInstance? = runtimes[worker.namespace]?.runtime.hosting, let loop else { return }
         loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
-            guard let self, let worker, runtimes[worker.namespace]?.shared === worker, worker.inFlight == 0,
+            guard let self, let worker, runtimes[worker.namespace]?.sharedHost === worker, worker.inFlight == 0,
                 !holdsObjects(worker)
             else { return }
             logger.info("\(worker.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
-            runtimes[worker.namespace]?.shared = nil
+            runtimes[worker.namespace]?.sharedHost = nil
             stop(worker)
         }
     }
@@ -452,14 +419,14 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     private func holdsObjects(_ worker: WorkerProcess) -> Bool {
-        handles.values.contains { $0.object.worker === worker }
-            || sharedObjects.values.contains { $0.worker === worker }
+        handles.all.contains { $0.object.worker === worker }
+            || sharedObjects.objects.values.contains { $0.worker === worker }
     }
 
     /// Every object a handle or the shared index holds, once each.
     func liveObjects() -> [RuntimeObject] {
         var seen = Set<ObjectIdentifier>()
-        return (handles.values.map(\.object) + sharedObjects.values).filter {
+        return (handles.all.map(\.object) + sharedObjects.objects.values).filter {
             seen.insert(ObjectIdentifier($0)).inserted
         }
     }
@@ -478,9 +445,9 @@ public final class RuntimeRouter: @unchecked Sendable {
             clientHosts[client, default: [:]][namespace] = worker
             return worker
         }
-        if let shared = runtimes[namespace]?.shared, !shared.closing { return shared }
+        if let shared = runtimes[namespace]?.sharedHost, !shared.closing { return shared }
         let worker = try startHost(namespace)
-        runtimes[namespace]?.shared = worker
+        runtimes[namespace]?.sharedHost = worker
         return worker
     }
 
@@ -503,13 +470,13 @@ public final class RuntimeRouter: @unchecked Sendable {
         forgetHost(worker)
         runtimes[worker.namespace]?.bytesFromEnded += worker.bytesFromHost
         runtimes[worker.namespace]?.bytesToEnded += worker.bytesToHost
-        if runtimes[worker.namespace]?.shared === worker { runtimes[worker.namespace]?.shared = nil }
+        if runtimes[worker.namespace]?.sharedHost === worker { runtimes[worker.namespace]?.sharedHost = nil }
         if !worker.stoppedByDaemon { runtimes[worker.namespace]?.crashes += 1 }
         for object in liveObjects() where object.worker === worker && object.crashed == nil {
             object.crashed = error
             failWaiting(on: object, error)
-            if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
-            if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
+            sharedObjects.remove(object, key: object.shareKey)
+            sharedObjects.returnInstanceValue(object.instanceValue, in: worker.namespace)
         }
     }
 
@@ -518,14 +485,14 @@ public final class RuntimeRouter: @unchecked Sendable {
     private func disconnected(_ connection: UInt64) {
         abandonStreams(of: connection)
         // Newest first: what was made with a context (its memory) goes before the context.
-        for (id, handle) in handles.sorted(by: { $0.key > $1.key }) where handle.owner == connection { release(id) }
+        for id in handles.owned(by: connection) { release(id) }
         for worker in clientHosts[connection]?.values.map({ $0 }) ?? [] { stopIfIdle(worker) }
     }
 
     /// Destroys an object in its runtime (no client waits for the answer).
     func destroy(_ object: RuntimeObject) {
         let worker = object.worker
-        if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
+        sharedObjects.remove(object, key: object.shareKey)
         guard object.crashed == nil, let destroy = destroyCall(for: object) else { return stopIfIdle(worker) }
         worker.call(
             method: destroy.method, params: destroy.params, onCallback: { _ in },
@@ -537,7 +504,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                     logger.warn(
                         "\(object.type) \(object.workerID.jsonText): \(destroy.method) failed: \(error.message)")
                 }
-                if let value = object.instanceValue { instanceValues[worker.namespace]?.remove(value) }
+                sharedObjects.returnInstanceValue(object.instanceValue, in: worker.namespace)
                 stopIfIdle(worker)
             })
     }
@@ -565,7 +532,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         handles.removeAll()
         holdings.removeAll()
         sharedObjects.removeAll()
-        for namespace in order { runtimes[namespace]?.shared = nil }
+        for namespace in order { runtimes[namespace]?.sharedHost = nil }
         clientHosts.removeAll()
     }
 
@@ -616,7 +583,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                             "crashes": .int(Int64(state.crashes)),
                             "destroy_failures": .int(Int64(state.destroyFailures)),
                             "handles": .int(
-                                Int64(handles.values.filter { $0.object.worker.namespace == namespace }.count)),
+                                Int64(handles.all.filter { $0.object.worker.namespace == namespace }.count)),
                             "objects": .int(Int64(objects.count)),
                             "streams_running": .int(Int64(objects.filter { $0.calls.running?.isStream == true }.count)),
                             "streams_queued": .int(

@@ -27,9 +27,9 @@ extension RuntimeRouter {
     /// object of its own.
     func makeOwn(_ object: RuntimeObject, for call: Call, entry: MethodEntry, fds: [Int32]) -> Bool {
         let connection = call.connection
-        guard handles.values.contains(where: { $0.object === object && $0.owner != connection }) else {
+        guard handles.isHeld(object, byOtherThan: connection) else {
             object.isPrivate = true
-            if let key = object.shareKey, sharedObjects[key] === object { sharedObjects[key] = nil }
+            sharedObjects.remove(object, key: object.shareKey)
             return true
         }
         let busy =
@@ -64,11 +64,9 @@ extension RuntimeRouter {
                     fds.forEach { close($0) }
                     return destroy(own)
                 }
-                for (id, handle) in handles where handle.owner == connection && handle.object === object {
-                    handles[id] = Handle(object: own, owner: connection, share: handle.share)
-                    object.references -= 1
-                    own.references += 1
-                }
+                let moved = handles.move(of: connection, from: object, to: own)
+                object.references -= moved
+                own.references += moved
                 if own.references == 0 {  // the caller let go of its handle meanwhile
                     fds.forEach { close($0) }
                     destroy(own)

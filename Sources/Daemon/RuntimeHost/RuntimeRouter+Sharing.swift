@@ -11,16 +11,17 @@ extension RuntimeRouter {
     func createShared(_ call: Call, entry: MethodEntry, params: JSONValue?, state: RuntimeState, share: Holdings) {
         let namespace = state.runtime.namespace
         let key = entry.method + " " + CanonicalJSON.text(Self.named(params, entry: entry))
-        if let object = sharedObjects[key], object.crashed == nil {
+        switch sharedObjects.join(key, call, usable: { $0.crashed == nil }) {
+        case .joined(let object):
             object.expiry += 1  // a keep-alive timer running out no longer destroys it
             return call.respond(
                 .success(
                     Self.created(entry, handle: register(object, owner: call.connection, share: share), joined: true)))
+        case .waiting: return  // answered when the load ends
+        case .load: break
         }
-        if loading[key] != nil { return loading[key]!.append(call) }  // answered when the load ends
-        loading[key] = []
         load(entry, params: params, namespace: namespace, key: key) { [unowned self] outcome in
-            let callers = [call] + (loading.removeValue(forKey: key) ?? [])
+            let callers = [call] + sharedObjects.loaded(key, try? outcome.get())
             guard case .success(let object) = outcome else {
                 for caller in callers {
                     giveBack(share, for: caller.connection)
@@ -28,7 +29,6 @@ extension RuntimeRouter {
                 }
                 return
             }
-            sharedObjects[key] = object
             for (index, caller) in callers.enumerated() {
                 guard isConnected(caller.connection) else {
                     giveBack(share, for: caller.connection)
@@ -55,9 +55,7 @@ extension RuntimeRouter {
         var params = params
         var instanceValue: Int64?
         if let field = entry.instanceField, Self.member(field, of: params, entry: entry) ?? .null == .null {
-            let used = instanceValues[namespace, default: []]
-            let value = (Int64(0)...).first { !used.contains($0) }!
-            instanceValues[namespace, default: []].insert(value)
+            let value = sharedObjects.takeInstanceValue(in: namespace)
             params = Self.setting(field, of: params, entry: entry, to: .int(value))
             instanceValue = value
         }
@@ -65,7 +63,7 @@ extension RuntimeRouter {
         do {
             worker = try host(namespace, client: nil, creating: entry.creates)
         } catch {
-            if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
+            sharedObjects.returnInstanceValue(instanceValue, in: namespace)
             return done(.failure(Self.hostNotStarted(namespace, error)))
         }
         worker.call(
@@ -75,7 +73,7 @@ extension RuntimeRouter {
                 guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,
                     let workerID = result[member]
                 else {
-                    if let instanceValue { instanceValues[namespace]?.remove(instanceValue) }
+                    sharedObjects.returnInstanceValue(instanceValue, in: namespace)
                     stopIfIdle(worker)
                     if case .failure(let failure) = outcome { return done(.failure(failure)) }
                     return done(
@@ -96,11 +94,11 @@ extension RuntimeRouter {
     /// Drops a client's handle: its streams on the object end, and the last reference starts the
     /// keep-alive.
     func release(_ id: Int64) {
-        guard let handle = handles.removeValue(forKey: id) else { return }
+        guard let handle = handles.remove(id) else { return }
         giveBack(handle.share, for: handle.owner)
         let object = handle.object
         object.references -= 1
-        if !handles.values.contains(where: { $0.owner == handle.owner && $0.object === object }) {
+        if !handles.isHeld(object, by: handle.owner) {
             abandonStreams(of: handle.owner, on: object)
         }
         if object.references == 0 { expire(object) }

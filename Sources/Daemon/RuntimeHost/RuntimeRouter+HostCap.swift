@@ -10,12 +10,12 @@ extension RuntimeRouter {
         if let idle = idleHost() {
             logger.info(
                 "\(idle.namespace) runtime host \(idle.pid) stopped to make room (\(limits.maxHosts) hosts at most)")
-            for (key, object) in sharedObjects where object.worker === idle {
-                sharedObjects[key] = nil
+            for object in sharedObjects.objects.values where object.worker === idle {
+                sharedObjects.remove(object, key: object.shareKey)
                 object.expiry += 1  // its keep-alive timer no longer fires
-                if let value = object.instanceValue { instanceValues[idle.namespace]?.remove(value) }
+                sharedObjects.returnInstanceValue(object.instanceValue, in: idle.namespace)
             }
-            if runtimes[idle.namespace]?.shared === idle { runtimes[idle.namespace]?.shared = nil }
+            if runtimes[idle.namespace]?.sharedHost === idle { runtimes[idle.namespace]?.sharedHost = nil }
             stop(idle)
             return
         }
@@ -25,7 +25,7 @@ extension RuntimeRouter {
     /// A host no client needs now: no call in flight, and nothing but objects kept alive with no
     /// handle on them.
     private func idleHost() -> WorkerProcess? {
-        let held = Set(handles.values.map { ObjectIdentifier($0.object.worker) })
+        let held = Set(handles.all.map { ObjectIdentifier($0.object.worker) })
         return workers.values.first { worker in
             worker.inFlight == 0 && !worker.closing && !held.contains(ObjectIdentifier(worker))
         }
