@@ -32,7 +32,11 @@ struct BindingGenPlugin: BuildToolPlugin {
         let templateFiles = try files.contentsOfDirectory(at: templates, includingPropertiesForKeys: nil).filter {
             $0.pathExtension == "tmpl"
         }
-        var inputs = headerFiles + templateFiles + [configURL]
+        // What the headers need and do not include (HeaderImporter reads every file there).
+        let preludeFiles =
+            (try? files.contentsOfDirectory(
+                at: headers.appending(path: "prelude"), includingPropertiesForKeys: nil)) ?? []
+        var inputs = headerFiles + preludeFiles + templateFiles + [configURL]
         if files.fileExists(atPath: annotations.path) { inputs.append(annotations) }
 
         var arguments = [

@@ -9,9 +9,11 @@ public struct ImportError: Error, CustomStringConvertible {
 
 /// Parses a directory of C headers with libclang into an `APIModel`.
 ///
-/// Each header is parsed as its own translation unit, as C11 with a prelude that supplies the
-/// standard types the vendor's files use without including them, and a `<cstdint>` shim for the
-/// ones that include that C++ header; only declarations written in that header are taken from it.
+/// Each header is parsed as its own translation unit, as C11; only declarations written in that
+/// header are taken from it. What a set of headers needs and does not include (vendor headers use
+/// `bool` and `size_t` without their headers, some include the C++ `<cstdint>`) lives beside them
+/// in `prelude/`: every `.h` there is included first, and the directory is searched for includes
+/// (the same files the headers' module map lists, so Swift and the generator read one thing).
 public final class HeaderImporter {
     public let headersDirectory: URL
     public let target: String?
@@ -35,9 +37,14 @@ public final class HeaderImporter {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
+    /// The prelude directory of the headers, and the files in it to include first.
+    var prelude: (directory: URL, headers: [URL])? {
+        let directory = headersDirectory.appendingPathComponent("prelude")
+        guard let headers = try? Self.headerFiles(in: directory) else { return nil }
+        return (directory, headers)
+    }
+
     public func run() throws -> APIModel {
-        let support = try SupportFiles()
-        defer { support.remove() }
         let files = try Self.headerFiles(in: headersDirectory)
         guard !files.isEmpty else {
             throw ImportError(diagnostics: [Diagnostic(.error, "no .h files in \(headersDirectory.path)")])
@@ -45,16 +52,19 @@ public final class HeaderImporter {
         let index = clang_createIndex(0, 0)
         defer { clang_disposeIndex(index) }
         for file in files {
-            try parse(file, index: index!, support: support)
+            try parse(file, index: index!)
         }
         return model
     }
 
-    private func parse(_ file: URL, index: CXIndex, support: SupportFiles) throws {
+    private func parse(_ file: URL, index: CXIndex) throws {
         var args = [
-            "-x", "c", "-std=gnu11", "-include", support.prelude.path, "-I", support.directory.path,
-            "-I", headersDirectory.path, "-ffreestanding", "-fparse-all-comments", "-Wno-pragma-once-outside-header",
+            "-x", "c", "-std=gnu11", "-I", headersDirectory.path, "-ffreestanding", "-fparse-all-comments",
+            "-Wno-pragma-once-outside-header",
         ]
+        if let prelude {
+            args += ["-I", prelude.directory.path] + prelude.headers.flatMap { ["-include", $0.path] }
+        }
         if let target { args += ["-target", target] }
         var unit: CXTranslationUnit?
         let options =
@@ -316,24 +326,6 @@ public final class HeaderImporter {
         model.macros.removeAll { $0.name == name }
         model.macros.append(Macro(name: name, header: header, location: location(cursor), value: value))
     }
-}
-
-/// The prelude and `<cstdint>` shim, in a temporary directory for the length of one import.
-private struct SupportFiles {
-    let directory: URL
-    var prelude: URL { directory.appendingPathComponent("binding_gen_prelude.h") }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("binding-gen-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n"
-            .write(to: prelude, atomically: true, encoding: .utf8)
-        try "#include <stdint.h>\n".write(
-            to: directory.appendingPathComponent("cstdint"), atomically: true, encoding: .utf8)
-    }
-
-    func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
