@@ -11,6 +11,8 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 # The code's format (.swift-format), once: the sanitizer runs test the same sources.
 if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift; fi
 swift build --build-tests "${args[@]}"
+# The generated code too (binding-gen formats it with the toolchain's swift-format).
+if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel .build/plugins/outputs; fi
 swift test "${args[@]}"
 # Programs written like the vendor's, calling the simulated runtimes directly.
 Tests/Conformance/run.sh "$(swift build "${args[@]}" --show-bin-path)" "${SANITIZE:-}"

@@ -52,6 +52,18 @@ struct BindingGenPlugin: BuildToolPlugin {
             Diagnostics.warning(
                 "binding-gen: no target triple in the tool's path \(tool.url.path); laying out for the host")
         }
+        // Generated code is formatted like the hand-written: the toolchain's swift-format with the
+        // repository's configuration.
+        if let formatter = try? context.tool(named: "swift-format") {
+            arguments += ["--swift-format", formatter.url.path]
+            let configuration = context.package.directoryURL.appending(path: ".swift-format")
+            if files.fileExists(atPath: configuration.path) {
+                arguments += ["--format-configuration", configuration.path]
+                inputs.append(configuration)
+            }
+        } else {
+            Diagnostics.warning("binding-gen: no swift-format in the toolchain; the generated code is left unformatted")
+        }
         // One output per template: binding-gen refuses a templates directory that differs from what it writes.
         let outputs = templateFiles.map { output.appending(path: $0.deletingPathExtension().lastPathComponent) }
 

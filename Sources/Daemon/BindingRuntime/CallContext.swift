@@ -120,6 +120,16 @@ public final class CallContext {
         }
     }
 
+    /// A `void*` parameter whose struct another parameter selected (`T`), in and out: its C value
+    /// in the arena (the JSON's fields over the defaults), its size, and how to read it back.
+    public func selected<T: CRecordMirror>(_ index: Int, _ name: String, as type: T.Type) throws -> (
+        pointer: UnsafeMutableRawPointer, size: Int, read: () -> JSONValue
+    ) {
+        let value = try arena.allocate(T.CValue.self)
+        value.initialize(to: try (record(index, name, as: T.self) ?? defaults(T.self)).cValue(arena))
+        return (UnsafeMutableRawPointer(value), MemoryLayout<T.CValue>.size, { T(value.pointee).json })
+    }
+
     public func defaults<T: CRecordMirror>(_ type: T.Type) -> T {
         guard let maker = T.defaultMaker, let symbol = lookup(maker) else { return T() }
         return T.makeDefault(symbol)

@@ -38,17 +38,52 @@ public struct MethodEntry: Sendable {
     public let needs: [String]
     public let invoke: @Sendable (CallContext) throws -> JSONValue
 
+    /// What an entry is besides its name, parameters and call, each listed only when it applies:
+    /// the generated table describes an entry by its traits.
+    public enum Trait: Sendable {
+        case blocking
+        case privileged
+        /// Creates an object of this handle type, returned in this result member.
+        case creates(String, in: String)
+        /// Clients creating it with equal parameters share one object.
+        case shared(instanceField: [String]?)
+        case holdsBytes([String])
+        case destroys(String)
+        case aborts(String)
+        case sharedState(SharedStateEffect)
+        case uses([String])
+        case streams(String)
+        case needs([String])
+    }
+
     public init(
-        method: String, symbol: String?, params: [ParamSpec], blocking: Bool, privileged: Bool = false,
-        creates: String?,
-        shared: Bool = false, instanceField: [String]? = nil, holdsBytes: [String] = [], resultHandle: String?,
-        destroys: String?, aborts: String? = nil, sharedState: SharedStateEffect = .none, uses: [String],
-        streams: String?, needs: [String],
+        _ method: String, symbol: String?, params: [ParamSpec] = [], _ traits: [Trait] = [],
         invoke: @escaping @Sendable (CallContext) throws -> JSONValue
     ) {
         self.method = method
         self.symbol = symbol
         self.params = params
+        self.invoke = invoke
+        var (blocking, privileged, shared) = (false, false, false)
+        var (creates, resultHandle, destroys, aborts, streams): (String?, String?, String?, String?, String?)
+        var instanceField: [String]?
+        var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
+        var sharedState = SharedStateEffect.none
+        for trait in traits {
+            switch trait {
+            case .blocking: blocking = true
+            case .privileged: privileged = true
+            case .creates(let type, let member): (creates, resultHandle) = (type, member)
+            case .shared(let field): (shared, instanceField) = (true, field)
+            case .holdsBytes(let names): holdsBytes = names
+            case .destroys(let type): destroys = type
+            case .aborts(let type): aborts = type
+            case .sharedState(let effect): sharedState = effect
+            case .uses(let types): uses = types
+            case .streams(let callback): streams = callback
+            case .needs(let symbols): needs = symbols
+            }
+        }
         self.blocking = blocking
         self.privileged = privileged
         self.creates = creates
@@ -62,7 +97,6 @@ public struct MethodEntry: Sendable {
         self.uses = uses
         self.streams = streams
         self.needs = needs
-        self.invoke = invoke
     }
 
     /// The name errors give: the C function, or the method for a symbol-less entry.
@@ -102,7 +136,7 @@ public struct ParamSpec: Sendable, Equatable {
     public let handle: String?
     /// The value is a file descriptor the client passes beside the message (SCM_RIGHTS).
     public let fd: Bool
-    public init(_ name: String, optional: Bool, handle: String? = nil, fd: Bool = false) {
+    public init(_ name: String, optional: Bool = false, handle: String? = nil, fd: Bool = false) {
         self.name = name
         self.optional = optional
         self.handle = handle

@@ -60,7 +60,7 @@ struct DispatchCode {
     }
 
     /// A number, bool or enum from JSON, as the C type.
-    private func valueFromJSON(_ type: CType, _ index: Int, _ name: String) -> String {
+    private func valueFromJSON(_ type: CType, _ index: String, _ name: String) -> String {
         if case .enumeration(let e) = type.resolved {
             return "try call.value(\(index), \"\(name)\", as: \(mirror(e)).self).cValue"
         }
@@ -75,7 +75,9 @@ struct DispatchCode {
     }
 
     /// An array parameter's elements: the imported C type, the JSON decode, and the conversion of `$0` to C.
-    private func arrayElement(_ element: CType, _ i: Int, _ n: String) -> (cType: String, decode: String, toC: String) {
+    private func arrayElement(_ element: CType, _ i: String, _ n: String) -> (
+        cType: String, decode: String, toC: String
+    ) {
         switch element.resolved {
         case .record(let r):
             return (cRecord(r), "try call.records(\(i), \"\(n)\", as: \(mirror(r)).self)", "try $0.cValue(call.arena)")
@@ -92,242 +94,302 @@ struct DispatchCode {
     }
 
     /// Buffers shorter than the function reads are refused before the call (`ParamPlan.minBytes`).
-    private func byteChecks(_ f: FunctionPlan) -> [String] {
-        f.params.compactMap { p in
-            guard let size = p.minBytes else { return nil }
-            let elements = size.product.map { "Int64(p_\($0))" }.joined(separator: ", ")
-            var bits = String(size.defaultBits)
-            if let (param, field) = size.bitsOf {
-                var value = "p_\(param).\(SwiftNames.identifier(field)).rawValue"
-                if case .pointer? = f.params.first(where: { $0.name == param })?.type.resolved {
-                    value = "(p_\(param)?.pointee.\(SwiftNames.identifier(field)).rawValue ?? 0)"
-                }
-                let cases = Dictionary(grouping: size.bits.keys, by: { size.bits[$0]! }).sorted { $0.key < $1.key }
-                    .map { "case \($0.value.sorted().map(String.init).joined(separator: ", ")): \($0.key)" }
-                bits = "{ switch Int64(\(value)) { \(cases.joined(separator: "; ")); default: \(size.defaultBits) } }()"
+    private func byteCheck(_ p: ParamPlan, in f: FunctionPlan) -> String? {
+        guard let size = p.minBytes else { return nil }
+        let elements = size.product.map { "Int64(\(ParamVariables($0).value))" }.joined(separator: ", ")
+        var bits = String(size.defaultBits)
+        if let (param, field) = size.bitsOf {
+            var value = "\(ParamVariables(param).value).\(SwiftNames.identifier(field)).rawValue"
+            if case .pointer? = f.params.first(where: { $0.name == param })?.type.resolved {
+                value = "(\(ParamVariables(param).value)?.pointee.\(SwiftNames.identifier(field)).rawValue ?? 0)"
             }
-            return "try call.requireBytes(l_\(p.name), elements: [\(elements)], bits: \(bits), \"\(p.name)\")"
+            let cases = Dictionary(grouping: size.bits.keys, by: { size.bits[$0]! }).sorted { $0.key < $1.key }
+                .map { "case \($0.value.sorted().map(String.init).joined(separator: ", ")): \($0.key)" }
+            bits = "{ switch Int64(\(value)) { \(cases.joined(separator: "; ")); default: \(size.defaultBits) } }()"
+        }
+        return
+            "try call.requireBytes(\(ParamVariables(p.name).byteCount), elements: [\(elements)], bits: \(bits), \"\(p.name)\")"
+    }
+
+    /// What one parameter's role needs of the entry. `index`: its position among the JSON
+    /// parameters (the planner gives one to every role that reads JSON).
+    private func argument(_ p: ParamPlan, index: Int?, in f: FunctionPlan) -> ArgumentPlan {
+        let v = ParamVariables(p.name)
+        let n = p.name
+        var plan = ArgumentPlan(argument: v.value)
+        let i = index.map(String.init) ?? "nil"
+        switch p.role {
+        case .value(let type):
+            plan.decode = ["let \(v.value) = \(valueFromJSON(type, i, n))"]
+        case .string(let kind):
+            let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
+            plan.decode = [
+                "let \(v.value) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\"\(confined))"
+            ]
+        case .handle(let h):
+            plan.decode = ["let \(v.value) = \(fromBits(p.type, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))"]
+            if f.destroys == h { plan.encode = ["try call.releaseHandle(\(i), \"\(n)\", type: \"\(h)\")"] }
+        case .handleIn(let h):
+            guard case .pointer(let to, _) = p.type.resolved else { break }
+            plan.decode = ["var \(v.handle) = \(fromBits(to, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))"]
+            plan.argument = "&\(v.handle)"
+        case .handleOut(let h):
+            guard case .pointer(let to, _) = p.type.resolved else { break }
+            let initial = { if case .pointer = to.resolved { return "nil" } else { return "0" } }()
+            plan.decode = ["var \(v.handle): \(names.imported(to)) = \(initial)"]
+            plan.argument = "&\(v.handle)"
+            plan.members = [(n, "call.host.registerHandle(\(toBits(to, v.handle)), type: \"\(h)\")")]
+        case .record(let r, let d):
+            let read = "try call.record(\(i), \"\(n)\", as: \(mirror(r)).self)"
+            switch d {
+            case .in:
+                plan.decode = ["let \(v.value) = try call.arena.single(\(read)?.cValue(call.arena))"]
+            case .out:
+                plan.decode = ["let \(v.value) = try call.arena.allocate(\(cRecord(r)).self)"]
+            case .inout:
+                plan.decode = [
+                    "let \(v.value) = try call.arena.single(try (\(read) ?? call.defaults(\(mirror(r)).self)).cValue(call.arena))!"
+                ]
+            }
+            if d != .in { plan.members = [(n, recordJSON(r, "\(v.value).pointee"))] }
+        case .array(let element, let d, let count):
+            let (imported, decode, toC) = arrayElement(element, i, n)
+            if d == .out {
+                let countExpr: String
+                switch count {
+                case .param(let c): countExpr = "Int(\(ParamVariables(c).value))"
+                case .jsonParam(let name, let def, let max):
+                    countExpr = "try call.count(\(i), \"\(name)\", default: \(def), max: \(max))"
+                case .jsonLength: countExpr = "1"
+                }
+                plan.allocate = [
+                    "let \(v.count) = \(countExpr)",
+                    "let \(v.value) = try call.arena.allocate(\(imported).self, count: \(v.count))",
+                ]
+                plan.members = [(n, ".array((0..<\(v.count)).map { \(json(element, "\(v.value)[$0]")) })")]
+            } else {
+                plan.decode = [
+                    "let \(v.decoded) = \(decode)",
+                    "let \(v.value) = try call.arena.array(\(v.decoded)?.map { \(toC) })",
+                ]
+                if d == .inout {
+                    plan.members = [
+                        (n, ".array((0..<(\(v.decoded)?.count ?? 0)).map { \(json(element, "\(v.value)![$0]")) })")
+                    ]
+                }
+            }
+        case .plugins(let record, _, let library, let symbol):
+            plan.decode = pluginArray(v, index: i, record: record, library: library, symbol: symbol)
+        case .countOf(let other):
+            let source = ParamVariables(other)
+            var length = "\(source.decoded)?.count ?? 0"
+            if case .buffer? = f.params.first(where: { $0.name == other })?.role { length = source.byteCount }
+            plan.derive = ["let \(v.value) = \(names.imported(p.type))(truncatingIfNeeded: \(length))"]
+        case .buffer(_, let zeroLengthPath, let kind):
+            plan.decode =
+                zeroLengthPath
+                ? bufferOrPath(v, index: i, kind: kind)
+                : [
+                    "let \(v.decoded) = try call.optional(\(i), \"\(n)\", as: Bytes.self) ?? Bytes()",
+                    "let \(v.value) = try call.arena.bytes(\(v.decoded))",
+                    "let \(v.byteCount) = \(v.decoded).count",
+                ]
+        case .outBuffer(let other):
+            let length = ParamVariables(other).byteCount
+            plan.allocate = [
+                "let \(v.value) = UnsafeMutableRawPointer(try call.arena.allocate(UInt8.self, count: \(length)))"
+            ]
+            plan.members = [(n, "CRead.bytes(\(v.value), count: \(length)).json")]
+        case .scalarOut(let type):
+            plan.decode = ["let \(v.value) = try call.arena.allocate(\(names.imported(type)).self)"]
+            plan.members = [(n, json(type, "\(v.value).pointee"))]
+        case .selected(let selector, let cases, _):
+            plan.decode = selectedRecord(v, index: i, selector: selector, cases: cases)
+            plan.members = [(n, "\(v.selectedReader)()")]
+        case .sizeOf(let other):
+            plan.derive = [
+                "let \(v.value) = \(names.imported(p.type))(truncatingIfNeeded: \(ParamVariables(other).selectedSize))"
+            ]
+        case .callback(let typedef):
+            plan.decode = ["let \(v.value): \(names.cModule).\(typedef) = Callbacks.\(typedef)"]
+        case .callbackContext(let typedef):
+            plan.decode = ["let \(v.value) = try call.callbackContext(\(i), \"\(n)\", callback: \"\(typedef)\")"]
+        case .null:
+            plan.argument = "nil"
+        case .fd(let type, let maps):
+            plan.decode = [
+                "let \(v.value) = \(names.imported(type))(truncatingIfNeeded: try call.fileDescriptor(\(i), \"\(n)\"))"
+            ]
+            if !maps.isEmpty {
+                let extent = maps.map { "Int64(\(ParamVariables($0).value))" }.joined(separator: " + ")
+                plan.check = ["try call.checkMapped(Int32(\(v.value)), bytes: \(extent), \"\(n)\")"]
+            }
+        }
+        if let check = byteCheck(p, in: f) { plan.check.append(check) }
+        return plan
+    }
+
+    /// An array of structs made by server-side plugins: the member named in braces in `library`
+    /// (`librkcst_{op_type}.so`) of each element names its plugin.
+    private func pluginArray(_ v: ParamVariables, index i: String, record: String, library: String, symbol: String)
+        -> [String]
+    {
+        guard let open = library.firstIndex(of: "{"), let close = library.firstIndex(of: "}") else { return [] }
+        let member = String(library[library.index(after: open)..<close])
+        let prefix = String(library[..<open])
+        let suffix = String(library[library.index(after: close)...])
+        let n = v.name
+        return [
+            "typealias Maker_\(n) = @convention(c) () -> UnsafeMutablePointer<\(cRecord(record))>?",
+            "let \(v.decoded) = try call.pluginNames(\(i), \"\(n)\", member: \"\(member)\")",
+            "let \(v.value) = try call.arena.array(try \(v.decoded)?.enumerated().map { k, name in",
+            "    guard let made = try call.plugin(library: \"\(prefix)\" + name + \"\(suffix)\", symbol: \"\(symbol)\", as: Maker_\(n).self)() else {",
+            "        throw RPCError.invalidParams(\"\(n)[\\(k)]\", \"the plugin made no \(record)\")",
+            "    }",
+            "    return made.pointee",
+            "})",
+        ]
+    }
+
+    /// A buffer that may instead be a path string (passed with length 0).
+    private func bufferOrPath(_ v: ParamVariables, index i: String, kind: String?) -> [String] {
+        let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
+        return [
+            "let \(v.value): UnsafeMutableRawPointer?",
+            "let \(v.byteCount): Int",
+            "switch try call.bufferOrPath(\(i), \"\(v.name)\") {",
+            "case .bytes(let bytes)?:",
+            "    \(v.value) = try call.arena.bytes(bytes)",
+            "    \(v.byteCount) = bytes.count",
+            "case .path(let path)?:",
+            "    \(v.value) = UnsafeMutableRawPointer(try call.arena.cString(path, path: \"\(v.name)\"\(confined)))",
+            "    \(v.byteCount) = 0",
+            "case nil:",
+            "    \(v.value) = nil",
+            "    \(v.byteCount) = 0",
+            "}",
+        ]
+    }
+
+    /// A `void*` to the struct an enum parameter selects: one case per struct (the constants that
+    /// select it together, in value order), its size and its reader back into JSON.
+    private func selectedRecord(_ v: ParamVariables, index i: String, selector: String, cases: [SelectedCase])
+        -> [String]
+    {
+        var lines = [
+            "let \(v.value): UnsafeMutableRawPointer",
+            "let \(v.selectedSize): Int",
+            "let \(v.selectedReader): () -> JSONValue",
+            "switch Int64(\(ParamVariables(selector).value).rawValue) {",
+        ]
+        var byRecord: [String: [SelectedCase]] = [:]
+        for c in cases where byRecord[c.record]?.contains(where: { $0.value == c.value }) != true {
+            byRecord[c.record, default: []].append(c)
+        }
+        let groups = byRecord.values.map { $0.sorted { $0.value < $1.value } }.sorted { $0[0].value < $1[0].value }
+        for group in groups {
+            let record = group[0].record
+            lines.append("case \(group.map { String($0.value) }.joined(separator: ", ")):  // \(record)")
+            lines.append(
+                "    (\(v.value), \(v.selectedSize), \(v.selectedReader)) = try call.selected(\(i), \"\(v.name)\", as: \(mirror(record)).self)"
+            )
+        }
+        lines.append("default: throw RPCError.invalidParams(\"\(selector)\", \"no struct is known for this value\")")
+        lines.append("}")
+        return lines
+    }
+
+    /// What the return value becomes: statements and result members.
+    private func returned(_ f: FunctionPlan) -> (lines: [String], members: [(name: String, value: String)]) {
+        switch f.returns {
+        case .void: return ([], [])
+        case .status(let rule):
+            return (["try call.check(status: Int64(r), negativeIsError: \(rule == .negativeIsError))"], [])
+        case .value(let type): return ([], [("return", json(type, "r"))])
+        case .record(let r): return ([], [("return", recordJSON(r, "r"))])
+        case .handle(let h):
+            return (
+                ["guard let r else { throw call.nullResult() }"],
+                [
+                    ("return", "call.host.registerHandle(UInt64(UInt(bitPattern: r)), type: \"\(h)\")"),
+                    ("pointee", recordJSON(h, "r.pointee")),
+                ]
+            )
         }
     }
 
     func context(_ f: FunctionPlan) -> TemplateValue {
         let jsonIndex = Dictionary(uniqueKeysWithValues: f.jsonParams.enumerated().map { ($0.element.name, $0.offset) })
-        var prepare: [String] = []
-        var late: [String] = []
-        var after: [String] = []
-        var arguments: [String] = []
-        var uses: [String] = []
-        for p in f.params {
-            let v = "p_\(p.name)"
-            let i = jsonIndex[p.name] ?? -1
-            let n = p.name
-            arguments.append(v)
-            switch p.role {
-            case .value(let type):
-                prepare.append("let \(v) = \(valueFromJSON(type, i, n))")
-            case .string(let kind):
-                let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
-                prepare.append(
-                    "let \(v) = try call.arena.cString(try call.optional(\(i), \"\(n)\", as: String.self), path: \"\(n)\"\(confined))"
-                )
-            case .handle(let h):
-                uses.append(h)
-                prepare.append("let \(v) = \(fromBits(p.type, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))")
-                if f.destroys == h { after.append("try call.releaseHandle(\(i), \"\(n)\", type: \"\(h)\")") }
-            case .handleIn(let h):
-                uses.append(h)
-                guard case .pointer(let to, _) = p.type.resolved else { continue }
-                prepare.append("var h_\(n) = \(fromBits(to, "try call.handle(\(i), \"\(n)\", type: \"\(h)\")"))")
-                arguments[arguments.count - 1] = "&h_\(n)"
-            case .handleOut(let h):
-                guard case .pointer(let to, _) = p.type.resolved else { continue }
-                let initial = { if case .pointer = to.resolved { return "nil" } else { return "0" } }()
-                prepare.append("var h_\(n): \(names.imported(to)) = \(initial)")
-                arguments[arguments.count - 1] = "&h_\(n)"
-                after.append("result[\"\(n)\"] = call.host.registerHandle(\(toBits(to, "h_\(n)")), type: \"\(h)\")")
-            case .record(let r, let d):
-                switch d {
-                case .in:
-                    prepare.append(
-                        "let \(v) = try call.arena.single(try call.record(\(i), \"\(n)\", as: \(mirror(r)).self)?.cValue(call.arena))"
-                    )
-                case .out:
-                    prepare.append("let \(v) = try call.arena.allocate(\(cRecord(r)).self)")
-                    after.append("result[\"\(n)\"] = \(recordJSON(r, "\(v).pointee"))")
-                case .inout:
-                    prepare.append(
-                        "let \(v) = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(r)).self) ?? call.defaults(\(mirror(r)).self)).cValue(call.arena))!"
-                    )
-                    after.append("result[\"\(n)\"] = \(recordJSON(r, "\(v).pointee"))")
-                }
-            case .array(let element, let d, let count):
-                let (imported, decode, toC) = arrayElement(element, i, n)
-                if d != .out {
-                    prepare.append("let j_\(n) = \(decode)")
-                    prepare.append("let \(v) = try call.arena.array(j_\(n)?.map { \(toC) })")
-                    if d == .inout {
-                        after.append(
-                            "result[\"\(n)\"] = .array((0..<(j_\(n)?.count ?? 0)).map { \(json(element, "\(v)![$0]")) })"
-                        )
-                    }
-                } else {
-                    let countExpr: String
-                    switch count {
-                    case .param(let c): countExpr = "Int(p_\(c))"
-                    case .jsonParam(let name, let def, let max):
-                        countExpr = "try call.count(\(jsonIndex[n] ?? -1), \"\(name)\", default: \(def), max: \(max))"
-                    case .jsonLength: countExpr = "1"
-                    }
-                    late.append("let n_\(n) = \(countExpr)")
-                    late.append("let \(v) = try call.arena.allocate(\(imported).self, count: n_\(n))")
-                    after.append("result[\"\(n)\"] = .array((0..<n_\(n)).map { \(json(element, "\(v)[$0]")) })")
-                }
-            case .plugins(let record, _, let library, let symbol):
-                // `librkcst_{op_type}.so`: the member `op_type` of each element names the plugin.
-                guard let open = library.firstIndex(of: "{"), let close = library.firstIndex(of: "}") else { break }
-                let member = String(library[library.index(after: open)..<close])
-                let prefix = String(library[..<open])
-                let suffix = String(library[library.index(after: close)...])
-                let cType = cRecord(record)
-                prepare.append("typealias Maker_\(n) = @convention(c) () -> UnsafeMutablePointer<\(cType)>?")
-                prepare.append("let j_\(n) = try call.pluginNames(\(i), \"\(n)\", member: \"\(member)\")")
-                prepare.append("let \(v) = try call.arena.array(try j_\(n)?.enumerated().map { k, name in")
-                prepare.append(
-                    "    guard let made = try call.plugin(library: \"\(prefix)\" + name + \"\(suffix)\", symbol: \"\(symbol)\", as: Maker_\(n).self)() else {"
-                )
-                prepare.append(
-                    "        throw RPCError.invalidParams(\"\(n)[\\(k)]\", \"the plugin made no \(record)\")")
-                prepare.append("    }")
-                prepare.append("    return made.pointee")
-                prepare.append("})")
-            case .countOf(let other):
-                let source = f.params.first { $0.name == other }
-                var lengthExpr = "j_\(other)?.count ?? 0"
-                if case .buffer? = source?.role { lengthExpr = "l_\(other)" }
-                late.insert("let \(v) = \(names.imported(p.type))(truncatingIfNeeded: \(lengthExpr))", at: 0)
-            case .buffer(_, let zeroLengthPath, let kind):
-                if zeroLengthPath {
-                    prepare.append("let j_\(n) = try call.bufferOrPath(\(i), \"\(n)\")")
-                    prepare.append("let \(v): UnsafeMutableRawPointer?")
-                    prepare.append("let l_\(n): Int")
-                    prepare.append("switch j_\(n) {")
-                    prepare.append("case .bytes(let b)?: \(v) = try call.arena.bytes(b); l_\(n) = b.count")
-                    prepare.append(
-                        "case .path(let s)?: \(v) = UnsafeMutableRawPointer(try call.arena.cString(s, path: \"\(n)\"\(kind.map { ", confinedTo: \"\($0)\"" } ?? ""))); l_\(n) = 0"
-                    )
-                    prepare.append("case nil: \(v) = nil; l_\(n) = 0")
-                    prepare.append("}")
-                } else {
-                    prepare.append("let j_\(n) = try call.optional(\(i), \"\(n)\", as: Bytes.self) ?? Bytes()")
-                    prepare.append("let \(v) = try call.arena.bytes(j_\(n))")
-                    prepare.append("let l_\(n) = j_\(n).count")
-                }
-            case .outBuffer(let other):
-                late.append(
-                    "let \(v) = UnsafeMutableRawPointer(try call.arena.allocate(UInt8.self, count: l_\(other)))")
-                after.append("result[\"\(n)\"] = CRead.bytes(\(v), count: l_\(other)).json")
-            case .scalarOut(let type):
-                prepare.append("let \(v) = try call.arena.allocate(\(names.imported(type)).self)")
-                after.append("result[\"\(n)\"] = \(json(type, "\(v).pointee"))")
-            case .selected(let selector, let cases, _):
-                prepare.append("let \(v): UnsafeMutableRawPointer")
-                prepare.append("let s_\(n): Int")
-                prepare.append("let r_\(n): () -> JSONValue")
-                prepare.append("switch Int64(p_\(selector).rawValue) {")
-                var seen = Set<Int64>()
-                for c in cases where seen.insert(c.value).inserted {
-                    prepare.append("case \(c.value): // \(c.constant)")
-                    prepare.append(
-                        "    let value = try call.arena.single(try (call.record(\(i), \"\(n)\", as: \(mirror(c.record)).self) ?? call.defaults(\(mirror(c.record)).self)).cValue(call.arena))!"
-                    )
-                    prepare.append(
-                        "    (\(v), s_\(n), r_\(n)) = (UnsafeMutableRawPointer(value), MemoryLayout<\(cRecord(c.record))>.size, { \(mirror(c.record))(value.pointee).json })"
-                    )
-                }
-                prepare.append(
-                    "default: throw RPCError.invalidParams(\"\(selector)\", \"no struct is known for this value\")")
-                prepare.append("}")
-                after.append("result[\"\(n)\"] = r_\(n)()")
-            case .sizeOf(let other):
-                late.insert("let \(v) = \(names.imported(p.type))(truncatingIfNeeded: s_\(other))", at: 0)
-            case .callback(let typedef):
-                prepare.append("let \(v): \(names.cModule).\(typedef) = Callbacks.\(typedef)")
-            case .callbackContext(let typedef):
-                prepare.append("let \(v) = try call.callbackContext(\(i), \"\(n)\", callback: \"\(typedef)\")")
-            case .null:
-                arguments[arguments.count - 1] = "nil"
-            case .fd(let type, let maps):
-                prepare.append(
-                    "let \(v) = \(names.imported(type))(truncatingIfNeeded: try call.fileDescriptor(\(i), \"\(n)\"))")
-                if !maps.isEmpty {
-                    let extent = maps.map { "Int64(p_\($0))" }.joined(separator: " + ")
-                    late.append("try call.checkMapped(Int32(\(v)), bytes: \(extent), \"\(n)\")")
-                }
-            }
+        let arguments = f.params.map { p in
+            argument(p, index: jsonIndex[p.name] ?? jsonIndex[jsonName(p)], in: f)
         }
-
-        late += byteChecks(f)
-
-        var resultLines: [String] = []
-        switch f.returns {
-        case .void:
-            break
-        case .status(let rule):
-            resultLines.append("try call.check(status: Int64(r), negativeIsError: \(rule == .negativeIsError))")
-        case .value(let type):
-            resultLines.append("result[\"return\"] = \(json(type, "r"))")
-        case .record(let r):
-            resultLines.append("result[\"return\"] = \(recordJSON(r, "r"))")
-        case .handle(let h):
-            resultLines.append("guard let r else { throw call.nullResult() }")
-            resultLines.append(
-                "result[\"return\"] = call.host.registerHandle(UInt64(UInt(bitPattern: r)), type: \"\(h)\")")
-            resultLines.append("result[\"pointee\"] = \(recordJSON(h, "r.pointee"))")
+        let (returnLines, returnMembers) = returned(f)
+        var members = returnMembers
+        var finally: [String] = []
+        for plan in arguments {
+            members += plan.members
+            finally += plan.encode
         }
-
         if let release = f.releasedBy {
             // Results are copied into JSON: what the call handed out is freed at once.
-            let type =
-                "@convention(c) (\(release.parameters.map { names.imported($0.type) }.joined(separator: ", "))) -> \(names.imported(release.result))"
-            after.append("typealias Release = \(type)")
-            after.append(
-                "_ = try call.function(named: \"\(release.name)\", Release.self)(\(arguments.prefix(release.parameters.count).joined(separator: ", ")))"
-            )
+            let types = release.parameters.map { names.imported($0.type) }.joined(separator: ", ")
+            let passed = arguments.prefix(release.parameters.count).map(\.argument).joined(separator: ", ")
+            finally.append("typealias Release = @convention(c) (\(types)) -> \(names.imported(release.result))")
+            finally.append("_ = try call.function(named: \"\(release.name)\", Release.self)(\(passed))")
         }
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
-        let hasResult = f.returns != .void
-        let spec = f.jsonParams.map { p -> TemplateValue in
-            .context([
-                "name": .text(jsonName(p)), "optional": .flag(!p.role.isRequired),
-                "handle": .text(handleType(p.role).map { "\"\($0)\"" } ?? "nil"),
-                "fd": .flag({ if case .fd = p.role { return true } else { return false } }()),
-            ])
-        }
+        let call = "function(\(arguments.map(\.argument).joined(separator: ", ")))"
         return .context([
             "cName": .text(f.function.name),
             "method": .text(f.method),
             "signature": .text(f.function.signature),
             "location": .text(f.function.location.description),
-            "params": .list(spec),
-            "blocking": .flag(f.blocking),
-            "privileged": .flag(f.privileged),
-            "shared": .flag(f.sharesCreated),
-            "holdsBytes": .text(f.holdsBytes.map { "\"\($0)\"" }.joined(separator: ", ")),
-            "instanceField": .text(
-                f.instanceField.map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } ?? "nil"),
-            "creates": .text(f.creates.map { "\"\($0)\"" } ?? "nil"),
-            "resultHandle": .text(resultHandleKey(f).map { "\"\($0)\"" } ?? "nil"),
-            "destroys": .text(f.destroys.map { "\"\($0)\"" } ?? "nil"),
-            "aborts": .text(f.aborts.map { "\"\($0)\"" } ?? "nil"),
-            "sharedState": .text(sharedStateCode(f.sharedState)),
-            "uses": .text(Set(uses).sorted().map { "\"\($0)\"" }.joined(separator: ", ")),
-            "streams": .text(f.callbackContextTypedef.map { "\"\($0)\"" } ?? "nil"),
-            "needs": .text(neededSymbols(f).map { "\"\($0)\"" }.joined(separator: ", ")),
+            "params": .list(f.jsonParams.map(paramSpec)),
+            "hasParams": .flag(!f.jsonParams.isEmpty),
+            "traits": .list(traits(f).map { .context(["trait": .text($0)]) }),
+            "hasTraits": .flag(!traits(f).isEmpty),
             "cType": .text("@convention(c) (\(cParams)) -> \(names.imported(f.function.result))"),
-            "prepare": lines(prepare + late),
-            "call": .text((hasResult ? "let r = " : "") + "function(\(arguments.joined(separator: ", ")))"),
-            "after": lines(resultLines + after),
+            "decode": lines(arguments.flatMap(\.decode)),
+            "derive": lines(arguments.flatMap(\.derive)),
+            "allocate": lines(arguments.flatMap(\.allocate)),
+            "check": lines(arguments.flatMap(\.check)),
+            "call": .text((f.returns != .void ? "let r = " : "") + call),
+            "returned": lines(returnLines),
+            "finally": lines(finally),
+            "members": .list(members.map { .context(["name": .text($0.name), "value": .text($0.value)]) }),
+            "hasMembers": .flag(!members.isEmpty),
         ])
+    }
+
+    /// `ParamSpec("name", ...)` with only what differs from the defaults.
+    private func paramSpec(_ p: ParamPlan) -> TemplateValue {
+        var arguments = ["\"\(jsonName(p))\""]
+        if !p.role.isRequired { arguments.append("optional: true") }
+        if let handle = handleType(p.role) { arguments.append("handle: \"\(handle)\"") }
+        if case .fd = p.role { arguments.append("fd: true") }
+        return .context(["spec": .text("ParamSpec(\(arguments.joined(separator: ", ")))")])
+    }
+
+    /// The entry's traits (`MethodEntry.Trait`), only those that apply.
+    private func traits(_ f: FunctionPlan) -> [String] {
+        let quoted = { (names: [String]) in "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        var traits: [String] = []
+        if f.blocking { traits.append(".blocking") }
+        if f.privileged { traits.append(".privileged") }
+        if let type = f.creates, let member = resultHandleKey(f) {
+            traits.append(".creates(\"\(type)\", in: \"\(member)\")")
+        }
+        if f.sharesCreated { traits.append(".shared(instanceField: \(f.instanceField.map(quoted) ?? "nil"))") }
+        if !f.holdsBytes.isEmpty { traits.append(".holdsBytes(\(quoted(f.holdsBytes)))") }
+        if let type = f.destroys { traits.append(".destroys(\"\(type)\")") }
+        if let type = f.aborts { traits.append(".aborts(\"\(type)\")") }
+        if f.sharedState != .none { traits.append(".sharedState(\(sharedStateCode(f.sharedState)))") }
+        let uses = Set(f.params.compactMap { handleType($0.role) }).sorted()
+        if !uses.isEmpty { traits.append(".uses(\(quoted(uses)))") }
+        if let callback = f.callbackContextTypedef { traits.append(".streams(\"\(callback)\")") }
+        let needs = neededSymbols(f)
+        if !needs.isEmpty { traits.append(".needs(\(quoted(needs)))") }
+        return traits
     }
 
     private func sharedStateCode(_ effect: SharedStateEffect) -> String {

@@ -2,8 +2,9 @@ import APIModel
 import Foundation
 import SwiftEmitter
 
-/// `binding-gen generate`: renders the bindings and writes only the files whose bytes change, so
-/// an unchanged header does not recompile the generated module. Warnings go to stderr in the
+/// `binding-gen generate`: renders the bindings (formatted with `swift-format` when given) and
+/// writes only the files whose bytes change, so an unchanged header does not recompile the
+/// generated module. Warnings go to stderr in the
 /// `file:line: warning:` form SwiftPM shows inline.
 func generate(_ options: Options) throws -> Int32 {
     guard let output = options.values["output"], let templates = options.values["templates"],
@@ -24,7 +25,11 @@ func generate(_ options: Options) throws -> Int32 {
             file: headers.appendingPathComponent(f.function.location.file).path, line: f.function.location.line)
         writeError(Diagnostic(.warning, "\(f.function.name) is not bound: \(f.reason ?? "")", at: location).description)
     }
-    let files = try Emitter(plan: plan, cModule: module, templatesDirectory: URL(fileURLWithPath: templates)).render()
+    var files = try Emitter(plan: plan, cModule: module, templatesDirectory: URL(fileURLWithPath: templates)).render()
+    if let executable = options.values["swift-format"] {
+        let formatter = Formatter(executable: executable, configuration: options.values["format-configuration"])
+        for (name, text) in files { files[name] = try formatter.format(text, name: name) }
+    }
     let directory = URL(fileURLWithPath: output)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     for (name, text) in files {

@@ -7,6 +7,7 @@ import Foundation
 /// binding-gen: C headers -> Swift bindings, coverage reports and report diffs.
 let usage = """
     usage: binding-gen generate HEADERS_DIR --output DIR --templates DIR --module C_MODULE [--annotations FILE] [--target TRIPLE]
+                           [--swift-format PATH [--format-configuration FILE]]
            binding-gen report HEADERS_DIR [--annotations FILE] [--json FILE] [--markdown FILE] [--target TRIPLE]
            binding-gen diff OLD.json NEW.json [--markdown FILE]
            binding-gen model HEADERS_DIR [--target TRIPLE]
@@ -47,7 +48,10 @@ func run() throws -> Int32 {
     let command = args[1]
     let options = try Options(
         args.dropFirst(1),
-        takingValues: ["annotations", "json", "markdown", "target", "output", "templates", "module"])
+        takingValues: [
+            "annotations", "json", "markdown", "target", "output", "templates", "module", "swift-format",
+            "format-configuration",
+        ])
     switch command {
     case "model":
         try write(try SortedJSON.text(try loadPlan(options).model), to: nil)
