@@ -125,11 +125,17 @@ let package = Package(
             plugins: ["BindingGenPlugin"]
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
+        // The fixture's runtime host (what rkllm-server is with --worker, for the fixture's table).
+        .executableTarget(
+            name: "calltest-host", dependencies: ["RuntimeHost", "CallTestBindings"], path: "Tests/Support/CallTestHost"
+        ),
         .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
         // The runtime host's logic against the fixture's generated table and manifest.
         .testTarget(name: "RuntimeHostTests", dependencies: ["RuntimeHost", "CallTestBindings", "RPCServer"]),
         // Start the real rkllm-server binary and talk to it over its socket.
-        .testTarget(name: "DaemonTests", dependencies: ["BindingRuntime", "CLinux", "RPCServer"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["BindingRuntime", "CLinux", "RPCServer", "RuntimeHost", "CallTestBindings"]),
         .target(
             name: "FaultRuntime",
             path: "Tests/Support/FaultRuntime",

@@ -101,6 +101,9 @@ int ct_results_get(uint32_t n_results, ct_result* results);
 int ct_results_release(uint32_t n_results, ct_result* results);
 /* Results handed out and not released yet. */
 int32_t ct_results_outstanding(void);
+/* Blocks until `fd` (a pipe the caller holds) is readable: a call that runs as long as its caller
+   wants (the router tests queue calls behind it). */
+int ct_wait_readable(ct_handle handle, int32_t fd);
 /* Declared but not in the library: its entry answers "not present". */
 int ct_missing(int32_t value);
 

@@ -3,6 +3,8 @@
  * with dlopen, like a vendor runtime. ct_missing is deliberately not defined. */
 #include "calltest.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,6 +135,15 @@ int ct_emit(ct_handle handle, int32_t count, ct_event_callback callback, void* u
 }
 
 int ct_fail(int32_t code) { return code; }
+
+int ct_wait_readable(ct_handle handle, int32_t fd) {
+    if (handle == NULL) return -1;
+    struct pollfd ready = {fd, POLLIN, 0};
+    while (poll(&ready, 1, -1) < 0) {
+        if (errno != EINTR) return -2;
+    }
+    return 0;
+}
 
 extern int memfd_create(const char* name, unsigned int flags);
 
