@@ -25,12 +25,12 @@ func base64Values<T>(_ value: JSONValue?, as type: T.Type) throws -> [T] {
     return data.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
 }
 
-/// Runtime host processes (`--worker`) whose command line has every one of `arguments`.
+/// Runtime host processes (`--runtime-host`) whose command line has every one of `arguments`.
 func runtimeHostPIDs(with arguments: [String]) throws -> [Int32] {
     try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
         guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return args.contains("--worker") && arguments.allSatisfy(args.contains)
+        return args.contains("--runtime-host") && arguments.allSatisfy(args.contains)
     }
 }
 

@@ -30,7 +30,7 @@ final class LimitsTests: XCTestCase {
         XCTAssertEqual(try third.call("server.ping"), "pong")
         let fourth = try Client(daemon.socket)
         let refusal = try fourth.readMessage()
-        XCTAssertEqual(refusal["error"]?["code"], .int(Int64(RPCError.tooManyConnectionsCode)))
+        XCTAssertEqual(refusal["error"]?["code"], .int(Int64(RPCError.Code.tooManyConnections)))
         XCTAssertNil(try fourth.readLine(), "closed after the error")
         XCTAssertEqual(try third.call("server.ping"), "pong")
         XCTAssertEqual(try held[0].call("server.stats")["connections"]?["rejected"], 1)
@@ -90,7 +90,7 @@ final class LimitsTests: XCTestCase {
         try client.send(#"{"jsonrpc":"2.0","id":"doc","method":"rpc.discover"}"# + "\n")
         let refused = try client.readMessage()
         XCTAssertEqual(refused["id"], "doc")
-        XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.limitExceeded)))
         XCTAssertEqual(refused["error"]?["data"]?["limit"], "max_output_bytes")
         // In a batch: that reply alone is replaced; a batch whose replies together pass the limit is one error.
         try client.send(
@@ -98,13 +98,13 @@ final class LimitsTests: XCTestCase {
                 + "\n")
         guard case .array(let replies) = try client.readMessage() else { return XCTFail("a batch answers an array") }
         XCTAssertEqual(replies.count, 2)
-        XCTAssertEqual(replies.first { $0["id"] == 1 }?["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(replies.first { $0["id"] == 1 }?["error"]?["code"], .int(Int64(RPCError.Code.limitExceeded)))
         XCTAssertEqual(replies.first { $0["id"] == 2 }?["result"], "pong")
         let pings = (0..<200).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"server.ping"}"# }.joined(separator: ",")
         try client.send("[\(pings)]\n")
         let whole = try client.readMessage()
         XCTAssertEqual(whole["id"], .null)
-        XCTAssertEqual(whole["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(whole["error"]?["code"], .int(Int64(RPCError.Code.limitExceeded)))
         XCTAssertEqual(try client.call("server.ping"), "pong", "the client is still served")
         XCTAssertEqual(try client.call("server.stats")["connections"]?["replies_too_large"], 3)
         daemon.assertStopsCleanly()
@@ -149,7 +149,7 @@ final class LimitsTests: XCTestCase {
         while refusal == nil && Date() < deadline {
             if let client = try? Client(daemon.socket) { refusal = try client.readMessage() } else { usleep(20_000) }
         }
-        XCTAssertEqual(refusal?["error"]?["code"], .int(Int64(RPCError.notPermittedCode)))
+        XCTAssertEqual(refusal?["error"]?["code"], .int(Int64(RPCError.Code.notPermitted)))
         XCTAssertTrue(daemon.log.contains("not in the allowed uids"))
         daemon.assertStopsCleanly()
     }

@@ -110,9 +110,9 @@ final class ProtocolOverSocketTests: XCTestCase {
 
     func testGeneratedMethodsWithoutARuntimeAnswerNotAvailable() throws {
         XCTAssertEqual(
-            try client.errorCode("rkllm.init", [["model_path": "/m.rkllm"]]), RPCError.runtimeNotAvailableCode)
+            try client.errorCode("rkllm.init", [["model_path": "/m.rkllm"]]), RPCError.Code.runtimeNotAvailable)
         XCTAssertEqual(
-            try client.errorCode("rknn.query", .object(["context": 1, "cmd": 0])), RPCError.runtimeNotAvailableCode)
+            try client.errorCode("rknn.query", .object(["context": 1, "cmd": 0])), RPCError.Code.runtimeNotAvailable)
     }
 
     func testInvalidUTF8HugeNumbersAndDeepNesting() throws {

@@ -121,7 +121,7 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(refused["error"]?["data"]?["code"], -6, "no use_cross_attn at init")
         XCTAssertEqual(try client.call("rkllm.destroy", [a]), .object([:]))
         XCTAssertEqual(try client.call("rkllm.destroy", ["handle": b]), .object([:]))
-        XCTAssertEqual(try client.errorCode("rkllm.is_running", [a]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try client.errorCode("rkllm.is_running", [a]), RPCError.Code.unknownHandle)
         daemon.assertStopsCleanly()
     }
 
@@ -302,7 +302,7 @@ final class RKLLMTests: XCTestCase {
             try client.request("rkllm.load_prompt_cache", [handle, "absent.cache"])["error"]?["data"]?["code"], -8)
         for outside in ["/tmp/x.cache", "../x.cache"] {
             XCTAssertEqual(
-                try client.errorCode("rkllm.load_prompt_cache", [handle, .string(outside)]), RPCError.notPermittedCode,
+                try client.errorCode("rkllm.load_prompt_cache", [handle, .string(outside)]), RPCError.Code.notPermitted,
                 outside)
         }
         let escape = try client.stream(
@@ -311,7 +311,7 @@ final class RKLLMTests: XCTestCase {
                 handle, Self.prompt("x"),
                 ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "/etc/evil.cache"]],
             ])
-        XCTAssertEqual(escape.error?["code"], .int(Int64(RPCError.notPermittedCode)))
+        XCTAssertEqual(escape.error?["code"], .int(Int64(RPCError.Code.notPermitted)))
         // A dangling link in the cache directory leads where a new file would land: outside, refused.
         let outsideTarget = NSTemporaryDirectory() + "rkllm-test-\(getpid())-outside.cache"
         try FileManager.default.createSymbolicLink(
@@ -323,12 +323,12 @@ final class RKLLMTests: XCTestCase {
                 ["prompt_cache_params": ["save_prompt_cache": 1, "prompt_cache_path": "dangling.cache"]],
             ])
         XCTAssertEqual(
-            dangling.error?["code"], .int(Int64(RPCError.notPermittedCode)), "a dangling link out of the directory")
+            dangling.error?["code"], .int(Int64(RPCError.Code.notPermitted)), "a dangling link out of the directory")
         XCTAssertFalse(FileManager.default.fileExists(atPath: outsideTarget), "nothing written through it")
         try FileManager.default.createSymbolicLink(
             atPath: daemon.directory + "/cache/loop.cache", withDestinationPath: "loop.cache")
         XCTAssertEqual(
-            try client.errorCode("rkllm.load_prompt_cache", [handle, "loop.cache"]), RPCError.notPermittedCode,
+            try client.errorCode("rkllm.load_prompt_cache", [handle, "loop.cache"]), RPCError.Code.notPermitted,
             "a link to itself")
         daemon.assertStopsCleanly()
     }
@@ -339,11 +339,11 @@ final class RKLLMTests: XCTestCase {
         // Parameters of the wrong JSON type: the same -32602 as any other call, naming the parameter.
         for params: JSONValue in [["param": 5], ["param": "demo.rkllm"], [[1]], ["param": ["extend_param": 3]]] {
             let refused = try client.request("rkllm.init", params)
-            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)), params.jsonText)
+            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)), params.jsonText)
         }
         for outside in ["/etc/passwd", "../../../../etc/passwd", "/tmp/demo.rkllm"] {
             let refused = try client.request("rkllm.init", [["model_path": .string(outside)]])
-            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.notPermittedCode)), outside)
+            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.notPermitted)), outside)
             XCTAssertEqual(refused["error"]?["data"]?["param"], "RKLLMParam.model_path")
         }
         XCTAssertEqual(
@@ -519,7 +519,7 @@ final class RKLLMTests: XCTestCase {
         try bob.start("abort", "rkllm.abort", [b])
         let dropped = try bob.readMessage()
         XCTAssertEqual(dropped["id"], "b1")
-        XCTAssertEqual(dropped["error"]?["code"], .int(Int64(RPCError.cancelledCode)))
+        XCTAssertEqual(dropped["error"]?["code"], .int(Int64(RPCError.Code.cancelled)))
         XCTAssertEqual(try bob.readMessage()["result"], .object([:]), "the abort's answer")
         XCTAssertEqual(try alice.readMessage()["id"], "a1", "still generating")
         // Answered beside the run: queued behind it, it would have found the model idle.
@@ -541,7 +541,7 @@ final class RKLLMTests: XCTestCase {
             if id == "a2", message["result"]?[Self.queuePosition] != nil { continue }
             answers[id] = message
         }
-        XCTAssertEqual(answers["a2"]?["error"]?["code"], .int(Int64(RPCError.cancelledCode)))
+        XCTAssertEqual(answers["a2"]?["error"]?["code"], .int(Int64(RPCError.Code.cancelled)))
         XCTAssertEqual(answers["c"]?["result"], ["cancelled": true])
         let generated = try XCTUnwrap(answers["a1"]?["result"]?["perf"]?["generate_tokens"]?.intValue)
         XCTAssertLessThan(generated, 900, "aborted before the end of its reply")
@@ -564,11 +564,11 @@ final class RKLLMTests: XCTestCase {
         try clients[1].start("run", "rkllm.run", [handles[1], Self.prompt("hello world")])
         XCTAssertEqual(try clients[1].readMessage()["result"]?[Self.queuePosition], 1)
         let full = try clients[2].request("rkllm.run", [handles[2], Self.prompt("hello world")])
-        XCTAssertEqual(full["error"]?["code"], .int(Int64(RPCError.queueFullCode)))
+        XCTAssertEqual(full["error"]?["code"], .int(Int64(RPCError.Code.queueFull)))
         XCTAssertEqual(full["error"]?["data"]?["limit"], 1)
         let waited = try clients[1].readMessage()
         XCTAssertEqual(
-            waited["error"]?["code"], .int(Int64(RPCError.handleBusyCode)), "waited past RKLLM_QUEUE_TIMEOUT")
+            waited["error"]?["code"], .int(Int64(RPCError.Code.handleBusy)), "waited past RKLLM_QUEUE_TIMEOUT")
         let reply = "Hello from the demo model, ça va? 你好:" + String(repeating: " hello", count: words.count) + "."
         XCTAssertEqual("Hello" + (try clients[0].stream(id: "run").text), reply, "the running one was not disturbed")
         daemon.assertStopsCleanly()
@@ -610,7 +610,7 @@ final class RKLLMTests: XCTestCase {
             "rkllm.run",
             [try victim.call("rkllm.init", [["model_path": "crash.rkllm"]])["handle"]!, Self.prompt("hello world")])
         XCTAssertEqual(crash.messages.count, 2, "two tokens, then the crash at the third")
-        XCTAssertEqual(crash.error?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(crash.error?["code"], .int(Int64(RPCError.Code.runtimeCrashed)))
         XCTAssertEqual(crash.error?["data"]?["signal"], "SIGSEGV")
         XCTAssertEqual(try bystander.stream("rkllm.run", [healthy, Self.prompt("hello world")]).text, Self.helloReply)
 

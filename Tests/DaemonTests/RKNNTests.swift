@@ -273,7 +273,7 @@ final class RKNNTests: XCTestCase {
         let crash = try client.request("rknn.run", [context])
         XCTAssertEqual(crash["error"]?["data"]?["signal"], "SIGSEGV", "the second run crashes its host")
         XCTAssertEqual(
-            try client.errorCode("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"]), RPCError.runtimeCrashedCode)
+            try client.errorCode("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"]), RPCError.Code.runtimeCrashed)
         daemon.assertStopsCleanly()
 
         // Descriptors: the daemon keeps none; the client's runtime host keeps the ones its memory
@@ -411,15 +411,15 @@ final class RKNNTests: XCTestCase {
         try bothForms(client, "rknn.set_batch_core_num", [ctx, 1])
         try bothForms(client, "rknn.set_core_mask", [ctx, "RKNN_NPU_CORE_AUTO"])
         try bothForms(client, "rknn.run", [ctx, nil])
-        try bothForms(client, "rknn.wait", [ctx, nil], expect: .int(Int64(RPCError.runtimeErrorCode)))
+        try bothForms(client, "rknn.wait", [ctx, nil], expect: .int(Int64(RPCError.Code.runtimeError)))
         let outputs = ok(try bothForms(client, "rknn.outputs_get", [ctx, [["index": 0, "want_float": 1]]]).0)[
             "outputs"]!
         try bothForms(client, "rknn.outputs_release", [ctx, outputs])
         try bothForms(
             client, "rknn.create_mem_from_phys", [ctx, 0x4000_0000, 4096],
-            expect: .int(Int64(getuid() == 0 ? RPCError.runtimeErrorCode : RPCError.notPermittedCode)))
+            expect: .int(Int64(getuid() == 0 ? RPCError.Code.runtimeError : RPCError.Code.notPermitted)))
         let fromFD = try bothForms(client, "rknn.create_mem_from_fd", [ctx, 0, 4096, 0], fds: memfd)
-        try bothForms(client, "rknn.create_mem_from_mb_blk", [ctx, 0], expect: .int(Int64(RPCError.runtimeErrorCode)))
+        try bothForms(client, "rknn.create_mem_from_mb_blk", [ctx, 0], expect: .int(Int64(RPCError.Code.runtimeError)))
         let mems = try bothForms(client, "rknn.create_mem", [ctx, 4096])
         let mems2 = try bothForms(client, "rknn.create_mem2", [ctx, 4096, 1])
         client.receivedFDs.forEach { Glibc.close($0) }
@@ -530,7 +530,7 @@ final class RKNNTests: XCTestCase {
         try client.send(request.jsonText + "\n", fds: [pipeEnds[0]])
         pipeEnds.forEach { Glibc.close($0) }
         XCTAssertEqual(
-            try client.readMessage()["error"]?["code"], .int(Int64(RPCError.runtimeErrorCode)),
+            try client.readMessage()["error"]?["code"], .int(Int64(RPCError.Code.runtimeError)),
             "rknn_create_mem_from_fd returned NULL")
         daemon.assertStopsCleanly()
     }
@@ -585,7 +585,7 @@ final class RKNNTests: XCTestCase {
         XCTAssertNotNil(badCommand["error"])
         let missing = try client.request("rknn.init", [["path": "absent.rknn"], 0])
         XCTAssertEqual(missing["error"]?["data"]?["code"], -6, "RKNN_ERR_MODEL_INVALID")
-        XCTAssertEqual(try client.errorCode("rknn.init", [["path": "/etc/passwd"], 0]), RPCError.notPermittedCode)
+        XCTAssertEqual(try client.errorCode("rknn.init", [["path": "/etc/passwd"], 0]), RPCError.Code.notPermitted)
         XCTAssertEqual(
             try client.request("rknn.wait", [context])["error"]?["data"]?["code"], -1, "rknn_wait fails as in 2.3.x")
         daemon.assertStopsCleanly()
@@ -637,9 +637,9 @@ final class RKNNTests: XCTestCase {
             (0..<16).map { _ in Int8(-128) }, "a black frame: channel 0 is 0 + 0.01 * 0")
 
         let stranger = try Client(daemon.socket)
-        XCTAssertEqual(try stranger.errorCode("rknn.run", [context]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try stranger.errorCode("rknn.run", [context]), RPCError.Code.unknownHandle)
         XCTAssertEqual(
-            try stranger.errorCode("rknn.destroy_mem", [context, inputMem["return"]!]), RPCError.unknownHandleCode)
+            try stranger.errorCode("rknn.destroy_mem", [context, inputMem["return"]!]), RPCError.Code.unknownHandle)
         XCTAssertEqual(try client.call("rknn.destroy_mem", [context, inputMem["return"]!]), .object([:]))
         XCTAssertEqual(try client.call("rknn.destroy_mem", [context, outputMem["return"]!]), .object([:]))
         XCTAssertEqual(try client.call("rknn.destroy", [context]), .object([:]))
@@ -654,7 +654,7 @@ final class RKNNTests: XCTestCase {
         let physical: JSONValue = [context, 0x4000_0000, 4096]
         if getuid() == 0 {
             // Root here: the simulated runtime has no physical memory to wrap.
-            XCTAssertEqual(try client.errorCode("rknn.create_mem_from_phys", physical), RPCError.runtimeErrorCode)
+            XCTAssertEqual(try client.errorCode("rknn.create_mem_from_phys", physical), RPCError.Code.runtimeError)
             // Another uid, through the same socket, is refused before the runtime is asked.
             let script = """
                 import json, socket
@@ -673,12 +673,12 @@ final class RKNNTests: XCTestCase {
             try nobody.run()
             nobody.waitUntilExit()
             let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            XCTAssertEqual(printed.trimmingCharacters(in: .whitespacesAndNewlines), String(RPCError.notPermittedCode))
+            XCTAssertEqual(printed.trimmingCharacters(in: .whitespacesAndNewlines), String(RPCError.Code.notPermitted))
         } else {
-            XCTAssertEqual(try client.errorCode("rknn.create_mem_from_phys", physical), RPCError.notPermittedCode)
+            XCTAssertEqual(try client.errorCode("rknn.create_mem_from_phys", physical), RPCError.Code.notPermitted)
         }
         XCTAssertEqual(
-            try client.errorCode("rknn.create_mem_from_mb_blk", [context, 0]), RPCError.runtimeErrorCode,
+            try client.errorCode("rknn.create_mem_from_mb_blk", [context, 0]), RPCError.Code.runtimeError,
             "no media blocks here")
         daemon.assertStopsCleanly()
     }

@@ -66,7 +66,7 @@ final class RouterOnFixtureTests: XCTestCase {
         let release = try block(client, handle, id: 1)
         try client.start(2, "ct.emit", [handle, 2, "queued"])
         XCTAssertEqual(try client.readMessage()["result"], ["_queue_position": 1], "behind the blocking call")
-        XCTAssertEqual(try client.errorCode("ct.emit", [handle, 1, "refused"]), RPCError.queueFullCode)
+        XCTAssertEqual(try client.errorCode("ct.emit", [handle, 1, "refused"]), RPCError.Code.queueFull)
         XCTAssertEqual(write(release, "x", 1), 1)
         close(release)
         let answer = try client.readMessage()
@@ -94,7 +94,7 @@ final class RouterOnFixtureTests: XCTestCase {
         // The cancelled request is answered first, then the cancel itself.
         let cancelled = try client.readMessage()
         XCTAssertEqual(cancelled["id"], 2)
-        XCTAssertEqual(cancelled["error"]?["code"], .int(Int64(RPCError.cancelledCode)))
+        XCTAssertEqual(cancelled["error"]?["code"], .int(Int64(RPCError.Code.cancelled)))
         XCTAssertEqual(try client.readMessage()["result"], ["cancelled": true])
         XCTAssertEqual(write(release, "x", 1), 1)
         close(release)

@@ -61,19 +61,19 @@ final class RuntimeHostTests: XCTestCase {
         XCTAssertEqual(
             try client.call("rkllm.is_running", .object(["handle": nil])), ["return": 0], "null: my one model")
         XCTAssertEqual(try client.call("rkllm.destroy", .object(["handle": handle])), .object([:]))
-        XCTAssertEqual(try client.errorCode("rkllm.is_running", [handle]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try client.errorCode("rkllm.is_running", [handle]), RPCError.Code.unknownHandle)
     }
 
     func testRuntimeErrorsMissingSymbolsAndBadParams() throws {
         let client = try Client(daemon.socket)
         let initError = try client.request("rkllm.init", [["model_path": "missing"]])
-        XCTAssertEqual(initError["error"]?["code"], .int(Int64(RPCError.runtimeErrorCode)))
+        XCTAssertEqual(initError["error"]?["code"], .int(Int64(RPCError.Code.runtimeError)))
         XCTAssertEqual(initError["error"]?["data"]?["code"], -3)
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
         let runError = try client.request("rkllm.run", [handle, prompt("fail")])
         XCTAssertEqual(runError["error"]?["data"]?["code"], -7)
         let notPresent = try client.request("rkllm.load_lora", [handle, ["lora_adapter_path": "x"]])
-        XCTAssertEqual(notPresent["error"]?["code"], .int(Int64(RPCError.functionNotPresentCode)))
+        XCTAssertEqual(notPresent["error"]?["code"], .int(Int64(RPCError.Code.functionNotPresent)))
         XCTAssertEqual(notPresent["error"]?["data"]?["symbol"], "rkllm_load_lora")
         let badParam = try client.request("rkllm.init", [["max_context_len": "long"]])
         XCTAssertEqual(badParam["error"]?["code"], -32602)
@@ -91,9 +91,9 @@ final class RuntimeHostTests: XCTestCase {
         let owner = try Client(daemon.socket)
         let other = try Client(daemon.socket)
         let handle = try XCTUnwrap(try owner.call("rkllm.init", [["model_path": "demo"]])["handle"])
-        XCTAssertEqual(try other.errorCode("rkllm.is_running", [handle]), RPCError.unknownHandleCode)
-        XCTAssertEqual(try other.errorCode("rkllm.destroy", [handle]), RPCError.unknownHandleCode)
-        XCTAssertEqual(try other.errorCode("rkllm.is_running", ["not a handle"]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try other.errorCode("rkllm.is_running", [handle]), RPCError.Code.unknownHandle)
+        XCTAssertEqual(try other.errorCode("rkllm.destroy", [handle]), RPCError.Code.unknownHandle)
+        XCTAssertEqual(try other.errorCode("rkllm.is_running", ["not a handle"]), RPCError.Code.unknownHandle)
         XCTAssertEqual(try owner.call("rkllm.is_running", [handle]), ["return": 0])
         // A client that goes takes its handles (and their runtime host) with it.
         XCTAssertEqual(try stats(other)["handles"], 1)
@@ -119,15 +119,15 @@ final class RuntimeHostTests: XCTestCase {
         let doomed = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
         let survivor = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "other"]])["handle"])
         let crash = try client.request("rkllm.run", [doomed, prompt("crash")])
-        XCTAssertEqual(crash["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(crash["error"]?["code"], .int(Int64(RPCError.Code.runtimeCrashed)))
         XCTAssertEqual(crash["error"]?["data"]?["signal"], "SIGSEGV")
         let after = try client.request("rkllm.is_running", [doomed])
         XCTAssertEqual(after["error"]?["data"]?["signal"], "SIGSEGV", "its handles answer the same error")
         XCTAssertEqual(try client.call("rkllm.is_running", [survivor]), ["return": 0], "the other model is served")
         XCTAssertEqual(try stats(client)["crashes"], 1)
-        XCTAssertEqual(try client.errorCode("rkllm.destroy", [doomed]), RPCError.runtimeCrashedCode)
+        XCTAssertEqual(try client.errorCode("rkllm.destroy", [doomed]), RPCError.Code.runtimeCrashed)
         XCTAssertEqual(
-            try client.errorCode("rkllm.destroy", [doomed]), RPCError.unknownHandleCode, "destroy forgets it")
+            try client.errorCode("rkllm.destroy", [doomed]), RPCError.Code.unknownHandle, "destroy forgets it")
         let abort = try client.request("rkllm.run", [survivor, prompt("abort")])
         XCTAssertEqual(abort["error"]?["data"]?["signal"], "SIGABRT")
         // The next creating call starts a fresh runtime host.
@@ -147,7 +147,7 @@ final class RuntimeHostTests: XCTestCase {
         let started = Date()
         let reply = try client.readMessage()
         XCTAssertEqual(reply["id"], "h")
-        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.Code.runtimeCrashed)))
         XCTAssertEqual(reply["error"]?["data"]?["signal"], "SIGKILL")
         XCTAssertLessThan(Date().timeIntervalSince(started), 30, "killed after the 3 s run timeout, not left hanging")
     }
@@ -188,7 +188,7 @@ final class RuntimeHostTests: XCTestCase {
         kill(served.process.processIdentifier, SIGQUIT)
         let reply = try client.readMessage()
         XCTAssertEqual(reply["id"], "h")
-        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.shuttingDownCode)))
+        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.Code.shuttingDown)))
         XCTAssertEqual(served.waitForExit(), 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: served.socket), "the socket is removed")
         XCTAssertTrue(served.log.contains("shutting down (SIGQUIT from pid"))
@@ -199,7 +199,7 @@ final class RuntimeHostTests: XCTestCase {
         kill(daemon.process.processIdentifier, SIGTERM)
         let reply = try client.readMessage()
         XCTAssertEqual(reply["id"], "h")
-        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.shuttingDownCode)))
+        XCTAssertEqual(reply["error"]?["code"], .int(Int64(RPCError.Code.shuttingDown)))
         XCTAssertEqual(daemon.waitForExit(), 0)
         daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
     }
@@ -207,18 +207,18 @@ final class RuntimeHostTests: XCTestCase {
     func testRuntimeHostsDieWithTheDaemon() throws {
         let client = try Client(daemon.socket)
         _ = try client.call("rkllm.init", [["model_path": "demo"]])
-        let hosts = try workerPIDs()
+        let hosts = try hostPIDs()
         XCTAssertEqual(hosts.count, 1)
         kill(daemon.process.processIdentifier, SIGKILL)
         _ = daemon.waitForExit()
         let deadline = Date().addingTimeInterval(60)
-        while try !workerPIDs().isEmpty && Date() < deadline { usleep(20_000) }
-        XCTAssertEqual(try workerPIDs(), [], "PR_SET_PDEATHSIG")
+        while try !hostPIDs().isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(try hostPIDs(), [], "PR_SET_PDEATHSIG")
         daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": Built.faultRuntime])
     }
 
     /// Runtime host processes of this test's daemon (its pid is in their arguments: tests run in parallel).
-    private func workerPIDs() throws -> [Int32] {
+    private func hostPIDs() throws -> [Int32] {
         try runtimeHostPIDs(with: [Built.faultRuntime, String(daemon.process.processIdentifier)])
     }
 }
@@ -245,7 +245,7 @@ final class DescriptorPassingTests: XCTestCase {
         XCTAssertEqual(mem["pointee"]?["size"], 4096)
         let handle = try XCTUnwrap(mem["return"])
         XCTAssertEqual(try client.call("rknn.destroy_mem", [context, handle]), .object([:]))
-        XCTAssertEqual(try client.errorCode("rknn.destroy_mem", [context, handle]), RPCError.unknownHandleCode)
+        XCTAssertEqual(try client.errorCode("rknn.destroy_mem", [context, handle]), RPCError.Code.unknownHandle)
         // Without the descriptor: a clear parameter error, and the daemon keeps serving.
         let missing = try client.request(
             "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0])

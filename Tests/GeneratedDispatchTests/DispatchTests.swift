@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// The generated dispatch entries of `Tests/Fixtures/calltest/calltest.h`, called in-process
-/// through `libcalltest.so` (loaded with dlopen, as a worker loads a vendor runtime).
+/// through `libcalltest.so` (loaded with dlopen, as a host loads a vendor runtime).
 final class DispatchTests: XCTestCase {
     private var library: RuntimeLibrary!
     private var host: TestHost!
@@ -90,16 +90,16 @@ final class DispatchTests: XCTestCase {
     }
 
     func testUnknownAndClosedHandlesAreErrorsNotCrashes() throws {
-        XCTAssertEqual(try callError("ct.get_config", .array([.int(999)])).code, RPCError.unknownHandleCode)
+        XCTAssertEqual(try callError("ct.get_config", .array([.int(999)])).code, RPCError.Code.unknownHandle)
         let handle = try XCTUnwrap(try call("ct.open")["handle"])
         _ = try call("ct.close", .array([handle]))
-        XCTAssertEqual(try callError("ct.close", .array([handle])).code, RPCError.unknownHandleCode)
-        XCTAssertEqual(try callError("ct.points", .object(["handle": .string("x")])).code, RPCError.unknownHandleCode)
+        XCTAssertEqual(try callError("ct.close", .array([handle])).code, RPCError.Code.unknownHandle)
+        XCTAssertEqual(try callError("ct.points", .object(["handle": .string("x")])).code, RPCError.Code.unknownHandle)
     }
 
     func testRuntimeStatusBecomesAnErrorWithTheCode() throws {
         let error = try callError("ct.open", .object(["config": .object(["level": .int(-1)])]))
-        XCTAssertEqual(error.code, RPCError.runtimeErrorCode)
+        XCTAssertEqual(error.code, RPCError.Code.runtimeError)
         XCTAssertEqual(error.data?["code"], .int(-2))
         XCTAssertEqual(error.data?["function"], .string("ct_open"))
         XCTAssertEqual(try callError("ct.fail", .array([.int(-5)])).data?["code"], .int(-5))
@@ -115,7 +115,7 @@ final class DispatchTests: XCTestCase {
         XCTAssertEqual(result, .object(["sum": .int(Int64(expected))]))
         XCTAssertEqual(try call("ct.checksum", .array([])), .object(["sum": .int(0)]), "omitted buffer: empty")
         let bad = try callError("ct.checksum", .object(["data": .string("not base64!")]))
-        XCTAssertEqual(bad.code, RPCError.invalidParamsCode)
+        XCTAssertEqual(bad.code, RPCError.Code.invalidParams)
         XCTAssertTrue(bad.message.contains("data"), bad.message)
     }
 
@@ -144,7 +144,7 @@ final class DispatchTests: XCTestCase {
             try call("ct.sum", .array([.array([.int(Int64(Int32.max)), .int(Int64(Int32.max))])])),
             .object(["return": .int(2 * Int64(Int32.max))]))
         let outOfRange = try callError("ct.sum", .array([.array([.int(1), .int(1 << 40)])]))
-        XCTAssertEqual(outOfRange.code, RPCError.invalidParamsCode)
+        XCTAssertEqual(outOfRange.code, RPCError.Code.invalidParams)
         XCTAssertTrue(outOfRange.message.contains("values[1]"), outOfRange.message)
     }
 
@@ -174,7 +174,7 @@ final class DispatchTests: XCTestCase {
             try call("ct.classify", .array([try json(#"{"kind": "CT_SHAPE_RECT"}"#)])),
             .object(["return": .string("CT_SHAPE_RECT")]))
         let badEnum = try callError("ct.area", .array([try json(#"{"kind": "CT_SHAPE_OVAL"}"#)]))
-        XCTAssertEqual(badEnum.code, RPCError.invalidParamsCode)
+        XCTAssertEqual(badEnum.code, RPCError.Code.invalidParams)
         XCTAssertTrue(badEnum.message.contains("shape.kind"), badEnum.message)
     }
 
@@ -225,14 +225,14 @@ final class DispatchTests: XCTestCase {
 
     func testParameterErrorsNameTheParameter() throws {
         let missing = try callError("ct.fail", .object([:]))
-        XCTAssertEqual(missing.code, RPCError.invalidParamsCode)
+        XCTAssertEqual(missing.code, RPCError.Code.invalidParams)
         XCTAssertTrue(missing.message.contains("code"), missing.message)
         let wrongType = try callError("ct.fail", .array([.string("x")]))
         XCTAssertTrue(wrongType.message.contains("code"), wrongType.message)
         let unknown = try callError("ct.fail", .object(["code": .int(1), "extra": .int(2)]))
         XCTAssertTrue(unknown.message.contains("extra"), unknown.message)
-        XCTAssertEqual(try callError("ct.fail", .array([.int(1), .int(2)])).code, RPCError.invalidParamsCode)
-        XCTAssertEqual(try callError("ct.fail", .string("x")).code, RPCError.invalidParamsCode)
+        XCTAssertEqual(try callError("ct.fail", .array([.int(1), .int(2)])).code, RPCError.Code.invalidParams)
+        XCTAssertEqual(try callError("ct.fail", .string("x")).code, RPCError.Code.invalidParams)
         let badField = try callError("ct.open", .object(["config": .object(["levle": .int(1)])]))
         XCTAssertTrue(badField.message.contains("levle"), badField.message)
     }
@@ -240,7 +240,7 @@ final class DispatchTests: XCTestCase {
     func testAMissingSymbolDisablesOnlyItsEntry() throws {
         XCTAssertEqual(library.missing, ["ct_missing"])
         let error = try callError("ct.missing", .array([.int(1)]))
-        XCTAssertEqual(error.code, RPCError.functionNotPresentCode)
+        XCTAssertEqual(error.code, RPCError.Code.functionNotPresent)
         XCTAssertEqual(error.data?["symbol"], .string("ct_missing"))
         XCTAssertEqual(try call("ct.is_even", .array([.int(2)])), .object(["return": .bool(true)]))
     }
@@ -285,7 +285,7 @@ private final class TestHost: CallHost {
 
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
         guard case .int(let key) = id, let entry = handles[key], entry.type == type else {
-            throw RPCError(code: RPCError.unknownHandleCode, message: "unknown \(type) handle in '\(path)'")
+            throw RPCError(code: RPCError.Code.unknownHandle, message: "unknown \(type) handle in '\(path)'")
         }
         return entry.raw
     }
@@ -317,11 +317,11 @@ private final class TestHost: CallHost {
     }
 
     func confinePath(_ value: String, kind: String, path: String) throws -> String {
-        throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no \(kind) paths in this test")
+        throw RPCError(code: RPCError.Code.notPermitted, message: "\(path): no \(kind) paths in this test")
     }
 
     func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
-        throw RPCError(code: RPCError.notPermittedCode, message: "no plugins in this test: \(library)")
+        throw RPCError(code: RPCError.Code.notPermitted, message: "no plugins in this test: \(library)")
     }
 }
 

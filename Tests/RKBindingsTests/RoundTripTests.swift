@@ -36,7 +36,7 @@ final class RoundTripTests: XCTestCase {
         let param = try API.RKLLMParam(
             json: try json(#"{"model_path": "demo.rkllm", "img_start": "<img>"}"#), path: "param")
         XCTAssertThrowsError(try param.cValue(Arena()), "no confinement, no path") { error in
-            XCTAssertEqual((error as? RPCError)?.code, RPCError.notPermittedCode)
+            XCTAssertEqual((error as? RPCError)?.code, RPCError.Code.notPermitted)
         }
         let arena = Arena()
         var asked: [String] = []

@@ -181,7 +181,7 @@ private final class InProcessHost: CallHost {
 
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
         guard case .int(let key) = id, let raw = handles[key] else {
-            throw RPCError(code: RPCError.unknownHandleCode, message: path)
+            throw RPCError(code: RPCError.Code.unknownHandle, message: path)
         }
         return raw
     }
@@ -197,7 +197,7 @@ private final class InProcessHost: CallHost {
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue { .null }
     func confinePath(_ value: String, kind: String, path: String) throws -> String { value }
     func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
-        throw RPCError(code: RPCError.notPermittedCode, message: library)
+        throw RPCError(code: RPCError.Code.notPermitted, message: library)
     }
 }
 

@@ -56,12 +56,13 @@ final class ProtocolTests: XCTestCase {
 
     func testInvalidRequestsKeepTheirIdWhenItIsValid() throws {
         XCTAssertEqual(try invalid(#"{"jsonrpc":"1.0","id":7,"method":"m"}"#)?.id, 7)
-        XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":7,"method":1}"#)?.error.code, RPCError.invalidRequest)
+        XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":7,"method":1}"#)?.error.code, RPCError.Code.invalidRequest)
         XCTAssertEqual(try invalid(#"{"jsonrpc":"2.0","id":{"a":1},"method":"m"}"#)?.id, .null)
         XCTAssertEqual(
-            try invalid(#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#)?.error.code, RPCError.invalidRequest)
+            try invalid(#"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#)?.error.code,
+            RPCError.Code.invalidRequest)
         XCTAssertEqual(try invalid("[1]")?.id, .null, "a number in a batch is not a request")
-        XCTAssertEqual(try invalid("5")?.error.code, RPCError.invalidRequest)
+        XCTAssertEqual(try invalid("5")?.error.code, RPCError.Code.invalidRequest)
     }
 
     func testResponsesEchoTheIdExactly() throws {

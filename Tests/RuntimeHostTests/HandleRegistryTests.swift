@@ -28,12 +28,12 @@ final class HandleRegistryTests: XCTestCase {
         XCTAssertNotEqual(alice, bob, "one handle per client on a shared object")
         XCTAssertEqual(try registry.resolve(.int(alice), type: "model", owner: 1, param: "h"), alice)
         XCTAssertEqual(
-            code { try registry.resolve(.int(bob), type: "model", owner: 1, param: "h") }, RPCError.unknownHandleCode)
+            code { try registry.resolve(.int(bob), type: "model", owner: 1, param: "h") }, RPCError.Code.unknownHandle)
         XCTAssertEqual(
             code { try registry.resolve(.int(alice), type: "context", owner: 1, param: "h") },
-            RPCError.unknownHandleCode)
+            RPCError.Code.unknownHandle)
         XCTAssertEqual(
-            code { try registry.resolve("1", type: "model", owner: 1, param: "h") }, RPCError.unknownHandleCode)
+            code { try registry.resolve("1", type: "model", owner: 1, param: "h") }, RPCError.Code.unknownHandle)
     }
 
     func testNullNamesTheClientsOneHandleOfThatType() throws {
@@ -43,7 +43,7 @@ final class HandleRegistryTests: XCTestCase {
         XCTAssertEqual(try registry.resolve(.null, type: "model", owner: 1, param: "h"), first)
         _ = registry.register(Object("model"), owner: 1, share: Holdings())
         XCTAssertEqual(
-            code { try registry.resolve(.null, type: "model", owner: 1, param: "h") }, RPCError.unknownHandleCode)
+            code { try registry.resolve(.null, type: "model", owner: 1, param: "h") }, RPCError.Code.unknownHandle)
     }
 
     func testOwnedHandlesComeNewestFirstAndMoveTogether() throws {

@@ -31,17 +31,18 @@ final class RuntimeSetupTests: XCTestCase {
         XCTAssertEqual(runtime.library, "libcalltest.so")
         XCTAssertNil(runtime.fallbackLibrary, "the fixture declares no simulated library")
         XCTAssertEqual(runtime.hosting, .perClient)
-        XCTAssertEqual(runtime.host.parallelCalls, 2)
-        XCTAssertNil(runtime.host.pluginDirectory, "the fixture names no plugins setting")
-        XCTAssertEqual(runtime.host.paths, ["data": [FileManager.default.currentDirectoryPath + "/."]])
+        XCTAssertEqual(runtime.hostSettings.parallelCalls, 2)
+        XCTAssertNil(runtime.hostSettings.pluginDirectory, "the fixture names no plugins setting")
+        XCTAssertEqual(runtime.hostSettings.paths, ["data": [FileManager.default.currentDirectoryPath + "/."]])
     }
 
     func testTheManifestsSettingsConfigureIt() throws {
         let runtime = try setup(
             ["--ct-library", "/lib/other.so", "--ct-threads=5"], environment: ["CT_DATA_DIRS": "/srv/a:relative"])
         XCTAssertEqual(runtime.library, "/lib/other.so")
-        XCTAssertEqual(runtime.host.parallelCalls, 5)
-        XCTAssertEqual(runtime.host.paths["data"], ["/srv/a", FileManager.default.currentDirectoryPath + "/relative"])
+        XCTAssertEqual(runtime.hostSettings.parallelCalls, 5)
+        XCTAssertEqual(
+            runtime.hostSettings.paths["data"], ["/srv/a", FileManager.default.currentDirectoryPath + "/relative"])
     }
 
     func testAValueOfTheWrongKindIsAUsageError() {

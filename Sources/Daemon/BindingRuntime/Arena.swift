@@ -26,12 +26,13 @@ public final class Arena {
     public func allocate<T>(_ type: T.Type, count: Int = 1) throws -> UnsafeMutablePointer<T> {
         let size = max(1, MemoryLayout<T>.stride * max(count, 1))
         guard bytesAllocated + size <= limit else {
-            throw RPCError(code: RPCError.invalidParamsCode, message: "invalid params: arguments exceed \(limit) bytes")
+            throw RPCError(
+                code: RPCError.Code.invalidParams, message: "invalid params: arguments exceed \(limit) bytes")
         }
         let alignment = max(MemoryLayout<T>.alignment, MemoryLayout<Int>.alignment)
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, alignment, size) == 0, let raw else {
-            throw RPCError(code: RPCError.internalError, message: "out of memory")
+            throw RPCError(code: RPCError.Code.internalError, message: "out of memory")
         }
         memset(raw, 0, size)
         allocations.append(raw)
@@ -55,7 +56,7 @@ public final class Arena {
     public func cString(_ s: String?, path: String, confinedTo kind: String) throws -> UnsafeMutablePointer<CChar>? {
         guard let s else { return nil }
         guard let confinePath else {
-            throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no \(kind) paths are allowed here")
+            throw RPCError(code: RPCError.Code.notPermitted, message: "\(path): no \(kind) paths are allowed here")
         }
         return try cString(try confinePath(s, kind, path), path: path)
     }

@@ -29,7 +29,7 @@ public final class CallContext {
         case .array(let items)?:
             guard items.count <= entry.params.count else {
                 throw RPCError(
-                    code: RPCError.invalidParamsCode,
+                    code: RPCError.Code.invalidParams,
                     message:
                         "invalid params: \(entry.method) takes \(entry.params.count) parameters, got \(items.count)",
                     data: .object(["expected": .array(entry.params.map { .string($0.name) })]))
@@ -45,7 +45,7 @@ public final class CallContext {
             named = object
         case let other?:
             throw RPCError(
-                code: RPCError.invalidParamsCode,
+                code: RPCError.Code.invalidParams,
                 message: "invalid params: expected an array or an object, got \(other.typeName)")
         }
     }
@@ -231,7 +231,7 @@ public final class CallContext {
 
     public func nullResult() -> RPCError {
         RPCError(
-            code: RPCError.runtimeErrorCode, message: "\(entry.function) returned NULL",
+            code: RPCError.Code.runtimeError, message: "\(entry.function) returned NULL",
             data: .object(["function": .string(entry.function)]))
     }
 }

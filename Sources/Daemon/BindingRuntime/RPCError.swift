@@ -12,49 +12,53 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 
-    public static let parseError = -32700
-    public static let invalidRequest = -32600
-    public static let methodNotFound = -32601
-    public static let invalidParamsCode = -32602
-    public static let internalError = -32603
-    /// The runtime returned an error status; its code is in `data`.
-    public static let runtimeErrorCode = -32000
-    public static let unknownHandleCode = -32001
-    public static let handleBusyCode = -32002
-    public static let queueFullCode = -32003
-    public static let notPermittedCode = -32004
-    public static let runtimeNotAvailableCode = -32005
-    public static let functionNotPresentCode = -32006
-    public static let cancelledCode = -32007
-    public static let shuttingDownCode = -32008
-    public static let runtimeCrashedCode = -32009
-    public static let tooManyConnectionsCode = -32010
-    /// A quota or cap of the daemon would be passed; `data.limit` names the setting.
-    public static let limitExceededCode = -32011
+    /// The error codes: JSON-RPC's own, then the daemon's (-32000 and on).
+    public enum Code {
+        public static let parseError = -32700
+        public static let invalidRequest = -32600
+        public static let methodNotFound = -32601
+        public static let invalidParams = -32602
+        public static let internalError = -32603
+        /// The runtime returned an error status; its code is in `data`.
+        public static let runtimeError = -32000
+        public static let unknownHandle = -32001
+        public static let handleBusy = -32002
+        public static let queueFull = -32003
+        public static let notPermitted = -32004
+        public static let runtimeNotAvailable = -32005
+        public static let functionNotPresent = -32006
+        public static let cancelled = -32007
+        public static let shuttingDown = -32008
+        public static let runtimeCrashed = -32009
+        public static let tooManyConnections = -32010
+        /// A quota or cap of the daemon would be passed; `data.limit` names the setting.
+        public static let limitExceeded = -32011
+    }
 
     /// -32011: `what` would pass the limit `setting` (its value `limit`).
     public static func limitExceeded(_ setting: String, _ limit: Int, what: String) -> RPCError {
         RPCError(
-            code: limitExceededCode, message: "limit exceeded: \(what) would pass \(setting) (\(limit))",
+            code: Code.limitExceeded, message: "limit exceeded: \(what) would pass \(setting) (\(limit))",
             data: .object(["limit": .string(setting), "value": .int(Int64(limit))]))
     }
 
     /// -32602 naming the parameter (or field path) and what is wrong with it.
     public static func invalidParams(_ path: String, _ why: String) -> RPCError {
         RPCError(
-            code: invalidParamsCode, message: "invalid params: \(path): \(why)", data: .object(["param": .string(path)])
+            code: Code.invalidParams, message: "invalid params: \(path): \(why)",
+            data: .object(["param": .string(path)])
         )
     }
 
     public static func runtimeError(function: String, status: Int64) -> RPCError {
         RPCError(
-            code: runtimeErrorCode, message: "\(function) returned \(status)",
+            code: Code.runtimeError, message: "\(function) returned \(status)",
             data: .object(["function": .string(function), "code": .int(status)]))
     }
 
     public static func functionNotPresent(_ symbol: String) -> RPCError {
         RPCError(
-            code: functionNotPresentCode, message: "\(symbol) is not present in this runtime version",
+            code: Code.functionNotPresent, message: "\(symbol) is not present in this runtime version",
             data: .object(["symbol": .string(symbol)]))
     }
 }

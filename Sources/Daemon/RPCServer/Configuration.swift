@@ -18,7 +18,7 @@ public struct Configuration: Sendable {
     public var logLevel = LogLevel.info
     /// Seconds SIGTERM waits for queued replies to flush before closing everything.
     public var shutdownTimeout = 5.0
-    /// Seconds a runtime call may make no progress before its worker is killed.
+    /// Seconds a runtime call may make no progress before its host is killed.
     public var runTimeout = 300.0
     /// Seconds a shared model stays loaded after its last client.
     public var keepAlive = 300.0
@@ -153,7 +153,7 @@ public struct Configuration: Sendable {
         },
         Setting(
             environment: "RKLLM_RUN_TIMEOUT", flag: "--run-timeout",
-            help: "seconds a runtime call may stall before its worker is killed (default 300)"
+            help: "seconds a runtime call may stall before its host is killed (default 300)"
         ) {
             $0.runTimeout = try seconds($1, "run timeout")
         },

@@ -134,18 +134,18 @@ public enum JSONRPC {
     }
 
     static func invalidRequest(_ why: String) -> RPCError {
-        RPCError(code: RPCError.invalidRequest, message: "invalid request: \(why)")
+        RPCError(code: RPCError.Code.invalidRequest, message: "invalid request: \(why)")
     }
 
     static func parseError(_ error: JSONParser.Error) -> RPCError {
         RPCError(
-            code: RPCError.parseError, message: "parse error: \(error)",
+            code: RPCError.Code.parseError, message: "parse error: \(error)",
             data: .object(["offset": .int(Int64(error.offset))]))
     }
 
     static func methodNotFound(_ method: String) -> RPCError {
         RPCError(
-            code: RPCError.methodNotFound, message: "method not found: \(method)",
+            code: RPCError.Code.methodNotFound, message: "method not found: \(method)",
             data: .object(["method": .string(method)]))
     }
 

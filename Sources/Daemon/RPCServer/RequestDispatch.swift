@@ -11,7 +11,7 @@ extension Server {
             JSONRPC.writeError(
                 id: .null,
                 error: RPCError(
-                    code: RPCError.invalidRequest,
+                    code: RPCError.Code.invalidRequest,
                     message: "message longer than \(configuration.maxMessageBytes) bytes; skipped",
                     data: .object(["limit": .int(Int64(configuration.maxMessageBytes))])), into: &out)
         }
@@ -89,7 +89,7 @@ extension Server {
             connection.closeLineDescriptors()
             if request.id != nil { stats.errors += 1 }
             let error = RPCError(
-                code: RPCError.invalidParamsCode,
+                code: RPCError.Code.invalidParams,
                 message: "\(request.method) takes no file descriptors; those sent with it were closed")
             return answer(request, .failure(error), connection: connection, batch: batch, fds: [])
         }
@@ -97,7 +97,8 @@ extension Server {
             stats.errors += 1
             reply(to: id, connection: connection, batch: batch) {
                 JSONRPC.writeError(
-                    id: id, error: RPCError(code: RPCError.shuttingDownCode, message: "server shutting down"), into: &$0
+                    id: id, error: RPCError(code: RPCError.Code.shuttingDown, message: "server shutting down"),
+                    into: &$0
                 )
             }
             return
@@ -107,7 +108,7 @@ extension Server {
             // No Call: answered here and now.
             let outcome = Result { try body(request) }
                 .mapError {
-                    $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "internal error: \($0)")
+                    $0 as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "internal error: \($0)")
                 }
             record(slot, started: loop.iterationStarted, outcome, sampled: true)
             answer(request, outcome, connection: connection, batch: batch, fds: [])

@@ -171,7 +171,8 @@ public final class Server: @unchecked Sendable {
             nextConnectionID += 1
             reject(
                 fd, id: id,
-                error: RPCError(code: RPCError.tooManyConnectionsCode, message: "the server is out of file descriptors")
+                error: RPCError(
+                    code: RPCError.Code.tooManyConnections, message: "the server is out of file descriptors")
             )
             return 0
         }
@@ -201,14 +202,15 @@ public final class Server: @unchecked Sendable {
         let id = nextConnectionID
         nextConnectionID += 1
         guard let peer else {
-            reject(fd, id: id, error: RPCError(code: RPCError.internalError, message: "cannot read peer credentials"))
+            reject(
+                fd, id: id, error: RPCError(code: RPCError.Code.internalError, message: "cannot read peer credentials"))
             return
         }
         if let allowed = configuration.allowedUIDs, !allowed.contains(peer.uid) {
             logger.warn("refused pid \(peer.pid) uid \(peer.uid): not in the allowed uids", connection: id)
             reject(
                 fd, id: id,
-                error: RPCError(code: RPCError.notPermittedCode, message: "uid \(peer.uid) is not allowed to connect"))
+                error: RPCError(code: RPCError.Code.notPermitted, message: "uid \(peer.uid) is not allowed to connect"))
             return
         }
         guard connections.count < configuration.maxConnections else {
@@ -216,7 +218,7 @@ public final class Server: @unchecked Sendable {
             reject(
                 fd, id: id,
                 error: RPCError(
-                    code: RPCError.tooManyConnectionsCode,
+                    code: RPCError.Code.tooManyConnections,
                     message: "too many connections (limit \(configuration.maxConnections))"))
             return
         }
@@ -261,7 +263,7 @@ public final class Server: @unchecked Sendable {
     private var disconnectObservers: [(UInt64) -> Void] = []
     public func onDisconnect(_ observer: @escaping (UInt64) -> Void) { disconnectObservers.append(observer) }
 
-    /// Called on the loop thread when the graceful shutdown starts (workers stop, pending calls end).
+    /// Called on the loop thread when the graceful shutdown starts (hosts stop, pending calls end).
     private var shutdownObservers: [() -> Void] = []
     public func onShutdown(_ observer: @escaping () -> Void) { shutdownObservers.append(observer) }
 

@@ -15,7 +15,7 @@ public struct ServerMethod: Sendable {
         /// Answered at once, on the loop, from the request alone.
         case immediate(@Sendable (Request) throws -> JSONValue)
         /// Answered later through the `Call` (exactly once, from any thread): long work goes to a
-        /// worker and answers when done.
+        /// host and answers when done.
         case deferred(@Sendable (Call) -> Void)
     }
 

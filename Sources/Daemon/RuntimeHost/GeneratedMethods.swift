@@ -47,12 +47,12 @@ final class NoHandles: CallHost {
         throw RPCError.invalidParams(path, "no file descriptors here")
     }
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
-        throw RPCError(code: RPCError.internalError, message: "no file descriptors here")
+        throw RPCError(code: RPCError.Code.internalError, message: "no file descriptors here")
     }
     func confinePath(_ value: String, kind: String, path: String) throws -> String {
-        throw RPCError(code: RPCError.notPermittedCode, message: "\(path): no paths here")
+        throw RPCError(code: RPCError.Code.notPermitted, message: "\(path): no paths here")
     }
     func plugin(library: String, symbol: String) throws -> UnsafeRawPointer {
-        throw RPCError(code: RPCError.notPermittedCode, message: "no plugins here")
+        throw RPCError(code: RPCError.Code.notPermitted, message: "no plugins here")
     }
 }

@@ -42,7 +42,7 @@ struct HandleRegistry<Object: HandleTarget> {
             let mine = handles.filter { $0.value.owner == owner && $0.value.object.type == type }
             guard mine.count == 1, let only = mine.first else {
                 throw RPCError(
-                    code: RPCError.unknownHandleCode,
+                    code: RPCError.Code.unknownHandle,
                     message: "\(param): null means your one \(type), and you have \(mine.count)",
                     data: .object(["param": .string(param)]))
             }
@@ -51,7 +51,7 @@ struct HandleRegistry<Object: HandleTarget> {
         guard case .int(let id) = value, let handle = handles[id], handle.object.type == type, handle.owner == owner
         else {
             throw RPCError(
-                code: RPCError.unknownHandleCode, message: "\(param): unknown \(type) handle \(value.jsonText)",
+                code: RPCError.Code.unknownHandle, message: "\(param): unknown \(type) handle \(value.jsonText)",
                 data: .object(["param": .string(param)]))
         }
         return id

@@ -1,5 +1,5 @@
 /// What a runtime host takes from the daemon's settings, on its command line:
-/// `--worker NAMESPACE --library PATH --parent PID [--probe] [--parallel-calls N]
+/// `--runtime-host NAMESPACE --library PATH --parent PID [--probe] [--parallel-calls N]
 /// [--memory-limit BYTES] [--plugin-dir PATH] [--paths KIND=DIR:DIR]...`.
 public struct HostSettings: Sendable, Equatable {
     /// Blocking calls the host runs at once (the device's cores).

@@ -17,7 +17,7 @@ public struct PathPolicy: Sendable {
         let allowed = directories[kind] ?? []
         guard let first = allowed.first else {
             throw RPCError(
-                code: RPCError.notPermittedCode, message: "\(param): no \(kind) directories are configured",
+                code: RPCError.Code.notPermitted, message: "\(param): no \(kind) directories are configured",
                 data: .object(["param": .string(param), "kind": .string(kind)]))
         }
         let resolved: String?
@@ -31,7 +31,7 @@ public struct PathPolicy: Sendable {
             allowed.contains(where: { candidate == $0 || candidate.hasPrefix($0 == "/" ? "/" : $0 + "/") })
         else {
             throw RPCError(
-                code: RPCError.notPermittedCode, message: "\(param): '\(value)' is outside the \(kind) directories",
+                code: RPCError.Code.notPermitted, message: "\(param): '\(value)' is outside the \(kind) directories",
                 data: .object([
                     "param": .string(param), "kind": .string(kind),
                     "directories": .array(allowed.map { .string($0) }),

@@ -15,7 +15,7 @@ final class PluginLibraries: @unchecked Sendable {
     func symbol(_ symbol: String, in library: String) throws -> UnsafeRawPointer {
         guard let directory else {
             throw RPCError(
-                code: RPCError.notPermittedCode, message: "no plugin directory is configured")
+                code: RPCError.Code.notPermitted, message: "no plugin directory is configured")
         }
         // A file name of the directory, nothing else.
         let allowed = library.allSatisfy { $0.isLetter || $0.isNumber || "_.-".contains($0) } && !library.hasPrefix(".")
@@ -27,14 +27,14 @@ final class PluginLibraries: @unchecked Sendable {
             } else {
                 guard let opened = dlopen(directory + "/" + library, RTLD_NOW | RTLD_LOCAL) else {
                     throw RPCError(
-                        code: RPCError.invalidParamsCode, message: "plugin \(library) is not in \(directory)",
+                        code: RPCError.Code.invalidParams, message: "plugin \(library) is not in \(directory)",
                         data: .object(["library": .string(library), "reason": .string(String(cString: dlerror()))]))
                 }
                 loaded[library] = opened
                 image = opened
             }
             guard let address = dlsym(image, symbol) else {
-                throw RPCError(code: RPCError.invalidParamsCode, message: "plugin \(library) has no \(symbol)")
+                throw RPCError(code: RPCError.Code.invalidParams, message: "plugin \(library) has no \(symbol)")
             }
             return UnsafeRawPointer(address)
         }

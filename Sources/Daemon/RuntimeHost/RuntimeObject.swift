@@ -8,9 +8,9 @@ final class RuntimeObject: HandleTarget {
     let type: String
     /// The method that created it (its manifest names the one that destroys it).
     let createdBy: String
-    let worker: WorkerProcess
+    let host: HostProcess
     /// The runtime host's id for it (what the generated entries get for the handle).
-    let workerID: JSONValue
+    let hostID: JSONValue
     /// The creating call's parameters, canonical, when clients with the same ones share it.
     let shareKey: String?
     /// A shared object's creating call as the client sent it: a client that makes the object its
@@ -33,14 +33,14 @@ final class RuntimeObject: HandleTarget {
     var calls = CallQueue<Work>()
 
     init(
-        type: String, createdBy: String, worker: WorkerProcess, workerID: JSONValue, shareKey: String? = nil,
+        type: String, createdBy: String, host: HostProcess, hostID: JSONValue, shareKey: String? = nil,
         instanceValue: Int64? = nil, creation: (entry: MethodEntry, params: JSONValue?)? = nil,
         related: [String: JSONValue] = [:]
     ) {
         self.type = type
         self.createdBy = createdBy
-        self.worker = worker
-        self.workerID = workerID
+        self.host = host
+        self.hostID = hostID
         self.shareKey = shareKey
         self.creation = creation
         self.instanceValue = instanceValue

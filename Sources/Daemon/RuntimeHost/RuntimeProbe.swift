@@ -17,9 +17,9 @@ enum RuntimeProbe {
     > {
         let (pid, channel): (pid_t, Int32)
         do {
-            (pid, channel) = try WorkerProcess.start(
+            (pid, channel) = try HostProcess.start(
                 executable,
-                WorkerMain.commandLine(namespace: namespace, library: library, probe: true, settings: settings))
+                HostMain.commandLine(namespace: namespace, library: library, probe: true, settings: settings))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }
@@ -52,7 +52,7 @@ enum RuntimeProbe {
                 waitpid(pid, &status, 0)
                 return .failure(
                     Failure(
-                        description: WorkerProcess.describe(status: status, namespace: namespace).message
+                        description: HostProcess.describe(status: status, namespace: namespace).message
                             + " while loading \(library)"))
             }
         }

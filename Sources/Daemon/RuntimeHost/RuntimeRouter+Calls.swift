@@ -32,7 +32,7 @@ extension RuntimeRouter {
             call.respond(
                 .failure(
                     RPCError(
-                        code: RPCError.queueFullCode,
+                        code: RPCError.Code.queueFull,
                         message: "busy: \(object.calls.waiting.count) requests are queued for this \(object.type)",
                         data: .object([
                             "queued": .int(Int64(object.calls.waiting.count)), "limit": .int(Int64(limits.maxQueue)),
@@ -48,7 +48,7 @@ extension RuntimeRouter {
                 work.call.respond(
                     .failure(
                         RPCError(
-                            code: RPCError.handleBusyCode,
+                            code: RPCError.Code.handleBusy,
                             message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
                             data: .object(["waited_s": .double(limits.queueTimeout)]))))
             }
@@ -58,14 +58,14 @@ extension RuntimeRouter {
     /// The running call on `object` ended: the next one starts.
     private func finished(_ work: RuntimeObject.Work, on object: RuntimeObject) {
         object.calls.finish(work)?.start()
-        stopIfIdle(object.worker)
+        stopIfIdle(object.host)
     }
 
     /// A streaming call: its messages to the client as they come, its final message as its answer
     /// (StreamEnd), one stream at a time per object.
     func stream(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
         runAlone(call, isStream: true, fds: fds, on: object) { done in
-            object.worker.call(
+            object.host.call(
                 method: entry.method, params: params, fds: fds, outlivesCall: !entry.blocking,
                 onCallback: { call.emit(.object($0)) },
                 onAnswer: { outcome, fds in
@@ -83,7 +83,7 @@ extension RuntimeRouter {
         guard object.calls.running.map({ $0.isStream && $0.belongs(to: call.connection) }) == true else {
             return call.respond(.success(.object([:])))
         }
-        object.worker.call(
+        object.host.call(
             method: entry.method, params: params, onCallback: { _ in },
             onAnswer: { outcome, fds in
                 fds.forEach { close($0) }
@@ -136,7 +136,7 @@ extension RuntimeRouter {
         let dropped = object.calls.removeWaiting { $0.isStream && matches($0) }
         for work in dropped {
             work.fds.forEach { close($0) }
-            work.call.respond(.failure(RPCError(code: RPCError.cancelledCode, message: "request cancelled")))
+            work.call.respond(.failure(RPCError(code: RPCError.Code.cancelled, message: "request cancelled")))
         }
         return !dropped.isEmpty
     }
@@ -144,10 +144,10 @@ extension RuntimeRouter {
     /// Asks the runtime to stop the object's running stream; its end arrives as usual.
     private func abortRunning(on object: RuntimeObject) {
         guard object.crashed == nil,
-            let abort = runtimes[object.worker.namespace]?.runtime.manifest.abortMethods[object.type]
+            let abort = runtimes[object.host.namespace]?.runtime.manifest.abortMethods[object.type]
         else { return }
-        object.worker.call(
-            method: abort, params: .array([object.workerID]), onCallback: { _ in },
+        object.host.call(
+            method: abort, params: .array([object.hostID]), onCallback: { _ in },
             onAnswer: { _, fds in
                 fds.forEach { close($0) }
             })

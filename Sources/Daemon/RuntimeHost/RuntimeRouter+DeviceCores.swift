@@ -5,7 +5,7 @@
 extension RuntimeRouter {
     /// Runs `start` now when a core is free, else when one frees.
     func onACore(_ namespace: String, _ start: @escaping () -> Void) {
-        guard coresBusy[namespace, default: 0] < runtimes[namespace]?.runtime.host.parallelCalls ?? 1 else {
+        guard coresBusy[namespace, default: 0] < runtimes[namespace]?.runtime.hostSettings.parallelCalls ?? 1 else {
             return coreQueue[namespace, default: []].append(start)
         }
         coresBusy[namespace, default: 0] += 1

@@ -6,11 +6,11 @@ import RPCServer
 /// nothing to do); when none is idle, the creating call is refused with -32011.
 extension RuntimeRouter {
     func checkHostCap() throws {
-        guard workers.count >= limits.maxHosts else { return }
+        guard hosts.count >= limits.maxHosts else { return }
         if let idle = idleHost() {
             logger.info(
                 "\(idle.namespace) runtime host \(idle.pid) stopped to make room (\(limits.maxHosts) hosts at most)")
-            for object in sharedObjects.objects.values where object.worker === idle {
+            for object in sharedObjects.objects.values where object.host === idle {
                 sharedObjects.remove(object, key: object.shareKey)
                 object.expiry += 1  // its keep-alive timer no longer fires
                 sharedObjects.returnInstanceValue(object.instanceValue, in: idle.namespace)
@@ -24,10 +24,10 @@ extension RuntimeRouter {
 
     /// A host no client needs now: no call in flight, and nothing but objects kept alive with no
     /// handle on them.
-    private func idleHost() -> WorkerProcess? {
-        let held = Set(handles.all.map { ObjectIdentifier($0.object.worker) })
-        return workers.values.first { worker in
-            worker.inFlight == 0 && !worker.closing && !held.contains(ObjectIdentifier(worker))
+    private func idleHost() -> HostProcess? {
+        let held = Set(handles.all.map { ObjectIdentifier($0.object.host) })
+        return hosts.values.first { host in
+            host.inFlight == 0 && !host.closing && !held.contains(ObjectIdentifier(host))
         }
     }
 }

@@ -41,7 +41,7 @@ extension RuntimeRouter {
             call.respond(
                 .failure(
                     RPCError(
-                        code: RPCError.handleBusyCode,
+                        code: RPCError.Code.handleBusy,
                         message:
                             "\(entry.method) changes what the other users of this \(object.type) see: it needs one of "
                             + "your own, and your calls on it must end first")))
@@ -49,9 +49,9 @@ extension RuntimeRouter {
         }
         separating.insert(separation)
         logger.info(
-            "\(object.type) \(object.workerID.jsonText): \(entry.method) by a client that shares it; loading one of its own"
+            "\(object.type) \(object.hostID.jsonText): \(entry.method) by a client that shares it; loading one of its own"
         )
-        load(creation.entry, params: creation.params, namespace: object.worker.namespace, key: key) {
+        load(creation.entry, params: creation.params, namespace: object.host.namespace, key: key) {
             [unowned self] outcome in
             separating.remove(separation)
             switch outcome {
@@ -71,7 +71,7 @@ extension RuntimeRouter {
                     fds.forEach { close($0) }
                     destroy(own)
                     return call.respond(
-                        .failure(RPCError(code: RPCError.unknownHandleCode, message: "the handle was released")))
+                        .failure(RPCError(code: RPCError.Code.unknownHandle, message: "the handle was released")))
                 }
                 route(call, entry: entry, taken: fds)
             }

@@ -59,33 +59,33 @@ extension RuntimeRouter {
             params = Self.setting(field, of: params, entry: entry, to: .int(value))
             instanceValue = value
         }
-        let worker: WorkerProcess
+        let host: HostProcess
         do {
-            worker = try host(namespace, client: nil, creating: entry.creates)
+            host = try findHost(namespace, client: nil, creating: entry.creates)
         } catch {
             sharedObjects.returnInstanceValue(instanceValue, in: namespace)
             return done(.failure(Self.hostNotStarted(namespace, error)))
         }
-        worker.call(
+        host.call(
             method: entry.method, params: params, onCallback: { _ in },
             onAnswer: { [unowned self] outcome, fds in
                 fds.forEach { close($0) }
                 guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,
-                    let workerID = result[member]
+                    let hostID = result[member]
                 else {
                     sharedObjects.returnInstanceValue(instanceValue, in: namespace)
-                    stopIfIdle(worker)
+                    stopIfIdle(host)
                     if case .failure(let failure) = outcome { return done(.failure(failure)) }
                     return done(
                         .failure(
                             RPCError(
-                                code: RPCError.internalError,
+                                code: RPCError.Code.internalError,
                                 message: "\(entry.method) returned no \(entry.resultHandle ?? "handle")")))
                 }
                 done(
                     .success(
                         RuntimeObject(
-                            type: type, createdBy: entry.method, worker: worker, workerID: workerID, shareKey: key,
+                            type: type, createdBy: entry.method, host: host, hostID: hostID, shareKey: key,
                             instanceValue: instanceValue,
                             creation: (entry, sent))))
             })
@@ -114,7 +114,7 @@ extension RuntimeRouter {
         }
         loop.schedule(after: limits.keepAlive) { [weak self, weak object] in
             guard let self, let object, object.expiry == token, object.references == 0 else { return }
-            logger.info("\(object.type) \(object.workerID.jsonText) unused for \(limits.keepAlive) s: unloading")
+            logger.info("\(object.type) \(object.hostID.jsonText) unused for \(limits.keepAlive) s: unloading")
             destroy(object)
         }
     }

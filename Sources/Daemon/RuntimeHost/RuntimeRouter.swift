@@ -44,7 +44,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         var resolved: [String] = []
         var missing: Set<String> = []
         /// The runtime's one host for calls of no one client (and every call, `Hosting.shared`).
-        var sharedHost: WorkerProcess?
+        var sharedHost: HostProcess?
         var crashes = 0
         /// Destroying calls made for no client (a keep-alive ending, a client gone) that failed.
         var destroyFailures = 0
@@ -62,9 +62,9 @@ public final class RuntimeRouter: @unchecked Sendable {
     var handles = HandleRegistry<RuntimeObject>()
     /// What each client holds (and has reserved for creating calls under way).
     var holdings: [UInt64: Holdings] = [:]
-    var workers: [ObjectIdentifier: WorkerProcess] = [:]
+    var hosts: [ObjectIdentifier: HostProcess] = [:]
     /// Hosts of one client (`Hosting.perClient`), by client and namespace.
-    var clientHosts: [UInt64: [String: WorkerProcess]] = [:]
+    var clientHosts: [UInt64: [String: HostProcess]] = [:]
     /// Shared objects by their creating call's canonical parameters, loading ones, instance values.
     var sharedObjects = SharedObjectCache<RuntimeObject, Call>()
     /// Blocking calls running on the device's cores and waiting for one, per namespace (RuntimeRouter+DeviceCores).
@@ -82,7 +82,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         self.executable = executable
         self.limits = limits
         self.logger = logger
-        for pid in OrphanedWorkers.find(executable: executable) {
+        for pid in OrphanedHosts.find(executable: executable) {
             logger.warn("killing runtime host \(pid) left over from a previous daemon")
             kill(pid, SIGKILL)
         }
@@ -100,7 +100,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         for library in libraries {
             state = RuntimeState(runtime: runtime, library: library)
             switch RuntimeProbe.run(
-                executable: executable, namespace: runtime.namespace, library: library, settings: runtime.host)
+                executable: executable, namespace: runtime.namespace, library: library, settings: runtime.hostSettings)
             {
             case .success(let ready):
                 if case .string(let error)? = ready["error"] {
@@ -135,8 +135,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
     }
 
-    /// Joins the server: disconnects release handles, shutdown stops the workers, info and stats
-    /// describe the runtimes, a timer kills stalled workers.
+    /// Joins the server: disconnects release handles, shutdown stops the hosts, info and stats
+    /// describe the runtimes, a timer kills stalled hosts.
     public func attach(to server: Server) {
         loop = server.eventLoop
         self.server = server
@@ -154,13 +154,13 @@ public final class RuntimeRouter: @unchecked Sendable {
         let namespace = String(entry.method.prefix { $0 != "." })
         guard let state = runtimes[namespace] else {
             return call.respond(
-                .failure(RPCError(code: RPCError.runtimeNotAvailableCode, message: "no runtime hosts \(namespace).*")))
+                .failure(RPCError(code: RPCError.Code.runtimeNotAvailable, message: "no runtime hosts \(namespace).*")))
         }
         if let why = state.unavailable {
             return call.respond(
                 .failure(
                     RPCError(
-                        code: RPCError.runtimeNotAvailableCode,
+                        code: RPCError.Code.runtimeNotAvailable,
                         message: "the \(namespace) runtime is not available: \(why)",
                         data: .object(["library": .string(state.library), "reason": .string(why)]))))
         }
@@ -171,7 +171,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             return call.respond(
                 .failure(
                     RPCError(
-                        code: RPCError.notPermittedCode, message: "\(entry.method) is for root peers only",
+                        code: RPCError.Code.notPermitted, message: "\(entry.method) is for root peers only",
                         data: .object(["uid": .int(Int64(call.peer.uid))]))))
         }
         var fds: [Int32] = []
@@ -183,7 +183,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         } catch {
             fds.forEach { close($0) }
             return call.respond(
-                .failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
+                .failure(error as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "\(error)")))
         }
         let target = used.first
         if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate,
@@ -199,7 +199,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             } catch {
                 fds.forEach { close($0) }
                 return call.respond(
-                    .failure(error as? RPCError ?? RPCError(code: RPCError.internalError, message: "\(error)")))
+                    .failure(error as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "\(error)")))
             }
         }
         // Only a plain call and a stream pass descriptors on: a shared object is no one client's
@@ -218,7 +218,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             stream(call, entry: entry, params: params, fds: fds, on: target.handle.object)
         } else {
             let destroyed = used.first { $0.handle.object.type == entry.destroys }
-            let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.workerID) }) { first, _ in
+            let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.hostID) }) { first, _ in
                 first
             }
             send(
@@ -236,9 +236,9 @@ public final class RuntimeRouter: @unchecked Sendable {
     ) {
         let namespace = String(entry.method.prefix { $0 != "." })
         let connection = call.connection
-        let worker: WorkerProcess
+        let host: HostProcess
         do {
-            worker = try object?.worker ?? host(namespace, client: connection, creating: entry.creates)
+            host = try object?.host ?? findHost(namespace, client: connection, creating: entry.creates)
         } catch {
             fds.forEach { close($0) }
             if entry.creates != nil { giveBack(share, for: connection) }
@@ -252,14 +252,14 @@ public final class RuntimeRouter: @unchecked Sendable {
                 if entry.creates != nil { giveBack(share, for: connection) }
                 releaseCore(namespace)
                 done()
-                return stopIfIdle(worker)
+                return stopIfIdle(host)
             }
-            worker.call(
+            host.call(
                 method: entry.method, params: params, fds: fds, onCallback: { call.emit(.object($0)) },
                 onAnswer: { [self] outcome, fds in
                     if onCore { releaseCore(namespace) }
                     answer(
-                        call, entry: entry, outcome, fds: fds, worker: worker, destroying: destroying, related: related,
+                        call, entry: entry, outcome, fds: fds, host: host, destroying: destroying, related: related,
                         share: share, sent: sent)
                     done()
                 })
@@ -277,7 +277,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// A plain call's answer: a created object registered (its client's quota settled), a
     /// destroyed handle forgotten, an idle host stopped.
     private func answer(
-        _ call: Call, entry: MethodEntry, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], worker: WorkerProcess,
+        _ call: Call, entry: MethodEntry, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], host: HostProcess,
         destroying: Int64?, related: [String: JSONValue], share: Holdings, sent: Int
     ) {
         let connection = call.connection
@@ -285,10 +285,10 @@ public final class RuntimeRouter: @unchecked Sendable {
         var registered = false
         if case .success(let result) = outcome {
             if let type = entry.creates, let key = entry.resultHandle, case .object(var object) = result,
-                let workerID = object[key]
+                let hostID = object[key]
             {
                 let created = RuntimeObject(
-                    type: type, createdBy: entry.method, worker: worker, workerID: workerID, related: related)
+                    type: type, createdBy: entry.method, host: host, hostID: hostID, related: related)
                 guard isConnected(connection) else {  // its client left meanwhile
                     giveBack(share, for: connection)
                     return destroy(created)
@@ -301,7 +301,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             if let destroying { forget(destroying) }
         }
         if entry.creates != nil && !registered { giveBack(share, for: connection) }
-        stopIfIdle(worker)  // a process started for a creating call that failed
+        stopIfIdle(host)  // a process started for a creating call that failed
         call.respond(outcome, fds: fds)
     }
 
@@ -309,7 +309,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     static func hostNotStarted(_ namespace: String, _ error: Error) -> RPCError {
         error as? RPCError
             ?? RPCError(
-                code: RPCError.runtimeNotAvailableCode, message: "cannot start the \(namespace) runtime host: \(error)")
+                code: RPCError.Code.runtimeNotAvailable, message: "cannot start the \(namespace) runtime host: \(error)"
+            )
     }
 
     func isConnected(_ connection: UInt64) -> Bool { server?.isConnected(connection) ?? false }
@@ -331,15 +332,15 @@ public final class RuntimeRouter: @unchecked Sendable {
                 if entry.destroys == type { forget(id) }
                 throw crashed
             }
-            if let other = found.first, other.handle.object.worker !== handle.object.worker {
+            if let other = found.first, other.handle.object.host !== handle.object.host {
                 throw RPCError(
-                    code: RPCError.unknownHandleCode,
+                    code: RPCError.Code.unknownHandle,
                     message:
                         "\(spec.name): a handle of another runtime host than '\(entry.params.first { $0.handle != nil }!.name)'",
                     data: .object(["param": .string(spec.name)]))
             }
             found.append((id, handle))
-            params = JSONParams.set(params, at: index, named: spec.name, to: handle.object.workerID)
+            params = JSONParams.set(params, at: index, named: spec.name, to: handle.object.hostID)
         }
         return (params, found)
     }
@@ -374,53 +375,53 @@ public final class RuntimeRouter: @unchecked Sendable {
         guard let handle = handles.remove(id) else { return }
         giveBack(handle.share, for: handle.owner)
         handle.object.references -= 1
-        stopIfIdle(handle.object.worker)
+        stopIfIdle(handle.object.host)
     }
 
     /// Stops a runtime host with no object and no call left: at once a process of its own, or a
     /// client's once the client has gone (while it is there, its next call needs no new process);
     /// the namespace's shared one, where objects get processes of their own (it only answers calls
     /// without a handle), after the keep-alive, like an idle model.
-    func stopIfIdle(_ worker: WorkerProcess) {
-        guard worker.inFlight == 0, !holdsObjects(worker) else { return }
-        if let client = client(of: worker) {
+    func stopIfIdle(_ host: HostProcess) {
+        guard host.inFlight == 0, !holdsObjects(host) else { return }
+        if let client = client(of: host) {
             if isConnected(client) { return }
-            return stop(worker)
+            return stop(host)
         }
-        guard runtimes[worker.namespace]?.sharedHost === worker else { return stop(worker) }
-        guard case .perInstance? = runtimes[worker.namespace]?.runtime.hosting, let loop else { return }
-        loop.schedule(after: limits.keepAlive) { [weak self, weak worker] in
-            guard let self, let worker, runtimes[worker.namespace]?.sharedHost === worker, worker.inFlight == 0,
-                !holdsObjects(worker)
+        guard runtimes[host.namespace]?.sharedHost === host else { return stop(host) }
+        guard case .perInstance? = runtimes[host.namespace]?.runtime.hosting, let loop else { return }
+        loop.schedule(after: limits.keepAlive) { [weak self, weak host] in
+            guard let self, let host, runtimes[host.namespace]?.sharedHost === host, host.inFlight == 0,
+                !holdsObjects(host)
             else { return }
-            logger.info("\(worker.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
-            runtimes[worker.namespace]?.sharedHost = nil
-            stop(worker)
+            logger.info("\(host.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
+            runtimes[host.namespace]?.sharedHost = nil
+            stop(host)
         }
     }
 
-    func stop(_ worker: WorkerProcess) {
-        worker.stop()
-        forgetHost(worker)
+    func stop(_ host: HostProcess) {
+        host.stop()
+        forgetHost(host)
     }
 
     /// A host that stopped or died: no longer counted, nor any client's.
-    private func forgetHost(_ worker: WorkerProcess) {
-        workers[ObjectIdentifier(worker)] = nil
-        if let client = client(of: worker) {
-            clientHosts[client]?[worker.namespace] = nil
+    private func forgetHost(_ host: HostProcess) {
+        hosts[ObjectIdentifier(host)] = nil
+        if let client = client(of: host) {
+            clientHosts[client]?[host.namespace] = nil
             if clientHosts[client]?.isEmpty == true { clientHosts[client] = nil }
         }
     }
 
-    /// The client whose host `worker` is (`Hosting.perClient`).
-    private func client(of worker: WorkerProcess) -> UInt64? {
-        clientHosts.first { $0.value[worker.namespace] === worker }?.key
+    /// The client whose host `host` is (`Hosting.perClient`).
+    private func client(of host: HostProcess) -> UInt64? {
+        clientHosts.first { $0.value[host.namespace] === host }?.key
     }
 
-    private func holdsObjects(_ worker: WorkerProcess) -> Bool {
-        handles.all.contains { $0.object.worker === worker }
-            || sharedObjects.objects.values.contains { $0.worker === worker }
+    private func holdsObjects(_ host: HostProcess) -> Bool {
+        handles.all.contains { $0.object.host === host }
+            || sharedObjects.objects.values.contains { $0.host === host }
     }
 
     /// Every object a handle or the shared index holds, once each.
@@ -431,52 +432,52 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
     }
 
-    // MARK: workers
+    // MARK: hosts
 
     /// The host for a call of `client` without a handle (`nil`: of no one client, a shared
     /// object's load) that creates an object of type `creating`, if any, per the runtime's
     /// hosting: started when there is none.
-    func host(_ namespace: String, client: UInt64?, creating: String?) throws -> WorkerProcess {
+    func findHost(_ namespace: String, client: UInt64?, creating: String?) throws -> HostProcess {
         let hosting = runtimes[namespace]?.runtime.hosting
         if let creating, hosting == .perInstance(of: creating) { return try startHost(namespace) }
         if hosting == .perClient, let client {
             if let own = clientHosts[client]?[namespace], !own.closing { return own }
-            let worker = try startHost(namespace)
-            clientHosts[client, default: [:]][namespace] = worker
-            return worker
+            let host = try startHost(namespace)
+            clientHosts[client, default: [:]][namespace] = host
+            return host
         }
         if let shared = runtimes[namespace]?.sharedHost, !shared.closing { return shared }
-        let worker = try startHost(namespace)
-        runtimes[namespace]?.sharedHost = worker
-        return worker
+        let host = try startHost(namespace)
+        runtimes[namespace]?.sharedHost = host
+        return host
     }
 
-    private func startHost(_ namespace: String) throws -> WorkerProcess {
+    private func startHost(_ namespace: String) throws -> HostProcess {
         guard let loop, let state = runtimes[namespace] else {
-            throw RPCError(code: RPCError.internalError, message: "not attached")
+            throw RPCError(code: RPCError.Code.internalError, message: "not attached")
         }
         try checkHostCap()
-        let worker = try WorkerProcess(
-            executable: executable, namespace: namespace, library: state.library, settings: state.runtime.host,
+        let host = try HostProcess(
+            executable: executable, namespace: namespace, library: state.library, settings: state.runtime.hostSettings,
             loop: loop,
             logger: logger)
         runtimes[namespace]?.started += 1
-        workers[ObjectIdentifier(worker)] = worker
-        worker.whenDead { [unowned self, unowned worker] error in died(worker, error) }
-        return worker
+        hosts[ObjectIdentifier(host)] = host
+        host.whenDead { [unowned self, unowned host] error in died(host, error) }
+        return host
     }
 
-    private func died(_ worker: WorkerProcess, _ error: RPCError) {
-        forgetHost(worker)
-        runtimes[worker.namespace]?.bytesFromEnded += worker.bytesFromHost
-        runtimes[worker.namespace]?.bytesToEnded += worker.bytesToHost
-        if runtimes[worker.namespace]?.sharedHost === worker { runtimes[worker.namespace]?.sharedHost = nil }
-        if !worker.stoppedByDaemon { runtimes[worker.namespace]?.crashes += 1 }
-        for object in liveObjects() where object.worker === worker && object.crashed == nil {
+    private func died(_ host: HostProcess, _ error: RPCError) {
+        forgetHost(host)
+        runtimes[host.namespace]?.bytesFromEnded += host.bytesFromHost
+        runtimes[host.namespace]?.bytesToEnded += host.bytesToHost
+        if runtimes[host.namespace]?.sharedHost === host { runtimes[host.namespace]?.sharedHost = nil }
+        if !host.stoppedByDaemon { runtimes[host.namespace]?.crashes += 1 }
+        for object in liveObjects() where object.host === host && object.crashed == nil {
             object.crashed = error
             failWaiting(on: object, error)
             sharedObjects.remove(object, key: object.shareKey)
-            sharedObjects.returnInstanceValue(object.instanceValue, in: worker.namespace)
+            sharedObjects.returnInstanceValue(object.instanceValue, in: host.namespace)
         }
     }
 
@@ -486,38 +487,38 @@ public final class RuntimeRouter: @unchecked Sendable {
         abandonStreams(of: connection)
         // Newest first: what was made with a context (its memory) goes before the context.
         for id in handles.owned(by: connection) { release(id) }
-        for worker in clientHosts[connection]?.values.map({ $0 }) ?? [] { stopIfIdle(worker) }
+        for host in clientHosts[connection]?.values.map({ $0 }) ?? [] { stopIfIdle(host) }
     }
 
     /// Destroys an object in its runtime (no client waits for the answer).
     func destroy(_ object: RuntimeObject) {
-        let worker = object.worker
+        let host = object.host
         sharedObjects.remove(object, key: object.shareKey)
-        guard object.crashed == nil, let destroy = destroyCall(for: object) else { return stopIfIdle(worker) }
-        worker.call(
+        guard object.crashed == nil, let destroy = destroyCall(for: object) else { return stopIfIdle(host) }
+        host.call(
             method: destroy.method, params: destroy.params, onCallback: { _ in },
             onAnswer: { [unowned self] outcome, fds in
                 fds.forEach { close($0) }
                 // No client waits for this answer: a failure is logged and counted, not lost.
                 if case .failure(let error) = outcome {
-                    runtimes[worker.namespace]?.destroyFailures += 1
+                    runtimes[host.namespace]?.destroyFailures += 1
                     logger.warn(
-                        "\(object.type) \(object.workerID.jsonText): \(destroy.method) failed: \(error.message)")
+                        "\(object.type) \(object.hostID.jsonText): \(destroy.method) failed: \(error.message)")
                 }
-                sharedObjects.returnInstanceValue(object.instanceValue, in: worker.namespace)
-                stopIfIdle(worker)
+                sharedObjects.returnInstanceValue(object.instanceValue, in: host.namespace)
+                stopIfIdle(host)
             })
     }
 
     /// The call that destroys an object: the method the manifest names for what its creating
     /// method made, with the handles the object is or was made with.
     func destroyCall(for object: RuntimeObject) -> (method: String, params: JSONValue)? {
-        guard let runtime = runtimes[object.worker.namespace]?.runtime,
+        guard let runtime = runtimes[object.host.namespace]?.runtime,
             let method = runtime.manifest.destroyMethods[object.createdBy],
             let entry = runtime.hosted.entries.first(where: { $0.method == method })
         else { return nil }
         let params = entry.params.map { spec in
-            spec.handle == object.type ? object.workerID : spec.handle.flatMap { object.related[$0] }
+            spec.handle == object.type ? object.hostID : spec.handle.flatMap { object.related[$0] }
         }
         guard params.allSatisfy({ $0 != nil }) else { return nil }
         return (entry.method, .array(params.map { $0! }))
@@ -525,10 +526,10 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// Shutdown: every runtime host is stopped and every handle forgotten.
     private func stopAll() {
-        let error = RPCError(code: RPCError.shuttingDownCode, message: "server shutting down")
+        let error = RPCError(code: RPCError.Code.shuttingDown, message: "server shutting down")
         for object in liveObjects() { failWaiting(on: object, error) }
-        for worker in workers.values { worker.stop(error: error) }
-        workers.removeAll()
+        for host in hosts.values { host.stop(error: error) }
+        hosts.removeAll()
         handles.removeAll()
         holdings.removeAll()
         sharedObjects.removeAll()
@@ -540,9 +541,9 @@ public final class RuntimeRouter: @unchecked Sendable {
         guard let loop else { return }
         loop.schedule(after: min(1, max(0.05, limits.runTimeout / 4))) { [unowned self] in
             let now = EventLoop.now()
-            for worker in workers.values {
-                if let oldest = worker.oldestProgress, Double(now - oldest) / 1e9 > limits.runTimeout {
-                    worker.kill(reason: "no progress for \(limits.runTimeout) s")
+            for host in hosts.values {
+                if let oldest = host.oldestProgress, Double(now - oldest) / 1e9 > limits.runTimeout {
+                    host.kill(reason: "no progress for \(limits.runTimeout) s")
                 }
             }
             scheduleStallCheck()
@@ -573,8 +574,8 @@ public final class RuntimeRouter: @unchecked Sendable {
             JSONObject(
                 order.compactMap { runtimes[$0] }.map { state in
                     let namespace = state.runtime.namespace
-                    let live = workers.values.filter { $0.namespace == namespace }
-                    let objects = liveObjects().filter { $0.worker.namespace == namespace }
+                    let live = hosts.values.filter { $0.namespace == namespace }
+                    let objects = liveObjects().filter { $0.host.namespace == namespace }
                     return (
                         namespace,
                         .object([
@@ -583,7 +584,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                             "crashes": .int(Int64(state.crashes)),
                             "destroy_failures": .int(Int64(state.destroyFailures)),
                             "handles": .int(
-                                Int64(handles.all.filter { $0.object.worker.namespace == namespace }.count)),
+                                Int64(handles.all.filter { $0.object.host.namespace == namespace }.count)),
                             "objects": .int(Int64(objects.count)),
                             "streams_running": .int(Int64(objects.filter { $0.calls.running?.isStream == true }.count)),
                             "streams_queued": .int(

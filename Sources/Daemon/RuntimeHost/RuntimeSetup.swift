@@ -13,7 +13,7 @@ public struct RuntimeSetup: Sendable {
     public let hosting: Hosting
     /// What each of its runtime hosts is started with; the parallel calls also bound blocking
     /// calls across the hosts of clients (`Hosting.perClient`).
-    public let host: HostSettings
+    public let hostSettings: HostSettings
 
     /// Which runtime host process a runtime's objects live in.
     public enum Hosting: Sendable, Equatable {
@@ -38,13 +38,14 @@ public struct RuntimeSetup: Sendable {
     var manifest: RuntimeManifest { hosted.manifest }
 
     public init(
-        _ hosted: HostedRuntime, library: String, fallbackLibrary: String? = nil, hosting: Hosting, host: HostSettings
+        _ hosted: HostedRuntime, library: String, fallbackLibrary: String? = nil, hosting: Hosting,
+        hostSettings: HostSettings
     ) {
         self.hosted = hosted
         self.library = library
         self.fallbackLibrary = fallbackLibrary
         self.hosting = hosting
-        self.host = host
+        self.hostSettings = hostSettings
     }
 
     /// The runtime as `configuration` sets it up; relative directories are taken from the working
@@ -76,7 +77,7 @@ public struct RuntimeSetup: Sendable {
             fallbackLibrary: configured == nil && simulated.map(FileManager.default.fileExists) == true
                 ? simulated : nil,
             hosting: hosting,
-            host: HostSettings(
+            hostSettings: HostSettings(
                 parallelCalls: manifest.parallelCallsSetting.flatMap(configuration.value(of:)).flatMap { Int($0) } ?? 1,
                 memoryLimit: configuration.runtimeHostMemory ?? HostSettings.defaultMemoryLimit,
                 pluginDirectory: manifest.pluginsSetting.map {

@@ -35,7 +35,7 @@ func hosts(_ options: Options) throws {
         let hosts = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { pid in
             guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
             let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return args.contains("--worker") && args.contains("rknn") && args.contains(String(daemon))
+            return args.contains("--runtime-host") && args.contains("rknn") && args.contains(String(daemon))
         }
         let resident = Double(hosts.map { memoryKiB($0, "status", "VmRSS:") }.reduce(0, +)) / 1024
         let proportional = Double(hosts.map { memoryKiB($0, "smaps_rollup", "Pss:") }.reduce(0, +)) / 1024

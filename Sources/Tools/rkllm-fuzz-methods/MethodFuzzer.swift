@@ -92,7 +92,7 @@ final class Campaign {
                 {
                     print("refused \(name): \(message.prefix(70))")
                 }
-                if code == .int(Int64(RPCError.runtimeCrashedCode)) {
+                if code == .int(Int64(RPCError.Code.runtimeCrashed)) {
                     throw finding("a runtime host crashed: \(answers.last!.jsonText)")
                 }
             }

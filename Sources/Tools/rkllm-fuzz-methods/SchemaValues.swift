@@ -60,7 +60,7 @@ struct SchemaValues {
     mutating func learn(
         from answers: [JSONValue], method: String, arguments: JSONValue = .null, params: [JSONValue] = []
     ) {
-        if answers.last?["error"]?["code"] == .int(Int64(RPCError.unknownHandleCode)),
+        if answers.last?["error"]?["code"] == .int(Int64(RPCError.Code.unknownHandle)),
             case .string(let name)? = answers.last?["error"]?["data"]?["param"]
         {
             let index = params.firstIndex { $0["name"] == .string(name) } ?? -1

@@ -23,14 +23,14 @@ final class BufferTests: XCTestCase {
         }
         // 64 bytes for a 32 x 32 int8 B (1024 read, 1024 written): refused, nothing written past the buffer.
         let short = try convert(64, k: 32, n: 32, type: "RKNN_INT8_MM_INT8_TO_INT32")
-        XCTAssertEqual(short["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(short["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)))
         XCTAssertEqual(short["error"]?["message"], "invalid params: B_input: holds 64 bytes; the function reads 1024")
         XCTAssertEqual(
             try convert(1024, k: 32, n: 32, type: "RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32")["error"]?["message"],
             "invalid params: B_input: holds 1024 bytes; the function reads 2048", "float16: two bytes an element")
         XCTAssertEqual(
             try convert(16, k: -32, n: 64, type: "RKNN_INT8_MM_INT8_TO_INT32")["error"]?["code"],
-            .int(Int64(RPCError.invalidParamsCode)))
+            .int(Int64(RPCError.Code.invalidParams)))
         // Exactly enough: converted (int4 packs two elements a byte).
         XCTAssertNotNil(try convert(1024, k: 32, n: 32, type: "RKNN_INT8_MM_INT8_TO_INT32")["result"]?["B_output"])
         XCTAssertNotNil(try convert(1024, k: 32, n: 64, type: "RKNN_INT8_MM_INT4_TO_INT32")["result"]?["B_output"])
@@ -56,12 +56,12 @@ final class BufferTests: XCTestCase {
         }
         // An empty memfd claimed to hold 32 bytes: refused before the runtime maps it.
         let empty = try fromFD(clinux_sealable_memfd("empty"), size: 32)
-        XCTAssertEqual(empty["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(empty["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)))
         XCTAssertEqual(empty["error"]?["message"], "invalid params: fd: the descriptor holds 0 bytes; 32 are mapped")
         // A memfd that cannot be sealed, and a plain file: either could shrink later.
         let unsealable = memfd_create("unsealable", 0)
         ftruncate(unsealable, 4096)
-        XCTAssertEqual(try fromFD(unsealable, size: 4096)["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(try fromFD(unsealable, size: 4096)["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)))
         let file = open(NSTemporaryDirectory() + "rknn-test-\(getpid()).bin", O_RDWR | O_CREAT | O_TRUNC, 0o600)
         ftruncate(file, 4096)
         unlink(NSTemporaryDirectory() + "rknn-test-\(getpid()).bin")
@@ -110,7 +110,7 @@ final class BufferTests: XCTestCase {
                     "embed_input": ["embed": oneFloat, "n_tokens": .int(1 << 62)],
                 ],
             ])
-        XCTAssertEqual(huge["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(huge["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)))
         XCTAssertEqual(
             huge["error"]?["message"],
             "invalid params: RKLLMEmbedInput.embed: holds 1 elements; n_tokens = 4611686018427387904 are read")

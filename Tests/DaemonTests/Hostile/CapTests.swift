@@ -35,7 +35,7 @@ final class CapTests: XCTestCase {
         // The third line would pass the cap: that client is told, its line dropped, the rest skipped.
         try clients[2].send(part)
         let refused = try clients[2].readMessage()
-        XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.limitExceeded)))
         XCTAssertEqual(refused["error"]?["data"]?["limit"], "max_buffered_input")
         XCTAssertLessThanOrEqual(try waitForStat(bystander, "buffered_input_bytes") { $0 <= 1_000_000 }, 1_000_000)
         try clients[2].send(Array(#""}}"#.utf8) + [0x0A])
@@ -90,7 +90,7 @@ final class CapTests: XCTestCase {
         let first = try XCTUnwrap(try initialize(clients[0], contextLength: 256)["result"]?["handle"])
         XCTAssertNotNil(try initialize(clients[1], contextLength: 512)["result"]?["handle"])
         let third = try initialize(clients[2], contextLength: 1024)
-        XCTAssertEqual(third["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+        XCTAssertEqual(third["error"]?["code"], .int(Int64(RPCError.Code.limitExceeded)))
         XCTAssertEqual(third["error"]?["data"]?["limit"], "max_runtime_hosts")
         // The first client lets go: its instance is kept alive for no one, and makes room.
         XCTAssertEqual(try clients[0].call("rkllm.destroy", [first]), .object([:]))

@@ -30,7 +30,7 @@ final class DescriptorTests: XCTestCase {
         XCTAssertEqual(pipe(&pipeEnds), 0)
         let ping = try send(1, "server.ping", [], fds: [pipeEnds[0]])
         Glibc.close(pipeEnds[1])
-        XCTAssertEqual(ping["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(ping["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)))
         XCTAssertEqual(
             ping["error"]?["message"], "server.ping takes no file descriptors; those sent with it were closed")
         let made = try send(
@@ -39,7 +39,7 @@ final class DescriptorTests: XCTestCase {
         // None sent: the request says so; two sent for one: the extra one is closed.
         let missing = try send(
             3, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [])
-        XCTAssertEqual(missing["error"]?["code"], .int(Int64(RPCError.invalidParamsCode)))
+        XCTAssertEqual(missing["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)))
         let twice = try send(
             4, "rknn.create_mem_from_fd", ["ctx": context, "fd": 0, "size": 4096, "offset": 0], fds: [memfd(), memfd()])
         XCTAssertNotNil(twice["result"]?["return"])
@@ -71,7 +71,7 @@ final class DescriptorTests: XCTestCase {
         XCTAssertFalse(held.isEmpty)
         XCTAssertEqual(refusals.count, 5, "refused, each with an answer, not left waiting")
         for refusal in refusals {
-            XCTAssertEqual(refusal["error"]?["code"], .int(Int64(RPCError.tooManyConnectionsCode)))
+            XCTAssertEqual(refusal["error"]?["code"], .int(Int64(RPCError.Code.tooManyConnections)))
             XCTAssertEqual(refusal["error"]?["message"], "the server is out of file descriptors")
         }
         XCTAssertEqual(

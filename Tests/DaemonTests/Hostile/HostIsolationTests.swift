@@ -30,13 +30,13 @@ final class HostIsolationTests: XCTestCase {
 
     func testARuntimeCrashOneClientCausesTakesOnlyItsOwnWork() throws {
         let own = try crashBesideABystander([])
-        XCTAssertEqual(own.crash["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(own.crash["error"]?["code"], .int(Int64(RPCError.Code.runtimeCrashed)))
         XCTAssertEqual(own.bystander["result"], .object([:]), "the bystander's host never crashed")
 
         let shared = try crashBesideABystander(["--rknn-shared-host", "1"])
-        XCTAssertEqual(shared.crash["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)))
+        XCTAssertEqual(shared.crash["error"]?["code"], .int(Int64(RPCError.Code.runtimeCrashed)))
         XCTAssertEqual(
-            shared.bystander["error"]?["code"], .int(Int64(RPCError.runtimeCrashedCode)),
+            shared.bystander["error"]?["code"], .int(Int64(RPCError.Code.runtimeCrashed)),
             "one host: everyone's contexts go")
     }
 }

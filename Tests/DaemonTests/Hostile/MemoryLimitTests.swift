@@ -21,7 +21,7 @@ final class MemoryLimitTests: XCTestCase {
         // "grow" allocates 16 MiB at a time up to 4 GiB: the limit stops it at 256 MiB.
         let grown = try attacker.request(
             "rkllm.run", [mine, ["input_type": "RKLLM_INPUT_PROMPT", "prompt_input": "grow"]])
-        XCTAssertEqual(grown["error"]?["code"], .int(Int64(RPCError.runtimeErrorCode)), grown.jsonText)
+        XCTAssertEqual(grown["error"]?["code"], .int(Int64(RPCError.Code.runtimeError)), grown.jsonText)
         XCTAssertEqual(grown["error"]?["data"]?["code"], -12, "an allocation failed: the limit held")
         let peaks = try hosts.map { pid -> Int in
             let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)

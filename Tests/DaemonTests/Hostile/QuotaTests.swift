@@ -24,7 +24,7 @@ final class QuotaTests: XCTestCase {
         let made = answers.compactMap { $0["result"]?["return"] }
         XCTAssertEqual(made.count, 5, "six descriptors: the context's (at least one per object) and five memories")
         for refused in answers where refused["error"] != nil {
-            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.limitExceededCode)))
+            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.limitExceeded)))
             XCTAssertEqual(refused["error"]?["data"]?["limit"], "max_descriptors_per_client")
         }
         attacker.receivedFDs.forEach { Glibc.close($0) }

@@ -3,7 +3,7 @@ import CallTestBindings
 import Foundation
 import RuntimeHost
 
-/// The fixture's runtime host: what rkllm-server is with `--worker`, for the fixture's generated
+/// The fixture's runtime host: what rkllm-server is with `--runtime-host`, for the fixture's generated
 /// table and manifest (the router tests start it).
 let runtimes = [HostedRuntime(RuntimeManifests.ct, table: DispatchTable.entries + Constants.entries)]
-exit(WorkerMain.runIfWorker(Array(CommandLine.arguments.dropFirst()), runtimes: runtimes) ?? 2)
+exit(HostMain.runIfWorker(Array(CommandLine.arguments.dropFirst()), runtimes: runtimes) ?? 2)

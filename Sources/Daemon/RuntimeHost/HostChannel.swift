@@ -2,9 +2,9 @@ import BindingRuntime
 import Foundation
 import RPCServer
 
-/// The worker's end of the socketpair, blocking: lines read on the main thread, whole messages
+/// The host's end of the socketpair, blocking: lines read on the main thread, whole messages
 /// written from any thread under a lock.
-final class WorkerChannel: FramedSocket, @unchecked Sendable {
+final class HostChannel: FramedSocket, @unchecked Sendable {
     private let lock = NSLock()
     /// Descriptors received, oldest first (read on the main thread only).
     private var receivedFDs: [Int32] = []

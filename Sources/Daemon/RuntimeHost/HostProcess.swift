@@ -6,7 +6,7 @@ import RPCServer
 /// The daemon's side of one runtime host process: spawns it on a socketpair, sends it calls with
 /// internal ids, and hands back its answers and callback messages. Owned by the loop thread.
 /// When the process dies or stalls, every call in flight ends with "runtime crashed".
-final class WorkerProcess: FramedSocket, EventHandler {
+final class HostProcess: FramedSocket, EventHandler {
     struct Pending {
         let started: UInt64
         var lastProgress: UInt64
@@ -41,12 +41,12 @@ final class WorkerProcess: FramedSocket, EventHandler {
     private(set) var bytesFromHost = 0
     var bytesToHost: Int { output.bytesWritten }
 
-    /// Starts `executable --worker NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
+    /// Starts `executable --runtime-host NAMESPACE --library PATH --parent PID` with the socketpair's other end as fd 3.
     init(
         executable: String, namespace: String, library: String, settings: HostSettings, loop: EventLoop, logger: Logger
     ) throws {
         let (pid, fd) = try Self.start(
-            executable, WorkerMain.commandLine(namespace: namespace, library: library, probe: false, settings: settings)
+            executable, HostMain.commandLine(namespace: namespace, library: library, probe: false, settings: settings)
         )
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.pid = pid
@@ -89,7 +89,7 @@ final class WorkerProcess: FramedSocket, EventHandler {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, channel, WorkerMain.channelFD)
+        posix_spawn_file_actions_adddup2(&actions, channel, HostMain.channelFD)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -225,7 +225,7 @@ final class WorkerProcess: FramedSocket, EventHandler {
 
     private static func error(from value: JSONValue?) -> RPCError {
         guard case .int(let code)? = value?["code"], case .string(let text)? = value?["message"] else {
-            return RPCError(code: RPCError.internalError, message: "runtime host sent a malformed error")
+            return RPCError(code: RPCError.Code.internalError, message: "runtime host sent a malformed error")
         }
         return RPCError(code: Int(code), message: text, data: value?["data"])
     }
@@ -244,7 +244,7 @@ final class WorkerProcess: FramedSocket, EventHandler {
         stoppedByDaemon = true
         closeChannel()
         let error =
-            error ?? RPCError(code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host was stopped")
+            error ?? RPCError(code: RPCError.Code.runtimeCrashed, message: "the \(namespace) runtime host was stopped")
         finish(error)  // no answer can come any more; the exit is only reaped
         awaitExit(attempt: 0, reason: error)
     }
@@ -258,7 +258,7 @@ final class WorkerProcess: FramedSocket, EventHandler {
         awaitExit(
             attempt: 0,
             reason: RPCError(
-                code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime was killed: \(reason)",
+                code: RPCError.Code.runtimeCrashed, message: "the \(namespace) runtime was killed: \(reason)",
                 data: .object(["signal": "SIGKILL", "reason": .string(reason)])))
     }
 
@@ -312,12 +312,12 @@ final class WorkerProcess: FramedSocket, EventHandler {
         if termSignal != 0 {
             let name = signalName(termSignal)
             return RPCError(
-                code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime crashed: \(name)",
+                code: RPCError.Code.runtimeCrashed, message: "the \(namespace) runtime crashed: \(name)",
                 data: .object(["signal": .string(name), "signal_number": .int(Int64(termSignal))]))
         }
         let code = (status >> 8) & 0xFF
         return RPCError(
-            code: RPCError.runtimeCrashedCode, message: "the \(namespace) runtime host exited with status \(code)",
+            code: RPCError.Code.runtimeCrashed, message: "the \(namespace) runtime host exited with status \(code)",
             data: .object(["exit_status": .int(Int64(code))]))
     }
 

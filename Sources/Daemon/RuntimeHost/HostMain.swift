@@ -3,17 +3,18 @@ import CLinux
 import Foundation
 import RPCServer
 
-/// The runtime host process: `rkllm-server --worker NAMESPACE --library PATH --parent PID`, started by the
+/// The runtime host process: `rkllm-server --runtime-host NAMESPACE --library PATH --parent PID`, started by the
 /// daemon with one end of a socketpair as fd 3. It dlopens the runtime, resolves the generated
 /// table's symbols and runs the entries the daemon sends (JSON-RPC lines with internal ids),
 /// blocking ones on threads of their own. It never touches a client socket; it dies with the daemon.
-public enum WorkerMain {
+public enum HostMain {
     static let channelFD: Int32 = 3
 
-    /// Runs the runtime host when the command line is worker mode (HostSettings has it whole),
-    /// with the table of the runtime it names; nil when it is not worker mode.
+    /// Runs the runtime host when the command line is host mode (HostSettings has it whole),
+    /// with the table of the runtime it names; nil when it is not host mode.
     public static func runIfWorker(_ arguments: [String], runtimes: [HostedRuntime]) -> Int32? {
-        guard arguments.count >= 6, arguments[0] == "--worker", arguments[2] == "--library", arguments[4] == "--parent",
+        guard arguments.count >= 6, arguments[0] == "--runtime-host", arguments[2] == "--library",
+            arguments[4] == "--parent",
             let parent = pid_t(arguments[5]), let settings = HostSettings(arguments: arguments.dropFirst(6))
         else { return nil }
         guard let runtime = runtimes.first(where: { $0.namespace == arguments[1] }) else { return 2 }
@@ -22,9 +23,9 @@ public enum WorkerMain {
             settings: settings)
     }
 
-    /// The worker's command line for `spawn`.
+    /// The host's command line for `spawn`.
     static func commandLine(namespace: String, library: String, probe: Bool, settings: HostSettings) -> [String] {
-        ["--worker", namespace, "--library", library, "--parent", String(getpid())] + (probe ? ["--probe"] : [])
+        ["--runtime-host", namespace, "--library", library, "--parent", String(getpid())] + (probe ? ["--probe"] : [])
             + settings.arguments
     }
 
@@ -35,7 +36,7 @@ public enum WorkerMain {
         clinux_die_with_parent()
         if getppid() != parent { return 1 }
         let memoryNote = settings.memoryLimit.flatMap(MemoryLimit.apply)
-        let channel = WorkerChannel(fd: channelFD)
+        let channel = HostChannel(fd: channelFD)
         let entries = runtime.entries.filter { $0.symbol != nil }
         let library: RuntimeLibrary
         do {
@@ -76,15 +77,16 @@ public enum WorkerMain {
             guard let entry = byMethod[method] else {
                 fds.forEach { close($0) }
                 channel.reply(
-                    id: id, .failure(RPCError(code: RPCError.methodNotFound, message: "method not found: \(method)")))
+                    id: id,
+                    .failure(RPCError(code: RPCError.Code.methodNotFound, message: "method not found: \(method)")))
                 return
             }
             let work: @Sendable () -> Void = {
-                let host = WorkerCallHost(
+                let host = ProcessCallHost(
                     requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths,
                     plugins: plugins)
                 let outcome = Result { try library.call(entry, params: params, host: host) }
-                    .mapError { $0 as? RPCError ?? RPCError(code: RPCError.internalError, message: "\($0)") }
+                    .mapError { $0 as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "\($0)") }
                 host.callFinished(outcome: outcome)
                 channel.reply(id: id, outcome, fds: host.exported)
             }
@@ -98,7 +100,7 @@ public enum WorkerMain {
     }
 }
 
-/// The runtime's handles in this worker: small integer ids for the daemon, raw values for C.
+/// The runtime's handles in this host: small integer ids for the daemon, raw values for C.
 final class HandleTable: @unchecked Sendable {
     private let lock = NSLock()
     private var raw: [Int64: (value: UInt64, type: String)] = [:]
@@ -131,14 +133,14 @@ final class HandleTable: @unchecked Sendable {
     }
 }
 
-/// What one call in the worker gets from its host: handle ids from the table, confined paths, and
+/// What one call in the host gets from its host: handle ids from the table, confined paths, and
 /// for a streaming call a sink that forwards each callback message to the daemon as `$/callback`
 /// with the request's id.
-final class WorkerCallHost: CallHost, @unchecked Sendable {
+final class ProcessCallHost: CallHost, @unchecked Sendable {
     private let requestID: JSONValue
     private let entry: MethodEntry
     private let handles: HandleTable
-    private let channel: WorkerChannel
+    private let channel: HostChannel
     private let paths: PathPolicy
     private let plugins: PluginLibraries
     private var sinks: [CallbackSink] = []
@@ -148,7 +150,7 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     private(set) var exported: [Int32] = []
 
     init(
-        requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: WorkerChannel, fds: [Int32],
+        requestID: JSONValue, entry: MethodEntry, handles: HandleTable, channel: HostChannel, fds: [Int32],
         paths: PathPolicy,
         plugins: PluginLibraries
     ) {
@@ -175,7 +177,7 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
         guard case .int(let key) = id, let value = handles.resolve(key, type: type) else {
             throw RPCError(
-                code: RPCError.unknownHandleCode, message: "unknown \(type) handle in '\(path)'",
+                code: RPCError.Code.unknownHandle, message: "unknown \(type) handle in '\(path)'",
                 data: .object(["param": .string(path)]))
         }
         return value
@@ -219,12 +221,13 @@ final class WorkerCallHost: CallHost, @unchecked Sendable {
     func exportFileDescriptor(_ fd: Int32) throws -> JSONValue {
         guard exported.count < Int(CLINUX_MAX_FDS) else {
             throw RPCError(
-                code: RPCError.internalError, message: "more than \(CLINUX_MAX_FDS) descriptors in one answer")
+                code: RPCError.Code.internalError, message: "more than \(CLINUX_MAX_FDS) descriptors in one answer")
         }
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else {
             throw RPCError(
-                code: RPCError.internalError, message: "dup of descriptor \(fd): \(String(cString: strerror(errno)))")
+                code: RPCError.Code.internalError,
+                message: "dup of descriptor \(fd): \(String(cString: strerror(errno)))")
         }
         exported.append(copy)
         return .int(Int64(exported.count - 1))

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Runtime host processes of a daemon that is gone: this executable in worker mode, adopted by
+/// Runtime host processes of a daemon that is gone: this executable in host mode, adopted by
 /// init. They die with their daemon (PR_SET_PDEATHSIG); this catches any that did not, at start.
-enum OrphanedWorkers {
+enum OrphanedHosts {
     static func find(executable: String) -> [pid_t] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(pid_t.init).filter { pid in
@@ -10,7 +10,7 @@ enum OrphanedWorkers {
                 return false
             }
             let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count > 1 && arguments[1] == "--worker" && executablePath(of: pid) == executable
+            return arguments.count > 1 && arguments[1] == "--runtime-host" && executablePath(of: pid) == executable
         }
     }
 
