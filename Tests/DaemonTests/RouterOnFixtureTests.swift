@@ -1,4 +1,5 @@
 import BindingRuntime
+import CLinux
 import CallTestBindings
 import Foundation
 import RPCServer
@@ -100,5 +101,23 @@ final class RouterOnFixtureTests: XCTestCase {
         close(release)
         XCTAssertEqual(try client.readMessage()["id"], 1)
         XCTAssertEqual(try client.call("ct.close", [handle]), .object([:]))
+    }
+
+    /// A shared object's creating call is no one client's to hold descriptors for: those sent with
+    /// it are closed in the daemon (this process) whatever the runtime answers.
+    func testDescriptorsSentWithASharedCreatingCallAreClosed() throws {
+        let client = try Client(socket)
+        func openShared() throws -> JSONValue {
+            let file = memfd_create("shared", 0)
+            defer { close(file) }
+            try client.send(#"{"jsonrpc":"2.0","id":1,"method":"ct.open_shared","params":[7,0]}"# + "\n", fds: [file])
+            return try client.readMessage()
+        }
+        _ = try openShared()  // the runtime's shared host is running from now on
+        let before = try openFDs(getpid())
+        for _ in 0..<3 {
+            XCTAssertEqual(try openShared()["error"]?["data"]?["param"], "fd", "the runtime never gets it")
+        }
+        XCTAssertEqual(try settled(getpid(), at: before), before)
     }
 }

@@ -3,9 +3,10 @@ import Glibc
 import RPCServer
 
 /// Streams and blocking calls on an object run one at a time (one generation per model; a context
-/// is not thread-safe), the others wait in a CallQueue; streams are bounded and told their place. A client stops only its own streams: abort reaches the
-/// runtime only for the caller's running stream, `$/cancelRequest` ends one request, and a client
-/// that goes has its running stream aborted and its queued ones dropped. Loop thread only.
+/// is not thread-safe), the others wait in a CallQueue; streams are bounded and told their place.
+/// A client stops only its own streams: abort reaches the runtime only for the caller's running
+/// stream, `$/cancelRequest` ends one request, and a client that goes has its running stream
+/// aborted and its queued ones dropped. Loop thread only.
 extension RuntimeRouter {
     /// The member of a queued stream's first message: its place in the queue (1 = next).
     static let queuePositionKey = "_queue_position"

@@ -18,6 +18,8 @@ extern "C" {
 #define CT_ERROR_BAD_INPUT (-2)
 
 typedef void* ct_handle;
+/* An object clients that open it alike share (the router tests). */
+typedef void* ct_shared;
 
 typedef enum {
     CT_SHAPE_POINT = 0,
@@ -104,6 +106,9 @@ int32_t ct_results_outstanding(void);
 /* Blocks until `fd` (a pipe the caller holds) is readable: a call that runs as long as its caller
    wants (the router tests queue calls behind it). */
 int ct_wait_readable(ct_handle handle, int32_t fd);
+/* Opens the object of `tag` from a descriptor the caller passes; clients opening the same tag share it. */
+int ct_open_shared(int32_t tag, int32_t fd, ct_shared* shared);
+int ct_close_shared(ct_shared shared);
 /* Declared but not in the library: its entry answers "not present". */
 int ct_missing(int32_t value);
 

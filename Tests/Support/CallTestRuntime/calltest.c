@@ -136,6 +136,21 @@ int ct_emit(ct_handle handle, int32_t count, ct_event_callback callback, void* u
 
 int ct_fail(int32_t code) { return code; }
 
+int ct_open_shared(int32_t tag, int32_t fd, ct_shared* shared) {
+    if (shared == NULL || fd < 0) return -1;
+    int32_t* object = malloc(sizeof(int32_t));
+    if (object == NULL) return -2;
+    *object = tag;
+    *shared = object;
+    return 0;
+}
+
+int ct_close_shared(ct_shared shared) {
+    if (shared == NULL) return -1;
+    free(shared);
+    return 0;
+}
+
 int ct_wait_readable(ct_handle handle, int32_t fd) {
     if (handle == NULL) return -1;
     struct pollfd ready = {fd, POLLIN, 0};
