@@ -95,9 +95,9 @@ func besideBench(_ name: String) -> String {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: name).path
 }
 
-/// The repository's models/ (the demo models).
+/// The repository's models/, the demo models (this file is Sources/Tools/rkllm-bench/main.swift).
 let repositoryModels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appending(path: "models").path
+    .deletingLastPathComponent().deletingLastPathComponent().appending(path: "models").path
 
 func now() -> UInt64 {
     var t = timespec()

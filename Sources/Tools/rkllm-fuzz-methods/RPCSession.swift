@@ -108,7 +108,7 @@ final class FuzzedDaemon {
     init() throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appending(path: "models").path
+            .deletingLastPathComponent().deletingLastPathComponent().appending(path: "models").path
         process.executableURL = directory.appending(path: "rkllm-server")
         process.arguments = [
             "--socket", socket, "--log-level", "1", "--run-timeout", "20", "--keep-alive", "0",
