@@ -59,6 +59,15 @@ public struct Configuration: Sendable {
         public var description: String
     }
 
+    /// The names -32011 errors give the limits the runtime host enforces (`data.limit`): the
+    /// settings' own, without dashes.
+    public enum LimitName {
+        public static let maxHandlesPerClient = "max_handles_per_client"
+        public static let maxDescriptorsPerClient = "max_descriptors_per_client"
+        public static let maxBytesPerClient = "max_bytes_per_client"
+        public static let maxRuntimeHosts = "max_runtime_hosts"
+    }
+
     /// The daemon's settings, then the runtimes' (each once, by flag).
     public static func settings(declared: [RuntimeSetting]) -> [Setting] {
         var seen = Set<String>()

@@ -19,7 +19,8 @@ extension RuntimeRouter {
             stop(idle)
             return
         }
-        throw RPCError.limitExceeded("max_runtime_hosts", limits.maxHosts, what: "another runtime host process")
+        throw RPCError.limitExceeded(
+            Configuration.LimitName.maxRuntimeHosts, limits.maxHosts, what: "another runtime host process")
     }
 
     /// A host no client needs now: no call in flight, and nothing but objects kept alive with no

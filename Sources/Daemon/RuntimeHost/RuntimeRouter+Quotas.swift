@@ -29,16 +29,18 @@ extension RuntimeRouter {
         let after = now + share
         if after.handles > quota.handles {
             throw RPCError.limitExceeded(
-                "max_handles_per_client", quota.handles, what: "handle \(after.handles) of this client")
+                Configuration.LimitName.maxHandlesPerClient, quota.handles,
+                what: "handle \(after.handles) of this client")
         }
         if after.descriptors > quota.descriptors {
             throw RPCError.limitExceeded(
-                "max_descriptors_per_client", quota.descriptors,
+                Configuration.LimitName.maxDescriptorsPerClient, quota.descriptors,
                 what: "\(after.descriptors) descriptors held for this client")
         }
         if share.bytes > quota.bytes || after.bytes > quota.bytes {
             throw RPCError.limitExceeded(
-                "max_bytes_per_client", quota.bytes, what: "\(share.bytes) more bytes for this client")
+                Configuration.LimitName.maxBytesPerClient, quota.bytes,
+                what: "\(share.bytes) more bytes for this client")
         }
         holdings[connection] = after
     }
