@@ -120,4 +120,19 @@ final class RouterOnFixtureTests: XCTestCase {
         }
         XCTAssertEqual(try settled(getpid(), at: before), before)
     }
+
+    /// Clients creating an object alike share it (one object, a handle each, counted); a client
+    /// letting go leaves it to the others; another tag is another object.
+    func testClientsOpeningAlikeShareOneObject() throws {
+        let (alice, bob, carol) = (try Client(socket), try Client(socket), try Client(socket))
+        let first = try alice.call("ct.open_tagged", [7])
+        XCTAssertNil(first["joined"])
+        let joined = try bob.call("ct.open_tagged", ["tag": 7])
+        XCTAssertEqual(joined["joined"], true, "the same call in the other form joins it")
+        XCTAssertNil(try carol.call("ct.open_tagged", [8])["joined"], "another tag: another object")
+        XCTAssertEqual(try alice.call("ct.shared_tag", [first["shared"]!]), ["return": 7])
+        XCTAssertEqual(try alice.call("ct.close_shared", [first["shared"]!]), .object([:]))
+        XCTAssertEqual(try bob.call("ct.shared_tag", [joined["shared"]!]), ["return": 7], "still there for bob")
+        XCTAssertEqual(try bob.errorCode("ct.shared_tag", [first["shared"]!]), RPCError.Code.unknownHandle)
+    }
 }

@@ -108,6 +108,10 @@ int32_t ct_results_outstanding(void);
 int ct_wait_readable(ct_handle handle, int32_t fd);
 /* Opens the object of `tag` from a descriptor the caller passes; clients opening the same tag share it. */
 int ct_open_shared(int32_t tag, int32_t fd, ct_shared* shared);
+/* Opens the object of `tag`; clients opening the same tag share it. */
+int ct_open_tagged(int32_t tag, ct_shared* shared);
+/* The tag the object was opened with. */
+int32_t ct_shared_tag(ct_shared shared);
 int ct_close_shared(ct_shared shared);
 /* Declared but not in the library: its entry answers "not present". */
 int ct_missing(int32_t value);

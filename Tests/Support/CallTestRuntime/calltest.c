@@ -145,6 +145,17 @@ int ct_open_shared(int32_t tag, int32_t fd, ct_shared* shared) {
     return 0;
 }
 
+int ct_open_tagged(int32_t tag, ct_shared* shared) {
+    if (shared == NULL) return -1;
+    int32_t* object = malloc(sizeof(int32_t));
+    if (object == NULL) return -2;
+    *object = tag;
+    *shared = object;
+    return 0;
+}
+
+int32_t ct_shared_tag(ct_shared shared) { return shared == NULL ? -1 : *(int32_t*)shared; }
+
 int ct_close_shared(ct_shared shared) {
     if (shared == NULL) return -1;
     free(shared);
