@@ -12,7 +12,7 @@ public enum HostMain {
 
     /// Runs the runtime host when the command line is host mode (HostSettings has it whole),
     /// with the table of the runtime it names; nil when it is not host mode.
-    public static func runIfWorker(_ arguments: [String], runtimes: [HostedRuntime]) -> Int32? {
+    public static func runIfRuntimeHost(_ arguments: [String], runtimes: [HostedRuntime]) -> Int32? {
         guard arguments.count >= 6, arguments[0] == "--runtime-host", arguments[2] == "--library",
             arguments[4] == "--parent",
             let parent = pid_t(arguments[5]), let settings = HostSettings(arguments: arguments.dropFirst(6))

@@ -15,7 +15,7 @@ let runtimes = [
 ]
 
 func main() -> Int32 {
-    if let status = HostMain.runIfWorker(Array(CommandLine.arguments.dropFirst()), runtimes: runtimes) {
+    if let status = HostMain.runIfRuntimeHost(Array(CommandLine.arguments.dropFirst()), runtimes: runtimes) {
         return status
     }
     let program = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "rkllm-server"
