@@ -8,11 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
+# Everything built here runs under AddressSanitizer, binding-gen in the build included.
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 swift build --product rkllm-fuzz --scratch-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -D -Xswiftc FUZZING
 mkdir -p .build-fuzz/corpus
 (cd .build-fuzz && ./debug/rkllm-fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 corpus)
 
 swift build --sanitize=address --scratch-path .build-address
-export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 .build-address/debug/rkllm-fuzz-methods --seconds "${FUZZ_SECONDS:-60}" --seed "${FUZZ_SEED:-1}"
