@@ -11,11 +11,12 @@ let package = Package(
         .executable(name: "rkllm-server", targets: ["rkllm-server"]),
         .executable(name: "rkllm-bench", targets: ["rkllm-bench"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
-        .library(name: "RKBindings", targets: ["RKBindings"]),
-        // The simulated RKLLM runtime: the ABI of Headers/rkllm.h, loaded by workers like the vendor's.
+        .library(name: "RKLLMBindings_1_2_3", targets: ["RKLLMBindings_1_2_3"]),
+        .library(name: "RKNNBindings", targets: ["RKNNBindings"]),
+        // The simulated RKLLM runtime: the ABI of Headers/rkllm/1.2.3/rkllm.h, loaded by workers like the vendor's.
         .library(name: "rkllmrt_sim", type: .dynamic, targets: ["RKLLMSim"]),
         .executable(name: "sim-model", targets: ["sim-model"]),
-        // The simulated RKNN runtime: the ABI of Headers/rknn_api.h (and MatMul, custom operators).
+        // The simulated RKNN runtime: the ABI of Headers/rknn/rknn_api.h (and MatMul, custom operators).
         .library(name: "rknnrt_sim", type: .dynamic, targets: ["RKNNSim"]),
         // An example custom-operator plugin, loaded by runtime hosts from the plugin directory.
         .library(name: "rkcst_cstSigmoid", type: .dynamic, targets: ["CustomOpSigmoid"]),
@@ -48,10 +49,15 @@ let package = Package(
         .plugin(name: "BindingGenPlugin", capability: .buildTool(), dependencies: ["binding-gen"]),
 
         // MARK: the vendor ABI as a C module, and the generated bindings over it
-        .systemLibrary(name: "CRKHeaders", path: "Headers"),
+        // One C module and one generated module per header set (a runtime's SDK version).
+        .systemLibrary(name: "CRKLLM_1_2_3", path: "Headers/rkllm/1.2.3"),
+        .systemLibrary(name: "CRKNN", path: "Headers/rknn"),
         .target(name: "BindingRuntime", path: "Sources/Daemon/BindingRuntime"),
         .target(
-            name: "RKBindings", dependencies: ["BindingRuntime", "CRKHeaders"], path: "Sources/Daemon/RKBindings",
+            name: "RKLLMBindings_1_2_3", dependencies: ["BindingRuntime", "CRKLLM_1_2_3"],
+            path: "Sources/Daemon/Bindings/RKLLM-1.2.3", plugins: ["BindingGenPlugin"]),
+        .target(
+            name: "RKNNBindings", dependencies: ["BindingRuntime", "CRKNN"], path: "Sources/Daemon/Bindings/RKNN",
             plugins: ["BindingGenPlugin"]),
 
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
@@ -60,10 +66,10 @@ let package = Package(
         .target(
             name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Daemon/RuntimeHost"),
         .executableTarget(
-            name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost", "RKBindings"],
+            name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost", "RKLLMBindings_1_2_3", "RKNNBindings"],
             path: "Sources/Daemon/rkllm-server"),
         .executableTarget(
-            name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKHeaders"],
+            name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKLLM_1_2_3"],
             path: "Sources/Tools/rkllm-bench"),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(
@@ -80,7 +86,7 @@ let package = Package(
             dependencies: ["SimSupport"],
             path: "Sources/Simulators/RKLLMSim",
             publicHeadersPath: "include",
-            cSettings: [.headerSearchPath("../../../Headers")],
+            cSettings: [.headerSearchPath("../../../Headers/rkllm/1.2.3")],
             linkerSettings: [.linkedLibrary("pthread")]
         ),
         .target(
@@ -88,14 +94,14 @@ let package = Package(
             dependencies: ["SimSupport"],
             path: "Sources/Simulators/RKNNSim",
             publicHeadersPath: "include",
-            cSettings: [.headerSearchPath("../../../Headers")],
+            cSettings: [.headerSearchPath("../../../Headers/rknn")],
             linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
         .target(
             name: "CustomOpSigmoid",
             path: "Sources/Simulators/CustomOpSigmoid",
             publicHeadersPath: "include",
-            cSettings: [.headerSearchPath("../../../Headers"), .unsafeFlags(["-fvisibility=hidden"])],
+            cSettings: [.headerSearchPath("../../../Headers/rknn"), .unsafeFlags(["-fvisibility=hidden"])],
             // rknn_custom_op_get_op_attr comes from the runtime that loads the plugin.
             linkerSettings: [.linkedLibrary("m")]
         ),
@@ -109,7 +115,8 @@ let package = Package(
             exclude: [],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(libclangInclude)"])]
         ),
-        .testTarget(name: "RKBindingsTests", dependencies: ["RKBindings", "CRKHeaders"]),
+        .testTarget(
+            name: "RKBindingsTests", dependencies: ["RKLLMBindings_1_2_3", "RKNNBindings", "CRKLLM_1_2_3", "CRKNN"]),
         // A fixture header of our own, generated like Headers/ and called through its table.
         .systemLibrary(name: "CCallTestHeaders", path: "Tests/Fixtures/calltest"),
         .target(
@@ -140,7 +147,9 @@ let package = Package(
             name: "FaultRuntime",
             path: "Tests/Support/FaultRuntime",
             publicHeadersPath: ".",
-            cSettings: [.headerSearchPath("../../../Headers")]
+            cSettings: [
+                .headerSearchPath("../../../Headers/rkllm/1.2.3"), .headerSearchPath("../../../Headers/rknn"),
+            ]
         ),
     ]
 )

@@ -2,9 +2,10 @@ import Foundation
 import PackagePlugin
 
 /// Runs `binding-gen generate` for a target that holds a `binding-gen.json`:
-/// `{"headers": "<dir>", "module": "<C module>", "templates": "<dir>", "annotations": "<file>"}`,
-/// paths relative to the target directory. Inputs are the headers, the annotations and the
-/// templates, so any change to them regenerates; outputs are the generated Swift files.
+/// `{"headers": "<dir>", "module": "<C module>", "templates": "<dir>", "annotations": "<file>",
+/// "prelude": "<dir>"}`, paths relative to the target directory. Inputs are the headers, their
+/// prelude, the annotations (and the files they include) and the templates, so any change to them
+/// regenerates; outputs are the generated Swift files.
 @main
 struct BindingGenPlugin: BuildToolPlugin {
     struct Config: Decodable {
@@ -12,6 +13,18 @@ struct BindingGenPlugin: BuildToolPlugin {
         var module: String
         var templates: String
         var annotations: String?
+        var prelude: String?
+    }
+
+    /// An annotations file and the files it includes (`"include"`, relative to it), for the inputs.
+    static func annotationFiles(_ url: URL) -> [URL] {
+        guard let data = try? Data(contentsOf: url),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [url] }
+        let included = (object["include"] as? [String] ?? []).map {
+            url.deletingLastPathComponent().appending(path: $0).standardized
+        }
+        return [url] + included.flatMap(annotationFiles)
     }
 
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
@@ -33,15 +46,16 @@ struct BindingGenPlugin: BuildToolPlugin {
             $0.pathExtension == "tmpl"
         }
         // What the headers need and do not include (HeaderImporter reads every file there).
-        let preludeFiles =
-            (try? files.contentsOfDirectory(
-                at: headers.appending(path: "prelude"), includingPropertiesForKeys: nil)) ?? []
+        let prelude =
+            config.prelude.map { target.directoryURL.appending(path: $0).standardized }
+            ?? headers.appending(path: "prelude")
+        let preludeFiles = (try? files.contentsOfDirectory(at: prelude, includingPropertiesForKeys: nil)) ?? []
         var inputs = headerFiles + preludeFiles + templateFiles + [configURL]
-        if files.fileExists(atPath: annotations.path) { inputs.append(annotations) }
+        if files.fileExists(atPath: annotations.path) { inputs += Self.annotationFiles(annotations) }
 
         var arguments = [
             "generate", headers.path, "--output", output.path, "--templates", templates.path,
-            "--module", config.module, "--annotations", annotations.path,
+            "--module", config.module, "--annotations", annotations.path, "--prelude", prelude.path,
         ]
         // The tool is built in .build/<triple>/<configuration>/: the build's target triple (the API
         // does not give it). Without it, binding-gen lays structs out for the machine it runs on.

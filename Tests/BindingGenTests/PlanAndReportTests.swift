@@ -7,7 +7,8 @@ import XCTest
 
 final class PlanAndReportTests: XCTestCase {
     private func plan(_ directory: URL, annotations: Annotations? = nil) throws -> BindingPlan {
-        let model = try HeaderImporter(headersDirectory: directory).run()
+        let prelude = Paths.headerSets.contains(directory) ? Paths.prelude : nil
+        let model = try HeaderImporter(headersDirectory: directory, preludeDirectory: prelude).run()
         let a =
             try annotations
             ?? {
@@ -17,21 +18,31 @@ final class PlanAndReportTests: XCTestCase {
         return Planner(model: model, annotations: a).plan()
     }
 
+    private func annotations(_ set: URL) throws -> Annotations {
+        try Annotations.load(set.appendingPathComponent("annotations.json"))
+    }
+
+    /// Every function of the project's header sets, by name.
+    private func projectFunctions() throws -> [String: FunctionPlan] {
+        let plans = try Paths.headerSets.map { try plan($0) }
+        return Dictionary(uniqueKeysWithValues: plans.flatMap(\.functions).map { ($0.function.name, $0) })
+    }
+
     func testEveryFunctionOfTheProjectHeadersIsBound() throws {
-        let report = Report(plan: try plan(Paths.headers))
-        let unbound = report.functions.filter { !$0.bound }.map { "\($0.name): \($0.reason ?? "")" }
+        let reports = try Paths.headerSets.map { Report(plan: try plan($0)) }
+        let unbound = reports.flatMap(\.functions).filter { !$0.bound }.map { "\($0.name): \($0.reason ?? "")" }
         XCTAssertEqual(unbound, [])
-        XCTAssertEqual(report.boundCount, 50)
-        XCTAssertEqual(report.totals["rkllm.h"]?.bound, 15)
-        XCTAssertEqual(report.totals["rknn_api.h"]?.bound, 23)
-        XCTAssertEqual(report.totals["rknn_matmul_api.h"]?.bound, 10)
-        XCTAssertEqual(report.totals["rknn_custom_op.h"]?.bound, 2)
-        XCTAssertEqual(report.warnings, [])
+        XCTAssertEqual(reports.map(\.boundCount), [15, 35])
+        XCTAssertEqual(reports[0].totals["rkllm.h"]?.bound, 15)
+        XCTAssertEqual(reports[1].totals["rknn_api.h"]?.bound, 23)
+        XCTAssertEqual(reports[1].totals["rknn_matmul_api.h"]?.bound, 10)
+        XCTAssertEqual(reports[1].totals["rknn_custom_op.h"]?.bound, 2)
+        XCTAssertEqual(reports.flatMap(\.warnings), [])
     }
 
     func testMethodNamesAndJSONParameters() throws {
-        let p = try plan(Paths.headers)
-        func f(_ name: String) throws -> FunctionPlan { try XCTUnwrap(p.functions.first { $0.function.name == name }) }
+        let functions = try projectFunctions()
+        func f(_ name: String) throws -> FunctionPlan { try XCTUnwrap(functions[name]) }
         XCTAssertEqual(Planner.methodName("rknn_matmul_create"), "rknn.matmul_create")
         XCTAssertEqual(Planner.methodName("rkllm_run"), "rkllm.run")
         XCTAssertEqual(
@@ -49,10 +60,10 @@ final class PlanAndReportTests: XCTestCase {
     }
 
     func testUncertainFunctionsAreUnboundWithTheAnnotationThatWouldBindThem() throws {
-        var annotations = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        var annotations = try annotations(Paths.rkllm)
         annotations.functions["rkllm_run"] = nil
         annotations.functions["rkllm_init"] = nil
-        let p = try plan(Paths.headers, annotations: annotations)
+        let p = try plan(Paths.rkllm, annotations: annotations)
         let run = try XCTUnwrap(p.functions.first { $0.function.name == "rkllm_run" })
         XCTAssertFalse(run.bound)
         XCTAssertTrue(run.reason?.contains("functions.rkllm_run.params.rkllm_input") == true, run.reason ?? "")
@@ -60,14 +71,14 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertFalse(initFn.bound)
         // Nothing is skipped in silence: every function is in the report, bound or with a reason.
         let report = Report(plan: p)
-        XCTAssertEqual(report.functions.count, 50)
+        XCTAssertEqual(report.functions.count, 15)
         XCTAssertTrue(report.functions.allSatisfy { $0.bound || !($0.reason ?? "").isEmpty })
     }
 
     func testAnOutputBufferSizedFromAnInputWhoseLengthTheFunctionIsNotToldIsUnbound() throws {
-        var annotations = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        var annotations = try annotations(Paths.rknn)
         annotations.functions["rknn_B_normal_layout_to_native_layout"]?.params?["B_input"]?.bytes = nil
-        let p = try plan(Paths.headers, annotations: annotations)
+        let p = try plan(Paths.rknn, annotations: annotations)
         let convert = try XCTUnwrap(p.functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
         XCTAssertFalse(convert.bound, "it could write past the output buffer")
         XCTAssertEqual(
@@ -75,23 +86,24 @@ final class PlanAndReportTests: XCTestCase {
             "output buffer 'B_output' is as long as 'B_input', whose length rknn_B_normal_layout_to_native_layout "
                 + "is not told: declare how many bytes it reads with \"bytes\" on 'B_input'")
         let bound = try XCTUnwrap(
-            try plan(Paths.headers).functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
+            try plan(Paths.rknn).functions.first { $0.function.name == "rknn_B_normal_layout_to_native_layout" })
         XCTAssertEqual(bound.params.first { $0.name == "B_input" }?.minBytes?.product, ["K", "N"])
     }
 
     func testAnnotationsNamingWhatTheHeadersLackAreWarnings() throws {
-        var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        var a = try annotations(Paths.rkllm)
         a.functions["rkllm_from_the_future"] = FunctionAnnotation(blocking: true)
         a.handles["FutureHandle"] = HandleAnnotation(create: ["rkllm_from_the_future"], destroy: [])
-        let p = try plan(Paths.headers, annotations: a)
+        let p = try plan(Paths.rkllm, annotations: a)
         XCTAssertTrue(p.warnings.contains { $0.message.contains("rkllm_from_the_future") })
         XCTAssertTrue(p.warnings.contains { $0.message.contains("FutureHandle") })
-        XCTAssertEqual(p.functions.filter(\.bound).count, 50)
+        XCTAssertEqual(p.functions.filter(\.bound).count, 15)
         XCTAssertTrue(p.warnings.allSatisfy { $0.description.contains(": warning: ") })
     }
 
     func testEachRuntimeIsPlannedWithTheFunctionsTheHostCallsNamedExplicitly() throws {
-        let runtimes = Dictionary(uniqueKeysWithValues: try plan(Paths.headers).runtimes.map { ($0.namespace, $0) })
+        let plans = try Paths.headerSets.map { try plan($0) }
+        let runtimes = Dictionary(uniqueKeysWithValues: plans.flatMap(\.runtimes).map { ($0.namespace, $0) })
         XCTAssertEqual(runtimes.keys.sorted(), ["rkllm", "rknn"])
         let rkllm = try XCTUnwrap(runtimes["rkllm"])
         XCTAssertEqual(rkllm.hosting, .perInstance(of: "LLMHandle"))
@@ -110,45 +122,41 @@ final class PlanAndReportTests: XCTestCase {
     }
 
     func testRuntimeDeclarationsThatDoNotCheckOutAreWarnings() throws {
-        var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
-        a.handles["rknn_context"]?.destroyWith = nil
-        a.runtimes["rkllm"]?.parallelCalls = "no_such_setting"
-        a.runtimes["rknn"]?.processPer = "nobody"
-        a.settings["cache_dir"]?.kind = "colour"
-        let removed = a.runtimes.removeValue(forKey: "rknn")
-        XCTAssertNotNil(removed)
-        let p = try plan(Paths.headers, annotations: a)
+        var llm = try annotations(Paths.rkllm)
+        llm.runtimes["rkllm"]?.parallelCalls = "no_such_setting"
+        llm.settings["cache_dir"]?.kind = "colour"
+        let p = try plan(Paths.rkllm, annotations: llm)
         let messages = p.warnings.map(\.message)
-        XCTAssertTrue(messages.contains { $0.contains("'rknn' have no runtime") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.contains("no_such_setting") }, "\(messages)")
         XCTAssertTrue(messages.contains { $0.contains("kind 'colour'") }, "\(messages)")
         XCTAssertNil(p.runtimes.first?.parallelCalls)
 
-        a.runtimes["rknn"] = removed
-        let q = try plan(Paths.headers, annotations: a)
+        var nn = try annotations(Paths.rknn)
+        nn.handles["rknn_context"]?.destroyWith = nil
+        nn.runtimes["rknn"]?.processPer = "nobody"
+        let q = try plan(Paths.rknn, annotations: nn)
         let again = q.warnings.map(\.message)
         XCTAssertTrue(again.contains { $0.contains("process_per 'nobody'") }, "\(again)")
         XCTAssertTrue(
             again.contains { $0.contains("'rknn_matmul_create' creates in 'destroy_with'") }, "\(again)")
         XCTAssertNil(q.runtimes.first { $0.namespace == "rknn" }?.destroyMethods["rknn.matmul_create"])
+
+        nn.runtimes["rknn"] = nil
+        let none = try plan(Paths.rknn, annotations: nn).warnings.map(\.message)
+        XCTAssertTrue(none.contains { $0.contains("'rknn' have no runtime") }, "\(none)")
     }
 
     func testHandlePoliciesReachTheCreatingFunctionsPlan() throws {
-        let p = try plan(Paths.headers)
-        let initPlan = try XCTUnwrap(p.functions.first { $0.function.name == "rkllm_init" })
+        let functions = try projectFunctions()
+        let initPlan = try XCTUnwrap(functions["rkllm_init"])
         XCTAssertTrue(initPlan.sharesCreated)
         XCTAssertEqual(initPlan.instanceField, ["param", "extend_param", "base_domain_id"])
-        XCTAssertEqual(p.functions.first { $0.function.name == "rkllm_abort" }?.aborts, "LLMHandle")
-        XCTAssertEqual(
-            p.functions.first { $0.function.name == "rknn_outputs_get" }?.releasedBy?.name, "rknn_outputs_release")
-        XCTAssertEqual(p.functions.first { $0.function.name == "rknn_create_mem_from_phys" }?.privileged, true)
-        XCTAssertFalse(
-            try XCTUnwrap(p.functions.first { $0.function.name == "rknn_init" }).sharesCreated,
-            "contexts belong to one client")
-        XCTAssertEqual(
-            p.functions.first { $0.function.name == "rknn_create_mem" }?.holdsBytes, ["size"],
-            "counted against the memory quota")
-        let effects = Dictionary(uniqueKeysWithValues: p.functions.map { ($0.function.name, $0.sharedState) })
+        XCTAssertEqual(functions["rkllm_abort"]?.aborts, "LLMHandle")
+        XCTAssertEqual(functions["rknn_outputs_get"]?.releasedBy?.name, "rknn_outputs_release")
+        XCTAssertEqual(functions["rknn_create_mem_from_phys"]?.privileged, true)
+        XCTAssertFalse(try XCTUnwrap(functions["rknn_init"]).sharesCreated, "contexts belong to one client")
+        XCTAssertEqual(functions["rknn_create_mem"]?.holdsBytes, ["size"], "counted against the memory quota")
+        let effects = functions.mapValues(\.sharedState)
         XCTAssertEqual(effects["rkllm_run"], .changesWhen(["rkllm_infer_params", "keep_history"]))
         XCTAssertEqual(
             effects["rkllm_set_chat_template"], .changes, "what is not declared reading only changes the instance")
@@ -156,16 +164,17 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(effects["rkllm_abort"], SharedStateEffect.none)
         XCTAssertEqual(effects["rknn_run"], SharedStateEffect.none, "contexts are not shared")
 
-        var a = try Annotations.load(Paths.headers.appendingPathComponent("annotations.json"))
+        var a = try annotations(Paths.rkllm)
         a.handles["LLMHandle"]?.instanceField = "nowhere.base_domain_id"
-        let warned = try plan(Paths.headers, annotations: a)
+        let warned = try plan(Paths.rkllm, annotations: a)
         XCTAssertTrue(
             warned.warnings.contains {
                 $0.message.contains("instance_field 'nowhere.base_domain_id' names no parameter of 'rkllm_init'")
             })
-        a.functions["rknn_create_mem2"]?.holds = ["length"]
+        var nn = try annotations(Paths.rknn)
+        nn.functions["rknn_create_mem2"]?.holds = ["length"]
         let holdsNothing = try XCTUnwrap(
-            try plan(Paths.headers, annotations: a).functions.first { $0.function.name == "rknn_create_mem2" })
+            try plan(Paths.rknn, annotations: nn).functions.first { $0.function.name == "rknn_create_mem2" })
         XCTAssertFalse(holdsNothing.bound)
         XCTAssertEqual(holdsNothing.reason, "holds 'length', which is no integer parameter of rknn_create_mem2")
     }
@@ -188,11 +197,45 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(ReportDiff(old: old, new: old).changes, [])
     }
 
-    func testCommittedCoverageReportIsCurrent() throws {
-        let report = Report(plan: try plan(Paths.headers))
-        let committed = try String(contentsOf: Paths.root.appendingPathComponent("docs/COVERAGE.md"), encoding: .utf8)
-        XCTAssertEqual(
-            committed, report.markdown,
-            "docs/COVERAGE.md is stale: run ./scripts/coverage.sh and commit the result")
+    func testCommittedCoverageReportsAreCurrent() throws {
+        for (set, name) in zip(Paths.headerSets, ["rkllm-1.2.3", "rknn"]) {
+            let report = Report(plan: try plan(set))
+            let file = "docs/coverage/\(name).md"
+            let committed = try String(contentsOf: Paths.root.appendingPathComponent(file), encoding: .utf8)
+            XCTAssertEqual(
+                committed, report.markdown, "\(file) is stale: run ./scripts/coverage.sh and commit the result")
+        }
+    }
+}
+
+/// Annotations of a header version build on those its versions share (`include`).
+final class AnnotationIncludeTests: XCTestCase {
+    private func write(_ text: String, _ name: String, in directory: URL) throws -> URL {
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testAVersionsEntriesReplaceTheSharedOnesOfTheSameName() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("includes-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try write(
+            #"{"settings": {"dirs": {"environment": "A", "flag": "--a", "kind": "directories", "help": "a"}}}"#,
+            "settings.json", in: directory)
+        _ = try write(
+            #"{"include": ["../settings.json"], "functions": {"x_*": {"status": "none"}, "x_run": {"blocking": true}}}"#,
+            "x/annotations.json", in: directory)
+        let version = try write(
+            #"{"include": ["../annotations.json"], "functions": {"x_run": {"blocking": false}}}"#,
+            "x/2.0/annotations.json", in: directory)
+        let merged = try Annotations.load(version)
+        XCTAssertEqual(merged.functions["x_run"]?.blocking, false, "the version's entry replaces the shared one")
+        XCTAssertEqual(merged.functions["x_*"]?.status, "none", "what the version does not name is shared")
+        XCTAssertEqual(merged.settings.keys.sorted(), ["dirs"], "through the shared file's include")
+
+        let loop = try write(#"{"include": ["loop.json"]}"#, "loop.json", in: directory)
+        XCTAssertThrowsError(try Annotations.load(loop)) { XCTAssertTrue("\($0)".contains("includes itself"), "\($0)") }
     }
 }

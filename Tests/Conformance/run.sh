@@ -31,7 +31,7 @@ cp "$root/models/demo.rkllm" "$root/models/demo.rknn" "$root/models/demo-float.r
 
 # The toolchain's clang: its sanitizer runtimes match the libraries SwiftPM built.
 cc=$(command -v clang || echo /opt/swift/usr/bin/clang)
-flags=(-std=c11 -O1 -g -Wall -Wextra -Werror -I "$root/Headers" -L "$work" -Wl,-rpath,"$work")
+flags=(-std=c11 -O1 -g -Wall -Wextra -Werror -I "$root/Headers/rkllm/1.2.3" -I "$root/Headers/rknn" -L "$work" -Wl,-rpath,"$work")
 libs=(-lm -lpthread)
 if [ -n "$sanitizer" ]; then flags+=(-fsanitize="$sanitizer"); fi
 if [ "$sanitizer" = thread ]; then

@@ -16,7 +16,7 @@ final class RouterOnFixtureTests: XCTestCase {
     private let socket = "/tmp/rkllm-fixture-router-\(getpid()).sock"
 
     override func setUpWithError() throws {
-        let hosted = HostedRuntime(RuntimeManifests.ct, table: DispatchTable.entries + Constants.entries)
+        let hosted = HostedRuntimes.ct
         let (configuration, _) = try Configuration.load(
             arguments: ["--socket", socket, "--ct-library", Built.path("libcalltest.so"), "--log-level", "3"],
             environment: [:], runtimeSettings: hosted.manifest.settings)
@@ -29,10 +29,9 @@ final class RouterOnFixtureTests: XCTestCase {
                 runTimeout: 600, keepAlive: 0, maxQueue: 1, queueTimeout: 0,
                 quota: Holdings(handles: 64, descriptors: 64, bytes: 1 << 30), maxHosts: 8),
             logger: logger)
-        let generated = GeneratedMethods(openRPC: OpenRPC.document)
         let server = try Server(
             configuration: configuration, logger: logger, version: "test",
-            methods: generated.methods(of: [setup], router: router) + router.serverMethods())
+            methods: GeneratedMethods.methods(of: [setup], router: router) + router.serverMethods())
         router.attach(to: server)
         self.server = server
         let stopped = self.stopped

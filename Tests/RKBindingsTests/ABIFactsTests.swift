@@ -1,4 +1,5 @@
-import RKBindings
+import RKLLMBindings_1_2_3
+import RKNNBindings
 import XCTest
 
 /// The layouts of the vendor ABI as written down in `../shared/abi/rkllm.md` and `rknn.md` (LP64),
@@ -112,7 +113,7 @@ final class ABIFactsTests: XCTestCase {
     ]
 
     func testEveryStructOfTheABINotesHasItsSizeAndOffsetsInOurHeaders() throws {
-        let checks = Dictionary(uniqueKeysWithValues: Layout.checks.map { ($0.type, $0) })
+        let checks = Dictionary(uniqueKeysWithValues: layoutChecks.map { ($0.type, $0) })
         for (type, fact) in Self.facts.sorted(by: { $0.key < $1.key }) {
             let check = try XCTUnwrap(checks[type], "\(type) is not in Headers/")
             XCTAssertEqual(check.expectedSize, fact.size, "\(type): size")
@@ -126,7 +127,7 @@ final class ABIFactsTests: XCTestCase {
     }
 
     func testTheABINotesCoverEveryStructOfOurHeaders() {
-        let unchecked = Set(Layout.checks.map(\.type)).subtracting(Self.facts.keys)
+        let unchecked = Set(layoutChecks.map(\.type)).subtracting(Self.facts.keys)
         XCTAssertEqual(unchecked.sorted(), [], "structs of Headers/ the ABI notes give no layout for")
     }
 }

@@ -1,6 +1,6 @@
-import CRKHeaders
+import CRKLLM_1_2_3
 import Foundation
-import RKBindings
+import RKLLMBindings_1_2_3
 import XCTest
 
 @testable import BindingRuntime

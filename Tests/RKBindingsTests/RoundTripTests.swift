@@ -1,6 +1,6 @@
-import CRKHeaders
 import Foundation
-import RKBindings
+import RKLLMBindings_1_2_3
+import RKNNBindings
 import XCTest
 
 /// JSON -> C -> JSON for the generated mirrors.
@@ -18,8 +18,8 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testEveryGeneratedTypeRoundTripsItsZeroValue() throws {
-        XCTAssertGreaterThanOrEqual(API.recordTypes.count, 38)
-        for type in API.recordTypes {
+        XCTAssertGreaterThanOrEqual((RKLLMBindings_1_2_3.API.recordTypes + RKNNBindings.API.recordTypes).count, 38)
+        for type in RKLLMBindings_1_2_3.API.recordTypes + RKNNBindings.API.recordTypes {
             func check<T: CRecordMirror>(_ t: T.Type) throws {
                 let arena = Arena()
                 let zero = T()
@@ -33,7 +33,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testPathFieldsGoThroughTheHostsConfinement() throws {
-        let param = try API.RKLLMParam(
+        let param = try RKLLMBindings_1_2_3.API.RKLLMParam(
             json: try json(#"{"model_path": "demo.rkllm", "img_start": "<img>"}"#), path: "param")
         XCTAssertThrowsError(try param.cValue(Arena()), "no confinement, no path") { error in
             XCTAssertEqual((error as? RPCError)?.code, RPCError.Code.notPermitted)
@@ -52,7 +52,7 @@ final class RoundTripTests: XCTestCase {
 
     func testStringsNumbersNestedStructsAndEnumsByName() throws {
         let out = try roundTrip(
-            API.RKLLMParam.self,
+            RKLLMBindings_1_2_3.API.RKLLMParam.self,
             """
             {"model_path": "/models/demo.rkllm", "max_context_len": 4096, "top_p": 0.5, "is_async": true,
              "img_start": "<img>", "extend_param": {"base_domain_id": 1, "n_batch": 2, "enabled_cpus_mask": 240}}
@@ -69,7 +69,7 @@ final class RoundTripTests: XCTestCase {
 
     func testFixedArraysCharArraysAndEnums() throws {
         let out = try roundTrip(
-            API.rknn_tensor_attr.self,
+            RKNNBindings.API.rknn_tensor_attr.self,
             """
             {"index": 1, "n_dims": 4, "dims": [1, 640, 640, 3], "name": "images", "fmt": "RKNN_TENSOR_NHWC",
              "type": 3, "qnt_type": "RKNN_TENSOR_QNT_AFFINE_ASYMMETRIC", "zp": -128, "scale": 0.25}
@@ -85,43 +85,51 @@ final class RoundTripTests: XCTestCase {
 
     func testTaggedAnonymousUnionAndCountedArrays() throws {
         let tokens = try roundTrip(
-            API.RKLLMInput.self,
+            RKLLMBindings_1_2_3.API.RKLLMInput.self,
             """
             {"role": "user", "input_type": "RKLLM_INPUT_TOKEN", "token_input": {"input_ids": [1, 2, 3]}}
             """)
         XCTAssertEqual(tokens["token_input"]?["input_ids"], .array([.int(1), .int(2), .int(3)]))
         XCTAssertEqual(tokens["token_input"]?["n_tokens"], .int(3), "the count field follows the array")
         XCTAssertEqual(tokens["prompt_input"], .null, "only the member the tag selects is read")
-        let prompt = try roundTrip(API.RKLLMInput.self, #"{"input_type": 0, "prompt_input": "Hello"}"#)
+        let prompt = try roundTrip(
+            RKLLMBindings_1_2_3.API.RKLLMInput.self, #"{"input_type": 0, "prompt_input": "Hello"}"#)
         XCTAssertEqual(prompt["prompt_input"], .string("Hello"))
         XCTAssertEqual(prompt["input_type"], .string("RKLLM_INPUT_PROMPT"))
     }
 
     func testBadValuesNameTheirPath() throws {
-        XCTAssertThrowsError(try API.RKLLMParam(json: try json(#"{"extend_param": {"n_batch": 300}}"#), path: "param"))
-        {
+        XCTAssertThrowsError(
+            try RKLLMBindings_1_2_3.API.RKLLMParam(
+                json: try json(#"{"extend_param": {"n_batch": 300}}"#), path: "param")
+        ) {
             XCTAssertEqual(($0 as? RPCError)?.code, -32602)
             XCTAssertTrue(($0 as? RPCError)?.message.contains("param.extend_param.n_batch") == true, "\($0)")
         }
-        XCTAssertThrowsError(try API.RKLLMParam(json: try json(#"{"modle_path": "x"}"#), path: "param")) {
+        XCTAssertThrowsError(
+            try RKLLMBindings_1_2_3.API.RKLLMParam(json: try json(#"{"modle_path": "x"}"#), path: "param")
+        ) {
             XCTAssertTrue("\($0)".contains("modle_path"))
         }
-        XCTAssertThrowsError(try API.rknn_tensor_attr(json: try json(#"{"fmt": "NOPE"}"#), path: "attr"))
+        XCTAssertThrowsError(try RKNNBindings.API.rknn_tensor_attr(json: try json(#"{"fmt": "NOPE"}"#), path: "attr"))
         let long = String(repeating: "x", count: 300)
-        let attr = try API.rknn_tensor_attr(json: try json("{\"name\": \"\(long)\"}"), path: "attr")
+        let attr = try RKNNBindings.API.rknn_tensor_attr(json: try json("{\"name\": \"\(long)\"}"), path: "attr")
         XCTAssertThrowsError(try attr.cValue(Arena()), "a string longer than char[256] is refused")
     }
 
     func testConstantsAndOpenRPCAreGenerated() throws {
-        XCTAssertEqual(Constants.rkllm["RKLLM_RUN_FINISH"], .int(2))
-        XCTAssertEqual(Constants.rkllm["CPU7"], .int(128))
-        XCTAssertEqual(Constants.rknn["RKNN_ERR_INCOMPATILE_PRE_COMPILE_MODEL"], .int(-11))
-        XCTAssertEqual(Constants.rknn["RKNN_NPU_CORE_UNDEFINED"], .int(0x10000))
-        let document = try JSONSerialization.jsonObject(with: Data(OpenRPC.document.utf8)) as? [String: Any]
-        let methods = try XCTUnwrap(document?["methods"] as? [[String: Any]])
-        XCTAssertEqual(methods.count, 52, "50 functions and two get_constants")
+        XCTAssertEqual(RKLLMBindings_1_2_3.Constants.rkllm["RKLLM_RUN_FINISH"], .int(2))
+        XCTAssertEqual(RKLLMBindings_1_2_3.Constants.rkllm["CPU7"], .int(128))
+        XCTAssertEqual(RKNNBindings.Constants.rknn["RKNN_ERR_INCOMPATILE_PRE_COMPILE_MODEL"], .int(-11))
+        XCTAssertEqual(RKNNBindings.Constants.rknn["RKNN_NPU_CORE_UNDEFINED"], .int(0x10000))
+        // Each header set's document describes its table, get_constants included.
+        for runtime in [RKLLMBindings_1_2_3.HostedRuntimes.rkllm, RKNNBindings.HostedRuntimes.rknn] {
+            let document = try JSONSerialization.jsonObject(with: Data(runtime.openRPC.utf8)) as? [String: Any]
+            let methods = try XCTUnwrap(document?["methods"] as? [[String: Any]])
+            XCTAssertEqual(Set(methods.compactMap { $0["name"] as? String }), Set(runtime.entries.map(\.method)))
+        }
         XCTAssertEqual(
-            Set(methods.compactMap { $0["name"] as? String }),
-            Set((DispatchTable.entries + Constants.entries).map(\.method)))
+            RKLLMBindings_1_2_3.HostedRuntimes.rkllm.entries.count + RKNNBindings.HostedRuntimes.rknn.entries.count, 52,
+            "50 functions and two get_constants")
     }
 }

@@ -1,6 +1,6 @@
 import BindingRuntime
 import Foundation
-import RKBindings
+import RKLLMBindings_1_2_3
 import XCTest
 
 /// The generated table called in process against librkllmrt_sim.so: what only an in-process

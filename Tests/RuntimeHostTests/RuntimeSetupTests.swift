@@ -8,7 +8,7 @@ import XCTest
 /// A runtime set up from the fixture's generated manifest: the host reads the library, the
 /// hosting and the host's settings from the manifest's settings and knows no runtime by name.
 final class RuntimeSetupTests: XCTestCase {
-    private let hosted = HostedRuntime(RuntimeManifests.ct, table: DispatchTable.entries + Constants.entries)
+    private let hosted = HostedRuntimes.ct
     private let executable = "/opt/daemon/bin/daemon"
 
     private func setup(_ arguments: [String], environment: [String: String] = [:]) throws -> RuntimeSetup {
@@ -22,7 +22,7 @@ final class RuntimeSetupTests: XCTestCase {
         XCTAssertTrue(hosted.entries.allSatisfy { $0.method.hasPrefix("ct.") })
         XCTAssertTrue(hosted.entries.contains { $0.method == "ct.get_constants" && $0.symbol == nil })
         XCTAssertEqual(
-            HostedRuntime(RuntimeManifests.ct, table: [hosted.entries[0]]).entries.map(\.method),
+            HostedRuntime(RuntimeManifests.ct, table: [hosted.entries[0]], openRPC: "").entries.map(\.method),
             [hosted.entries[0].method])
     }
 

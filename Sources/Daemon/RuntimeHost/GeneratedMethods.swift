@@ -2,39 +2,46 @@ import BindingRuntime
 import RPCServer
 
 /// The generated tables as server methods: `get_constants` answered from the headers, every C
-/// function routed to the runtime host process that owns it, described by the generated OpenRPC
-/// document.
-public struct GeneratedMethods {
-    let document: JSONValue
-
-    /// `openRPC`: the generated OpenRPC document (`{"methods": [...], "components": {...}}`).
-    public init(openRPC: String) {
-        document = (try? JSONParser.parse(openRPC)) ?? .object([:])
-    }
-
-    public var openRPCComponents: JSONValue? { document["components"] }
-
-    func description(of method: String) -> JSONValue {
-        guard case .array(let methods)? = document["methods"] else { return .object(["name": .string(method)]) }
-        return methods.first { $0["name"] == .string(method) } ?? .object(["name": .string(method)])
-    }
-
-    public func methods(of runtimes: [RuntimeSetup], router: RuntimeRouter) -> [ServerMethod] {
-        runtimes.flatMap(\.hosted.entries).map { entry in
-            guard entry.symbol != nil else {
-                return ServerMethod(name: entry.method, description: description(of: entry.method)) { request in
-                    try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
+/// function routed to the runtime host process that owns it, each described by its runtime's
+/// generated OpenRPC document.
+public enum GeneratedMethods {
+    public static func methods(of runtimes: [RuntimeSetup], router: RuntimeRouter) -> [ServerMethod] {
+        runtimes.flatMap { runtime in
+            let document = (try? JSONParser.parse(runtime.hosted.openRPC)) ?? .object([:])
+            return runtime.hosted.entries.map { entry in
+                let description = Self.description(of: entry.method, in: document)
+                guard entry.symbol != nil else {
+                    return ServerMethod(name: entry.method, description: description) { request in
+                        try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
+                    }
                 }
-            }
-            return ServerMethod(
-                name: entry.method, description: description(of: entry.method),
-                fileDescriptors: entry.params.filter(\.fd).count
-            ) { call in
-                router.route(call, entry: entry)
+                return ServerMethod(
+                    name: entry.method, description: description, fileDescriptors: entry.params.filter(\.fd).count
+                ) { call in
+                    router.route(call, entry: entry)
+                }
             }
         }
     }
+
+    /// The schemas the runtimes' documents share out (`components`), merged.
+    public static func openRPCComponents(of runtimes: [RuntimeSetup]) -> JSONValue {
+        var schemas = JSONObject()
+        for runtime in runtimes {
+            let document = (try? JSONParser.parse(runtime.hosted.openRPC)) ?? .object([:])
+            if case .object(let own)? = document["components"]?["schemas"] {
+                for (name, schema) in own.pairs { schemas[name] = schema }
+            }
+        }
+        return .object(["schemas": .object(schemas)])
+    }
+
+    static func description(of method: String, in document: JSONValue) -> JSONValue {
+        guard case .array(let methods)? = document["methods"] else { return .object(["name": .string(method)]) }
+        return methods.first { $0["name"] == .string(method) } ?? .object(["name": .string(method)])
+    }
 }
+
 /// The host of calls that take no handles, callbacks or descriptors.
 final class NoHandles: CallHost {
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {

@@ -1,6 +1,7 @@
 import BindingRuntime
 import Foundation
-import RKBindings
+import RKLLMBindings_1_2_3
+import RKNNBindings
 import RPCServer
 import RuntimeHost
 
@@ -9,10 +10,7 @@ import RuntimeHost
 let version = "0.1.0"
 
 /// The runtimes this daemon hosts: each manifest with the generated table it was made with.
-let runtimes = [
-    HostedRuntime(RuntimeManifests.rkllm, table: DispatchTable.entries + Constants.entries),
-    HostedRuntime(RuntimeManifests.rknn, table: DispatchTable.entries + Constants.entries),
-]
+let runtimes = [RKLLMBindings_1_2_3.HostedRuntimes.rkllm, RKNNBindings.HostedRuntimes.rknn]
 
 func main() -> Int32 {
     if let status = HostMain.runIfRuntimeHost(Array(CommandLine.arguments.dropFirst()), runtimes: runtimes) {
@@ -55,11 +53,10 @@ func main() -> Int32 {
                     bytes: configuration.maxBytesPerClient),
                 maxHosts: configuration.maxRuntimeHosts),
             logger: logger)
-        let generated = GeneratedMethods(openRPC: OpenRPC.document)
         let server = try Server(
             configuration: configuration, logger: logger, version: version,
-            methods: generated.methods(of: setups, router: router) + router.serverMethods())
-        server.openRPCComponents = generated.openRPCComponents
+            methods: GeneratedMethods.methods(of: setups, router: router) + router.serverMethods())
+        server.openRPCComponents = GeneratedMethods.openRPCComponents(of: setups)
         router.attach(to: server)
         return try server.run()
     } catch {

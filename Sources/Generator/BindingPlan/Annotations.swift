@@ -19,9 +19,13 @@ public struct Annotations: Codable, Sendable, Equatable {
     /// The runtimes, by their methods' namespace, and the settings they name.
     public var runtimes: [String: RuntimeAnnotation]
     public var settings: [String: SettingAnnotation]
+    /// Other annotation files (paths relative to this one) this one builds on: theirs first, then
+    /// this file's entries, each replacing the included entry of the same name (a header version's
+    /// differences over the annotations its versions share).
+    public var include: [String]
 
     enum CodingKeys: String, CodingKey {
-        case functions, handles, callbacks, fields, unions, runtimes, settings
+        case functions, handles, callbacks, fields, unions, runtimes, settings, include
         case defaultMakers = "default_makers"
     }
 
@@ -39,6 +43,7 @@ public struct Annotations: Codable, Sendable, Equatable {
         self.defaultMakers = defaultMakers
         self.runtimes = runtimes
         self.settings = settings
+        self.include = []
     }
 
     public init(from decoder: Decoder) throws {
@@ -51,14 +56,50 @@ public struct Annotations: Codable, Sendable, Equatable {
         defaultMakers = try c.decodeIfPresent([String: String].self, forKey: .defaultMakers) ?? [:]
         runtimes = try c.decodeIfPresent([String: RuntimeAnnotation].self, forKey: .runtimes) ?? [:]
         settings = try c.decodeIfPresent([String: SettingAnnotation].self, forKey: .settings) ?? [:]
+        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
     }
 
+    /// The file with what it includes merged in.
     public static func load(_ url: URL) throws -> Annotations {
+        try load(url, including: [])
+    }
+
+    private static func load(_ url: URL, including chain: [String]) throws -> Annotations {
+        guard !chain.contains(url.standardized.path) else {
+            throw AnnotationError(file: url.path, message: "include: \(url.path) includes itself")
+        }
+        let own = try decode(url)
+        var merged = Annotations()
+        for path in own.include {
+            merged.overlay(try load(Self.resolve(path, from: url), including: chain + [url.standardized.path]))
+        }
+        merged.overlay(own)
+        return merged
+    }
+
+    private static func decode(_ url: URL) throws -> Annotations {
         do {
             return try JSONDecoder().decode(Annotations.self, from: Data(contentsOf: url))
         } catch let error as DecodingError {
             throw AnnotationError(file: url.path, message: Self.describe(error))
         }
+    }
+
+    private static func resolve(_ path: String, from file: URL) -> URL {
+        path.hasPrefix("/")
+            ? URL(fileURLWithPath: path) : file.deletingLastPathComponent().appendingPathComponent(path).standardized
+    }
+
+    /// `other`'s entries over these, name by name.
+    mutating func overlay(_ other: Annotations) {
+        functions.merge(other.functions) { $1 }
+        handles.merge(other.handles) { $1 }
+        callbacks.merge(other.callbacks) { $1 }
+        fields.merge(other.fields) { $1 }
+        unions.merge(other.unions) { $1 }
+        defaultMakers.merge(other.defaultMakers) { $1 }
+        runtimes.merge(other.runtimes) { $1 }
+        settings.merge(other.settings) { $1 }
     }
 
     private static func describe(_ error: DecodingError) -> String {

@@ -12,10 +12,13 @@ public struct ImportError: Error, CustomStringConvertible {
 /// Each header is parsed as its own translation unit, as C11; only declarations written in that
 /// header are taken from it. What a set of headers needs and does not include (vendor headers use
 /// `bool` and `size_t` without their headers, some include the C++ `<cstdint>`) lives beside them
-/// in `prelude/`: every `.h` there is included first, and the directory is searched for includes
-/// (the same files the headers' module map lists, so Swift and the generator read one thing).
+/// in a prelude directory (`prelude/` beside them unless given): every `.h` there is included
+/// first, and the directory is searched for includes (the same files the headers' module map
+/// lists, so Swift and the generator read one thing).
 public final class HeaderImporter {
     public let headersDirectory: URL
+    /// What the headers use without including (see above); default: `prelude/` beside them.
+    public let preludeDirectory: URL
     public let target: String?
     private let converter = TypeConverter()
     private var model: APIModel
@@ -24,8 +27,9 @@ public final class HeaderImporter {
     private var seenEnums: Set<String> = []
     private var macroValues: [String: Macro.Value] = [:]
 
-    public init(headersDirectory: URL, target: String? = nil) {
+    public init(headersDirectory: URL, preludeDirectory: URL? = nil, target: String? = nil) {
         self.headersDirectory = headersDirectory
+        self.preludeDirectory = preludeDirectory ?? headersDirectory.appendingPathComponent("prelude")
         self.target = target
         self.model = APIModel(target: target ?? "")
     }
@@ -39,9 +43,8 @@ public final class HeaderImporter {
 
     /// The prelude directory of the headers, and the files in it to include first.
     var prelude: (directory: URL, headers: [URL])? {
-        let directory = headersDirectory.appendingPathComponent("prelude")
-        guard let headers = try? Self.headerFiles(in: directory) else { return nil }
-        return (directory, headers)
+        guard let headers = try? Self.headerFiles(in: preludeDirectory) else { return nil }
+        return (preludeDirectory, headers)
     }
 
     public func run() throws -> APIModel {

@@ -2,7 +2,7 @@ import APIModel
 
 /// Swift spellings of C names and types, by rule, never from libclang's type spellings.
 public struct SwiftNames: Sendable {
-    /// The C module the generated code imports (`CRKHeaders`).
+    /// The C module the generated code imports (`CRKNN`).
     public let cModule: String
 
     public init(cModule: String) { self.cModule = cModule }

@@ -6,9 +6,9 @@ import Foundation
 
 /// binding-gen: C headers -> Swift bindings, coverage reports and report diffs.
 let usage = """
-    usage: binding-gen generate HEADERS_DIR --output DIR --templates DIR --module C_MODULE [--annotations FILE] [--target TRIPLE]
+    usage: binding-gen generate HEADERS_DIR --output DIR --templates DIR --module C_MODULE [--annotations FILE] [--prelude DIR] [--target TRIPLE]
                            [--swift-format PATH [--format-configuration FILE]]
-           binding-gen report HEADERS_DIR [--annotations FILE] [--json FILE] [--markdown FILE] [--target TRIPLE]
+           binding-gen report HEADERS_DIR [--annotations FILE] [--prelude DIR] [--json FILE] [--markdown FILE] [--target TRIPLE]
            binding-gen diff OLD.json NEW.json [--markdown FILE]
            binding-gen model HEADERS_DIR [--target TRIPLE]
 
@@ -25,7 +25,10 @@ func writeError(_ text: String) {
 /// Parses the headers and plans the bindings; diagnostics point at the header files.
 func loadPlan(_ options: Options) throws -> BindingPlan {
     let headers = URL(fileURLWithPath: try options.positional(1, "HEADERS_DIR"))
-    let model = try HeaderImporter(headersDirectory: headers, target: options.values["target"]).run()
+    let model = try HeaderImporter(
+        headersDirectory: headers, preludeDirectory: options.values["prelude"].map(URL.init(fileURLWithPath:)),
+        target: options.values["target"]
+    ).run()
     let annotationsURL =
         options.values["annotations"].map(URL.init(fileURLWithPath:))
         ?? headers.appendingPathComponent("annotations.json")
@@ -50,7 +53,7 @@ func run() throws -> Int32 {
         args.dropFirst(1),
         takingValues: [
             "annotations", "json", "markdown", "target", "output", "templates", "module", "swift-format",
-            "format-configuration",
+            "format-configuration", "prelude",
         ])
     switch command {
     case "model":

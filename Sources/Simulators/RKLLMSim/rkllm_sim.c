@@ -1,4 +1,4 @@
-/* librkllmrt_sim.so: the RKLLM ABI of Headers/rkllm.h, simulated on the CPU with deterministic
+/* librkllmrt_sim.so: the RKLLM ABI of Headers/rkllm/1.2.3/rkllm.h, simulated on the CPU with deterministic
  * output, vendor-like threads and timing, and faults on demand. Everything it does is documented in
  * docs/SIMULATED_RUNTIMES.md; model files are made by `sim-model rkllm`. */
 #include "rkllm.h"

@@ -1,4 +1,4 @@
-/* librknnrt_sim.so: the ABI of Headers/rknn_api.h simulated on the CPU: models of the project's own
+/* librknnrt_sim.so: the ABI of Headers/rknn/rknn_api.h simulated on the CPU: models of the project's own
  * format whose outputs are a documented function of their inputs, real type and layout
  * conversions, memfd-backed tensor memory bound with no copy, a simulated chip's NPU cores, and
  * faults on demand (docs/SIMULATED_RUNTIMES.md). */

@@ -1,5 +1,5 @@
 import BindingRuntime
-import CRKHeaders
+import CRKLLM_1_2_3
 import Foundation
 
 /// `rkllm-bench tokens`: generation through the daemon against the same simulated runtime driven

@@ -1,5 +1,5 @@
 /* A tiny stand-in for librkllmrt.so for the daemon's runtime-host tests: a few functions of
- * Headers/rkllm.h (the rest are deliberately absent: "not present in this runtime"), whose
+ * Headers/rkllm/1.2.3/rkllm.h (the rest are deliberately absent: "not present in this runtime"), whose
  * behaviour the prompt chooses, so a test can make a runtime fail, hang or crash on demand:
  *   "fail"   -> rkllm_run returns -7
  *   "hang"   -> rkllm_run never returns

@@ -1,1 +1,1 @@
-/* The simulated runtime exports the ABI of Headers/rkllm.h; it has no headers of its own. */
+/* The simulated runtime exports the ABI of Headers/rkllm/1.2.3/rkllm.h; it has no headers of its own. */

@@ -1,1 +1,1 @@
-/* The simulated runtime exports the ABI of Headers/rknn_api.h; it has no headers of its own. */
+/* The simulated runtime exports the ABI of Headers/rknn/rknn_api.h; it has no headers of its own. */
