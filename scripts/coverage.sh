@@ -10,3 +10,7 @@ report() {
 }
 report rkllm/1.2.3 rkllm-1.2.3
 report rknn rknn
+report rkllm/1.3.0 rkllm-1.3.0
+# The upgrade's diff (exit status 1: it breaks callers, as this one does).
+.build/debug/binding-gen diff .build/coverage-rkllm-1.2.3.json .build/coverage-rkllm-1.3.0.json \
+    --markdown docs/upgrades/rkllm-1.2.3-to-1.3.0.md || [ $? -eq 1 ]

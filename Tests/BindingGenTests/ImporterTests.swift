@@ -105,4 +105,70 @@ final class ImporterTests: XCTestCase {
         for (name, size) in expected { XCTAssertEqual(sizes[name], size, name) }
         XCTAssertEqual(models.map(\.functions.count), [15, 35])
     }
+
+    /// What `../shared/abi/rkllm-1.3.md` says 1.3.0 changed, transcribed by hand (size; field: offset),
+    /// against our declaration of its header; every other struct is as in 1.2.3.
+    func testTheRKLLM130HeaderHasTheLayoutsOfItsABINotes() throws {
+        let facts: [String: (size: Int, offsets: [String: Int])] = [
+            "RKLLMCallback": (
+                48,
+                [
+                    "result_callback": 0, "result_userdata": 8, "tokenizer_callback": 16, "tokenizer_userdata": 24,
+                    "embed_callback": 32, "embed_userdata": 40,
+                ]
+            ),
+            "RKLLMParam": (
+                184,
+                [
+                    "model_path": 0, "mirostat_eta": 52, "skip_special_token": 56, "ignore_eos_token": 57,
+                    "is_async": 58, "extend_param": 60,
+                ]
+            ),
+            "RKLLMSamplingParam": (
+                36,
+                [
+                    "top_k": 0, "top_p": 4, "temperature": 8, "repeat_penalty": 12, "frequency_penalty": 16,
+                    "presence_penalty": 20, "mirostat": 24, "mirostat_tau": 28, "mirostat_eta": 32,
+                ]
+            ),
+            "RKLLMInferParam": (
+                40,
+                [
+                    "mode": 0, "lora_params": 8, "prompt_cache_params": 16, "sampling_params": 24, "keep_history": 32,
+                    "max_new_tokens": 36,
+                ]
+            ),
+            "RKLLMMultiModalInput": (144, ["prompt": 0, "image": 8, "video": 72]),
+            "RKLLMMultiModalInput_image": (
+                64,
+                [
+                    "image_embed": 0, "n_image_tokens": 8, "n_image": 16, "image_start": 24, "image_end": 32,
+                    "image_content": 40, "image_width": 48, "image_height": 56,
+                ]
+            ),
+            "RKLLMMultiModalInput_video": (
+                72,
+                [
+                    "video_embed": 0, "n_frame_tokens": 8, "n_frame_per_video": 16, "n_video": 24, "video_start": 32,
+                    "video_end": 40, "video_content": 48, "frame_width": 56, "frame_height": 64,
+                ]
+            ),
+            "RKLLMInput": (160, ["role": 0, "enable_thinking": 8, "input_type": 12]),
+        ]
+        let import130 = try HeaderImporter(headersDirectory: Paths.rkllm130, preludeDirectory: Paths.prelude).run()
+        let import123 = try HeaderImporter(headersDirectory: Paths.rkllm, preludeDirectory: Paths.prelude).run()
+        let records = Dictionary(uniqueKeysWithValues: import130.records.map { ($0.name, $0) })
+        for (name, fact) in facts.sorted(by: { $0.key < $1.key }) {
+            let record = try XCTUnwrap(records[name], "\(name) is not in Headers/rkllm/1.3.0/")
+            XCTAssertEqual(record.size, fact.size, "\(name): size")
+            let offsets = Dictionary(record.fields.map { ($0.name, $0.offset) }) { first, _ in first }
+            for (field, offset) in fact.offsets.sorted(by: { $0.key < $1.key }) {
+                XCTAssertEqual(offsets[field], offset, "\(name).\(field)")
+            }
+        }
+        for old in import123.records where facts[old.name] == nil && !old.isAnonymousMember {
+            XCTAssertEqual(records[old.name]?.size, old.size, "\(old.name) is as in 1.2.3")
+        }
+        XCTAssertEqual(import130.functions.map(\.name), import123.functions.map(\.name), "no function added or removed")
+    }
 }

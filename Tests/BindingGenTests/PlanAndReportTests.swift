@@ -7,7 +7,7 @@ import XCTest
 
 final class PlanAndReportTests: XCTestCase {
     private func plan(_ directory: URL, annotations: Annotations? = nil) throws -> BindingPlan {
-        let prelude = Paths.headerSets.contains(directory) ? Paths.prelude : nil
+        let prelude = Paths.reportedSets.map(\.0).contains(directory) ? Paths.prelude : nil
         let model = try HeaderImporter(headersDirectory: directory, preludeDirectory: prelude).run()
         let a =
             try annotations
@@ -197,14 +197,20 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(ReportDiff(old: old, new: old).changes, [])
     }
 
-    func testCommittedCoverageReportsAreCurrent() throws {
-        for (set, name) in zip(Paths.headerSets, ["rkllm-1.2.3", "rknn"]) {
+    func testCommittedCoverageReportsAndUpgradeDiffAreCurrent() throws {
+        var reports: [String: Report] = [:]
+        for (set, name) in Paths.reportedSets {
             let report = Report(plan: try plan(set))
+            reports[name] = report
             let file = "docs/coverage/\(name).md"
             let committed = try String(contentsOf: Paths.root.appendingPathComponent(file), encoding: .utf8)
             XCTAssertEqual(
                 committed, report.markdown, "\(file) is stale: run ./scripts/coverage.sh and commit the result")
         }
+        let diff = ReportDiff(old: try XCTUnwrap(reports["rkllm-1.2.3"]), new: try XCTUnwrap(reports["rkllm-1.3.0"]))
+        let file = "docs/upgrades/rkllm-1.2.3-to-1.3.0.md"
+        let committed = try String(contentsOf: Paths.root.appendingPathComponent(file), encoding: .utf8)
+        XCTAssertEqual(committed, diff.markdown, "\(file) is stale: run ./scripts/coverage.sh and commit the result")
     }
 }
 
