@@ -179,6 +179,31 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(holdsNothing.reason, "holds 'length', which is no integer parameter of rknn_create_mem2")
     }
 
+    /// RKLLM 1.3.0's rkllm_init takes a struct of callbacks: each function pointer is supplied or
+    /// left NULL with the reason, and every one must be said.
+    func testAStructOfCallbacksBindsWhenEachCallbackIsSaid() throws {
+        let bound = try XCTUnwrap(try plan(Paths.rkllm130).functions.first { $0.function.name == "rkllm_init" })
+        XCTAssertTrue(bound.bound, bound.reason ?? "")
+        guard case .callbacks(let record, let fields)? = bound.params.first(where: { $0.name == "callback" })?.role
+        else { return XCTFail("callback is no struct of callbacks") }
+        XCTAssertEqual(record, "RKLLMCallback")
+        XCTAssertEqual(fields.map(\.field), ["result_callback", "tokenizer_callback", "embed_callback"])
+        XCTAssertEqual(fields.map(\.typedef), ["LLMResultCallback", nil, nil])
+        XCTAssertEqual(bound.notes.count, 2, "the callbacks left NULL are in the report")
+
+        var a = try annotations(Paths.rkllm130)
+        a.functions["rkllm_init"]?.params?["callback"]?.callbacks?["embed_callback"] = nil
+        let unsaid = try XCTUnwrap(
+            try plan(Paths.rkllm130, annotations: a).functions.first { $0.function.name == "rkllm_init" })
+        XCTAssertFalse(unsaid.bound)
+        XCTAssertTrue(
+            unsaid.reason?.contains("callback 'embed_callback' of RKLLMCallback") == true, unsaid.reason ?? "")
+        a.functions["rkllm_init"]?.params?["callback"]?.callbacks?["embed_callback"] = CallbackFieldAnnotation()
+        let unsupplied = try XCTUnwrap(
+            try plan(Paths.rkllm130, annotations: a).functions.first { $0.function.name == "rkllm_init" })
+        XCTAssertTrue(unsupplied.reason?.contains("declare its typedef in callbacks") == true, unsupplied.reason ?? "")
+    }
+
     func testDiffReportsEveryChangeAndBreaks() throws {
         let old = Report(plan: try plan(Paths.fixture("diff-v1")))
         let new = Report(plan: try plan(Paths.fixture("diff-v2")))

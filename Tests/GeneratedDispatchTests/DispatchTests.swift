@@ -49,7 +49,7 @@ final class DispatchTests: XCTestCase {
     }
 
     func testLayoutsIncludingUnnamedStructsInAnAnonymousUnionMatchSwift() throws {
-        XCTAssertEqual(Layout.checks.count, 8)
+        XCTAssertEqual(Layout.checks.count, 9)
         XCTAssertEqual(Layout.checks.flatMap(\.mismatches), [])
         let shape = try XCTUnwrap(Layout.checks.first { $0.type == "ct_shape" })
         XCTAssertEqual(shape.fields.map(\.name), ["kind", "point", "circle", "rect"])
@@ -211,6 +211,15 @@ final class DispatchTests: XCTestCase {
         XCTAssertEqual(
             host.events.map { $0["event"]?["kind"] },
             [.string("CT_SHAPE_POINT"), .string("CT_SHAPE_CIRCLE"), .string("CT_SHAPE_POINT")])
+    }
+
+    /// A struct of callbacks: the supplied one is the host's trampoline, the one the annotations
+    /// leave out is NULL (the fixture says so in its result), and the call's own userdata wins.
+    func testAStructOfCallbacksGetsTheSuppliedOnesAndNullForTheRest() throws {
+        XCTAssertEqual(DispatchTable.byMethod["ct.emit_via"]?.params.map(\.name), ["count", "userdata"])
+        XCTAssertEqual(try call("ct.emit_via", .object(["count": .int(2), "userdata": .string("via")])), ["return": 2])
+        XCTAssertEqual(host.streamValues, [.string("via")])
+        XCTAssertEqual(host.events.map { $0["event"]?["text"] }, [.string("via"), .string("via")])
     }
 
     func testTheSinksReturnValueReachesTheLibrary() throws {

@@ -147,9 +147,12 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     /// For a creating call: integer parameters whose product is how many bytes the new object
     /// holds in its runtime host (counted against the client's memory quota).
     public var holds: [String]?
+    /// What the result means when the header says it only in a comment (a meaning can change
+    /// between versions where the type does not: the upgrade diff reports it).
+    public var meaning: String?
 
     enum CodingKeys: String, CodingKey {
-        case status, blocking, params, privileged, holds
+        case status, blocking, params, privileged, holds, meaning
         case releaseWith = "release_with"
     }
 
@@ -169,6 +172,7 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         releaseWith = other.releaseWith ?? releaseWith
         privileged = other.privileged ?? privileged
         holds = other.holds ?? holds
+        meaning = other.meaning ?? meaning
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
 }
@@ -213,9 +217,13 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     /// An array of structs made by server-side plugins: the client names each plugin, the host
     /// loads it and calls its maker; the client never sends the struct (or code).
     public var plugin: PluginAnnotation?
+    /// A pointer to a struct of callbacks: per function-pointer field, whether the host supplies
+    /// it (`{}`) or leaves it NULL and why (`{"null": "..."}`). Their userdata fields stay NULL: a
+    /// call passes its own.
+    public var callbacks: [String: CallbackFieldAnnotation]?
 
     enum CodingKeys: String, CodingKey {
-        case direction, count, array, buffer, length, callback, null, fd, maps, bytes, path, plugin
+        case direction, count, array, buffer, length, callback, null, fd, maps, bytes, path, plugin, callbacks
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -251,6 +259,7 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         bytes = try c.decodeIfPresent(ByteSizeAnnotation.self, forKey: .bytes)
         path = try c.decodeIfPresent(String.self, forKey: .path)
         plugin = try c.decodeIfPresent(PluginAnnotation.self, forKey: .plugin)
+        callbacks = try c.decodeIfPresent([String: CallbackFieldAnnotation].self, forKey: .callbacks)
     }
 }
 
@@ -266,6 +275,13 @@ public struct BitsAnnotation: Codable, Sendable, Equatable {
     public var of: String
     public var values: [String: Int]
     public var `default`: Int
+}
+
+/// One function-pointer field of a struct of callbacks: supplied by the host unless `null` says why not.
+public struct CallbackFieldAnnotation: Codable, Sendable, Equatable {
+    public var null: String?
+
+    public init(null: String? = nil) { self.null = null }
 }
 
 public struct PluginAnnotation: Codable, Sendable, Equatable {
@@ -338,6 +354,9 @@ public struct CallbackAnnotation: Codable, Sendable, Equatable {
     public var state: String?
     /// The state constants that end the stream (the host releases its sink after them).
     public var final: [String]?
+    /// What the callback's return value means (said only in a comment; the upgrade diff reports
+    /// a change).
+    public var meaning: String?
 
     public init(userdata: String, message: String? = nil, state: String? = nil, final: [String]? = nil) {
         self.userdata = userdata

@@ -56,6 +56,8 @@ public indirect enum ParamRole: Sendable, Equatable {
     case callback(String)
     /// The userdata of a host-supplied callback: JSON value echoed back, host supplies the pointer.
     case callbackContext(String)
+    /// A pointer to a struct of callbacks the host fills: each field a trampoline or NULL.
+    case callbacks(record: String, [CallbackField])
     /// Always NULL.
     case null
     /// A file descriptor passed beside the message; `maps`: the integer parameters whose sum is how
@@ -72,7 +74,7 @@ public indirect enum ParamRole: Sendable, Equatable {
         case .array(_, let d, let count):
             if case .jsonParam = count { return true }
             return d != .out
-        case .handleOut, .countOf, .outBuffer, .scalarOut, .sizeOf, .callback, .null: return false
+        case .handleOut, .countOf, .outBuffer, .scalarOut, .sizeOf, .callback, .callbacks, .null: return false
         }
     }
 
@@ -148,6 +150,21 @@ public enum SharedStateEffect: Sendable, Equatable {
     case changesWhen([String])
 }
 
+/// One function-pointer field of a struct of callbacks (ParamRole.callbacks).
+public struct CallbackField: Sendable, Equatable {
+    public var field: String
+    /// The host-supplied callback typedef; nil for a field left NULL.
+    public var typedef: String?
+    /// Why the host leaves it NULL.
+    public var nullBecause: String?
+
+    public init(field: String, typedef: String?, nullBecause: String?) {
+        self.field = field
+        self.typedef = typedef
+        self.nullBecause = nullBecause
+    }
+}
+
 public struct FunctionPlan: Sendable {
     public var function: Function
     public var method: String
@@ -175,6 +192,10 @@ public struct FunctionPlan: Sendable {
     public var releasedBy: Function?
     /// Default-maker for this record.
     public var makesDefaultFor: String?
+    /// What the binding leaves out of a bound function, for the report (a callback left NULL).
+    public var notes: [String] = []
+    /// What the result means, when only a comment says (the annotations' `meaning`).
+    public var meaning: String?
 
     public var jsonParams: [ParamPlan] { params.filter { $0.role.isInJSON } }
     public var callbackTypedef: String? {
@@ -239,4 +260,6 @@ public struct CallbackPlan: Sendable {
     public var state: String?
     /// Values of `state` that end the stream.
     public var finalValues: [Int64]
+    /// What its return value means (the annotations').
+    public var meaning: String?
 }

@@ -33,7 +33,7 @@ public struct Planner {
             let finals = (a.final ?? []).compactMap { final in constants.first { $0.name == final }?.value }
             return CallbackPlan(
                 typedef: name, function: f, parameterNames: names, userdata: a.userdata,
-                message: a.message, state: a.state, finalValues: finals)
+                message: a.message, state: a.state, finalValues: finals, meaning: a.meaning)
         }
         var runtimeNotes: [String] = []
         let runtimes = planRuntimes(warnings: &runtimeNotes)
@@ -222,7 +222,12 @@ public struct Planner {
                 throw Unbound(reason: "holds '\(name)', which is no integer parameter of \(function.name)")
             }
             plan.holdsBytes = a.holds ?? []
+            plan.meaning = a.meaning
             plan.sharedState = sharedStateEffect(plan)
+            for param in plan.params {
+                guard case .callbacks(_, let fields) = param.role else { continue }
+                plan.notes += fields.compactMap { f in f.nullBecause.map { "\(param.name).\(f.field) is NULL: \($0)" } }
+            }
             if let created = plan.creates, let handle = annotations.handles[created] {
                 plan.sharesCreated = handle.shared ?? false
                 plan.instanceField = handle.instanceField?.split(separator: ".").map(String.init)
@@ -361,6 +366,7 @@ public struct Planner {
     private func paramRole(_ p: Parameter, annotation a: ParamAnnotation, in function: Function) throws -> ParamRole {
         let type = p.type.resolved
         if a.null == true { return .null }
+        if let fields = a.callbacks { return try callbackStruct(p, fields) }
         if a.callback == true || isFunctionPointer(type) {
             guard let typedef = p.type.typedefChain.first(where: { annotations.callbacks[$0] != nil }) else {
                 throw Unbound(
@@ -451,6 +457,36 @@ public struct Planner {
         default:
             throw Unbound(reason: "parameter '\(p.name)' of type \(p.type.spelling) has no JSON form")
         }
+    }
+
+    /// A pointer to a struct of callbacks: every function-pointer field of the struct is named in
+    /// the annotation, supplied (a host-supplied typedef) or left NULL with the reason.
+    private func callbackStruct(_ p: Parameter, _ annotated: [String: CallbackFieldAnnotation]) throws -> ParamRole {
+        guard case .pointer(let to, _) = p.type.resolved, case .record(let name) = to.resolved,
+            let record = model.record(named: name)
+        else {
+            throw Unbound(reason: "parameter '\(p.name)' has callbacks but is no pointer to a struct")
+        }
+        let pointers = allFields(of: record).filter { isFunctionPointer($0.type.resolved) }
+        for key in annotated.keys.sorted() where !pointers.contains(where: { $0.name == key }) {
+            throw Unbound(reason: "callbacks of '\(p.name)' name '\(key)', which is no function pointer of \(name)")
+        }
+        return .callbacks(
+            record: name,
+            try pointers.map { field in
+                guard let annotation = annotated[field.name] else {
+                    throw Unbound(
+                        reason: "callback '\(field.name)' of \(name): say in params.\(p.name).callbacks whether the "
+                            + "host supplies it ({}) or leaves it NULL ({\"null\": why})")
+                }
+                if let why = annotation.null { return CallbackField(field: field.name, typedef: nil, nullBecause: why) }
+                guard let typedef = field.type.typedefChain.first(where: { annotations.callbacks[$0] != nil }) else {
+                    throw Unbound(
+                        reason: "callback '\(field.name)' of \(name) (\(field.type.spelling)): declare its typedef in "
+                            + "callbacks so the host can supply it, or leave it NULL")
+                }
+                return CallbackField(field: field.name, typedef: typedef, nullBecause: nil)
+            })
     }
 
     private func isFunctionPointer(_ type: CType) -> Bool {

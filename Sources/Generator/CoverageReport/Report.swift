@@ -13,6 +13,9 @@ public struct Report: Codable, Equatable, Sendable {
         public var reason: String?
         /// JSON parameters in positional order.
         public var params: [String]?
+        /// What its result means (the annotations'), and what the binding leaves out.
+        public var meaning: String?
+        public var notes: [String]?
     }
     public struct FieldEntry: Codable, Equatable, Sendable {
         public var name: String
@@ -49,6 +52,8 @@ public struct Report: Codable, Equatable, Sendable {
         public var header: String
         public var signature: String
         public var hostSupplied: Bool
+        /// What its return value means (the annotations').
+        public var meaning: String?
     }
     public struct Totals: Codable, Equatable, Sendable {
         public var functions: Int
@@ -81,7 +86,8 @@ public struct Report: Codable, Equatable, Sendable {
             FunctionEntry(
                 name: f.function.name, header: f.function.header, signature: f.function.signature,
                 bound: f.bound, method: f.bound ? f.method : nil, reason: f.reason,
-                params: f.bound ? f.jsonParams.map(\.name) : nil)
+                params: f.bound ? f.jsonParams.map(\.name) : nil, meaning: f.meaning,
+                notes: f.notes.isEmpty ? nil : f.notes)
         }
         inlineHelpers = model.inlineHelpers.map(\.name)
         structs = plan.records.map { r in
@@ -114,7 +120,8 @@ public struct Report: Codable, Equatable, Sendable {
             }
             return CallbackEntry(
                 name: t.name, header: t.header, signature: f.spelling(name: "(*\(t.name))"),
-                hostSupplied: hostSupplied.contains(t.name))
+                hostSupplied: hostSupplied.contains(t.name),
+                meaning: plan.callbacks.first { $0.typedef == t.name }?.meaning)
         }
         warnings = (model.diagnostics + plan.warnings).map(\.description)
         var totals: [String: Totals] = [:]

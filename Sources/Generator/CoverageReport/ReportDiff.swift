@@ -48,6 +48,13 @@ public struct ReportDiff: Sendable {
                         was.bound, f.bound ? "now bound" : "no longer bound",
                         "`\(f.name)`" + (f.reason.map { ": \($0)" } ?? ""))
                 }
+                // A meaning only a comment gives (the annotations carry it): same type, other result.
+                if was.meaning != f.meaning {
+                    add(true, "meaning changed", "`\(f.name)`: \(was.meaning ?? "(none)") -> \(f.meaning ?? "(none)")")
+                }
+                for note in f.notes ?? [] where !(was.notes ?? []).contains(note) {
+                    add(false, "left out", "`\(f.name)`: \(note)")
+                }
             })
     }
 
@@ -99,6 +106,11 @@ public struct ReportDiff: Sendable {
         for c in new.callbacks {
             if let was = before[c.name], was.signature != c.signature {
                 add(true, "callback type changed", "`\(c.name)`: `\(was.signature)` -> `\(c.signature)`")
+            }
+            if let was = before[c.name], was.meaning != c.meaning {
+                add(
+                    true, "meaning changed",
+                    "`\(c.name)` returns: \(was.meaning ?? "(none)") -> \(c.meaning ?? "(none)")")
             }
         }
         let after = Set(new.callbacks.map(\.name))

@@ -9,7 +9,9 @@ extension Report {
         }
         out += "\n## Functions\n\n| function | method | JSON params | status |\n|---|---|---|---|\n"
         for f in functions {
-            let status = f.bound ? "bound" : "**unbound**: \(escape(f.reason ?? ""))"
+            var status = f.bound ? "bound" : "**unbound**: \(escape(f.reason ?? ""))"
+            if let meaning = f.meaning { status += "; result: \(escape(meaning))" }
+            for note in f.notes ?? [] { status += "; \(escape(note))" }
             let params = f.params.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? ""
             out += "| `\(f.name)` | \(f.method.map { "`\($0)`" } ?? "") | \(params) | \(status) |\n"
         }

@@ -214,6 +214,13 @@ struct DispatchCode {
             plan.decode = ["let \(v.value): \(names.cModule).\(typedef) = Callbacks.\(typedef)"]
         case .callbackContext(let typedef):
             plan.decode = ["let \(v.value) = try call.callbackContext(\(i), \"\(n)\", callback: \"\(typedef)\")"]
+        case .callbacks(let record, let fields):
+            // The supplied ones get the trampolines; the rest and every userdata stay NULL (zeroed).
+            plan.decode =
+                ["let \(v.value) = try call.arena.allocate(\(cRecord(record)).self)"]
+                + fields.compactMap { f in
+                    f.typedef.map { "\(v.value).pointee.\(SwiftNames.identifier(f.field)) = Callbacks.\($0)" }
+                }
         case .null:
             plan.argument = "nil"
         case .fd(let type, let maps):

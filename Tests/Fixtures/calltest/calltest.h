@@ -82,6 +82,14 @@ typedef struct {
 /* Called `count` times by ct_emit; a non-zero return stops the stream. */
 typedef int (*ct_event_callback)(const ct_event* event, void* userdata);
 
+/* A struct of callbacks, each with its userdata (the caller's userdata wins when not NULL). */
+typedef struct {
+    ct_event_callback on_event;
+    void* event_userdata;
+    ct_event_callback on_done; /* optional: called once after the events */
+    void* done_userdata;
+} ct_callbacks;
+
 ct_config ct_default_config(void);
 int ct_open(const ct_config* config, ct_handle* handle);
 int ct_close(ct_handle handle);
@@ -93,6 +101,8 @@ int ct_points(ct_handle handle, ct_point* points, uint32_t n_points);
 int ct_scale(ct_point* points, uint32_t n_points, int32_t factor);
 int ct_area(const ct_shape* shape, double* area);
 int ct_emit(ct_handle handle, int32_t count, ct_event_callback callback, void* userdata);
+/* ct_emit through a struct of callbacks: returns how many events went out, or -2 when on_done was set. */
+int ct_emit_via(const ct_callbacks* callbacks, int32_t count, void* userdata);
 int ct_fail(int32_t code);
 int ct_open_buffer(uint32_t size, ct_buffer* buffer);
 const char* ct_version(void);

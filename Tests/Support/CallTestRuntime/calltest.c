@@ -134,6 +134,16 @@ int ct_emit(ct_handle handle, int32_t count, ct_event_callback callback, void* u
     return count;
 }
 
+int ct_emit_via(const ct_callbacks* callbacks, int32_t count, void* userdata) {
+    if (callbacks == NULL || callbacks->on_event == NULL || count < 0) return -1;
+    void* event_userdata = userdata != NULL ? userdata : callbacks->event_userdata;
+    for (int32_t i = 0; i < count; i++) {
+        ct_event event = {i, "via", CT_SHAPE_POINT};
+        if (callbacks->on_event(&event, event_userdata) != 0) return i + 1;
+    }
+    return callbacks->on_done != NULL ? -2 : count;
+}
+
 int ct_fail(int32_t code) { return code; }
 
 int ct_open_shared(int32_t tag, int32_t fd, ct_shared* shared) {
