@@ -110,7 +110,11 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertEqual(rkllm.paths, ["model": "model_dirs", "cache": "cache_dir"])
         XCTAssertEqual(rkllm.abortMethods, ["LLMHandle": "rkllm.abort"])
         XCTAssertEqual(rkllm.destroyMethods, ["rkllm.init": "rkllm.destroy"])
-        XCTAssertEqual(rkllm.settings.keys.sorted(), ["cache_dir", "model_dirs", "npu_cores", "rkllm_runtime"])
+        XCTAssertEqual(
+            rkllm.settings.keys.sorted(), ["cache_dir", "model_dirs", "npu_cores", "rkllm_abi", "rkllm_runtime"])
+        XCTAssertEqual(rkllm.abiVersion, "1.2.3")
+        XCTAssertEqual(rkllm.versionMarker, "rkllm-runtime version: ")
+        XCTAssertEqual(rkllm.abiSetting, "rkllm_abi")
         let rknn = try XCTUnwrap(runtimes["rknn"])
         XCTAssertEqual(rknn.hosting, .perClient(oneProcessWhen: "rknn_shared_host"))
         XCTAssertEqual(rknn.plugins, "plugin_dir")

@@ -17,6 +17,13 @@ public struct RuntimeManifest: Sendable, Equatable {
     public let parallelCallsSetting: String?
     /// The setting naming the directory of server-side plugins (default: beside the daemon).
     public let pluginsSetting: String?
+    /// The SDK version of the headers the table was made from; a library of another major.minor
+    /// speaks another ABI and is never called with this table.
+    public let abiVersion: String?
+    /// The text that precedes the library's version in its file, and the setting that says the
+    /// version when the file does not.
+    public let versionMarker: String?
+    public let abiSetting: String?
     /// Handle type -> the method that stops the stream running on it (for a client that cancels
     /// or leaves).
     public let abortMethods: [String: String]
@@ -39,8 +46,9 @@ public struct RuntimeManifest: Sendable, Equatable {
 
     public init(
         namespace: String, library: String, simulatedLibrary: String?, librarySetting: String?, hosting: Hosting,
-        paths: [String: String], parallelCallsSetting: String?, pluginsSetting: String?,
-        abortMethods: [String: String], destroyMethods: [String: String], settings: [RuntimeSetting]
+        paths: [String: String], parallelCallsSetting: String?, pluginsSetting: String?, abiVersion: String?,
+        versionMarker: String?, abiSetting: String?, abortMethods: [String: String], destroyMethods: [String: String],
+        settings: [RuntimeSetting]
     ) {
         self.namespace = namespace
         self.library = library
@@ -50,6 +58,9 @@ public struct RuntimeManifest: Sendable, Equatable {
         self.paths = paths
         self.parallelCallsSetting = parallelCallsSetting
         self.pluginsSetting = pluginsSetting
+        self.abiVersion = abiVersion
+        self.versionMarker = versionMarker
+        self.abiSetting = abiSetting
         self.abortMethods = abortMethods
         self.destroyMethods = destroyMethods
         self.settings = settings
@@ -69,6 +80,8 @@ public struct RuntimeSetting: Sendable, Equatable {
         case directory
         /// `:`-separated directories.
         case directories
+        /// A version: `1.2` or `1.2.3`.
+        case version
     }
 
     public let name: String
@@ -98,6 +111,10 @@ public struct RuntimeSetting: Sendable, Equatable {
         case .count: return Int(value).map { $0 > 0 } == true ? nil : "'\(value)' is not a positive integer"
         case .toggle: return value == "0" || value == "1" ? nil : "must be 0 or 1, not '\(value)'"
         case .file, .directory, .directories: return value.isEmpty ? "is empty" : nil
+        case .version:
+            let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+            return (2...3).contains(parts.count) && parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) })
+                ? nil : "'\(value)' is not a version like 1.2.3"
         }
     }
 }

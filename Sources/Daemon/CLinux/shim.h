@@ -15,6 +15,20 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+/* dladdr is _GNU_SOURCE-only: its Dl_info, same layout, and a wrapper. The file of the loaded object
+ * that `address` is in (a runtime library: its version is read from it), or NULL. */
+struct clinux_dl_info {
+    const char *dli_fname;
+    void *dli_fbase;
+    const char *dli_sname;
+    void *dli_saddr;
+};
+extern int dladdr(const void *address, struct clinux_dl_info *info);
+static inline const char *clinux_object_path(const void *address) {
+    struct clinux_dl_info info;
+    return dladdr(address, &info) != 0 ? info.dli_fname : NULL;
+}
+
 /* struct ucred is _GNU_SOURCE-only; same layout. */
 struct clinux_ucred {
     pid_t pid;

@@ -55,6 +55,11 @@ public enum HostMain {
             "missing": .array(library.missing.map { .string($0) }),
         ]
         if let memoryNote { ready["memory_limit"] = .string(memoryNote) }
+        if let marker = runtime.manifest.versionMarker, let symbol = library.symbols.values.first,
+            let version = LibraryVersion.read(marker: marker, loadedAt: symbol)
+        {
+            ready["library_version"] = .string(version)
+        }
         channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": .object(ready)]))
         if probe { return 0 }
 

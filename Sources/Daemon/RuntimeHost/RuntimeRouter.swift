@@ -39,8 +39,10 @@ public final class RuntimeRouter: @unchecked Sendable {
         let runtime: RuntimeSetup
         /// The library in use (the fallback when the first is not installed).
         var library: String
-        /// Why the runtime cannot be used (no library), from the probe at start.
+        /// Why the runtime cannot be used (no library, another ABI), from the probe at start.
         var unavailable: String?
+        /// The library's version (said or found in its file), when known.
+        var libraryVersion: String?
         var resolved: [String] = []
         var missing: Set<String> = []
         /// The runtime's one host for calls of no one client (and every call, `Hosting.shared`).
@@ -97,7 +99,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     private static func probe(_ runtime: RuntimeSetup, executable: String, logger: Logger) -> RuntimeState {
         var state = RuntimeState(runtime: runtime, library: runtime.library)
         let libraries = [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? [])
-        for library in libraries {
+        probing: for library in libraries {
             state = RuntimeState(runtime: runtime, library: library)
             switch RuntimeProbe.run(
                 executable: executable, namespace: runtime.namespace, library: library, settings: runtime.hostSettings)
@@ -109,6 +111,13 @@ public final class RuntimeRouter: @unchecked Sendable {
                     state.resolved = strings(ready["resolved"])
                     state.missing = Set(strings(ready["missing"]))
                     if case .string(let note)? = ready["memory_limit"] { logger.warn("\(runtime.namespace): \(note)") }
+                    // A library that is there but speaks another ABI: not used, and no fallback instead.
+                    if let reason = checkABI(of: runtime, ready: ready, library: library, state: &state, logger: logger)
+                    {
+                        state.unavailable = reason
+                        logger.error("\(runtime.namespace): runtime not available: \(reason)")
+                        break probing
+                    }
                 }
             case .failure(let error):
                 state.unavailable = "\(error)"
@@ -128,6 +137,26 @@ public final class RuntimeRouter: @unchecked Sendable {
             break
         }
         return state
+    }
+
+    /// A library of another version than the table's is not used (ABICheck): why, when it is not.
+    private static func checkABI(
+        of runtime: RuntimeSetup, ready: JSONValue, library: String, state: inout RuntimeState, logger: Logger
+    ) -> String? {
+        guard let table = runtime.manifest.abiVersion else { return nil }
+        var found: String?
+        if case .string(let version)? = ready["library_version"] { found = version }
+        let setting = runtime.manifest.abiSetting.flatMap { name in
+            runtime.manifest.settings.first { $0.name == name }?.flag
+        }
+        switch ABICheck.decide(
+            table: table, library: library, found: found, said: runtime.librarySaidVersion, setting: setting)
+        {
+        case .matches(let version): state.libraryVersion = version
+        case .assumed(let note): logger.warn("\(runtime.namespace): \(note)")
+        case .differs(let reason): return reason
+        }
+        return nil
     }
 
     private static func strings(_ value: JSONValue?) -> [String] {
@@ -565,6 +594,8 @@ public final class RuntimeRouter: @unchecked Sendable {
                 object["resolved"] = .array(state.resolved.map { .string($0) })
                 object["not_present"] = .array(state.missing.sorted().map { .string($0) })
                 object["hosting"] = .string(state.runtime.hosting.name)
+                if let abi = state.runtime.manifest.abiVersion { object["abi"] = .string(abi) }
+                if let version = state.libraryVersion { object["library_version"] = .string(version) }
                 return .object(object)
             })
     }

@@ -14,6 +14,8 @@ public struct RuntimeSetup: Sendable {
     /// What each of its runtime hosts is started with; the parallel calls also bound blocking
     /// calls across the hosts of clients (`Hosting.perClient`).
     public let hostSettings: HostSettings
+    /// The library's version as the manifest's setting says it, when set (else its file says).
+    public let librarySaidVersion: String?
 
     /// Which runtime host process a runtime's objects live in.
     public enum Hosting: Sendable, Equatable {
@@ -39,13 +41,14 @@ public struct RuntimeSetup: Sendable {
 
     public init(
         _ hosted: HostedRuntime, library: String, fallbackLibrary: String? = nil, hosting: Hosting,
-        hostSettings: HostSettings
+        hostSettings: HostSettings, librarySaidVersion: String? = nil
     ) {
         self.hosted = hosted
         self.library = library
         self.fallbackLibrary = fallbackLibrary
         self.hosting = hosting
         self.hostSettings = hostSettings
+        self.librarySaidVersion = librarySaidVersion
     }
 
     /// The runtime as `configuration` sets it up; relative directories are taken from the working
@@ -83,7 +86,10 @@ public struct RuntimeSetup: Sendable {
                 pluginDirectory: manifest.pluginsSetting.map {
                     configuration.value(of: $0).map(Self.absolute) ?? beside
                 },
-                paths: paths))
+                paths: paths),
+            librarySaidVersion: manifest.abiSetting.flatMap {
+                configuration.isSet($0) ? configuration.value(of: $0) : nil
+            })
     }
 
     private static func absolute<S: StringProtocol>(_ path: S) -> String {

@@ -19,6 +19,9 @@ public struct Annotations: Codable, Sendable, Equatable {
     /// The runtimes, by their methods' namespace, and the settings they name.
     public var runtimes: [String: RuntimeAnnotation]
     public var settings: [String: SettingAnnotation]
+    /// The SDK version these headers declare (`1.2.3`): a library of another major.minor speaks
+    /// another ABI.
+    public var abiVersion: String?
     /// Other annotation files (paths relative to this one) this one builds on: theirs first, then
     /// this file's entries, each replacing the included entry of the same name (a header version's
     /// differences over the annotations its versions share).
@@ -27,6 +30,7 @@ public struct Annotations: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case functions, handles, callbacks, fields, unions, runtimes, settings, include
         case defaultMakers = "default_makers"
+        case abiVersion = "abi_version"
     }
 
     public init(
@@ -57,6 +61,7 @@ public struct Annotations: Codable, Sendable, Equatable {
         runtimes = try c.decodeIfPresent([String: RuntimeAnnotation].self, forKey: .runtimes) ?? [:]
         settings = try c.decodeIfPresent([String: SettingAnnotation].self, forKey: .settings) ?? [:]
         include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
+        abiVersion = try c.decodeIfPresent(String.self, forKey: .abiVersion)
     }
 
     /// The file with what it includes merged in.
@@ -100,6 +105,7 @@ public struct Annotations: Codable, Sendable, Equatable {
         defaultMakers.merge(other.defaultMakers) { $1 }
         runtimes.merge(other.runtimes) { $1 }
         settings.merge(other.settings) { $1 }
+        abiVersion = other.abiVersion ?? abiVersion
     }
 
     private static func describe(_ error: DecodingError) -> String {

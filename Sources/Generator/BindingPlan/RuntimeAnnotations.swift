@@ -18,6 +18,10 @@ public struct RuntimeAnnotation: Codable, Sendable, Equatable {
     public var parallelCalls: String?
     /// The setting naming the directory of server-side plugins.
     public var plugins: String?
+    /// The text that precedes the library's version in its file (`rkllm-runtime version: `), and
+    /// the setting that says the version when the file does not.
+    public var versionMarker: String?
+    public var abiSetting: String?
 
     enum CodingKeys: String, CodingKey {
         case library, paths, plugins
@@ -26,6 +30,8 @@ public struct RuntimeAnnotation: Codable, Sendable, Equatable {
         case processPer = "process_per"
         case oneProcessWhen = "one_process_when"
         case parallelCalls = "parallel_calls"
+        case versionMarker = "version_marker"
+        case abiSetting = "abi_setting"
     }
 }
 

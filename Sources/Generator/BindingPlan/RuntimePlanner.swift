@@ -17,6 +17,10 @@ public struct RuntimePlan: Sendable, Equatable {
     public var paths: [String: String]
     public var parallelCalls: String?
     public var plugins: String?
+    /// The headers' SDK version, how the library's own is found, and the setting that says it.
+    public var abiVersion: String?
+    public var versionMarker: String?
+    public var abiSetting: String?
     /// Handle type -> aborting method; creating method -> destroying method.
     public var abortMethods: [String: String]
     public var destroyMethods: [String: String]
@@ -25,7 +29,7 @@ public struct RuntimePlan: Sendable, Equatable {
 }
 
 extension Planner {
-    static let settingKinds: Set<String> = ["count", "toggle", "file", "directory", "directories"]
+    static let settingKinds: Set<String> = ["count", "toggle", "file", "directory", "directories", "version"]
 
     /// Every declared runtime, by namespace; what does not check out is a warning (and left out).
     func planRuntimes(warnings notes: inout [String]) -> [RuntimePlan] {
@@ -84,6 +88,8 @@ extension Planner {
                 librarySetting: setting(a.librarySetting, "library_setting"), hosting: hosting,
                 paths: (a.paths ?? [:]).compactMapValues { setting($0, "paths") },
                 parallelCalls: setting(a.parallelCalls, "parallel_calls"), plugins: setting(a.plugins, "plugins"),
+                abiVersion: annotations.abiVersion, versionMarker: a.versionMarker,
+                abiSetting: setting(a.abiSetting, "abi_setting"),
                 abortMethods: aborts, destroyMethods: destroys, settings: settings)
         }
     }

@@ -130,6 +130,8 @@ public struct Emitter {
             "simulatedLibrary": .text(literal(r.simulatedLibrary)), "librarySetting": .text(literal(r.librarySetting)),
             "hosting": .text(hosting), "paths": .text(dictionary(r.paths)),
             "parallelCalls": .text(literal(r.parallelCalls)), "plugins": .text(literal(r.plugins)),
+            "abiVersion": .text(literal(r.abiVersion)), "versionMarker": .text(literal(r.versionMarker)),
+            "abiSetting": .text(literal(r.abiSetting)),
             "abortMethods": .text(dictionary(r.abortMethods)), "destroyMethods": .text(dictionary(r.destroyMethods)),
             "settings": .list(
                 r.settings.sorted { $0.key < $1.key }.map { name, s in

@@ -157,7 +157,16 @@ static void free_instance(sim_instance* in) {
     free(in);
 }
 
+/* The runtime's version in its read-only data, as the vendor's library carries it and logs it at
+ * init ("I rkllm: rkllm-runtime version: 1.1.2, rknpu driver version: ..."): a daemon reads it from
+ * the file to pick the ABI it speaks. */
+#ifndef SIM_RUNTIME_VERSION
+#define SIM_RUNTIME_VERSION "1.2.3"
+#endif
+static const char sim_version_banner[] = "rkllm-runtime version: " SIM_RUNTIME_VERSION;
+
 int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback) {
+    fprintf(stderr, "I rkllm: %s, platform: simulated\n", sim_version_banner);
     if (handle == NULL || param == NULL || callback == NULL || param->model_path == NULL) return SIM_ERR_ARGUMENT;
     sim_settings settings = {
         .prefill_us = sim_env_long("RKLLM_SIM_PREFILL_US", 2000),
