@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "RKNNBindings", targets: ["RKNNBindings"]),
         // The simulated RKLLM runtime: the ABI of Headers/rkllm/1.2.3/rkllm.h, loaded by workers like the vendor's.
         .library(name: "rkllmrt_sim", type: .dynamic, targets: ["RKLLMSim"]),
+        // The same, built for the RKLLM 1.3.0 ABI (Headers/rkllm/1.3.0/rkllm.h).
+        .library(name: "rkllmrt_sim-1.3", type: .dynamic, targets: ["RKLLMSim_1_3"]),
         .executable(name: "sim-model", targets: ["sim-model"]),
         // The simulated RKNN runtime: the ABI of Headers/rknn/rknn_api.h (and MatMul, custom operators).
         .library(name: "rknnrt_sim", type: .dynamic, targets: ["RKNNSim"]),
@@ -87,6 +89,14 @@ let package = Package(
             path: "Sources/Simulators/RKLLMSim",
             publicHeadersPath: "include",
             cSettings: [.headerSearchPath("../../../Headers/rkllm/1.2.3")],
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
+        .target(
+            name: "RKLLMSim_1_3",
+            dependencies: ["SimSupport"],
+            path: "Sources/Simulators/RKLLMSim-1.3",
+            publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("../../../Headers/rkllm/1.3.0")],
             linkerSettings: [.linkedLibrary("pthread")]
         ),
         .target(

@@ -44,6 +44,7 @@ typedef struct {
     char* lora_name;
     char* cache_path;               /* save the prompt cache here after prefill; NULL = no */
     int keep_history;
+    int max_new_tokens;             /* this run's limit (1.3: per run; 1.2: the instance's) */
     void* userdata;
     int async;                      /* a run of rkllm_run_async */
     int released;                   /* the instance was marked idle before the final callback */
@@ -51,6 +52,8 @@ typedef struct {
 
 typedef struct {
     LLMResultCallback callback;
+    void* result_userdata;          /* 1.3: the callback struct's, for runs that pass none */
+    int ignore_eos;                 /* 1.3: keep generating past the reply's end */
     sim_model model;
     sim_settings settings;
     int max_context_len, max_new_tokens, n_keep, n_batch, use_cross_attn;
@@ -115,9 +118,11 @@ RKLLMParam rkllm_createDefaultParam(void) {
     param.mirostat_tau = 5.0f;
     param.mirostat_eta = 0.1f;
     param.skip_special_token = true;
+#ifndef SIM_ABI_1_3
     param.img_start = "";
     param.img_end = "";
     param.img_content = "";
+#endif
     param.extend_param.enabled_cpus_num = 4;
     param.extend_param.enabled_cpus_mask = CPU4 | CPU5 | CPU6 | CPU7;
     param.extend_param.n_batch = 1;
@@ -165,7 +170,14 @@ static void free_instance(sim_instance* in) {
 #endif
 static const char sim_version_banner[] = "rkllm-runtime version: " SIM_RUNTIME_VERSION;
 
+#ifdef SIM_ABI_1_3
+/* 1.3.0: a struct of callbacks, each with its userdata; the tokenizer and embedding ones are for
+ * models without their own, which the simulated models never are. */
+int rkllm_init(LLMHandle* handle, RKLLMParam* param, RKLLMCallback* callbacks) {
+    LLMResultCallback callback = callbacks != NULL ? callbacks->result_callback : NULL;
+#else
 int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback) {
+#endif
     fprintf(stderr, "I rkllm: %s, platform: simulated\n", sim_version_banner);
     if (handle == NULL || param == NULL || callback == NULL || param->model_path == NULL) return SIM_ERR_ARGUMENT;
     sim_settings settings = {
@@ -201,6 +213,10 @@ int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback)
     if (settings.crash_at_token == 0) settings.crash_at_token = in->model.crash_at_token;
     in->settings = settings;
     in->callback = callback;
+#ifdef SIM_ABI_1_3
+    in->result_userdata = callbacks->result_userdata;
+    in->ignore_eos = param->ignore_eos_token;
+#endif
     in->max_context_len = param->max_context_len;
     in->max_new_tokens = param->max_new_tokens;
     in->n_keep = param->n_keep;
@@ -348,6 +364,11 @@ static sim_run* copy_run(sim_instance* in, const RKLLMInput* input, const RKLLMI
         return NULL;
     }
     run->userdata = userdata;
+    run->max_new_tokens = in->max_new_tokens;
+#ifdef SIM_ABI_1_3
+    if (userdata == NULL) run->userdata = in->result_userdata; /* a run's own userdata wins */
+    if (infer && infer->max_new_tokens > 0) run->max_new_tokens = infer->max_new_tokens;
+#endif
     run->enable_thinking = input->enable_thinking;
     run->role = dup_or_null(input->role);
     run->mode = infer ? infer->mode : RKLLM_INFER_GENERATE;
@@ -387,12 +408,26 @@ static sim_run* copy_run(sim_instance* in, const RKLLMInput* input, const RKLLMI
         break;
     case RKLLM_INPUT_MULTIMODAL: {
         const RKLLMMultiModalInput* mm = &input->multimodal_input;
+#ifdef SIM_ABI_1_3
+        /* 1.3.0: images and videos; a video's frames count as images of its frame size. */
+        const __typeof__(mm->image)* image = &mm->image;
+        const __typeof__(mm->video)* video = &mm->video;
+        if (mm->prompt == NULL || (image->n_image > 0 && (image->image_embed == NULL || image->n_image_tokens == 0)) ||
+            (video->n_video > 0 && (video->video_embed == NULL || video->n_frame_per_video == 0 || video->n_frame_tokens == 0)))
+            goto invalid;
+        run->prompt = strdup(mm->prompt);
+        run->images = image->n_image + video->n_video * video->n_frame_per_video;
+        run->image_tokens = image->n_image * image->n_image_tokens + video->n_video * video->n_frame_per_video * video->n_frame_tokens;
+        run->image_width = image->n_image > 0 ? image->image_width : video->frame_width;
+        run->image_height = image->n_image > 0 ? image->image_height : video->frame_height;
+#else
         if (mm->prompt == NULL || (mm->n_image > 0 && (mm->image_embed == NULL || mm->n_image_tokens == 0))) goto invalid;
         run->prompt = strdup(mm->prompt);
         run->images = mm->n_image;
         run->image_tokens = mm->n_image * mm->n_image_tokens;
         run->image_width = mm->image_width;
         run->image_height = mm->image_height;
+#endif
         break;
     }
     default:
@@ -562,13 +597,15 @@ static int generate(sim_instance* in, sim_run* run) {
         report_error(in, run);
         goto done;
     }
-    size_t limit = in->max_new_tokens > 0 ? (size_t)in->max_new_tokens : reply.len;
+    size_t limit = run->max_new_tokens > 0 ? (size_t)run->max_new_tokens : reply.len;
+    /* 1.3.0's ignore_eos_token: past the reply's end the model goes on repeating it, to the limit. */
+    size_t length = in->ignore_eos && run->max_new_tokens > 0 && reply.len > 0 ? limit : reply.len;
     size_t emitted = 0;
     int owed = 0;
     RKLLMResult result;
-    for (; emitted < reply.len && emitted < limit; emitted++) {
+    for (; emitted < length && emitted < limit; emitted++) {
         if (sleep_abortable(in, in->settings.token_us)) break;
-        int32_t token = reply.data[emitted];
+        int32_t token = reply.data[emitted % reply.len];
         if ((int)emitted + 1 == in->settings.hang_at_token)
             for (;;) pause(); /* the injected hang: nothing gets out of here but a signal */
         if ((int)emitted + 1 == in->settings.crash_at_token) raise(SIGSEGV);
@@ -599,7 +636,7 @@ static int generate(sim_instance* in, sim_run* run) {
             /* Paused: the rest of the reply waits for a run with an empty prompt. */
             pthread_mutex_lock(&in->lock);
             sim_ints_free(&in->paused);
-            sim_ints_append(&in->paused, reply.data + emitted + 1, reply.len - emitted - 1);
+            if (emitted + 1 < reply.len) sim_ints_append(&in->paused, reply.data + emitted + 1, reply.len - emitted - 1);
             in->paused_keep_history = run->keep_history;
             pthread_mutex_unlock(&in->lock);
             goto done;
@@ -703,9 +740,15 @@ int rkllm_abort(LLMHandle handle) {
     return 0;
 }
 
+/* 1.2.x: 0 while a task is running, non-zero otherwise; 1.3.0 flipped it: 1 while running. */
 int rkllm_is_running(LLMHandle handle) {
     sim_instance* in = handle;
-    return in != NULL && atomic_load(&in->running) ? 0 : 1;
+    int running = in != NULL && atomic_load(&in->running);
+#ifdef SIM_ABI_1_3
+    return running ? 1 : 0;
+#else
+    return running ? 0 : 1;
+#endif
 }
 
 int rkllm_clear_kv_cache(LLMHandle handle, int keep_system_prompt, int* start_pos, int* end_pos) {
