@@ -131,5 +131,11 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(
             RKLLMBindings_1_2_3.HostedRuntimes.rkllm.entries.count + RKNNBindings.HostedRuntimes.rknn.entries.count, 52,
             "50 functions and two get_constants")
+        // What only a comment of the header says reaches rpc.discover.
+        let llm = try JSONSerialization.jsonObject(with: Data(RKLLMBindings_1_2_3.HostedRuntimes.rkllm.openRPC.utf8))
+        let isRunning = ((llm as? [String: Any])?["methods"] as? [[String: Any]])?.first {
+            $0["name"] as? String == "rkllm.is_running"
+        }
+        XCTAssertEqual(isRunning?["description"] as? String, "Result: 0 while a task is running, non-zero otherwise.")
     }
 }

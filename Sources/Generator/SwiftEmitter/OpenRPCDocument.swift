@@ -21,7 +21,7 @@ struct OpenRPCDocument {
             ]
         }
         let methods: [[String: Any]] = plan.functions.filter(\.bound).map { f in
-            [
+            var method: [String: Any] = [
                 "name": f.method,
                 "summary": f.function.signature,
                 "paramStructure": "either",
@@ -31,6 +31,10 @@ struct OpenRPCDocument {
                 },
                 "result": ["name": "result", "schema": resultSchema(f)],
             ]
+            // What only the header's comments say, and what the binding leaves out.
+            let remarks = (f.meaning.map { ["Result: \($0)."] } ?? []) + f.notes.map { "\($0)." }
+            if !remarks.isEmpty { method["description"] = remarks.joined(separator: " ") }
+            return method
         }
         let constantMethods: [[String: Any]] = constantNamespaces.map { ns in
             [
