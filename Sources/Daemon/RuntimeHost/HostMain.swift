@@ -55,7 +55,9 @@ public enum HostMain {
             "missing": .array(library.missing.map { .string($0) }),
         ]
         if let memoryNote { ready["memory_limit"] = .string(memoryNote) }
-        if let marker = runtime.manifest.versionMarker, let symbol = library.symbols.values.first,
+        // Only the probe's answer is read for it (RuntimeRouter.probe): a host started for a call
+        // does not read the library's file again.
+        if probe, let marker = runtime.manifest.versionMarker, let symbol = library.symbols.values.first,
             let version = LibraryVersion.read(marker: marker, loadedAt: symbol)
         {
             ready["library_version"] = .string(version)

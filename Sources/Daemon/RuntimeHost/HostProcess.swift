@@ -33,8 +33,6 @@ final class HostProcess: FramedSocket, EventHandler {
     /// Set once the process is gone: the error its calls and handles answer.
     private(set) var death: RPCError?
     private var onDeath: [(RPCError) -> Void] = []
-    /// The `$/ready` message: which symbols the library resolved, or why it did not load.
-    private(set) var ready: JSONValue?
 
     var inFlight: Int { pending.count }
     /// Bytes of messages read from and written to the host.
@@ -183,7 +181,7 @@ final class HostProcess: FramedSocket, EventHandler {
         if case .string(let method)? = message["method"] {
             let params = message["params"] ?? .null
             switch method {
-            case "$/ready": ready = params
+            // `$/ready` (what the library resolved) matters only to the start-up probe, which read it.
             case "$/callback":
                 guard case .int(let id)? = params["id"], var call = pending[id] else { return }
                 call.lastProgress = EventLoop.now()
