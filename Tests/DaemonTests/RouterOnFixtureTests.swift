@@ -31,7 +31,7 @@ final class RouterOnFixtureTests: XCTestCase {
             logger: logger)
         let server = try Server(
             configuration: configuration, logger: logger, version: "test",
-            methods: GeneratedMethods.methods(of: [setup], router: router) + router.serverMethods())
+            methods: GeneratedMethods.serving([setup], router: router).methods + router.serverMethods())
         router.attach(to: server)
         self.server = server
         let stopped = self.stopped

@@ -45,8 +45,8 @@ public struct Configuration: Sendable {
         runtimeValues[setting] ?? runtimeSettings.first { $0.name == setting }?.defaultValue
     }
 
-    /// Whether the runtime setting was set (not its default).
-    public func isSet(_ setting: String) -> Bool { runtimeValues[setting] != nil }
+    /// A runtime setting's value when it was set (not its default).
+    public func explicitValue(of setting: String) -> String? { runtimeValues[setting] }
 
     public struct Setting: Sendable {
         public let environment: String

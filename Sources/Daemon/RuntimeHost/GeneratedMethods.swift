@@ -5,40 +5,40 @@ import RPCServer
 /// function routed to the runtime host process that owns it, each described by its runtime's
 /// generated OpenRPC document.
 public enum GeneratedMethods {
-    public static func methods(of runtimes: [RuntimeSetup], router: RuntimeRouter) -> [ServerMethod] {
-        runtimes.flatMap { runtime in
-            let document = (try? JSONParser.parse(runtime.hosted.openRPC)) ?? .object([:])
-            return runtime.hosted.entries.map { entry in
-                let description = Self.description(of: entry.method, in: document)
-                guard entry.symbol != nil else {
-                    return ServerMethod(name: entry.method, description: description) { request in
-                        try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
-                    }
-                }
-                return ServerMethod(
-                    name: entry.method, description: description, fileDescriptors: entry.params.filter(\.fd).count
-                ) { call in
-                    router.route(call, entry: entry)
-                }
-            }
-        }
-    }
-
-    /// The schemas the runtimes' documents share out (`components`), merged.
-    public static func openRPCComponents(of runtimes: [RuntimeSetup]) -> JSONValue {
+    /// Every runtime's methods, and the schemas their documents share out (`components`), merged:
+    /// each document read once.
+    public static func serving(_ runtimes: [RuntimeSetup], router: RuntimeRouter) -> (
+        methods: [ServerMethod], openRPCComponents: JSONValue
+    ) {
+        var methods: [ServerMethod] = []
         var schemas = JSONObject()
         for runtime in runtimes {
             let document = (try? JSONParser.parse(runtime.hosted.openRPC)) ?? .object([:])
             if case .object(let own)? = document["components"]?["schemas"] {
                 for (name, schema) in own.pairs { schemas[name] = schema }
             }
+            var described: [String: JSONValue] = [:]
+            if case .array(let items)? = document["methods"] {
+                for item in items { if case .string(let name)? = item["name"] { described[name] = item } }
+            }
+            for entry in runtime.hosted.entries {
+                let description = described[entry.method] ?? .object(["name": .string(entry.method)])
+                guard entry.symbol != nil else {
+                    methods.append(
+                        ServerMethod(name: entry.method, description: description) { request in
+                            try entry.call(params: request.params, host: NoHandles(), lookup: { _ in nil })
+                        })
+                    continue
+                }
+                methods.append(
+                    ServerMethod(
+                        name: entry.method, description: description, fileDescriptors: entry.params.filter(\.fd).count
+                    ) { call in
+                        router.route(call, entry: entry)
+                    })
+            }
         }
-        return .object(["schemas": .object(schemas)])
-    }
-
-    static func description(of method: String, in document: JSONValue) -> JSONValue {
-        guard case .array(let methods)? = document["methods"] else { return .object(["name": .string(method)]) }
-        return methods.first { $0["name"] == .string(method) } ?? .object(["name": .string(method)])
+        return (methods, .object(["schemas": .object(schemas)]))
     }
 }
 

@@ -56,7 +56,7 @@ public struct RuntimeSetup: Sendable {
     public init(_ hosted: HostedRuntime, configuration: Configuration, executable: String) throws {
         let manifest = hosted.manifest
         let beside = (executable as NSString).deletingLastPathComponent
-        let configured = manifest.librarySetting.flatMap { configuration.isSet($0) ? configuration.value(of: $0) : nil }
+        let configured = manifest.librarySetting.flatMap(configuration.explicitValue(of:))
         let simulated = manifest.simulatedLibrary.map { beside + "/" + $0 }
         let hosting: Hosting
         switch manifest.hosting {
@@ -87,9 +87,7 @@ public struct RuntimeSetup: Sendable {
                     configuration.value(of: $0).map(Self.absolute) ?? beside
                 },
                 paths: paths),
-            librarySaidVersion: manifest.abiSetting.flatMap {
-                configuration.isSet($0) ? configuration.value(of: $0) : nil
-            })
+            librarySaidVersion: manifest.abiSetting.flatMap(configuration.explicitValue(of:)))
     }
 
     private static func absolute<S: StringProtocol>(_ path: S) -> String {

@@ -53,10 +53,11 @@ func main() -> Int32 {
                     bytes: configuration.maxBytesPerClient),
                 maxHosts: configuration.maxRuntimeHosts),
             logger: logger)
+        let generated = GeneratedMethods.serving(setups, router: router)
         let server = try Server(
             configuration: configuration, logger: logger, version: version,
-            methods: GeneratedMethods.methods(of: setups, router: router) + router.serverMethods())
-        server.openRPCComponents = GeneratedMethods.openRPCComponents(of: setups)
+            methods: generated.methods + router.serverMethods())
+        server.openRPCComponents = generated.openRPCComponents
         router.attach(to: server)
         return try server.run()
     } catch {

@@ -346,6 +346,7 @@ struct DispatchCode {
         }
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
         let call = "function(\(arguments.map(\.argument).joined(separator: ", ")))"
+        let entryTraits = traits(f)
         return .context([
             "cName": .text(f.function.name),
             "method": .text(f.method),
@@ -353,8 +354,8 @@ struct DispatchCode {
             "location": .text(f.function.location.description),
             "params": .list(f.jsonParams.map(paramSpec)),
             "hasParams": .flag(!f.jsonParams.isEmpty),
-            "traits": .list(traits(f).map { .context(["trait": .text($0)]) }),
-            "hasTraits": .flag(!traits(f).isEmpty),
+            "traits": .list(entryTraits.map { .context(["trait": .text($0)]) }),
+            "hasTraits": .flag(!entryTraits.isEmpty),
             "cType": .text("@convention(c) (\(cParams)) -> \(names.imported(f.function.result))"),
             "decode": lines(arguments.flatMap(\.decode)),
             "derive": lines(arguments.flatMap(\.derive)),
