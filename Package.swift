@@ -11,7 +11,12 @@ let package = Package(
         .executable(name: "rkllm-server", targets: ["rkllm-server"]),
         .executable(name: "rkllm-bench", targets: ["rkllm-bench"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
+        // The runtime host processes, one per header set: the daemon starts the one of the library's version.
+        .executable(name: "rkllm-host-1.2.3", targets: ["rkllm-host-1.2.3"]),
+        .executable(name: "rkllm-host-1.3.0", targets: ["rkllm-host-1.3.0"]),
+        .executable(name: "rknn-host", targets: ["rknn-host"]),
         .library(name: "RKLLMBindings_1_2_3", targets: ["RKLLMBindings_1_2_3"]),
+        .library(name: "RKLLMBindings_1_3_0", targets: ["RKLLMBindings_1_3_0"]),
         .library(name: "RKNNBindings", targets: ["RKNNBindings"]),
         // The simulated RKLLM runtime: the ABI of Headers/rkllm/1.2.3/rkllm.h, loaded by workers like the vendor's.
         .library(name: "rkllmrt_sim", type: .dynamic, targets: ["RKLLMSim"]),
@@ -50,16 +55,31 @@ let package = Package(
         ),
         .plugin(name: "BindingGenPlugin", capability: .buildTool(), dependencies: ["binding-gen"]),
 
-        // MARK: the vendor ABI as a C module, and the generated bindings over it
-        // One C module and one generated module per header set (a runtime's SDK version).
+        // MARK: the vendor ABI as a C module, and the generated code over it
+        // Per header set (a runtime's SDK version): its C module; its description (what its methods
+        // are, no C: the daemon holds every version's); its bindings (types and calls, over the C
+        // module: one per runtime host executable, as two versions' C modules cannot meet in one).
         .systemLibrary(name: "CRKLLM_1_2_3", path: "Headers/rkllm/1.2.3"),
+        .systemLibrary(name: "CRKLLM_1_3_0", path: "Headers/rkllm/1.3.0"),
         .systemLibrary(name: "CRKNN", path: "Headers/rknn"),
         .target(name: "BindingRuntime", path: "Sources/Daemon/BindingRuntime"),
         .target(
-            name: "RKLLMBindings_1_2_3", dependencies: ["BindingRuntime", "CRKLLM_1_2_3"],
+            name: "RKLLMDescription_1_2_3", dependencies: ["BindingRuntime"],
+            path: "Sources/Daemon/Descriptions/RKLLM-1.2.3", plugins: ["BindingGenPlugin"]),
+        .target(
+            name: "RKLLMDescription_1_3_0", dependencies: ["BindingRuntime"],
+            path: "Sources/Daemon/Descriptions/RKLLM-1.3.0", plugins: ["BindingGenPlugin"]),
+        .target(
+            name: "RKNNDescription", dependencies: ["BindingRuntime"], path: "Sources/Daemon/Descriptions/RKNN",
+            plugins: ["BindingGenPlugin"]),
+        .target(
+            name: "RKLLMBindings_1_2_3", dependencies: ["RKLLMDescription_1_2_3", "CRKLLM_1_2_3"],
             path: "Sources/Daemon/Bindings/RKLLM-1.2.3", plugins: ["BindingGenPlugin"]),
         .target(
-            name: "RKNNBindings", dependencies: ["BindingRuntime", "CRKNN"], path: "Sources/Daemon/Bindings/RKNN",
+            name: "RKLLMBindings_1_3_0", dependencies: ["RKLLMDescription_1_3_0", "CRKLLM_1_3_0"],
+            path: "Sources/Daemon/Bindings/RKLLM-1.3.0", plugins: ["BindingGenPlugin"]),
+        .target(
+            name: "RKNNBindings", dependencies: ["RKNNDescription", "CRKNN"], path: "Sources/Daemon/Bindings/RKNN",
             plugins: ["BindingGenPlugin"]),
 
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
@@ -68,8 +88,19 @@ let package = Package(
         .target(
             name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Daemon/RuntimeHost"),
         .executableTarget(
-            name: "rkllm-server", dependencies: ["RPCServer", "RuntimeHost", "RKLLMBindings_1_2_3", "RKNNBindings"],
+            name: "rkllm-server",
+            dependencies: [
+                "RPCServer", "RuntimeHost", "RKLLMDescription_1_2_3", "RKLLMDescription_1_3_0", "RKNNDescription",
+            ],
             path: "Sources/Daemon/rkllm-server"),
+        .executableTarget(
+            name: "rkllm-host-1.2.3", dependencies: ["RuntimeHost", "RKLLMBindings_1_2_3"],
+            path: "Sources/Daemon/Hosts/rkllm-host-1.2.3"),
+        .executableTarget(
+            name: "rkllm-host-1.3.0", dependencies: ["RuntimeHost", "RKLLMBindings_1_3_0"],
+            path: "Sources/Daemon/Hosts/rkllm-host-1.3.0"),
+        .executableTarget(
+            name: "rknn-host", dependencies: ["RuntimeHost", "RKNNBindings"], path: "Sources/Daemon/Hosts/rknn-host"),
         .executableTarget(
             name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKLLM_1_2_3"],
             path: "Sources/Tools/rkllm-bench"),
@@ -136,13 +167,16 @@ let package = Package(
             cSettings: [.headerSearchPath("../../Fixtures/calltest")]
         ),
         .target(
+            name: "CallTestDescription", dependencies: ["BindingRuntime"], path: "Tests/Support/CallTestDescription",
+            plugins: ["BindingGenPlugin"]),
+        .target(
             name: "CallTestBindings",
-            dependencies: ["BindingRuntime", "CCallTestHeaders"],
+            dependencies: ["CallTestDescription", "CCallTestHeaders"],
             path: "Tests/Support/CallTestBindings",
             plugins: ["BindingGenPlugin"]
         ),
         .testTarget(name: "GeneratedDispatchTests", dependencies: ["CallTestBindings", "CCallTestHeaders"]),
-        // The fixture's runtime host (what rkllm-server is with --worker, for the fixture's table).
+        // The fixture's runtime host (what rknn-host is for RKNN, for the fixture's table).
         .executableTarget(
             name: "calltest-host", dependencies: ["RuntimeHost", "CallTestBindings"], path: "Tests/Support/CallTestHost"
         ),

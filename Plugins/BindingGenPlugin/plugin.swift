@@ -2,15 +2,18 @@ import Foundation
 import PackagePlugin
 
 /// Runs `binding-gen generate` for a target that holds a `binding-gen.json`:
-/// `{"headers": "<dir>", "module": "<C module>", "templates": "<dir>", "annotations": "<file>",
-/// "prelude": "<dir>"}`, paths relative to the target directory. Inputs are the headers, their
+/// `{"headers": "<dir>", "part": "description" or "bindings", "module": "<C module>",
+/// "description_module": "<module>", "templates": "<dir>", "annotations": "<file>", "prelude": "<dir>"}`,
+/// paths relative to the target directory; the two modules are needed by the bindings part only. Inputs are the headers, their
 /// prelude, the annotations (and the files they include) and the templates, so any change to them
 /// regenerates; outputs are the generated Swift files.
 @main
 struct BindingGenPlugin: BuildToolPlugin {
     struct Config: Decodable {
         var headers: String
-        var module: String
+        var part: String
+        var module: String?
+        var descriptionModule: String?
         var templates: String
         var annotations: String?
         var prelude: String?
@@ -29,7 +32,9 @@ struct BindingGenPlugin: BuildToolPlugin {
 
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
         let configURL = target.directoryURL.appending(path: "binding-gen.json")
-        let config = try JSONDecoder().decode(Config.self, from: Data(contentsOf: configURL))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let config = try decoder.decode(Config.self, from: Data(contentsOf: configURL))
         let headers = target.directoryURL.appending(path: config.headers).standardized
         let templates = target.directoryURL.appending(path: config.templates).standardized
         let annotations =
@@ -42,7 +47,8 @@ struct BindingGenPlugin: BuildToolPlugin {
         let headerFiles = try files.contentsOfDirectory(at: headers, includingPropertiesForKeys: nil).filter {
             $0.pathExtension == "h"
         }
-        let templateFiles = try files.contentsOfDirectory(at: templates, includingPropertiesForKeys: nil).filter {
+        let partTemplates = templates.appending(path: config.part)
+        let templateFiles = try files.contentsOfDirectory(at: partTemplates, includingPropertiesForKeys: nil).filter {
             $0.pathExtension == "tmpl"
         }
         // What the headers need and do not include (HeaderImporter reads every file there).
@@ -55,8 +61,10 @@ struct BindingGenPlugin: BuildToolPlugin {
 
         var arguments = [
             "generate", headers.path, "--output", output.path, "--templates", templates.path,
-            "--module", config.module, "--annotations", annotations.path, "--prelude", prelude.path,
+            "--part", config.part, "--annotations", annotations.path, "--prelude", prelude.path,
         ]
+        if let module = config.module { arguments += ["--module", module] }
+        if let module = config.descriptionModule { arguments += ["--description-module", module] }
         // The tool is built in .build/<triple>/<configuration>/: the build's target triple (the API
         // does not give it). Without it, binding-gen lays structs out for the machine it runs on.
         let triple = tool.url.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
@@ -83,7 +91,7 @@ struct BindingGenPlugin: BuildToolPlugin {
 
         return [
             .buildCommand(
-                displayName: "binding-gen: \(target.name) from \(headers.lastPathComponent)/",
+                displayName: "binding-gen: \(target.name) (\(config.part)) from \(headers.lastPathComponent)/",
                 executable: tool.url,
                 arguments: arguments,
                 inputFiles: inputs,

@@ -48,21 +48,26 @@ final class GoldenTests: XCTestCase {
         try? FileManager.default.removeItem(at: copy)
         try FileManager.default.copyItem(at: Paths.templates, to: copy)
         defer { try? FileManager.default.removeItem(at: copy) }
-        try FileManager.default.removeItem(at: copy.appendingPathComponent("Layout.swift.tmpl"))
-        try "".write(to: copy.appendingPathComponent("Extra.swift.tmpl"), atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(
-            try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: copy).render()
-        ) {
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("bindings/Layout.swift.tmpl"))
+        try "".write(to: copy.appendingPathComponent("bindings/Extra.swift.tmpl"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try emitter(templates: copy).render(.bindings)) {
             XCTAssertTrue("\($0)".contains("the generator writes"), "\($0)")
         }
     }
 
+    private func emitter(templates: URL = Paths.templates) throws -> Emitter {
+        Emitter(
+            plan: try plan(), cModule: "CCallTestHeaders", descriptionModule: "CallTestDescription",
+            templatesDirectory: templates)
+    }
+
     func testRenderedSwiftMatchesTheGoldens() throws {
-        let files = try Emitter(plan: try plan(), cModule: "CCallTestHeaders", templatesDirectory: Paths.templates)
-            .render()
-        XCTAssertEqual(files.keys.sorted(), Emitter.outputFiles.sorted())
-        for name in Emitter.outputFiles {
-            try compare(name, try XCTUnwrap(files[name]))
+        for part in Emitter.Part.allCases {
+            let files = try emitter().render(part)
+            XCTAssertEqual(files.keys.sorted(), part.files.sorted())
+            for name in part.files {
+                try compare(name, try XCTUnwrap(files[name]))
+            }
         }
     }
 
@@ -73,7 +78,8 @@ final class GoldenTests: XCTestCase {
     }
 
     func testNoGoldenIsLeftOver() throws {
-        let expected = Set((Emitter.outputFiles + ["COVERAGE.md", "coverage.json"]).map { $0 + ".golden" })
+        let expected = Set(
+            (Emitter.Part.allCases.flatMap(\.files) + ["COVERAGE.md", "coverage.json"]).map { $0 + ".golden" })
         let present = Set(try FileManager.default.contentsOfDirectory(atPath: golden.path))
         XCTAssertEqual(present, expected)
     }

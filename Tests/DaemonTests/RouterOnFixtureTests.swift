@@ -16,15 +16,14 @@ final class RouterOnFixtureTests: XCTestCase {
     private let socket = "/tmp/rkllm-fixture-router-\(getpid()).sock"
 
     override func setUpWithError() throws {
-        let hosted = HostedRuntimes.ct
+        let table = RuntimeTable(RuntimeDescriptions.ct, host: Built.path("calltest-host"))
         let (configuration, _) = try Configuration.load(
             arguments: ["--socket", socket, "--ct-library", Built.path("libcalltest.so"), "--log-level", "3"],
-            environment: [:], runtimeSettings: hosted.manifest.settings)
-        let host = Built.path("calltest-host")
-        let setup = try RuntimeSetup(hosted, configuration: configuration, executable: host)
+            environment: [:], runtimeSettings: table.manifest.settings)
+        let setup = try RuntimeSetup([table], configuration: configuration, executable: Built.server)
         let logger = Logger(level: .error)
         let router = RuntimeRouter(
-            runtimes: [setup], executable: host,
+            runtimes: [setup],
             limits: .init(
                 runTimeout: 600, keepAlive: 0, maxQueue: 1, queueTimeout: 0,
                 quota: Holdings(handles: 64, descriptors: 64, bytes: 1 << 30), maxHosts: 8),

@@ -118,21 +118,23 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testConstantsAndOpenRPCAreGenerated() throws {
-        XCTAssertEqual(RKLLMBindings_1_2_3.Constants.rkllm["RKLLM_RUN_FINISH"], .int(2))
-        XCTAssertEqual(RKLLMBindings_1_2_3.Constants.rkllm["CPU7"], .int(128))
-        XCTAssertEqual(RKNNBindings.Constants.rknn["RKNN_ERR_INCOMPATILE_PRE_COMPILE_MODEL"], .int(-11))
-        XCTAssertEqual(RKNNBindings.Constants.rknn["RKNN_NPU_CORE_UNDEFINED"], .int(0x10000))
-        // Each header set's document describes its table, get_constants included.
-        for runtime in [RKLLMBindings_1_2_3.HostedRuntimes.rkllm, RKNNBindings.HostedRuntimes.rknn] {
-            let document = try JSONSerialization.jsonObject(with: Data(runtime.openRPC.utf8)) as? [String: Any]
+        XCTAssertEqual(RKLLMDescription_1_2_3.Constants.rkllm["RKLLM_RUN_FINISH"], .int(2))
+        XCTAssertEqual(RKLLMDescription_1_2_3.Constants.rkllm["CPU7"], .int(128))
+        XCTAssertEqual(RKNNDescription.Constants.rknn["RKNN_ERR_INCOMPATILE_PRE_COMPILE_MODEL"], .int(-11))
+        XCTAssertEqual(RKNNDescription.Constants.rknn["RKNN_NPU_CORE_UNDEFINED"], .int(0x10000))
+        // Each header set's document describes its methods, get_constants included; the table
+        // calls every one that has a C function.
+        let descriptions = [RKLLMDescription_1_2_3.RuntimeDescriptions.rkllm, RKNNDescription.RuntimeDescriptions.rknn]
+        for description in descriptions {
+            let document = try JSONSerialization.jsonObject(with: Data(description.openRPC.utf8)) as? [String: Any]
             let methods = try XCTUnwrap(document?["methods"] as? [[String: Any]])
-            XCTAssertEqual(Set(methods.compactMap { $0["name"] as? String }), Set(runtime.entries.map(\.method)))
+            XCTAssertEqual(Set(methods.compactMap { $0["name"] as? String }), Set(description.methods.map(\.method)))
         }
+        XCTAssertEqual(descriptions.map(\.methods.count).reduce(0, +), 52, "50 functions and two get_constants")
         XCTAssertEqual(
-            RKLLMBindings_1_2_3.HostedRuntimes.rkllm.entries.count + RKNNBindings.HostedRuntimes.rknn.entries.count, 52,
-            "50 functions and two get_constants")
+            RKLLMBindings_1_2_3.HostedRuntimes.rkllm.entries.count + RKNNBindings.HostedRuntimes.rknn.entries.count, 50)
         // What only a comment of the header says reaches rpc.discover.
-        let llm = try JSONSerialization.jsonObject(with: Data(RKLLMBindings_1_2_3.HostedRuntimes.rkllm.openRPC.utf8))
+        let llm = try JSONSerialization.jsonObject(with: Data(descriptions[0].openRPC.utf8))
         let isRunning = ((llm as? [String: Any])?["methods"] as? [[String: Any]])?.first {
             $0["name"] as? String == "rkllm.is_running"
         }

@@ -4,20 +4,33 @@ import XCTest
 
 @testable import RuntimeHost
 
-/// Which library a table may call: the one whose version has the table's major.minor.
+/// Which table may call a library: the one whose version has the library's major.minor.
 final class ABICheckTests: XCTestCase {
-    func testTheVersionSaidWinsOverTheOneFoundAndOnlyMajorMinorCount() {
-        let decide = { (found: String?, said: String?) in
-            ABICheck.decide(table: "1.2.3", library: "lib.so", found: found, said: said, setting: "--abi")
-        }
-        XCTAssertEqual(decide("1.2.0", nil), .matches(version: "1.2.0"))
-        XCTAssertEqual(decide("1.3.0", "1.2.3"), .matches(version: "1.2.3"))
-        guard case .differs(let reason) = decide("1.3.0", nil) else { return XCTFail() }
-        XCTAssertTrue(reason.contains("1.3.0") && reason.contains("1.2.3") && reason.contains("its file"), reason)
-        guard case .differs(let said) = decide("1.2.3", "1.3") else { return XCTFail() }
-        XCTAssertTrue(said.contains("--abi"), said)
-        guard case .assumed(let note) = decide(nil, nil) else { return XCTFail() }
-        XCTAssertTrue(note.contains("taken for 1.2.3"), note)
+    private func decide(_ found: String?, _ said: String?) -> ABICheck.Outcome {
+        ABICheck.decide(tables: ["1.3.0", "1.2.3"], library: "lib.so", found: found, said: said, setting: "--abi")
+    }
+
+    func testTheTableOfTheLibrarysMajorMinorIsChosen() {
+        XCTAssertEqual(decide("1.2.0", nil), .matches(table: "1.2.3", version: "1.2.0"))
+        XCTAssertEqual(decide("1.3.1", nil), .matches(table: "1.3.0", version: "1.3.1"))
+        XCTAssertEqual(
+            decide(nil, "1.2"), .matches(table: "1.2.3", version: "1.2"), "the setting says for a silent file")
+        XCTAssertEqual(decide("1.2.3", "1.2"), .matches(table: "1.2.3", version: "1.2.3"))
+        guard case .differs(let reason) = decide("1.4.0", nil) else { return XCTFail() }
+        XCTAssertTrue(
+            reason.contains("1.4.0") && reason.contains("1.3.0, 1.2.3") && reason.contains("its file"), reason)
+    }
+
+    func testASettingThatContradictsTheFileIsRefusedWithBothNamed() {
+        // Forcing the 1.3 table onto a 1.2 library would hand it structs it misreads.
+        guard case .differs(let reason) = decide("1.2.3", "1.3") else { return XCTFail() }
+        XCTAssertTrue(reason.contains("1.2.3") && reason.contains("1.3") && reason.contains("--abi"), reason)
+    }
+
+    func testAVersionNobodySaysIsTakenForTheFirstTablesAndSaidSo() {
+        guard case .assumed(let table, let note) = decide(nil, nil) else { return XCTFail() }
+        XCTAssertEqual(table, "1.3.0")
+        XCTAssertTrue(note.contains("taken for 1.3.0") && note.contains("--abi"), note)
     }
 
     func testTheVersionIsTheDigitsAfterTheMarker() {

@@ -8,22 +8,33 @@ import XCTest
 /// A runtime set up from the fixture's generated manifest: the host reads the library, the
 /// hosting and the host's settings from the manifest's settings and knows no runtime by name.
 final class RuntimeSetupTests: XCTestCase {
-    private let hosted = HostedRuntimes.ct
+    private let table = RuntimeTable(RuntimeDescriptions.ct, host: "calltest-host")
     private let executable = "/opt/daemon/bin/daemon"
 
     private func setup(_ arguments: [String], environment: [String: String] = [:]) throws -> RuntimeSetup {
         let (configuration, _) = try Configuration.load(
-            arguments: arguments, environment: environment, runtimeSettings: hosted.manifest.settings)
-        return try RuntimeSetup(hosted, configuration: configuration, executable: executable)
+            arguments: arguments, environment: environment, runtimeSettings: table.manifest.settings)
+        return try RuntimeSetup([table], configuration: configuration, executable: executable)
     }
 
-    func testTheTableIsTheManifestsNamespaceWithItsConstants() {
-        XCTAssertFalse(hosted.entries.isEmpty)
-        XCTAssertTrue(hosted.entries.allSatisfy { $0.method.hasPrefix("ct.") })
-        XCTAssertTrue(hosted.entries.contains { $0.method == "ct.get_constants" && $0.symbol == nil })
+    func testTheDescriptionIsTheManifestsNamespaceWithItsConstants() {
+        let methods = RuntimeDescriptions.ct.methods
+        XCTAssertFalse(methods.isEmpty)
+        XCTAssertTrue(methods.allSatisfy { $0.method.hasPrefix("ct.") })
+        XCTAssertTrue(methods.contains { $0.method == "ct.get_constants" && $0.symbol == nil && $0.answer != nil })
         XCTAssertEqual(
-            HostedRuntime(RuntimeManifests.ct, table: [hosted.entries[0]], openRPC: "").entries.map(\.method),
-            [hosted.entries[0].method])
+            RuntimeDescription(
+                RuntimeManifests.ct, methods: [methods[0], MethodSpec("other.f", symbol: "f")], openRPC: ""
+            )
+            .methods.map(\.method),
+            [methods[0].method])
+        // The host's table: an entry per method with a C function.
+        XCTAssertEqual(
+            Set(HostedRuntimes.ct.entries.map(\.method)), Set(methods.filter { $0.symbol != nil }.map(\.method)))
+    }
+
+    func testTheHostExecutableIsBesideTheDaemon() throws {
+        XCTAssertEqual(try setup([]).tables.map(\.host), ["/opt/daemon/bin/calltest-host"])
     }
 
     func testDefaultsComeFromTheManifest() throws {
@@ -53,8 +64,8 @@ final class RuntimeSetupTests: XCTestCase {
     }
 
     func testTheRuntimesSettingsAreInTheUsageText() {
-        let usage = Configuration.usage(program: "daemon", runtimeSettings: hosted.manifest.settings)
-        for setting in hosted.manifest.settings {
+        let usage = Configuration.usage(program: "daemon", runtimeSettings: table.manifest.settings)
+        for setting in table.manifest.settings {
             XCTAssertTrue(usage.contains(setting.flag) && usage.contains("[\(setting.environment)]"), setting.name)
         }
         XCTAssertFalse(Configuration.usage(program: "daemon").contains("--ct-threads"))

@@ -22,31 +22,11 @@ public final class CallContext {
         self.arena = arena
         self.lookup = lookup
         arena.confinePath = { [unowned host] value, kind, path in try host.confinePath(value, kind: kind, path: path) }
+        try entry.spec.checkShape(of: params)
         switch params {
-        case nil, .null?:
-            positional = []
-            named = nil
-        case .array(let items)?:
-            guard items.count <= entry.params.count else {
-                throw RPCError(
-                    code: RPCError.Code.invalidParams,
-                    message:
-                        "invalid params: \(entry.method) takes \(entry.params.count) parameters, got \(items.count)",
-                    data: .object(["expected": .array(entry.params.map { .string($0.name) })]))
-            }
-            positional = items
-            named = nil
-        case .object(let object)?:
-            let known = Set(entry.params.map(\.name))
-            for key in object.keys where !known.contains(key) {
-                throw RPCError.invalidParams(key, "\(entry.method) has no parameter '\(key)'")
-            }
-            positional = nil
-            named = object
-        case let other?:
-            throw RPCError(
-                code: RPCError.Code.invalidParams,
-                message: "invalid params: expected an array or an object, got \(other.typeName)")
+        case .array(let items)?: (positional, named) = (items, nil)
+        case .object(let object)?: (positional, named) = (nil, object)
+        default: (positional, named) = ([], nil)
         }
     }
 

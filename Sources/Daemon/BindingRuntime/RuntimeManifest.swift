@@ -118,21 +118,3 @@ public struct RuntimeSetting: Sendable, Equatable {
         }
     }
 }
-
-/// A runtime's manifest, the entries of its generated table (constants included) that are its
-/// own, and the OpenRPC document that describes them: what the daemon hosts of one runtime.
-public struct HostedRuntime: Sendable {
-    public let manifest: RuntimeManifest
-    public let entries: [MethodEntry]
-    /// `{"methods": [...], "components": {...}}` as generated with the table.
-    public let openRPC: String
-
-    /// `table`: a generated table; the entries of the manifest's namespace are kept.
-    public init(_ manifest: RuntimeManifest, table: [MethodEntry], openRPC: String) {
-        self.manifest = manifest
-        self.entries = table.filter { $0.method.hasPrefix(manifest.namespace + ".") }
-        self.openRPC = openRPC
-    }
-
-    public var namespace: String { manifest.namespace }
-}

@@ -1,16 +1,17 @@
 import Foundation
 
-/// Runtime host processes of a daemon that is gone: this executable in host mode, adopted by
-/// init. They die with their daemon (PR_SET_PDEATHSIG); this catches any that did not, at start.
+/// Runtime host processes of a daemon that is gone: one of its host executables in host mode,
+/// adopted by init. They die with their daemon (PR_SET_PDEATHSIG); this catches any that did not, at start.
 enum OrphanedHosts {
-    static func find(executable: String) -> [pid_t] {
+    static func find(executables: Set<String>) -> [pid_t] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap(pid_t.init).filter { pid in
             guard pid != getpid(), parent(of: pid) == 1, let cmdline = read("/proc/\(pid)/cmdline") else {
                 return false
             }
             let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count > 1 && arguments[1] == "--runtime-host" && executablePath(of: pid) == executable
+            return arguments.count > 1 && arguments[1] == "--runtime-host"
+                && executablePath(of: pid).map(executables.contains) == true
         }
     }
 

@@ -15,7 +15,7 @@ final class RuntimeObject: HandleTarget {
     let shareKey: String?
     /// A shared object's creating call as the client sent it: a client that makes the object its
     /// own while others use it gets another made the same way.
-    let creation: (entry: MethodEntry, params: JSONValue?)?
+    let creation: (entry: MethodSpec, params: JSONValue?)?
     /// A shared object whose state one client changed: that client's alone, out of the sharing
     /// index, destroyed when it lets go.
     var isPrivate = false
@@ -34,7 +34,7 @@ final class RuntimeObject: HandleTarget {
 
     init(
         type: String, createdBy: String, host: HostProcess, hostID: JSONValue, shareKey: String? = nil,
-        instanceValue: Int64? = nil, creation: (entry: MethodEntry, params: JSONValue?)? = nil,
+        instanceValue: Int64? = nil, creation: (entry: MethodSpec, params: JSONValue?)? = nil,
         related: [String: JSONValue] = [:]
     ) {
         self.type = type

@@ -64,7 +64,7 @@ extension RuntimeRouter {
 
     /// A streaming call: its messages to the client as they come, its final message as its answer
     /// (StreamEnd), one stream at a time per object.
-    func stream(_ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
+    func stream(_ call: Call, entry: MethodSpec, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
         runAlone(call, isStream: true, fds: fds, on: object) { done in
             object.host.call(
                 method: entry.method, params: params, fds: fds, outlivesCall: !entry.blocking,
@@ -79,7 +79,7 @@ extension RuntimeRouter {
 
     /// `abort` on a shared object: the runtime is asked only when the caller's stream is the one
     /// running; the caller's queued streams are dropped either way.
-    func abortOwnStream(_ call: Call, entry: MethodEntry, params: JSONValue?, on object: RuntimeObject) {
+    func abortOwnStream(_ call: Call, entry: MethodSpec, params: JSONValue?, on object: RuntimeObject) {
         dropQueued(on: object, where: { $0.belongs(to: call.connection) })
         guard object.calls.running.map({ $0.isStream && $0.belongs(to: call.connection) }) == true else {
             return call.respond(.success(.object([:])))
@@ -145,7 +145,7 @@ extension RuntimeRouter {
     /// Asks the runtime to stop the object's running stream; its end arrives as usual.
     private func abortRunning(on object: RuntimeObject) {
         guard object.crashed == nil,
-            let abort = runtimes[object.host.namespace]?.runtime.manifest.abortMethods[object.type]
+            let abort = runtimes[object.host.namespace]?.table.manifest.abortMethods[object.type]
         else { return }
         object.host.call(
             method: abort, params: .array([object.hostID]), onCallback: { _ in },

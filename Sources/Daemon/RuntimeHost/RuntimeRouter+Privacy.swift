@@ -10,7 +10,7 @@ import RPCServer
 /// once), and its handles move there; the others never see the change. Loop thread only.
 extension RuntimeRouter {
     /// Whether `entry` called with `params` changes what the users of a shared object see.
-    static func changesSharedState(_ entry: MethodEntry, params: JSONValue?) -> Bool {
+    static func changesSharedState(_ entry: MethodSpec, params: JSONValue?) -> Bool {
         switch entry.sharedState {
         case .none: return false
         case .changes: return true
@@ -25,7 +25,7 @@ extension RuntimeRouter {
     /// Before `call` changes the state of the shared `object`: true when the call may go on now;
     /// false when it was answered or will be routed again (with `fds`) once the caller has an
     /// object of its own.
-    func makeOwn(_ object: RuntimeObject, for call: Call, entry: MethodEntry, fds: [Int32]) -> Bool {
+    func makeOwn(_ object: RuntimeObject, for call: Call, entry: MethodSpec, fds: [Int32]) -> Bool {
         let connection = call.connection
         guard handles.isHeld(object, byOtherThan: connection) else {
             object.isPrivate = true

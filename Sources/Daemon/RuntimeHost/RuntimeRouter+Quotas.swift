@@ -6,7 +6,7 @@ import RPCServer
 extension RuntimeRouter {
     /// What a creating call will hold once it succeeds: its handle, the descriptors sent with it
     /// (at least one), and the bytes its `holds` parameters multiply to.
-    static func share(of entry: MethodEntry, params: JSONValue?, fds: Int) -> Holdings {
+    static func share(of entry: MethodSpec, params: JSONValue?, fds: Int) -> Holdings {
         var bytes = entry.holdsBytes.isEmpty ? 0 : 1
         for name in entry.holdsBytes {
             guard let index = entry.params.firstIndex(where: { $0.name == name }) else { continue }

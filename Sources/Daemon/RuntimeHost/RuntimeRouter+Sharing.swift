@@ -8,7 +8,7 @@ import RPCServer
 /// Loop thread only.
 extension RuntimeRouter {
     /// `share`: what the caller reserved of its quota for its handle (each joiner reserved the same).
-    func createShared(_ call: Call, entry: MethodEntry, params: JSONValue?, state: RuntimeState, share: Holdings) {
+    func createShared(_ call: Call, entry: MethodSpec, params: JSONValue?, state: RuntimeState, share: Holdings) {
         let namespace = state.runtime.namespace
         let key = entry.method + " " + CanonicalJSON.text(Self.named(params, entry: entry))
         switch sharedObjects.join(key, call, usable: { $0.crashed == nil }) {
@@ -48,7 +48,7 @@ extension RuntimeRouter {
     /// client set none, a host (one of its own where the runtime wants it), the call. `done` gets
     /// the object, not yet in the sharing index, or the error.
     func load(
-        _ entry: MethodEntry, params: JSONValue?, namespace: String, key: String,
+        _ entry: MethodSpec, params: JSONValue?, namespace: String, key: String,
         done: @escaping (Result<RuntimeObject, RPCError>) -> Void
     ) {
         let sent = params
@@ -120,14 +120,14 @@ extension RuntimeRouter {
     }
 
     /// The creating call's result, with the client's handle in place of the host's id.
-    private static func created(_ entry: MethodEntry, handle: Int64, joined: Bool) -> JSONValue {
+    private static func created(_ entry: MethodSpec, handle: Int64, joined: Bool) -> JSONValue {
         var result: JSONObject = [entry.resultHandle ?? "handle": .int(handle)]
         if joined { result["joined"] = true }
         return .object(result)
     }
 
     /// Parameters in the named form (so both forms of the same call share).
-    static func named(_ params: JSONValue?, entry: MethodEntry) -> JSONValue {
+    static func named(_ params: JSONValue?, entry: MethodSpec) -> JSONValue {
         guard case .array(let items)? = params else { return params ?? .object([:]) }
         var object = JSONObject()
         for (index, item) in items.enumerated() where index < entry.params.count && item != .null {
@@ -137,7 +137,7 @@ extension RuntimeRouter {
     }
 
     /// The member at `path` (a parameter name, then member names) of the call's parameters.
-    static func member(_ path: [String], of params: JSONValue?, entry: MethodEntry) -> JSONValue? {
+    static func member(_ path: [String], of params: JSONValue?, entry: MethodSpec) -> JSONValue? {
         guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else {
             return nil
         }
@@ -148,8 +148,7 @@ extension RuntimeRouter {
 
     /// `params` with the member at `path` set, creating the objects on the way. A member on the way
     /// that is there but no object is left as the client sent it, for the call to refuse (-32602).
-    static func setting(_ path: [String], of params: JSONValue?, entry: MethodEntry, to value: JSONValue) -> JSONValue?
-    {
+    static func setting(_ path: [String], of params: JSONValue?, entry: MethodSpec, to value: JSONValue) -> JSONValue? {
         guard let first = path.first, let index = entry.params.firstIndex(where: { $0.name == first }) else {
             return params
         }

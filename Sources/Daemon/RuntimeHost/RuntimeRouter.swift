@@ -37,6 +37,8 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     struct RuntimeState {
         let runtime: RuntimeSetup
+        /// The table of the library's version (the default one while no library is loaded).
+        var table: RuntimeTable
         /// The library in use (the fallback when the first is not installed).
         var library: String
         /// Why the runtime cannot be used (no library, another ABI), from the probe at start.
@@ -56,7 +58,6 @@ public final class RuntimeRouter: @unchecked Sendable {
         var bytesToEnded = 0
     }
 
-    let executable: String
     let limits: Limits
     let logger: Logger
     var runtimes: [String: RuntimeState] = [:]
@@ -80,30 +81,47 @@ public final class RuntimeRouter: @unchecked Sendable {
     private unowned var server: Server?
 
     /// Probes each runtime in a short-lived host process (the daemon never loads one itself).
-    public init(runtimes: [RuntimeSetup], executable: String, limits: Limits, logger: Logger) {
-        self.executable = executable
+    public init(runtimes: [RuntimeSetup], limits: Limits, logger: Logger) {
         self.limits = limits
         self.logger = logger
-        for pid in OrphanedHosts.find(executable: executable) {
+        for pid in OrphanedHosts.find(executables: Set(runtimes.flatMap { $0.tables.map(\.host) })) {
             logger.warn("killing runtime host \(pid) left over from a previous daemon")
             kill(pid, SIGKILL)
         }
         for runtime in runtimes {
-            let state = Self.probe(runtime, executable: executable, logger: logger)
+            let state = Self.probe(runtime, logger: logger)
             self.runtimes[runtime.namespace] = state
             order.append(runtime.namespace)
         }
     }
 
-    /// Which library of the runtime loads and which of its symbols resolve.
-    private static func probe(_ runtime: RuntimeSetup, executable: String, logger: Logger) -> RuntimeState {
-        var state = RuntimeState(runtime: runtime, library: runtime.library)
+    /// The table each runtime is served with: the one of its library's version.
+    public func table(of namespace: String) -> RuntimeTable? { runtimes[namespace]?.table }
+
+    /// Which library of the runtime loads, which table speaks its version, and which of that
+    /// table's symbols it resolves.
+    private static func probe(_ runtime: RuntimeSetup, logger: Logger) -> RuntimeState {
+        var state = RuntimeState(runtime: runtime, table: runtime.tables[0], library: runtime.library)
         let libraries = [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? [])
         probing: for library in libraries {
-            state = RuntimeState(runtime: runtime, library: library)
-            switch RuntimeProbe.run(
-                executable: executable, namespace: runtime.namespace, library: library, settings: runtime.hostSettings)
-            {
+            state = RuntimeState(runtime: runtime, table: runtime.tables[0], library: library)
+            var probed = probe(state.table, library: library, runtime: runtime)
+            if case .success(let ready) = probed, ready["error"] == nil {
+                // A library that is there but speaks no table's ABI: not used, and no fallback instead.
+                switch chooseTable(of: runtime, ready: ready, library: library, logger: logger) {
+                case .success(let (table, version)):
+                    state.libraryVersion = version
+                    if table.host != state.table.host {
+                        state.table = table
+                        probed = probe(table, library: library, runtime: runtime)
+                    }
+                case .failure(let refusal):
+                    state.unavailable = refusal.description
+                    logger.error("\(runtime.namespace): runtime not available: \(refusal)")
+                    break probing
+                }
+            }
+            switch probed {
             case .success(let ready):
                 if case .string(let error)? = ready["error"] {
                     state.unavailable = error
@@ -111,13 +129,6 @@ public final class RuntimeRouter: @unchecked Sendable {
                     state.resolved = strings(ready["resolved"])
                     state.missing = Set(strings(ready["missing"]))
                     if case .string(let note)? = ready["memory_limit"] { logger.warn("\(runtime.namespace): \(note)") }
-                    // A library that is there but speaks another ABI: not used, and no fallback instead.
-                    if let reason = checkABI(of: runtime, ready: ready, library: library, state: &state, logger: logger)
-                    {
-                        state.unavailable = reason
-                        logger.error("\(runtime.namespace): runtime not available: \(reason)")
-                        break probing
-                    }
                 }
             case .failure(let error):
                 state.unavailable = "\(error)"
@@ -132,6 +143,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             }
             logger.info(
                 "\(runtime.namespace): \(library)\(library == runtime.library ? "" : " (simulated runtime: \(runtime.library) is not installed)"), "
+                    + (state.table.manifest.abiVersion.map { "ABI \($0), " } ?? "")
                     + "\(state.resolved.count) functions resolved"
                     + (state.missing.isEmpty ? "" : ", not present: \(state.missing.sorted().joined(separator: ", "))"))
             break
@@ -139,24 +151,34 @@ public final class RuntimeRouter: @unchecked Sendable {
         return state
     }
 
-    /// A library of another version than the table's is not used (ABICheck): why, when it is not.
-    private static func checkABI(
-        of runtime: RuntimeSetup, ready: JSONValue, library: String, state: inout RuntimeState, logger: Logger
-    ) -> String? {
-        guard let table = runtime.manifest.abiVersion else { return nil }
+    private static func probe(_ table: RuntimeTable, library: String, runtime: RuntimeSetup) -> Result<
+        JSONValue, RuntimeProbe.Failure
+    > {
+        RuntimeProbe.run(
+            executable: table.host, namespace: runtime.namespace, library: library, settings: runtime.hostSettings)
+    }
+
+    /// The table of the library's version (ABICheck), with the version when it is known.
+    private static func chooseTable(of runtime: RuntimeSetup, ready: JSONValue, library: String, logger: Logger)
+        -> Result<(RuntimeTable, String?), RuntimeProbe.Failure>
+    {
+        guard runtime.manifest.abiVersion != nil else { return .success((runtime.tables[0], nil)) }
         var found: String?
         if case .string(let version)? = ready["library_version"] { found = version }
         let setting = runtime.manifest.abiSetting.flatMap { name in
             runtime.manifest.settings.first { $0.name == name }?.flag
         }
+        let table = { (version: String) in runtime.tables.first { $0.version == version } ?? runtime.tables[0] }
         switch ABICheck.decide(
-            table: table, library: library, found: found, said: runtime.librarySaidVersion, setting: setting)
+            tables: runtime.tables.map(\.version), library: library, found: found, said: runtime.librarySaidVersion,
+            setting: setting)
         {
-        case .matches(let version): state.libraryVersion = version
-        case .assumed(let note): logger.warn("\(runtime.namespace): \(note)")
-        case .differs(let reason): return reason
+        case .matches(let version, let libraryVersion): return .success((table(version), libraryVersion))
+        case .assumed(let version, let note):
+            logger.warn("\(runtime.namespace): \(note)")
+            return .success((table(version), nil))
+        case .differs(let reason): return .failure(RuntimeProbe.Failure(description: reason))
         }
-        return nil
     }
 
     private static func strings(_ value: JSONValue?) -> [String] {
@@ -179,7 +201,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     // MARK: routing
 
     /// `taken`: the descriptors of a call routed again (they were taken from its line the first time).
-    func route(_ call: Call, entry: MethodEntry, taken: [Int32]? = nil) {
+    func route(_ call: Call, entry: MethodSpec, taken: [Int32]? = nil) {
         let namespace = String(entry.method.prefix { $0 != "." })
         guard let state = runtimes[namespace] else {
             return call.respond(
@@ -260,7 +282,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// registered, a destroyed one forgotten). A blocking call on an object runs alone on it.
     /// `share`: what a creating call reserved of its client's quota (kept by the new handle).
     private func send(
-        _ call: Call, entry: MethodEntry, params: JSONValue?, fds: [Int32], on object: RuntimeObject?,
+        _ call: Call, entry: MethodSpec, params: JSONValue?, fds: [Int32], on object: RuntimeObject?,
         destroying: Int64?, related: [String: JSONValue], share: Holdings
     ) {
         let namespace = String(entry.method.prefix { $0 != "." })
@@ -306,7 +328,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// A plain call's answer: a created object registered (its client's quota settled), a
     /// destroyed handle forgotten, an idle host stopped.
     private func answer(
-        _ call: Call, entry: MethodEntry, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], host: HostProcess,
+        _ call: Call, entry: MethodSpec, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], host: HostProcess,
         destroying: Int64?, related: [String: JSONValue], share: Holdings, sent: Int
     ) {
         let connection = call.connection
@@ -346,7 +368,7 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// Replaces each handle parameter with the host's id; checks the caller owns it. `null`
     /// means the caller's one handle of that type, when it has exactly one.
-    private func translateHandles(_ call: Call, entry: MethodEntry) throws -> (
+    private func translateHandles(_ call: Call, entry: MethodSpec) throws -> (
         JSONValue?, [(id: Int64, handle: Handle)]
     ) {
         var params = call.params
@@ -376,7 +398,7 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     /// One descriptor per fd parameter, from those the client sent with the request (in order);
     /// the parameter becomes the index of the descriptor sent with the call.
-    private func takeFileDescriptors(_ call: Call, entry: MethodEntry, params: JSONValue?, taken: [Int32]?) throws -> (
+    private func takeFileDescriptors(_ call: Call, entry: MethodSpec, params: JSONValue?, taken: [Int32]?) throws -> (
         JSONValue?, [Int32]
     ) {
         var fds: [Int32] = []
@@ -487,7 +509,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
         try checkHostCap()
         let host = try HostProcess(
-            executable: executable, namespace: namespace, library: state.library, settings: state.runtime.hostSettings,
+            executable: state.table.host, namespace: namespace, library: state.library,
+            settings: state.runtime.hostSettings,
             loop: loop,
             logger: logger)
         runtimes[namespace]?.started += 1
@@ -542,9 +565,9 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// The call that destroys an object: the method the manifest names for what its creating
     /// method made, with the handles the object is or was made with.
     func destroyCall(for object: RuntimeObject) -> (method: String, params: JSONValue)? {
-        guard let runtime = runtimes[object.host.namespace]?.runtime,
-            let method = runtime.manifest.destroyMethods[object.createdBy],
-            let entry = runtime.hosted.entries.first(where: { $0.method == method })
+        guard let table = runtimes[object.host.namespace]?.table,
+            let method = table.manifest.destroyMethods[object.createdBy],
+            let entry = table.description.methods.first(where: { $0.method == method })
         else { return nil }
         let params = entry.params.map { spec in
             spec.handle == object.type ? object.hostID : spec.handle.flatMap { object.related[$0] }
@@ -594,7 +617,9 @@ public final class RuntimeRouter: @unchecked Sendable {
                 object["resolved"] = .array(state.resolved.map { .string($0) })
                 object["not_present"] = .array(state.missing.sorted().map { .string($0) })
                 object["hosting"] = .string(state.runtime.hosting.name)
-                if let abi = state.runtime.manifest.abiVersion { object["abi"] = .string(abi) }
+                if let abi = state.table.manifest.abiVersion { object["abi"] = .string(abi) }
+                let versions = state.runtime.tables.compactMap(\.manifest.abiVersion)
+                if versions.count > 1 { object["abis"] = .array(versions.map { .string($0) }) }
                 if let version = state.libraryVersion { object["library_version"] = .string(version) }
                 return .object(object)
             })

@@ -2,10 +2,36 @@ import BindingRuntime
 import Foundation
 import RPCServer
 
-/// One runtime as this daemon hosts it: its manifest and table, with the manifest's settings
-/// read from the configuration (the library to load, where objects live, what hosts start with).
+/// A runtime as one header set describes it, and the runtime host executable built with that
+/// set's bindings: what the daemon needs to serve a library of that version.
+public struct RuntimeTable: Sendable {
+    public let description: RuntimeDescription
+    /// The executable's path, or its name beside the daemon's.
+    public let host: String
+
+    public init(_ description: RuntimeDescription, host: String) {
+        self.description = description
+        self.host = host
+    }
+
+    public var namespace: String { description.namespace }
+    public var manifest: RuntimeManifest { description.manifest }
+    /// The header set's SDK version ("" for a runtime of one version).
+    var version: String { manifest.abiVersion ?? "" }
+
+    /// The settings of every table, each once (tables of one runtime declare the same).
+    public static func settings(of tables: [RuntimeTable]) -> [RuntimeSetting] {
+        var seen = Set<String>()
+        return tables.flatMap(\.manifest.settings).filter { seen.insert($0.name).inserted }
+    }
+}
+
+/// One runtime as this daemon hosts it: its tables (one per SDK version it was built for; the probe
+/// picks the one of the library's version) with the manifest's settings read from the
+/// configuration (the library to load, where objects live, what hosts start with).
 public struct RuntimeSetup: Sendable {
-    public let hosted: HostedRuntime
+    /// The default first (taken for a library whose version nobody says).
+    public let tables: [RuntimeTable]
     /// The library to load, and the one to load instead when it is not installed (the simulated
     /// runtime beside the daemon, unless a library was configured).
     public let library: String
@@ -36,14 +62,16 @@ public struct RuntimeSetup: Sendable {
         }
     }
 
-    public var namespace: String { hosted.namespace }
-    var manifest: RuntimeManifest { hosted.manifest }
+    public var namespace: String { tables[0].namespace }
+    /// What the tables share: the library, settings, hosting, paths (the first's).
+    var manifest: RuntimeManifest { tables[0].manifest }
 
     public init(
-        _ hosted: HostedRuntime, library: String, fallbackLibrary: String? = nil, hosting: Hosting,
+        _ tables: [RuntimeTable], library: String, fallbackLibrary: String? = nil, hosting: Hosting,
         hostSettings: HostSettings, librarySaidVersion: String? = nil
     ) {
-        self.hosted = hosted
+        precondition(!tables.isEmpty && tables.allSatisfy { $0.namespace == tables[0].namespace })
+        self.tables = tables
         self.library = library
         self.fallbackLibrary = fallbackLibrary
         self.hosting = hosting
@@ -51,13 +79,31 @@ public struct RuntimeSetup: Sendable {
         self.librarySaidVersion = librarySaidVersion
     }
 
-    /// The runtime as `configuration` sets it up; relative directories are taken from the working
-    /// directory, and the directories the manifest says to make are made.
-    public init(_ hosted: HostedRuntime, configuration: Configuration, executable: String) throws {
-        let manifest = hosted.manifest
+    /// Each runtime of `tables` (grouped by namespace, in their order) as `configuration` sets it up.
+    public static func setups(_ tables: [RuntimeTable], configuration: Configuration, executable: String) throws
+        -> [RuntimeSetup]
+    {
+        var namespaces: [String] = []
+        for table in tables where !namespaces.contains(table.namespace) { namespaces.append(table.namespace) }
+        return try namespaces.map { namespace in
+            try RuntimeSetup(
+                tables.filter { $0.namespace == namespace }, configuration: configuration, executable: executable)
+        }
+    }
+
+    /// The runtime as `configuration` sets it up; host executables named without a path are
+    /// beside `executable`; relative directories are taken from the working directory, and the
+    /// directories the manifest says to make are made. The simulated library loaded when none is
+    /// installed is the first table's that was built.
+    public init(_ tables: [RuntimeTable], configuration: Configuration, executable: String) throws {
+        let manifest = tables[0].manifest
         let beside = (executable as NSString).deletingLastPathComponent
         let configured = manifest.librarySetting.flatMap(configuration.explicitValue(of:))
-        let simulated = manifest.simulatedLibrary.map { beside + "/" + $0 }
+        let simulated = tables.lazy.compactMap { $0.manifest.simulatedLibrary.map { beside + "/" + $0 } }
+            .first(where: FileManager.default.fileExists)
+        let tables = tables.map {
+            RuntimeTable($0.description, host: $0.host.hasPrefix("/") ? $0.host : beside + "/" + $0.host)
+        }
         let hosting: Hosting
         switch manifest.hosting {
         case .perInstance(let type): hosting = .perInstance(of: type)
@@ -76,9 +122,7 @@ public struct RuntimeSetup: Sendable {
             paths[kind] = directories
         }
         self.init(
-            hosted, library: configured ?? manifest.library,
-            fallbackLibrary: configured == nil && simulated.map(FileManager.default.fileExists) == true
-                ? simulated : nil,
+            tables, library: configured ?? manifest.library, fallbackLibrary: configured == nil ? simulated : nil,
             hosting: hosting,
             hostSettings: HostSettings(
                 parallelCalls: manifest.parallelCallsSetting.flatMap(configuration.value(of:)).flatMap { Int($0) } ?? 1,

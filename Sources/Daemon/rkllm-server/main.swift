@@ -1,7 +1,8 @@
 import BindingRuntime
 import Foundation
-import RKLLMBindings_1_2_3
-import RKNNBindings
+import RKLLMDescription_1_2_3
+import RKLLMDescription_1_3_0
+import RKNNDescription
 import RPCServer
 import RuntimeHost
 
@@ -9,15 +10,18 @@ import RuntimeHost
 /// SIGTERM/SIGINT.
 let version = "0.1.0"
 
-/// The runtimes this daemon hosts: each manifest with the generated table it was made with.
-let runtimes = [RKLLMBindings_1_2_3.HostedRuntimes.rkllm, RKNNBindings.HostedRuntimes.rknn]
+/// The runtimes this daemon hosts: each header set's description with the runtime host executable
+/// built from its bindings. A runtime of several SDK versions has a table per version (the newest
+/// first: taken for a library whose version nobody says); each library is served with its own.
+let tables = [
+    RuntimeTable(RKLLMDescription_1_3_0.RuntimeDescriptions.rkllm, host: "rkllm-host-1.3.0"),
+    RuntimeTable(RKLLMDescription_1_2_3.RuntimeDescriptions.rkllm, host: "rkllm-host-1.2.3"),
+    RuntimeTable(RKNNDescription.RuntimeDescriptions.rknn, host: "rknn-host"),
+]
 
 func main() -> Int32 {
-    if let status = HostMain.runIfRuntimeHost(Array(CommandLine.arguments.dropFirst()), runtimes: runtimes) {
-        return status
-    }
     let program = (CommandLine.arguments.first as NSString?)?.lastPathComponent ?? "rkllm-server"
-    let runtimeSettings = runtimes.flatMap(\.manifest.settings)
+    let runtimeSettings = RuntimeTable.settings(of: tables)
     let configuration: Configuration
     switch Result(catching: {
         try Configuration.load(
@@ -38,12 +42,9 @@ func main() -> Int32 {
     Server.prepareProcess()
     let logger = Logger(level: configuration.logLevel)
     do {
-        let executable = try executablePath()
-        let setups = try runtimes.map {
-            try RuntimeSetup($0, configuration: configuration, executable: executable)
-        }
+        let setups = try RuntimeSetup.setups(tables, configuration: configuration, executable: try executablePath())
         let router = RuntimeRouter(
-            runtimes: setups, executable: executable,
+            runtimes: setups,
             limits: .init(
                 runTimeout: configuration.runTimeout, keepAlive: configuration.keepAlive,
                 maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout,
@@ -66,7 +67,7 @@ func main() -> Int32 {
     }
 }
 
-/// This executable, for starting runtime host processes.
+/// This executable: the runtime host executables are beside it.
 func executablePath() throws -> String {
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)

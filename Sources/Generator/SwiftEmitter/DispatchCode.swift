@@ -346,16 +346,10 @@ struct DispatchCode {
         }
         let cParams = f.function.parameters.map { names.imported($0.type) }.joined(separator: ", ")
         let call = "function(\(arguments.map(\.argument).joined(separator: ", ")))"
-        let entryTraits = traits(f)
         return .context([
             "cName": .text(f.function.name),
-            "method": .text(f.method),
             "signature": .text(f.function.signature),
             "location": .text(f.function.location.description),
-            "params": .list(f.jsonParams.map(paramSpec)),
-            "hasParams": .flag(!f.jsonParams.isEmpty),
-            "traits": .list(entryTraits.map { .context(["trait": .text($0)]) }),
-            "hasTraits": .flag(!entryTraits.isEmpty),
             "cType": .text("@convention(c) (\(cParams)) -> \(names.imported(f.function.result))"),
             "decode": lines(arguments.flatMap(\.decode)),
             "derive": lines(arguments.flatMap(\.derive)),
@@ -369,6 +363,21 @@ struct DispatchCode {
         ])
     }
 
+    /// What the method is apart from its call (`MethodSpec`): name, parameters, traits.
+    func specContext(_ f: FunctionPlan) -> TemplateValue {
+        let specTraits = traits(f)
+        return .context([
+            "cName": .text(f.function.name),
+            "method": .text(f.method),
+            "signature": .text(f.function.signature),
+            "location": .text(f.function.location.description),
+            "params": .list(f.jsonParams.map(paramSpec)),
+            "hasParams": .flag(!f.jsonParams.isEmpty),
+            "traits": .list(specTraits.map { .context(["trait": .text($0)]) }),
+            "hasTraits": .flag(!specTraits.isEmpty),
+        ])
+    }
+
     /// `ParamSpec("name", ...)` with only what differs from the defaults.
     private func paramSpec(_ p: ParamPlan) -> TemplateValue {
         var arguments = ["\"\(jsonName(p))\""]
@@ -378,7 +387,7 @@ struct DispatchCode {
         return .context(["spec": .text("ParamSpec(\(arguments.joined(separator: ", ")))")])
     }
 
-    /// The entry's traits (`MethodEntry.Trait`), only those that apply.
+    /// The method's traits (`MethodSpec.Trait`), only those that apply.
     private func traits(_ f: FunctionPlan) -> [String] {
         let quoted = { (names: [String]) in "[" + names.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
         var traits: [String] = []

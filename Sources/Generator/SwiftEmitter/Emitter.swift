@@ -2,78 +2,97 @@ import APIModel
 import BindingPlan
 import Foundation
 
-/// Renders a binding plan into Swift files through the templates of a directory.
+/// Renders a binding plan into Swift files through the templates of a directory, in two parts: a
+/// header set's description (what its methods are; no C import, so one program can hold the
+/// descriptions of several versions of a header) and its bindings (the C types and the calls, over
+/// the C module and the description).
 public struct Emitter {
-    /// The files the generator writes, each from `<name>.tmpl`: the templates directory holds
-    /// exactly these (the build-tool plugin lists its outputs from the templates).
-    public static let outputFiles = [
-        "Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift",
-        "Constants.swift", "OpenRPC.swift", "Runtimes.swift",
-    ]
+    public enum Part: String, CaseIterable, Sendable {
+        case description, bindings
+
+        /// The files a part is, each from `<part>/<name>.tmpl`: the part's templates directory
+        /// holds exactly these (the build-tool plugin lists its outputs from the templates).
+        public var files: [String] {
+            switch self {
+            case .description: ["Methods.swift", "Constants.swift", "OpenRPC.swift", "Runtimes.swift"]
+            case .bindings: ["Types.swift", "Dispatch.swift", "Callbacks.swift", "Layout.swift"]
+            }
+        }
+    }
 
     public let plan: BindingPlan
     public let names: SwiftNames
+    /// The module of the description part, which the bindings part imports.
+    public let descriptionModule: String
+    /// Holds a directory of templates per part.
     public let templatesDirectory: URL
 
-    public init(plan: BindingPlan, cModule: String, templatesDirectory: URL) {
+    public init(plan: BindingPlan, cModule: String, descriptionModule: String, templatesDirectory: URL) {
         self.plan = plan
         self.names = SwiftNames(cModule: cModule)
+        self.descriptionModule = descriptionModule
         self.templatesDirectory = templatesDirectory
     }
 
-    /// File name -> Swift source.
-    public func render() throws -> [String: String] {
-        let records = RecordCode(plan: plan, names: names)
-        let dispatch = DispatchCode(plan: plan, names: names)
-        let bound = plan.functions.filter(\.bound)
+    /// File name -> Swift source, for the files of `part`.
+    public func render(_ part: Part) throws -> [String: String] {
+        let directory = templatesDirectory.appendingPathComponent(part.rawValue)
+        let templates = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".tmpl") }.map { String($0.dropLast(".tmpl".count)) }
+        guard Set(templates) == Set(part.files) else {
+            throw TemplateError(
+                description: "\(directory.path): the templates are \(templates.sorted()); "
+                    + "the generator writes \(part.files.sorted()), one template each")
+        }
         let common: [String: TemplateValue] = [
             "cModule": .text(names.cModule),
+            "descriptionModule": .text(descriptionModule),
             "headers": .text(plan.model.headers.joined(separator: ", ")),
             "target": .text(plan.model.target),
         ]
-        let mirrored = plan.records.filter { !$0.record.isAnonymousMember }
-        let constants = constantGroups()
-        let contexts: [String: [String: TemplateValue]] = [
-            "Types.swift": [
-                "enums": .list(plan.model.enums.map(records.enumContext)),
-                "records": .list(mirrored.map(records.context)),
-            ],
-            "Dispatch.swift": ["functions": .list(bound.map(dispatch.context))],
-            "Callbacks.swift": ["callbacks": .list(plan.callbacks.map { callbackContext($0, dispatch) })],
-            "Layout.swift": ["records": .list(plan.records.compactMap { layoutContext($0, records) })],
-            "Constants.swift": [
+        var files: [String: String] = [:]
+        for name in part.files {
+            let url = directory.appendingPathComponent(name + ".tmpl")
+            let template = try Template(String(contentsOf: url, encoding: .utf8), name: url.lastPathComponent)
+            files[name] = try template.render(common.merging(try context(of: name)) { $1 })
+        }
+        return files
+    }
+
+    /// What the template of the file `name` reads.
+    private func context(of name: String) throws -> [String: TemplateValue] {
+        let records = RecordCode(plan: plan, names: names)
+        let dispatch = DispatchCode(plan: plan, names: names)
+        let bound = plan.functions.filter(\.bound)
+        let runtimes: TemplateValue = .list(plan.runtimes.map(runtimeContext))
+        switch name {
+        case "Methods.swift": return ["functions": .list(bound.map(dispatch.specContext))]
+        case "Constants.swift":
+            return [
                 "namespaces": .list(
-                    constants.map { group in
+                    constantGroups().map { group in
                         .context([
                             "namespace": .text(group.namespace),
                             "constants": .list(
                                 group.constants.map { .context(["name": .text($0.name), "value": .text($0.value)]) }),
                         ])
                     })
-            ],
-            "Runtimes.swift": ["runtimes": .list(plan.runtimes.map(runtimeContext))],
-            "OpenRPC.swift": [
-                "document": .text(
-                    try OpenRPCDocument(
-                        plan: plan, dispatch: dispatch,
-                        constantNamespaces: constants.map(\.namespace)
-                    ).json())
-            ],
-        ]
-        let templates = try FileManager.default.contentsOfDirectory(atPath: templatesDirectory.path)
-            .filter { $0.hasSuffix(".tmpl") }.map { String($0.dropLast(".tmpl".count)) }
-        guard Set(templates) == Set(Self.outputFiles) else {
-            throw TemplateError(
-                description: "\(templatesDirectory.path): the templates are \(templates.sorted()); "
-                    + "the generator writes \(Self.outputFiles.sorted()), one template each")
+            ]
+        case "OpenRPC.swift":
+            let document = OpenRPCDocument(
+                plan: plan, dispatch: dispatch, constantNamespaces: constantGroups().map(\.namespace))
+            return ["document": .text(try document.json())]
+        case "Runtimes.swift": return ["runtimes": runtimes]
+        case "Types.swift":
+            return [
+                "enums": .list(plan.model.enums.map(records.enumContext)),
+                "records": .list(plan.records.filter { !$0.record.isAnonymousMember }.map(records.context)),
+            ]
+        case "Dispatch.swift": return ["functions": .list(bound.map(dispatch.context)), "runtimes": runtimes]
+        case "Callbacks.swift": return ["callbacks": .list(plan.callbacks.map { callbackContext($0, dispatch) })]
+        case "Layout.swift": return ["records": .list(plan.records.compactMap { layoutContext($0, records) })]
+        default: return [:]
         }
-        var files: [String: String] = [:]
-        for name in Self.outputFiles {
-            let url = templatesDirectory.appendingPathComponent(name + ".tmpl")
-            let template = try Template(String(contentsOf: url, encoding: .utf8), name: url.lastPathComponent)
-            files[name] = try template.render(common.merging(contexts[name] ?? [:]) { $1 })
-        }
-        return files
     }
 
     private func callbackContext(_ c: CallbackPlan, _ dispatch: DispatchCode) -> TemplateValue {

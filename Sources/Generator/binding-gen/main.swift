@@ -6,13 +6,15 @@ import Foundation
 
 /// binding-gen: C headers -> Swift bindings, coverage reports and report diffs.
 let usage = """
-    usage: binding-gen generate HEADERS_DIR --output DIR --templates DIR --module C_MODULE [--annotations FILE] [--prelude DIR] [--target TRIPLE]
-                           [--swift-format PATH [--format-configuration FILE]]
+    usage: binding-gen generate HEADERS_DIR --output DIR --templates DIR --part description|bindings
+                           [--module C_MODULE --description-module MODULE] [--annotations FILE] [--prelude DIR]
+                           [--target TRIPLE] [--swift-format PATH [--format-configuration FILE]]
            binding-gen report HEADERS_DIR [--annotations FILE] [--prelude DIR] [--json FILE] [--markdown FILE] [--target TRIPLE]
            binding-gen diff OLD.json NEW.json [--markdown FILE]
            binding-gen model HEADERS_DIR [--target TRIPLE]
 
-    generate  writes the Swift bindings (only files whose bytes change)
+    generate  writes one part of the Swift bindings (only files whose bytes change): the description
+              (what the methods are; imports no C) or the bindings (types and calls, over the C module)
     report    the API coverage report: every function, struct, enum, macro; Markdown on stdout by default
     diff      compares two JSON reports; exit 1 when a change breaks callers
     model     prints the parsed API model as JSON
@@ -52,7 +54,8 @@ func run() throws -> Int32 {
     let options = try Options(
         args.dropFirst(1),
         takingValues: [
-            "annotations", "json", "markdown", "target", "output", "templates", "module", "swift-format",
+            "annotations", "json", "markdown", "target", "output", "templates", "module", "swift-format", "part",
+            "description-module",
             "format-configuration", "prelude",
         ])
     switch command {

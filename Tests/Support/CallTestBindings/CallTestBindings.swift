@@ -1,3 +1,3 @@
 /// The generated bindings of the dispatch-test fixture `Tests/Fixtures/calltest/calltest.h`, written
 /// by the BindingGenPlugin exactly as `RKNNBindings` is for `Headers/rknn/`.
-@_exported import BindingRuntime
+@_exported import CallTestDescription

@@ -23,6 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* It speaks the 1.2.3 ABI (its header's) and says so where the daemon looks, in its file. */
+__attribute__((used)) static const char fault_version[] = "rkllm-runtime version: 1.2.3";
+
 typedef struct {
     LLMResultCallback callback;
     int runs;

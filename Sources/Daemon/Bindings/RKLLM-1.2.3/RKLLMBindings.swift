@@ -1,4 +1,4 @@
-/// The generated bindings of `Headers/rkllm/1.2.3/` (Types, Dispatch, Callbacks, Layout, Constants,
-/// OpenRPC, Runtimes) are written by the BindingGenPlugin at build time into this module; nothing
-/// generated is committed.
-@_exported import BindingRuntime
+/// The generated bindings of `Headers/rkllm/1.2.3/` (Types, Dispatch, Callbacks, Layout) are written by the
+/// BindingGenPlugin at build time into this module, over the C module and the version's description.
+/// Nothing generated is committed.
+@_exported import RKLLMDescription_1_2_3

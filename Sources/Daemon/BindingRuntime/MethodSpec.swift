@@ -1,0 +1,152 @@
+/// What a generated method is, apart from its call: its name, its C function, its parameters and
+/// what the host must do around it (handles, streams, sharing). The daemon serves a runtime from
+/// its methods' specs alone; the runtime host runs the `MethodEntry` made of a spec and its call.
+public struct MethodSpec: Sendable {
+    /// `rkllm.run`.
+    public let method: String
+    /// `rkllm_run`: the symbol resolved with dlsym; nil for an entry that needs no runtime
+    /// (`get_constants`, answered from the headers).
+    public let symbol: String?
+    /// The JSON parameters in positional order (C order, without out-parameters, lengths and callbacks).
+    public let params: [ParamSpec]
+    /// Run it off the event loop: it may take long.
+    public let blocking: Bool
+    /// Only peers with uid 0 may call it.
+    public let privileged: Bool
+    /// The handle type a successful call creates, the result member holding it, and the handle
+    /// type the call destroys.
+    public let creates: String?
+    /// A creating call whose object clients share when their parameters are equal, and the member
+    /// path of its parameters that must differ between live objects (nil: none).
+    public let shared: Bool
+    public let instanceField: [String]?
+    /// For a creating call: the parameters whose product is the bytes the new object holds in
+    /// its runtime host (the client's memory quota counts them).
+    public let holdsBytes: [String]
+    public let resultHandle: String?
+    public let destroys: String?
+    /// The handle type whose running stream the call stops (the annotations' `abort`).
+    public let aborts: String?
+    /// What the call does to the state other users of a shared object see (its settings, a
+    /// conversation): the host keeps each client's apart.
+    public let sharedState: SharedStateEffect
+    /// Handle types the call takes.
+    public let uses: [String]
+    /// The host-supplied callback typedef whose userdata this call passes (a streaming call).
+    public let streams: String?
+    /// Other symbols the call needs (default-makers).
+    public let needs: [String]
+    /// The answer of a method that needs no runtime, known from the headers (`get_constants`).
+    public let answer: JSONValue?
+
+    /// What an entry is besides its name, parameters and call, each listed only when it applies:
+    /// the generated table describes an entry by its traits.
+    public enum Trait: Sendable {
+        case blocking
+        case privileged
+        /// Creates an object of this handle type, returned in this result member.
+        case creates(String, in: String)
+        /// Clients creating it with equal parameters share one object.
+        case shared(instanceField: [String]?)
+        case holdsBytes([String])
+        case destroys(String)
+        case aborts(String)
+        case sharedState(SharedStateEffect)
+        case uses([String])
+        case streams(String)
+        case needs([String])
+    }
+
+    public init(
+        _ method: String, symbol: String?, params: [ParamSpec] = [], _ traits: [Trait] = [], answer: JSONValue? = nil
+    ) {
+        self.method = method
+        self.symbol = symbol
+        self.params = params
+        self.answer = answer
+        var (blocking, privileged, shared) = (false, false, false)
+        var (creates, resultHandle, destroys, aborts, streams): (String?, String?, String?, String?, String?)
+        var instanceField: [String]?
+        var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
+        var sharedState = SharedStateEffect.none
+        for trait in traits {
+            switch trait {
+            case .blocking: blocking = true
+            case .privileged: privileged = true
+            case .creates(let type, let member): (creates, resultHandle) = (type, member)
+            case .shared(let field): (shared, instanceField) = (true, field)
+            case .holdsBytes(let names): holdsBytes = names
+            case .destroys(let type): destroys = type
+            case .aborts(let type): aborts = type
+            case .sharedState(let effect): sharedState = effect
+            case .uses(let types): uses = types
+            case .streams(let callback): streams = callback
+            case .needs(let symbols): needs = symbols
+            }
+        }
+        self.blocking = blocking
+        self.privileged = privileged
+        self.creates = creates
+        self.shared = shared
+        self.instanceField = instanceField
+        self.holdsBytes = holdsBytes
+        self.resultHandle = resultHandle
+        self.destroys = destroys
+        self.aborts = aborts
+        self.sharedState = sharedState
+        self.uses = uses
+        self.streams = streams
+        self.needs = needs
+    }
+
+    /// The name errors give: the C function, or the method for a symbol-less entry.
+    public var function: String { symbol ?? method }
+
+    /// Refuses params of the wrong shape: not an array or object, more positional values than the
+    /// method has parameters, or a name it does not have.
+    public func checkShape(of params: JSONValue?) throws {
+        switch params {
+        case nil, .null?: return
+        case .array(let items)?:
+            guard items.count <= self.params.count else {
+                throw RPCError(
+                    code: RPCError.Code.invalidParams,
+                    message: "invalid params: \(method) takes \(self.params.count) parameters, got \(items.count)",
+                    data: .object(["expected": .array(self.params.map { .string($0.name) })]))
+            }
+        case .object(let object)?:
+            let known = Set(self.params.map(\.name))
+            for key in object.keys where !known.contains(key) {
+                throw RPCError.invalidParams(key, "\(method) has no parameter '\(key)'")
+            }
+        case let other?:
+            throw RPCError(
+                code: RPCError.Code.invalidParams,
+                message: "invalid params: expected an array or an object, got \(other.typeName)")
+        }
+    }
+}
+
+/// What a call on a shared object does to the state its users see.
+public enum SharedStateEffect: Sendable, Equatable {
+    case none
+    case changes
+    /// Changes it when the member at this path of the call's parameters is nonzero.
+    case changesWhen([String])
+}
+
+public struct ParamSpec: Sendable, Equatable {
+    public let name: String
+    /// May be omitted (taken as null).
+    public let optional: Bool
+    /// The handle type this parameter carries (an id the host resolves), if any.
+    public let handle: String?
+    /// The value is a file descriptor the client passes beside the message (SCM_RIGHTS).
+    public let fd: Bool
+    public init(_ name: String, optional: Bool = false, handle: String? = nil, fd: Bool = false) {
+        self.name = name
+        self.optional = optional
+        self.handle = handle
+        self.fd = fd
+    }
+}
