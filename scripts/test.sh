@@ -14,5 +14,8 @@ swift build --build-tests "${args[@]}"
 # The generated code too (binding-gen formats it with the toolchain's swift-format).
 if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel .build/plugins/outputs; fi
 swift test "${args[@]}"
+# The daemon's tests again with the simulated RKLLM runtime of the 1.3.0 ABI (Built.simulatedRuntime):
+# one daemon serves both, and every RKLLM test holds on each.
+RKLLM_TEST_ABI=1.3 swift test "${args[@]}" --skip-build --filter DaemonTests
 # Programs written like the vendor's, calling the simulated runtimes directly.
 Tests/Conformance/run.sh "$(swift build "${args[@]}" --show-bin-path)" "${SANITIZE:-}"

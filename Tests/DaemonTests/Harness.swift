@@ -10,11 +10,38 @@ enum Built {
     static func path(_ name: String) -> String { directory.appending(path: name).path }
     static var server: String { path("rkllm-server") }
     static var faultRuntime: String { path("libfaultrt.so") }
-    static var simulatedRuntime: String { path("librkllmrt_sim.so") }
+    /// The simulated RKLLM runtime the RKLLM tests run on (`TestABI`).
+    static var simulatedRuntime: String { path(TestABI.is13 ? "librkllmrt_sim-1.3.so" : "librkllmrt_sim.so") }
     static var modelTool: String { path("sim-model") }
     /// The repository's models/ (models/demo.rkllm).
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appending(path: "models").path
+}
+
+/// The RKLLM ABI the RKLLM tests run on: 1.2.3's, or 1.3.0's when `RKLLM_TEST_ABI=1.3` (the test
+/// script runs them on both), and what differs between the two for a client.
+enum TestABI {
+    static let is13 = ProcessInfo.processInfo.environment["RKLLM_TEST_ABI"] == "1.3"
+    static var version: JSONValue { is13 ? "1.3.0" : "1.2.3" }
+    /// `rkllm.is_running`'s answer while the model runs a task, and while it does not: 1.3.0
+    /// flipped the meaning.
+    static var running: JSONValue { ["return": is13 ? 1 : 0] }
+    static var idle: JSONValue { ["return": is13 ? 0 : 1] }
+
+    /// A multimodal input of `count` images of `tokens` embedded tokens each: 1.2.3's flat fields,
+    /// or 1.3.0's `image` member.
+    static func images(prompt: String, embed: JSONValue, tokens: JSONValue, count: JSONValue, size: Int64? = nil)
+        -> JSONValue
+    {
+        var image: JSONObject = ["image_embed": embed, "n_image_tokens": tokens, "n_image": count]
+        if let size { (image["image_width"], image["image_height"]) = (.int(size), .int(size)) }
+        guard is13 else {
+            var flat = image
+            flat["prompt"] = .string(prompt)
+            return .object(flat)
+        }
+        return ["prompt": .string(prompt), "image": .object(image)]
+    }
 }
 
 /// The values of a base64 result (hidden states, tensors) as `T`s.

@@ -56,7 +56,7 @@ final class RKLLMTests: XCTestCase {
                     [handle, Self.prompt("hello world"), ["keep_history": 1]]))
             XCTAssertEqual(async.text, Self.helloReply, form)
             XCTAssertEqual(
-                try client.call("rkllm.is_running", params(["handle"], [handle])), ["return": 1], "1 = not running")
+                try client.call("rkllm.is_running", params(["handle"], [handle])), TestABI.idle, "not running")
             XCTAssertEqual(try client.call("rkllm.abort", params(["handle"], [handle])), .object([:]))
             let size = try client.call("rkllm.get_kv_cache_size", params(["handle"], [handle]))["cache_sizes"]
             guard case .array(let sizes)? = size, case .int(let used)? = sizes.first else {
@@ -129,7 +129,7 @@ final class RKLLMTests: XCTestCase {
         let daemon = try Daemon(environment: ["RKLLM_RUNTIME_LIB": ""])
         let client = try Client(daemon.socket)
         guard case .array(let runtimes)? = try client.call("server.info")["runtimes"] else { return XCTFail() }
-        XCTAssertEqual(runtimes[0]["library"], .string(Built.simulatedRuntime))
+        XCTAssertEqual(runtimes[0]["library"], .string(Built.path("librkllmrt_sim-1.3.so")), "the newest ABI's")
         XCTAssertEqual(runtimes[0]["instead_of"], "librkllmrt.so")
         XCTAssertEqual(runtimes[0]["available"], true)
         XCTAssertTrue(daemon.log.contains("simulated runtime: librkllmrt.so is not installed"), daemon.log)
@@ -270,11 +270,9 @@ final class RKLLMTests: XCTestCase {
                     handle,
                     [
                         "input_type": "RKLLM_INPUT_MULTIMODAL",
-                        "multimodal_input": [
-                            "prompt": "<image>what is it", "image_embed": .array(Array(repeating: 0.25, count: 64)),
-                            "n_image_tokens": 2, "n_image": 1,
-                            "image_width": 448, "image_height": 448,
-                        ],
+                        "multimodal_input": TestABI.images(
+                            prompt: "<image>what is it", embed: .array(Array(repeating: 0.25, count: 64)), tokens: 2,
+                            count: 1, size: 448),
                     ],
                 ]
             ).text,
@@ -524,7 +522,7 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(try alice.readMessage()["id"], "a1", "still generating")
         // Answered beside the run: queued behind it, it would have found the model idle.
         XCTAssertEqual(
-            try bob.call("rkllm.is_running", [b]), ["return": 0], "the shared model is running (Alice's run)")
+            try bob.call("rkllm.is_running", [b]), TestABI.running, "the shared model is running (Alice's run)")
         // Alice queues a second run, cancels it, then cancels the running one.
         try alice.start("a2", "rkllm.run", [a, Self.prompt("hello")])
         try alice.send(#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"a2"}}"# + "\n")

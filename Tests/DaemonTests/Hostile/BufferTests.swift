@@ -120,15 +120,16 @@ final class BufferTests: XCTestCase {
                 handle,
                 [
                     "input_type": "RKLLM_INPUT_MULTIMODAL",
-                    "multimodal_input": [
-                        "prompt": "<image>", "image_embed": oneFloat, "n_image_tokens": .int(1 << 40),
-                        "n_image": .int(1 << 40),
-                    ],
+                    "multimodal_input": TestABI.images(
+                        prompt: "<image>", embed: oneFloat, tokens: .int(1 << 40), count: .int(1 << 40)),
                 ],
             ])
+        let record = TestABI.is13 ? "RKLLMMultiModalInput_image" : "RKLLMMultiModalInput"
         XCTAssertEqual(
             images["error"]?["message"],
-            "invalid params: RKLLMMultiModalInput.image_embed: holds 1 elements; n_image x n_image_tokens = more than any buffer are read"
+            .string(
+                "invalid params: \(record).image_embed: holds 1 elements; n_image x n_image_tokens = more than any buffer are read"
+            )
         )
         XCTAssertEqual(
             try attacker.stream("rkllm.run", [handle, RKLLMTests.prompt("hello world")]).text, RKLLMTests.helloReply,
