@@ -12,26 +12,35 @@ typedef struct {
     LLMHandle handle;
     const char* tag;        /* the userdata this callback got */
     int normal, waiting, finished, errors, running_in_callback;
+    int answer_arrays;      /* what the callback returns for a hidden-layer or logits result */
+    float memory_mb;        /* the finish's perf.memory_usage_mb */
+    int prefill_tokens;
 } run_record;
 
 static run_record record;
 
 static int callback(RKLLMResult* result, void* userdata, LLMCallState state) {
-    (void)result;
     record.tag = userdata;
-    if (state == RKLLM_RUN_FINISH) record.finished++;
+    if (state == RKLLM_RUN_FINISH) {
+        record.finished++;
+        record.memory_mb = result->perf.memory_usage_mb;
+        record.prefill_tokens = result->perf.prefill_tokens;
+    }
     else if (state == RKLLM_RUN_ERROR) record.errors++;
     else if (state == RKLLM_RUN_WAITING) record.waiting++; /* a token whose character is incomplete */
     else if (state == RKLLM_RUN_NORMAL) {
         record.normal++;
         if (rkllm_is_running(record.handle) == 1) record.running_in_callback++;
+        if (result->last_hidden_layer.hidden_states != NULL || result->logits.logits != NULL) return record.answer_arrays;
     }
     return 0;
 }
 
 static int run(LLMHandle handle, RKLLMInput* input, RKLLMInferParam* infer, void* userdata) {
+    int answer_arrays = record.answer_arrays;
     memset(&record, 0, sizeof record);
     record.handle = handle;
+    record.answer_arrays = answer_arrays;
     return rkllm_run(handle, input, infer, userdata);
 }
 
@@ -114,6 +123,19 @@ int main(int argc, char** argv) {
     mm.multimodal_input.image.n_image = 1;
     mm.multimodal_input.image.n_image_tokens = 4;
     CHECK(run(handle, &mm, &infer, NULL) == 0 && record.finished == 1, "an image");
+
+    /* The hidden states are held until the run ends unless the callback returns 2: then the
+       finish's memory is the model's and the KV cache's alone (512 MB + a 64th per position). */
+    input = prompt("hello");
+    memset(&infer, 0, sizeof infer);
+    infer.mode = RKLLM_INFER_GET_LAST_HIDDEN_LAYER;
+    CHECK(run(handle, &input, &infer, NULL) == 0 && record.finished == 1, "a hidden-layer run");
+    float held = record.memory_mb - (512.0f + (float)record.prefill_tokens / 64.0f);
+    CHECK(held > 0, "the buffer held to the end: %f MB", (double)held);
+    record.answer_arrays = 2;
+    CHECK(run(handle, &input, &infer, NULL) == 0 && record.finished == 1, "a hidden-layer run releasing");
+    held = record.memory_mb - (512.0f + (float)record.prefill_tokens / 64.0f);
+    CHECK(held == 0, "released at once: %f MB held", (double)held);
     CHECK(rkllm_destroy(handle) == 0, "destroy");
     return conformance_report("rkllm_demo_1_3");
 }

@@ -231,6 +231,11 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(states.count, 32 * Int(try XCTUnwrap(layer["num_tokens"]?.intValue)))
         XCTAssertEqual(
             states[1], 0.859, accuracy: 1e-6, "first token 'Y' (byte token 92), element 1: (92*31 + 1*7) % 1000 / 1000")
+        // The daemon copies the states into the message, then lets the runtime release them (1.3.0's
+        // callback answer 2): the finish's memory is the model's and the KV cache's alone.
+        let perf = hidden.final["perf"]
+        let prefilled = Double(try XCTUnwrap(perf?["prefill_tokens"]?.intValue))
+        XCTAssertEqual(try XCTUnwrap(perf?["memory_usage_mb"]?.doubleValue), 512 + prefilled / 64, accuracy: 1e-4)
         let logits = try client.stream("rkllm.run", [handle, Self.prompt("hello"), ["mode": 2]])
         let values = try Self.floats(logits.messages.first?["logits"]?["logits"])
         XCTAssertEqual(logits.messages.first?["logits"]?["vocab_size"], .int(Int64(values.count)))
@@ -370,12 +375,12 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(b["joined"], true, "same parameters (in the other form): joined")
         XCTAssertEqual(try stats()["objects"], 1)
         XCTAssertEqual(try bob.stream("rkllm.run", [b["handle"]!, Self.prompt("hello world")]).text, Self.helloReply)
-        // Another model loads beside it, in an NPU domain of its own; a clash of domains the client
-        // chose is the runtime's error.
-        let c = try bob.call("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 5]])
+        // Another model loads beside it (a context length is per instance on either ABI), in an NPU
+        // domain of its own; a clash of domains the client chose is the runtime's error.
+        let c = try bob.call("rkllm.init", [["model_path": "demo.rkllm", "max_context_len": 512]])
         XCTAssertEqual(try stats()["hosts_running"], 2)
         let clash = try bob.request(
-            "rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 6, "extend_param": ["base_domain_id": 1]]])
+            "rkllm.init", [["model_path": "demo.rkllm", "max_context_len": 256, "extend_param": ["base_domain_id": 1]]])
         XCTAssertEqual(clash["error"]?["data"]?["code"], -5, "domain 1 is the second instance's")
         XCTAssertEqual(try bob.call("rkllm.destroy", [c["handle"]!]), .object([:]))
         XCTAssertEqual(try alice.call("rkllm.destroy", [a["handle"]!]), .object([:]))
@@ -696,4 +701,12 @@ extension Client {
 
 extension JSONValue {
     var intValue: Int? { if case .int(let n) = self { return Int(n) } else { return nil } }
+    var doubleValue: Double? {
+        switch self {
+        case .int(let n): Double(n)
+        case .uint(let n): Double(n)
+        case .double(let d): d
+        default: nil
+        }
+    }
 }

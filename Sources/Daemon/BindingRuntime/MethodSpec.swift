@@ -20,6 +20,8 @@ public struct MethodSpec: Sendable {
     /// path of its parameters that must differ between live objects (nil: none).
     public let shared: Bool
     public let instanceField: [String]?
+    /// For a shared creating call: what the calls taking the object may give per run.
+    public let perRun: PerRun?
     /// For a creating call: the parameters whose product is the bytes the new object holds in
     /// its runtime host (the client's memory quota counts them).
     public let holdsBytes: [String]
@@ -48,6 +50,7 @@ public struct MethodSpec: Sendable {
         case creates(String, in: String)
         /// Clients creating it with equal parameters share one object.
         case shared(instanceField: [String]?)
+        case perRun(PerRun)
         case holdsBytes([String])
         case destroys(String)
         case aborts(String)
@@ -67,6 +70,7 @@ public struct MethodSpec: Sendable {
         var (blocking, privileged, shared) = (false, false, false)
         var (creates, resultHandle, destroys, aborts, streams): (String?, String?, String?, String?, String?)
         var instanceField: [String]?
+        var perRun: PerRun?
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
         var sharedState = SharedStateEffect.none
         for trait in traits {
@@ -75,6 +79,7 @@ public struct MethodSpec: Sendable {
             case .privileged: privileged = true
             case .creates(let type, let member): (creates, resultHandle) = (type, member)
             case .shared(let field): (shared, instanceField) = (true, field)
+            case .perRun(let given): perRun = given
             case .holdsBytes(let names): holdsBytes = names
             case .destroys(let type): destroys = type
             case .aborts(let type): aborts = type
@@ -89,6 +94,7 @@ public struct MethodSpec: Sendable {
         self.creates = creates
         self.shared = shared
         self.instanceField = instanceField
+        self.perRun = perRun
         self.holdsBytes = holdsBytes
         self.resultHandle = resultHandle
         self.destroys = destroys
@@ -124,6 +130,27 @@ public struct MethodSpec: Sendable {
                 code: RPCError.Code.invalidParams,
                 message: "invalid params: expected an array or an object, got \(other.typeName)")
         }
+    }
+}
+
+/// Members of a shared creating call's parameter that the calls taking the object can give per
+/// run: clients whose creating calls differ only there share the object, and each client's calls
+/// get its own values (else the defaults) where they give none.
+public struct PerRun: Sendable {
+    /// The method (no parameters) whose `return` is the defaults of the creating parameter.
+    public let defaults: String
+    /// The creating call's parameter, and the parameter of the calls taking the object.
+    public let from: String
+    public let to: String
+    /// Member path in `from` -> member path in `to`.
+    public let fields: [(from: [String], to: [String])]
+
+    public init(defaults: String, from: String, to: String, fields: [String: String]) {
+        self.defaults = defaults
+        self.from = from
+        self.to = to
+        let path = { (text: String) in text.split(separator: ".").map(String.init) }
+        self.fields = fields.sorted { $0.key < $1.key }.map { (path($0.key), path($0.value)) }
     }
 }
 

@@ -15,6 +15,9 @@ struct HandleRegistry<Object: HandleTarget> {
         let owner: UInt64
         /// What it counts against its owner's quota.
         let share: Holdings
+        /// What the owner's calls on the object get where they give none (`PerRun`): member path
+        /// of the call's parameters -> value.
+        var runValues: [(path: [String], value: JSONValue)] = []
     }
 
     private var handles: [Int64: Handle] = [:]
@@ -25,9 +28,11 @@ struct HandleRegistry<Object: HandleTarget> {
     var all: Dictionary<Int64, Handle>.Values { handles.values }
 
     /// A new handle of `owner` on `object`.
-    mutating func register(_ object: Object, owner: UInt64, share: Holdings) -> Int64 {
+    mutating func register(
+        _ object: Object, owner: UInt64, share: Holdings, runValues: [(path: [String], value: JSONValue)] = []
+    ) -> Int64 {
         defer { next += 1 }
-        handles[next] = Handle(object: object, owner: owner, share: share)
+        handles[next] = Handle(object: object, owner: owner, share: share, runValues: runValues)
         return next
     }
 
@@ -75,7 +80,9 @@ struct HandleRegistry<Object: HandleTarget> {
     /// Points `owner`'s handles on `object` at `replacement` (same ids, same shares); how many.
     mutating func move(of owner: UInt64, from object: Object, to replacement: Object) -> Int {
         let moving = handles.filter { $0.value.owner == owner && $0.value.object === object }
-        for (id, handle) in moving { handles[id] = Handle(object: replacement, owner: owner, share: handle.share) }
+        for (id, handle) in moving {
+            handles[id] = Handle(object: replacement, owner: owner, share: handle.share, runValues: handle.runValues)
+        }
         return moving.count
     }
 }

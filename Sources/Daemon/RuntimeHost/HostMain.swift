@@ -10,6 +10,16 @@ import RPCServer
 public enum HostMain {
     static let channelFD: Int32 = 3
 
+    /// What a host the daemon starts does: serve calls, or load the library, report on it in its
+    /// `$/ready` and exit. A probe calls nothing in the library (its version, which picks the
+    /// table, is not known yet), except once the daemon has matched the library's version with
+    /// this host's table: then it also reports the defaults of what the table's calls give per run.
+    enum Mode: String {
+        case serve = ""
+        case probe = "--probe"
+        case probeMatched = "--probe-matched"
+    }
+
     /// Runs the runtime host when the command line is host mode (HostSettings has it whole),
     /// with the table of the runtime it names; nil when it is not host mode.
     public static func runIfRuntimeHost(_ arguments: [String], runtimes: [HostedRuntime]) -> Int32? {
@@ -18,20 +28,20 @@ public enum HostMain {
             let parent = pid_t(arguments[5]), let settings = HostSettings(arguments: arguments.dropFirst(6))
         else { return nil }
         guard let runtime = runtimes.first(where: { $0.namespace == arguments[1] }) else { return 2 }
-        return run(
-            runtime, library: arguments[3], parent: parent, probe: arguments.dropFirst(6).contains("--probe"),
-            settings: settings)
+        let mode = [Mode.probe, .probeMatched].first { arguments.dropFirst(6).contains($0.rawValue) } ?? .serve
+        return run(runtime, library: arguments[3], parent: parent, mode: mode, settings: settings)
     }
 
     /// The host's command line for `spawn`.
-    static func commandLine(namespace: String, library: String, probe: Bool, settings: HostSettings) -> [String] {
-        ["--runtime-host", namespace, "--library", library, "--parent", String(getpid())] + (probe ? ["--probe"] : [])
-            + settings.arguments
+    static func commandLine(namespace: String, library: String, mode: Mode, settings: HostSettings) -> [String] {
+        ["--runtime-host", namespace, "--library", library, "--parent", String(getpid())]
+            + (mode == .serve ? [] : [mode.rawValue]) + settings.arguments
     }
 
-    static func run(_ runtime: HostedRuntime, library path: String, parent: pid_t, probe: Bool, settings: HostSettings)
+    static func run(_ runtime: HostedRuntime, library path: String, parent: pid_t, mode: Mode, settings: HostSettings)
         -> Int32
     {
+        let probe = mode != .serve
         // Die with the daemon; if it is already gone (we were adopted), do not start.
         clinux_die_with_parent()
         if getppid() != parent { return 1 }
@@ -61,6 +71,10 @@ public enum HostMain {
             let version = LibraryVersion.read(marker: marker, loadedAt: symbol)
         {
             ready["library_version"] = .string(version)
+        }
+        if mode == .probeMatched {
+            let defaults = perRunDefaults(runtime, library: library, channel: channel)
+            if !defaults.pairs.isEmpty { ready["per_run_defaults"] = .object(defaults) }
         }
         channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": .object(ready)]))
         if probe { return 0 }
@@ -104,6 +118,22 @@ public enum HostMain {
             }
         }
         return 0  // the daemon closed the channel
+    }
+}
+
+extension HostMain {
+    /// For a probe of a matched library: the defaults of what a shared object's calls may give per run, each
+    /// `PerRun.defaults` method's `return` (a function of no parameters).
+    static func perRunDefaults(_ runtime: HostedRuntime, library: RuntimeLibrary, channel: HostChannel) -> JSONObject {
+        var defaults = JSONObject()
+        for method in Set(runtime.entries.compactMap(\.perRun?.defaults)).sorted() {
+            guard let entry = runtime.entries.first(where: { $0.method == method }) else { continue }
+            let host = ProcessCallHost(
+                requestID: .null, entry: entry, handles: HandleTable(), channel: channel, fds: [],
+                paths: PathPolicy(directories: [:]), plugins: PluginLibraries(directory: nil))
+            if let value = (try? library.call(entry, params: nil, host: host))?["return"] { defaults[method] = value }
+        }
+        return defaults
     }
 }
 

@@ -44,7 +44,7 @@ final class HostProcess: FramedSocket, EventHandler {
         executable: String, namespace: String, library: String, settings: HostSettings, loop: EventLoop, logger: Logger
     ) throws {
         let (pid, fd) = try Self.start(
-            executable, HostMain.commandLine(namespace: namespace, library: library, probe: false, settings: settings)
+            executable, HostMain.commandLine(namespace: namespace, library: library, mode: .serve, settings: settings)
         )
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.pid = pid

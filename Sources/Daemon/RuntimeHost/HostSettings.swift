@@ -1,5 +1,5 @@
 /// What a runtime host takes from the daemon's settings, on its command line:
-/// `--runtime-host NAMESPACE --library PATH --parent PID [--probe] [--parallel-calls N]
+/// `--runtime-host NAMESPACE --library PATH --parent PID [--probe|--probe-matched] [--parallel-calls N]
 /// [--memory-limit BYTES] [--plugin-dir PATH] [--paths KIND=DIR:DIR]...`.
 public struct HostSettings: Sendable, Equatable {
     /// Blocking calls the host runs at once (the device's cores).
@@ -37,7 +37,7 @@ public struct HostSettings: Sendable, Equatable {
         self.init(parallelCalls: 1, memoryLimit: nil, pluginDirectory: nil)
         var rest = arguments
         while let flag = rest.popFirst() {
-            if flag == "--probe" { continue }
+            if flag == HostMain.Mode.probe.rawValue || flag == HostMain.Mode.probeMatched.rawValue { continue }
             guard let value = rest.popFirst() else { return nil }
             switch flag {
             case "--parallel-calls":

@@ -11,7 +11,8 @@ enum RuntimeProbe {
     }
 
     static func run(
-        executable: String, namespace: String, library: String, settings: HostSettings, timeout: Double = 10
+        executable: String, namespace: String, library: String, matched: Bool, settings: HostSettings,
+        timeout: Double = 10
     ) -> Result<
         JSONValue, Failure
     > {
@@ -19,7 +20,8 @@ enum RuntimeProbe {
         do {
             (pid, channel) = try HostProcess.start(
                 executable,
-                HostMain.commandLine(namespace: namespace, library: library, probe: true, settings: settings))
+                HostMain.commandLine(
+                    namespace: namespace, library: library, mode: matched ? .probeMatched : .probe, settings: settings))
         } catch {
             return .failure(Failure(description: "\(error)"))
         }

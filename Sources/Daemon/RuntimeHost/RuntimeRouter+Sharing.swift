@@ -10,13 +10,18 @@ extension RuntimeRouter {
     /// `share`: what the caller reserved of its quota for its handle (each joiner reserved the same).
     func createShared(_ call: Call, entry: MethodSpec, params: JSONValue?, state: RuntimeState, share: Holdings) {
         let namespace = state.runtime.namespace
-        let key = entry.method + " " + CanonicalJSON.text(Self.named(params, entry: entry))
+        let key = entry.method + " " + CanonicalJSON.text(Self.sharingKey(params, entry: entry))
+        let runValues = { (caller: Call) in Self.runValues(entry, params: caller.params, defaults: state.perRunDefaults)
+        }
         switch sharedObjects.join(key, call, usable: { $0.crashed == nil }) {
         case .joined(let object):
             object.expiry += 1  // a keep-alive timer running out no longer destroys it
             return call.respond(
                 .success(
-                    Self.created(entry, handle: register(object, owner: call.connection, share: share), joined: true)))
+                    Self.created(
+                        entry,
+                        handle: register(object, owner: call.connection, share: share, runValues: runValues(call)),
+                        joined: true)))
         case .waiting: return  // answered when the load ends
         case .load: break
         }
@@ -34,11 +39,8 @@ extension RuntimeRouter {
                     giveBack(share, for: caller.connection)
                     continue
                 }
-                caller.respond(
-                    .success(
-                        Self.created(
-                            entry, handle: register(object, owner: caller.connection, share: share), joined: index > 0))
-                )
+                let handle = register(object, owner: caller.connection, share: share, runValues: runValues(caller))
+                caller.respond(.success(Self.created(entry, handle: handle, joined: index > 0)))
             }
             if object.references == 0 { expire(object) }  // every caller left while it loaded
         }
@@ -124,6 +126,44 @@ extension RuntimeRouter {
         var result: JSONObject = [entry.resultHandle ?? "handle": .int(handle)]
         if joined { result["joined"] = true }
         return .object(result)
+    }
+
+    /// What decides which object a creating call shares: its parameters by name, less the members
+    /// the object's calls give per run (`PerRun`: set to null, so they never differ).
+    static func sharingKey(_ params: JSONValue?, entry: MethodSpec) -> JSONValue {
+        var named: JSONValue? = Self.named(params, entry: entry)
+        for field in entry.perRun?.fields ?? [] {
+            named = setting([entry.perRun!.from] + field.from, of: named, entry: entry, to: .null)
+        }
+        return named ?? .object([:])
+    }
+
+    /// What a client's calls on the object its creating call made get where they give none: each
+    /// per-run member of its own creating call, else the runtime's default.
+    static func runValues(_ entry: MethodSpec, params: JSONValue?, defaults: [String: JSONValue]) -> [(
+        path: [String], value: JSONValue
+    )] {
+        guard let perRun = entry.perRun else { return [] }
+        return perRun.fields.compactMap { field in
+            var value = member([perRun.from] + field.from, of: params, entry: entry)
+            if value == nil || value == .null {
+                value = field.from.reduce(defaults[perRun.defaults]) { $0?[$1] }
+            }
+            return value.map { ([perRun.to] + field.to, $0) }
+        }
+    }
+
+    /// `params` of a call with `values` set where it gives none.
+    static func giving(_ values: [(path: [String], value: JSONValue)], to params: JSONValue?, entry: MethodSpec)
+        -> JSONValue?
+    {
+        var params = params
+        for (path, value) in values where entry.params.contains(where: { $0.name == path[0] }) {
+            if (member(path, of: params, entry: entry) ?? .null) == .null {
+                params = setting(path, of: params, entry: entry, to: value)
+            }
+        }
+        return params
     }
 
     /// Parameters in the named form (so both forms of the same call share).

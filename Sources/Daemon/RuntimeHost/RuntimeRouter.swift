@@ -45,6 +45,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         var unavailable: String?
         /// The library's version (said or found in its file), when known.
         var libraryVersion: String?
+        /// Each `PerRun.defaults` method's answer, from the probe.
+        var perRunDefaults: [String: JSONValue] = [:]
         var resolved: [String] = []
         var missing: Set<String> = []
         /// The runtime's one host for calls of no one client (and every call, `Hosting.shared`).
@@ -105,15 +107,17 @@ public final class RuntimeRouter: @unchecked Sendable {
         let libraries = [runtime.library] + (runtime.fallbackLibrary.map { [$0] } ?? [])
         probing: for library in libraries {
             state = RuntimeState(runtime: runtime, table: runtime.tables[0], library: library)
-            var probed = probe(state.table, library: library, runtime: runtime)
+            var probed = probe(state.table, library: library, matched: false, runtime: runtime)
             if case .success(let ready) = probed, ready["error"] == nil {
                 // A library that is there but speaks no table's ABI: not used, and no fallback instead.
                 switch chooseTable(of: runtime, ready: ready, library: library, logger: logger) {
                 case .success(let (table, version)):
                     state.libraryVersion = version
-                    if table.host != state.table.host {
+                    // Probed again by the host of its version's table, which may call it now.
+                    if table.host != state.table.host || table.description.methods.contains(where: { $0.perRun != nil })
+                    {
                         state.table = table
-                        probed = probe(table, library: library, runtime: runtime)
+                        probed = probe(table, library: library, matched: true, runtime: runtime)
                     }
                 case .failure(let refusal):
                     state.unavailable = refusal.description
@@ -128,6 +132,9 @@ public final class RuntimeRouter: @unchecked Sendable {
                 } else {
                     state.resolved = strings(ready["resolved"])
                     state.missing = Set(strings(ready["missing"]))
+                    if case .object(let defaults)? = ready["per_run_defaults"] {
+                        state.perRunDefaults = Dictionary(uniqueKeysWithValues: defaults.pairs)
+                    }
                     if case .string(let note)? = ready["memory_limit"] { logger.warn("\(runtime.namespace): \(note)") }
                 }
             case .failure(let error):
@@ -151,11 +158,13 @@ public final class RuntimeRouter: @unchecked Sendable {
         return state
     }
 
-    private static func probe(_ table: RuntimeTable, library: String, runtime: RuntimeSetup) -> Result<
+    /// `matched`: the library's version is the table's, so the host may call it.
+    private static func probe(_ table: RuntimeTable, library: String, matched: Bool, runtime: RuntimeSetup) -> Result<
         JSONValue, RuntimeProbe.Failure
     > {
         RuntimeProbe.run(
-            executable: table.host, namespace: runtime.namespace, library: library, settings: runtime.hostSettings)
+            executable: table.host, namespace: runtime.namespace, library: library, matched: matched,
+            settings: runtime.hostSettings)
     }
 
     /// The table of the library's version (ABICheck), with the version when it is known.
@@ -230,6 +239,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         let used: [(id: Int64, handle: Handle)]
         do {
             (params, used) = try translateHandles(call, entry: entry)
+            if let handle = used.first?.handle { params = Self.giving(handle.runValues, to: params, entry: entry) }
             (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
         } catch {
             fds.forEach { close($0) }
@@ -416,9 +426,11 @@ public final class RuntimeRouter: @unchecked Sendable {
     }
 
     /// A new handle of `owner` on `object`, holding `share` of its quota (reserved already).
-    func register(_ object: RuntimeObject, owner: UInt64, share: Holdings) -> Int64 {
+    func register(
+        _ object: RuntimeObject, owner: UInt64, share: Holdings, runValues: [(path: [String], value: JSONValue)] = []
+    ) -> Int64 {
         object.references += 1
-        return handles.register(object, owner: owner, share: share)
+        return handles.register(object, owner: owner, share: share, runValues: runValues)
     }
 
     /// Drops a handle of an object the runtime has destroyed (or whose host died).

@@ -310,6 +310,17 @@ public struct TypeSelector: Codable, Sendable, Equatable {
     public var cases: [String: String]
 }
 
+/// Members of a creating call's parameter that calls taking the handle may also give per run.
+public struct PerRunAnnotation: Codable, Sendable, Equatable {
+    /// The function (no parameters) returning the defaults of the creating parameter's struct.
+    public var defaults: String
+    /// The creating call's parameter, and the parameter of the calls taking the handle.
+    public var from: String
+    public var to: String
+    /// Member path in `from` -> member path in `to` (dot-separated).
+    public var fields: [String: String]
+}
+
 public struct HandleAnnotation: Codable, Sendable, Equatable {
     public var create: [String]
     public var destroy: [String]
@@ -331,10 +342,15 @@ public struct HandleAnnotation: Codable, Sendable, Equatable {
     /// Creating function -> the destroying function the host calls on what it created (a client
     /// gone, a keep-alive ended); needed when `destroy` names more than one.
     public var destroyWith: [String: String]?
+    /// For a shared handle: what the calls taking it can give per run that the creating call
+    /// gives per object. Clients whose creating calls differ only there share one object, and
+    /// each client's calls get its own values where they give none.
+    public var perRun: PerRunAnnotation?
 
     enum CodingKeys: String, CodingKey {
         case create, destroy, abort, shared
         case destroyWith = "destroy_with"
+        case perRun = "per_run"
         case instanceField = "instance_field"
         case readsOnly = "reads_only"
         case stateKeptWhen = "state_kept_when"
@@ -363,6 +379,14 @@ public struct CallbackAnnotation: Codable, Sendable, Equatable {
     /// What the callback's return value means (said only in a comment; the upgrade diff reports
     /// a change).
     public var meaning: String?
+    /// What the callback returns, instead of "go on" (0), once it has copied a message that
+    /// carried buffers (the message's counted fields): the runtime may release them at once.
+    public var afterCopy: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case userdata, message, state, final, meaning
+        case afterCopy = "after_copy"
+    }
 
     public init(userdata: String, message: String? = nil, state: String? = nil, final: [String]? = nil) {
         self.userdata = userdata

@@ -184,6 +184,9 @@ public struct FunctionPlan: Sendable {
     /// whose value must differ between live objects.
     public var sharesCreated: Bool = false
     public var instanceField: [String]?
+    /// For a shared creating call: what calls taking the object give per run (`PerRunAnnotation`),
+    /// with the defaults function's method.
+    public var perRun: (annotation: PerRunAnnotation, defaultsMethod: String)?
     /// What the call does to the state other users of a shared object see.
     public var sharedState: SharedStateEffect = .none
     /// For a creating call: the integer parameters whose product is the bytes the object holds.
@@ -262,4 +265,8 @@ public struct CallbackPlan: Sendable {
     public var finalValues: [Int64]
     /// What its return value means (the annotations').
     public var meaning: String?
+    /// What it returns after copying a message whose `buffers` (member paths of the message's
+    /// struct: its counted pointer fields) were not all NULL, when the annotations say.
+    public var afterCopy: Int64?
+    public var buffers: [[String]] = []
 }

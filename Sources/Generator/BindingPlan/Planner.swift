@@ -15,6 +15,20 @@ public struct Planner {
         self.annotationsFile = annotationsFile
     }
 
+    /// The member paths of a record's counted pointer fields, through its nested records.
+    private func bufferPaths(in recordName: String) -> [[String]] {
+        guard let record = model.record(named: recordName) else { return [] }
+        return record.fields.flatMap { field -> [[String]] in
+            let prefix = field.isAnonymousMember ? [] : [field.name]
+            switch field.type.resolved {
+            case .record(let inner): return bufferPaths(in: inner).map { prefix + $0 }
+            case .pointer:
+                return annotations.fields["\(record.name).\(field.name)"]?.count != nil ? [prefix] : []
+            default: return []
+            }
+        }
+    }
+
     private struct Unbound: Error {
         var reason: String
     }
@@ -31,9 +45,24 @@ public struct Planner {
             let a = annotations.callbacks[name]!
             let constants = model.enums.flatMap(\.constants)
             let finals = (a.final ?? []).compactMap { final in constants.first { $0.name == final }?.value }
-            return CallbackPlan(
+            var plan = CallbackPlan(
                 typedef: name, function: f, parameterNames: names, userdata: a.userdata,
                 message: a.message, state: a.state, finalValues: finals, meaning: a.meaning)
+            if let value = a.afterCopy {
+                let message = a.message.flatMap { names.firstIndex(of: $0) }.map { f.parameters[$0].resolved }
+                if case .pointer(let to, _)? = message, case .record(let record) = to.resolved {
+                    plan.buffers = bufferPaths(in: record)
+                }
+                if plan.buffers.isEmpty {
+                    warnings.append(
+                        Diagnostic(
+                            .warning, "\(name): after_copy needs a message struct with counted pointer fields",
+                            at: typedef.location))
+                } else {
+                    plan.afterCopy = value
+                }
+            }
+            return plan
         }
         var runtimeNotes: [String] = []
         let runtimes = planRuntimes(warnings: &runtimeNotes)
@@ -66,6 +95,12 @@ public struct Planner {
             for f in (a.create + a.destroy + [a.abort].compactMap { $0 } + (a.readsOnly ?? []))
             where !functionNames.contains(f) {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
+            }
+            if let perRun = a.perRun,
+                a.shared != true || model.function(named: perRun.defaults).map({ !$0.parameters.isEmpty }) ?? true
+            {
+                notes.append(
+                    "handle '\(handle)': per_run needs a shared handle and a defaults function without parameters")
             }
             if let field = a.instanceField, let first = field.split(separator: ".").first {
                 for f in a.create
@@ -231,6 +266,11 @@ public struct Planner {
             if let created = plan.creates, let handle = annotations.handles[created] {
                 plan.sharesCreated = handle.shared ?? false
                 plan.instanceField = handle.instanceField?.split(separator: ".").map(String.init)
+                if let perRun = handle.perRun, handle.shared == true,
+                    let defaults = model.function(named: perRun.defaults), defaults.parameters.isEmpty
+                {
+                    plan.perRun = (perRun, Self.methodName(defaults.name))
+                }
             }
         } catch let unbound as Unbound {
             plan.bound = false

@@ -113,19 +113,35 @@ public struct Emitter {
             final =
                 "[\(c.finalValues.map(String.init).joined(separator: ", "))].contains(Int64(\(SwiftNames.identifier(state)).rawValue))"
         }
+        let deliver = "CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), final: \(final)) {"
         let (open, close): (String, String)
+        var after: [String] = []
         switch c.function.result.resolved {
         case .void: (open, close) = ("_ = ", "")
-        default: (open, close) = ("return \(names.imported(c.function.result))(truncatingIfNeeded: ", ")")
+        default:
+            let result = names.imported(c.function.result)
+            if let value = c.afterCopy, let message = c.message {
+                // The message is copied into JSON: a buffer it carried may be released at once.
+                let carried = c.buffers.map {
+                    "$0.pointee.\($0.map(SwiftNames.identifier).joined(separator: ".")) != nil"
+                }
+                (open, close) = ("let answer = ", "")
+                after = [
+                    "let carriedBuffers = \(SwiftNames.identifier(message)).map { \(carried.joined(separator: " || ")) } == true",
+                    "return \(result)(truncatingIfNeeded: answer == 0 && carriedBuffers ? \(value) : answer)",
+                ]
+            } else {
+                (open, close) = ("return \(result)(truncatingIfNeeded: ", ")")
+            }
         }
         return .context([
             "typedef": .text(c.typedef),
             "signature": .text(c.function.spelling(name: "(*\(c.typedef))")),
             "closureParams": .text(params.map(SwiftNames.identifier).joined(separator: ", ")),
             "lines": .list(lines.map { .context(["line": .text($0)]) }),
-            "deliverOpen": .text(
-                "\(open)CallbackSink.deliver(\(SwiftNames.identifier(c.userdata)), final: \(final)) {"),
+            "deliverOpen": .text(open + deliver),
             "deliverClose": .text("}" + close),
+            "after": .list(after.map { .context(["line": .text($0)]) }),
         ])
     }
 

@@ -45,6 +45,8 @@ typedef struct {
     char* cache_path;               /* save the prompt cache here after prefill; NULL = no */
     int keep_history;
     int max_new_tokens;             /* this run's limit (1.3: per run; 1.2: the instance's) */
+    int top_k;                      /* this run's sampling (1.3: per run; 1.2: the instance's) */
+    float temperature;
     void* userdata;
     int async;                      /* a run of rkllm_run_async */
     int released;                   /* the instance was marked idle before the final callback */
@@ -57,6 +59,8 @@ typedef struct {
     sim_model model;
     sim_settings settings;
     int max_context_len, max_new_tokens, n_keep, n_batch, use_cross_attn;
+    int top_k;
+    float temperature;
     int domain_fd;
     pthread_mutex_t lock;           /* guards what follows, up to the atomics */
     char* system_prompt;
@@ -219,6 +223,8 @@ int rkllm_init(LLMHandle* handle, RKLLMParam* param, LLMResultCallback callback)
 #endif
     in->max_context_len = param->max_context_len;
     in->max_new_tokens = param->max_new_tokens;
+    in->top_k = param->top_k;
+    in->temperature = param->temperature;
     in->n_keep = param->n_keep;
     in->n_batch = n_batch;
     in->use_cross_attn = param->extend_param.use_cross_attn;
@@ -365,9 +371,15 @@ static sim_run* copy_run(sim_instance* in, const RKLLMInput* input, const RKLLMI
     }
     run->userdata = userdata;
     run->max_new_tokens = in->max_new_tokens;
+    run->top_k = in->top_k;
+    run->temperature = in->temperature;
 #ifdef SIM_ABI_1_3
     if (userdata == NULL) run->userdata = in->result_userdata; /* a run's own userdata wins */
     if (infer && infer->max_new_tokens > 0) run->max_new_tokens = infer->max_new_tokens;
+    if (infer && infer->sampling_params) {
+        run->top_k = infer->sampling_params->top_k;
+        run->temperature = infer->sampling_params->temperature;
+    }
 #endif
     run->enable_thinking = input->enable_thinking;
     run->role = dup_or_null(input->role);
@@ -518,7 +530,8 @@ static int prefill(sim_instance* in, sim_run* run, sim_ints* fresh, size_t* cach
     }
     sim_reply_input input = {
         .prompt = run->prompt, .role = run->role, .enable_thinking = run->enable_thinking,
-        .lora_tag = lora_tag, .lora_scale = lora_scale, .tool_names = in->tool_names, .turn = in->turn,
+        .lora_tag = lora_tag, .lora_scale = lora_scale, .top_k = run->top_k, .temperature = run->temperature,
+        .tool_names = in->tool_names, .turn = in->turn,
         .embedded_tokens = run->embedded_tokens, .images = run->images,
         .image_width = run->image_width, .image_height = run->image_height,
     };
@@ -529,27 +542,44 @@ static int prefill(sim_instance* in, sim_run* run, sim_ints* fresh, size_t* cach
     return status == 0 ? 0 : SIM_ERR_MEMORY;
 }
 
-/* The hidden-layer and logits modes: one result with the arrays (docs/SIMULATED_RUNTIMES.md). */
-static int report_arrays(sim_instance* in, sim_run* run, const sim_ints* fresh, const sim_ints* reply) {
+/* The hidden-layer and logits modes: one result with the arrays (docs/SIMULATED_RUNTIMES.md).
+ * 1.3.0 holds the array until the run ends (in *kept, counted in the run's memory) unless the
+ * callback returns 2, "release the current output buffer now". */
+static int report_arrays(sim_instance* in, sim_run* run, const sim_ints* fresh, const sim_ints* reply, float** kept,
+                         size_t* kept_bytes) {
     RKLLMResult result;
     memset(&result, 0, sizeof result);
     result.text = ""; /* programs print a NORMAL callback's text as it is */
     result.token_id = -1;
     float* values;
+    size_t bytes;
     if (run->mode == RKLLM_INFER_GET_LAST_HIDDEN_LAYER) {
         int tokens = (int)fresh->len, width = in->model.embd_size;
-        if ((values = malloc((size_t)tokens * (size_t)width * sizeof(float))) == NULL) return SIM_ERR_MEMORY;
+        bytes = (size_t)tokens * (size_t)width * sizeof(float);
+        if ((values = malloc(bytes)) == NULL) return SIM_ERR_MEMORY;
         for (int t = 0; t < tokens; t++)
             for (int j = 0; j < width; j++) values[t * width + j] = (float)((fresh->data[t] * 31 + j * 7) % 1000) / 1000.0f;
         result.last_hidden_layer = (RKLLMResultLastHiddenLayer){values, width, tokens};
     } else {
         int vocab = sim_vocab_size(&in->model);
         int32_t next = reply->len > 0 ? reply->data[0] : SIM_TOKEN_EOS;
-        if ((values = malloc((size_t)vocab * sizeof(float))) == NULL) return SIM_ERR_MEMORY;
+        bytes = (size_t)vocab * sizeof(float);
+        if ((values = malloc(bytes)) == NULL) return SIM_ERR_MEMORY;
         for (int v = 0; v < vocab; v++) values[v] = v == next ? 1.0f : 0.0f;
         result.logits = (RKLLMResultLogits){values, vocab, 1};
     }
-    call_back(in, run, &result, RKLLM_RUN_NORMAL);
+    int answer = call_back(in, run, &result, RKLLM_RUN_NORMAL);
+#ifdef SIM_ABI_1_3
+    if (answer != 2) {
+        *kept = values;
+        *kept_bytes = bytes;
+        return 0;
+    }
+#else
+    (void)answer;
+    (void)kept;
+    (void)kept_bytes;
+#endif
     free(values);
     return 0;
 }
@@ -589,8 +619,10 @@ static int generate(sim_instance* in, sim_run* run) {
     pthread_mutex_unlock(&in->lock);
     if (status == 0 && sleep_abortable(in, in->settings.prefill_us * (long)(fresh.len - cached))) reply.len = 0;
     uint64_t prefilled = now_ns();
+    float* kept = NULL; /* an output buffer the callback did not release (1.3.0) */
+    size_t kept_bytes = 0;
     if (status == 0 && run->mode != RKLLM_INFER_GENERATE) {
-        status = report_arrays(in, run, &fresh, &reply);
+        status = report_arrays(in, run, &fresh, &reply, &kept, &kept_bytes);
         reply.len = 0;
     }
     if (status != 0) {
@@ -653,7 +685,7 @@ static int generate(sim_instance* in, sim_run* run) {
     result.perf = (RKLLMPerfStat){
         .prefill_time_ms = (float)(prefilled - started) / 1e6f, .prefill_tokens = (int)(fresh.len - cached),
         .generate_time_ms = (float)(finished - prefilled) / 1e6f, .generate_tokens = (int)emitted,
-        .memory_usage_mb = (float)in->model.memory_mb + (float)in->kv.len / 64.0f,
+        .memory_usage_mb = (float)in->model.memory_mb + (float)in->kv.len / 64.0f + (float)kept_bytes / 1048576.0f,
     };
     if (!run->keep_history) {
         in->kv.len = 0;
@@ -662,6 +694,7 @@ static int generate(sim_instance* in, sim_run* run) {
     pthread_mutex_unlock(&in->lock);
     final_call_back(in, run, &result, RKLLM_RUN_FINISH);
 done:
+    free(kept);
     sim_str_free(&held);
     sim_ints_free(&fresh);
     sim_ints_free(&reply);

@@ -46,6 +46,8 @@ typedef struct {
     int enable_thinking;
     const char* lora_tag;      /* NULL = no adapter */
     float lora_scale;
+    int top_k;                 /* sampling: greedy when top_k is 1 or the temperature 0 */
+    float temperature;
     const char* tool_names;    /* names of the function tools, '\n'-separated; NULL = none */
     int turn;                  /* 1 for the first run of a conversation */
     size_t embedded_tokens;    /* > 0 for embedding input */

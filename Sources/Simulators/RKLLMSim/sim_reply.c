@@ -57,6 +57,10 @@ int sim_reply(const sim_model* model, const sim_reply_input* input, sim_str* out
         snprintf(line, sizeof line, "[%s x%.2f] ", input->lora_tag, (double)input->lora_scale);
         status |= sim_str_puts(out, line);
     }
+    if (input->top_k != 1 && input->temperature > 0) {
+        snprintf(line, sizeof line, "[sampled top_k=%d T=%.2f] ", input->top_k, (double)input->temperature);
+        status |= sim_str_puts(out, line);
+    }
     size_t tool_length = 0;
     const char* tool = NULL;
     if (input->role && strcmp(input->role, "tool") == 0) {
