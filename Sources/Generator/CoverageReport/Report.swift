@@ -16,6 +16,9 @@ public struct Report: Codable, Equatable, Sendable {
         /// What its result means (the annotations'), and what the binding leaves out.
         public var meaning: String?
         public var notes: [String]?
+        /// For a shared creating function: the members of its parameters the object's calls give
+        /// per run (clients differing only there share the object).
+        public var perRun: [String]?
     }
     public struct FieldEntry: Codable, Equatable, Sendable {
         public var name: String
@@ -87,7 +90,10 @@ public struct Report: Codable, Equatable, Sendable {
                 name: f.function.name, header: f.function.header, signature: f.function.signature,
                 bound: f.bound, method: f.bound ? f.method : nil, reason: f.reason,
                 params: f.bound ? f.jsonParams.map(\.name) : nil, meaning: f.meaning,
-                notes: f.notes.isEmpty ? nil : f.notes)
+                notes: f.notes.isEmpty ? nil : f.notes,
+                perRun: f.perRun.map { perRun in
+                    perRun.annotation.fields.keys.sorted().map { perRun.annotation.from + "." + $0 }
+                })
         }
         inlineHelpers = model.inlineHelpers.map(\.name)
         structs = plan.records.map { r in

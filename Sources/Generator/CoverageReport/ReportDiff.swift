@@ -55,6 +55,13 @@ public struct ReportDiff: Sendable {
                 for note in f.notes ?? [] where !(was.notes ?? []).contains(note) {
                     add(false, "left out", "`\(f.name)`: \(note)")
                 }
+                if was.perRun != f.perRun {
+                    let members = (f.perRun ?? []).map { "`\($0)`" }.joined(separator: ", ")
+                    add(
+                        false, "given per run",
+                        "`\(f.name)`: " + (members.isEmpty ? "nothing" : members)
+                            + " (clients whose calls differ only there share one object)")
+                }
             })
     }
 

@@ -12,6 +12,7 @@ extension Report {
             var status = f.bound ? "bound" : "**unbound**: \(escape(f.reason ?? ""))"
             if let meaning = f.meaning { status += "; result: \(escape(meaning))" }
             for note in f.notes ?? [] { status += "; \(escape(note))" }
+            if let members = f.perRun { status += "; per run: " + members.map { "`\($0)`" }.joined(separator: ", ") }
             let params = f.params.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? ""
             out += "| `\(f.name)` | \(f.method.map { "`\($0)`" } ?? "") | \(params) | \(status) |\n"
         }
