@@ -16,4 +16,8 @@ mkdir -p .build-fuzz/corpus
 (cd .build-fuzz && ./debug/rkllm-fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 corpus)
 
 swift build --sanitize=address --scratch-path .build-address
-.build-address/debug/rkllm-fuzz-methods --seconds "${FUZZ_SECONDS:-60}" --seed "${FUZZ_SEED:-1}"
+# The methods of each RKLLM ABI's table, half the time each.
+for library in librkllmrt_sim.so librkllmrt_sim-1.3.so; do
+    .build-address/debug/rkllm-fuzz-methods --seconds "$(( ${FUZZ_SECONDS:-60} / 2 ))" --seed "${FUZZ_SEED:-1}" \
+        --rkllm-library "$library"
+done

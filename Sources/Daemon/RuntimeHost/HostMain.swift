@@ -3,10 +3,11 @@ import CLinux
 import Foundation
 import RPCServer
 
-/// The runtime host process: `rkllm-server --runtime-host NAMESPACE --library PATH --parent PID`, started by the
-/// daemon with one end of a socketpair as fd 3. It dlopens the runtime, resolves the generated
-/// table's symbols and runs the entries the daemon sends (JSON-RPC lines with internal ids),
-/// blocking ones on threads of their own. It never touches a client socket; it dies with the daemon.
+/// The runtime host process: a header set's host executable (`rkllm-host-1.3.0 --runtime-host NAMESPACE
+/// --library PATH --parent PID`), started by the daemon with one end of a socketpair as fd 3. It
+/// dlopens the runtime, resolves the generated table's symbols and runs the entries the daemon sends
+/// (JSON-RPC lines with internal ids), blocking ones on threads of their own. It never touches a
+/// client socket; it dies with the daemon.
 public enum HostMain {
     static let channelFD: Int32 = 3
 

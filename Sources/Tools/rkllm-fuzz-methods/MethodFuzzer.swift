@@ -7,8 +7,9 @@ import Foundation
 /// random handles and descriptors mixed in), sent to a daemon on the simulated runtimes, while a
 /// bystander client checks that its model and context keep working.
 ///
-///   rkllm-fuzz-methods [--seconds 30] [--seed N]
+///   rkllm-fuzz-methods [--seconds 30] [--seed N] [--rkllm-library librkllmrt_sim.so]
 ///
+/// (the RKLLM library: the simulated runtime of either ABI, built beside it).
 /// Fails (exit 1, with the seed and the requests that did it) when the daemon dies, a runtime host
 /// crashes (-32009: a check the daemon is missing), a call gets no answer, or the bystander is
 /// harmed. Runs the daemon built beside it.
@@ -17,17 +18,19 @@ struct MethodFuzzer {
     static func main() {
         var seconds = 30.0
         var seed = UInt64(time(nil))
+        var library = "librkllmrt_sim.so"
         var arguments = CommandLine.arguments.dropFirst()
         while let flag = arguments.popFirst() {
             guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }
             switch flag {
             case "--seconds": seconds = Double(value) ?? seconds
             case "--seed": seed = UInt64(value) ?? seed
+            case "--rkllm-library": library = value
             default: fail("unknown option \(flag)")
             }
         }
         do {
-            let findings = try Campaign(seed: seed).run(seconds: seconds)
+            let findings = try Campaign(seed: seed, rkllmLibrary: library).run(seconds: seconds)
             print(findings)
         } catch {
             fail("seed \(seed): \(error)")
@@ -52,10 +55,10 @@ final class Campaign {
     private let daemon: FuzzedDaemon
     private var recent: [String] = []
 
-    init(seed: UInt64) throws {
+    init(seed: UInt64, rkllmLibrary: String) throws {
         self.seed = seed
         random = SplitMix(seed: seed)
-        daemon = try FuzzedDaemon()
+        daemon = try FuzzedDaemon(rkllmLibrary: rkllmLibrary)
     }
 
     func run(seconds: Double) throws -> String {

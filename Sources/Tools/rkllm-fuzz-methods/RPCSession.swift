@@ -99,13 +99,14 @@ final class RPCSession {
     }
 }
 
-/// The daemon built beside the fuzzer, on the simulated runtimes, on a socket of its own.
+/// The daemon built beside the fuzzer, on the simulated runtimes (`rkllmLibrary`: the RKLLM one of
+/// either ABI), on a socket of its own.
 final class FuzzedDaemon {
     let socket = "/tmp/rkllm-fuzz-methods-\(getpid()).sock"
     private let process = Process()
     private let log = URL(fileURLWithPath: "/tmp/rkllm-fuzz-methods-\(getpid()).log")
 
-    init() throws {
+    init(rkllmLibrary: String) throws {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appending(path: "models").path
@@ -115,7 +116,7 @@ final class FuzzedDaemon {
             "--model-dirs", models, "--cache-dir", "/tmp/rkllm-fuzz-methods-\(getpid())-cache",
         ]
         var environment = ProcessInfo.processInfo.environment
-        environment["RKLLM_RUNTIME_LIB"] = directory.appending(path: "librkllmrt_sim.so").path
+        environment["RKLLM_RUNTIME_LIB"] = directory.appending(path: rkllmLibrary).path
         environment["RKNN_RUNTIME_LIB"] = directory.appending(path: "librknnrt_sim.so").path
         environment["RKLLM_SIM_TOKEN_US"] = "0"
         environment["RKLLM_SIM_PREFILL_US"] = "0"
