@@ -73,7 +73,9 @@ final class ABITests: XCTestCase {
         XCTAssertTrue(reason.contains("1.2.3") && reason.contains("--rkllm-abi") && reason.contains("1.3"), reason)
         let refused = try client.request("rkllm.init", [["model_path": "demo.rkllm"]])
         XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.runtimeNotAvailable)))
-        XCTAssertEqual(try runtimeHostPIDs(with: ["rkllm"]), [], "no runtime host was left running")
+        XCTAssertEqual(
+            try runtimeHostPIDs(with: ["rkllm", String(daemon.process.processIdentifier)]), [],
+            "no runtime host of this daemon's was left running")
     }
 
     func testTheSettingSaysTheVersionOfALibraryWhoseFileDoesNot() throws {
