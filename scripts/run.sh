@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
-swift build -c release --product rkllm-server
-swift build -c release --product rkllmrt_sim
-swift build -c release --product rknnrt_sim
-swift build -c release --product rkcst_cstSigmoid
+# The daemon, a runtime host per header set, the simulated runtimes (RKLLM's of both ABIs) and the
+# example custom-operator plugin.
+for product in rkllm-server rkllm-host-1.2.3 rkllm-host-1.3.0 rknn-host rkllmrt_sim rkllmrt_sim-1.3 rknnrt_sim \
+    rkcst_cstSigmoid; do
+    swift build -c release --product "$product"
+done
 socket="${RKLLM_UDS_PATH:-/tmp/rkllm.sock}"
 export RKLLM_MODEL_DIRS="${RKLLM_MODEL_DIRS:-$PWD/models}"
 cat >&2 <<MSG

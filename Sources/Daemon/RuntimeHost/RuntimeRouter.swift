@@ -182,10 +182,10 @@ public final class RuntimeRouter: @unchecked Sendable {
             tables: runtime.tables.map(\.version), library: library, found: found, said: runtime.librarySaidVersion,
             setting: setting)
         {
-        case .matches(let version, let libraryVersion): return .success((table(version), libraryVersion))
-        case .assumed(let version, let note):
+        case .matches(let tableVersion, let libraryVersion): return .success((table(tableVersion), libraryVersion))
+        case .assumed(let tableVersion, let note):
             logger.warn("\(runtime.namespace): \(note)")
-            return .success((table(version), nil))
+            return .success((table(tableVersion), nil))
         case .differs(let reason): return .failure(RuntimeProbe.Failure(description: reason))
         }
     }
