@@ -253,24 +253,40 @@ final class AnnotationIncludeTests: XCTestCase {
         return url
     }
 
-    func testAVersionsEntriesReplaceTheSharedOnesOfTheSameName() throws {
+    func testAVersionsFileHoldsOnlyItsDifferencesMemberByMember() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("includes-\(getpid())")
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try write(
             #"{"settings": {"dirs": {"environment": "A", "flag": "--a", "kind": "directories", "help": "a"}}}"#,
             "settings.json", in: directory)
         _ = try write(
-            #"{"include": ["../settings.json"], "functions": {"x_*": {"status": "none"}, "x_run": {"blocking": true}}}"#,
+            #"""
+            {"include": ["../settings.json"], "functions": {"x_*": {"status": "none"}, "x_run": {"blocking": true}},
+             "handles": {"x_handle": {"create": ["x_open"], "destroy": ["x_close"], "shared": true}}}
+            """#,
             "x/annotations.json", in: directory)
         let version = try write(
-            #"{"include": ["../annotations.json"], "functions": {"x_run": {"blocking": false}}}"#,
+            #"""
+            {"include": ["../annotations.json"], "functions": {"x_run": {"blocking": false, "meaning": "new"}},
+             "handles": {"x_handle": {"destroy": ["x_free"]}}}
+            """#,
             "x/2.0/annotations.json", in: directory)
         let merged = try Annotations.load(version)
-        XCTAssertEqual(merged.functions["x_run"]?.blocking, false, "the version's entry replaces the shared one")
+        XCTAssertEqual(merged.functions["x_run"]?.blocking, false, "the version's value wins")
+        XCTAssertEqual(merged.functions["x_run"]?.meaning, "new")
         XCTAssertEqual(merged.functions["x_*"]?.status, "none", "what the version does not name is shared")
+        let handle = try XCTUnwrap(merged.handles["x_handle"])
+        XCTAssertEqual(handle.create, ["x_open"], "an entry's members the version does not name are shared")
+        XCTAssertEqual(handle.destroy, ["x_free"], "a list is replaced whole")
+        XCTAssertEqual(handle.shared, true)
         XCTAssertEqual(merged.settings.keys.sorted(), ["dirs"], "through the shared file's include")
 
         let loop = try write(#"{"include": ["loop.json"]}"#, "loop.json", in: directory)
         XCTAssertThrowsError(try Annotations.load(loop)) { XCTAssertTrue("\($0)".contains("includes itself"), "\($0)") }
+        let wrong = try write(
+            #"{"include": ["settings.json"], "handles": {"h": {"create": 1}}}"#, "wrong.json", in: directory)
+        XCTAssertThrowsError(try Annotations.load(wrong)) {
+            XCTAssertTrue("\($0)".contains("wrong.json") && "\($0)".contains("handles.h.create"), "\($0)")
+        }
     }
 }

@@ -22,13 +22,9 @@ public struct Annotations: Codable, Sendable, Equatable {
     /// The SDK version these headers declare (`1.2.3`): a library of another major.minor speaks
     /// another ABI.
     public var abiVersion: String?
-    /// Other annotation files (paths relative to this one) this one builds on: theirs first, then
-    /// this file's entries, each replacing the included entry of the same name (a header version's
-    /// differences over the annotations its versions share).
-    public var include: [String]
 
     enum CodingKeys: String, CodingKey {
-        case functions, handles, callbacks, fields, unions, runtimes, settings, include
+        case functions, handles, callbacks, fields, unions, runtimes, settings
         case defaultMakers = "default_makers"
         case abiVersion = "abi_version"
     }
@@ -47,7 +43,6 @@ public struct Annotations: Codable, Sendable, Equatable {
         self.defaultMakers = defaultMakers
         self.runtimes = runtimes
         self.settings = settings
-        self.include = []
     }
 
     public init(from decoder: Decoder) throws {
@@ -60,52 +55,53 @@ public struct Annotations: Codable, Sendable, Equatable {
         defaultMakers = try c.decodeIfPresent([String: String].self, forKey: .defaultMakers) ?? [:]
         runtimes = try c.decodeIfPresent([String: RuntimeAnnotation].self, forKey: .runtimes) ?? [:]
         settings = try c.decodeIfPresent([String: SettingAnnotation].self, forKey: .settings) ?? [:]
-        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
         abiVersion = try c.decodeIfPresent(String.self, forKey: .abiVersion)
     }
 
-    /// The file with what it includes merged in.
+    /// The file with what it includes merged in (`"include"`: other annotation files, paths relative
+    /// to it, that it builds on): member by member, the including file's values over the included
+    /// ones', so a version's file holds only what differs from what its versions share (one member
+    /// of an entry, such as a handle's `per_run`, changes that member alone).
     public static func load(_ url: URL) throws -> Annotations {
-        try load(url, including: [])
+        let merged = try object(url, including: [])
+        do {
+            return try JSONDecoder().decode(Annotations.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let error as DecodingError {
+            throw AnnotationError(file: url.path, message: Self.describe(error))
+        }
     }
 
-    private static func load(_ url: URL, including chain: [String]) throws -> Annotations {
+    private static func object(_ url: URL, including chain: [String]) throws -> [String: Any] {
         guard !chain.contains(url.standardized.path) else {
             throw AnnotationError(file: url.path, message: "include: \(url.path) includes itself")
         }
-        let own = try decode(url)
-        var merged = Annotations()
-        for path in own.include {
-            merged.overlay(try load(Self.resolve(path, from: url), including: chain + [url.standardized.path]))
+        guard let own = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+            throw AnnotationError(file: url.path, message: "not a JSON object")
         }
-        merged.overlay(own)
+        guard let includes = own["include"] as? [String] ?? (own["include"] == nil ? [] : nil) else {
+            throw AnnotationError(file: url.path, message: "include: a list of files")
+        }
+        var merged: [String: Any] = [:]
+        for path in includes {
+            merged = Self.merge(
+                try object(Self.resolve(path, from: url), including: chain + [url.standardized.path]), over: merged)
+        }
+        merged = Self.merge(own, over: merged)
+        merged["include"] = nil
         return merged
     }
 
-    private static func decode(_ url: URL) throws -> Annotations {
-        do {
-            return try JSONDecoder().decode(Annotations.self, from: Data(contentsOf: url))
-        } catch let error as DecodingError {
-            throw AnnotationError(file: url.path, message: Self.describe(error))
+    /// `top` over `base`: objects member by member, any other value replaced.
+    private static func merge(_ top: [String: Any], over base: [String: Any]) -> [String: Any] {
+        base.merging(top) { below, above in
+            guard let above = above as? [String: Any], let below = below as? [String: Any] else { return above }
+            return merge(above, over: below)
         }
     }
 
     private static func resolve(_ path: String, from file: URL) -> URL {
         path.hasPrefix("/")
             ? URL(fileURLWithPath: path) : file.deletingLastPathComponent().appendingPathComponent(path).standardized
-    }
-
-    /// `other`'s entries over these, name by name.
-    mutating func overlay(_ other: Annotations) {
-        functions.merge(other.functions) { $1 }
-        handles.merge(other.handles) { $1 }
-        callbacks.merge(other.callbacks) { $1 }
-        fields.merge(other.fields) { $1 }
-        unions.merge(other.unions) { $1 }
-        defaultMakers.merge(other.defaultMakers) { $1 }
-        runtimes.merge(other.runtimes) { $1 }
-        settings.merge(other.settings) { $1 }
-        abiVersion = other.abiVersion ?? abiVersion
     }
 
     private static func describe(_ error: DecodingError) -> String {
