@@ -301,8 +301,13 @@ final class RKLLMTests: XCTestCase {
         _ = try client.call("rkllm.release_prompt_cache", [handle])
         XCTAssertEqual(
             try client.stream("rkllm.run", [handle, Self.prompt("hello world")]).final["perf"]?["prefill_tokens"], 49)
-        XCTAssertEqual(
-            try client.request("rkllm.load_prompt_cache", [handle, "absent.cache"])["error"]?["data"]?["code"], -8)
+        // RKLLM's header names no code: what the simulated runtime documents is said, and whose word it is.
+        let absent = try XCTUnwrap(try client.request("rkllm.load_prompt_cache", [handle, "absent.cache"])["error"])
+        XCTAssertEqual(absent["data"]?["code"], -8)
+        XCTAssertEqual(absent["data"]?["meaning"], "a file could not be read or written")
+        XCTAssertNil(absent["data"]?["name"])
+        guard case .string(let source)? = absent["data"]?["meaning_source"] else { return XCTFail("\(absent)") }
+        XCTAssertTrue(source.contains("simulated runtime"), source)
         for outside in ["/tmp/x.cache", "../x.cache"] {
             XCTAssertEqual(
                 try client.errorCode("rkllm.load_prompt_cache", [handle, .string(outside)]), RPCError.Code.notPermitted,
@@ -548,6 +553,21 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(answers["c"]?["result"], ["cancelled": true])
         let generated = try XCTUnwrap(answers["a1"]?["result"]?["perf"]?["generate_tokens"]?.intValue)
         XCTAssertLessThan(generated, 900, "aborted before the end of its reply")
+        XCTAssertEqual(answers["a1"]?["result"]?["_ended"], "cancelled", "the answer says why it ended")
+        // Aborted by its own client, a stream says so; one that runs out says it finished.
+        try alice.start("a3", "rkllm.run", [a, long])
+        _ = try alice.readMessage()
+        try alice.start("stop", "rkllm.abort", [a])
+        var ends: [String: JSONValue] = [:]
+        while ends.count < 2 {
+            let message = try alice.readMessage()
+            guard case .string(let id)? = message["id"] else { continue }
+            if id == "a3", message["result"]?["_callback_state"] != 2 { continue }
+            ends[id] = message
+        }
+        XCTAssertEqual(ends["stop"]?["result"], .object([:]))
+        XCTAssertEqual(ends["a3"]?["result"]?["_ended"], "aborted")
+        XCTAssertEqual(try bob.stream("rkllm.run", [b, Self.prompt("hello world")]).final["_ended"], "finished")
         XCTAssertEqual(
             try bob.stream("rkllm.run", [b, Self.prompt("hello world")]).text, Self.helloReply,
             "the model is free again")

@@ -210,8 +210,15 @@ final class RKNNTests: XCTestCase {
             "the twin has the model's shape")
         // Core masks of an RK3576 (two cores) and batches across them.
         XCTAssertEqual(try client.call("rknn.set_core_mask", [context, "RKNN_NPU_CORE_0_1"]), .object([:]))
+        // A runtime failure is named by the header's constant and said in a sentence.
+        let refused = try XCTUnwrap(try client.request("rknn.set_core_mask", [context, "RKNN_NPU_CORE_2"])["error"])
+        XCTAssertEqual(refused["data"]?["code"], -5)
+        XCTAssertEqual(refused["data"]?["name"], "RKNN_ERR_PARAM_INVALID")
+        XCTAssertEqual(refused["data"]?["meaning"], "a parameter is invalid (an index, a size, a flag)")
         XCTAssertEqual(
-            try client.request("rknn.set_core_mask", [context, "RKNN_NPU_CORE_2"])["error"]?["data"]?["code"], -5)
+            refused["message"],
+            "rknn_set_core_mask returned -5 (RKNN_ERR_PARAM_INVALID: a parameter is invalid (an index, a size, a flag))"
+        )
         XCTAssertEqual(try client.call("rknn.set_batch_core_num", [context, 2]), .object([:]))
         XCTAssertEqual(try client.request("rknn.set_batch_core_num", [context, 3])["error"]?["data"]?["code"], -5)
         XCTAssertTrue(

@@ -17,15 +17,17 @@ final class StreamEndTests: XCTestCase {
         XCTAssertEqual(end.message(callback("one", userdata: ["k": 1])), ["text": "one", "userdata": ["k": 1]])
         XCTAssertNil(end.message(callback("", final: true)))
         let answer = try XCTUnwrap(end.callReturned(.success(.object([:])), fds: []))
-        XCTAssertEqual(try answer.0.get(), ["text": ""])
+        XCTAssertEqual(try answer.0.get(), ["text": "", "_ended": "finished"])
     }
 
     func testARuntimeErrorAfterTheFinalMessageJoinsItAsCode() throws {
         var end = StreamEnd(outlivesCall: false)
         _ = end.message(callback("", final: true))
-        let failed = RPCError(code: -32000, message: "rkllm_run returned -1", data: ["code": -1])
+        let failed = RPCError.runtimeError(
+            function: "rkllm_run", status: -7, statuses: StatusNames([(-7, nil, "the prompt does not fit")]))
         let answer = try XCTUnwrap(end.callReturned(.failure(failed), fds: []))
-        XCTAssertEqual(try answer.0.get(), ["text": "", "code": -1])
+        XCTAssertEqual(
+            try answer.0.get(), ["text": "", "code": -7, "meaning": "the prompt does not fit", "_ended": "error"])
     }
 
     func testACallWithoutAFinalMessageAnswersWhatItReturned() throws {
@@ -40,12 +42,14 @@ final class StreamEndTests: XCTestCase {
         XCTAssertNil(early.answerAfterFinal, "no final message yet")
         XCTAssertEqual(early.message(callback("a")), ["text": "a"])
         XCTAssertNil(early.message(callback("", final: true)))
-        XCTAssertEqual(try XCTUnwrap(early.answerAfterFinal).0.get(), ["text": ""])
+        XCTAssertEqual(try XCTUnwrap(early.answerAfterFinal).0.get(), ["text": "", "_ended": "finished"])
 
         var late = StreamEnd(outlivesCall: true)
         _ = late.message(callback("", final: true))
         XCTAssertNil(late.answerAfterFinal, "the final message first: the answer waits for the return")
-        XCTAssertEqual(try XCTUnwrap(late.callReturned(.success(["return": 0]), fds: [])).0.get(), ["text": ""])
+        XCTAssertEqual(
+            try XCTUnwrap(late.callReturned(.success(["return": 0]), fds: [])).0.get(),
+            ["text": "", "_ended": "finished"])
 
         var failing = StreamEnd(outlivesCall: true)
         let refused = RPCError(code: -32602, message: "bad")

@@ -205,7 +205,7 @@ public final class CallContext {
     /// Throws the runtime's status as a JSON-RPC error when it means failure.
     public func check(status: Int64, negativeIsError: Bool) throws {
         if negativeIsError ? status < 0 : status != 0 {
-            throw RPCError.runtimeError(function: entry.function, status: status)
+            throw RPCError.runtimeError(function: entry.function, status: status, statuses: entry.statuses)
         }
     }
 

@@ -38,6 +38,8 @@ public struct MethodSpec: Sendable {
     public let streams: String?
     /// Other symbols the call needs (default-makers).
     public let needs: [String]
+    /// What its failure codes mean, when its status group says.
+    public let statuses: StatusNames?
     /// The answer of a method that needs no runtime, known from the headers (`get_constants`).
     public let answer: JSONValue?
 
@@ -58,6 +60,7 @@ public struct MethodSpec: Sendable {
         case uses([String])
         case streams(String)
         case needs([String])
+        case statuses(StatusNames)
     }
 
     public init(
@@ -71,6 +74,7 @@ public struct MethodSpec: Sendable {
         var (creates, resultHandle, destroys, aborts, streams): (String?, String?, String?, String?, String?)
         var instanceField: [String]?
         var perRun: PerRun?
+        var statuses: StatusNames?
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
         var sharedState = SharedStateEffect.none
         for trait in traits {
@@ -80,6 +84,7 @@ public struct MethodSpec: Sendable {
             case .creates(let type, let member): (creates, resultHandle) = (type, member)
             case .shared(let field): (shared, instanceField) = (true, field)
             case .perRun(let given): perRun = given
+            case .statuses(let names): statuses = names
             case .holdsBytes(let names): holdsBytes = names
             case .destroys(let type): destroys = type
             case .aborts(let type): aborts = type
@@ -95,6 +100,7 @@ public struct MethodSpec: Sendable {
         self.shared = shared
         self.instanceField = instanceField
         self.perRun = perRun
+        self.statuses = statuses
         self.holdsBytes = holdsBytes
         self.resultHandle = resultHandle
         self.destroys = destroys
@@ -152,6 +158,20 @@ public struct PerRun: Sendable {
         let path = { (text: String) in text.split(separator: ".").map(String.init) }
         self.fields = fields.sorted { $0.key < $1.key }.map { (path($0.key), path($0.value)) }
     }
+}
+
+/// What the failure codes of a group of functions mean: the constant naming each (if the header
+/// names it) and a sentence, with whose word the sentences are when not the header's.
+public struct StatusNames: Sendable {
+    private let codes: [Int64: (name: String?, meaning: String?)]
+    public let source: String?
+
+    public init(_ codes: [(Int64, String?, String?)], source: String? = nil) {
+        self.codes = Dictionary(codes.map { ($0.0, (name: $0.1, meaning: $0.2)) }) { first, _ in first }
+        self.source = source
+    }
+
+    public subscript(code: Int64) -> (name: String?, meaning: String?)? { codes[code] }
 }
 
 /// What a call on a shared object does to the state its users see.

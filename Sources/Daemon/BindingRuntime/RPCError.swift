@@ -50,10 +50,18 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         )
     }
 
-    public static func runtimeError(function: String, status: Int64) -> RPCError {
-        RPCError(
-            code: Code.runtimeError, message: "\(function) returned \(status)",
-            data: .object(["function": .string(function), "code": .int(status)]))
+    /// A runtime call that failed with `status`, named and said in a sentence where its status
+    /// group knows the code.
+    public static func runtimeError(function: String, status: Int64, statuses: StatusNames? = nil) -> RPCError {
+        var data: JSONObject = ["function": .string(function), "code": .int(status)]
+        var message = "\(function) returned \(status)"
+        if let known = statuses?[status] {
+            if let name = known.name { data["name"] = .string(name) }
+            if let meaning = known.meaning { data["meaning"] = .string(meaning) }
+            if let source = statuses?.source { data["meaning_source"] = .string(source) }
+            message += " (" + [known.name, known.meaning].compactMap { $0 }.joined(separator: ": ") + ")"
+        }
+        return RPCError(code: Code.runtimeError, message: message, data: .object(data))
     }
 
     public static func functionNotPresent(_ symbol: String) -> RPCError {

@@ -57,6 +57,8 @@ final class RuntimeObject: HandleTarget {
         let fds: [Int32]
         /// Sends it to the host; its answer finishes it.
         var start: () -> Void = {}
+        /// A running stream a client stopped: how, for its answer.
+        var stopped: StreamEnd.Ending?
 
         init(call: Call, isStream: Bool, fds: [Int32]) {
             self.call = call

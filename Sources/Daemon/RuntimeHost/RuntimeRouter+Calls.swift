@@ -13,15 +13,15 @@ extension RuntimeRouter {
 
     /// Runs `send` on `object` alone: now, or after the calls before it (a stream is told its
     /// place, refused beyond the queue limit, and answered "busy" after the queue timeout).
-    /// `send` gets the function its answer must call.
+    /// `send` gets the work and the function its answer must call.
     func runAlone(
         _ call: Call, isStream: Bool, fds: [Int32], on object: RuntimeObject,
-        _ send: @escaping (_ done: @escaping () -> Void) -> Void
+        _ send: @escaping (_ work: RuntimeObject.Work, _ done: @escaping () -> Void) -> Void
     ) {
         let work = RuntimeObject.Work(call: call, isStream: isStream, fds: fds)
         // Weak: the call may destroy the object, and the object holds the work.
         work.start = { [unowned self, weak object, unowned work] in
-            send {
+            send(work) {
                 if let object { self.finished(work, on: object) }
             }
         }
@@ -63,14 +63,21 @@ extension RuntimeRouter {
     }
 
     /// A streaming call: its messages to the client as they come, its final message as its answer
-    /// (StreamEnd), one stream at a time per object.
+    /// (StreamEnd; stopped by a client, it says how), one stream at a time per object.
     func stream(_ call: Call, entry: MethodSpec, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
-        runAlone(call, isStream: true, fds: fds, on: object) { done in
+        runAlone(call, isStream: true, fds: fds, on: object) { work, done in
             object.host.call(
                 method: entry.method, params: params, fds: fds, outlivesCall: !entry.blocking,
                 onCallback: { call.emit(.object($0)) },
-                onAnswer: { outcome, fds in
+                onAnswer: { [unowned work] outcome, fds in
                     fds.forEach { close($0) }
+                    var outcome = outcome
+                    if let stopped = work.stopped, case .success(.object(var final)) = outcome,
+                        final[StreamEnd.endingKey] == .string(StreamEnd.Ending.finished.rawValue)
+                    {
+                        final[StreamEnd.endingKey] = .string(stopped.rawValue)
+                        outcome = .success(.object(final))
+                    }
                     call.respond(outcome)
                     done()
                 })
@@ -81,9 +88,10 @@ extension RuntimeRouter {
     /// running; the caller's queued streams are dropped either way.
     func abortOwnStream(_ call: Call, entry: MethodSpec, params: JSONValue?, on object: RuntimeObject) {
         dropQueued(on: object, where: { $0.belongs(to: call.connection) })
-        guard object.calls.running.map({ $0.isStream && $0.belongs(to: call.connection) }) == true else {
+        guard let running = object.calls.running, running.isStream, running.belongs(to: call.connection) else {
             return call.respond(.success(.object([:])))
         }
+        running.stopped = .aborted
         object.host.call(
             method: entry.method, params: params, onCallback: { _ in },
             onAnswer: { outcome, fds in
@@ -104,6 +112,7 @@ extension RuntimeRouter {
                 work.belongs(to: call.connection) && work.call.request.id?.value == target
             }
             if let running = object.calls.running, running.isStream, isTarget(running) {
+                running.stopped = .cancelled
                 abortRunning(on: object)
                 found = true
             }

@@ -329,7 +329,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             if onCore { self.onACore(namespace) { start(done) } } else { start(done) }
         }
         if let object, entry.blocking {
-            runAlone(call, isStream: false, fds: fds, on: object, onDevice)
+            runAlone(call, isStream: false, fds: fds, on: object) { _, done in onDevice(done) }
         } else {
             onDevice {}
         }

@@ -6,6 +6,15 @@ import BindingRuntime
 /// that returns before its stream ends (`outlivesCall`: a non-blocking run) ends at the later of
 /// its return and its final message.
 struct StreamEnd {
+    /// The member of a stream's answer that says why it ended.
+    static let endingKey = "_ended"
+
+    /// Why a stream ended: its runtime finished it or failed (the call returned an error, which
+    /// the answer carries as `code`, named where its status group knows it), or a client stopped it.
+    enum Ending: String {
+        case finished, error, aborted, cancelled
+    }
+
     let outlivesCall: Bool
     private var final: JSONObject?
     private var returned: (Result<JSONValue, RPCError>, [Int32])?
@@ -46,7 +55,13 @@ struct StreamEnd {
     private func answer(_ outcome: Result<JSONValue, RPCError>, fds: [Int32]) -> (Result<JSONValue, RPCError>, [Int32])
     {
         guard var final else { return (outcome, fds) }
-        if case .failure(let error) = outcome { final["code"] = error.data?["code"] ?? .int(Int64(error.code)) }
+        var ending = Ending.finished
+        if case .failure(let error) = outcome {
+            final["code"] = error.data?["code"] ?? .int(Int64(error.code))
+            for key in ["name", "meaning"] { if let value = error.data?[key] { final[key] = value } }
+            ending = .error
+        }
+        final[Self.endingKey] = .string(ending.rawValue)
         return (.success(.object(final)), fds)
     }
 }

@@ -19,12 +19,14 @@ public struct Annotations: Codable, Sendable, Equatable {
     /// The runtimes, by their methods' namespace, and the settings they name.
     public var runtimes: [String: RuntimeAnnotation]
     public var settings: [String: SettingAnnotation]
+    /// Named groups of failure statuses: what each code a function returns means.
+    public var statuses: [String: StatusGroupAnnotation]
     /// The SDK version these headers declare (`1.2.3`): a library of another major.minor speaks
     /// another ABI.
     public var abiVersion: String?
 
     enum CodingKeys: String, CodingKey {
-        case functions, handles, callbacks, fields, unions, runtimes, settings
+        case functions, handles, callbacks, fields, unions, runtimes, settings, statuses
         case defaultMakers = "default_makers"
         case abiVersion = "abi_version"
     }
@@ -43,6 +45,7 @@ public struct Annotations: Codable, Sendable, Equatable {
         self.defaultMakers = defaultMakers
         self.runtimes = runtimes
         self.settings = settings
+        self.statuses = [:]
     }
 
     public init(from decoder: Decoder) throws {
@@ -55,6 +58,7 @@ public struct Annotations: Codable, Sendable, Equatable {
         defaultMakers = try c.decodeIfPresent([String: String].self, forKey: .defaultMakers) ?? [:]
         runtimes = try c.decodeIfPresent([String: RuntimeAnnotation].self, forKey: .runtimes) ?? [:]
         settings = try c.decodeIfPresent([String: SettingAnnotation].self, forKey: .settings) ?? [:]
+        statuses = try c.decodeIfPresent([String: StatusGroupAnnotation].self, forKey: .statuses) ?? [:]
         abiVersion = try c.decodeIfPresent(String.self, forKey: .abiVersion)
     }
 
@@ -152,9 +156,11 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     /// What the result means when the header says it only in a comment (a meaning can change
     /// between versions where the type does not: the upgrade diff reports it).
     public var meaning: String?
+    /// The status group (`statuses`) that says what its failure codes mean.
+    public var statuses: String?
 
     enum CodingKeys: String, CodingKey {
-        case status, blocking, params, privileged, holds, meaning
+        case status, blocking, params, privileged, holds, meaning, statuses
         case releaseWith = "release_with"
     }
 
@@ -175,8 +181,18 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         privileged = other.privileged ?? privileged
         holds = other.holds ?? holds
         meaning = other.meaning ?? meaning
+        statuses = other.statuses ?? statuses
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
+}
+
+/// What the failure codes of a group of functions mean: the header's constants of a prefix
+/// (`RKNN_ERR_`) name them, and `meanings` says each in a sentence, by constant name or, for a
+/// runtime whose header names none, by code (`"-7"`); `source` says whose word that is.
+public struct StatusGroupAnnotation: Codable, Sendable, Equatable {
+    public var constants: String?
+    public var meanings: [String: String]
+    public var source: String?
 }
 
 public struct ParamAnnotation: Codable, Sendable, Equatable {

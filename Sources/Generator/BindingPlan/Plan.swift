@@ -9,8 +9,17 @@ public struct BindingPlan: Sendable {
     public var callbacks: [CallbackPlan]
     /// The runtimes the annotations declare (their manifests).
     public var runtimes: [RuntimePlan]
+    /// What the failure codes of each status group mean, by group name.
+    public var statusGroups: [StatusGroupPlan] = []
     /// Annotation problems and other notes, in `file:line: warning:` form.
     public var warnings: [Diagnostic]
+}
+
+/// A status group: each code with the constant naming it (if any) and what it means.
+public struct StatusGroupPlan: Sendable {
+    public var name: String
+    public var codes: [(code: Int64, name: String?, meaning: String?)]
+    public var source: String?
 }
 
 public enum Direction: String, Codable, Sendable { case `in`, out, `inout` }
@@ -182,6 +191,8 @@ public struct FunctionPlan: Sendable {
     public var aborts: String?
     /// For a creating call: clients with equal parameters share the object; the member path
     /// whose value must differ between live objects.
+    /// The status group that names its failure codes.
+    public var statuses: String?
     public var sharesCreated: Bool = false
     public var instanceField: [String]?
     /// For a shared creating call: what calls taking the object give per run (`PerRunAnnotation`),

@@ -67,9 +67,41 @@ public struct Planner {
         var runtimeNotes: [String] = []
         let runtimes = planRuntimes(warnings: &runtimeNotes)
         warnings += runtimeNotes.map { Diagnostic(.warning, $0, at: SourceLocation(file: annotationsFile, line: 1)) }
-        return BindingPlan(
+        var plan = BindingPlan(
             model: model, functions: functions, records: records, callbacks: callbacks, runtimes: runtimes,
             warnings: warnings)
+        plan.statusGroups = annotations.statuses.keys.sorted().map { planStatusGroup($0, warnings: &plan.warnings) }
+        return plan
+    }
+
+    /// A status group's codes: the constants of its prefix (macros and enum constants) and the
+    /// codes its meanings give by number.
+    private func planStatusGroup(_ name: String, warnings: inout [Diagnostic]) -> StatusGroupPlan {
+        let group = annotations.statuses[name]!
+        var constants: [(name: String, value: Int64)] = model.enums.flatMap(\.constants).map { ($0.name, $0.value) }
+        for macro in model.macros {
+            if case .integer(let value) = macro.value { constants.append((macro.name, value)) }
+        }
+        var codes: [Int64: (name: String?, meaning: String?)] = [:]
+        if let prefix = group.constants {
+            for constant in constants where constant.name.hasPrefix(prefix) {
+                codes[constant.value] = (constant.name, group.meanings[constant.name])
+            }
+        }
+        for (key, meaning) in group.meanings where !key.contains(where: \.isLetter) {
+            guard let code = Int64(key) else { continue }
+            codes[code] = (codes[code]?.name, meaning)
+        }
+        for key in group.meanings.keys
+        where key.contains(where: \.isLetter) && !constants.contains(where: { $0.name == key }) {
+            warnings.append(
+                Diagnostic(
+                    .warning, "statuses '\(name)': '\(key)' is no constant of the headers",
+                    at: SourceLocation(file: annotationsFile, line: 1)))
+        }
+        return StatusGroupPlan(
+            name: name, codes: codes.keys.sorted(by: >).map { ($0, codes[$0]!.name, codes[$0]!.meaning) },
+            source: group.source)
     }
 
     /// Method name: the first `_`-separated word is the namespace (`rknn_matmul_run` -> `rknn.matmul_run`).
@@ -258,6 +290,7 @@ public struct Planner {
             }
             plan.holdsBytes = a.holds ?? []
             plan.meaning = a.meaning
+            plan.statuses = a.statuses.flatMap { annotations.statuses[$0] != nil ? $0 : nil }
             plan.sharedState = sharedStateEffect(plan)
             for param in plan.params {
                 guard case .callbacks(_, let fields) = param.role else { continue }

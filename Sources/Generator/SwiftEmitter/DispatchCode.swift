@@ -410,6 +410,7 @@ struct DispatchCode {
         let uses = Set(f.params.compactMap { handleType($0.role) }).sorted()
         if !uses.isEmpty { traits.append(".uses(\(quoted(uses)))") }
         if let callback = f.callbackContextTypedef { traits.append(".streams(\"\(callback)\")") }
+        if let group = f.statuses { traits.append(".statuses(Statuses.\(SwiftNames.identifier(group)))") }
         let needs = neededSymbols(f)
         if !needs.isEmpty { traits.append(".needs(\(quoted(needs)))") }
         return traits

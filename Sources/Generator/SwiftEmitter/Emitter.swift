@@ -76,7 +76,8 @@ public struct Emitter {
                             "constants": .list(
                                 group.constants.map { .context(["name": .text($0.name), "value": .text($0.value)]) }),
                         ])
-                    })
+                    }),
+                "statusGroups": .list(plan.statusGroups.map(statusGroupContext)),
             ]
         case "OpenRPC.swift":
             let document = OpenRPCDocument(
@@ -142,6 +143,17 @@ public struct Emitter {
             "deliverOpen": .text(open + deliver),
             "deliverClose": .text("}" + close),
             "after": .list(after.map { .context(["line": .text($0)]) }),
+        ])
+    }
+
+    private func statusGroupContext(_ group: StatusGroupPlan) -> TemplateValue {
+        let literal = { (text: String?) in text.map(Self.swiftStringLiteral) ?? "nil" }
+        return .context([
+            "name": .text(SwiftNames.identifier(group.name)), "source": .text(literal(group.source)),
+            "codes": .list(
+                group.codes.map { code in
+                    .context(["entry": .text("(\(code.code), \(literal(code.name)), \(literal(code.meaning)))")])
+                }),
         ])
     }
 
