@@ -378,6 +378,11 @@ final class RKLLMTests: XCTestCase {
         let b = try bob.call("rkllm.init", ["param": ["model_path": "demo.rkllm"]])
         XCTAssertNil(a["joined"])
         XCTAssertEqual(b["joined"], true, "same parameters (in the other form): joined")
+        // Parameters are compared with the defaults filled in: giving a default is giving nothing.
+        let explicit = try alice.call(
+            "rkllm.init", [["model_path": "demo.rkllm", "top_k": 1, "extend_param": ["n_batch": 1]]])
+        XCTAssertEqual(explicit["joined"], true, "top_k 1 and n_batch 1 are the defaults")
+        _ = try alice.call("rkllm.destroy", [explicit["handle"]!])
         XCTAssertEqual(try stats()["objects"], 1)
         XCTAssertEqual(try bob.stream("rkllm.run", [b["handle"]!, Self.prompt("hello world")]).text, Self.helloReply)
         // Another model loads beside it (a context length is per instance on either ABI), in an NPU

@@ -22,6 +22,9 @@ public struct MethodSpec: Sendable {
     public let instanceField: [String]?
     /// For a shared creating call: what the calls taking the object may give per run.
     public let perRun: PerRun?
+    /// For a shared creating call: parameter -> the method (no parameters) whose `return` is its
+    /// struct's defaults; clients whose parameters are equal once the defaults are filled in share.
+    public let defaults: [String: String]
     /// For a creating call: the parameters whose product is the bytes the new object holds in
     /// its runtime host (the client's memory quota counts them).
     public let holdsBytes: [String]
@@ -53,6 +56,7 @@ public struct MethodSpec: Sendable {
         /// Clients creating it with equal parameters share one object.
         case shared(instanceField: [String]?)
         case perRun(PerRun)
+        case defaults([String: String])
         case holdsBytes([String])
         case destroys(String)
         case aborts(String)
@@ -75,6 +79,7 @@ public struct MethodSpec: Sendable {
         var instanceField: [String]?
         var perRun: PerRun?
         var statuses: StatusNames?
+        var defaults: [String: String] = [:]
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
         var sharedState = SharedStateEffect.none
         for trait in traits {
@@ -84,6 +89,7 @@ public struct MethodSpec: Sendable {
             case .creates(let type, let member): (creates, resultHandle) = (type, member)
             case .shared(let field): (shared, instanceField) = (true, field)
             case .perRun(let given): perRun = given
+            case .defaults(let methods): defaults = methods
             case .statuses(let names): statuses = names
             case .holdsBytes(let names): holdsBytes = names
             case .destroys(let type): destroys = type
@@ -100,6 +106,7 @@ public struct MethodSpec: Sendable {
         self.shared = shared
         self.instanceField = instanceField
         self.perRun = perRun
+        self.defaults = defaults
         self.statuses = statuses
         self.holdsBytes = holdsBytes
         self.resultHandle = resultHandle
@@ -143,16 +150,14 @@ public struct MethodSpec: Sendable {
 /// run: clients whose creating calls differ only there share the object, and each client's calls
 /// get its own values (else the defaults) where they give none.
 public struct PerRun: Sendable {
-    /// The method (no parameters) whose `return` is the defaults of the creating parameter.
-    public let defaults: String
-    /// The creating call's parameter, and the parameter of the calls taking the object.
+    /// The creating call's parameter (its defaults: the spec's `defaults`), and the parameter of
+    /// the calls taking the object.
     public let from: String
     public let to: String
     /// Member path in `from` -> member path in `to`.
     public let fields: [(from: [String], to: [String])]
 
-    public init(defaults: String, from: String, to: String, fields: [String: String]) {
-        self.defaults = defaults
+    public init(from: String, to: String, fields: [String: String]) {
         self.from = from
         self.to = to
         let path = { (text: String) in text.split(separator: ".").map(String.init) }

@@ -74,8 +74,8 @@ public enum HostMain {
             ready["library_version"] = .string(version)
         }
         if mode == .probeMatched {
-            let defaults = perRunDefaults(runtime, library: library, channel: channel)
-            if !defaults.pairs.isEmpty { ready["per_run_defaults"] = .object(defaults) }
+            let defaults = defaults(runtime, library: library, channel: channel)
+            if !defaults.pairs.isEmpty { ready["defaults"] = .object(defaults) }
         }
         channel.send(.object(["jsonrpc": "2.0", "method": "$/ready", "params": .object(ready)]))
         if probe { return 0 }
@@ -123,11 +123,11 @@ public enum HostMain {
 }
 
 extension HostMain {
-    /// For a probe of a matched library: the defaults of what a shared object's calls may give per run, each
-    /// `PerRun.defaults` method's `return` (a function of no parameters).
-    static func perRunDefaults(_ runtime: HostedRuntime, library: RuntimeLibrary, channel: HostChannel) -> JSONObject {
+    /// For a probe of a matched library: the defaults of shared creating calls' parameters, each
+    /// `MethodSpec.defaults` method's `return` (a function of no parameters).
+    static func defaults(_ runtime: HostedRuntime, library: RuntimeLibrary, channel: HostChannel) -> JSONObject {
         var defaults = JSONObject()
-        for method in Set(runtime.entries.compactMap(\.perRun?.defaults)).sorted() {
+        for method in Set(runtime.entries.flatMap(\.defaults.values)).sorted() {
             guard let entry = runtime.entries.first(where: { $0.method == method }) else { continue }
             let host = ProcessCallHost(
                 requestID: .null, entry: entry, handles: HandleTable(), channel: channel, fds: [],

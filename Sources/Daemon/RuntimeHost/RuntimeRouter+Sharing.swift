@@ -10,9 +10,9 @@ extension RuntimeRouter {
     /// `share`: what the caller reserved of its quota for its handle (each joiner reserved the same).
     func createShared(_ call: Call, entry: MethodSpec, params: JSONValue?, state: RuntimeState, share: Holdings) {
         let namespace = state.runtime.namespace
-        let key = entry.method + " " + CanonicalJSON.text(Self.sharingKey(params, entry: entry))
-        let runValues = { (caller: Call) in Self.runValues(entry, params: caller.params, defaults: state.perRunDefaults)
-        }
+        let key =
+            entry.method + " " + CanonicalJSON.text(Self.sharingKey(params, entry: entry, defaults: state.defaults))
+        let runValues = { (caller: Call) in Self.runValues(entry, params: caller.params, defaults: state.defaults) }
         switch sharedObjects.join(key, call, usable: { $0.crashed == nil }) {
         case .joined(let object):
             object.expiry += 1  // a keep-alive timer running out no longer destroys it
@@ -128,27 +128,41 @@ extension RuntimeRouter {
         return .object(result)
     }
 
-    /// What decides which object a creating call shares: its parameters by name, less the members
-    /// the object's calls give per run (`PerRun`: set to null, so they never differ).
-    static func sharingKey(_ params: JSONValue?, entry: MethodSpec) -> JSONValue {
+    /// What decides which object a creating call shares: its parameters by name, each filled in
+    /// with its struct's defaults (so giving a default changes nothing), less the members the
+    /// object's calls give per run (`PerRun`: set to null, so they never differ).
+    static func sharingKey(_ params: JSONValue?, entry: MethodSpec, defaults: [String: JSONValue]) -> JSONValue {
         var named: JSONValue? = Self.named(params, entry: entry)
+        for (param, method) in entry.defaults {
+            guard let base = defaults[method] else { continue }
+            let given = member([param], of: named, entry: entry) ?? .null
+            named = setting([param], of: named, entry: entry, to: Self.filling(given, with: base))
+        }
         for field in entry.perRun?.fields ?? [] {
             named = setting([entry.perRun!.from] + field.from, of: named, entry: entry, to: .null)
         }
         return named ?? .object([:])
     }
 
+    /// `value` with what it leaves out (or null) taken from `base`, member by member.
+    static func filling(_ value: JSONValue, with base: JSONValue) -> JSONValue {
+        guard case .object(let given) = value, case .object(var filled) = base else {
+            return value == .null ? base : value
+        }
+        for (name, member) in given.pairs { filled[name] = filled[name].map { filling(member, with: $0) } ?? member }
+        return .object(filled)
+    }
+
     /// What a client's calls on the object its creating call made get where they give none: each
-    /// per-run member of its own creating call, else the runtime's default.
+    /// per-run member of its own creating call, else the default.
     static func runValues(_ entry: MethodSpec, params: JSONValue?, defaults: [String: JSONValue]) -> [(
         path: [String], value: JSONValue
     )] {
         guard let perRun = entry.perRun else { return [] }
+        let base = entry.defaults[perRun.from].flatMap { defaults[$0] }
         return perRun.fields.compactMap { field in
             var value = member([perRun.from] + field.from, of: params, entry: entry)
-            if value == nil || value == .null {
-                value = field.from.reduce(defaults[perRun.defaults]) { $0?[$1] }
-            }
+            if value == nil || value == .null { value = field.from.reduce(base) { $0?[$1] } }
             return value.map { ([perRun.to] + field.to, $0) }
         }
     }

@@ -45,8 +45,8 @@ public final class RuntimeRouter: @unchecked Sendable {
         var unavailable: String?
         /// The library's version (said or found in its file), when known.
         var libraryVersion: String?
-        /// Each `PerRun.defaults` method's answer, from the probe.
-        var perRunDefaults: [String: JSONValue] = [:]
+        /// Each `MethodSpec.defaults` method's answer, from the probe.
+        var defaults: [String: JSONValue] = [:]
         var resolved: [String] = []
         var missing: Set<String> = []
         /// The runtime's one host for calls of no one client (and every call, `Hosting.shared`).
@@ -114,7 +114,8 @@ public final class RuntimeRouter: @unchecked Sendable {
                 case .success(let (table, version)):
                     state.libraryVersion = version
                     // Probed again by the host of its version's table, which may call it now.
-                    if table.host != state.table.host || table.description.methods.contains(where: { $0.perRun != nil })
+                    if table.host != state.table.host
+                        || table.description.methods.contains(where: { !$0.defaults.isEmpty })
                     {
                         state.table = table
                         probed = probe(table, library: library, matched: true, runtime: runtime)
@@ -132,8 +133,8 @@ public final class RuntimeRouter: @unchecked Sendable {
                 } else {
                     state.resolved = strings(ready["resolved"])
                     state.missing = Set(strings(ready["missing"]))
-                    if case .object(let defaults)? = ready["per_run_defaults"] {
-                        state.perRunDefaults = Dictionary(uniqueKeysWithValues: defaults.pairs)
+                    if case .object(let defaults)? = ready["defaults"] {
+                        state.defaults = Dictionary(uniqueKeysWithValues: defaults.pairs)
                     }
                     if case .string(let note)? = ready["memory_limit"] { logger.warn("\(runtime.namespace): \(note)") }
                 }

@@ -322,10 +322,9 @@ public struct TypeSelector: Codable, Sendable, Equatable {
     public var cases: [String: String]
 }
 
-/// Members of a creating call's parameter that calls taking the handle may also give per run.
+/// Members of a creating call's parameter that calls taking the handle may also give per run (where
+/// a client gives none, the defaults of the parameter's struct: its `default_makers` function).
 public struct PerRunAnnotation: Codable, Sendable, Equatable {
-    /// The function (no parameters) returning the defaults of the creating parameter's struct.
-    public var defaults: String
     /// The creating call's parameter, and the parameter of the calls taking the handle.
     public var from: String
     public var to: String

@@ -195,9 +195,11 @@ public struct FunctionPlan: Sendable {
     public var statuses: String?
     public var sharesCreated: Bool = false
     public var instanceField: [String]?
-    /// For a shared creating call: what calls taking the object give per run (`PerRunAnnotation`),
-    /// with the defaults function's method.
-    public var perRun: (annotation: PerRunAnnotation, defaultsMethod: String)?
+    /// For a shared creating call: what calls taking the object give per run (`PerRunAnnotation`).
+    public var perRun: PerRunAnnotation?
+    /// For a shared creating call: JSON parameter -> the method answering its struct's defaults
+    /// (its default maker), so clients that differ only by giving a default share.
+    public var defaults: [String: String] = [:]
     /// What the call does to the state other users of a shared object see.
     public var sharedState: SharedStateEffect = .none
     /// For a creating call: the integer parameters whose product is the bytes the object holds.

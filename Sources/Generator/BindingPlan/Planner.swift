@@ -128,11 +128,8 @@ public struct Planner {
             where !functionNames.contains(f) {
                 notes.append("handle '\(handle)' names function '\(f)', which the headers do not declare")
             }
-            if let perRun = a.perRun,
-                a.shared != true || model.function(named: perRun.defaults).map({ !$0.parameters.isEmpty }) ?? true
-            {
-                notes.append(
-                    "handle '\(handle)': per_run needs a shared handle and a defaults function without parameters")
+            if a.perRun != nil, a.shared != true {
+                notes.append("handle '\(handle)': per_run needs a shared handle")
             }
             if let field = a.instanceField, let first = field.split(separator: ".").first {
                 for f in a.create
@@ -299,10 +296,14 @@ public struct Planner {
             if let created = plan.creates, let handle = annotations.handles[created] {
                 plan.sharesCreated = handle.shared ?? false
                 plan.instanceField = handle.instanceField?.split(separator: ".").map(String.init)
-                if let perRun = handle.perRun, handle.shared == true,
-                    let defaults = model.function(named: perRun.defaults), defaults.parameters.isEmpty
-                {
-                    plan.perRun = (perRun, Self.methodName(defaults.name))
+                if handle.shared == true {
+                    for param in plan.jsonParams {
+                        guard case .record(let record, .in) = param.role, let maker = annotations.defaultMakers[record],
+                            model.function(named: maker)?.parameters.isEmpty == true
+                        else { continue }
+                        plan.defaults[param.name] = Self.methodName(maker)
+                    }
+                    if let perRun = handle.perRun, plan.defaults[perRun.from] != nil { plan.perRun = perRun }
                 }
             }
         } catch let unbound as Unbound {

@@ -92,7 +92,7 @@ public struct Report: Codable, Equatable, Sendable {
                 params: f.bound ? f.jsonParams.map(\.name) : nil, meaning: f.meaning,
                 notes: f.notes.isEmpty ? nil : f.notes,
                 perRun: f.perRun.map { perRun in
-                    perRun.annotation.fields.keys.sorted().map { perRun.annotation.from + "." + $0 }
+                    perRun.fields.keys.sorted().map { perRun.from + "." + $0 }
                 })
         }
         inlineHelpers = model.inlineHelpers.map(\.name)

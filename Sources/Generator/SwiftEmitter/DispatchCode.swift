@@ -397,10 +397,14 @@ struct DispatchCode {
             traits.append(".creates(\"\(type)\", in: \"\(member)\")")
         }
         if f.sharesCreated { traits.append(".shared(instanceField: \(f.instanceField.map(quoted) ?? "nil"))") }
-        if let (perRun, defaults) = f.perRun {
+        if !f.defaults.isEmpty {
+            let pairs = f.defaults.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }
+            traits.append(".defaults([\(pairs.joined(separator: ", "))])")
+        }
+        if let perRun = f.perRun {
             let fields = perRun.fields.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }
             traits.append(
-                ".perRun(PerRun(defaults: \"\(defaults)\", from: \"\(perRun.from)\", to: \"\(perRun.to)\", fields: [\(fields.joined(separator: ", "))]))"
+                ".perRun(PerRun(from: \"\(perRun.from)\", to: \"\(perRun.to)\", fields: [\(fields.joined(separator: ", "))]))"
             )
         }
         if !f.holdsBytes.isEmpty { traits.append(".holdsBytes(\(quoted(f.holdsBytes)))") }
