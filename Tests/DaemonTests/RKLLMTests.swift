@@ -210,12 +210,12 @@ final class RKLLMTests: XCTestCase {
             try client.stream("rkllm.run", [handle, Self.prompt("sunny", ["role": "tool"])]).text,
             "Tool result received: sunny.")
         try Models.lora(daemon, "pirate.lora", tag: "pirate")
+        // The handle left out of the array, as the caller has one (the seed's documented form).
         _ = try client.call(
-            "rkllm.load_lora", [handle, ["lora_adapter_path": "pirate.lora", "lora_adapter_name": "p", "scale": 0.5]])
+            "rkllm.load_lora", [["lora_adapter_path": "pirate.lora", "lora_adapter_name": "p", "scale": 0.5]])
         XCTAssertEqual(
-            try client.stream(
-                "rkllm.run", [handle, Self.prompt("hello world"), ["lora_params": ["lora_adapter_name": "p"]]]
-            ).text,
+            try client.stream("rkllm.run", [Self.prompt("hello world"), ["lora_params": ["lora_adapter_name": "p"]]])
+                .text,
             "[pirate x0.50] " + Self.helloReply)
         let unknownLora = try client.stream(
             "rkllm.run", [handle, Self.prompt("x"), ["lora_params": ["lora_adapter_name": "nope"]]])

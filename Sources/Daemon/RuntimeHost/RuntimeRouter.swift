@@ -238,8 +238,9 @@ public final class RuntimeRouter: @unchecked Sendable {
         var fds: [Int32] = []
         var params: JSONValue?
         let used: [(id: Int64, handle: Handle)]
+        let given = Self.handlesLeftOut(call.params, entry: entry)
         do {
-            (params, used) = try translateHandles(call, entry: entry)
+            (params, used) = try translateHandles(call, entry: entry, given: given)
             if let handle = used.first?.handle { params = Self.giving(handle.runValues, to: params, entry: entry) }
             (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
         } catch {
@@ -249,7 +250,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
         let target = used.first
         if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate,
-            Self.changesSharedState(entry, params: call.params),
+            Self.changesSharedState(entry, params: given),
             !makeOwn(object, for: call, entry: entry, fds: fds)
         {
             return
@@ -378,11 +379,12 @@ public final class RuntimeRouter: @unchecked Sendable {
     func isConnected(_ connection: UInt64) -> Bool { server?.isConnected(connection) ?? false }
 
     /// Replaces each handle parameter with the host's id; checks the caller owns it. `null`
-    /// means the caller's one handle of that type, when it has exactly one.
-    private func translateHandles(_ call: Call, entry: MethodSpec) throws -> (
+    /// means the caller's one handle of that type, when it has exactly one, and so does a handle
+    /// left out of a positional array that is short of it (`[{"lora_adapter_path": ...}]`).
+    private func translateHandles(_ call: Call, entry: MethodSpec, given: JSONValue?) throws -> (
         JSONValue?, [(id: Int64, handle: Handle)]
     ) {
-        var params = call.params
+        var params = given
         var found: [(id: Int64, handle: Handle)] = []
         for (index, spec) in entry.params.enumerated() {
             guard let type = spec.handle else { continue }
@@ -405,6 +407,21 @@ public final class RuntimeRouter: @unchecked Sendable {
             params = JSONParams.set(params, at: index, named: spec.name, to: handle.object.hostID)
         }
         return (params, found)
+    }
+
+    /// A positional array with fewer values than the method has parameters, whose value at a
+    /// handle parameter is no handle id (neither an integer nor null): the handle was left out, so
+    /// a null goes in its place.
+    static func handlesLeftOut(_ params: JSONValue?, entry: MethodSpec) -> JSONValue? {
+        guard case .array(var items)? = params else { return params }
+        for (index, spec) in entry.params.enumerated() where spec.handle != nil && items.count < entry.params.count {
+            guard index < items.count else { break }
+            switch items[index] {
+            case .int, .uint, .null: continue
+            default: items.insert(.null, at: index)
+            }
+        }
+        return .array(items)
     }
 
     /// One descriptor per fd parameter, from those the client sent with the request (in order);
