@@ -579,6 +579,29 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testALoadThatTakesLongSaysItIsLoadingToItsCallerAndThoseWaitingForIt() throws {
+        // A load of 3 s: told every second, the first time after one.
+        let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "3000"])
+        defer { daemon.assertStopsCleanly() }
+        let (alice, bob) = (try Client(daemon.socket), try Client(daemon.socket))
+        try alice.start("a", "rkllm.init", [["model_path": "demo.rkllm"]])
+        try bob.start("b", "rkllm.init", [["model_path": "demo.rkllm"]])
+        for (client, joining) in [(alice, false), (bob, true)] {
+            var progress: [JSONValue] = []
+            var answer: JSONValue = .null
+            while answer == .null {
+                let message = try client.readMessage()
+                if let loading = message["result"]?["_loading"] { progress.append(loading) } else { answer = message }
+            }
+            XCTAssertFalse(progress.isEmpty, "told it is loading before the answer")
+            XCTAssertTrue(progress.allSatisfy { $0["joining"] == (joining ? true : nil) }, "\(progress)")
+            guard case .double(let first)? = progress.first?["elapsed_s"] else { return XCTFail("\(progress)") }
+            XCTAssertGreaterThanOrEqual(first, 1)
+            XCTAssertNotNil(answer["result"]?["handle"], "\(answer)")
+            XCTAssertEqual(answer["result"]?["joined"], joining ? true : nil)
+        }
+    }
+
     func testAFullQueueIsBusyAndAWaitLimitEndsAQueuedRequest() throws {
         let daemon = try Self.simulated([
             "RKLLM_SIM_TOKEN_US": "20000", "RKLLM_MAX_QUEUE": "1", "RKLLM_QUEUE_TIMEOUT": "0.3",

@@ -82,6 +82,9 @@ public final class Call: @unchecked Sendable {
 
     public var params: JSONValue? { request.params }
 
+    /// Whether its answer went out (loop thread only).
+    public var isAnswered: Bool { answered }
+
     /// The next file descriptor the client sent (SCM_RIGHTS) with this request's line: a client
     /// sends each descriptor with the request that uses it, in parameter order. Only in the handler,
     /// on the loop thread. The caller owns (and must close or pass on) what it takes.

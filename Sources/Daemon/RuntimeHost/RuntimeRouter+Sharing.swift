@@ -22,9 +22,10 @@ extension RuntimeRouter {
                         entry,
                         handle: register(object, owner: call.connection, share: share, runValues: runValues(call)),
                         joined: true)))
-        case .waiting: return  // answered when the load ends
+        case .waiting: return  // answered when the load ends (told meanwhile that it loads)
         case .load: break
         }
+        tellLoading(key, call: call, since: EventLoop.now())
         load(entry, params: params, namespace: namespace, key: key) { [unowned self] outcome in
             let callers = [call] + sharedObjects.loaded(key, try? outcome.get())
             guard case .success(let object) = outcome else {
@@ -43,6 +44,24 @@ extension RuntimeRouter {
                 caller.respond(.success(Self.created(entry, handle: handle, joined: index > 0)))
             }
             if object.references == 0 { expire(object) }  // every caller left while it loaded
+        }
+    }
+
+    /// The member of the messages a creating call gets while its object takes long to load.
+    static let loadingKey = "_loading"
+    static let loadingInterval = 1.0
+
+    /// Every `loadingInterval` seconds until the caller loading `key` is answered, it and those
+    /// waiting for the same load are told how long it has been loading.
+    private func tellLoading(_ key: String, call: Call, since start: UInt64) {
+        loop?.schedule(after: Self.loadingInterval) { [weak self] in
+            guard let self, !call.isAnswered, let joiners = sharedObjects.waiting(for: key) else { return }
+            let elapsed = JSONValue.double((Double(EventLoop.now() - start) / 1e8).rounded() / 10)
+            call.emit(.object([Self.loadingKey: ["elapsed_s": elapsed]]))
+            for joiner in joiners {
+                joiner.emit(.object([Self.loadingKey: ["elapsed_s": elapsed, "joining": true]]))
+            }
+            tellLoading(key, call: call, since: start)
         }
     }
 

@@ -29,6 +29,9 @@ struct SharedObjectCache<Object: AnyObject, Joiner> {
 
     /// The load of `key` ended with `object` (nil: it failed), which goes in the cache; the joiners
     /// that waited for it.
+    /// The joiners waiting for the load of `key`, or nil when it is not loading.
+    func waiting(for key: String) -> [Joiner]? { loading[key] }
+
     mutating func loaded(_ key: String, _ object: Object?) -> [Joiner] {
         if let object { objects[key] = object }
         return loading.removeValue(forKey: key) ?? []
