@@ -148,8 +148,16 @@ final class RKLLMTests: XCTestCase {
         XCTAssertEqual(
             try other.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"], 1,
             "answered while the load (3 s) is under way")
-        XCTAssertNil(try first.readMessage()["result"]?["joined"])
-        XCTAssertEqual(try second.readMessage()["result"]?["joined"], true, "joined the load in progress")
+        // Told every second that the model is loading (the first time after one), then answered.
+        for (client, joining) in [(first, false), (second, true)] {
+            let (answer, progress) = try client.answer(after: "_loading")
+            XCTAssertFalse(progress.isEmpty, "told it is loading before the answer")
+            XCTAssertTrue(progress.allSatisfy { $0["joining"] == (joining ? true : nil) }, "\(progress)")
+            guard case .double(let elapsed)? = progress.first?["elapsed_s"] else { return XCTFail("\(progress)") }
+            XCTAssertGreaterThanOrEqual(elapsed, 1)
+            XCTAssertNotNil(answer["result"]?["handle"], "\(answer)")
+            XCTAssertEqual(answer["result"]?["joined"], joining ? true : nil, "the second joined the load in progress")
+        }
         XCTAssertGreaterThan(Date().timeIntervalSince(asked), 2.9, "the load took its simulated time")
         let runtime = try other.call("server.stats")["runtimes"]?["rkllm"]
         XCTAssertEqual(runtime?["hosts_started"], 1, "one load for both")
@@ -579,29 +587,6 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
-    func testALoadThatTakesLongSaysItIsLoadingToItsCallerAndThoseWaitingForIt() throws {
-        // A load of 3 s: told every second, the first time after one.
-        let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "3000"])
-        defer { daemon.assertStopsCleanly() }
-        let (alice, bob) = (try Client(daemon.socket), try Client(daemon.socket))
-        try alice.start("a", "rkllm.init", [["model_path": "demo.rkllm"]])
-        try bob.start("b", "rkllm.init", [["model_path": "demo.rkllm"]])
-        for (client, joining) in [(alice, false), (bob, true)] {
-            var progress: [JSONValue] = []
-            var answer: JSONValue = .null
-            while answer == .null {
-                let message = try client.readMessage()
-                if let loading = message["result"]?["_loading"] { progress.append(loading) } else { answer = message }
-            }
-            XCTAssertFalse(progress.isEmpty, "told it is loading before the answer")
-            XCTAssertTrue(progress.allSatisfy { $0["joining"] == (joining ? true : nil) }, "\(progress)")
-            guard case .double(let first)? = progress.first?["elapsed_s"] else { return XCTFail("\(progress)") }
-            XCTAssertGreaterThanOrEqual(first, 1)
-            XCTAssertNotNil(answer["result"]?["handle"], "\(answer)")
-            XCTAssertEqual(answer["result"]?["joined"], joining ? true : nil)
-        }
-    }
-
     func testAFullQueueIsBusyAndAWaitLimitEndsAQueuedRequest() throws {
         let daemon = try Self.simulated([
             "RKLLM_SIM_TOKEN_US": "20000", "RKLLM_MAX_QUEUE": "1", "RKLLM_QUEUE_TIMEOUT": "0.3",
@@ -714,6 +699,16 @@ extension Client {
     func start(_ id: JSONValue, _ method: String, _ params: JSONValue) throws {
         let message: JSONValue = ["jsonrpc": "2.0", "id": id, "method": .string(method), "params": params]
         try send(message.jsonText + "\n")
+    }
+
+    /// The next answer, and the `key` members of the messages before it.
+    func answer(after key: String) throws -> (answer: JSONValue, before: [JSONValue]) {
+        var before: [JSONValue] = []
+        while true {
+            let message = try readMessage()
+            guard let member = message["result"]?[key] else { return (message, before) }
+            before.append(member)
+        }
     }
 
     /// A streaming request, read to its last message.
