@@ -26,6 +26,9 @@ def request(id, method, params):
 
 request(1, "rkllm.init", {"param": {"model_path": args.model}})
 answer = json.loads(replies.readline())
+while "_loading" in answer.get("result", {}):  # a model that takes long to load says so
+    print(f"(loading: {answer['result']['_loading']['elapsed_s']} s)", file=sys.stderr)
+    answer = json.loads(replies.readline())
 if "error" in answer:
     sys.exit(f"rkllm.init: {answer['error']['message']}")
 request(2, "rkllm.run", {"handle": answer["result"]["handle"],
@@ -39,7 +42,7 @@ while True:
         print(f"(waiting: {result['_queue_position']} ahead)", file=sys.stderr)
         continue
     print(result.get("text", ""), end="", flush=True)
-    if result["_callback_state"] >= 2:
+    if "_ended" in result:
         perf = result.get("perf", {})
         print(f"\n({perf.get('generate_tokens')} tokens in {perf.get('generate_time_ms', 0):.0f} ms)", file=sys.stderr)
         break
