@@ -100,8 +100,10 @@ final class ProtocolOverSocketTests: XCTestCase {
         let discover = try client.call("rpc.discover")
         guard case .array(let methods)? = discover["methods"] else { return XCTFail() }
         let names = Set(methods.compactMap { if case .string(let s)? = $0["name"] { return s } else { return nil } })
-        XCTAssertEqual(names.count, 57, "50 functions, 2 get_constants, 4 server methods, $/cancelRequest")
-        XCTAssertTrue(names.isSuperset(of: ["rkllm.run", "rknn.matmul_run", "server.stats", "rpc.discover"]))
+        XCTAssertEqual(
+            names.count, 58, "50 functions, 2 get_constants, 5 server methods (server.models), $/cancelRequest")
+        XCTAssertTrue(
+            names.isSuperset(of: ["rkllm.run", "rknn.matmul_run", "server.stats", "server.models", "rpc.discover"]))
         XCTAssertNotNil(discover["components"]?["schemas"]?["RKLLMParam"])
         XCTAssertTrue(
             daemon.log.contains("connected: pid \(getpid()) uid \(getuid()) gid \(getgid())"), "peer credentials logged"

@@ -13,6 +13,8 @@ public struct RuntimeManifest: Sendable, Equatable {
     public let hosting: Hosting
     /// Path kind (`model`) -> the setting listing the directories paths of that kind must be in.
     public let paths: [String: String]
+    /// Path kind -> the extensions of its files, which a client naming one may leave out.
+    public let extensions: [String: [String]]
     /// The setting holding how many blocking calls run at once (the device's cores).
     public let parallelCallsSetting: String?
     /// The setting naming the directory of server-side plugins (default: beside the daemon).
@@ -46,8 +48,9 @@ public struct RuntimeManifest: Sendable, Equatable {
 
     public init(
         namespace: String, library: String, simulatedLibrary: String?, librarySetting: String?, hosting: Hosting,
-        paths: [String: String], parallelCallsSetting: String?, pluginsSetting: String?, abiVersion: String?,
-        versionMarker: String?, abiSetting: String?, abortMethods: [String: String], destroyMethods: [String: String],
+        paths: [String: String], extensions: [String: [String]] = [:], parallelCallsSetting: String?,
+        pluginsSetting: String?, abiVersion: String?, versionMarker: String?, abiSetting: String?,
+        abortMethods: [String: String], destroyMethods: [String: String],
         settings: [RuntimeSetting]
     ) {
         self.namespace = namespace
@@ -56,6 +59,7 @@ public struct RuntimeManifest: Sendable, Equatable {
         self.librarySetting = librarySetting
         self.hosting = hosting
         self.paths = paths
+        self.extensions = extensions
         self.parallelCallsSetting = parallelCallsSetting
         self.pluginsSetting = pluginsSetting
         self.abiVersion = abiVersion

@@ -81,7 +81,7 @@ public enum HostMain {
         if probe { return 0 }
 
         let handles = HandleTable()
-        let paths = PathPolicy(directories: settings.paths)
+        let paths = PathPolicy(directories: settings.paths, extensions: settings.extensions)
         let plugins = PluginLibraries(directory: settings.pluginDirectory)
         let pool = BlockingPool(width: settings.parallelCalls)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })

@@ -5,12 +5,16 @@ import Foundation
 /// (`model`, `cache`) maps to the directories the daemon gives its runtime hosts (HostSettings).
 /// A relative path names the first of the kind's directories that has it (the first directory
 /// when none has: a file to be made); symbolic links, dangling ones included, are resolved before
-/// the check, so none leads out (not even for a file the runtime would create).
+/// the check, so none leads out (not even for a file the runtime would create). A bare name
+/// (no `/`) that no directory has names the file with one of the kind's extensions (`demo` ->
+/// `demo.rkllm`), the first found.
 public struct PathPolicy: Sendable {
     let directories: [String: [String]]
+    let extensions: [String: [String]]
 
-    init(directories: [String: [String]]) {
+    init(directories: [String: [String]], extensions: [String: [String]] = [:]) {
         self.directories = directories.mapValues { $0.map { Self.resolved($0) ?? $0 } }
+        self.extensions = extensions
     }
 
     func confine(_ value: String, kind: String, param: String) throws -> String {
@@ -24,7 +28,8 @@ public struct PathPolicy: Sendable {
         if value.hasPrefix("/") {
             resolved = Self.resolved(value)
         } else {
-            let inEach = allowed.compactMap { Self.resolved($0 + "/" + value) }
+            let names = [value] + (value.contains("/") ? [] : (extensions[kind] ?? []).map { value + $0 })
+            let inEach = names.flatMap { name in allowed.compactMap { Self.resolved($0 + "/" + name) } }
             resolved = inEach.first { FileManager.default.fileExists(atPath: $0) } ?? Self.resolved(first + "/" + value)
         }
         guard let candidate = resolved,

@@ -163,7 +163,7 @@ extension RuntimeRouter {
             })
     }
 
-    /// The server's own methods for streams.
+    /// The server's own methods for streams, and `server.models`.
     public func serverMethods() -> [ServerMethod] {
         let description: JSONValue = .object([
             "name": "$/cancelRequest", "paramStructure": "either",
@@ -179,6 +179,9 @@ extension RuntimeRouter {
                 ]),
             ]),
         ])
-        return [ServerMethod(name: "$/cancelRequest", description: description) { [unowned self] call in cancel(call) }]
+        return [
+            ServerMethod(name: "$/cancelRequest", description: description) { [unowned self] call in cancel(call) },
+            modelsMethod(),
+        ]
     }
 }

@@ -63,7 +63,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     let limits: Limits
     let logger: Logger
     var runtimes: [String: RuntimeState] = [:]
-    private var order: [String] = []
+    /// The namespaces in the order the runtimes were given.
+    private(set) var order: [String] = []
     var handles = HandleRegistry<RuntimeObject>()
     /// What each client holds (and has reserved for creating calls under way).
     var holdings: [UInt64: Holdings] = [:]

@@ -130,7 +130,7 @@ public struct RuntimeSetup: Sendable {
                 pluginDirectory: manifest.pluginsSetting.map {
                     configuration.value(of: $0).map(Self.absolute) ?? beside
                 },
-                paths: paths),
+                paths: paths, extensions: manifest.extensions),
             librarySaidVersion: manifest.abiSetting.flatMap(configuration.explicitValue(of:)))
     }
 

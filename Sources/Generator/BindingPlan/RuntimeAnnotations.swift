@@ -14,6 +14,9 @@ public struct RuntimeAnnotation: Codable, Sendable, Equatable {
     public var oneProcessWhen: String?
     /// Path kind -> the setting listing its directories.
     public var paths: [String: String]?
+    /// Path kind -> the file extensions a client may leave out: a bare name (`demo`) names the file
+    /// of that name with the first of them found in the kind's directories (`demo.rkllm`).
+    public var extensions: [String: [String]]?
     /// The setting holding how many blocking calls run at once.
     public var parallelCalls: String?
     /// The setting naming the directory of server-side plugins.
@@ -24,7 +27,7 @@ public struct RuntimeAnnotation: Codable, Sendable, Equatable {
     public var abiSetting: String?
 
     enum CodingKeys: String, CodingKey {
-        case library, paths, plugins
+        case library, paths, plugins, extensions
         case simulatedLibrary = "simulated_library"
         case librarySetting = "library_setting"
         case processPer = "process_per"

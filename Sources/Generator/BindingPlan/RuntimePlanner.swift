@@ -15,6 +15,7 @@ public struct RuntimePlan: Sendable, Equatable {
     public var librarySetting: String?
     public var hosting: Hosting
     public var paths: [String: String]
+    public var extensions: [String: [String]]
     public var parallelCalls: String?
     public var plugins: String?
     /// The headers' SDK version, how the library's own is found, and the setting that says it.
@@ -86,7 +87,7 @@ extension Planner {
             return RuntimePlan(
                 namespace: namespace, library: a.library, simulatedLibrary: a.simulatedLibrary,
                 librarySetting: setting(a.librarySetting, "library_setting"), hosting: hosting,
-                paths: (a.paths ?? [:]).compactMapValues { setting($0, "paths") },
+                paths: (a.paths ?? [:]).compactMapValues { setting($0, "paths") }, extensions: a.extensions ?? [:],
                 parallelCalls: setting(a.parallelCalls, "parallel_calls"), plugins: setting(a.plugins, "plugins"),
                 abiVersion: annotations.abiVersion, versionMarker: a.versionMarker,
                 abiSetting: setting(a.abiSetting, "abi_setting"),

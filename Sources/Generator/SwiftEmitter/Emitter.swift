@@ -176,6 +176,13 @@ public struct Emitter {
             "namespace": .text(r.namespace), "library": .text(r.library),
             "simulatedLibrary": .text(literal(r.simulatedLibrary)), "librarySetting": .text(literal(r.librarySetting)),
             "hosting": .text(hosting), "paths": .text(dictionary(r.paths)),
+            "extensions": .text(
+                r.extensions.isEmpty
+                    ? "[:]"
+                    : "["
+                        + r.extensions.sorted { $0.key < $1.key }.map {
+                            "\(literal($0.key)): [\($0.value.map(Self.swiftStringLiteral).joined(separator: ", "))]"
+                        }.joined(separator: ", ") + "]"),
             "parallelCalls": .text(literal(r.parallelCalls)), "plugins": .text(literal(r.plugins)),
             "abiVersion": .text(literal(r.abiVersion)), "versionMarker": .text(literal(r.versionMarker)),
             "abiSetting": .text(literal(r.abiSetting)),

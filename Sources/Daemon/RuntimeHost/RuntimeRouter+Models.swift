@@ -1,0 +1,74 @@
+import BindingRuntime
+import Foundation
+import RPCServer
+
+/// `server.models`: what clients can name and what is loaded. The files are those of each
+/// runtime's path kinds that have extensions (`model`: `.rkllm`, `.rknn`), by the name a client
+/// may give (`demo`: the first directory's file wins, as PathPolicy resolves it); the loaded
+/// objects are every live one with its creating call, ABI, process, users and queue. Loop thread only.
+extension RuntimeRouter {
+    func modelsMethod() -> ServerMethod {
+        .immediate(
+            "server.models",
+            summary:
+                "The files clients can name in each runtime's directories (by name, without the extension) "
+                + "and the objects loaded: their creating parameters, ABI, process, users and queue.",
+            result: [
+                "type": "object",
+                "properties": [
+                    "files": ["type": "array", "items": ["type": "object"]],
+                    "loaded": ["type": "array", "items": ["type": "object"]],
+                ],
+            ]
+        ) { [unowned self] _ in
+            .object(["files": .array(files()), "loaded": .array(loaded())])
+        }
+    }
+
+    private func files() -> [JSONValue] {
+        var files: [JSONValue] = []
+        for namespace in order {
+            guard let state = runtimes[namespace] else { continue }
+            let settings = state.runtime.hostSettings
+            for (kind, extensions) in settings.extensions.sorted(by: { $0.key < $1.key }) {
+                var named = Set<String>()
+                for directory in settings.paths[kind] ?? [] {
+                    let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                    for file in entries.sorted() {
+                        guard let ext = extensions.first(where: { file.hasSuffix($0) && file.count > $0.count }) else {
+                            continue
+                        }
+                        let name = String(file.dropLast(ext.count))
+                        let path = directory + "/" + file
+                        guard named.insert(name).inserted,
+                            let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                            attributes[.type] as? FileAttributeType == .typeRegular
+                        else { continue }
+                        files.append(
+                            .object([
+                                "name": .string(name), "path": .string(path), "runtime": .string(namespace),
+                                "kind": .string(kind),
+                                "size": .int(Int64((attributes[.size] as? NSNumber)?.int64Value ?? 0)),
+                            ]))
+                    }
+                }
+            }
+        }
+        return files
+    }
+
+    private func loaded() -> [JSONValue] {
+        liveObjects().map { object in
+            let namespace = object.host.namespace
+            var entry: JSONObject = [
+                "runtime": .string(namespace), "type": .string(object.type), "created_by": .string(object.createdBy),
+                "pid": .int(Int64(object.host.pid)), "users": .int(Int64(object.references)),
+                "shared": .bool(object.shareKey != nil && !object.isPrivate),
+                "running": .bool(object.calls.running != nil), "queued": .int(Int64(object.calls.waiting.count)),
+            ]
+            if let creation = object.creation { entry["params"] = Self.named(creation.params, entry: creation.entry) }
+            if let abi = runtimes[namespace]?.table.manifest.abiVersion { entry["abi"] = .string(abi) }
+            return .object(entry)
+        }
+    }
+}

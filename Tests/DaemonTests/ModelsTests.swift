@@ -1,0 +1,47 @@
+import BindingRuntime
+import Foundation
+import XCTest
+
+/// Models by name: `server.models` lists what clients can name and what is loaded, and a model is
+/// named without its extension (`demo`: `demo.rkllm` for RKLLM, `demo.rknn` for RKNN).
+final class ModelsTests: XCTestCase {
+    func testModelsAreListedAndNamedWithoutTheirExtension() throws {
+        let daemon = try RKLLMTests.simulated(["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")])
+        defer { daemon.assertStopsCleanly() }
+        let client = try Client(daemon.socket)
+        let listed = try client.call("server.models")
+        guard case .array(let files)? = listed["files"] else { return XCTFail("no files: \(listed)") }
+        let demo = try XCTUnwrap(files.first { $0["name"] == "demo" && $0["runtime"] == "rkllm" })
+        XCTAssertEqual(demo["path"], .string(Built.models + "/demo.rkllm"))
+        XCTAssertEqual(demo["kind"], "model")
+        let size = try XCTUnwrap(
+            FileManager.default.attributesOfItem(atPath: Built.models + "/demo.rkllm")[.size] as? NSNumber)
+        XCTAssertEqual(demo["size"], .int(size.int64Value))
+        XCTAssertNotNil(files.first { $0["name"] == "demo" && $0["runtime"] == "rknn" }, "\(files)")
+        XCTAssertEqual(listed["loaded"], [])
+
+        // By name: the runtime's extension is filled in.
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        XCTAssertEqual(
+            try client.stream("rkllm.run", [handle, RKLLMTests.prompt("hello world")]).text, RKLLMTests.helloReply)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo"], 0])["context"])
+        XCTAssertEqual(
+            try client.call("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"])["info"]?["n_input"], 1,
+            "demo.rknn, the detector")
+        XCTAssertEqual(
+            try client.errorCode("rkllm.init", [["model_path": "nothing-by-this-name"]]), RPCError.Code.runtimeError,
+            "no such model: the runtime's missing file")
+
+        // What is loaded: the instance with its creating call, ABI, process and users.
+        guard case .array(let loaded)? = try client.call("server.models")["loaded"] else { return XCTFail() }
+        let instance = try XCTUnwrap(loaded.first { $0["runtime"] == "rkllm" }, "\(loaded)")
+        XCTAssertEqual(instance["params"]?["param"]?["model_path"], "demo")
+        XCTAssertEqual(instance["abi"], TestABI.version)
+        XCTAssertEqual(instance["users"], 1)
+        XCTAssertEqual(instance["shared"], true)
+        XCTAssertEqual(instance["queued"], 0)
+        guard case .int(let pid)? = instance["pid"] else { return XCTFail("\(instance)") }
+        XCTAssertEqual(kill(pid_t(pid), 0), 0, "its runtime host is running")
+        XCTAssertNotNil(loaded.first { $0["runtime"] == "rknn" && $0["type"] == "rknn_context" }, "\(loaded)")
+    }
+}
