@@ -277,6 +277,12 @@ final class DispatchTests: XCTestCase {
         for entry in DispatchTable.entries {
             XCTAssertTrue(names.contains(entry.method), entry.method)
         }
+        // A handle may be null or left out (the caller's one): the document does not require it.
+        let close = try XCTUnwrap(methods.first { $0["name"] == "ct.close" })
+        XCTAssertEqual(close["params"]?[0]?["name"], "handle")
+        XCTAssertEqual(close["params"]?[0]?["required"], false)
+        let fail = try XCTUnwrap(methods.first { $0["name"] == "ct.fail" })
+        XCTAssertEqual(fail["params"]?[0]?["required"], true, "a value is required")
     }
 }
 

@@ -26,8 +26,15 @@ struct OpenRPCDocument {
                 "summary": f.function.signature,
                 "paramStructure": "either",
                 "params": f.jsonParams.map { p in
-                    ["name": dispatch.jsonName(p), "required": p.role.isRequired, "schema": paramSchema(p)]
-                        as [String: Any]
+                    var param: [String: Any] = ["name": dispatch.jsonName(p), "schema": paramSchema(p)]
+                    // A handle the caller has one of may be null or left out: the host fills it in.
+                    switch p.role {
+                    case .handle(let type), .handleIn(let type):
+                        param["required"] = false
+                        param["description"] = "a \(type) handle; null or left out: your one \(type)"
+                    default: param["required"] = p.role.isRequired
+                    }
+                    return param
                 },
                 "result": ["name": "result", "schema": resultSchema(f)],
             ]
