@@ -95,6 +95,7 @@ public final class CallContext {
         }
         return try items.enumerated().map { i, item in
             var value = defaults(T.self)
+            if let field = T.positionField { try value.apply(.object([field: .int(Int64(i))]), path: "\(name)[\(i)]") }
             try value.apply(item, path: "\(name)[\(i)]")
             return value
         }

@@ -11,6 +11,8 @@ public protocol CRecordMirror: JSONConvertible, Sendable {
     mutating func apply(_ json: JSONValue, path: String) throws
     /// The C function that returns the defaults by value, when the annotations name one.
     static var defaultMaker: String? { get }
+    /// The integer field an element of an array gets its position in when the client leaves it out.
+    static var positionField: String? { get }
     /// Calls the default-maker found at `symbol`.
     static func makeDefault(_ symbol: UnsafeRawPointer) -> Self
 }
@@ -22,6 +24,7 @@ extension CRecordMirror {
     }
 
     public static var defaultMaker: String? { nil }
+    public static var positionField: String? { nil }
     public static func makeDefault(_ symbol: UnsafeRawPointer) -> Self { Self() }
 
     /// The object's members, rejecting keys the C type does not have.

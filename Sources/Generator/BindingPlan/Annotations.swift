@@ -427,9 +427,12 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
     public var fd: Bool?
     /// A `char*` that is a file path of this kind (a name the host maps to directories).
     public var path: String?
+    /// An integer field that, in an element of an array the client leaves it out of, is the
+    /// element's position (`rknn_output.index`: output i unless said otherwise).
+    public var position: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case count, array, base64, buffer, omit, fd, path
+        case count, array, base64, buffer, omit, fd, path, position
         case atLeast = "at_least"
     }
 
@@ -447,6 +450,7 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
         omit = try c.decodeIfPresent(Bool.self, forKey: .omit)
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
         path = try c.decodeIfPresent(String.self, forKey: .path)
+        position = try c.decodeIfPresent(Bool.self, forKey: .position)
     }
 }
 

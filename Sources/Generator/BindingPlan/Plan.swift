@@ -263,6 +263,8 @@ public struct RecordPlan: Sendable {
     public var union: UnionAnnotation?
     /// Integer fields that hold a file descriptor (exported to the client when the record is a result).
     public var descriptorFields: [String] = []
+    /// The field an array element left without it gets its position in (`FieldAnnotation.position`).
+    public var positionField: String?
 }
 
 public struct CallbackPlan: Sendable {

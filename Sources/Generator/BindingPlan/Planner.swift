@@ -208,9 +208,18 @@ public struct Planner {
             )
             return false
         }.map(\.name)
+        let position = record.fields.first { field in
+            guard annotations.fields["\(record.name).\(field.name)"]?.position == true else { return false }
+            if case .integer = field.type.resolved { return true }
+            warnings.append(
+                Diagnostic(
+                    .warning, "\(record.name).\(field.name) is annotated position but is not an integer",
+                    at: record.location))
+            return false
+        }?.name
         return RecordPlan(
             record: record, fields: plans, opaqueReason: opaque, defaultMaker: maker,
-            union: annotations.unions[record.name], descriptorFields: descriptors)
+            union: annotations.unions[record.name], descriptorFields: descriptors, positionField: position)
     }
 
     private func fieldRole(_ field: Field, in record: Record) -> FieldRole {

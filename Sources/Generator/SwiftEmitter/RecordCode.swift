@@ -77,6 +77,7 @@ struct RecordCode {
             "hasProperties": .flag(!properties.isEmpty),
             "knownKeys": .text(properties.map { "\"\($0.name)\"" }.joined(separator: ", ")),
             "defaultMaker": .text(r.defaultMaker ?? ""),
+            "positionField": .text(r.positionField ?? ""),
             "properties": .list(
                 properties.map { p in
                     .context([
