@@ -24,7 +24,13 @@ final class ModelsTests: XCTestCase {
         let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
         XCTAssertEqual(
             try client.stream("rkllm.run", [handle, RKLLMTests.prompt("hello world")]).text, RKLLMTests.helloReply)
-        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo"], 0])["context"])
+        // rknn.init's flag may be left out (0); its model may not.
+        let context = try XCTUnwrap(try client.call("rknn.init", ["model": ["path": "demo"]])["context"])
+        XCTAssertEqual(try client.errorCode("rknn.init", ["flag": 0]), RPCError.Code.invalidParams)
+        guard case .array(let methods)? = try client.call("rpc.discover")["methods"],
+            case .array(let params)? = methods.first(where: { $0["name"] == "rknn.init" })?["params"]
+        else { return XCTFail("no rknn.init in rpc.discover") }
+        XCTAssertEqual(params.map { $0["required"] }, [true, false, false], "model, flag, extend")
         XCTAssertEqual(
             try client.call("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"])["info"]?["n_input"], 1,
             "demo.rknn, the detector")

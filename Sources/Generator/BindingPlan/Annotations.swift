@@ -239,9 +239,15 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     /// it (`{}`) or leaves it NULL and why (`{"null": "..."}`). Their userdata fields stay NULL: a
     /// call passes its own.
     public var callbacks: [String: CallbackFieldAnnotation]?
+    /// A number the client may leave out, and the value it then is.
+    public var `default`: Int64?
+    /// Whether the client must give it, where the C type alone does not say (a buffer the call
+    /// cannot do without).
+    public var required: Bool?
 
     enum CodingKeys: String, CodingKey {
         case direction, count, array, buffer, length, callback, null, fd, maps, bytes, path, plugin, callbacks
+        case `default`, required
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -278,6 +284,8 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         path = try c.decodeIfPresent(String.self, forKey: .path)
         plugin = try c.decodeIfPresent(PluginAnnotation.self, forKey: .plugin)
         callbacks = try c.decodeIfPresent([String: CallbackFieldAnnotation].self, forKey: .callbacks)
+        `default` = try c.decodeIfPresent(Int64.self, forKey: .default)
+        required = try c.decodeIfPresent(Bool.self, forKey: .required)
     }
 }
 

@@ -135,6 +135,14 @@ public struct ParamPlan: Sendable, Equatable {
     public var role: ParamRole
     /// A buffer's least size in bytes, checked by the host before the call.
     public var minBytes: ByteSize? = nil
+    /// A number's value when the client leaves it out (the annotations' `default`).
+    public var defaultValue: Int64? = nil
+    /// The annotations' word on whether the client must give it.
+    public var requiredByAnnotation: Bool? = nil
+
+    /// Whether a request must give it: as the annotations say, else a number without a default
+    /// and the handles and descriptors.
+    public var isRequired: Bool { requiredByAnnotation ?? (defaultValue == nil && role.isRequired) }
 }
 
 /// Bytes = product of integer parameters x bits per element / 8 (rounded up); the bits are

@@ -29,6 +29,13 @@ public struct Planner {
         }
     }
 
+    private static func isIntegerOrEnum(_ type: CType) -> Bool {
+        switch type.resolved {
+        case .integer, .char, .enumeration: return true
+        default: return false
+        }
+    }
+
     private struct Unbound: Error {
         var reason: String
     }
@@ -282,9 +289,16 @@ public struct Planner {
             }
             plan.params = try function.parameters.map { p in
                 let annotation = a.params?[p.name] ?? ParamAnnotation()
+                let role = try paramRole(p, annotation: annotation, in: function)
+                if annotation.default != nil {
+                    guard case .value(let type) = role, Self.isIntegerOrEnum(type) else {
+                        throw Unbound(reason: "'\(p.name)' has a default but is no integer or enum")
+                    }
+                }
                 return ParamPlan(
-                    name: p.name, type: p.type, role: try paramRole(p, annotation: annotation, in: function),
-                    minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) })
+                    name: p.name, type: p.type, role: role,
+                    minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) },
+                    defaultValue: annotation.default, requiredByAnnotation: annotation.required)
             }
             try checkOutputBuffers(plan)
             try markDerivedParams(&plan)

@@ -60,17 +60,21 @@ struct DispatchCode {
     }
 
     /// A number, bool or enum from JSON, as the C type.
-    private func valueFromJSON(_ type: CType, _ index: String, _ name: String) -> String {
+    /// `defaultValue`: what a value the client left out is (else it must be given).
+    private func valueFromJSON(_ type: CType, _ index: String, _ name: String, defaultValue: Int64? = nil) -> String {
+        let read = { (swift: String, fallback: String) in
+            defaultValue == nil
+                ? "try call.value(\(index), \"\(name)\", as: \(swift).self)"
+                : "(try call.optional(\(index), \"\(name)\", as: \(swift).self) ?? \(fallback))"
+        }
+        let given = defaultValue.map(String.init) ?? ""
         if case .enumeration(let e) = type.resolved {
-            return "try call.value(\(index), \"\(name)\", as: \(mirror(e)).self).cValue"
+            return read(mirror(e), "\(mirror(e))(rawValue: \(given))") + ".cValue"
         }
         let swift = SwiftNames.mirrorNumber(type)!
         switch type.resolved {
-        case .integer, .char:
-            return
-                "\(names.imported(type))(truncatingIfNeeded: try call.value(\(index), \"\(name)\", as: \(swift).self))"
-        default:
-            return "try call.value(\(index), \"\(name)\", as: \(swift).self)"
+        case .integer, .char: return "\(names.imported(type))(truncatingIfNeeded: \(read(swift, given)))"
+        default: return read(swift, given)
         }
     }
 
@@ -120,7 +124,7 @@ struct DispatchCode {
         let i = index.map(String.init) ?? "nil"
         switch p.role {
         case .value(let type):
-            plan.decode = ["let \(v.value) = \(valueFromJSON(type, i, n))"]
+            plan.decode = ["let \(v.value) = \(valueFromJSON(type, i, n, defaultValue: p.defaultValue))"]
         case .string(let kind):
             let confined = kind.map { ", confinedTo: \"\($0)\"" } ?? ""
             plan.decode = [
@@ -381,7 +385,7 @@ struct DispatchCode {
     /// `ParamSpec("name", ...)` with only what differs from the defaults.
     private func paramSpec(_ p: ParamPlan) -> TemplateValue {
         var arguments = ["\"\(jsonName(p))\""]
-        if !p.role.isRequired { arguments.append("optional: true") }
+        if !p.isRequired { arguments.append("optional: true") }
         if let handle = handleType(p.role) { arguments.append("handle: \"\(handle)\"") }
         if case .fd = p.role { arguments.append("fd: true") }
         return .context(["spec": .text("ParamSpec(\(arguments.joined(separator: ", ")))")])

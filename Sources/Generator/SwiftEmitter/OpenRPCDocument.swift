@@ -32,7 +32,9 @@ struct OpenRPCDocument {
                     case .handle(let type), .handleIn(let type):
                         param["required"] = false
                         param["description"] = "a \(type) handle; null or left out: your one \(type)"
-                    default: param["required"] = p.role.isRequired
+                    default:
+                        param["required"] = p.isRequired
+                        if let value = p.defaultValue { param["description"] = "default \(value)" }
                     }
                     return param
                 },
