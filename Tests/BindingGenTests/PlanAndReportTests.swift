@@ -5,6 +5,8 @@ import CoverageReport
 import Foundation
 import XCTest
 
+@testable import SwiftEmitter
+
 final class PlanAndReportTests: XCTestCase {
     private func plan(_ directory: URL, annotations: Annotations? = nil) throws -> BindingPlan {
         let prelude = Paths.reportedSets.map(\.0).contains(directory) ? Paths.prelude : nil
@@ -287,6 +289,33 @@ final class AnnotationIncludeTests: XCTestCase {
             #"{"include": ["settings.json"], "handles": {"h": {"create": 1}}}"#, "wrong.json", in: directory)
         XCTAssertThrowsError(try Annotations.load(wrong)) {
             XCTAssertTrue("\($0)".contains("wrong.json") && "\($0)".contains("handles.h.create"), "\($0)")
+        }
+    }
+}
+
+/// The coverage report and the OpenRPC document come from one plan: they name the same parameters.
+final class ReportMatchesDocumentTests: XCTestCase {
+    func testEveryMethodsParametersAreNamedAlikeInTheReportAndTheDocument() throws {
+        for directory in Paths.reportedSets.map(\.0) {
+            let model = try HeaderImporter(headersDirectory: directory, preludeDirectory: Paths.prelude).run()
+            let plan = Planner(
+                model: model, annotations: try Annotations.load(directory.appendingPathComponent("annotations.json"))
+            ).plan()
+            let text = try OpenRPCDocument(
+                plan: plan, dispatch: DispatchCode(plan: plan, names: SwiftNames(cModule: "C")), constantNamespaces: []
+            ).json()
+            let document = try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            var documented: [String: [String]] = [:]
+            for method in document["methods"] as? [[String: Any]] ?? [] {
+                let params = (method["params"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                documented[method["name"] as? String ?? ""] = params
+            }
+            for function in Report(plan: plan).functions where function.bound {
+                XCTAssertEqual(
+                    documented[function.method ?? ""], function.params,
+                    "\(directory.lastPathComponent): \(function.name)")
+            }
         }
     }
 }

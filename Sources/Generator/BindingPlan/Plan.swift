@@ -140,6 +140,13 @@ public struct ParamPlan: Sendable, Equatable {
     /// The annotations' word on whether the client must give it.
     public var requiredByAnnotation: Bool? = nil
 
+    /// Its name in a request: the C name, except for an out-array whose length the request gives,
+    /// which is named by that length (`get_kv_cache_size`'s `n_batch`, not `cache_sizes`).
+    public var jsonName: String {
+        if case .array(_, .out, .jsonParam(let name, _, _)) = role { return name }
+        return name
+    }
+
     /// Whether a request must give it: as the annotations say, else a number without a default
     /// and the handles and descriptors.
     public var isRequired: Bool { requiredByAnnotation ?? (defaultValue == nil && role.isRequired) }

@@ -89,7 +89,7 @@ public struct Report: Codable, Equatable, Sendable {
             FunctionEntry(
                 name: f.function.name, header: f.function.header, signature: f.function.signature,
                 bound: f.bound, method: f.bound ? f.method : nil, reason: f.reason,
-                params: f.bound ? f.jsonParams.map(\.name) : nil, meaning: f.meaning,
+                params: f.bound ? f.jsonParams.map(\.jsonName) : nil, meaning: f.meaning,
                 notes: f.notes.isEmpty ? nil : f.notes,
                 perRun: f.perRun.map { perRun in
                     perRun.fields.keys.sorted().map { perRun.from + "." + $0 }

@@ -332,7 +332,7 @@ struct DispatchCode {
     func context(_ f: FunctionPlan) -> TemplateValue {
         let jsonIndex = Dictionary(uniqueKeysWithValues: f.jsonParams.enumerated().map { ($0.element.name, $0.offset) })
         let arguments = f.params.map { p in
-            argument(p, index: jsonIndex[p.name] ?? jsonIndex[jsonName(p)], in: f)
+            argument(p, index: jsonIndex[p.name] ?? jsonIndex[p.jsonName], in: f)
         }
         let (returnLines, returnMembers) = returned(f)
         var members = returnMembers
@@ -384,7 +384,7 @@ struct DispatchCode {
 
     /// `ParamSpec("name", ...)` with only what differs from the defaults.
     private func paramSpec(_ p: ParamPlan) -> TemplateValue {
-        var arguments = ["\"\(jsonName(p))\""]
+        var arguments = ["\"\(p.jsonName)\""]
         if !p.isRequired { arguments.append("optional: true") }
         if let handle = handleType(p.role) { arguments.append("handle: \"\(handle)\"") }
         if case .fd = p.role { arguments.append("fd: true") }
@@ -447,11 +447,6 @@ struct DispatchCode {
     }
 
     /// The name a parameter has in JSON: a JSON-only count takes its own name.
-    func jsonName(_ p: ParamPlan) -> String {
-        if case .array(_, .out, .jsonParam(let name, _, _)) = p.role { return name }
-        return p.name
-    }
-
     private func neededSymbols(_ f: FunctionPlan) -> [String] {
         var records: [String] = []
         for p in f.params {

@@ -26,7 +26,7 @@ struct OpenRPCDocument {
                 "summary": f.function.signature,
                 "paramStructure": "either",
                 "params": f.jsonParams.map { p in
-                    var param: [String: Any] = ["name": dispatch.jsonName(p), "schema": paramSchema(p)]
+                    var param: [String: Any] = ["name": p.jsonName, "schema": paramSchema(p)]
                     // A handle the caller has one of may be null or left out: the host fills it in.
                     switch p.role {
                     case .handle(let type), .handleIn(let type):
