@@ -49,5 +49,10 @@ final class ModelsTests: XCTestCase {
         guard case .int(let pid)? = instance["pid"] else { return XCTFail("\(instance)") }
         XCTAssertEqual(kill(pid_t(pid), 0), 0, "its runtime host is running")
         XCTAssertNotNil(loaded.first { $0["runtime"] == "rknn" && $0["type"] == "rknn_context" }, "\(loaded)")
+        // Another client sees the shared model instance, not this client's own context.
+        guard case .array(let seen)? = try Client(daemon.socket).call("server.models")["loaded"] else {
+            return XCTFail()
+        }
+        XCTAssertEqual(seen.map { $0["runtime"] }, ["rkllm"], "\(seen)")
     }
 }

@@ -47,11 +47,15 @@ public struct ServerMethod: Sendable {
         _ name: String, summary: String, result: JSONValue = ["type": "object"],
         _ body: @escaping @Sendable (Request) throws -> JSONValue
     ) -> ServerMethod {
-        let description: JSONValue = .object([
+        ServerMethod(name: name, description: describe(name, summary: summary, result: result), answer: body)
+    }
+
+    /// The OpenRPC description of a method without parameters.
+    public static func describe(_ name: String, summary: String, result: JSONValue = ["type": "object"]) -> JSONValue {
+        .object([
             "name": .string(name), "summary": .string(summary), "paramStructure": "either",
             "params": .array([]), "result": .object(["name": "result", "schema": result]),
         ])
-        return ServerMethod(name: name, description: description, answer: body)
     }
 }
 

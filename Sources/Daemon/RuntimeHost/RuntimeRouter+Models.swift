@@ -5,23 +5,27 @@ import RPCServer
 /// `server.models`: what clients can name and what is loaded. The files are those of each
 /// runtime's path kinds that have extensions (`model`: `.rkllm`, `.rknn`), by the name a client
 /// may give (`demo`: the first directory's file wins, as PathPolicy resolves it); the loaded
-/// objects are every live one with its creating call, ABI, process, users and queue. Loop thread only.
+/// objects are those a caller may see (the shared ones anyone may join, and its own) with their
+/// creating call, ABI, process, users and queue: another client's own objects stay its business.
+/// Loop thread only.
 extension RuntimeRouter {
     func modelsMethod() -> ServerMethod {
-        .immediate(
+        let description = ServerMethod.describe(
             "server.models",
             summary:
                 "The files clients can name in each runtime's directories (by name, without the extension) "
-                + "and the objects loaded: their creating parameters, ABI, process, users and queue.",
+                + "and the objects loaded that are shared or yours: their creating parameters, ABI, process, "
+                + "users and queue.",
             result: [
                 "type": "object",
                 "properties": [
                     "files": ["type": "array", "items": ["type": "object"]],
                     "loaded": ["type": "array", "items": ["type": "object"]],
                 ],
-            ]
-        ) { [unowned self] _ in
-            .object(["files": .array(files()), "loaded": .array(loaded())])
+            ])
+        return ServerMethod(name: "server.models", description: description) { [unowned self] call in
+            call.respond(
+                .success(.object(["files": .array(files()), "loaded": .array(loaded(seenBy: call.connection))])))
         }
     }
 
@@ -57,8 +61,11 @@ extension RuntimeRouter {
         return files
     }
 
-    private func loaded() -> [JSONValue] {
-        liveObjects().map { object in
+    private func loaded(seenBy connection: UInt64) -> [JSONValue] {
+        let visible = liveObjects().filter {
+            ($0.shareKey != nil && !$0.isPrivate) || handles.isHeld($0, by: connection)
+        }
+        return visible.map { object in
             let namespace = object.host.namespace
             var entry: JSONObject = [
                 "runtime": .string(namespace), "type": .string(object.type), "created_by": .string(object.createdBy),
