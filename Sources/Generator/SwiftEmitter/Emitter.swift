@@ -64,7 +64,7 @@ public struct Emitter {
         let records = RecordCode(plan: plan, names: names)
         let dispatch = DispatchCode(plan: plan, names: names)
         let bound = plan.functions.filter(\.bound)
-        let runtimes: TemplateValue = .list(plan.runtimes.map(runtimeContext))
+        let runtimes = { TemplateValue.list(plan.runtimes.map(runtimeContext)) }
         switch name {
         case "Methods.swift": return ["functions": .list(bound.map(dispatch.specContext))]
         case "Constants.swift":
@@ -83,13 +83,13 @@ public struct Emitter {
             let document = OpenRPCDocument(
                 plan: plan, dispatch: dispatch, constantNamespaces: constantGroups().map(\.namespace))
             return ["document": .text(try document.json())]
-        case "Runtimes.swift": return ["runtimes": runtimes]
+        case "Runtimes.swift": return ["runtimes": runtimes()]
         case "Types.swift":
             return [
                 "enums": .list(plan.model.enums.map(records.enumContext)),
                 "records": .list(plan.records.filter { !$0.record.isAnonymousMember }.map(records.context)),
             ]
-        case "Dispatch.swift": return ["functions": .list(bound.map(dispatch.context)), "runtimes": runtimes]
+        case "Dispatch.swift": return ["functions": .list(bound.map(dispatch.context)), "runtimes": runtimes()]
         case "Callbacks.swift": return ["callbacks": .list(plan.callbacks.map { callbackContext($0, dispatch) })]
         case "Layout.swift": return ["records": .list(plan.records.compactMap { layoutContext($0, records) })]
         default: return [:]
