@@ -7,7 +7,7 @@ import RPCServer
 /// may give (`demo`: the first directory's file wins, as PathPolicy resolves it); the loaded
 /// objects are those a caller may see (the shared ones anyone may join, and its own) with their
 /// creating call, ABI, process, users and queue: another client's own objects stay its business.
-/// Loop thread only.
+/// The directories are read off the event loop. Loop thread only.
 extension RuntimeRouter {
     func modelsMethod() -> ServerMethod {
         let description = ServerMethod.describe(
@@ -24,16 +24,20 @@ extension RuntimeRouter {
                 ],
             ])
         return ServerMethod(name: "server.models", description: description) { [unowned self] call in
-            call.respond(
-                .success(.object(["files": .array(files()), "loaded": .array(loaded(seenBy: call.connection))])))
+            let loaded = loaded(seenBy: call.connection)
+            let runtimes = order.compactMap { namespace in
+                self.runtimes[namespace].map { (namespace, $0.runtime.hostSettings) }
+            }
+            DispatchQueue.global().async {
+                call.respond(.success(.object(["files": .array(Self.files(of: runtimes)), "loaded": .array(loaded)])))
+            }
         }
     }
 
-    private func files() -> [JSONValue] {
+    /// The model files of each runtime's directories (any thread: it reads only `runtimes`).
+    private static func files(of runtimes: [(namespace: String, settings: HostSettings)]) -> [JSONValue] {
         var files: [JSONValue] = []
-        for namespace in order {
-            guard let state = runtimes[namespace] else { continue }
-            let settings = state.runtime.hostSettings
+        for (namespace, settings) in runtimes {
             for (kind, extensions) in settings.extensions.sorted(by: { $0.key < $1.key }) {
                 var named = Set<String>()
                 for directory in settings.paths[kind] ?? [] {
