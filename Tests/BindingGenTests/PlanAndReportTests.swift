@@ -103,6 +103,28 @@ final class PlanAndReportTests: XCTestCase {
         XCTAssertTrue(p.warnings.allSatisfy { $0.description.contains(": warning: ") })
     }
 
+    func testACompositeFormThatDoesNotCheckOutIsLeftOutWithAWarning() throws {
+        let composite = { (p: BindingPlan, name: String) in p.functions.first { $0.function.name == name }?.composite }
+        XCTAssertEqual(try composite(plan(Paths.rknn), "rknn_run")?.steps.map(\.function).count, 4)
+        for (change, expected) in [
+            ({ (c: inout CompositeAnnotation) in c.steps[0].call = "rknn_nothing" }, "not a bound function"),
+            ({ c in c.steps[0].params = .object(["context": .string("$3.context")]) }, "has not run yet"),
+            ({ c in c.steps[0].params = .object(["context": .string("$nobody")]) }, "which no request gives"),
+            ({ c in c.steps[0].params = .object(["ctx": .string("$context")]) }, "has no parameter 'ctx'"),
+            ({ c in c.params["context"] = c.params["input_data"] }, "is a parameter of rknn_run already"),
+            ({ c in c.params["input_data"]?.like = "rknn_input.nothing" }, "names no bound function's parameter"),
+        ] as [((inout CompositeAnnotation) -> Void, String)] {
+            var a = try annotations(Paths.rknn)
+            change(&a.functions["rknn_run"]!.composite!)
+            let p = try plan(Paths.rknn, annotations: a)
+            XCTAssertNil(composite(p, "rknn_run"), expected)
+            XCTAssertTrue(p.functions.first { $0.function.name == "rknn_run" }?.bound == true, "its plain form stays")
+            XCTAssertTrue(
+                p.warnings.contains { "\($0)".contains("composite form left out") && "\($0)".contains(expected) },
+                "\(expected): \(p.warnings)")
+        }
+    }
+
     func testEachRuntimeIsPlannedWithTheFunctionsTheHostCallsNamedExplicitly() throws {
         let plans = try Paths.headerSets.map { try plan($0) }
         let runtimes = Dictionary(uniqueKeysWithValues: plans.flatMap(\.runtimes).map { ($0.namespace, $0) })
@@ -313,7 +335,7 @@ final class ReportMatchesDocumentTests: XCTestCase {
             }
             for function in Report(plan: plan).functions where function.bound {
                 XCTAssertEqual(
-                    documented[function.method ?? ""], function.params,
+                    documented[function.method ?? ""], (function.params ?? []) + (function.composite?.params ?? []),
                     "\(directory.lastPathComponent): \(function.name)")
             }
         }

@@ -84,7 +84,7 @@ public final class CallContext {
     public func record<T: CRecordMirror>(_ index: Int, _ name: String, as type: T.Type) throws -> T? {
         guard let json = try raw(index, name), json != .null else { return nil }
         var value = defaults(T.self)
-        try value.apply(json, path: name)
+        try value.applyGiven(json, path: name)
         return value
     }
 
@@ -96,7 +96,7 @@ public final class CallContext {
         return try items.enumerated().map { i, item in
             var value = defaults(T.self)
             if let field = T.positionField { try value.apply(.object([field: .int(Int64(i))]), path: "\(name)[\(i)]") }
-            try value.apply(item, path: "\(name)[\(i)]")
+            try value.applyGiven(item, path: "\(name)[\(i)]")
             return value
         }
     }

@@ -45,6 +45,8 @@ public struct MethodSpec: Sendable {
     public let statuses: StatusNames?
     /// The answer of a method that needs no runtime, known from the headers (`get_constants`).
     public let answer: JSONValue?
+    /// Its composite form, if the annotations declare one.
+    public let composite: Composite?
 
     /// What an entry is besides its name, parameters and call, each listed only when it applies:
     /// the generated table describes an entry by its traits.
@@ -65,6 +67,7 @@ public struct MethodSpec: Sendable {
         case streams(String)
         case needs([String])
         case statuses(StatusNames)
+        case composite(Composite)
     }
 
     public init(
@@ -79,6 +82,7 @@ public struct MethodSpec: Sendable {
         var instanceField: [String]?
         var perRun: PerRun?
         var statuses: StatusNames?
+        var composite: Composite?
         var defaults: [String: String] = [:]
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
         var sharedState = SharedStateEffect.none
@@ -98,6 +102,7 @@ public struct MethodSpec: Sendable {
             case .uses(let types): uses = types
             case .streams(let callback): streams = callback
             case .needs(let symbols): needs = symbols
+            case .composite(let form): composite = form
             }
         }
         self.blocking = blocking
@@ -116,10 +121,31 @@ public struct MethodSpec: Sendable {
         self.uses = uses
         self.streams = streams
         self.needs = needs
+        self.composite = composite
     }
 
     /// The name errors give: the C function, or the method for a symbol-less entry.
     public var function: String { symbol ?? method }
+
+    /// The params with each parameter given by another of its names (`ParamSpec.aliases`) given
+    /// by its own; refused when both are given.
+    public func canonicalNames(_ params: JSONValue?) throws -> JSONValue? {
+        guard hasAliases, case .object(var object)? = params else { return params }
+        for spec in self.params {
+            for alias in spec.aliases {
+                guard let value = object[alias.name] else { continue }
+                guard object[spec.name] == nil else {
+                    throw RPCError.invalidParams(
+                        alias.name, "'\(alias.name)' is another name of '\(spec.name)': give one")
+                }
+                object[spec.name] = alias.member.map { .object([$0: value]) } ?? value
+                object[alias.name] = nil
+            }
+        }
+        return .object(object)
+    }
+
+    private var hasAliases: Bool { params.contains { !$0.aliases.isEmpty } }
 
     /// Refuses params of the wrong shape: not an array or object, more positional values than the
     /// method has parameters, or a name it does not have.
@@ -195,10 +221,27 @@ public struct ParamSpec: Sendable, Equatable {
     public let handle: String?
     /// The value is a file descriptor the client passes beside the message (SCM_RIGHTS).
     public let fd: Bool
-    public init(_ name: String, optional: Bool = false, handle: String? = nil, fd: Bool = false) {
+    /// Other names a request may give it by (by name).
+    public let aliases: [Alias]
+
+    /// Another name of a parameter; a value given by it is the parameter's value, or its `member`.
+    public struct Alias: Sendable, Equatable {
+        public let name: String
+        public let member: String?
+
+        public init(_ name: String, member: String? = nil) {
+            self.name = name
+            self.member = member
+        }
+    }
+
+    public init(
+        _ name: String, optional: Bool = false, handle: String? = nil, fd: Bool = false, aliases: [Alias] = []
+    ) {
         self.name = name
         self.optional = optional
         self.handle = handle
         self.fd = fd
+        self.aliases = aliases
     }
 }

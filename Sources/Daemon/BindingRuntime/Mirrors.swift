@@ -13,6 +13,8 @@ public protocol CRecordMirror: JSONConvertible, Sendable {
     static var defaultMaker: String? { get }
     /// The integer field an element of an array gets its position in when the client leaves it out.
     static var positionField: String? { get }
+    /// What fields the client leaves out are, where the annotations say (else zero).
+    static var fieldDefaults: FieldDefaults { get }
     /// Calls the default-maker found at `symbol`.
     static func makeDefault(_ symbol: UnsafeRawPointer) -> Self
 }
@@ -20,11 +22,18 @@ public protocol CRecordMirror: JSONConvertible, Sendable {
 extension CRecordMirror {
     public init(json: JSONValue, path: String) throws {
         self.init()
+        try applyGiven(json, path: path)
+    }
+
+    /// Overwrites the fields `json` gives, and those it leaves out that have annotated defaults.
+    public mutating func applyGiven(_ json: JSONValue, path: String) throws {
+        if let missing = Self.fieldDefaults.missing(from: json) { try apply(missing, path: path) }
         try apply(json, path: path)
     }
 
     public static var defaultMaker: String? { nil }
     public static var positionField: String? { nil }
+    public static var fieldDefaults: FieldDefaults { FieldDefaults() }
     public static func makeDefault(_ symbol: UnsafeRawPointer) -> Self { Self() }
 
     /// The object's members, rejecting keys the C type does not have.
@@ -70,4 +79,35 @@ extension CEnumMirror {
     }
 
     public var name: String? { Self.constants.first { $0.value == rawValue }?.name }
+}
+
+/// What a record's fields are when a client leaves them out, where zero is not what a caller
+/// means (the annotations' `default`, and `default_file_name_of`: a name from a path field).
+public struct FieldDefaults: Sendable {
+    public let values: JSONObject
+    /// Field -> the path field whose file name (without its extension) it is.
+    public let fileNames: [(field: String, path: String)]
+
+    public init(values: JSONObject = [:], fileNames: [(field: String, path: String)] = []) {
+        self.values = values
+        self.fileNames = fileNames
+    }
+
+    /// The defaults of the fields an object leaves out; nil when there are none.
+    func missing(from json: JSONValue) -> JSONValue? {
+        guard case .object(let given) = json, !values.pairs.isEmpty || !fileNames.isEmpty else { return nil }
+        var filled = JSONObject()
+        for (field, value) in values.pairs where given[field] == nil { filled[field] = value }
+        for (field, path) in fileNames where given[field] == nil {
+            if case .string(let text)? = given[path] { filled[field] = .string(Self.fileName(of: text)) }
+        }
+        return filled.pairs.isEmpty ? nil : .object(filled)
+    }
+
+    /// `/models/lora/coding.rkllm` -> `coding`.
+    static func fileName(of path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
 }

@@ -12,6 +12,11 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 
+    /// Any error as one a client can be sent: itself, or an internal error saying what it was.
+    public static func from(_ error: Error) -> RPCError {
+        error as? RPCError ?? RPCError(code: Code.internalError, message: "\(error)")
+    }
+
     /// The error codes: JSON-RPC's own, then the daemon's (-32000 and on).
     public enum Code {
         public static let parseError = -32700

@@ -104,13 +104,32 @@ public enum HostMain {
                 return
             }
             let work: @Sendable () -> Void = {
-                let host = ProcessCallHost(
-                    requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths,
-                    plugins: plugins)
-                let outcome = Result { try library.call(entry, params: params, host: host) }
-                    .mapError { $0 as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "\($0)") }
-                host.callFinished(outcome: outcome)
-                channel.reply(id: id, outcome, fds: host.exported)
+                var exported: [Int32] = []
+                let call = { (entry: MethodEntry, params: JSONValue?, fds: [Int32]) in
+                    let host = ProcessCallHost(
+                        requestID: id, entry: entry, handles: handles, channel: channel, fds: fds, paths: paths,
+                        plugins: plugins)
+                    let outcome = Result { try library.call(entry, params: params, host: host) }
+                        .mapError(RPCError.from)
+                    host.callFinished(outcome: outcome)
+                    exported += host.exported
+                    return outcome
+                }
+                let outcome: Result<JSONValue, RPCError>
+                if let composite = entry.composite, composite.isSelected(by: params),
+                    case .object(let request)? = params
+                {
+                    fds.forEach { close($0) }
+                    let steps = CompositeCall(
+                        composite: composite, entries: byMethod, destroyMethods: runtime.manifest.destroyMethods
+                    ) {
+                        try call($0, $1, []).get()
+                    }
+                    outcome = Result { try steps.run(request) }.mapError(RPCError.from)
+                } else {
+                    outcome = call(entry, params, fds)
+                }
+                channel.reply(id: id, outcome, fds: exported)
             }
             if entry.blocking {
                 pool.submit(work)

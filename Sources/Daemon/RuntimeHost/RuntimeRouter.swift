@@ -239,15 +239,16 @@ public final class RuntimeRouter: @unchecked Sendable {
         var fds: [Int32] = []
         var params: JSONValue?
         let used: [(id: Int64, handle: Handle)]
-        let given = Self.handlesLeftOut(call.params, entry: entry)
+        let given: JSONValue?
         do {
+            given = Self.handlesLeftOut(try entry.canonicalNames(call.params), entry: entry)
             (params, used) = try translateHandles(call, entry: entry, given: given)
             if let handle = used.first?.handle { params = Self.giving(handle.runValues, to: params, entry: entry) }
             (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
         } catch {
             fds.forEach { close($0) }
             return call.respond(
-                .failure(error as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "\(error)")))
+                .failure(RPCError.from(error)))
         }
         let target = used.first
         if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate,
@@ -263,7 +264,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             } catch {
                 fds.forEach { close($0) }
                 return call.respond(
-                    .failure(error as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "\(error)")))
+                    .failure(RPCError.from(error)))
             }
         }
         // Only a plain call and a stream pass descriptors on: a shared object is no one client's

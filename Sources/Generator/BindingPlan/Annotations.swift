@@ -158,9 +158,12 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     public var meaning: String?
     /// The status group (`statuses`) that says what its failure codes mean.
     public var statuses: String?
+    /// Another form of its method, by name only: parameters of its own that make the call run
+    /// several functions in order.
+    public var composite: CompositeAnnotation?
 
     enum CodingKeys: String, CodingKey {
-        case status, blocking, params, privileged, holds, meaning, statuses
+        case status, blocking, params, privileged, holds, meaning, statuses, composite
         case releaseWith = "release_with"
     }
 
@@ -182,6 +185,7 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         holds = other.holds ?? holds
         meaning = other.meaning ?? meaning
         statuses = other.statuses ?? statuses
+        composite = other.composite ?? composite
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
 }
@@ -244,10 +248,13 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
     /// Whether the client must give it, where the C type alone does not say (a buffer the call
     /// cannot do without).
     public var required: Bool?
+    /// Other names a request may give it by, each with the member of the value it gives (`"."`:
+    /// the value itself): `{"model_path": "path"}` takes `"model_path": p` for `"model": {"path": p}`.
+    public var aliases: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case direction, count, array, buffer, length, callback, null, fd, maps, bytes, path, plugin, callbacks
-        case `default`, required
+        case `default`, required, aliases
         case countParam = "count_param"
         case sameSizeAs = "same_size_as"
         case stringMeansZeroLength = "string_means_zero_length"
@@ -286,6 +293,88 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         callbacks = try c.decodeIfPresent([String: CallbackFieldAnnotation].self, forKey: .callbacks)
         `default` = try c.decodeIfPresent(Int64.self, forKey: .default)
         required = try c.decodeIfPresent(Bool.self, forKey: .required)
+        aliases = try c.decodeIfPresent([String: String].self, forKey: .aliases)
+    }
+}
+
+/// A method's composite form: a request by name that gives one of `params` runs `steps` in
+/// order, and answers with the result of the step `answer` (default: the last). A step's
+/// parameters are a JSON template: `"$name"` is a parameter of the request (the method's own or
+/// the form's; left out when the request gives none), `"$2.info.n_output"` a member of step 2's
+/// result, `{"$repeat": T, "$times": "$..."}` an array of that many copies of T; anything else is
+/// itself. A step with `if` runs only when the request gives that parameter.
+public struct CompositeAnnotation: Codable, Sendable, Equatable {
+    public var params: [String: CompositeParamAnnotation]
+    public var steps: [CompositeStepAnnotation]
+    public var answer: Int?
+}
+
+public struct CompositeParamAnnotation: Codable, Sendable, Equatable {
+    /// The parameter (`function.param`) or struct field (`record.field`) whose schema it has.
+    public var like: String
+    /// What it is, for the method's description.
+    public var doc: String
+    /// Its value when the request gives none.
+    public var `default`: AnnotationJSON?
+}
+
+public struct CompositeStepAnnotation: Codable, Sendable, Equatable {
+    public var call: String
+    public var params: AnnotationJSON
+    public var `if`: String?
+}
+
+/// A JSON value as the annotations give it.
+public indirect enum AnnotationJSON: Codable, Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([AnnotationJSON])
+    case object([String: AnnotationJSON])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([AnnotationJSON].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: AnnotationJSON].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The references (`$name`, `$2.member`) it holds, by their text after the `$`.
+    public var references: [String] {
+        switch self {
+        case .string(let s) where s.hasPrefix("$"): return [String(s.dropFirst())]
+        case .array(let items): return items.flatMap(\.references)
+        case .object(let members):
+            return members.sorted { $0.key < $1.key }.flatMap(\.value.references)
+        default: return []
+        }
     }
 }
 
@@ -438,10 +527,16 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
     /// An integer field that, in an element of an array the client leaves it out of, is the
     /// element's position (`rknn_output.index`: output i unless said otherwise).
     public var position: Bool?
+    /// The field's value when the client leaves it out (a number or a string).
+    public var `default`: AnnotationJSON?
+    /// A string field that, left out, is the file name without its extension of this path field
+    /// (`RKLLMLoraAdapter.lora_adapter_name` from `lora_adapter_path`).
+    public var defaultFileNameOf: String?
 
     enum CodingKeys: String, CodingKey {
-        case count, array, base64, buffer, omit, fd, path, position
+        case count, array, base64, buffer, omit, fd, path, position, `default`
         case atLeast = "at_least"
+        case defaultFileNameOf = "default_file_name_of"
     }
 
     public init(from decoder: Decoder) throws {
@@ -459,6 +554,8 @@ public struct FieldAnnotation: Codable, Sendable, Equatable {
         fd = try c.decodeIfPresent(Bool.self, forKey: .fd)
         path = try c.decodeIfPresent(String.self, forKey: .path)
         position = try c.decodeIfPresent(Bool.self, forKey: .position)
+        `default` = try c.decodeIfPresent(AnnotationJSON.self, forKey: .default)
+        defaultFileNameOf = try c.decodeIfPresent(String.self, forKey: .defaultFileNameOf)
     }
 }
 

@@ -139,6 +139,8 @@ public struct ParamPlan: Sendable, Equatable {
     public var defaultValue: Int64? = nil
     /// The annotations' word on whether the client must give it.
     public var requiredByAnnotation: Bool? = nil
+    /// Other names a request may give it by.
+    public var aliases: [ParamAlias] = []
 
     /// Its name in a request: the C name, except for an out-array whose length the request gives,
     /// which is named by that length (`get_kv_cache_size`'s `n_batch`, not `cache_sizes`).
@@ -150,6 +152,12 @@ public struct ParamPlan: Sendable, Equatable {
     /// Whether a request must give it: as the annotations say, else a number without a default
     /// and the handles and descriptors.
     public var isRequired: Bool { requiredByAnnotation ?? (defaultValue == nil && role.isRequired) }
+}
+
+/// Another name of a parameter, with the member of the parameter's value it gives (nil: the value).
+public struct ParamAlias: Sendable, Equatable {
+    public var name: String
+    public var member: String?
 }
 
 /// Bytes = product of integer parameters x bits per element / 8 (rounded up); the bits are
@@ -227,6 +235,8 @@ public struct FunctionPlan: Sendable {
     public var notes: [String] = []
     /// What the result means, when only a comment says (the annotations' `meaning`).
     public var meaning: String?
+    /// Its method's composite form, when the annotations declare one its functions can make.
+    public var composite: CompositePlan?
 
     public var jsonParams: [ParamPlan] { params.filter { $0.role.isInJSON } }
     public var callbackTypedef: String? {
@@ -237,6 +247,35 @@ public struct FunctionPlan: Sendable {
         for p in params { if case .callbackContext(let t) = p.role { return t } }
         return nil
     }
+}
+
+/// A method's composite form (`CompositeAnnotation`): its own parameters, each with the schema of
+/// a parameter or field of its steps, and the steps, each a bound function.
+public struct CompositePlan: Sendable {
+    public struct Param: Sendable {
+        public var name: String
+        public var doc: String
+        public var defaultValue: AnnotationJSON?
+        /// What it is like: a function's JSON parameter, or a record's field.
+        public var like: Likeness
+    }
+
+    public enum Likeness: Sendable {
+        case param(ParamPlan)
+        case field(record: String, FieldPlan)
+    }
+
+    public struct Step: Sendable {
+        public var function: String
+        public var method: String
+        public var params: AnnotationJSON
+        public var condition: String?
+    }
+
+    public var params: [Param]
+    public var steps: [Step]
+    /// The step whose result is the answer.
+    public var answer: Int
 }
 
 /// How one struct field appears in JSON.
@@ -280,6 +319,10 @@ public struct RecordPlan: Sendable {
     public var descriptorFields: [String] = []
     /// The field an array element left without it gets its position in (`FieldAnnotation.position`).
     public var positionField: String?
+    /// Fields' values when the client leaves them out, and fields that are then the file name of
+    /// a path field (`FieldAnnotation.default`, `defaultFileNameOf`).
+    public var fieldDefaults: [(field: String, value: AnnotationJSON)] = []
+    public var fileNameDefaults: [(field: String, path: String)] = []
 }
 
 public struct CallbackPlan: Sendable {

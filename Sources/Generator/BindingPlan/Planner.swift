@@ -43,7 +43,8 @@ public struct Planner {
     public func plan() -> BindingPlan {
         var warnings = annotationWarnings()
         let records = model.records.map { planRecord($0, warnings: &warnings) }
-        let functions = model.functions.map(planFunction)
+        var functions = model.functions.map(planFunction)
+        planComposites(&functions, records: records, warnings: &warnings)
         let callbacks = annotations.callbacks.keys.sorted().compactMap { name -> CallbackPlan? in
             guard let typedef = model.typedefs.first(where: { $0.name == name }),
                 case .pointer(let to, _) = typedef.underlying.resolved, case .function(let f) = to.resolved
@@ -224,9 +225,23 @@ public struct Planner {
                     at: record.location))
             return false
         }?.name
-        return RecordPlan(
+        var plan = RecordPlan(
             record: record, fields: plans, opaqueReason: opaque, defaultMaker: maker,
             union: annotations.unions[record.name], descriptorFields: descriptors, positionField: position)
+        for field in record.fields {
+            let a = annotations.fields["\(record.name).\(field.name)"]
+            if let value = a?.default { plan.fieldDefaults.append((field.name, value)) }
+            guard let path = a?.defaultFileNameOf else { continue }
+            if record.fields.contains(where: { $0.name == path }) {
+                plan.fileNameDefaults.append((field.name, path))
+            } else {
+                warnings.append(
+                    Diagnostic(
+                        .warning, "\(record.name).\(field.name): default_file_name_of '\(path)' is no field of it",
+                        at: record.location))
+            }
+        }
+        return plan
     }
 
     private func fieldRole(_ field: Field, in record: Record) -> FieldRole {
@@ -298,7 +313,10 @@ public struct Planner {
                 return ParamPlan(
                     name: p.name, type: p.type, role: role,
                     minBytes: try annotation.bytes.map { try byteSize($0, of: p, in: function) },
-                    defaultValue: annotation.default, requiredByAnnotation: annotation.required)
+                    defaultValue: annotation.default, requiredByAnnotation: annotation.required,
+                    aliases: (annotation.aliases ?? [:]).sorted { $0.key < $1.key }.map {
+                        ParamAlias(name: $0.key, member: $0.value == "." ? nil : $0.value)
+                    })
             }
             try checkOutputBuffers(plan)
             try markDerivedParams(&plan)

@@ -19,6 +19,14 @@ public struct Report: Codable, Equatable, Sendable {
         /// For a shared creating function: the members of its parameters the object's calls give
         /// per run (clients differing only there share the object).
         public var perRun: [String]?
+        /// Other names of its parameters (`model_path` for `model`), as `alias: param`.
+        public var aliases: [String]?
+        /// Its method's composite form: the parameters of its own, and the functions it runs.
+        public var composite: CompositeEntry?
+    }
+    public struct CompositeEntry: Codable, Equatable, Sendable {
+        public var params: [String]
+        public var steps: [String]
     }
     public struct FieldEntry: Codable, Equatable, Sendable {
         public var name: String
@@ -82,6 +90,8 @@ public struct Report: Codable, Equatable, Sendable {
         case inlineHelpers = "inline_helpers"
     }
 
+    private static func nonEmpty(_ items: [String]) -> [String]? { items.isEmpty ? nil : items }
+
     public init(plan: BindingPlan) {
         let model = plan.model
         target = model.target
@@ -93,6 +103,15 @@ public struct Report: Codable, Equatable, Sendable {
                 notes: f.notes.isEmpty ? nil : f.notes,
                 perRun: f.perRun.map { perRun in
                     perRun.fields.keys.sorted().map { perRun.from + "." + $0 }
+                },
+                aliases: Self.nonEmpty(
+                    f.jsonParams.flatMap { p in
+                        p.aliases.map { "\($0.name): \(p.jsonName)" + ($0.member.map { ".\($0)" } ?? "") }
+                    }),
+                composite: f.composite.map { c in
+                    CompositeEntry(
+                        params: c.params.map(\.name),
+                        steps: c.steps.map { $0.function + ($0.condition.map { " (if \($0))" } ?? "") })
                 })
         }
         inlineHelpers = model.inlineHelpers.map(\.name)

@@ -55,6 +55,15 @@ public struct ReportDiff: Sendable {
                 for note in f.notes ?? [] where !(was.notes ?? []).contains(note) {
                     add(false, "left out", "`\(f.name)`: \(note)")
                 }
+                if was.composite != f.composite || was.aliases != f.aliases {
+                    add(
+                        false, "request forms changed",
+                        "`\(f.name)`: " + (f.aliases.map { "aliases " + $0.joined(separator: ", ") + "; " } ?? "")
+                            + (f.composite.map {
+                                "composite " + $0.params.joined(separator: ", ") + " -> "
+                                    + $0.steps.joined(separator: ", ")
+                            } ?? "no composite form"))
+                }
                 if was.perRun != f.perRun {
                     let members = (f.perRun ?? []).map { "`\($0)`" }.joined(separator: ", ")
                     add(

@@ -13,6 +13,14 @@ extension Report {
             if let meaning = f.meaning { status += "; result: \(escape(meaning))" }
             for note in f.notes ?? [] { status += "; \(escape(note))" }
             if let members = f.perRun { status += "; per run: " + members.map { "`\($0)`" }.joined(separator: ", ") }
+            if let aliases = f.aliases {
+                status += "; by name also " + aliases.map { "`\($0)`" }.joined(separator: ", ")
+            }
+            if let form = f.composite {
+                status +=
+                    "; composite form: " + form.params.map { "`\($0)`" }.joined(separator: ", ") + " run "
+                    + form.steps.joined(separator: ", ")
+            }
             let params = f.params.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? ""
             out += "| `\(f.name)` | \(f.method.map { "`\($0)`" } ?? "") | \(params) | \(status) |\n"
         }

@@ -388,6 +388,13 @@ struct DispatchCode {
         if !p.isRequired { arguments.append("optional: true") }
         if let handle = handleType(p.role) { arguments.append("handle: \"\(handle)\"") }
         if case .fd = p.role { arguments.append("fd: true") }
+        if !p.aliases.isEmpty {
+            let aliases = p.aliases.map { alias in
+                "ParamSpec.Alias(\(Emitter.swiftStringLiteral(alias.name))"
+                    + (alias.member.map { ", member: \(Emitter.swiftStringLiteral($0))" } ?? "") + ")"
+            }
+            arguments.append("aliases: [\(aliases.joined(separator: ", "))]")
+        }
         return .context(["spec": .text("ParamSpec(\(arguments.joined(separator: ", ")))")])
     }
 
@@ -421,7 +428,23 @@ struct DispatchCode {
         if let group = f.statuses { traits.append(".statuses(Statuses.\(SwiftNames.identifier(group)))") }
         let needs = neededSymbols(f)
         if !needs.isEmpty { traits.append(".needs(\(quoted(needs)))") }
+        if let composite = f.composite { traits.append(".composite(\(compositeCode(composite)))") }
         return traits
+    }
+
+    /// `Composite(...)`: the form's parameters, defaults and steps, templates as JSON literals.
+    private func compositeCode(_ c: CompositePlan) -> String {
+        let names = c.params.map { Emitter.swiftStringLiteral($0.name) }.joined(separator: ", ")
+        let defaults = c.params.compactMap { p in
+            p.defaultValue.map { "\(Emitter.swiftStringLiteral(p.name)): \(JSONLiteral.swift($0))" }
+        }
+        let steps = c.steps.map { step in
+            "Composite.Step(\(Emitter.swiftStringLiteral(step.method)), params: \(JSONLiteral.swift(step.params))"
+                + (step.condition.map { ", if: \(Emitter.swiftStringLiteral($0))" } ?? "") + ")"
+        }
+        return "Composite(params: [\(names)], "
+            + (defaults.isEmpty ? "" : "defaults: [\(defaults.joined(separator: ", "))], ")
+            + "steps: [\(steps.joined(separator: ", "))], answer: \(c.answer))"
     }
 
     private func sharedStateCode(_ effect: SharedStateEffect) -> String {

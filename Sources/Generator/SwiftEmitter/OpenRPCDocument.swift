@@ -27,21 +27,31 @@ struct OpenRPCDocument {
                 "paramStructure": "either",
                 "params": f.jsonParams.map { p in
                     var param: [String: Any] = ["name": p.jsonName, "schema": paramSchema(p)]
+                    var description: [String] = []
                     // A handle the caller has one of may be null or left out: the host fills it in.
                     switch p.role {
                     case .handle(let type), .handleIn(let type):
                         param["required"] = false
-                        param["description"] = "a \(type) handle; null or left out: your one \(type)"
+                        description.append("a \(type) handle; null or left out: your one \(type)")
                     default:
                         param["required"] = p.isRequired
-                        if let value = p.defaultValue { param["description"] = "default \(value)" }
+                        if let value = p.defaultValue { description.append("default \(value)") }
                     }
+                    for alias in p.aliases {
+                        description.append(
+                            "by name also '\(alias.name)'" + (alias.member.map { ": its \($0)" } ?? ""))
+                    }
+                    if !description.isEmpty { param["description"] = description.joined(separator: "; ") }
                     return param
-                },
-                "result": ["name": "result", "schema": resultSchema(f)],
+                } + (f.composite.map(compositeParams) ?? []),
+                "result": [
+                    "name": "result", "schema": f.composite.map { compositeResult($0, of: f) } ?? resultSchema(f),
+                ],
             ]
             // What only the header's comments say, and what the binding leaves out.
-            let remarks = (f.meaning.map { ["Result: \($0)."] } ?? []) + f.notes.map { "\($0)." }
+            let remarks =
+                (f.meaning.map { ["Result: \($0)."] } ?? []) + f.notes.map { "\($0)." }
+                + (f.composite.map { [compositeRemark($0)] } ?? [])
             if !remarks.isEmpty { method["description"] = remarks.joined(separator: " ") }
             return method
         }
@@ -133,6 +143,39 @@ struct OpenRPCDocument {
         }
     }
 
+    /// A composite form's own parameters: optional, by name only.
+    private func compositeParams(_ c: CompositePlan) -> [[String: Any]] {
+        c.params.map { p in
+            var schema: [String: Any]
+            switch p.like {
+            case .param(let like): schema = paramSchema(like)
+            case .field(_, let field): schema = fieldSchema(field) ?? [:]
+            }
+            var description =
+                p.doc + " (by name only: with it, the call runs "
+                + c.steps.map(\.function).joined(separator: ", ") + ")"
+            if let value = p.defaultValue, let text = try? String(decoding: JSONEncoder().encode(value), as: UTF8.self)
+            {
+                description += "; default \(text)"
+            }
+            return ["name": p.name, "schema": schema, "required": false, "description": description]
+        }
+    }
+
+    /// The answer of either form: the function's own, or the composite's answering step's.
+    private func compositeResult(_ c: CompositePlan, of f: FunctionPlan) -> [String: Any] {
+        let answering = c.steps[c.answer].function
+        guard answering != f.function.name, let step = plan.functions.first(where: { $0.function.name == answering })
+        else { return resultSchema(f) }
+        return ["oneOf": [resultSchema(f), resultSchema(step)]]
+    }
+
+    private func compositeRemark(_ c: CompositePlan) -> String {
+        "Given " + c.params.map { "'\($0.name)'" }.joined(separator: " or ") + " (by name), the call runs "
+            + c.steps.map { $0.function + ($0.condition.map { " (when '\($0)' is given)" } ?? "") }
+            .joined(separator: ", ") + " and answers with " + c.steps[c.answer].function + "'s result."
+    }
+
     private func resultSchema(_ f: FunctionPlan) -> [String: Any] {
         var properties: [String: Any] = [:]
         for p in f.params where p.role.isInResult {
@@ -160,29 +203,34 @@ struct OpenRPCDocument {
         return ["type": "object", "properties": properties]
     }
 
+    /// A field's schema; nil for one the JSON form leaves out (or an anonymous member's, whose
+    /// fields are the record's own).
+    private func fieldSchema(_ f: FieldPlan) -> [String: Any]? {
+        switch f.role {
+        case .value(let t): return schema(t)
+        case .string(let kind): return stringSchema(kind)
+        case .charArray(let n): return ["type": "string", "maxLength": n - 1]
+        case .fixedArray(let e, let n): return ["type": "array", "items": schema(e), "maxItems": n]
+        case .record(let name): return ["$ref": "#/components/schemas/\(name)"]
+        case .optionalRecord(let name): return ["oneOf": [["$ref": "#/components/schemas/\(name)"], ["type": "null"]]]
+        case .pointerArray(let e, _, let base64, _):
+            return base64
+                ? ["oneOf": [base64Schema, ["type": "array", "items": schema(e)]]]
+                : ["type": "array", "items": schema(e)]
+        case .buffer: return base64Schema
+        case .anonymousMember, .omitted: return nil
+        }
+    }
+
     private func recordSchema(_ r: RecordPlan) -> [String: Any] {
         if r.opaqueReason != nil { return ["type": "object", "properties": ["bytes": base64Schema]] }
         var properties: [String: Any] = [:]
         func add(_ plan: RecordPlan) {
             for f in plan.fields {
-                switch f.role {
-                case .value(let t): properties[f.field.name] = schema(t)
-                case .string(let kind): properties[f.field.name] = stringSchema(kind)
-                case .charArray(let n): properties[f.field.name] = ["type": "string", "maxLength": n - 1]
-                case .fixedArray(let e, let n):
-                    properties[f.field.name] = ["type": "array", "items": schema(e), "maxItems": n]
-                case .record(let name): properties[f.field.name] = ["$ref": "#/components/schemas/\(name)"]
-                case .optionalRecord(let name):
-                    properties[f.field.name] = ["oneOf": [["$ref": "#/components/schemas/\(name)"], ["type": "null"]]]
-                case .pointerArray(let e, _, let base64, _):
-                    properties[f.field.name] =
-                        base64
-                        ? ["oneOf": [base64Schema, ["type": "array", "items": schema(e)]]]
-                        : ["type": "array", "items": schema(e)]
-                case .buffer: properties[f.field.name] = base64Schema
-                case .anonymousMember(let inner):
+                if case .anonymousMember(let inner) = f.role {
                     if let innerPlan = self.plan.records.first(where: { $0.record.name == inner }) { add(innerPlan) }
-                case .omitted: break
+                } else if let schema = fieldSchema(f) {
+                    properties[f.field.name] = schema
                 }
             }
         }

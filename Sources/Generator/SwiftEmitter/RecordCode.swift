@@ -78,6 +78,7 @@ struct RecordCode {
             "knownKeys": .text(properties.map { "\"\($0.name)\"" }.joined(separator: ", ")),
             "defaultMaker": .text(r.defaultMaker ?? ""),
             "positionField": .text(r.positionField ?? ""),
+            "fieldDefaults": .text(fieldDefaultsCode(r)),
             "properties": .list(
                 properties.map { p in
                     .context([
@@ -98,6 +99,26 @@ struct RecordCode {
             "unionTag": .text(r.union.map { SwiftNames.identifier($0.tag) } ?? ""),
             "unionCases": .list(cases),
         ])
+    }
+
+    /// `FieldDefaults(...)` of the record's annotated defaults; empty when it has none.
+    private func fieldDefaultsCode(_ r: RecordPlan) -> String {
+        guard !r.fieldDefaults.isEmpty || !r.fileNameDefaults.isEmpty else { return "" }
+        var arguments: [String] = []
+        if !r.fieldDefaults.isEmpty {
+            arguments.append(
+                "values: ["
+                    + r.fieldDefaults.map { "\(Emitter.swiftStringLiteral($0.field)): \(JSONLiteral.swift($0.value))" }
+                    .joined(separator: ", ") + "]")
+        }
+        if !r.fileNameDefaults.isEmpty {
+            arguments.append(
+                "fileNames: ["
+                    + r.fileNameDefaults.map {
+                        "(\(Emitter.swiftStringLiteral($0.field)), \(Emitter.swiftStringLiteral($0.path)))"
+                    }.joined(separator: ", ") + "]")
+        }
+        return "FieldDefaults(\(arguments.joined(separator: ", ")))"
     }
 
     /// Continuation lines of a multi-line statement at the template's indentation.
