@@ -30,7 +30,8 @@ final class ModelsTests: XCTestCase {
         guard case .array(let methods)? = try client.call("rpc.discover")["methods"],
             case .array(let params)? = methods.first(where: { $0["name"] == "rknn.init" })?["params"]
         else { return XCTFail("no rknn.init in rpc.discover") }
-        XCTAssertEqual(params.map { $0["required"] }, [true, false, false], "model, flag, extend")
+        XCTAssertEqual(
+            params.map { $0["required"] }, [true, false, false, false], "model, flag, extend; core_mask (by name)")
         XCTAssertEqual(
             try client.call("rknn.query", [context, "RKNN_QUERY_IN_OUT_NUM"])["info"]?["n_input"], 1,
             "demo.rknn, the detector")

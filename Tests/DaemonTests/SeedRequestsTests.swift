@@ -60,6 +60,85 @@ final class SeedRequestsTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    /// Ranges of the KV cache are cleared in a paused generation (the runtime's rule): a client
+    /// pauses its run with `$/pauseRequest`, clears, and goes on with an empty prompt.
+    func testAPausedGenerationHasItsCacheClearedByRangesAsWritten() throws {
+        let (daemon, models) = try daemon()
+        let client = try Client(daemon.socket)
+        _ = try send(
+            client, #"{"jsonrpc":"2.0","id":1,"method":"rkllm.init","params":[{"model_path":"/models/qwen3.rkllm"}]}"#,
+            models: models)
+        let prompt = Array(repeating: "word", count: 120).joined(separator: " ")
+        let run: JSONValue = [nil, ["input_type": 0, "prompt_input": .string(prompt)], ["mode": 0], nil]
+        // The pause is asked right after the run: it takes effect at the run's first message.
+        try client.send(
+            JSONValue.object(["jsonrpc": "2.0", "id": 7, "method": "rkllm.run", "params": run]).jsonText + "\n"
+                + #"{"jsonrpc":"2.0","id":8,"method":"$/pauseRequest","params":{"id":7}}"# + "\n")
+        var (paused, pausing) = (StreamRead(), JSONValue?.none)
+        while paused.final == .null || pausing == nil {
+            let message = try client.readMessage()
+            if message["id"] == 8 {
+                pausing = message["result"]?["pausing"]
+            } else if let result = message["result"], result["_ended"] == nil {
+                paused.messages.append(result)
+            } else {
+                paused.final = message["result"] ?? message
+            }
+        }
+        XCTAssertEqual(pausing, true)
+        XCTAssertEqual(paused.final["_ended"], "paused", paused.final.jsonText)
+        XCTAssertEqual(paused.messages.count, 1, "paused at its first message")
+        let size = try XCTUnwrap(try client.call("rkllm.get_kv_cache_size", [nil])["cache_sizes"]?[0]?.intValue)
+        XCTAssertGreaterThanOrEqual(size, 100)
+
+        let cleared = try send(
+            client, #"{"jsonrpc":"2.0","id":6,"method":"rkllm.clear_kv_cache","params":[null,1,[0,50],[100,150]]}"#,
+            models: models)
+        XCTAssertEqual(cleared["result"], .object([:]), cleared.jsonText)
+        XCTAssertEqual(
+            try client.call("rkllm.get_kv_cache_size", [nil])["cache_sizes"], [.int(Int64(size - 100))],
+            "positions [0, 100) of the first batch are gone")
+        // An empty prompt goes on with the paused reply: together they are the reply a run without
+        // a pause makes (longer only by what the cleared positions left room for).
+        let rest = try client.stream("rkllm.run", [nil, ["input_type": 0, "prompt_input": ""], ["mode": 0], nil])
+        XCTAssertEqual(rest.final["_ended"], "finished")
+        XCTAssertEqual(try client.call("rkllm.clear_kv_cache", [nil, 0, nil, nil]), .object([:]))
+        let whole = try client.stream(
+            "rkllm.run", [nil, ["input_type": 0, "prompt_input": .string(prompt)], ["mode": 0], nil])
+        XCTAssertFalse(rest.text.isEmpty)
+        XCTAssertTrue((paused.text + rest.text).hasPrefix(whole.text), "\(paused.text) + \(rest.text)")
+
+        // A run whose call returns at once cannot pause (the host could not tell when it ended).
+        try client.send(
+            JSONValue.object([
+                "jsonrpc": "2.0", "id": 9, "method": "rkllm.run_async", "params": run,
+            ]).jsonText + "\n" + #"{"jsonrpc":"2.0","id":10,"method":"$/pauseRequest","params":{"id":9}}"# + "\n")
+        var refused: JSONValue?
+        var ended = false
+        while refused == nil || !ended {
+            let message = try client.readMessage()
+            if message["id"] == 10 { refused = message["error"] ?? message }
+            if message["id"] == 9, message["result"]?["_ended"] != nil { ended = true }
+        }
+        XCTAssertEqual(refused?["code"], .int(Int64(RPCError.Code.invalidParams)), refused?.jsonText ?? "")
+
+        // A model other clients share: its paused state would be theirs too, so no pause.
+        let (first, second) = (try Client(daemon.socket), try Client(daemon.socket))
+        for client in [first, second] { _ = try client.call("rkllm.init", [["model_path": "demo"]]) }
+        try first.send(
+            JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "rkllm.run", "params": run]).jsonText + "\n"
+                + #"{"jsonrpc":"2.0","id":2,"method":"$/pauseRequest","params":{"id":1}}"# + "\n")
+        var (shared, sharedEnd) = (JSONValue?.none, JSONValue?.none)
+        while shared == nil || sharedEnd == nil {
+            let message = try first.readMessage()
+            if message["id"] == 2 { shared = message["error"] ?? message }
+            if message["id"] == 1, let end = message["result"]?["_ended"] { sharedEnd = end }
+        }
+        XCTAssertEqual(shared?["code"], .int(Int64(RPCError.Code.handleBusy)), shared?.jsonText ?? "")
+        XCTAssertEqual(sharedEnd, "finished")
+        daemon.assertStopsCleanly()
+    }
+
     func testTheVisionModelRequestsAsWritten() throws {
         let (daemon, models) = try daemon()
         let client = try Client(daemon.socket)

@@ -55,4 +55,12 @@ final class StreamEndTests: XCTestCase {
         let refused = RPCError(code: -32602, message: "bad")
         XCTAssertNotNil(failing.callReturned(.failure(refused), fds: []), "a failed call has no stream to wait for")
     }
+
+    func testARunTheHostSaysPausedEndsPaused() throws {
+        var end = StreamEnd(outlivesCall: false)
+        XCTAssertNotNil(end.message(callback("one")))
+        XCTAssertNil(end.message(["id": 1, "message": [:], "final": true, "ended": "paused"]))
+        let answer = try XCTUnwrap(end.callReturned(.success(.object([:])), fds: []))
+        XCTAssertEqual(try answer.0.get(), ["_ended": "paused"])
+    }
 }

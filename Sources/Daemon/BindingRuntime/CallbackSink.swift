@@ -12,10 +12,29 @@ public final class CallbackSink: @unchecked Sendable {
     /// The strings of one stream are decoded together: a character the runtime split across two
     /// calls comes out whole, in the second.
     let text = UTF8Stream()
+    /// What the callback returns to pause the run (nil: the runtime cannot pause), whether a
+    /// pause was asked, and whether the callback has returned it.
+    private let pauseValue: Int64?
+    private let lock = NSLock()
+    private var pauseAsked = false
+    private var pausedRun = false
 
-    public init(_ handler: @escaping @Sendable (_ message: JSONObject, _ final: Bool) -> Int64) {
+    public init(
+        pauseValue: Int64? = nil, _ handler: @escaping @Sendable (_ message: JSONObject, _ final: Bool) -> Int64
+    ) {
+        self.pauseValue = pauseValue
         self.handler = handler
     }
+
+    /// Asks the run to pause at its next message that is not its last; false when it cannot.
+    public func requestPause() -> Bool {
+        guard pauseValue != nil else { return false }
+        lock.withLock { pauseAsked = true }
+        return true
+    }
+
+    /// Whether the callback told the runtime to pause (the run ended without its final message).
+    public var paused: Bool { lock.withLock { pausedRun } }
 
     public var userdata: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
@@ -26,7 +45,13 @@ public final class CallbackSink: @unchecked Sendable {
         guard let userdata else { return 0 }
         let sink = Unmanaged<CallbackSink>.fromOpaque(userdata).takeUnretainedValue()
         let built = CRead.$textStream.withValue(sink.text) { message() }
-        return sink.handler(built, final)
+        let answer = sink.handler(built, final)
+        guard !final, let pause = sink.pauseValue else { return answer }
+        return sink.lock.withLock {
+            guard sink.pauseAsked else { return answer }
+            sink.pausedRun = true
+            return pause
+        }
     }
 
     /// The members of a struct argument, less the empty ones (null, or structs whose members are

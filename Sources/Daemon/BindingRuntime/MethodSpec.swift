@@ -39,6 +39,8 @@ public struct MethodSpec: Sendable {
     public let uses: [String]
     /// The host-supplied callback typedef whose userdata this call passes (a streaming call).
     public let streams: String?
+    /// What its callback returns to pause the run, when the runtime can pause one.
+    public let pauseValue: Int64?
     /// Other symbols the call needs (default-makers).
     public let needs: [String]
     /// What its failure codes mean, when its status group says.
@@ -65,6 +67,8 @@ public struct MethodSpec: Sendable {
         case sharedState(SharedStateEffect)
         case uses([String])
         case streams(String)
+        /// Its callback returning this value pauses the run.
+        case pauses(returning: Int64)
         case needs([String])
         case statuses(StatusNames)
         case composite(Composite)
@@ -83,6 +87,7 @@ public struct MethodSpec: Sendable {
         var perRun: PerRun?
         var statuses: StatusNames?
         var composite: Composite?
+        var pauseValue: Int64?
         var defaults: [String: String] = [:]
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
         var sharedState = SharedStateEffect.none
@@ -101,6 +106,7 @@ public struct MethodSpec: Sendable {
             case .sharedState(let effect): sharedState = effect
             case .uses(let types): uses = types
             case .streams(let callback): streams = callback
+            case .pauses(let value): pauseValue = value
             case .needs(let symbols): needs = symbols
             case .composite(let form): composite = form
             }
@@ -122,6 +128,7 @@ public struct MethodSpec: Sendable {
         self.streams = streams
         self.needs = needs
         self.composite = composite
+        self.pauseValue = pauseValue
     }
 
     /// The name errors give: the C function, or the method for a symbol-less entry.

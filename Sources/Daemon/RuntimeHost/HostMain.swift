@@ -10,6 +10,8 @@ import RPCServer
 /// client socket; it dies with the daemon.
 public enum HostMain {
     static let channelFD: Int32 = 3
+    /// The daemon's notification that asks the stream of a call in flight (`{"id": call}`) to pause.
+    static let pauseMethod = "$/pause"
 
     /// What a host the daemon starts does: serve calls, or load the library, report on it in its
     /// `$/ready` and exit. A probe calls nothing in the library (its version, which picks the
@@ -86,12 +88,16 @@ public enum HostMain {
         let pool = BlockingPool(width: settings.parallelCalls)
         let byMethod = Dictionary(uniqueKeysWithValues: entries.map { ($0.method, $0) })
         channel.receive { line in
-            guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"],
-                let id = message["id"]
-            else {
+            guard let message = try? JSONParser.parse(line), case .string(let method)? = message["method"] else {
                 return  // the daemon sends only well-formed requests
             }
             let params = message["params"]
+            // A notification: the daemon asks the stream of a call in flight to pause.
+            if method == HostMain.pauseMethod, let call = params?["id"] {
+                _ = StreamSinks.shared.pause(call)
+                return
+            }
+            guard let id = message["id"] else { return }
             // Descriptors sent for this call came with its line (attached to its first byte).
             var count = 0
             if case .int(let n)? = message["fds"] { count = Int(n) }
@@ -131,6 +137,7 @@ public enum HostMain {
                 }
                 channel.reply(id: id, outcome, fds: exported)
             }
+            if entry.pauseValue != nil { StreamSinks.shared.began(id) }
             if entry.blocking {
                 pool.submit(work)
             } else {
@@ -221,14 +228,25 @@ final class ProcessCallHost: CallHost, @unchecked Sendable {
     }
 
     /// After the call: descriptors go with the handle it created (or are closed). The sinks of a
-    /// call that failed get no callbacks any more.
+    /// call that failed get no callbacks any more. A call whose run paused (it returned without a
+    /// final message) ends its stream here, saying so.
     func callFinished(outcome: Result<JSONValue, RPCError>) {
         if case .success(let result) = outcome, let key = entry.resultHandle, case .int(let id)? = result[key] {
             handles.hold(fds, for: id)
         } else {
             fds.forEach { close($0) }
         }
-        if case .failure = outcome { LiveSinks.shared.remove(requestID) }
+        guard entry.streams != nil else { return }
+        let succeeded = (try? outcome.get()) != nil
+        let outlivesCall = !entry.blocking
+        StreamSinks.shared.returned(requestID, streamGoesOn: succeeded && outlivesCall)
+        if succeeded, !outlivesCall, sinks.contains(where: \.paused) {
+            channel.send(
+                .object([
+                    "jsonrpc": "2.0", "method": "$/callback",
+                    "params": ["id": requestID, "message": [:], "final": true, "ended": "paused"],
+                ]))
+        }
     }
 
     func resolveHandle(_ id: JSONValue, type: String, path: String) throws -> UInt64 {
@@ -254,16 +272,16 @@ final class ProcessCallHost: CallHost, @unchecked Sendable {
         let channel = self.channel
         let requestID = self.requestID
         let outlivesCall = !entry.blocking
-        let sink = CallbackSink { message, final in
+        let sink = CallbackSink(pauseValue: entry.pauseValue) { message, final in
             var params: JSONObject = ["id": requestID, "message": .object(message)]
             if value != .null { params["userdata"] = value }
             if final { params["final"] = true }
             channel.send(.object(["jsonrpc": "2.0", "method": "$/callback", "params": .object(params)]))
-            if final && outlivesCall { LiveSinks.shared.remove(requestID) }
+            if final && outlivesCall { StreamSinks.shared.remove(requestID) }
             return 0
         }
         sinks.append(sink)
-        if outlivesCall { LiveSinks.shared.add(sink, for: requestID) }
+        StreamSinks.shared.add(sink, for: requestID)
         return sink.userdata
     }
 
@@ -298,19 +316,57 @@ final class ProcessCallHost: CallHost, @unchecked Sendable {
     }
 }
 
-/// The sinks of streams that outlive their call (a non-blocking run): kept until the stream's final
-/// message, or until the call fails, by the daemon's id of the call.
-final class LiveSinks: @unchecked Sendable {
-    static let shared = LiveSinks()
+/// The sinks of the streaming calls of this host, by the daemon's id of the call, so that a pause
+/// the daemon asks for reaches them: a call's sinks are kept while it runs, and those of a stream
+/// that outlives its call (a non-blocking run) until its final message. A pause asked before the
+/// call made its sink waits for it.
+final class StreamSinks: @unchecked Sendable {
+    static let shared = StreamSinks()
     private let lock = NSLock()
     private var sinks: [String: [CallbackSink]] = [:]
+    /// Calls that can pause, from before they run until they return.
+    private var running: Set<String> = []
+    private var pausesAsked: Set<String> = []
 
-    func add(_ sink: CallbackSink, for call: JSONValue) {
-        lock.withLock { sinks[call.jsonText, default: []].append(sink) }
+    /// A call that can pause is about to run.
+    func began(_ call: JSONValue) {
+        _ = lock.withLock { running.insert(call.jsonText) }
     }
 
+    func add(_ sink: CallbackSink, for call: JSONValue) {
+        let asked = lock.withLock {
+            sinks[call.jsonText, default: []].append(sink)
+            return pausesAsked.remove(call.jsonText) != nil
+        }
+        if asked { _ = sink.requestPause() }
+    }
+
+    /// Asks a call's stream to pause; false when no such call runs or its runtime cannot pause.
+    func pause(_ call: JSONValue) -> Bool {
+        let key = call.jsonText
+        let found: [CallbackSink]? = lock.withLock {
+            if let found = sinks[key] { return found }
+            guard running.contains(key) else { return nil }
+            pausesAsked.insert(key)
+            return []
+        }
+        guard let found else { return false }
+        return found.isEmpty || found.map { $0.requestPause() }.contains(true)
+    }
+
+    /// The call returned; its sinks stay only while its stream goes on.
+    func returned(_ call: JSONValue, streamGoesOn: Bool) {
+        let gone = lock.withLock {
+            running.remove(call.jsonText)
+            pausesAsked.remove(call.jsonText)
+            return streamGoesOn ? [] : sinks.removeValue(forKey: call.jsonText)
+        }
+        _ = gone  // released outside the lock
+    }
+
+    /// A stream that outlived its call ended.
     func remove(_ call: JSONValue) {
         let gone = lock.withLock { sinks.removeValue(forKey: call.jsonText) }
-        _ = gone  // released outside the lock
+        _ = gone
     }
 }

@@ -110,16 +110,17 @@ final class HostProcess: FramedSocket, EventHandler {
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
     /// per callback message but the final one, then `onAnswer` once: at the answer (for a call with
     /// a stream, its final message, StreamEnd), or at the crash. `outlivesCall`: the call returns
-    /// before its stream ends.
+    /// before its stream ends. Returns the call's id in the host.
+    @discardableResult
     func call(
         method: String, params: JSONValue?, fds: [Int32] = [], outlivesCall: Bool = false,
         onCallback: @escaping (JSONObject) -> Void,
         onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void
-    ) {
+    ) -> Int64? {
         if let death {
             fds.forEach { close($0) }
             onAnswer(.failure(death), [])
-            return
+            return nil
         }
         let id = nextID
         nextID += 1
@@ -129,13 +130,25 @@ final class HostProcess: FramedSocket, EventHandler {
             stream: StreamEnd(outlivesCall: outlivesCall))
         guard !closing else {  // answered when the exit is known
             fds.forEach { close($0) }
-            return
+            return id
         }
         var message: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
         if let params { message["params"] = params }
         if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
         _ = output.append(fds: fds) {
             JSONValue.object(message).write(into: &$0)
+            $0.append(0x0A)
+        }
+        flush()
+        return id
+    }
+
+    /// Asks the stream of call `id` to pause (a notification: the stream's end says whether it did).
+    func pause(call id: Int64) {
+        guard death == nil, !closing, pending[id] != nil else { return }
+        _ = output.append(fds: []) {
+            JSONValue.object(["jsonrpc": "2.0", "method": .string(HostMain.pauseMethod), "params": ["id": .int(id)]])
+                .write(into: &$0)
             $0.append(0x0A)
         }
         flush()

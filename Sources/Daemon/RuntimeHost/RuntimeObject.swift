@@ -59,6 +59,8 @@ final class RuntimeObject: HandleTarget {
         var start: () -> Void = {}
         /// A running stream a client stopped: how, for its answer.
         var stopped: StreamEnd.Ending?
+        /// A running stream that a client may pause: its call in the runtime host.
+        var pausable: Int64?
 
         init(call: Call, isStream: Bool, fds: [Int32]) {
             self.call = call

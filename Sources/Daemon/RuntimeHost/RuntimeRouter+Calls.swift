@@ -66,7 +66,9 @@ extension RuntimeRouter {
     /// (StreamEnd; stopped by a client, it says how), one stream at a time per object.
     func stream(_ call: Call, entry: MethodSpec, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
         runAlone(call, isStream: true, fds: fds, on: object) { work, done in
-            object.host.call(
+            // Only a run whose call returns when it ends can pause: then the host knows it ended.
+            let canPause = entry.pauseValue != nil && entry.blocking
+            let hostCall = object.host.call(
                 method: entry.method, params: params, fds: fds, outlivesCall: !entry.blocking,
                 onCallback: { call.emit(.object($0)) },
                 onAnswer: { [unowned work] outcome, fds in
@@ -81,7 +83,48 @@ extension RuntimeRouter {
                     call.respond(outcome)
                     done()
                 })
+            if canPause { work.pausable = hostCall }
         }
+    }
+
+    /// `$/pauseRequest {"id": X}`: the caller's running stream X pauses at its next message (it
+    /// ends `"_ended": "paused"`; a later call on the object goes on with it). Answers
+    /// `{"pausing": found}`. A stream that other clients' calls could see paused is refused.
+    func pause(_ call: Call) {
+        guard let target = JSONParams.get(call.params, at: 0, named: "id") else {
+            return call.respond(.failure(RPCError.invalidParams("id", "the id of the request to pause")))
+        }
+        for object in liveObjects() {
+            guard let running = object.calls.running, running.isStream, running.belongs(to: call.connection),
+                running.call.request.id?.value == target
+            else { continue }
+            guard let hostCall = running.pausable else {
+                return call.respond(
+                    .failure(
+                        RPCError(
+                            code: RPCError.Code.invalidParams,
+                            message:
+                                "request \(target.jsonText) cannot pause: only a run whose call lasts until it ends "
+                                + "(not one that returns at once) pauses, where the runtime can pause")))
+            }
+            if object.shareKey != nil, !object.isPrivate {
+                guard !handles.isHeld(object, byOtherThan: call.connection) else {
+                    return call.respond(
+                        .failure(
+                            RPCError(
+                                code: RPCError.Code.handleBusy,
+                                message:
+                                    "a paused run changes what the other users of this \(object.type) see: "
+                                    + "pause a run on one of your own")))
+                }
+                // Its paused state is the caller's: nobody joins the object any more.
+                object.isPrivate = true
+                sharedObjects.remove(object, key: object.shareKey)
+            }
+            object.host.pause(call: hostCall)
+            return call.respond(.success(.object(["pausing": true])))
+        }
+        call.respond(.success(.object(["pausing": false])))
     }
 
     /// `abort` on a shared object: the runtime is asked only when the caller's stream is the one
@@ -165,23 +208,34 @@ extension RuntimeRouter {
 
     /// The server's own methods for streams, and `server.models`.
     public func serverMethods() -> [ServerMethod] {
-        let description: JSONValue = .object([
-            "name": "$/cancelRequest", "paramStructure": "either",
-            "summary":
+        let cancel = Self.requestControl(
+            "$/cancelRequest",
+            summary:
                 "Cancels a request of this connection: a running stream is aborted, a queued one answered 'request cancelled'.",
-            "params": .array([
-                .object(["name": "id", "required": true, "schema": .object(["description": "the request's id"])])
-            ]),
-            "result": .object([
-                "name": "result",
-                "schema": .object([
-                    "type": "object", "properties": .object(["cancelled": .object(["type": "boolean"])]),
-                ]),
-            ]),
-        ])
+            answer: "cancelled")
+        let pause = Self.requestControl(
+            "$/pauseRequest",
+            summary:
+                "Pauses a running stream of this connection at its next message, where its runtime can pause "
+                + "(a blocking run): it ends with _ended 'paused', and a later call on its object goes on with it.",
+            answer: "pausing")
         return [
-            ServerMethod(name: "$/cancelRequest", description: description) { [unowned self] call in cancel(call) },
+            ServerMethod(name: "$/cancelRequest", description: cancel) { [unowned self] call in self.cancel(call) },
+            ServerMethod(name: "$/pauseRequest", description: pause) { [unowned self] call in self.pause(call) },
             modelsMethod(),
         ]
+    }
+
+    /// The description of a method that acts on another request of the connection (`{"id": X}`)
+    /// and answers whether it found it.
+    private static func requestControl(_ name: String, summary: String, answer: String) -> JSONValue {
+        .object([
+            "name": .string(name), "paramStructure": "either", "summary": .string(summary),
+            "params": [["name": "id", "required": true, "schema": ["description": "the request's id"]]],
+            "result": [
+                "name": "result",
+                "schema": ["type": "object", "properties": .object([answer: ["type": "boolean"]])],
+            ],
+        ])
     }
 }

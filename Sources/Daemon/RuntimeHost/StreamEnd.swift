@@ -10,13 +10,16 @@ struct StreamEnd {
     static let endingKey = "_ended"
 
     /// Why a stream ended: its runtime finished it or failed (the call returned an error, which
-    /// the answer carries as `code`, named where its status group knows it), or a client stopped it.
+    /// the answer carries as `code`, named where its status group knows it), a client stopped it,
+    /// or paused it (a later call goes on with it).
     enum Ending: String {
-        case finished, error, aborted, cancelled
+        case finished, error, aborted, cancelled, paused
     }
 
     let outlivesCall: Bool
     private var final: JSONObject?
+    /// How the host said the stream ended, when not by the runtime's final message.
+    private var endedBy: Ending?
     private var returned: (Result<JSONValue, RPCError>, [Int32])?
 
     init(outlivesCall: Bool) { self.outlivesCall = outlivesCall }
@@ -29,6 +32,7 @@ struct StreamEnd {
         if let userdata = callback["userdata"] { message["userdata"] = userdata }
         guard callback["final"] == .bool(true) else { return message }
         final = message
+        if case .string(let how)? = callback["ended"] { endedBy = Ending(rawValue: how) }
         return nil
     }
 
@@ -55,7 +59,7 @@ struct StreamEnd {
     private func answer(_ outcome: Result<JSONValue, RPCError>, fds: [Int32]) -> (Result<JSONValue, RPCError>, [Int32])
     {
         guard var final else { return (outcome, fds) }
-        var ending = Ending.finished
+        var ending = endedBy ?? .finished
         if case .failure(let error) = outcome {
             final["code"] = error.data?["code"] ?? .int(Int64(error.code))
             for key in ["name", "meaning"] { if let value = error.data?[key] { final[key] = value } }

@@ -490,9 +490,12 @@ public struct CallbackAnnotation: Codable, Sendable, Equatable {
     /// What the callback returns, instead of "go on" (0), once it has copied a message that
     /// carried buffers (the message's counted fields): the runtime may release them at once.
     public var afterCopy: Int64?
+    /// What the callback returns to pause the run (it returns without a final message, and a
+    /// later call goes on): clients can ask for it.
+    public var pause: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case userdata, message, state, final, meaning
+        case userdata, message, state, final, meaning, pause
         case afterCopy = "after_copy"
     }
 

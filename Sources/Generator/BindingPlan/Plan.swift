@@ -342,4 +342,6 @@ public struct CallbackPlan: Sendable {
     /// struct: its counted pointer fields) were not all NULL, when the annotations say.
     public var afterCopy: Int64?
     public var buffers: [[String]] = []
+    /// What it returns to pause the run, when the annotations say.
+    public var pause: Int64?
 }

@@ -56,6 +56,7 @@ public struct Planner {
             var plan = CallbackPlan(
                 typedef: name, function: f, parameterNames: names, userdata: a.userdata,
                 message: a.message, state: a.state, finalValues: finals, meaning: a.meaning)
+            plan.pause = a.pause
             if let value = a.afterCopy {
                 let message = a.message.flatMap { names.firstIndex(of: $0) }.map { f.parameters[$0].resolved }
                 if case .pointer(let to, _)? = message, case .record(let record) = to.resolved {

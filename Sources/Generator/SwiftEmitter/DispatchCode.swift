@@ -424,7 +424,12 @@ struct DispatchCode {
         if f.sharedState != .none { traits.append(".sharedState(\(sharedStateCode(f.sharedState)))") }
         let uses = Set(f.params.compactMap { handleType($0.role) }).sorted()
         if !uses.isEmpty { traits.append(".uses(\(quoted(uses)))") }
-        if let callback = f.callbackContextTypedef { traits.append(".streams(\"\(callback)\")") }
+        if let callback = f.callbackContextTypedef {
+            traits.append(".streams(\"\(callback)\")")
+            if let value = plan.callbacks.first(where: { $0.typedef == callback })?.pause {
+                traits.append(".pauses(returning: \(value))")
+            }
+        }
         if let group = f.statuses { traits.append(".statuses(Statuses.\(SwiftNames.identifier(group)))") }
         let needs = neededSymbols(f)
         if !needs.isEmpty { traits.append(".needs(\(quoted(needs)))") }
