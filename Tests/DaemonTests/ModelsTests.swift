@@ -42,7 +42,7 @@ final class ModelsTests: XCTestCase {
         // What is loaded: the instance with its creating call, ABI, process and users.
         guard case .array(let loaded)? = try client.call("server.models")["loaded"] else { return XCTFail() }
         let instance = try XCTUnwrap(loaded.first { $0["runtime"] == "rkllm" }, "\(loaded)")
-        XCTAssertEqual(instance["params"]?["param"]?["model_path"], "demo")
+        XCTAssertEqual(instance["params"]?["param"]?["model_path"], .string(Built.models + "/demo.rkllm"))
         XCTAssertEqual(instance["abi"], TestABI.version)
         XCTAssertEqual(instance["users"], 1)
         XCTAssertEqual(instance["shared"], true)
@@ -55,5 +55,20 @@ final class ModelsTests: XCTestCase {
             return XCTFail()
         }
         XCTAssertEqual(seen.map { $0["runtime"] }, ["rkllm"], "\(seen)")
+    }
+
+    func testOneFileNamedThreeWaysIsOneModel() throws {
+        let daemon = try RKLLMTests.simulated()
+        defer { daemon.assertStopsCleanly() }
+        let clients = try (0..<3).map { _ in try Client(daemon.socket) }
+        for (client, name) in zip(clients, ["demo", "demo.rkllm", Built.models + "/demo.rkllm"]) {
+            XCTAssertNotNil(try client.call("rkllm.init", [["model_path": .string(name)]])["handle"], name)
+        }
+        guard case .array(let loaded)? = try clients[0].call("server.models")["loaded"] else { return XCTFail() }
+        XCTAssertEqual(loaded.count, 1, "\(loaded)")
+        XCTAssertEqual(loaded.first?["users"], 3)
+        // A name no directory has stays as given, and the runtime's error says so.
+        XCTAssertEqual(
+            try clients[0].errorCode("rkllm.init", [["model_path": "absent"]]), RPCError.Code.runtimeError)
     }
 }

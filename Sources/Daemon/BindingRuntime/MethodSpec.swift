@@ -20,6 +20,9 @@ public struct MethodSpec: Sendable {
     /// path of its parameters that must differ between live objects (nil: none).
     public let shared: Bool
     public let instanceField: [String]?
+    /// For a shared creating call: the member paths of its parameters that are file paths, with
+    /// their kinds (the same file named two ways is one object).
+    public let paths: [(path: [String], kind: String)]
     /// For a shared creating call: what the calls taking the object may give per run.
     public let perRun: PerRun?
     /// For a shared creating call: parameter -> the method (no parameters) whose `return` is its
@@ -59,6 +62,8 @@ public struct MethodSpec: Sendable {
         case creates(String, in: String)
         /// Clients creating it with equal parameters share one object.
         case shared(instanceField: [String]?)
+        /// File paths among its parameters: member path (dot-separated) -> path kind.
+        case paths([String: String])
         case perRun(PerRun)
         case defaults([String: String])
         case holdsBytes([String])
@@ -88,6 +93,7 @@ public struct MethodSpec: Sendable {
         var statuses: StatusNames?
         var composite: Composite?
         var pauseValue: Int64?
+        var paths: [(path: [String], kind: String)] = []
         var defaults: [String: String] = [:]
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
         var sharedState = SharedStateEffect.none
@@ -98,6 +104,10 @@ public struct MethodSpec: Sendable {
             case .creates(let type, let member): (creates, resultHandle) = (type, member)
             case .shared(let field): (shared, instanceField) = (true, field)
             case .perRun(let given): perRun = given
+            case .paths(let members):
+                paths = members.sorted { $0.key < $1.key }.map {
+                    ($0.key.split(separator: ".").map(String.init), $0.value)
+                }
             case .defaults(let methods): defaults = methods
             case .statuses(let names): statuses = names
             case .holdsBytes(let names): holdsBytes = names
@@ -129,6 +139,7 @@ public struct MethodSpec: Sendable {
         self.needs = needs
         self.composite = composite
         self.pauseValue = pauseValue
+        self.paths = paths
     }
 
     /// The name errors give: the C function, or the method for a symbol-less entry.

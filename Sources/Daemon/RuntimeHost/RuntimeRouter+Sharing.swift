@@ -1,4 +1,5 @@
 import BindingRuntime
+import Dispatch
 import Glibc
 import RPCServer
 
@@ -8,7 +9,31 @@ import RPCServer
 /// Loop thread only.
 extension RuntimeRouter {
     /// `share`: what the caller reserved of its quota for its handle (each joiner reserved the same).
+    /// The file paths among its parameters are resolved first, off the event loop (a file named
+    /// `demo`, `demo.rkllm` or by its full path is one object).
     func createShared(_ call: Call, entry: MethodSpec, params: JSONValue?, state: RuntimeState, share: Holdings) {
+        guard !entry.paths.isEmpty, let loop else {
+            return joinOrLoad(call, entry: entry, params: params, state: state, share: share)
+        }
+        let namespace = state.runtime.namespace
+        let policy = PathPolicy(
+            directories: state.runtime.hostSettings.paths, extensions: state.runtime.hostSettings.extensions)
+        DispatchQueue.global().async {
+            var resolved = params
+            for (path, kind) in entry.paths {
+                guard case .string(let given)? = Self.member(path, of: resolved, entry: entry),
+                    let real = try? policy.confine(given, kind: kind, param: path.joined(separator: "."))
+                else { continue }  // the host refuses what cannot be resolved, with its reason
+                resolved = Self.setting(path, of: resolved, entry: entry, to: .string(real))
+            }
+            loop.execute { [unowned self, resolved] in
+                guard let state = runtimes[namespace] else { return }
+                joinOrLoad(call, entry: entry, params: resolved, state: state, share: share)
+            }
+        }
+    }
+
+    private func joinOrLoad(_ call: Call, entry: MethodSpec, params: JSONValue?, state: RuntimeState, share: Holdings) {
         let namespace = state.runtime.namespace
         let key =
             entry.method + " " + CanonicalJSON.text(Self.sharingKey(params, entry: entry, defaults: state.defaults))

@@ -407,7 +407,11 @@ struct DispatchCode {
         if let type = f.creates, let member = resultHandleKey(f) {
             traits.append(".creates(\"\(type)\", in: \"\(member)\")")
         }
-        if f.sharesCreated { traits.append(".shared(instanceField: \(f.instanceField.map(quoted) ?? "nil"))") }
+        if f.sharesCreated {
+            traits.append(".shared(instanceField: \(f.instanceField.map(quoted) ?? "nil"))")
+            let paths = pathMembers(f).map { "\"\($0.path)\": \"\($0.kind)\"" }
+            if !paths.isEmpty { traits.append(".paths([\(paths.joined(separator: ", "))])") }
+        }
         if !f.defaults.isEmpty {
             let pairs = f.defaults.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \"\($0.value)\"" }
             traits.append(".defaults([\(pairs.joined(separator: ", "))])")
@@ -435,6 +439,23 @@ struct DispatchCode {
         if !needs.isEmpty { traits.append(".needs(\(quoted(needs)))") }
         if let composite = f.composite { traits.append(".composite(\(compositeCode(composite)))") }
         return traits
+    }
+
+    /// The file paths among a call's parameters (`param.model_path`) and their kinds: strings, and
+    /// the string fields of struct parameters.
+    private func pathMembers(_ f: FunctionPlan) -> [(path: String, kind: String)] {
+        f.jsonParams.flatMap { p -> [(path: String, kind: String)] in
+            switch p.role {
+            case .string(let kind?): return [(p.jsonName, kind)]
+            case .record(let name, .in), .record(let name, .inout):
+                let fields = plan.records.first { $0.record.name == name }?.fields ?? []
+                return fields.compactMap { field in
+                    if case .string(let kind?) = field.role { return ("\(p.jsonName).\(field.field.name)", kind) }
+                    return nil
+                }
+            default: return []
+            }
+        }
     }
 
     /// `Composite(...)`: the form's parameters, defaults and steps, templates as JSON literals.
