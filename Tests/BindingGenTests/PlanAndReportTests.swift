@@ -125,6 +125,21 @@ final class PlanAndReportTests: XCTestCase {
         }
     }
 
+    func testAStreamLimitIsCheckedAgainstTheHeaders() throws {
+        let limit = { (p: BindingPlan) in p.functions.first { $0.function.name == "rkllm_run" }?.streamLimit }
+        XCTAssertEqual(try limit(plan(Paths.rkllm))?.limit, ["creation:param.max_new_tokens"])
+        var a = try annotations(Paths.rkllm)
+        // 1.2.3's RKLLMInferParam has no max_new_tokens (1.3.0's has): that limit is dropped.
+        a.functions["rkllm_run"]?.streamLimit?.limit = ["rkllm_infer_params.max_new_tokens", "creation:param.top_k"]
+        var p = try plan(Paths.rkllm, annotations: a)
+        XCTAssertEqual(limit(p)?.limit, ["creation:param.top_k"])
+        XCTAssertTrue(p.warnings.contains { $0.message.contains("limit 'rkllm_infer_params.max_new_tokens'") })
+        a.functions["rkllm_run"]?.streamLimit?.count = "perf.nothing"
+        p = try plan(Paths.rkllm, annotations: a)
+        XCTAssertNil(limit(p), "a count the message lacks")
+        XCTAssertTrue(p.warnings.contains { $0.message.contains("count 'perf.nothing'") })
+    }
+
     func testEachRuntimeIsPlannedWithTheFunctionsTheHostCallsNamedExplicitly() throws {
         let plans = try Paths.headerSets.map { try plan($0) }
         let runtimes = Dictionary(uniqueKeysWithValues: plans.flatMap(\.runtimes).map { ($0.namespace, $0) })

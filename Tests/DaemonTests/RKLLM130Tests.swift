@@ -27,6 +27,7 @@ final class RKLLM130Tests: XCTestCase {
         XCTAssertEqual(try client.stream("rkllm.run", [handle, hello]).text, RKLLMTests.helloReply)
         let limited = try client.stream("rkllm.run", [handle, hello, ["max_new_tokens": 2]])
         XCTAssertEqual(limited.final["perf"]?["generate_tokens"], 2)
+        XCTAssertEqual(limited.final["_ended"], "max_tokens", "the run's own limit")
         let sampled = try client.stream(
             "rkllm.run", [handle, hello, ["sampling_params": ["top_k": 40, "top_p": 0.9, "temperature": 0.7]]])
         XCTAssertEqual(sampled.text, "[sampled top_k=40 T=0.70] " + RKLLMTests.helloReply)
@@ -79,6 +80,7 @@ final class RKLLM130Tests: XCTestCase {
         // Each client's runs get its own values: Alice's sampling and limit, Bob's defaults.
         let alices = try alice.stream("rkllm.run", [a, hello])
         XCTAssertEqual(alices.final["perf"]?["generate_tokens"], 3)
+        XCTAssertEqual(alices.final["_ended"], "max_tokens", "the limit Alice's init gave")
         XCTAssertTrue(("[sampled top_k=40 T=0.50] " + RKLLMTests.helloReply).hasPrefix(alices.text), alices.text)
         XCTAssertTrue(alices.text.hasPrefix("[s"), alices.text)
         XCTAssertEqual(try bob.stream("rkllm.run", [b, hello]).text, RKLLMTests.helloReply)

@@ -145,9 +145,12 @@ final class RKLLMTests: XCTestCase {
         try second.start(1, "rkllm.init", ["param": ["model_path": "demo.rkllm"]])
         let asked = Date()
         XCTAssertEqual(try other.call("server.ping"), "pong")
-        XCTAssertEqual(
-            try other.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"], 1,
-            "answered while the load (3 s) is under way")
+        // The load starts once its model's path is resolved (off the loop): answered meanwhile.
+        var inFlight: JSONValue?
+        repeat {
+            inFlight = try other.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"]
+        } while inFlight != 1 && Date().timeIntervalSince(asked) < 2.5
+        XCTAssertEqual(inFlight, 1, "answered while the load (3 s) is under way")
         // Told every second that the model is loading (the first time after one), then answered.
         for (client, joining) in [(first, false), (second, true)] {
             let (answer, progress) = try client.answer(after: "_loading")
@@ -183,9 +186,12 @@ final class RKLLMTests: XCTestCase {
         XCTAssertNil(run.final["text"], "the finish carries no text")
         XCTAssertEqual(run.final["perf"]?["generate_tokens"], .int(Int64(run.messages.count)))
         XCTAssertEqual(run.final["perf"]?["prefill_tokens"], 49, "system prompt (24 tokens), template and prompt (25)")
-        // max_new_tokens cuts the reply.
+        XCTAssertEqual(run.final["_ended"], "finished")
+        // max_new_tokens cuts the reply, and its end says so.
         let short = try client.call("rkllm.init", [["model_path": "demo.rkllm", "max_new_tokens": 3]])["handle"]!
-        XCTAssertEqual(try client.stream("rkllm.run", [short, Self.prompt("hello world")]).text, "Hello from the")
+        let cut = try client.stream("rkllm.run", [short, Self.prompt("hello world")])
+        XCTAssertEqual(cut.text, "Hello from the")
+        XCTAssertEqual(cut.final["_ended"], "max_tokens")
         daemon.assertStopsCleanly()
     }
 

@@ -68,7 +68,7 @@ final class SeedRequestsTests: XCTestCase {
         _ = try send(
             client, #"{"jsonrpc":"2.0","id":1,"method":"rkllm.init","params":[{"model_path":"/models/qwen3.rkllm"}]}"#,
             models: models)
-        let prompt = Array(repeating: "word", count: 120).joined(separator: " ")
+        let prompt = Array(repeating: "word", count: 60).joined(separator: " ")
         let run: JSONValue = [nil, ["input_type": 0, "prompt_input": .string(prompt)], ["mode": 0], nil]
         // The pause is asked right after the run: it takes effect at the run's first message.
         try client.send(
@@ -101,7 +101,7 @@ final class SeedRequestsTests: XCTestCase {
         // An empty prompt goes on with the paused reply: together they are the reply a run without
         // a pause makes (longer only by what the cleared positions left room for).
         let rest = try client.stream("rkllm.run", [nil, ["input_type": 0, "prompt_input": ""], ["mode": 0], nil])
-        XCTAssertEqual(rest.final["_ended"], "finished")
+        XCTAssertEqual(rest.final["_ended"], "max_tokens", "the echo of 60 words is longer than the default limit")
         XCTAssertEqual(try client.call("rkllm.clear_kv_cache", [nil, 0, nil, nil]), .object([:]))
         let whole = try client.stream(
             "rkllm.run", [nil, ["input_type": 0, "prompt_input": .string(prompt)], ["mode": 0], nil])
@@ -125,8 +125,9 @@ final class SeedRequestsTests: XCTestCase {
         // A model other clients share: its paused state would be theirs too, so no pause.
         let (first, second) = (try Client(daemon.socket), try Client(daemon.socket))
         for client in [first, second] { _ = try client.call("rkllm.init", [["model_path": "demo"]]) }
+        let hello: JSONValue = [nil, ["input_type": 0, "prompt_input": "hello"], ["mode": 0], nil]
         try first.send(
-            JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "rkllm.run", "params": run]).jsonText + "\n"
+            JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": "rkllm.run", "params": hello]).jsonText + "\n"
                 + #"{"jsonrpc":"2.0","id":2,"method":"$/pauseRequest","params":{"id":1}}"# + "\n")
         var (shared, sharedEnd) = (JSONValue?.none, JSONValue?.none)
         while shared == nil || sharedEnd == nil {

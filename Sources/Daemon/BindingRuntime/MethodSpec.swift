@@ -44,6 +44,8 @@ public struct MethodSpec: Sendable {
     public let streams: String?
     /// What its callback returns to pause the run, when the runtime can pause one.
     public let pauseValue: Int64?
+    /// The limit whose reaching ends its stream otherwise than a plain finish.
+    public let streamLimit: StreamLimit?
     /// Other symbols the call needs (default-makers).
     public let needs: [String]
     /// What its failure codes mean, when its status group says.
@@ -74,6 +76,7 @@ public struct MethodSpec: Sendable {
         case streams(String)
         /// Its callback returning this value pauses the run.
         case pauses(returning: Int64)
+        case streamLimit(StreamLimit)
         case needs([String])
         case statuses(StatusNames)
         case composite(Composite)
@@ -93,6 +96,7 @@ public struct MethodSpec: Sendable {
         var statuses: StatusNames?
         var composite: Composite?
         var pauseValue: Int64?
+        var streamLimit: StreamLimit?
         var paths: [(path: [String], kind: String)] = []
         var defaults: [String: String] = [:]
         var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
@@ -117,6 +121,7 @@ public struct MethodSpec: Sendable {
             case .uses(let types): uses = types
             case .streams(let callback): streams = callback
             case .pauses(let value): pauseValue = value
+            case .streamLimit(let limit): streamLimit = limit
             case .needs(let symbols): needs = symbols
             case .composite(let form): composite = form
             }
@@ -139,6 +144,7 @@ public struct MethodSpec: Sendable {
         self.needs = needs
         self.composite = composite
         self.pauseValue = pauseValue
+        self.streamLimit = streamLimit
         self.paths = paths
     }
 
@@ -261,5 +267,25 @@ public struct ParamSpec: Sendable, Equatable {
         self.handle = handle
         self.fd = fd
         self.aliases = aliases
+    }
+}
+
+/// A streaming call's limit (the annotations' `stream_limit`): when the member `count` of its
+/// final message reaches the first positive limit, the stream ends `ending` (`max_tokens`).
+public struct StreamLimit: Sendable {
+    public let ending: String
+    public let count: [String]
+    /// Member paths of the call's parameters (`onCreation` false), or of the parameters of the
+    /// call that created its object.
+    public let limits: [(path: [String], onCreation: Bool)]
+
+    public init(_ ending: String, count: String, limit: [String]) {
+        self.ending = ending
+        self.count = count.split(separator: ".").map(String.init)
+        self.limits = limit.map { text in
+            let onCreation = text.hasPrefix("creation:")
+            let path = onCreation ? String(text.dropFirst("creation:".count)) : text
+            return (path.split(separator: ".").map(String.init), onCreation)
+        }
     }
 }

@@ -74,10 +74,12 @@ extension RuntimeRouter {
                 onAnswer: { [unowned work] outcome, fds in
                     fds.forEach { close($0) }
                     var outcome = outcome
-                    if let stopped = work.stopped, case .success(.object(var final)) = outcome,
-                        final[StreamEnd.endingKey] == .string(StreamEnd.Ending.finished.rawValue)
+                    if case .success(.object(var final)) = outcome,
+                        final[StreamEnd.endingKey] == .string(StreamEnd.Ending.finished.rawValue),
+                        let ending = work.stopped?.rawValue
+                            ?? self.limitReached(entry, final: final, params: params, on: object)
                     {
-                        final[StreamEnd.endingKey] = .string(stopped.rawValue)
+                        final[StreamEnd.endingKey] = .string(ending)
                         outcome = .success(.object(final))
                     }
                     call.respond(outcome)
@@ -85,6 +87,32 @@ extension RuntimeRouter {
                 })
             if canPause { work.pausable = hostCall }
         }
+    }
+
+    /// The ending of a finished stream whose count reached its limit (`StreamLimit`), if it did.
+    private func limitReached(_ entry: MethodSpec, final: JSONObject, params: JSONValue?, on object: RuntimeObject)
+        -> String?
+    {
+        guard let limit = entry.streamLimit,
+            case .int(let count)? = limit.count.reduce(JSONValue.object(final), { $0?[$1] })
+        else { return nil }
+        for (path, onCreation) in limit.limits {
+            var value: JSONValue?
+            if onCreation, let creation = object.creation {
+                // What the creating call left out is its struct's default.
+                let defaults = creation.entry.defaults[path[0]].flatMap {
+                    runtimes[object.host.namespace]?.defaults[$0]
+                }
+                value =
+                    Self.member(path, of: creation.params, entry: creation.entry)
+                    ?? path.dropFirst().reduce(defaults) { $0?[$1] }
+            } else if !onCreation {
+                value = Self.member(path, of: params, entry: entry)
+            }
+            guard case .int(let max)? = value, max > 0 else { continue }
+            return count >= max ? limit.ending : nil
+        }
+        return nil
     }
 
     /// `$/pauseRequest {"id": X}`: the caller's running stream X pauses at its next message (it

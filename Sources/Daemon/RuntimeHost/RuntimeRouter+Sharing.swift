@@ -9,8 +9,8 @@ import RPCServer
 /// Loop thread only.
 extension RuntimeRouter {
     /// `share`: what the caller reserved of its quota for its handle (each joiner reserved the same).
-    /// The file paths among its parameters are resolved first, off the event loop (a file named
-    /// `demo`, `demo.rkllm` or by its full path is one object).
+    /// The file paths among its parameters are resolved first, off the event loop and in the order
+    /// the calls came (a file named `demo`, `demo.rkllm` or by its full path is one object).
     func createShared(_ call: Call, entry: MethodSpec, params: JSONValue?, state: RuntimeState, share: Holdings) {
         guard !entry.paths.isEmpty, let loop else {
             return joinOrLoad(call, entry: entry, params: params, state: state, share: share)
@@ -18,7 +18,7 @@ extension RuntimeRouter {
         let namespace = state.runtime.namespace
         let policy = PathPolicy(
             directories: state.runtime.hostSettings.paths, extensions: state.runtime.hostSettings.extensions)
-        DispatchQueue.global().async {
+        pathResolution.async {
             var resolved = params
             for (path, kind) in entry.paths {
                 guard case .string(let given)? = Self.member(path, of: resolved, entry: entry),

@@ -78,6 +78,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     var coreQueue: [String: [() -> Void]] = [:]
     /// Clients getting an object of their own (RuntimeRouter+Privacy), as "connection object".
     var separating: Set<String> = []
+    /// Where shared creating calls' file paths are resolved: off the loop, one after another.
+    let pathResolution = DispatchQueue(label: "rkllm-server.path-resolution")
     var loop: EventLoop?
     // Unowned, not weak: a weak reference would move the server's reference counts to a side table
     // and slow every retain of it on the request path.

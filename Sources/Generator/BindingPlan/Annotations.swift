@@ -161,10 +161,13 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
     /// Another form of its method, by name only: parameters of its own that make the call run
     /// several functions in order.
     public var composite: CompositeAnnotation?
+    /// For a streaming call: a limit whose reaching ends its stream otherwise than a plain finish.
+    public var streamLimit: StreamLimitAnnotation?
 
     enum CodingKeys: String, CodingKey {
         case status, blocking, params, privileged, holds, meaning, statuses, composite
         case releaseWith = "release_with"
+        case streamLimit = "stream_limit"
     }
 
     public init(
@@ -186,6 +189,7 @@ public struct FunctionAnnotation: Codable, Sendable, Equatable {
         meaning = other.meaning ?? meaning
         statuses = other.statuses ?? statuses
         composite = other.composite ?? composite
+        streamLimit = other.streamLimit ?? streamLimit
         if let p = other.params { params = (params ?? [:]).merging(p) { $1 } }
     }
 }
@@ -295,6 +299,16 @@ public struct ParamAnnotation: Codable, Sendable, Equatable {
         required = try c.decodeIfPresent(Bool.self, forKey: .required)
         aliases = try c.decodeIfPresent([String: String].self, forKey: .aliases)
     }
+}
+
+/// A streaming call's limit: when the member `count` of its final message reaches the first
+/// positive value of `limit` (member paths of the call's parameters, or, after `creation:`, of the
+/// parameters of the call that created its handle), the stream ends `ending` instead of `finished`
+/// (`max_tokens`: the reply was cut at the limit).
+public struct StreamLimitAnnotation: Codable, Sendable, Equatable {
+    public var count: String
+    public var limit: [String]
+    public var ending: String
 }
 
 /// A method's composite form: a request by name that gives one of `params` runs `steps` in

@@ -237,6 +237,8 @@ public struct FunctionPlan: Sendable {
     public var meaning: String?
     /// Its method's composite form, when the annotations declare one its functions can make.
     public var composite: CompositePlan?
+    /// For a streaming call: the limit that ends its stream otherwise (checked against the headers).
+    public var streamLimit: StreamLimitAnnotation?
 
     public var jsonParams: [ParamPlan] { params.filter { $0.role.isInJSON } }
     public var callbackTypedef: String? {

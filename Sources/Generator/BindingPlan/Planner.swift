@@ -45,6 +45,7 @@ public struct Planner {
         let records = model.records.map { planRecord($0, warnings: &warnings) }
         var functions = model.functions.map(planFunction)
         planComposites(&functions, records: records, warnings: &warnings)
+        planStreamLimits(&functions, warnings: &warnings)
         let callbacks = annotations.callbacks.keys.sorted().compactMap { name -> CallbackPlan? in
             guard let typedef = model.typedefs.first(where: { $0.name == name }),
                 case .pointer(let to, _) = typedef.underlying.resolved, case .function(let f) = to.resolved

@@ -433,6 +433,12 @@ struct DispatchCode {
             if let value = plan.callbacks.first(where: { $0.typedef == callback })?.pause {
                 traits.append(".pauses(returning: \(value))")
             }
+            if let limit = f.streamLimit {
+                let limits = limit.limit.map { Emitter.swiftStringLiteral($0) }.joined(separator: ", ")
+                traits.append(
+                    ".streamLimit(StreamLimit(\(Emitter.swiftStringLiteral(limit.ending)), count: "
+                        + "\(Emitter.swiftStringLiteral(limit.count)), limit: [\(limits)]))")
+            }
         }
         if let group = f.statuses { traits.append(".statuses(Statuses.\(SwiftNames.identifier(group)))") }
         let needs = neededSymbols(f)
