@@ -112,7 +112,13 @@ final class Daemon {
     func waitUntilServing(timeout: Double = 60) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let client = try? Client(socket), (try? client.call("server.ping")) == "pong" { return }
+            if let client = try? Client(socket), (try? client.call("server.ping")) == "pong" {
+                // Not where a test limits the daemon's output: the document would count against it.
+                if !(process.arguments ?? []).contains("--max-output-bytes") {
+                    Documented.shared.register(socket, document: try client.call("rpc.discover"))
+                }
+                return
+            }
             guard process.isRunning else { throw Failure("the daemon exited: \(log)") }
             usleep(20_000)
         }
@@ -166,13 +172,17 @@ struct Failure: Error, CustomStringConvertible {
 /// A blocking JSON-RPC client over a Unix socket, one JSON text per line.
 final class Client {
     let fd: Int32
+    let socket: String
     private var buffer: [UInt8] = []
+    /// Requests sent and not answered yet, by id: each answer is checked against the document.
+    private var unanswered: [String: (method: String, params: JSONValue?)] = [:]
     /// Descriptors that came with what was read (SCM_RIGHTS), oldest first.
     var receivedFDs: [Int32] = []
     private var nextID: Int64 = 1
 
     init(_ path: String) throws {
         fd = try UnixSocket.connect(path)
+        socket = path
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -183,7 +193,31 @@ final class Client {
     }
 
     func send(_ text: String) throws {
+        remember(text)
         try send(Array(text.utf8))
+    }
+
+    /// The requests in lines about to be sent, for checking their answers.
+    private func remember(_ text: String) {
+        for line in text.split(separator: "\n") {
+            guard let message = try? JSONParser.parse(String(line)) else { continue }
+            let requests: [JSONValue] = if case .array(let batch) = message { batch } else { [message] }
+            for request in requests {
+                guard case .string(let method)? = request["method"], let id = request["id"] else { continue }
+                unanswered[id.jsonText] = (method, request["params"])
+            }
+        }
+    }
+
+    /// Fails the test where a response breaks its method's schemas in the daemon's document.
+    private func check(_ response: JSONValue) {
+        guard let id = response["id"], let request = unanswered[id.jsonText] else { return }
+        let (problems, final) = Documented.shared.problems(
+            socket: socket, method: request.method, params: request.params, response: response)
+        if final { unanswered[id.jsonText] = nil }
+        if !problems.isEmpty {
+            XCTFail("the document does not allow \(response.jsonText.prefix(300)): \(problems.prefix(5))")
+        }
     }
 
     func send(_ bytes: [UInt8]) throws {
@@ -199,6 +233,7 @@ final class Client {
 
     /// A line with descriptors attached to its first byte (SCM_RIGHTS).
     func send(_ text: String, fds: [Int32]) throws {
+        remember(text)
         let bytes = Array(text.utf8)
         let n = bytes.withUnsafeBytes { raw in
             fds.withUnsafeBufferPointer {
@@ -226,7 +261,9 @@ final class Client {
 
     func readMessage() throws -> JSONValue {
         guard let line = try readLine() else { throw Failure("connection closed") }
-        return try JSONParser.parse(line)
+        let message = try JSONParser.parse(line)
+        if case .array(let batch) = message { batch.forEach(check) } else { check(message) }
+        return message
     }
 
     /// Sends a request and returns its whole response object.

@@ -23,7 +23,8 @@ public enum GeneratedMethods {
                 for item in items { if case .string(let name)? = item["name"] { described[name] = item } }
             }
             for spec in description.methods {
-                let documented = described[spec.method] ?? .object(["name": .string(spec.method)])
+                let documented = ProtocolMembers.describe(
+                    described[spec.method] ?? .object(["name": .string(spec.method)]), spec: spec)
                 if let answer = spec.answer {
                     methods.append(
                         ServerMethod(name: spec.method, description: documented) { request in

@@ -12,7 +12,7 @@ struct StreamEnd {
     /// Why a stream ended: its runtime finished it or failed (the call returned an error, which
     /// the answer carries as `code`, named where its status group knows it), a client stopped it,
     /// or paused it (a later call goes on with it).
-    enum Ending: String {
+    enum Ending: String, CaseIterable {
         case finished, error, aborted, cancelled, paused
     }
 

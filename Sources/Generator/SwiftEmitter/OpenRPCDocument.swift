@@ -32,6 +32,7 @@ struct OpenRPCDocument {
                     switch p.role {
                     case .handle(let type), .handleIn(let type):
                         param["required"] = false
+                        param["x-handle"] = type
                         description.append("a \(type) handle; null or left out: your one \(type)")
                     default:
                         param["required"] = p.isRequired
@@ -48,6 +49,14 @@ struct OpenRPCDocument {
                     "name": "result", "schema": f.composite.map { compositeResult($0, of: f) } ?? resultSchema(f),
                 ],
             ]
+            // A streaming call: each callback message comes before the answer, the last one is it.
+            if let message = streamMessageSchema(f) {
+                method["x-stream-message"] = message
+                method["result"] = [
+                    "name": "result",
+                    "schema": message.merging(["description": "the stream's last message"]) { $1 },
+                ]
+            }
             // What only the header's comments say, and what the binding leaves out.
             let remarks =
                 (f.meaning.map { ["Result: \($0)."] } ?? []) + f.notes.map { "\($0)." }
@@ -141,6 +150,28 @@ struct OpenRPCDocument {
             ]
         default: return [:]
         }
+    }
+
+    /// The members of a streaming call's messages: its callback's message struct's fields (those
+    /// the runtime filled in), its state by number (`_callback_state`, as the host's trampolines
+    /// send it), its other parameters by name, and the call's userdata echoed back.
+    private func streamMessageSchema(_ f: FunctionPlan) -> [String: Any]? {
+        guard let typedef = f.callbackContextTypedef, let c = plan.callbacks.first(where: { $0.typedef == typedef })
+        else { return nil }
+        var properties: [String: Any] = ["userdata": ["description": "the call's userdata, echoed back"]]
+        for (name, type) in zip(c.parameterNames, c.function.parameters) where name != c.userdata {
+            if name == c.message, case .pointer(let to, _) = type.resolved, case .record(let record) = to.resolved,
+                let r = plan.records.first(where: { $0.record.name == record }),
+                let fields = recordSchema(r)["properties"] as? [String: Any]
+            {
+                properties.merge(fields) { $1 }
+            } else if name == c.state {
+                properties["_callback_state"] = ["type": "integer", "description": "the callback's \(name), by number"]
+            } else {
+                properties[name] = schema(type)
+            }
+        }
+        return ["type": "object", "properties": properties]
     }
 
     /// A composite form's own parameters: optional, by name only.
