@@ -67,8 +67,14 @@ final class ModelsTests: XCTestCase {
         guard case .array(let loaded)? = try clients[0].call("server.models")["loaded"] else { return XCTFail() }
         XCTAssertEqual(loaded.count, 1, "\(loaded)")
         XCTAssertEqual(loaded.first?["users"], 3)
-        // A name no directory has stays as given, and the runtime's error says so.
-        XCTAssertEqual(
-            try clients[0].errorCode("rkllm.init", [["model_path": "absent"]]), RPCError.Code.runtimeError)
+        // A name no directory has stays as given, and the runtime's error says so, with what the
+        // call was given (the header names no codes: the meaning is the simulated runtime's).
+        let absent = try clients[0].request("rkllm.init", [["model_path": "absent", "max_context_len": 4096]])["error"]
+        XCTAssertEqual(absent?["code"], .int(Int64(RPCError.Code.runtimeError)))
+        XCTAssertEqual(absent?["data"]?["meaning"], "the model file is missing")
+        XCTAssertTrue(
+            absent?["data"]?["arguments"]?["param"]?["model_path"]?.stringValue?.hasSuffix("/absent") == true,
+            absent?.jsonText ?? "")
+        XCTAssertEqual(absent?["data"]?["arguments"]?["param"]?["max_context_len"], 4096)
     }
 }

@@ -750,6 +750,7 @@ extension Client {
 
 extension JSONValue {
     var intValue: Int? { if case .int(let n) = self { return Int(n) } else { return nil } }
+    var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     var doubleValue: Double? {
         switch self {
         case .int(let n): Double(n)

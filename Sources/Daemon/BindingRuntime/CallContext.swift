@@ -203,16 +203,38 @@ public final class CallContext {
         }
     }
 
-    /// Throws the runtime's status as a JSON-RPC error when it means failure.
+    /// Throws the runtime's status as a JSON-RPC error when it means failure, with what the call
+    /// was given.
     public func check(status: Int64, negativeIsError: Bool) throws {
         if negativeIsError ? status < 0 : status != 0 {
-            throw RPCError.runtimeError(function: entry.function, status: status, statuses: entry.statuses)
+            var error = RPCError.runtimeError(function: entry.function, status: status, statuses: entry.statuses)
+            error.data = error.data.map { Self.adding(arguments, to: $0) }
+            throw error
         }
     }
 
     public func nullResult() -> RPCError {
         RPCError(
             code: RPCError.Code.runtimeError, message: "\(entry.function) returned NULL",
-            data: .object(["function": .string(entry.function)]))
+            data: Self.adding(arguments, to: ["function": .string(entry.function)]))
+    }
+
+    /// The parameters the call was given, by name and in short (`ArgumentSummary`), less the
+    /// handles (the runtime host's own numbers mean nothing to a client).
+    private var arguments: JSONValue {
+        var given = JSONObject()
+        for (index, spec) in entry.params.enumerated() where spec.handle == nil {
+            let value = positional.map { index < $0.count ? $0[index] : nil } ?? named?[spec.name]
+            if let value, value != .null { given[spec.name] = ArgumentSummary.of(value) }
+        }
+        return .object(given)
+    }
+
+    private static func adding(_ arguments: JSONValue, to data: JSONValue) -> JSONValue {
+        guard case .object(var object) = data, case .object(let given) = arguments, !given.pairs.isEmpty else {
+            return data
+        }
+        object["arguments"] = arguments
+        return .object(object)
     }
 }
