@@ -14,6 +14,8 @@ import RPCServer
 ///   rkllm-bench hosts [--connections 100]  (an RKNN runtime host per client against one shared host:
 ///                                     memory per client, time to the first run)
 ///   rkllm-bench privacy              (a change to a shared model instance: the instance of its own it costs)
+///   rkllm-bench turns [--words 20]   (a conversation's next turn: what it prefills and waits, twice in
+///                                     a row and after another client)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -253,6 +255,7 @@ do {
     case "frames": try frames(options)
     case "hosts": try hosts(options)
     case "privacy": try privacy(options)
+    case "turns": try turns(options)
     case "floor":
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -262,7 +265,8 @@ do {
         defer { target.stop() }
         if options.mode == "ping" { try ping(options, target) } else { try idle(options, target) }
     default:
-        throw BenchError("unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy)")
+        throw BenchError(
+            "unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy, turns)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
