@@ -77,4 +77,21 @@ final class ModelsTests: XCTestCase {
             absent?.jsonText ?? "")
         XCTAssertEqual(absent?["data"]?["arguments"]?["param"]?["max_context_len"], 4096)
     }
+
+    func testAModelNoOneHoldsSaysWhenItUnloads() throws {
+        let daemon = try RKLLMTests.simulated(["RKLLM_KEEP_ALIVE": "30"])
+        defer { daemon.assertStopsCleanly() }
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        let held = try XCTUnwrap(try client.call("server.models")["loaded"]?[0])
+        XCTAssertNil(held["unloads_in_s"], "held: not unloading")
+        XCTAssertEqual(try client.call("rkllm.destroy", [handle]), .object([:]))
+        let kept = try XCTUnwrap(try client.call("server.models")["loaded"]?[0])
+        XCTAssertEqual(kept["users"], 0)
+        let left = try XCTUnwrap(kept["unloads_in_s"]?.doubleValue)
+        XCTAssertTrue(left > 0 && left <= 30, "\(kept)")
+        XCTAssertNotNil(kept["idle_s"])
+        _ = try client.call("rkllm.init", [["model_path": "demo"]])
+        XCTAssertNil(try client.call("server.models")["loaded"]?[0]?["unloads_in_s"], "joined again: kept")
+    }
 }

@@ -28,6 +28,8 @@ final class RuntimeObject: HandleTarget {
     var references = 0
     /// Bumped whenever a keep-alive timer must no longer fire.
     var expiry = 0
+    /// Since when no handle holds it (CLOCK_MONOTONIC ns), while its keep-alive runs.
+    var unusedSince: UInt64?
     /// Set when its host died: every use answers this error.
     var crashed: RPCError?
     var calls = CallQueue<Work>()

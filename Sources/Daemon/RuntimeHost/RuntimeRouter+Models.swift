@@ -15,7 +15,7 @@ extension RuntimeRouter {
             summary:
                 "The files clients can name in each runtime's directories (by name, without the extension) "
                 + "and the objects loaded that are shared or yours: their creating parameters, ABI, process, "
-                + "users and queue.",
+                + "users and queue, and for one no client holds, how long until it is unloaded.",
             result: [
                 "type": "object",
                 "properties": [
@@ -79,6 +79,12 @@ extension RuntimeRouter {
             ]
             if let creation = object.creation { entry["params"] = Self.named(creation.params, entry: creation.entry) }
             if let abi = runtimes[namespace]?.table.manifest.abiVersion { entry["abi"] = .string(abi) }
+            // Unused and kept loaded for the keep-alive: how long until it is unloaded.
+            if let since = object.unusedSince {
+                let idle = Double(EventLoop.now() - since) / 1e9
+                entry["idle_s"] = .double((idle * 10).rounded() / 10)
+                entry["unloads_in_s"] = .double((max(0, limits.keepAlive - idle) * 10).rounded() / 10)
+            }
             return .object(entry)
         }
     }

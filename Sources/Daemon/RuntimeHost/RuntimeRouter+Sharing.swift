@@ -41,6 +41,7 @@ extension RuntimeRouter {
         switch sharedObjects.join(key, call, usable: { $0.crashed == nil }) {
         case .joined(let object):
             object.expiry += 1  // a keep-alive timer running out no longer destroys it
+            object.unusedSince = nil
             return call.respond(
                 .success(
                     Self.created(
@@ -158,6 +159,7 @@ extension RuntimeRouter {
         guard object.crashed == nil, object.shareKey != nil, !object.isPrivate, limits.keepAlive > 0, let loop else {
             return destroy(object)
         }
+        object.unusedSince = EventLoop.now()
         loop.schedule(after: limits.keepAlive) { [weak self, weak object] in
             guard let self, let object, object.expiry == token, object.references == 0 else { return }
             logger.info("\(object.type) \(object.hostID.jsonText) unused for \(limits.keepAlive) s: unloading")
