@@ -27,7 +27,10 @@ extension RuntimeRouter {
                 resolved = Self.setting(path, of: resolved, entry: entry, to: .string(real))
             }
             loop.execute { [unowned self, resolved] in
-                guard let state = runtimes[namespace] else { return }
+                // Its client may have left meanwhile: then nothing is joined or loaded for it.
+                guard let state = runtimes[namespace], isConnected(call.connection) else {
+                    return giveBack(share, for: call.connection)
+                }
                 joinOrLoad(call, entry: entry, params: resolved, state: state, share: share)
             }
         }
