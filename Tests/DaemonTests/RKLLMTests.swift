@@ -136,6 +136,27 @@ final class RKLLMTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    func testLoadsRunOneAtATimeAndAWaitingOneIsToldItsPlace() throws {
+        let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "2000"])
+        defer { daemon.assertStopsCleanly() }
+        let (first, second, watcher) = (try Client(daemon.socket), try Client(daemon.socket), try Client(daemon.socket))
+        let started = Date()
+        try first.start(1, "rkllm.init", [["model_path": "demo.rkllm"]])
+        var inFlight: JSONValue?
+        repeat {
+            inFlight = try watcher.call("server.stats")["runtimes"]?["rkllm"]?["calls_in_flight"]
+        } while inFlight != 1 && Date().timeIntervalSince(started) < 1.8
+        XCTAssertEqual(inFlight, 1, "the first load runs")
+        // Another model instance (its own parameters): its load waits for the first's, and says so.
+        try second.start(1, "rkllm.init", [["model_path": "demo.rkllm", "max_context_len": 3000]])
+        XCTAssertEqual(try second.readMessage()["result"]?["_loading"]?["behind"], 1)
+        XCTAssertNotNil(try first.answer(after: "_loading").answer["result"]?["handle"])
+        let (answer, progress) = try second.answer(after: "_loading")
+        XCTAssertNotNil(answer["result"]?["handle"], "\(answer)")
+        XCTAssertTrue(progress.allSatisfy { $0["joining"] == nil }, "\(progress)")
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 4, "two loads of 2 s, one after the other")
+    }
+
     func testOthersAreServedWhileAModelLoadsAndEqualLoadsAreJoined() throws {
         let daemon = try Self.simulated(["RKLLM_SIM_LOAD_MS": "3000"])
         let first = try Client(daemon.socket)

@@ -35,7 +35,10 @@ enum ProtocolMembers {
                 [
                     RuntimeRouter.loadingKey: [
                         "type": "object", "description": "sent every second while the object loads",
-                        "properties": ["elapsed_s": ["type": "number"], "joining": ["type": "boolean"]],
+                        "properties": [
+                            "elapsed_s": ["type": "number"], "joining": ["type": "boolean"],
+                            "behind": ["type": "integer", "minimum": 1, "description": "loads that go first"],
+                        ],
                     ]
                 ], to: object["x-stream-message"] ?? ["type": "object", "properties": [:]], at: nil)
         }

@@ -54,7 +54,7 @@ extension RuntimeRouter {
         case .waiting: return  // answered when the load ends (told meanwhile that it loads)
         case .load: break
         }
-        tellLoading(key, call: call, since: EventLoop.now())
+        let started = EventLoop.now()
         load(entry, params: params, namespace: namespace, key: key) { [unowned self] outcome in
             let callers = [call] + sharedObjects.loaded(key, try? outcome.get())
             guard case .success(let object) = outcome else {
@@ -74,6 +74,7 @@ extension RuntimeRouter {
             }
             if object.references == 0 { expire(object) }  // every caller left while it loaded
         }
+        tellLoading(key, namespace: namespace, call: call, since: started)
     }
 
     /// The member of the messages a creating call gets while its object takes long to load.
@@ -81,23 +82,45 @@ extension RuntimeRouter {
     static let loadingInterval = 1.0
 
     /// Every `loadingInterval` seconds until the caller loading `key` is answered, it and those
-    /// waiting for the same load are told how long it has been loading.
-    private func tellLoading(_ key: String, call: Call, since start: UInt64) {
+    /// waiting for the same load are told how long it has been loading, and while it waits for
+    /// its turn, how many loads go before it (at once, the first time).
+    private func tellLoading(_ key: String, namespace: String, call: Call, since start: UInt64, first: Bool = true) {
+        let tell = { [unowned self] in
+            guard !call.isAnswered, let joiners = sharedObjects.waiting(for: key) else { return false }
+            var progress: JSONObject = [
+                "elapsed_s": .double((Double(EventLoop.now() - start) / 1e8).rounded() / 10)
+            ]
+            let ahead = loadsAhead(of: key, in: namespace)
+            if ahead > 0 { progress["behind"] = .int(Int64(ahead)) }
+            call.emit(.object([Self.loadingKey: .object(progress)]))
+            progress["joining"] = true
+            for joiner in joiners { joiner.emit(.object([Self.loadingKey: .object(progress)])) }
+            return true
+        }
+        if first && loadsAhead(of: key, in: namespace) > 0 { _ = tell() }
         loop?.schedule(after: Self.loadingInterval) { [weak self] in
-            guard let self, !call.isAnswered, let joiners = sharedObjects.waiting(for: key) else { return }
-            let elapsed = JSONValue.double((Double(EventLoop.now() - start) / 1e8).rounded() / 10)
-            call.emit(.object([Self.loadingKey: ["elapsed_s": elapsed]]))
-            for joiner in joiners {
-                joiner.emit(.object([Self.loadingKey: ["elapsed_s": elapsed, "joining": true]]))
-            }
-            tellLoading(key, call: call, since: start)
+            guard let self, tell() else { return }
+            tellLoading(key, namespace: namespace, call: call, since: start, first: false)
         }
     }
 
-    /// Loads an object with a shared creating call: a free value of the instance field when the
-    /// client set none, a host (one of its own where the runtime wants it), the call. `done` gets
-    /// the object, not yet in the sharing index, or the error.
+    /// Loads an object with a shared creating call, in its turn (RuntimeRouter+Loads): a free
+    /// value of the instance field when the client set none, a host (one of its own where the
+    /// runtime wants it), the call. `done` gets the object, not yet in the sharing index, or the error.
     func load(
+        _ entry: MethodSpec, params: JSONValue?, namespace: String, key: String,
+        done: @escaping (Result<RuntimeObject, RPCError>) -> Void
+    ) {
+        let start = { [unowned self] (ended: @escaping () -> Void) in
+            loadNow(entry, params: params, namespace: namespace, key: key) { outcome in
+                ended()
+                done(outcome)
+            }
+        }
+        inLoadTurn(namespace, key: key, cancel: { done(.failure($0)) }, start)
+    }
+
+    private func loadNow(
         _ entry: MethodSpec, params: JSONValue?, namespace: String, key: String,
         done: @escaping (Result<RuntimeObject, RPCError>) -> Void
     ) {

@@ -78,6 +78,10 @@ public final class RuntimeRouter: @unchecked Sendable {
     var coreQueue: [String: [() -> Void]] = [:]
     /// Clients getting an object of their own (RuntimeRouter+Privacy), as "connection object".
     var separating: Set<String> = []
+    /// The runtimes with a model load under way, and the loads waiting for their turn
+    /// (RuntimeRouter+Loads).
+    var loadRunning: Set<String> = []
+    var loadsWaiting: [String: [WaitingLoad]] = [:]
     /// Where shared creating calls' file paths are resolved: off the loop, one after another.
     let pathResolution = DispatchQueue(label: "rkllm-server.path-resolution")
     var loop: EventLoop?
@@ -613,6 +617,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// Shutdown: every runtime host is stopped and every handle forgotten.
     private func stopAll() {
         let error = RPCError(code: RPCError.Code.shuttingDown, message: "server shutting down")
+        cancelWaitingLoads(error)
         for object in liveObjects() { failWaiting(on: object, error) }
         for host in hosts.values { host.stop(error: error) }
         hosts.removeAll()
