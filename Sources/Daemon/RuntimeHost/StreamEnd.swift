@@ -8,6 +8,9 @@ import BindingRuntime
 struct StreamEnd {
     /// The member of a stream's answer that says why it ended.
     static let endingKey = "_ended"
+    /// The member of a host's final `$/callback` that says how the stream ended, when the host
+    /// ended it (a paused run) rather than the runtime's final message.
+    static let hostEndingKey = "ended"
 
     /// Why a stream ended: its runtime finished it or failed (the call returned an error, which
     /// the answer carries as `code`, named where its status group knows it), a client stopped it,
@@ -32,7 +35,7 @@ struct StreamEnd {
         if let userdata = callback["userdata"] { message["userdata"] = userdata }
         guard callback["final"] == .bool(true) else { return message }
         final = message
-        if case .string(let how)? = callback["ended"] { endedBy = Ending(rawValue: how) }
+        if case .string(let how)? = callback[Self.hostEndingKey] { endedBy = Ending(rawValue: how) }
         return nil
     }
 
