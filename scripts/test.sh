@@ -19,3 +19,5 @@ swift test "${args[@]}"
 RKLLM_TEST_ABI=1.3 swift test "${args[@]}" --skip-build --filter DaemonTests
 # Programs written like the vendor's, calling the simulated runtimes directly.
 Tests/Conformance/run.sh "$(swift build "${args[@]}" --show-bin-path)" "${SANITIZE:-}"
+# The Python client, installed as a user would, against the daemon (once: its tests are Python's).
+if [ -z "${SANITIZE:-}" ]; then ./scripts/python-client-test.sh "$(swift build --show-bin-path)"; fi
