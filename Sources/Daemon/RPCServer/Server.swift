@@ -71,17 +71,20 @@ public final class Server: @unchecked Sendable {
 
     /// Binds the socket, serves until SIGTERM/SIGINT (or `requestShutdown`), then returns the exit status.
     public func run() throws -> Int32 {
-        let listener = try UnixListener(
-            path: configuration.socketPath, mode: configuration.socketMode, group: configuration.socketGroup)
+        let listener =
+            try UnixListener.inherited()
+            ?? UnixListener(
+                path: configuration.socketPath, mode: configuration.socketMode, group: configuration.socketGroup)
         self.listener = listener
         let handler = ListenerHandler(server: self)
         listenerHandler = handler
         try loop.register(listener.fd, events: EPOLLIN.rawValue, handler: handler)
         let signals = try SignalHandler(server: self)
         try loop.register(signals.fd, events: EPOLLIN.rawValue, handler: signals)
-        FatalSignals.install(socketPath: configuration.socketPath)
+        FatalSignals.install(socketPath: listener.ownsFile ? listener.path : nil)
         logger.info(
-            "rkllm-server \(version) listening on \(configuration.socketPath) (pid \(getpid()), "
+            "rkllm-server \(version) listening on \(listener.path)"
+                + (listener.ownsFile ? "" : " (a socket the service manager passed)") + " (pid \(getpid()), "
                 + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
         loop.run()
         reserve.release()

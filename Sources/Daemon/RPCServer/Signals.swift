@@ -73,8 +73,9 @@ enum FatalSignals {
     nonisolated(unsafe) private static var socketPath: UnsafeMutablePointer<CChar>?
     nonisolated(unsafe) private static var previous = UnsafeMutablePointer<sigaction>.allocate(capacity: 32)
 
-    static func install(socketPath path: String) {
-        socketPath = strdup(path)
+    /// `path`: the socket file to remove, nil for one the service manager owns.
+    static func install(socketPath path: String?) {
+        socketPath = path.map { strdup($0) }
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in FatalSignals.handle(signal) }
         action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND))

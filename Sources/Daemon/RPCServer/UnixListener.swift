@@ -2,10 +2,13 @@ import CLinux
 import Foundation
 
 /// The listening Unix socket: a stale file from a dead daemon is replaced, a live daemon's socket
-/// is refused, the file gets the configured mode and group, and is unlinked on close.
+/// is refused, the file gets the configured mode and group, and is unlinked on close. Or the one a
+/// service manager passed (socket activation, `LISTEN_FDS`): its file is the manager's, left in place.
 final class UnixListener {
     let path: String
     let fd: Int32
+    /// The daemon made the socket file (and removes it); false for an inherited socket.
+    let ownsFile: Bool
 
     struct Refused: Error, CustomStringConvertible {
         var description: String
@@ -13,6 +16,7 @@ final class UnixListener {
 
     init(path: String, mode: mode_t, group: String?, backlog: Int32 = 4096) throws {
         self.path = path
+        ownsFile = true
         var address = try UnixSocket.address(path)
         try Self.clearStale(path)
 
@@ -41,10 +45,44 @@ final class UnixListener {
         }
     }
 
-    /// Closes the socket and removes its file.
+    private init(inherited fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        ownsFile = false
+    }
+
+    /// The first descriptor systemd's socket activation passed (fd 3, when `LISTEN_PID` is this
+    /// process and `LISTEN_FDS` at least 1), if it is a listening Unix stream socket; nil when
+    /// there is none. The variables are removed so the runtime hosts do not take them for theirs.
+    static func inherited() throws -> UnixListener? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let pid = environment["LISTEN_PID"].flatMap(pid_t.init), pid == getpid(),
+            let count = environment["LISTEN_FDS"].flatMap(Int32.init), count >= 1
+        else { return nil }
+        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
+        let fd: Int32 = 3  // SD_LISTEN_FDS_START
+        var listening: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        var address = sockaddr_un()
+        var addressSize = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &addressSize) }
+        }
+        guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0, listening == 1, named == 0,
+            address.sun_family == sa_family_t(AF_UNIX)
+        else {
+            throw Refused(description: "LISTEN_FDS: descriptor 3 is not a listening Unix stream socket")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        let path = withUnsafeBytes(of: address.sun_path) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return UnixListener(inherited: fd, path: path)
+    }
+
+    /// Closes the socket and removes its file (when the daemon made it).
     func close() {
         Glibc.close(fd)
-        unlink(path)
+        if ownsFile { unlink(path) }
     }
 
     /// Removes a socket file nobody listens on; refuses a live one or a file that is not a socket.
