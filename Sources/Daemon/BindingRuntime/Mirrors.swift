@@ -111,3 +111,33 @@ public struct FieldDefaults: Sendable {
         return String(name[..<dot])
     }
 }
+
+/// The generated types are Codable through their JSON form: keys are the C field names, enums their
+/// constants' names (or numbers), whatever coder a program uses (a client encodes an `RKLLMParam`
+/// with `JSONEncoder` and sends it). The daemon's own path stays the byte-level one.
+extension CRecordMirror {
+    public init(from decoder: Decoder) throws {
+        self = try decodingJSON(from: decoder) { try Self(json: $0, path: "") }
+    }
+
+    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
+}
+
+extension CEnumMirror {
+    public init(from decoder: Decoder) throws {
+        self = try decodingJSON(from: decoder) { try Self(json: $0, path: "") }
+    }
+
+    public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
+}
+
+/// A value made from the JSON a decoder holds; what the JSON form refuses is the decoder's error.
+private func decodingJSON<T>(from decoder: Decoder, _ make: (JSONValue) throws -> T) throws -> T {
+    let json = try JSONValue(from: decoder)
+    do {
+        return try make(json)
+    } catch let error as RPCError {
+        throw DecodingError.dataCorrupted(
+            DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.message))
+    }
+}
