@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RKLLMBindings_1_2_3", targets: ["RKLLMBindings_1_2_3"]),
         .library(name: "RKLLMBindings_1_3_0", targets: ["RKLLMBindings_1_3_0"]),
         .library(name: "RKNNBindings", targets: ["RKNNBindings"]),
+        .library(name: "RKClient", targets: ["RKClient"]),
         // The simulated RKLLM runtime: the ABI of Headers/rkllm/1.2.3/rkllm.h, loaded by workers like the vendor's.
         .library(name: "rkllmrt_sim", type: .dynamic, targets: ["RKLLMSim"]),
         // The same, built for the RKLLM 1.3.0 ABI (Headers/rkllm/1.3.0/rkllm.h).
@@ -85,6 +86,8 @@ let package = Package(
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
         .systemLibrary(name: "CLinux", path: "Sources/Daemon/CLinux"),
         .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer"),
+        .target(
+            name: "RKClient", dependencies: ["BindingRuntime", "CLinux", "RPCServer"], path: "Sources/Clients/RKClient"),
         .target(
             name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Daemon/RuntimeHost"),
         .executableTarget(
@@ -186,7 +189,9 @@ let package = Package(
         // Start the real rkllm-server binary and talk to it over its socket.
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["BindingRuntime", "CLinux", "RPCServer", "RuntimeHost", "CallTestBindings"]),
+            dependencies: [
+                "BindingRuntime", "CLinux", "RPCServer", "RuntimeHost", "CallTestBindings", "RKClient", "RKNNBindings",
+            ]),
         .target(
             name: "FaultRuntime",
             path: "Tests/Support/FaultRuntime",

@@ -1,0 +1,92 @@
+import BindingRuntime
+import Foundation
+import RKClient
+import RKNNBindings
+import XCTest
+
+/// The Swift client against the daemon: one connection shared by concurrent tasks, the generated
+/// types encoded as parameters, streams, cancellation by the consuming task, typed errors,
+/// descriptors.
+final class RKClientTests: XCTestCase {
+    private func daemon() throws -> Daemon {
+        try RKLLMTests.simulated(["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so"), "RKLLM_SIM_TOKEN_US": "20000"])
+    }
+
+    func testConcurrentTasksShareOneConnectionAndStreamsEnd() async throws {
+        let daemon = try daemon()
+        defer { daemon.assertStopsCleanly() }
+        let client = try RKClient(socket: daemon.socket)
+        let pongs = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+            for _ in 0..<50 { group.addTask { try await client.call("server.ping") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(pongs, Array(repeating: "pong", count: 50))
+        // A generated struct, encoded with its C field names, is a method's parameter.
+        var info = API.rknn_matmul_info()
+        (info.M, info.K, info.N, info.type) = (4, 64, 32, API.rknn_matmul_type(rawValue: 2))
+        let matmul = try await client.call("rknn.matmul_create", encoding: [info])
+        XCTAssertEqual(matmul["io_attr"]?["C"]?["dims"]?[1], 32)
+        let handle = try await client.call("rkllm.init", [["model_path": "demo"]])["handle"]
+        var text = ""
+        var last: JSONValue = .null
+        for try await message in client.stream("rkllm.run", [handle ?? .null, ["prompt_input": "hello world"]]) {
+            if case .string(let piece)? = message["text"] { text += piece }
+            last = message
+        }
+        XCTAssertEqual(text, RKLLMTests.helloReply)
+        XCTAssertEqual(last["_ended"], "finished")
+        client.close()
+    }
+
+    func testCancellingTheConsumingTaskCancelsTheRequest() async throws {
+        let daemon = try daemon()
+        defer { daemon.assertStopsCleanly() }
+        let client = try RKClient(socket: daemon.socket)
+        _ = try await client.call("rkllm.init", [["model_path": "demo"]])
+        let firstPiece = AsyncStream<Void>.makeStream()
+        let consumer = Task {
+            defer { firstPiece.continuation.finish() }  // however it ends, the wait below ends
+            for try await _ in client.stream("rkllm.run", [nil, ["prompt_input": "hello world"]]) {
+                firstPiece.continuation.yield()
+            }
+        }
+        for await _ in firstPiece.stream { break }
+        consumer.cancel()
+        // The daemon ends the run: no stream runs any more, and the connection goes on.
+        var running: JSONValue?
+        let deadline = Date().addingTimeInterval(60)
+        repeat {
+            running = try await client.call("server.stats")["runtimes"]?["rkllm"]?["streams_running"]
+        } while running != 0 && Date() < deadline
+        XCTAssertEqual(running, 0, "the cancelled run ended")
+        let pong = try await client.call("server.ping")
+        XCTAssertEqual(pong, "pong")
+    }
+
+    func testErrorsAreTypedAndDescriptorsArrive() async throws {
+        let daemon = try daemon()
+        defer { daemon.assertStopsCleanly() }
+        let client = try RKClient(socket: daemon.socket)
+        do {
+            _ = try await client.call("rkllm.init", [["model_path": 42]])
+            XCTFail("a number for a path")
+        } catch let error as RPCError {
+            XCTAssertEqual(error.code, RPCError.Code.invalidParams)
+            XCTAssertNotNil(error.data?["param"])
+        }
+        let context = try await client.call("rknn.init", ["model_path": "demo"])["context"] ?? .null
+        _ = try await client.call("rknn.create_mem", [context, 4096])
+        let fd = try XCTUnwrap(client.takeFileDescriptor(), "the memory's descriptor came with the answer")
+        var info = stat()
+        XCTAssertEqual(fstat(fd, &info), 0)
+        XCTAssertGreaterThanOrEqual(info.st_size, 4096)
+        close(fd)
+        client.close()
+        do {
+            _ = try await client.call("server.ping")
+            XCTFail("a closed client")
+        } catch let error as RPCError {
+            XCTAssertEqual(error.code, RPCError.Code.shuttingDown)
+        }
+    }
+}
