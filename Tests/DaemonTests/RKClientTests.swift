@@ -90,3 +90,22 @@ final class RKClientTests: XCTestCase {
         }
     }
 }
+
+extension RKClientTests {
+    func testAnLLMGeneratesTextPieceByPiece() async throws {
+        let daemon = try daemon()
+        defer { daemon.assertStopsCleanly() }
+        let client = try RKClient(socket: daemon.socket)
+        let llm = try await LLM("demo", client: client)
+        var reply = ""
+        for try await piece in llm.generate(prompt: "hello world") { reply += piece }
+        XCTAssertEqual(reply, RKLLMTests.helloReply)
+        let short = try await LLM("demo", client: client, params: ["max_new_tokens": 3])
+        var cut = ""
+        for try await piece in short.generate(prompt: "hello world") { cut += piece }
+        XCTAssertEqual(cut, "Hello from the")
+        try await llm.close()
+        try await short.close()
+        client.close()
+    }
+}
