@@ -36,17 +36,10 @@ final class GuideTests: XCTestCase {
         defer { daemon.assertStopsCleanly() }
         let watcher = try Client(daemon.socket)
         for (number, snippet) in snippets.enumerated().dropFirst() {
-            let python = Process()
-            python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            python.arguments = ["-c", snippets[0] + "\n\n" + snippet]
-            python.environment = ["RKLLM_UDS_PATH": daemon.socket, "PATH": "/usr/bin:/bin"]
-            let output = Pipe()
-            python.standardOutput = output
-            python.standardError = output
-            try python.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            python.waitUntilExit()
-            XCTAssertEqual(python.terminationStatus, 0, "snippet \(number):\n\(snippet)\n---\n\(printed)")
+            let (status, printed) = try runToEnd(
+                "/usr/bin/python3", ["-c", snippets[0] + "\n\n" + snippet],
+                environment: ["RKLLM_UDS_PATH": daemon.socket, "PATH": "/usr/bin:/bin"])
+            XCTAssertEqual(status, 0, "snippet \(number):\n\(snippet)\n---\n\(printed)")
             // The next snippet starts once the daemon has seen this one's connection go (and so
             // released what it held): only the watcher is left.
             while try watcher.call("server.stats")["connections"]?["open"] != 1 { usleep(1000) }

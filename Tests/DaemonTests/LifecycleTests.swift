@@ -47,17 +47,8 @@ final class LifecycleTests: XCTestCase {
 
     func testHelpVersionAndBadFlags() throws {
         func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Built.server)
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+            try runToEnd(
+                Built.server, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
         }
         let help = try run(["--help"])
         XCTAssertEqual(help.0, 0)
