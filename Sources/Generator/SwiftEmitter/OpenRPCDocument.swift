@@ -24,6 +24,8 @@ struct OpenRPCDocument {
             var method: [String: Any] = [
                 "name": f.method,
                 "summary": f.function.signature,
+                // The C function the method calls: a client tells what a runtime's library resolved.
+                "x-function": f.function.name,
                 "paramStructure": "either",
                 "params": f.jsonParams.map { p in
                     var param: [String: Any] = ["name": p.jsonName, "schema": paramSchema(p)]
