@@ -109,3 +109,29 @@ extension RKClientTests {
         client.close()
     }
 }
+
+extension RKClientTests {
+    func testAModelRunsOnBytesAndSaysItsTensors() async throws {
+        let daemon = try daemon()
+        defer { daemon.assertStopsCleanly() }
+        let client = try RKClient(socket: daemon.socket)
+        let model = try await Model("demo-float", client: client)
+        XCTAssertEqual(model.inputs.map(\.shape), [[1, 8]])
+        XCTAssertEqual(model.outputs.map(\.name), ["y"])
+        XCTAssertEqual(model.inputs.first?.type, "RKNN_TENSOR_FLOAT32")
+        let x = (0..<8).map(Float.init).withUnsafeBytes { Array($0) }
+        let outputs = try await model.run(inputs: [Model.Input(bytes: x, type: "RKNN_TENSOR_FLOAT32")])
+        XCTAssertEqual(outputs, [[1, 3, 5, 7, 9, 11, 13, 15]])
+        // Bytes the model cannot take are the daemon's error, and the model goes on.
+        do {
+            _ = try await model.run(inputs: [Model.Input(bytes: [1, 2, 3], type: "RKNN_TENSOR_FLOAT32")])
+            XCTFail("three bytes for eight floats")
+        } catch let error as RPCError {
+            XCTAssertNotEqual(error.code, RPCError.Code.internalError, error.message)
+        }
+        let again = try await model.run(inputs: [Model.Input(bytes: x, type: "RKNN_TENSOR_FLOAT32")])
+        XCTAssertEqual(again, outputs)
+        try await model.close()
+        client.close()
+    }
+}

@@ -8,13 +8,17 @@ import RPCServer
 /// request (`$/cancelRequest`). Errors are `RPCError` (code, message, data: the parameter at fault,
 /// a runtime's code, name and meaning). The connection ends with `close()` or when the client goes.
 public final class RKClient: Sendable {
-    /// The daemon's socket: $RKLLM_UDS_PATH, else /tmp/rkllm.sock (the daemon's own default).
+    /// The daemon's socket: $RKLLM_UDS_PATH, else the system service's when it exists (the
+    /// systemd socket unit's /run/rkllm-server.sock), else /tmp/rkllm.sock (the daemon's own default).
     public static var defaultSocket: String {
-        ProcessInfo.processInfo.environment["RKLLM_UDS_PATH"] ?? "/tmp/rkllm.sock"
+        if let path = ProcessInfo.processInfo.environment["RKLLM_UDS_PATH"], !path.isEmpty { return path }
+        let system = "/run/rkllm-server.sock"
+        return FileManager.default.fileExists(atPath: system) ? system : "/tmp/rkllm.sock"
     }
 
     private let connection: Connection
 
+    /// Throws `ConnectionFailure` when no daemon listens there or the socket is not this user's to use.
     public init(socket: String = RKClient.defaultSocket) throws { connection = try Connection(socket: socket) }
 
     deinit { connection.close() }
@@ -22,12 +26,13 @@ public final class RKClient: Sendable {
     /// Ends the connection: what still waits gets an error; the daemon releases what it held.
     public func close() { connection.close() }
 
-    /// The result of `method` (`params`: an array by position or an object by name); a model's
-    /// loading progress (`_loading`) is skipped.
-    public func call(_ method: String, _ params: JSONValue? = nil, fileDescriptors: [Int32] = []) async throws
-        -> JSONValue
-    {
-        try await connection.call(method, params, fileDescriptors: fileDescriptors)
+    /// The result of `method` (`params`: an array by position or an object by name). While a
+    /// model loads, the daemon says so every second: `loading` gets each `_loading` message.
+    public func call(
+        _ method: String, _ params: JSONValue? = nil, fileDescriptors: [Int32] = [],
+        loading: (@Sendable (JSONValue) -> Void)? = nil
+    ) async throws -> JSONValue {
+        try await connection.call(method, params, fileDescriptors: fileDescriptors, loading: loading)
     }
 
     /// `call` with the parameters an Encodable value gives: a generated struct (keyed by its C
@@ -63,12 +68,16 @@ private final class Connection: @unchecked Sendable {
 
     /// Where a message of a request goes: the answer of a call, or the messages of a stream.
     private enum Route {
-        case call(CheckedContinuation<JSONValue, Error>)
+        case call(CheckedContinuation<JSONValue, Error>, loading: (@Sendable (JSONValue) -> Void)?)
         case stream(AsyncThrowingStream<JSONValue, Error>.Continuation)
     }
 
     init(socket: String) throws {
-        fd = try UnixSocket.connect(socket)
+        do {
+            fd = try UnixSocket.connect(socket)
+        } catch let error as SystemError {
+            throw ConnectionFailure(socket: socket, code: error.code)
+        }
         let thread = Thread { [self] in readUntilClosed() }
         thread.name = "RKClient reader"
         thread.start()
@@ -79,11 +88,11 @@ private final class Connection: @unchecked Sendable {
         lock.withLock { if open { shutdown(fd, Int32(SHUT_RDWR)) } }
     }
 
-    func call(_ method: String, _ params: JSONValue? = nil, fileDescriptors: [Int32] = []) async throws
-        -> JSONValue
-    {
+    func call(
+        _ method: String, _ params: JSONValue?, fileDescriptors: [Int32], loading: (@Sendable (JSONValue) -> Void)?
+    ) async throws -> JSONValue {
         try await withCheckedThrowingContinuation { continuation in
-            send(method, params, fileDescriptors: fileDescriptors, route: .call(continuation))
+            send(method, params, fileDescriptors: fileDescriptors, route: .call(continuation, loading: loading))
         }
     }
 
@@ -132,7 +141,7 @@ private final class Connection: @unchecked Sendable {
 
     private static func fail(_ route: Route, _ error: Error) {
         switch route {
-        case .call(let continuation): continuation.resume(throwing: error)
+        case .call(let continuation, _): continuation.resume(throwing: error)
         case .stream(let continuation): continuation.finish(throwing: error)
         }
     }
@@ -202,14 +211,19 @@ private final class Connection: @unchecked Sendable {
         let error = Self.error(message["error"])
         let result = message["result"] ?? .null
         // A call's progress and a stream's queue place are not what its caller waits for.
-        if error == nil, result["_loading"] != nil || result[Self.queuePosition] != nil { return }
+        let progress = error == nil && (result["_loading"] != nil || result[Self.queuePosition] != nil)
         let route: Route? = lock.withLock {
             guard let route = waiting[id] else { return nil }
+            if progress { return route }
             if case .stream = route, error == nil, result["_ended"] == nil { return route }
             return waiting.removeValue(forKey: id)
         }
+        if progress {
+            if case .call(_, let loading?)? = route, result["_loading"] != nil { loading(result) }
+            return
+        }
         switch route {
-        case .call(let continuation)?:
+        case .call(let continuation, _)?:
             if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: result) }
         case .stream(let continuation)?:
             if let error { return continuation.finish(throwing: error) }

@@ -7,7 +7,7 @@ import json
 import os
 import socket
 
-from .client import DEFAULT_SOCKET, RPCError, _params
+from .client import RPCError, _params, default_socket
 
 _MAX_DESCRIPTORS = 16
 
@@ -29,7 +29,7 @@ class AsyncClient:
     async def connect(cls, path=None):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, path or os.environ.get("RKLLM_UDS_PATH", DEFAULT_SOCKET))
+        await asyncio.get_running_loop().sock_connect(sock, path or default_socket())
         return cls(sock)
 
     async def __aenter__(self):

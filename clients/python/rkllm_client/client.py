@@ -11,8 +11,14 @@ import mmap
 import os
 import socket
 
-DEFAULT_SOCKET = "/tmp/rkllm.sock"
+SYSTEM_SOCKET = "/run/rkllm-server.sock"  # the systemd socket unit's
+DAEMON_SOCKET = "/tmp/rkllm.sock"  # the daemon's own default
 _MAX_DESCRIPTORS = 16
+
+
+def default_socket():
+    """$RKLLM_UDS_PATH, else the system service's socket when there is one, else the daemon's default."""
+    return os.environ.get("RKLLM_UDS_PATH") or (SYSTEM_SOCKET if os.path.exists(SYSTEM_SOCKET) else DAEMON_SOCKET)
 
 
 class RPCError(Exception):
@@ -29,11 +35,11 @@ class RPCError(Exception):
 class Client:
     """A connection to the daemon. Not thread-safe: one per thread, or a lock around it.
 
-    `path` defaults to $RKLLM_UDS_PATH, else /tmp/rkllm.sock. Use it as a context manager, or
-    call close()."""
+    `path` defaults to $RKLLM_UDS_PATH, else /run/rkllm-server.sock when it exists (the system
+    service), else /tmp/rkllm.sock. Use it as a context manager, or call close()."""
 
     def __init__(self, path=None, timeout=None):
-        self.path = path or os.environ.get("RKLLM_UDS_PATH", DEFAULT_SOCKET)
+        self.path = path or default_socket()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout)
         self._sock.connect(self.path)
