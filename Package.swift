@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "binding-gen", targets: ["binding-gen"]),
         .executable(name: "rkllm-server", targets: ["rkllm-server"]),
         .executable(name: "rkllm-bench", targets: ["rkllm-bench"]),
+        // The command-line client: chat, generate, run, models, ps, info, stats, coverage, bench.
+        .executable(name: "rkllm", targets: ["rkllm"]),
         .plugin(name: "BindingGenPlugin", targets: ["BindingGenPlugin"]),
         // The runtime host processes, one per header set: the daemon starts the one of the library's version.
         .executable(name: "rkllm-host-1.2.3", targets: ["rkllm-host-1.2.3"]),
@@ -88,6 +90,7 @@ let package = Package(
         .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer"),
         .target(
             name: "RKClient", dependencies: ["BindingRuntime", "CLinux", "RPCServer"], path: "Sources/Clients/RKClient"),
+        .executableTarget(name: "rkllm", dependencies: ["RKClient", "BindingRuntime"], path: "Sources/Clients/rkllm"),
         .target(
             name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Daemon/RuntimeHost"),
         .executableTarget(

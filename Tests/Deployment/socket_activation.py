@@ -2,7 +2,8 @@
 made by the "service manager" (this script) passed as descriptor 3 with LISTEN_FDS and LISTEN_PID
 (the daemon's pid),
 the settings from the installed environment file. It must serve on that socket, find the simulated
-runtimes installed beside it, stop cleanly on SIGTERM and leave the socket file (the manager's).
+runtimes installed beside it, answer the installed `rkllm` command, stop cleanly on SIGTERM and
+leave the socket file (the manager's).
 
     python3 socket_activation.py PREFIX SYSCONFDIR
 """
@@ -54,6 +55,10 @@ try:
         with LLM("demo", client=client) as llm:
             reply = llm.generate("hello world")
             assert reply.startswith("Hello from the demo model"), reply
+    command = subprocess.run(
+        [os.path.join(prefix, "bin", "rkllm"), "generate", "demo", "hello", "world"], capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "RKLLM_UDS_PATH": path}, timeout=60)
+    assert command.returncode == 0 and command.stdout == reply + "\n", command
 finally:
     daemon.terminate()
     _, log = daemon.communicate(timeout=60)
