@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="/opt/swift/usr/bin:$PATH"
-# The daemon, a runtime host per header set, the simulated runtimes (RKLLM's of both ABIs) and the
-# example custom-operator plugin.
-for product in rkllm-server rkllm-host-1.2.3 rkllm-host-1.3.0 rknn-host rkllmrt_sim rkllmrt_sim-1.3 rknnrt_sim \
+# The daemon, a runtime host per header set, the simulated runtimes (RKLLM's of both ABIs), the
+# example custom-operator plugin, and the rkllm command.
+for product in rkllm-server rkllm rkllm-host-1.2.3 rkllm-host-1.3.0 rknn-host rkllmrt_sim rkllmrt_sim-1.3 rknnrt_sim \
     rkcst_cstSigmoid; do
     swift build -c release --product "$product"
 done
@@ -17,7 +17,7 @@ socket="${RKLLM_UDS_PATH:-/tmp/rkllm.sock}"
 export RKLLM_MODEL_DIRS="${RKLLM_MODEL_DIRS:-$PWD/models}"
 cat >&2 <<MSG
 rkllm-server on $socket, models in $RKLLM_MODEL_DIRS. A first conversation, from another shell:
-  python3 scripts/try.py "hello world"
+  .build/release/rkllm chat demo          (or: python3 scripts/try.py "hello world")
 or one request by hand:
   python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("$socket"); s.sendall(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server.info\"}\n"); print(s.makefile().readline())'
 MSG
