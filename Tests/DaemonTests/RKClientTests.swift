@@ -74,13 +74,24 @@ final class RKClientTests: XCTestCase {
             XCTAssertEqual(error.code, RPCError.Code.invalidParams)
             XCTAssertNotNil(error.data?["param"])
         }
-        let context = try await client.call("rknn.init", ["model_path": "demo"])["context"] ?? .null
-        _ = try await client.call("rknn.create_mem", [context, 4096])
-        let fd = try XCTUnwrap(client.takeFileDescriptor(), "the memory's descriptor came with the answer")
-        var info = stat()
-        XCTAssertEqual(fstat(fd, &info), 0)
-        XCTAssertGreaterThanOrEqual(info.st_size, 4096)
-        close(fd)
+        // Tensors in shared memory: the float model reads its input from one mapping and writes
+        // its output into another, no tensor bytes through the socket.
+        let context = try await client.call("rknn.init", ["model_path": "demo-float"])["context"] ?? .null
+        var memories: [(handle: JSONValue, mapped: SharedMemory)] = []
+        for kind in ["RKNN_QUERY_INPUT_ATTR", "RKNN_QUERY_OUTPUT_ATTR"] {
+            let attr = try await client.call("rknn.query", [context, .string(kind), ["index": 0]])["info"] ?? .null
+            let handle = try await client.call("rknn.create_mem", [context, 32])["return"] ?? .null
+            let mapped = try XCTUnwrap(
+                client.mapFileDescriptor(size: 32), "the memory's descriptor came with the answer")
+            _ = try await client.call("rknn.set_io_mem", [context, handle, attr])
+            memories.append((handle, mapped))
+        }
+        let input = memories[0].mapped.bytes.bindMemory(to: Float.self)
+        for i in 0..<8 { input[i] = Float(i) }
+        _ = try await client.call("rknn.run", [context])
+        XCTAssertEqual(Array(memories[1].mapped.bytes.bindMemory(to: Float.self)), [1, 3, 5, 7, 9, 11, 13, 15])
+        for memory in memories { _ = try await client.call("rknn.destroy_mem", [context, memory.handle]) }
+        memories.removeAll()
         client.close()
         do {
             _ = try await client.call("server.ping")
