@@ -34,6 +34,8 @@ public struct RuntimeManifest: Sendable, Equatable {
     public let destroyMethods: [String: String]
     /// The settings the fields above name.
     public let settings: [RuntimeSetting]
+    /// How it generates text from prompts, when it does.
+    public let generation: GenerationProfile?
 
     /// Which runtime host process an object lives in.
     public enum Hosting: Sendable, Equatable {
@@ -51,7 +53,7 @@ public struct RuntimeManifest: Sendable, Equatable {
         paths: [String: String], extensions: [String: [String]] = [:], parallelCallsSetting: String?,
         pluginsSetting: String?, abiVersion: String?, versionMarker: String?, abiSetting: String?,
         abortMethods: [String: String], destroyMethods: [String: String],
-        settings: [RuntimeSetting]
+        settings: [RuntimeSetting], generation: GenerationProfile? = nil
     ) {
         self.namespace = namespace
         self.library = library
@@ -68,6 +70,7 @@ public struct RuntimeManifest: Sendable, Equatable {
         self.abortMethods = abortMethods
         self.destroyMethods = destroyMethods
         self.settings = settings
+        self.generation = generation
     }
 }
 

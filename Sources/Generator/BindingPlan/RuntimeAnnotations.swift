@@ -25,9 +25,11 @@ public struct RuntimeAnnotation: Codable, Sendable, Equatable {
     /// the setting that says the version when the file does not.
     public var versionMarker: String?
     public var abiSetting: String?
+    /// How it generates text from prompts, when it does.
+    public var generation: GenerationAnnotation?
 
     enum CodingKeys: String, CodingKey {
-        case library, paths, plugins, extensions
+        case library, paths, plugins, extensions, generation
         case simulatedLibrary = "simulated_library"
         case librarySetting = "library_setting"
         case processPer = "process_per"

@@ -27,6 +27,9 @@ public struct RuntimePlan: Sendable, Equatable {
     public var destroyMethods: [String: String]
     /// The settings the runtime names, by name.
     public var settings: [String: SettingAnnotation]
+    /// How it generates text, its calls named by method; nil when it does not or the annotation
+    /// does not check out (a warning says why).
+    public var generation: GenerationAnnotation?
 }
 
 extension Planner {
@@ -91,7 +94,50 @@ extension Planner {
                 parallelCalls: setting(a.parallelCalls, "parallel_calls"), plugins: setting(a.plugins, "plugins"),
                 abiVersion: annotations.abiVersion, versionMarker: a.versionMarker,
                 abiSetting: setting(a.abiSetting, "abi_setting"),
-                abortMethods: aborts, destroyMethods: destroys, settings: settings)
+                abortMethods: aborts, destroyMethods: destroys, settings: settings,
+                generation: a.generation.flatMap { checkedGeneration($0, namespace: namespace, warnings: &notes) })
+        }
+    }
+
+    /// The generation annotation with its calls as method names, when each call is a bound
+    /// function of this runtime and each placeholder one a front fills.
+    func checkedGeneration(_ generation: GenerationAnnotation, namespace: String, warnings notes: inout [String])
+        -> GenerationAnnotation?
+    {
+        let functions = Set(model.functions.map(\.name))
+        var checked = generation
+        var valid = true
+        func check(_ step: GenerationAnnotation.Step?, _ role: String) -> GenerationAnnotation.Step? {
+            guard var step else { return nil }
+            if !functions.contains(step.call) || Self.namespace(of: step.call) != namespace {
+                notes.append("runtime '\(namespace)': generation \(role) calls '\(step.call)', no function of it")
+                valid = false
+            }
+            for placeholder in Self.placeholders(in: step.params)
+            where !GenerationAnnotation.placeholders.contains(placeholder) {
+                notes.append("runtime '\(namespace)': generation \(role) has '\(placeholder)', which no front fills")
+                valid = false
+            }
+            step.call = Self.methodName(step.call)
+            return step
+        }
+        checked.load = check(generation.load, "load")!
+        checked.run = check(generation.run, "run")!
+        checked.tools = check(generation.tools, "tools")
+        if generation.load.handle == nil {
+            notes.append("runtime '\(namespace)': generation load names no 'handle' member of its answer")
+            valid = false
+        }
+        return valid ? checked : nil
+    }
+
+    /// The `$name` strings of a template.
+    static func placeholders(in template: AnnotationJSON) -> [String] {
+        switch template {
+        case .string(let text) where text.hasPrefix("$"): return [text]
+        case .array(let items): return items.flatMap(placeholders)
+        case .object(let members): return members.values.flatMap(placeholders)
+        default: return []
         }
     }
 

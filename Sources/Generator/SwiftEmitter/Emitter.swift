@@ -187,6 +187,7 @@ public struct Emitter {
             "abiVersion": .text(literal(r.abiVersion)), "versionMarker": .text(literal(r.versionMarker)),
             "abiSetting": .text(literal(r.abiSetting)),
             "abortMethods": .text(dictionary(r.abortMethods)), "destroyMethods": .text(dictionary(r.destroyMethods)),
+            "generation": .text(r.generation.map(Self.generationLiteral) ?? "nil"),
             "settings": .list(
                 r.settings.sorted { $0.key < $1.key }.map { name, s in
                     .context([
@@ -196,6 +197,24 @@ public struct Emitter {
                     ])
                 }),
         ])
+    }
+
+    /// A runtime's generation annotation as a `GenerationProfile` literal.
+    static func generationLiteral(_ g: GenerationAnnotation) -> String {
+        let literal = { (text: String?) in text.map(swiftStringLiteral) ?? "nil" }
+        let step = { (s: GenerationAnnotation.Step) in
+            "GenerationProfile.Step(method: \(literal(s.call)), params: \(JSONLiteral.swift(s.params)))"
+        }
+        return """
+            GenerationProfile(
+                    load: \(step(g.load)),
+                    handle: \(literal(g.load.handle)),
+                    run: \(step(g.run)),
+                    tools: \(g.tools.map(step) ?? "nil"),
+                    text: \(literal(g.text)), promptTokens: \(literal(g.promptTokens)),
+                    completionTokens: \(literal(g.completionTokens)),
+                    toolCallBegin: \(literal(g.toolCall?.begin)), toolCallEnd: \(literal(g.toolCall?.end)))
+            """
     }
 
     private func layoutContext(_ r: RecordPlan, _ records: RecordCode) -> TemplateValue? {
