@@ -88,6 +88,10 @@ let package = Package(
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
         .systemLibrary(name: "CLinux", path: "Sources/Daemon/CLinux"),
         .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer"),
+        // The HTTP front (OpenAI's and Ollama's dialects) on the server's event loop.
+        .target(
+            name: "HTTPFront", dependencies: ["RPCServer", "BindingRuntime", "CLinux"], path: "Sources/Daemon/HTTPFront"
+        ),
         .target(
             name: "RKClient", dependencies: ["BindingRuntime", "CLinux", "RPCServer"], path: "Sources/Clients/RKClient"),
         .executableTarget(name: "rkllm", dependencies: ["RKClient", "BindingRuntime"], path: "Sources/Clients/rkllm"),
@@ -96,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "rkllm-server",
             dependencies: [
-                "RPCServer", "RuntimeHost", "RKLLMDescription_1_2_3", "RKLLMDescription_1_3_0", "RKNNDescription",
+                "RPCServer", "RuntimeHost", "HTTPFront", "RKLLMDescription_1_2_3", "RKLLMDescription_1_3_0",
+                "RKNNDescription",
             ],
             path: "Sources/Daemon/rkllm-server"),
         .executableTarget(

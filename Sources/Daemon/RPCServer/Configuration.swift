@@ -34,6 +34,10 @@ public struct Configuration: Sendable {
     public var maxRuntimeHosts = 64
     /// Bytes one runtime host may allocate; nil: three quarters of the machine's memory.
     public var runtimeHostMemory: Int?
+    /// The HTTP front's address (`127.0.0.1:11435`); nil: no HTTP.
+    public var httpAddress: String?
+    /// The token HTTP requests must bear (`Authorization: Bearer ...`); nil: none needed.
+    public var httpToken: String?
     /// The runtimes' own settings (their manifests declare them), and the values set, by name.
     public private(set) var runtimeSettings: [RuntimeSetting] = []
     private var runtimeValues: [String: String] = [:]
@@ -57,6 +61,7 @@ public struct Configuration: Sendable {
 
     public struct UsageError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The names -32011 errors give the limits the runtime host enforces (`data.limit`): the
@@ -83,6 +88,19 @@ public struct Configuration: Sendable {
     }
 
     static let daemonSettings: [Setting] = [
+        Setting(
+            environment: "RKLLM_HTTP", flag: "--http",
+            help:
+                "serve OpenAI's and Ollama's HTTP APIs on HOST:PORT too (off unless set; 127.0.0.1:11435 is loopback only)"
+        ) {
+            $0.httpAddress = $1.isEmpty ? nil : $1
+        },
+        Setting(
+            environment: "RKLLM_HTTP_TOKEN", flag: "--http-token",
+            help: "the bearer token every HTTP request must carry (default: none)"
+        ) {
+            $0.httpToken = $1.isEmpty ? nil : $1
+        },
         Setting(environment: "RKLLM_UDS_PATH", flag: "--socket", help: "Unix socket path (default /tmp/rkllm.sock)") {
             $0.socketPath = $1
         },

@@ -44,7 +44,7 @@ extension Server {
         var object: JSONObject = [
             "uptime_s": .double(Double(EventLoop.now() - stats.started) / 1e9),
             "connections": .object([
-                "open": .int(Int64(connections.count)),
+                "open": .int(Int64(openConnections)),
                 "accepted": .int(Int64(stats.connectionsAccepted)),
                 "rejected": .int(Int64(stats.connectionsRejected)),
                 "dropped_slow_readers": .int(Int64(stats.clientsDroppedForSlowReading)),

@@ -145,6 +145,11 @@ extension Server {
 
     /// A stream message of a call not yet answered, on the loop thread.
     func emit(_ call: Call, _ result: JSONValue, fds: [Int32]) {
+        if let sink = call.sink {
+            fds.forEach { close($0) }
+            if !call.answered && isConnected(call.connection) { sink.message(result) }
+            return
+        }
         guard !call.answered, let id = call.request.id, let connection = connections[call.connection] else {
             fds.forEach { close($0) }
             return
@@ -162,6 +167,11 @@ extension Server {
         }
         call.answered = true
         record(call.slot, started: call.started, outcome)
+        if let sink = call.sink {
+            fds.forEach { close($0) }
+            if isConnected(call.connection) { sink.answer(outcome) }
+            return checkShutdownDone()
+        }
         if call.batch != nil || call.request.id == nil || connections[call.connection] == nil {
             fds.forEach { close($0) }
             fds = []

@@ -12,7 +12,7 @@ public final class Server: @unchecked Sendable {
     public let version: String
     let loop: EventLoop
     /// One read buffer for every connection: reads happen one at a time on the loop thread.
-    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    public let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
 
     var methods: [String: MethodSlot] = [:]
     var methodOrder: [String] = []
@@ -23,7 +23,9 @@ public final class Server: @unchecked Sendable {
     private var acceptPaused = false
     private var listenerHandler: ListenerHandler?
     var connections: [UInt64: Connection] = [:]
-    private var nextConnectionID: UInt64 = 1
+    /// Clients of other fronts (HTTP): Server+Fronts.swift.
+    var frontConnections: Set<UInt64> = []
+    var nextConnectionID: UInt64 = 1
     var stats = Stats()
     var shuttingDown = false
     private var shutdownDeadline: Int?
@@ -216,7 +218,7 @@ public final class Server: @unchecked Sendable {
                 error: RPCError(code: RPCError.Code.notPermitted, message: "uid \(peer.uid) is not allowed to connect"))
             return
         }
-        guard connections.count < configuration.maxConnections else {
+        guard openConnections < configuration.maxConnections else {
             logger.warn("refused pid \(peer.pid): \(connections.count) connections, the limit", connection: id)
             reject(
                 fd, id: id,
@@ -263,7 +265,7 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Called on the loop thread with the id of each connection that closes (its handles go with it).
-    private var disconnectObservers: [(UInt64) -> Void] = []
+    var disconnectObservers: [(UInt64) -> Void] = []
     public func onDisconnect(_ observer: @escaping (UInt64) -> Void) { disconnectObservers.append(observer) }
 
     /// Called on the loop thread when the graceful shutdown starts (hosts stop, pending calls end).
@@ -338,7 +340,10 @@ public final class Server: @unchecked Sendable {
     func connection(_ id: UInt64) -> Connection? { connections[id] }
 
     /// Whether the client of `id` is still connected (loop thread only).
-    public func isConnected(_ id: UInt64) -> Bool { connections[id] != nil }
+    public func isConnected(_ id: UInt64) -> Bool { connections[id] != nil || frontConnections.contains(id) }
+
+    /// Socket clients and clients of other fronts.
+    var openConnections: Int { connections.count + frontConnections.count }
 }
 
 /// The listening socket's readiness: accept everything pending.

@@ -6,6 +6,10 @@ public struct Peer: Sendable, Equatable {
     public let pid: pid_t
     public let uid: uid_t
     public let gid: gid_t
+
+    public init(pid: pid_t, uid: uid_t, gid: gid_t) {
+        (self.pid, self.uid, self.gid) = (pid, uid, gid)
+    }
 }
 
 /// One method the server answers: its name, its OpenRPC method object for `rpc.discover`, and how
@@ -71,16 +75,22 @@ public final class Call: @unchecked Sendable {
     private let server: Server
     let slot: MethodSlot
     let batch: Server.Batch?
+    /// Where the messages and the answer of a call from another front go (instead of a socket).
+    let sink: CallSink?
     /// Loop thread only.
     var answered = false
 
-    init(request: Request, connection: UInt64, peer: Peer, server: Server, slot: MethodSlot, batch: Server.Batch?) {
+    init(
+        request: Request, connection: UInt64, peer: Peer, server: Server, slot: MethodSlot, batch: Server.Batch?,
+        sink: CallSink? = nil
+    ) {
         self.request = request
         self.connection = connection
         self.peer = peer
         self.server = server
         self.slot = slot
         self.batch = batch
+        self.sink = sink
         started = server.loop.iterationStarted
     }
 

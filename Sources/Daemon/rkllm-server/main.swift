@@ -1,5 +1,6 @@
 import BindingRuntime
 import Foundation
+import HTTPFront
 import RKLLMDescription_1_2_3
 import RKLLMDescription_1_3_0
 import RKNNDescription
@@ -60,11 +61,27 @@ func main() -> Int32 {
             methods: generated.methods + router.serverMethods())
         server.openRPCComponents = generated.openRPCComponents
         router.attach(to: server)
+        if let address = configuration.httpAddress {
+            try HTTPFront(server: server, address: address, token: configuration.httpToken, routes: httpRoutes(router))
+                .start()
+        }
         return try server.run()
     } catch {
         logger.error("cannot start: \(error)")
         return 1
     }
+}
+
+/// OpenAI's and Ollama's dialects over the first runtime that generates text (its library's table).
+func httpRoutes(_ router: RuntimeRouter) -> [HTTPRoute] {
+    for table in tables {
+        guard let served = router.table(of: table.namespace), let profile = served.manifest.generation else { continue }
+        let generator = TextGenerator(
+            namespace: served.namespace, abi: served.manifest.abiVersion, profile: profile,
+            destroyMethods: served.manifest.destroyMethods)
+        return OpenAIDialect.routes(generator) + OllamaDialect.routes(generator, version: version)
+    }
+    return []
 }
 
 /// This executable: the runtime host executables are beside it.

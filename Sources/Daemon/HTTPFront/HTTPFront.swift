@@ -1,0 +1,151 @@
+import BindingRuntime
+import CLinux
+import Glibc
+import RPCServer
+
+/// What an HTTP dialect answers: a method and a path (`GET /api/tags`), or every path under a
+/// prefix, and the handler that answers it on the loop thread.
+public struct HTTPRoute {
+    public let method: String
+    public let path: String
+    public let handle: (HTTPExchange) -> Void
+
+    public init(_ method: String, _ path: String, _ handle: @escaping (HTTPExchange) -> Void) {
+        self.method = method
+        self.path = path
+        self.handle = handle
+    }
+}
+
+/// The daemon's HTTP/1.1 front, on the server's event loop: accepts connections (counted with the
+/// socket's against --max-connections), checks the bearer token, and routes each request to the
+/// dialects' routes, which answer by calling the server's methods as that client.
+public final class HTTPFront: EventHandler {
+    public struct Limits {
+        /// Seconds a request may take to arrive once begun.
+        public var requestTimeout = 30.0
+        /// Seconds a connection may stay open with no request.
+        public var idleTimeout = 60.0
+        public init() {}
+    }
+
+    public let server: Server
+    let limits: Limits
+    private let listener: TCPListener
+    private let token: String?
+    private var routes: [String: HTTPRoute] = [:]
+    private var connections: [UInt64: HTTPConnection] = [:]
+    /// HTTP clients act with the daemon's own identity: no peer credentials cross TCP.
+    let peer = Peer(pid: 0, uid: getuid(), gid: getgid())
+    private var accepting = true
+
+    /// The address bound (its port when 0 was asked).
+    public var address: String { listener.address }
+
+    public init(server: Server, address: String, token: String?, routes: [HTTPRoute], limits: Limits = Limits()) throws
+    {
+        self.server = server
+        self.limits = limits
+        self.token = token
+        listener = try TCPListener(address)
+        for route in routes { self.routes[route.method + " " + route.path] = route }
+    }
+
+    /// Starts accepting (before or on the loop thread); stops at the server's shutdown.
+    public func start() throws {
+        try server.eventLoop.register(listener.fd, events: EPOLLIN.rawValue, handler: self)
+        server.onShutdown { [unowned self] in stop() }
+        server.logger.info("HTTP on \(listener.address)" + (token == nil ? "" : " (bearer token required)"))
+    }
+
+    private func stop() {
+        guard accepting else { return }
+        accepting = false
+        server.eventLoop.unregister(listener.fd)
+        close(listener.fd)
+        for connection in Array(connections.values) { connection.closeWhenDone() }
+    }
+
+    deinit { if accepting { close(listener.fd) } }
+
+    public func handleEvents(_ events: UInt32) {
+        while accepting {
+            let fd = clinux_accept_nonblocking(listener.fd)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK {
+                    server.logger.warn("HTTP accept: \(String(cString: strerror(errno)))")
+                }
+                return
+            }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            guard let id = server.openFrontConnection() else {
+                let body = Self.errorBody("too many connections (limit \(server.configuration.maxConnections))")
+                    .jsonText
+                let response =
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                _ = Array(response.utf8).withUnsafeBytes {
+                    send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                }
+                close(fd)
+                continue
+            }
+            let connection = HTTPConnection(id: id, fd: fd, front: self)
+            do {
+                try server.eventLoop.register(fd, events: HTTPConnection.readEvents, handler: connection)
+            } catch {
+                close(fd)
+                server.closeFrontConnection(id, reason: "register: \(error)")
+                continue
+            }
+            connections[id] = connection
+            server.logger.debug("HTTP client connected", connection: id)
+        }
+    }
+
+    func connectionClosed(_ connection: HTTPConnection, reason: String) {
+        connections[connection.id] = nil
+        server.closeFrontConnection(connection.id, reason: reason)
+    }
+
+    /// A request: the token, then its route (404 for an unknown path, 405 for a known one with
+    /// another method).
+    func handle(_ exchange: HTTPExchange) {
+        guard let request = exchange.request else { return }
+        if let token, request.header("authorization") != "Bearer \(token)" {
+            return exchange.respond(
+                status: 401, json: Self.errorBody("a bearer token is required"),
+                headers: [("WWW-Authenticate", "Bearer")])
+        }
+        let path = String(request.path)
+        let method = request.method == "HEAD" ? "GET" : request.method
+        if let route = routes[method + " " + path] { return route.handle(exchange) }
+        if routes.values.contains(where: { $0.path == path }) {
+            return exchange.respond(status: 405, json: Self.errorBody("\(request.method) is not served on \(path)"))
+        }
+        exchange.respond(status: 404, json: Self.errorBody("nothing is served on \(path)"))
+    }
+
+    /// The error body of the front itself (the dialects shape theirs).
+    static func errorBody(_ message: String) -> JSONValue { ["error": .string(message)] }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 413: "Content Too Large"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status"
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+
+/// Reads HTTP/1.1 requests from bytes as they arrive (RFC 9112): the head bounded in size and
+/// header count, the body by Content-Length or chunked, bounded too. A request's bytes may come in
+/// any pieces, several requests in one (pipelining); what follows a request waits for `next()`.
+/// Requests with both Content-Length and Transfer-Encoding, or conflicting lengths, are refused
+/// (they are how requests are smuggled past proxies).
+public struct HTTPRequestParser {
+    public let maxHeadBytes: Int
+    public let maxHeaders: Int
+    public let maxBodyBytes: Int
+
+    private var buffer: [UInt8] = []
+    /// Where unread bytes start in `buffer`.
+    private var start = 0
+    private var state = State.head
+
+    private enum State {
+        case head
+        case body(HTTPRequest, remaining: Int)
+        case chunkSize(HTTPRequest)
+        case chunkData(HTTPRequest, remaining: Int)
+        case chunkEnd(HTTPRequest)
+        case trailers(HTTPRequest)
+    }
+
+    public init(maxHeadBytes: Int = 16 << 10, maxHeaders: Int = 100, maxBodyBytes: Int) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaders = maxHeaders
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Bytes received and not yet part of a request handed out.
+    public var bufferedBytes: Int { buffer.count - start }
+
+    /// Whether a request has begun and is not complete.
+    public var isMidRequest: Bool {
+        if case .head = state { return bufferedBytes > 0 }
+        return true
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// The next complete request, nil while more bytes are needed.
+    public mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+        while true {
+            switch state {
+            case .head:
+                guard let end = headEnd() else {
+                    if bufferedBytes > maxHeadBytes { throw HTTPParseError(431, "the request head is too large") }
+                    return nil
+                }
+                // Empty lines before a request line are ignored (RFC 9112 2.2).
+                if end.headStart > start {
+                    start = end.headStart
+                    continue
+                }
+                guard end.bodyStart - start <= maxHeadBytes else {
+                    throw HTTPParseError(431, "the request head is too large")
+                }
+                let request = try parseHead(buffer[start..<end.headEnd])
+                start = end.bodyStart
+                state = try bodyState(for: request)
+            case .body(var request, let remaining):
+                let n = min(remaining, bufferedBytes)
+                request.body += buffer[start..<(start + n)]
+                start += n
+                guard remaining == n else {
+                    state = .body(request, remaining: remaining - n)
+                    return nil
+                }
+                state = .head
+                return request
+            case .chunkSize(let request):
+                guard let line = try takeLine(limit: 1024) else { return nil }
+                let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 0x20 && $0 != 0x09 }
+                guard !digits.isEmpty, digits.count <= 8,
+                    let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
+                else { throw HTTPParseError(400, "a malformed chunk size") }
+                guard request.body.count + size <= maxBodyBytes else { throw tooLarge }
+                state = size == 0 ? .trailers(request) : .chunkData(request, remaining: size)
+            case .chunkData(var request, let remaining):
+                let n = min(remaining, bufferedBytes)
+                request.body += buffer[start..<(start + n)]
+                start += n
+                guard remaining == n else {
+                    state = .chunkData(request, remaining: remaining - n)
+                    return nil
+                }
+                state = .chunkEnd(request)
+            case .chunkEnd(let request):
+                guard let line = try takeLine(limit: 2) else { return nil }
+                guard line.isEmpty else { throw HTTPParseError(400, "a chunk longer than its size") }
+                state = .chunkSize(request)
+            case .trailers(let request):
+                // Trailer fields are read and left out (none of ours needs one).
+                guard let line = try takeLine(limit: maxHeadBytes) else { return nil }
+                if line.isEmpty {
+                    state = .head
+                    return request
+                }
+            }
+        }
+    }
+
+    private var tooLarge: HTTPParseError { HTTPParseError(413, "the body is larger than \(maxBodyBytes) bytes") }
+
+    /// Where the head ends: after optional empty lines, the first empty line (CRLF CRLF, or bare LFs).
+    private func headEnd() -> (headStart: Int, headEnd: Int, bodyStart: Int)? {
+        var headStart = start
+        while headStart < buffer.count, buffer[headStart] == 0x0D || buffer[headStart] == 0x0A {
+            headStart += 1
+        }
+        if headStart > start { return headStart < buffer.count ? (headStart, headStart, headStart) : nil }
+        var i = start
+        while i < buffer.count {
+            if buffer[i] == 0x0A {
+                // The line ends here; an empty next line ends the head.
+                if i + 1 < buffer.count, buffer[i + 1] == 0x0A { return (start, i, i + 2) }
+                if i + 2 < buffer.count, buffer[i + 1] == 0x0D, buffer[i + 2] == 0x0A { return (start, i, i + 3) }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// A line (without its CRLF or LF) of at most `limit` bytes, or nil while it is incomplete.
+    private mutating func takeLine(limit: Int) throws(HTTPParseError) -> ArraySlice<UInt8>? {
+        guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
+            if bufferedBytes > limit + 2 { throw HTTPParseError(400, "a line too long in a chunked body") }
+            return nil
+        }
+        var line = buffer[start..<newline]
+        if line.last == 0x0D { line = line.dropLast() }
+        guard line.count <= limit else { throw HTTPParseError(400, "a line too long in a chunked body") }
+        start = newline + 1
+        return line
+    }
+
+    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequest {
+        var lines = head.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+            $0.last == 0x0D ? $0.dropLast() : $0
+        }
+        let requestLine = lines.removeFirst()
+        let parts = requestLine.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
+            parts[0].allSatisfy(Self.isTokenByte), parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { throw HTTPParseError(400, "a malformed request line") }
+        let version = String(decoding: parts[2], as: UTF8.self)
+        guard version.hasPrefix("HTTP/1.") else { throw HTTPParseError(505, "only HTTP/1.x is spoken here") }
+        guard let minor = Int(version.dropFirst(7)), (0...1).contains(minor) else {
+            throw HTTPParseError(505, "only HTTP/1.0 and 1.1 are spoken here")
+        }
+        guard lines.count <= maxHeaders else { throw HTTPParseError(431, "more than \(maxHeaders) header fields") }
+        var headers: [(name: String, value: String)] = []
+        for line in lines {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
+                line[..<colon].allSatisfy(Self.isTokenByte)
+            else { throw HTTPParseError(400, "a malformed header field") }
+            let value = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }
+            guard !value.contains(where: { $0 < 0x20 && $0 != 0x09 || $0 == 0x7F }) else {
+                throw HTTPParseError(400, "a control character in a header value")
+            }
+            var trimmed = value
+            while let last = trimmed.last, last == 0x20 || last == 0x09 { trimmed = trimmed.dropLast() }
+            headers.append(
+                (String(decoding: line[..<colon], as: UTF8.self).lowercased(), String(decoding: trimmed, as: UTF8.self))
+            )
+        }
+        return HTTPRequest(
+            method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
+            minorVersion: minor, headers: headers, body: [])
+    }
+
+    private func bodyState(for request: HTTPRequest) throws(HTTPParseError) -> State {
+        let lengths = request.headers.filter { $0.name == "content-length" }.map(\.value)
+        let encodings = request.headers.filter { $0.name == "transfer-encoding" }.map(\.value)
+        if !encodings.isEmpty {
+            guard lengths.isEmpty else { throw HTTPParseError(400, "both Content-Length and Transfer-Encoding") }
+            guard
+                encodings.joined(separator: ",").lowercased().split(separator: ",").map({
+                    $0.trimmingCharacters(in: .whitespaces)
+                }) == ["chunked"]
+            else { throw HTTPParseError(501, "only the chunked transfer coding is understood") }
+            return .chunkSize(request)
+        }
+        let values = Set(lengths.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+        guard values.count <= 1 else { throw HTTPParseError(400, "conflicting Content-Length values") }
+        guard let text = values.first else { return .body(request, remaining: 0) }
+        guard text.count <= 18, text.allSatisfy(\.isASCII), let length = Int(text), length >= 0 else {
+            throw HTTPParseError(400, "a malformed Content-Length")
+        }
+        guard length <= maxBodyBytes else { throw tooLarge }
+        return .body(request, remaining: length)
+    }
+
+    /// The bytes of a token (method, header name): RFC 9110's tchar.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}

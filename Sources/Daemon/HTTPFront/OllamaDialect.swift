@@ -1,0 +1,206 @@
+import BindingRuntime
+import Foundation
+
+/// Ollama's API over a text-generating runtime: `/api/chat` and `/api/generate` (streamed as
+/// NDJSON unless `"stream": false`), `/api/tags`, `/api/ps`, `/api/show`, `/api/version`; errors
+/// as `{"error": message}`.
+public enum OllamaDialect {
+    public static func routes(_ generator: TextGenerator, version: String) -> [HTTPRoute] {
+        [
+            HTTPRoute("GET", "/api/version") { $0.respond(status: 200, json: ["version": .string(version)]) },
+            HTTPRoute("GET", "/api/tags") { tags(generator, $0) },
+            HTTPRoute("GET", "/api/ps") { loaded(generator, $0) },
+            HTTPRoute("POST", "/api/show") { show(generator, $0) },
+            HTTPRoute("POST", "/api/chat") { generate(generator, $0, chat: true) },
+            HTTPRoute("POST", "/api/generate") { generate(generator, $0, chat: false) },
+        ]
+    }
+
+    private static func details(_ generator: TextGenerator) -> JSONValue {
+        [
+            "format": .string(generator.namespace), "family": "", "families": nil, "parameter_size": "",
+            "quantization_level": "",
+        ]
+    }
+
+    private static func tags(_ generator: TextGenerator, _ exchange: HTTPExchange) {
+        generator.models(exchange) { found in
+            switch found {
+            case .failure(let error): fail(exchange, .from(error))
+            case .success(let files):
+                let models: [JSONValue] = files.map {
+                    [
+                        "name": $0["name"] ?? .null, "model": $0["name"] ?? .null,
+                        "modified_at": "1970-01-01T00:00:00Z",
+                        "size": $0["size"] ?? 0, "digest": "", "details": details(generator),
+                    ]
+                }
+                exchange.respond(status: 200, json: ["models": .array(models)])
+            }
+        }
+    }
+
+    private static func loaded(_ generator: TextGenerator, _ exchange: HTTPExchange) {
+        exchange.call("server.models", nil) { outcome in
+            switch outcome {
+            case .failure(let error): fail(exchange, .from(error))
+            case .success(let answer):
+                let files: [JSONValue] = answer["files"].flatMap { if case .array(let a) = $0 { a } else { nil } } ?? []
+                let objects: [JSONValue] =
+                    answer["loaded"].flatMap { if case .array(let a) = $0 { a } else { nil } } ?? []
+                var models: [JSONValue] = []
+                for object in objects where object["runtime"] == .string(generator.namespace) {
+                    // The file whose path is among the object's creating parameters.
+                    guard let file = files.first(where: { $0["path"].map { mentions(object["params"], $0) } ?? false })
+                    else { continue }
+                    var expires = Date().addingTimeInterval(365 * 24 * 3600)  // held: no end in sight
+                    switch object["unloads_in_s"] {
+                    case .double(let s)?: expires = Date().addingTimeInterval(s)
+                    case .int(let s)?: expires = Date().addingTimeInterval(Double(s))
+                    default: break
+                    }
+                    models.append([
+                        "name": file["name"] ?? .null, "model": file["name"] ?? .null, "size": file["size"] ?? 0,
+                        "digest": "", "details": details(generator),
+                        "expires_at": .string(ISO8601DateFormatter().string(from: expires)), "size_vram": 0,
+                    ])
+                }
+                exchange.respond(status: 200, json: ["models": .array(models)])
+            }
+        }
+    }
+
+    /// Whether `value` holds `target` somewhere.
+    private static func mentions(_ value: JSONValue?, _ target: JSONValue) -> Bool {
+        switch value {
+        case .array(let items)?: return items.contains { mentions($0, target) }
+        case .object(let object)?: return object.pairs.contains { mentions($0.value, target) }
+        case let leaf?: return leaf == target
+        case nil: return false
+        }
+    }
+
+    private static func show(_ generator: TextGenerator, _ exchange: HTTPExchange) {
+        let body = try? JSONParser.parse(exchange.request?.body ?? [])
+        guard case .string(let name)? = body?["model"] ?? body?["name"] else {
+            return fail(exchange, .init(status: 400, message: "'model' is required", kind: "invalid_request_error"))
+        }
+        generator.models(exchange) { found in
+            switch found {
+            case .failure(let error): fail(exchange, .from(error))
+            case .success(let files):
+                let bare = name.hasSuffix(":latest") ? String(name.dropLast(7)) : name
+                guard let file = files.first(where: { $0["name"] == .string(bare) }) else {
+                    return fail(
+                        exchange, .init(status: 404, message: "model '\(name)' not found", kind: "model_not_found"))
+                }
+                exchange.respond(
+                    status: 200,
+                    json: [
+                        "modelfile": "", "parameters": "", "template": "", "details": details(generator),
+                        "model_info": ["general.file": file["path"] ?? .null, "general.size": file["size"] ?? 0],
+                        "capabilities": ["completion", "tools"],
+                    ])
+            }
+        }
+    }
+
+    private static func generate(_ generator: TextGenerator, _ exchange: HTTPExchange, chat: Bool) {
+        guard let body = try? JSONParser.parse(exchange.request?.body ?? []), case .object = body else {
+            return fail(
+                exchange, .init(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
+        }
+        guard case .string(let model)? = body["model"] else {
+            return fail(exchange, .init(status: 400, message: "'model' is required", kind: "invalid_request_error"))
+        }
+        var request = TextGenerator.Request(model: model, prompt: "")
+        let options = body["options"]
+        do throws(ChatPrompt.Failure) {
+            if chat {
+                (request.prompt, request.role) = try ChatPrompt.compose(body["messages"])
+            } else {
+                guard case .string(let prompt)? = body["prompt"] else {
+                    throw ChatPrompt.Failure(message: "'prompt' must be a string")
+                }
+                var system = ""
+                if case .string(let text)? = body["system"], !text.isEmpty { system = text + "\n\n" }
+                request.prompt = system + prompt
+            }
+            request.maxTokens = try Fields.int(options?["num_predict"], "num_predict").flatMap { $0 < 0 ? nil : $0 }
+            request.temperature = try Fields.number(options?["temperature"], "temperature")
+            request.topP = try Fields.number(options?["top_p"], "top_p")
+            request.topK = try Fields.int(options?["top_k"], "top_k")
+            request.stop = try Fields.strings(options?["stop"], "stop")
+            if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
+        } catch {
+            return fail(exchange, .init(status: 400, message: error.message, kind: "invalid_request_error"))
+        }
+        let stream = body["stream"] != .bool(false)
+        let started = Date()
+        func stamp() -> JSONValue { .string(ISO8601DateFormatter().string(from: Date())) }
+        func line(_ fields: JSONObject) -> JSONValue {
+            var object: JSONObject = ["model": .string(model), "created_at": stamp()]
+            for (key, value) in fields.pairs { object[key] = value }
+            return .object(object)
+        }
+        func piece(_ text: String) -> JSONObject {
+            chat
+                ? ["message": ["role": "assistant", "content": .string(text)], "done": false]
+                : ["response": .string(text), "done": false]
+        }
+        var streaming = false
+        generator.run(
+            request, on: exchange,
+            events: { event in
+                switch event {
+                case .loading: break
+                case .text(let text):
+                    guard stream, request.tools == nil else { return }
+                    if !streaming {
+                        streaming = true
+                        exchange.startStream(status: 200, contentType: "application/x-ndjson")
+                    }
+                    exchange.send(line(piece(text)).jsonText + "\n")
+                case .done(let outcome):
+                    var last: JSONObject = [
+                        "done": true, "done_reason": .string(outcome.finishReason == "length" ? "length" : "stop"),
+                        "total_duration": .int(Int64(Date().timeIntervalSince(started) * 1e9)),
+                        "prompt_eval_count": .int(Int64(outcome.promptTokens)),
+                        "eval_count": .int(Int64(outcome.completionTokens)),
+                    ]
+                    let whole = stream && request.tools == nil ? "" : outcome.text
+                    if chat {
+                        var message: JSONObject = [
+                            "role": "assistant", "content": .string(outcome.toolCalls.isEmpty ? whole : ""),
+                        ]
+                        if !outcome.toolCalls.isEmpty {
+                            message["tool_calls"] = .array(
+                                outcome.toolCalls.map {
+                                    ["function": ["name": $0["name"] ?? .null, "arguments": $0["arguments"] ?? [:]]]
+                                })
+                        }
+                        last["message"] = .object(message)
+                    } else {
+                        last["response"] = .string(whole)
+                    }
+                    if stream {
+                        if !streaming { exchange.startStream(status: 200, contentType: "application/x-ndjson") }
+                        exchange.send(line(last).jsonText + "\n")
+                        return exchange.finish()
+                    }
+                    exchange.respond(status: 200, json: line(last))
+                }
+            },
+            failure: { failure in
+                if streaming {
+                    exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
+                    return exchange.finish()
+                }
+                fail(exchange, failure)
+            })
+    }
+
+    private static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {
+        exchange.respond(status: failure.status, json: ["error": .string(failure.message)])
+    }
+}
