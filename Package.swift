@@ -117,7 +117,8 @@ let package = Package(
             path: "Sources/Tools/rkllm-bench"),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(
-            name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Tools/rkllm-fuzz"),
+            name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime", "HTTPFront"],
+            path: "Sources/Tools/rkllm-fuzz"),
         // Random parameters for every generated method against the simulated runtimes, a bystander watching.
         .executableTarget(
             name: "rkllm-fuzz-methods", dependencies: ["RPCServer", "BindingRuntime", "CLinux"],
@@ -191,7 +192,7 @@ let package = Package(
         .executableTarget(
             name: "calltest-host", dependencies: ["RuntimeHost", "CallTestBindings"], path: "Tests/Support/CallTestHost"
         ),
-        .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux"]),
+        .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux", "HTTPFront"]),
         // The runtime host's logic against the fixture's generated table and manifest.
         .testTarget(name: "RuntimeHostTests", dependencies: ["RuntimeHost", "CallTestBindings", "RPCServer"]),
         // Start the real rkllm-server binary and talk to it over its socket.

@@ -13,7 +13,9 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 swift build --product rkllm-fuzz --scratch-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -D -Xswiftc FUZZING
 mkdir -p .build-fuzz/corpus
-(cd .build-fuzz && ./debug/rkllm-fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 corpus)
+# Seeds (HTTP requests, JSON-RPC lines) start it off; what it finds goes to the corpus.
+(cd .build-fuzz && ./debug/rkllm-fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=8192 -print_final_stats=1 corpus \
+    ../Tests/Fixtures/fuzz-seeds)
 
 swift build --sanitize=address --scratch-path .build-address
 # The methods of each RKLLM ABI's table, half the time each.

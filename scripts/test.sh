@@ -21,5 +21,7 @@ RKLLM_TEST_ABI=1.3 swift test "${args[@]}" --skip-build --filter DaemonTests
 Tests/Conformance/run.sh "$(swift build "${args[@]}" --show-bin-path)" "${SANITIZE:-}"
 # The Python client, installed as a user would, against the daemon (once: its tests are Python's).
 if [ -z "${SANITIZE:-}" ]; then ./scripts/python-client-test.sh "$(swift build --show-bin-path)"; fi
+# The HTTP front with OpenAI's and Ollama's official Python clients (once).
+if [ -z "${SANITIZE:-}" ]; then ./scripts/http-dialects-test.sh "$(swift build --show-bin-path)"; fi
 # Installing (scripts/install.sh), the systemd units, and a start by socket activation (once).
 if [ -z "${SANITIZE:-}" ]; then ./scripts/deploy-test.sh; fi

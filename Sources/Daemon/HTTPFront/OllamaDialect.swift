@@ -132,6 +132,7 @@ public enum OllamaDialect {
             request.topK = try Fields.int(options?["top_k"], "top_k")
             request.stop = try Fields.strings(options?["stop"], "stop")
             if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
+            request.keepAlive = try keepAlive(body["keep_alive"])
         } catch {
             return fail(exchange, .init(status: 400, message: error.message, kind: "invalid_request_error"))
         }
@@ -149,17 +150,20 @@ public enum OllamaDialect {
                 : ["response": .string(text), "done": false]
         }
         var streaming = false
+        func begin() {
+            guard !streaming else { return }
+            streaming = true
+            exchange.startStream(status: 200, contentType: "application/x-ndjson")
+        }
         generator.run(
             request, on: exchange,
             events: { event in
                 switch event {
-                case .loading: break
+                case .loading, .queued:
+                    if stream { begin() }
                 case .text(let text):
                     guard stream, request.tools == nil else { return }
-                    if !streaming {
-                        streaming = true
-                        exchange.startStream(status: 200, contentType: "application/x-ndjson")
-                    }
+                    begin()
                     exchange.send(line(piece(text)).jsonText + "\n")
                 case .done(let outcome):
                     var last: JSONObject = [
@@ -184,7 +188,7 @@ public enum OllamaDialect {
                         last["response"] = .string(whole)
                     }
                     if stream {
-                        if !streaming { exchange.startStream(status: 200, contentType: "application/x-ndjson") }
+                        begin()
                         exchange.send(line(last).jsonText + "\n")
                         return exchange.finish()
                     }
@@ -198,6 +202,24 @@ public enum OllamaDialect {
                 }
                 fail(exchange, failure)
             })
+    }
+
+    /// Ollama's `keep_alive`: seconds, or a duration (`"5m"`, `"30s"`, `"1h"`, `"-1"`); negative
+    /// keeps the model loaded, 0 unloads it after the request.
+    static func keepAlive(_ value: JSONValue?) throws(ChatPrompt.Failure) -> Double? {
+        switch value {
+        case nil, .null?: return nil
+        case .int(let n)?: return Double(n)
+        case .double(let d)?: return d
+        case .string(let text)?:
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+            if let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()) {
+                return number * unit
+            }
+            if let number = Double(text) { return number }
+            throw ChatPrompt.Failure(message: "'keep_alive' must be seconds or a duration like 5m")
+        default: throw ChatPrompt.Failure(message: "'keep_alive' must be seconds or a duration like 5m")
+        }
     }
 
     private static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {

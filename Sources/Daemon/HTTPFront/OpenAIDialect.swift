@@ -82,7 +82,7 @@ public enum OpenAIDialect {
             request, on: exchange,
             events: { event in
                 switch event {
-                case .loading: begin()
+                case .loading, .queued: begin()
                 case .text(let text):
                     guard pieceByPiece else { return }
                     begin()

@@ -33,11 +33,16 @@ public struct TextGenerator: Sendable {
         var stop: [String] = []
         /// The tools' JSON (OpenAI's list of function tools).
         var tools: JSONValue?
+        /// Seconds the model stays loaded once no one holds it (negative: until the daemon
+        /// stops); nil: the daemon's keep-alive.
+        var keepAlive: Double?
     }
 
     enum Event {
         /// The model is loading: seconds so far.
         case loading(Double)
+        /// The run waits behind others: its place.
+        case queued(Int)
         case text(String)
         case done(Outcome)
     }
@@ -150,6 +155,9 @@ public struct TextGenerator: Sendable {
                     }
                     values["$handle"] = handle
                     let release = { _ = exchange.call(destroyMethods[profile.load.method] ?? "", [handle]) { _ in } }
+                    if let seconds = request.keepAlive {
+                        exchange.call("server.keep_alive", ["handle": handle, "seconds": .double(seconds)]) { _ in }
+                    }
                     guard let tools = request.tools, let step = profile.tools else {
                         return generate(
                             values, request, on: exchange, events: events, failure: failure, release: release)
@@ -178,6 +186,7 @@ public struct TextGenerator: Sendable {
         runID = exchange.call(
             profile.run.method, profile.run.params(values),
             messages: { message in
+                if case .int(let place)? = message["_queue_position"] { events(.queued(Int(place))) }
                 guard !limits.reached,
                     let text = GenerationProfile.value(at: profile.text, of: message).flatMap({
                         if case .string(let t) = $0 { t } else { nil }

@@ -30,6 +30,9 @@ final class RuntimeObject: HandleTarget {
     var expiry = 0
     /// Since when no handle holds it (CLOCK_MONOTONIC ns), while its keep-alive runs.
     var unusedSince: UInt64?
+    /// Seconds it stays loaded once no handle holds it, as a client set it (`server.keep_alive`;
+    /// negative: until the daemon stops); nil: the daemon's keep-alive.
+    var keepAlive: Double?
     /// Set when its host died: every use answers this error.
     var crashed: RPCError?
     var calls = CallQueue<Work>()

@@ -250,7 +250,7 @@ extension RuntimeRouter {
         return [
             ServerMethod(name: "$/cancelRequest", description: cancel) { [unowned self] call in self.cancel(call) },
             ServerMethod(name: "$/pauseRequest", description: pause) { [unowned self] call in self.pause(call) },
-            modelsMethod(),
+            modelsMethod(), keepAliveMethod(),
         ]
     }
 

@@ -65,6 +65,41 @@ extension RuntimeRouter {
         return files
     }
 
+    /// `server.keep_alive {"handle", "seconds"}`: how long the object of one of the caller's
+    /// handles stays loaded once no client holds it (0: unloaded then; negative: until the daemon
+    /// stops), instead of the daemon's keep-alive. The last client to say it decides.
+    func keepAliveMethod() -> ServerMethod {
+        let description: JSONValue = [
+            "name": "server.keep_alive", "paramStructure": "either",
+            "summary": .string(
+                "How long the object of one of your handles stays loaded once no client holds it, in seconds "
+                    + "(0: unloaded then; negative: until the daemon stops), instead of the daemon's keep-alive."),
+            "params": [
+                ["name": "handle", "required": true, "schema": ["type": "integer"]],
+                ["name": "seconds", "required": true, "schema": ["type": "number"]],
+            ],
+            "result": [
+                "name": "result", "schema": ["type": "object", "properties": ["keep_alive_s": ["type": "number"]]],
+            ],
+        ]
+        return ServerMethod(name: "server.keep_alive", description: description) { [unowned self] call in
+            let params = call.params
+            let handle = params?["handle"] ?? params?[0]
+            let seconds = params?["seconds"] ?? params?[1]
+            guard case .int(let id)? = handle, let held = handles[id], held.owner == call.connection else {
+                return call.respond(.failure(.invalidParams("handle", "expected one of your handles")))
+            }
+            let value: Double
+            switch seconds {
+            case .int(let n)?: value = Double(n)
+            case .double(let d)? where d.isFinite: value = d
+            default: return call.respond(.failure(.invalidParams("seconds", "expected a number")))
+            }
+            held.object.keepAlive = value
+            call.respond(.success(["keep_alive_s": .double(value)]))
+        }
+    }
+
     private func loaded(seenBy connection: UInt64) -> [JSONValue] {
         let visible = liveObjects().filter {
             ($0.shareKey != nil && !$0.isPrivate) || handles.isHeld($0, by: connection)
@@ -83,7 +118,8 @@ extension RuntimeRouter {
             if let since = object.unusedSince {
                 let idle = Double(EventLoop.now() - since) / 1e9
                 entry["idle_s"] = .double((idle * 10).rounded() / 10)
-                entry["unloads_in_s"] = .double((max(0, limits.keepAlive - idle) * 10).rounded() / 10)
+                let keepAlive = object.keepAlive ?? limits.keepAlive
+                if keepAlive > 0 { entry["unloads_in_s"] = .double((max(0, keepAlive - idle) * 10).rounded() / 10) }
             }
             return .object(entry)
         }

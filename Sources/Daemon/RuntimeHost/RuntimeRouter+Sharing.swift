@@ -182,13 +182,15 @@ extension RuntimeRouter {
     func expire(_ object: RuntimeObject) {
         object.expiry += 1
         let token = object.expiry
-        guard object.crashed == nil, object.shareKey != nil, !object.isPrivate, limits.keepAlive > 0, let loop else {
+        let keepAlive = object.keepAlive ?? limits.keepAlive
+        guard object.crashed == nil, object.shareKey != nil, !object.isPrivate, keepAlive != 0, let loop else {
             return destroy(object)
         }
         object.unusedSince = EventLoop.now()
-        loop.schedule(after: limits.keepAlive) { [weak self, weak object] in
+        guard keepAlive > 0 else { return }  // kept until the daemon stops
+        loop.schedule(after: keepAlive) { [weak self, weak object] in
             guard let self, let object, object.expiry == token, object.references == 0 else { return }
-            logger.info("\(object.type) \(object.hostID.jsonText) unused for \(limits.keepAlive) s: unloading")
+            logger.info("\(object.type) \(object.hostID.jsonText) unused for \(keepAlive) s: unloading")
             destroy(object)
         }
     }

@@ -2,8 +2,8 @@ import BindingRuntime
 import RPCServer
 
 /// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope
-/// (a request reads the same alone and in a batch), and the writer (a parsed value must write and
-/// re-read to itself).
+/// (a request reads the same alone and in a batch), the writer (a parsed value must write and
+/// re-read to itself), and the HTTP front's request parser (HTTPRequests.swift).
 ///
 /// libFuzzer (CI, `scripts/fuzz.sh`): built with `-sanitize=fuzzer,address -D FUZZING`,
 /// `LLVMFuzzerRunDriver` calls `LLVMFuzzerTestOneInput`. A plain build's `@main` runs the
@@ -11,6 +11,7 @@ import RPCServer
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    fuzzHTTPRequests(bytes)
     var framer = LineFramer(maxLineBytes: 4096)
     // Two reads split where the first byte says, as a socket might deliver them.
     let split = size > 0 ? Int(bytes[0]) % (size + 1) : 0
