@@ -62,6 +62,12 @@ def test_keep_alive_is_honoured(client):
     assert 0 < (loaded[0].expires_at - datetime.datetime.now(datetime.timezone.utc)).total_seconds() <= 60
     client.generate(model="demo", prompt="hello world", keep_alive=0)
     assert client.ps().models == []
+    # A request without a prompt loads the model (Ollama's way to preload one).
+    loaded = client.generate(model="demo", keep_alive=-1)
+    assert loaded.done and loaded.done_reason == "load"
+    assert [model.model for model in client.ps().models] == ["demo"]
+    client.generate(model="demo", keep_alive=0)
+    assert client.ps().models == []
 
 
 def test_an_unknown_model_is_404(client):

@@ -53,16 +53,16 @@ public enum OllamaDialect {
                     // The file whose path is among the object's creating parameters.
                     guard let file = files.first(where: { $0["path"].map { mentions(object["params"], $0) } ?? false })
                     else { continue }
-                    var expires = Date().addingTimeInterval(365 * 24 * 3600)  // held: no end in sight
+                    var expires = 365.0 * 24 * 3600  // held, or kept until the daemon stops: no end in sight
                     switch object["unloads_in_s"] {
-                    case .double(let s)?: expires = Date().addingTimeInterval(s)
-                    case .int(let s)?: expires = Date().addingTimeInterval(Double(s))
+                    case .double(let s)?: expires = s
+                    case .int(let s)?: expires = Double(s)
                     default: break
                     }
                     models.append([
                         "name": file["name"] ?? .null, "model": file["name"] ?? .null, "size": file["size"] ?? 0,
                         "digest": "", "details": details(generator),
-                        "expires_at": .string(ISO8601DateFormatter().string(from: expires)), "size_vram": 0,
+                        "expires_at": .string(Timestamp.now(after: expires)), "size_vram": 0,
                     ])
                 }
                 exchange.respond(status: 200, json: ["models": .array(models)])
@@ -119,9 +119,11 @@ public enum OllamaDialect {
             if chat {
                 (request.prompt, request.role) = try ChatPrompt.compose(body["messages"])
             } else {
-                guard case .string(let prompt)? = body["prompt"] else {
+                // No prompt: the model is loaded (and kept for keep_alive), Ollama's way to preload it.
+                guard case .string(let prompt) = body["prompt"] ?? "" else {
                     throw ChatPrompt.Failure(message: "'prompt' must be a string")
                 }
+                request.loadOnly = prompt.isEmpty
                 var system = ""
                 if case .string(let text)? = body["system"], !text.isEmpty { system = text + "\n\n" }
                 request.prompt = system + prompt
@@ -138,7 +140,7 @@ public enum OllamaDialect {
         }
         let stream = body["stream"] != .bool(false)
         let started = Date()
-        func stamp() -> JSONValue { .string(ISO8601DateFormatter().string(from: Date())) }
+        func stamp() -> JSONValue { .string(Timestamp.now()) }
         func line(_ fields: JSONObject) -> JSONValue {
             var object: JSONObject = ["model": .string(model), "created_at": stamp()]
             for (key, value) in fields.pairs { object[key] = value }
@@ -167,7 +169,9 @@ public enum OllamaDialect {
                     exchange.send(line(piece(text)).jsonText + "\n")
                 case .done(let outcome):
                     var last: JSONObject = [
-                        "done": true, "done_reason": .string(outcome.finishReason == "length" ? "length" : "stop"),
+                        "done": true,
+                        "done_reason": .string(
+                            ["length", "load"].contains(outcome.finishReason) ? outcome.finishReason : "stop"),
                         "total_duration": .int(Int64(Date().timeIntervalSince(started) * 1e9)),
                         "prompt_eval_count": .int(Int64(outcome.promptTokens)),
                         "eval_count": .int(Int64(outcome.completionTokens)),

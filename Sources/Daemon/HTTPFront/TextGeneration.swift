@@ -36,6 +36,8 @@ public struct TextGenerator: Sendable {
         /// Seconds the model stays loaded once no one holds it (negative: until the daemon
         /// stops); nil: the daemon's keep-alive.
         var keepAlive: Double?
+        /// Only load the model (and keep it for `keepAlive`): no prompt runs.
+        var loadOnly = false
     }
 
     enum Event {
@@ -48,7 +50,7 @@ public struct TextGenerator: Sendable {
     }
 
     struct Outcome {
-        /// `stop`, `length` or `tool_calls`.
+        /// `stop`, `length`, `tool_calls`, or `load` when only the model was loaded.
         var finishReason = "stop"
         var text = ""
         var promptTokens = 0
@@ -157,6 +159,12 @@ public struct TextGenerator: Sendable {
                     let release = { _ = exchange.call(destroyMethods[profile.load.method] ?? "", [handle]) { _ in } }
                     if let seconds = request.keepAlive {
                         exchange.call("server.keep_alive", ["handle": handle, "seconds": .double(seconds)]) { _ in }
+                    }
+                    if request.loadOnly {
+                        release()
+                        var loaded = Outcome()
+                        loaded.finishReason = "load"
+                        return events(.done(loaded))
                     }
                     guard let tools = request.tools, let step = profile.tools else {
                         return generate(

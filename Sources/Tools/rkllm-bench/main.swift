@@ -16,6 +16,8 @@ import RPCServer
 ///   rkllm-bench privacy              (a change to a shared model instance: the instance of its own it costs)
 ///   rkllm-bench turns [--words 20]   (a conversation's next turn: what it prefills and waits, twice in
 ///                                     a row and after another client)
+///   rkllm-bench http [--connections 100] [--words 200]  (the HTTP front beside the socket: requests/s,
+///                                     latency added per token and to the first token)
 ///
 /// Without `--socket` it starts `rkllm-server` (the one built beside it) on a socket of its own and
 /// stops it afterwards. `ping` prints requests/s and the round-trip latency of `server.ping`
@@ -112,7 +114,8 @@ final class Target {
     let socket: String
     private var process: Process?
 
-    init(socket: String?, maxConnections: Int, arguments: [String] = []) throws {
+    /// `log`: a file for the daemon's standard error (its log).
+    init(socket: String?, maxConnections: Int, arguments: [String] = [], log: String? = nil) throws {
         if let socket {
             self.socket = socket
             return
@@ -123,6 +126,10 @@ final class Target {
         process.executableURL = server
         process.arguments =
             ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"] + arguments
+        if let log {
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+        }
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(20)
@@ -256,6 +263,7 @@ do {
     case "hosts": try hosts(options)
     case "privacy": try privacy(options)
     case "turns": try turns(options)
+    case "http": try http(options)
     case "floor":
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -266,7 +274,7 @@ do {
         if options.mode == "ping" { try ping(options, target) } else { try idle(options, target) }
     default:
         throw BenchError(
-            "unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy, turns)")
+            "unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy, turns, http)")
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
