@@ -94,4 +94,24 @@ final class ModelsTests: XCTestCase {
         _ = try client.call("rkllm.init", [["model_path": "demo"]])
         XCTAssertNil(try client.call("server.models")["loaded"]?[0]?["unloads_in_s"], "joined again: kept")
     }
+
+    func testAClientSaysHowLongItsModelStaysLoaded() throws {
+        let daemon = try RKLLMTests.simulated(["RKLLM_KEEP_ALIVE": "0"])
+        defer { daemon.assertStopsCleanly() }
+        let client = try Client(daemon.socket)
+        let handle = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        XCTAssertEqual(try client.call("server.keep_alive", ["handle": handle, "seconds": 60]), ["keep_alive_s": 60.0])
+        XCTAssertEqual(try client.call("rkllm.destroy", [handle]), .object([:]))
+        let kept = try XCTUnwrap(try client.call("server.models")["loaded"]?[0])
+        let left = try XCTUnwrap(kept["unloads_in_s"]?.doubleValue)
+        XCTAssertTrue(left > 50 && left <= 60, "\(kept)")
+        // Joined again and told 0: unloaded as soon as it is let go.
+        let again = try XCTUnwrap(try client.call("rkllm.init", [["model_path": "demo"]])["handle"])
+        _ = try client.call("server.keep_alive", [again, 0])
+        _ = try client.call("rkllm.destroy", [again])
+        XCTAssertEqual(try client.call("server.models")["loaded"], [])
+        // Only a handle of the caller's own.
+        XCTAssertEqual(
+            try client.errorCode("server.keep_alive", ["handle": 999, "seconds": 1]), RPCError.Code.invalidParams)
+    }
 }
