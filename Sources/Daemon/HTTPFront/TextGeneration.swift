@@ -186,7 +186,7 @@ public struct TextGenerator: Sendable {
         _ values: [String: JSONValue], _ request: Request, on exchange: HTTPExchange, events: @escaping (Event) -> Void,
         failure: @escaping (Failure) -> Void, release: @escaping () -> Void
     ) {
-        let limits = Limits(request: request, runTakesMaxTokens: profile.run.takes("$max_tokens"))
+        let limits = RequestLimits(request: request, runTakesMaxTokens: profile.run.takes("$max_tokens"))
         var runID: Int64 = 0
         let stopRun = {
             _ = exchange.call("$/cancelRequest", ["id": .int(runID)]) { _ in }
@@ -266,7 +266,7 @@ public struct TextGenerator: Sendable {
 /// A run's text against the request's own limits: pieces counted against max tokens (where the
 /// runtime does not count them itself), stop sequences found across pieces (text that could begin
 /// one is held back until it cannot).
-final class Limits {
+final class RequestLimits {
     private let maxTokens: Int?
     private let stop: [String]
     private(set) var text = ""
