@@ -101,8 +101,9 @@ final class ProtocolOverSocketTests: XCTestCase {
         guard case .array(let methods)? = discover["methods"] else { return XCTFail() }
         let names = Set(methods.compactMap { if case .string(let s)? = $0["name"] { return s } else { return nil } })
         XCTAssertEqual(
-            names.count, 59,
-            "50 functions, 2 get_constants, 5 server methods (server.models), $/cancelRequest, $/pauseRequest")
+            names.count, 60,
+            "50 functions, 2 get_constants, 6 server methods (server.models, server.keep_alive), $/cancelRequest, "
+                + "$/pauseRequest")
         XCTAssertTrue(
             names.isSuperset(of: ["rkllm.run", "rknn.matmul_run", "server.stats", "server.models", "rpc.discover"]))
         XCTAssertNotNil(discover["components"]?["schemas"]?["RKLLMParam"])
