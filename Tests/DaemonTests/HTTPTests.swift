@@ -99,6 +99,18 @@ final class HTTPTests: XCTestCase {
         try next.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(short.utf8.count)\r\n\r\n\(short)")
         XCTAssertEqual(try JSONParser.parse(try next.response().body)["response"], "Hello")
     }
+    func testQuietConnectionsAndSlowRequestsTimeOut() throws {
+        let (daemon, port) = try daemon(["--http-timeout", "0.5"])
+        defer { daemon.assertStopsCleanly() }
+        let quiet = try HTTPConnection(port: port)
+        XCTAssertTrue(try quiet.isClosed(), "a connection with no request is closed")
+        let slow = try HTTPConnection(port: port)
+        try slow.send("GET /api/version HTTP/1.1\r\nHost:")
+        XCTAssertEqual(try slow.response().status, 408)
+        XCTAssertTrue(try slow.isClosed())
+        let client = try Client(daemon.socket)
+        XCTAssertEqual(try client.call("server.stats")["connections"]?["open"], 1, "only the socket client is left")
+    }
 }
 
 /// A blocking HTTP/1.1 client connection for the tests (60 s to each read).

@@ -30,7 +30,7 @@ final class HTTPConnection: EventHandler {
         let configuration = front.server.configuration
         parser = HTTPRequestParser(maxBodyBytes: configuration.maxMessageBytes)
         output = OutputQueue(limit: configuration.maxOutputBytes)
-        armTimer(front.limits.idleTimeout)
+        armTimer()
     }
 
     deinit { if !closed { Glibc.close(fd) } }
@@ -80,7 +80,7 @@ final class HTTPConnection: EventHandler {
         guard !closed, exchange == nil, !closeAfterResponse else { return }
         do {
             guard let request = try parser.next() else {
-                armTimer(parser.isMidRequest ? front.limits.requestTimeout : front.limits.idleTimeout)
+                armTimer()
                 return
             }
             cancelTimer()
@@ -147,9 +147,11 @@ final class HTTPConnection: EventHandler {
 
     // MARK: timers and closing
 
-    private func armTimer(_ seconds: Double) {
+    /// `--http-timeout` from now: a connection with no request is closed, one with a request
+    /// begun gets 408.
+    private func armTimer() {
         cancelTimer()
-        timer = front.server.eventLoop.schedule(after: seconds) { [weak self] in
+        timer = front.server.eventLoop.schedule(after: front.server.configuration.httpTimeout) { [weak self] in
             guard let self, !closed, exchange == nil else { return }
             timer = nil
             if parser.isMidRequest {

@@ -21,16 +21,7 @@ public struct HTTPRoute {
 /// socket's against --max-connections), checks the bearer token, and routes each request to the
 /// dialects' routes, which answer by calling the server's methods as that client.
 public final class HTTPFront: EventHandler {
-    public struct Limits {
-        /// Seconds a request may take to arrive once begun.
-        public var requestTimeout = 30.0
-        /// Seconds a connection may stay open with no request.
-        public var idleTimeout = 60.0
-        public init() {}
-    }
-
     public let server: Server
-    let limits: Limits
     private let listener: TCPListener
     private let token: String?
     private var routes: [String: HTTPRoute] = [:]
@@ -42,10 +33,8 @@ public final class HTTPFront: EventHandler {
     /// The address bound (its port when 0 was asked).
     public var address: String { listener.address }
 
-    public init(server: Server, address: String, token: String?, routes: [HTTPRoute], limits: Limits = Limits()) throws
-    {
+    public init(server: Server, address: String, token: String?, routes: [HTTPRoute]) throws {
         self.server = server
-        self.limits = limits
         self.token = token
         listener = try TCPListener(address)
         for route in routes { self.routes[route.method + " " + route.path] = route }

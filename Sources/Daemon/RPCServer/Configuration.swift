@@ -38,6 +38,8 @@ public struct Configuration: Sendable {
     public var httpAddress: String?
     /// The token HTTP requests must bear (`Authorization: Bearer ...`); nil: none needed.
     public var httpToken: String?
+    /// Seconds an HTTP connection may go without a request, or take to send the rest of one.
+    public var httpTimeout = 60.0
     /// The runtimes' own settings (their manifests declare them), and the values set, by name.
     public private(set) var runtimeSettings: [RuntimeSetting] = []
     private var runtimeValues: [String: String] = [:]
@@ -100,6 +102,16 @@ public struct Configuration: Sendable {
             help: "the bearer token every HTTP request must carry (default: none)"
         ) {
             $0.httpToken = $1.isEmpty ? nil : $1
+        },
+        Setting(
+            environment: "RKLLM_HTTP_TIMEOUT", flag: "--http-timeout",
+            help:
+                "seconds an HTTP connection may go without a request, or take to send the rest of one, before it is closed (default 60)"
+        ) {
+            guard let seconds = Double($1), seconds > 0 else {
+                throw UsageError(description: "HTTP timeout '\($1)' is not a positive number of seconds")
+            }
+            $0.httpTimeout = seconds
         },
         Setting(environment: "RKLLM_UDS_PATH", flag: "--socket", help: "Unix socket path (default /tmp/rkllm.sock)") {
             $0.socketPath = $1
