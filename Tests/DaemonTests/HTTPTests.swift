@@ -1,4 +1,5 @@
 import BindingRuntime
+import CLinux
 import Foundation
 import XCTest
 

@@ -1,6 +1,6 @@
 import BindingRuntime
+import CLinux
 import Foundation
-import Glibc
 
 /// `rkllm-bench http`: the HTTP front against the socket, in one run on one daemon.
 ///
