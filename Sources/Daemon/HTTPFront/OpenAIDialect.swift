@@ -31,139 +31,51 @@ public enum OpenAIDialect {
             return fail(
                 exchange, .init(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
         }
-        guard case .string(let model)? = body["model"] else {
-            return fail(exchange, .init(status: 400, message: "'model' is required", kind: "invalid_request_error"))
-        }
-        var request = TextGenerator.Request(model: model, prompt: "")
+        let request: TextGenerator.Request
         do throws(ChatPrompt.Failure) {
-            if chat {
-                (request.prompt, request.role) = try ChatPrompt.compose(body["messages"])
-            } else {
-                guard case .string(let prompt)? = body["prompt"] else {
-                    throw ChatPrompt.Failure(message: "'prompt' must be a string")
-                }
-                request.prompt = prompt
-            }
-            request.maxTokens = try Fields.int(body["max_completion_tokens"] ?? body["max_tokens"], "max_tokens")
-            request.temperature = try Fields.number(body["temperature"], "temperature")
-            request.topP = try Fields.number(body["top_p"], "top_p")
-            request.topK = try Fields.int(body["top_k"], "top_k")
-            request.stop = try Fields.strings(body["stop"], "stop")
-            if let n = try Fields.int(body["n"], "n"), n != 1 {
-                throw ChatPrompt.Failure(message: "'n' other than 1 is not served: one choice per request")
-            }
-            if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
+            request = try Self.request(body, chat: chat)
         } catch {
             return fail(exchange, .init(status: 400, message: error.message, kind: "invalid_request_error"))
         }
-        let stream = body["stream"] == .bool(true)
-        let includeUsage = body["stream_options"]?["include_usage"] == .bool(true)
-        let id = "\(chat ? "chatcmpl" : "cmpl")-\(UInt64.random(in: 1...UInt64.max))"
-        let created = Int64(Date().timeIntervalSince1970)
-        let object = chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion"
-        // With tools the answer may be a call: it is known only at the end, so it is not streamed piece by piece.
-        let pieceByPiece = stream && request.tools == nil
-        var started = false
-        func chunk(_ choice: JSONObject, usage: JSONValue? = nil) {
-            var message: JSONObject = [
-                "id": .string(id), "object": .string(object), "created": .int(created), "model": .string(model),
-            ]
-            message["choices"] = .array(choice.pairs.isEmpty ? [] : [.object(choice)])
-            if let usage { message["usage"] = usage }
-            exchange.send("data: \(JSONValue.object(message).jsonText)\n\n")
-        }
-        func begin() {
-            guard stream, !started else { return }
-            started = true
-            exchange.startStream(status: 200, contentType: "text/event-stream")
-            if chat { chunk(["index": 0, "delta": ["role": "assistant", "content": ""], "finish_reason": nil]) }
-        }
+        let completion = OpenAICompletion(
+            exchange: exchange, model: request.model, chat: chat, stream: body["stream"] == .bool(true),
+            includeUsage: body["stream_options"]?["include_usage"] == .bool(true),
+            // With tools the answer may be a call, known only at the end: it is not streamed piece by piece.
+            pieceByPiece: request.tools == nil)
         generator.run(
             request, on: exchange,
             events: { event in
                 switch event {
-                case .loading, .queued: begin()
-                case .text(let text):
-                    guard pieceByPiece else { return }
-                    begin()
-                    chunk(
-                        chat
-                            ? ["index": 0, "delta": ["content": .string(text)], "finish_reason": nil]
-                            : ["index": 0, "text": .string(text), "finish_reason": nil, "logprobs": nil])
-                case .done(let outcome):
-                    let usage: JSONValue = [
-                        "prompt_tokens": .int(Int64(outcome.promptTokens)),
-                        "completion_tokens": .int(Int64(outcome.completionTokens)),
-                        "total_tokens": .int(Int64(outcome.promptTokens + outcome.completionTokens)),
-                    ]
-                    let calls = toolCalls(outcome.toolCalls)
-                    if stream {
-                        begin()
-                        if !pieceByPiece {
-                            var delta: JSONObject = [:]
-                            if calls.isEmpty {
-                                delta["content"] = .string(outcome.text)
-                            } else {
-                                delta["tool_calls"] = .array(
-                                    calls.enumerated().map { i, call in
-                                        var indexed = call
-                                        if case .object(var o) = call {
-                                            o["index"] = .int(Int64(i))
-                                            indexed = .object(o)
-                                        }
-                                        return indexed
-                                    })
-                            }
-                            chunk(
-                                chat
-                                    ? ["index": 0, "delta": .object(delta), "finish_reason": nil]
-                                    : [
-                                        "index": 0, "text": .string(outcome.text), "finish_reason": nil,
-                                        "logprobs": nil,
-                                    ])
-                        }
-                        chunk(
-                            chat
-                                ? ["index": 0, "delta": [:], "finish_reason": .string(outcome.finishReason)]
-                                : [
-                                    "index": 0, "text": "", "finish_reason": .string(outcome.finishReason),
-                                    "logprobs": nil,
-                                ])
-                        if includeUsage { chunk([:], usage: usage) }
-                        exchange.send("data: [DONE]\n\n")
-                        return exchange.finish()
-                    }
-                    var message: JSONObject = [
-                        "role": "assistant", "content": calls.isEmpty ? .string(outcome.text) : .null,
-                    ]
-                    if !calls.isEmpty { message["tool_calls"] = .array(calls) }
-                    let choice: JSONValue =
-                        chat
-                        ? [
-                            "index": 0, "message": .object(message), "finish_reason": .string(outcome.finishReason),
-                            "logprobs": nil,
-                        ]
-                        : [
-                            "index": 0, "text": .string(outcome.text), "finish_reason": .string(outcome.finishReason),
-                            "logprobs": nil,
-                        ]
-                    exchange.respond(
-                        status: 200,
-                        json: [
-                            "id": .string(id), "object": .string(object), "created": .int(created),
-                            "model": .string(model),
-                            "choices": [choice], "usage": usage,
-                        ])
+                case .loading, .queued: completion.begin()
+                case .text(let text): completion.piece(text)
+                case .done(let outcome): completion.finish(outcome, calls: toolCalls(outcome.toolCalls))
                 }
             },
-            failure: { failure in
-                if started {
-                    // The status went out: the error is the stream's last event.
-                    exchange.send("data: \(errorBody(failure).jsonText)\n\n")
-                    return exchange.finish()
-                }
-                fail(exchange, failure)
-            })
+            failure: completion.fail)
+    }
+
+    /// What a request body asks for; a field of the wrong kind is a failure naming it.
+    private static func request(_ body: JSONValue, chat: Bool) throws(ChatPrompt.Failure) -> TextGenerator.Request {
+        guard case .string(let model)? = body["model"] else { throw ChatPrompt.Failure(message: "'model' is required") }
+        var request = TextGenerator.Request(model: model, prompt: "")
+        if chat {
+            (request.prompt, request.role) = try ChatPrompt.compose(body["messages"])
+        } else {
+            guard case .string(let prompt)? = body["prompt"] else {
+                throw ChatPrompt.Failure(message: "'prompt' must be a string")
+            }
+            request.prompt = prompt
+        }
+        request.maxTokens = try Fields.int(body["max_completion_tokens"] ?? body["max_tokens"], "max_tokens")
+        request.temperature = try Fields.number(body["temperature"], "temperature")
+        request.topP = try Fields.number(body["top_p"], "top_p")
+        request.topK = try Fields.int(body["top_k"], "top_k")
+        request.stop = try Fields.strings(body["stop"], "stop")
+        if let n = try Fields.int(body["n"], "n"), n != 1 {
+            throw ChatPrompt.Failure(message: "'n' other than 1 is not served: one choice per request")
+        }
+        if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
+        return request
     }
 
     /// The model's calls in OpenAI's shape: arguments as JSON text.
@@ -178,7 +90,7 @@ public enum OpenAIDialect {
         }
     }
 
-    private static func errorBody(_ failure: TextGenerator.Failure) -> JSONValue {
+    static func errorBody(_ failure: TextGenerator.Failure) -> JSONValue {
         let type =
             failure.status == 404
             ? "invalid_request_error" : failure.kind == "model_not_found" ? "invalid_request_error" : failure.kind
@@ -189,7 +101,7 @@ public enum OpenAIDialect {
         ]
     }
 
-    private static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {
+    static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {
         exchange.respond(status: failure.status, json: errorBody(failure))
     }
 }
