@@ -110,102 +110,53 @@ public enum OllamaDialect {
             return fail(
                 exchange, .init(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
         }
-        guard case .string(let model)? = body["model"] else {
-            return fail(exchange, .init(status: 400, message: "'model' is required", kind: "invalid_request_error"))
-        }
-        var request = TextGenerator.Request(model: model, prompt: "")
-        let options = body["options"]
+        let request: TextGenerator.Request
         do throws(ChatPrompt.Failure) {
-            if chat {
-                (request.prompt, request.role) = try ChatPrompt.compose(body["messages"])
-            } else {
-                // No prompt: the model is loaded (and kept for keep_alive), Ollama's way to preload it.
-                guard case .string(let prompt) = body["prompt"] ?? "" else {
-                    throw ChatPrompt.Failure(message: "'prompt' must be a string")
-                }
-                request.loadOnly = prompt.isEmpty
-                var system = ""
-                if case .string(let text)? = body["system"], !text.isEmpty { system = text + "\n\n" }
-                request.prompt = system + prompt
-            }
-            request.maxTokens = try Fields.int(options?["num_predict"], "num_predict").flatMap { $0 < 0 ? nil : $0 }
-            request.temperature = try Fields.number(options?["temperature"], "temperature")
-            request.topP = try Fields.number(options?["top_p"], "top_p")
-            request.topK = try Fields.int(options?["top_k"], "top_k")
-            request.stop = try Fields.strings(options?["stop"], "stop")
-            if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
-            request.keepAlive = try keepAlive(body["keep_alive"])
+            request = try Self.request(body, chat: chat)
         } catch {
             return fail(exchange, .init(status: 400, message: error.message, kind: "invalid_request_error"))
         }
-        let stream = body["stream"] != .bool(false)
-        let started = Date()
-        func stamp() -> JSONValue { .string(Timestamp.now()) }
-        func line(_ fields: JSONObject) -> JSONValue {
-            var object: JSONObject = ["model": .string(model), "created_at": stamp()]
-            for (key, value) in fields.pairs { object[key] = value }
-            return .object(object)
-        }
-        func piece(_ text: String) -> JSONObject {
-            chat
-                ? ["message": ["role": "assistant", "content": .string(text)], "done": false]
-                : ["response": .string(text), "done": false]
-        }
-        var streaming = false
-        func begin() {
-            guard !streaming else { return }
-            streaming = true
-            exchange.startStream(status: 200, contentType: "application/x-ndjson")
-        }
+        let reply = OllamaReply(
+            exchange: exchange, model: request.model, chat: chat, stream: body["stream"] != .bool(false),
+            // With tools the answer may be a call, known only at the end: it is not streamed piece by piece.
+            pieceByPiece: request.tools == nil)
         generator.run(
             request, on: exchange,
             events: { event in
                 switch event {
-                case .loading, .queued:
-                    if stream { begin() }
-                case .text(let text):
-                    guard stream, request.tools == nil else { return }
-                    begin()
-                    exchange.send(line(piece(text)).jsonText + "\n")
-                case .done(let outcome):
-                    var last: JSONObject = [
-                        "done": true,
-                        "done_reason": .string(
-                            ["length", "load"].contains(outcome.finishReason) ? outcome.finishReason : "stop"),
-                        "total_duration": .int(Int64(Date().timeIntervalSince(started) * 1e9)),
-                        "prompt_eval_count": .int(Int64(outcome.promptTokens)),
-                        "eval_count": .int(Int64(outcome.completionTokens)),
-                    ]
-                    let whole = stream && request.tools == nil ? "" : outcome.text
-                    if chat {
-                        var message: JSONObject = [
-                            "role": "assistant", "content": .string(outcome.toolCalls.isEmpty ? whole : ""),
-                        ]
-                        if !outcome.toolCalls.isEmpty {
-                            message["tool_calls"] = .array(
-                                outcome.toolCalls.map {
-                                    ["function": ["name": $0["name"] ?? .null, "arguments": $0["arguments"] ?? [:]]]
-                                })
-                        }
-                        last["message"] = .object(message)
-                    } else {
-                        last["response"] = .string(whole)
-                    }
-                    if stream {
-                        begin()
-                        exchange.send(line(last).jsonText + "\n")
-                        return exchange.finish()
-                    }
-                    exchange.respond(status: 200, json: line(last))
+                case .loading, .queued: reply.begin()
+                case .text(let text): reply.piece(text)
+                case .done(let outcome): reply.finish(outcome)
                 }
             },
-            failure: { failure in
-                if streaming {
-                    exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
-                    return exchange.finish()
-                }
-                fail(exchange, failure)
-            })
+            failure: reply.fail)
+    }
+
+    /// What a request body asks for; a field of the wrong kind is a failure naming it.
+    private static func request(_ body: JSONValue, chat: Bool) throws(ChatPrompt.Failure) -> TextGenerator.Request {
+        guard case .string(let model)? = body["model"] else { throw ChatPrompt.Failure(message: "'model' is required") }
+        var request = TextGenerator.Request(model: model, prompt: "")
+        if chat {
+            (request.prompt, request.role) = try ChatPrompt.compose(body["messages"])
+        } else {
+            // No prompt: the model is loaded (and kept for keep_alive), Ollama's way to preload it.
+            guard case .string(let prompt) = body["prompt"] ?? "" else {
+                throw ChatPrompt.Failure(message: "'prompt' must be a string")
+            }
+            request.loadOnly = prompt.isEmpty
+            var system = ""
+            if case .string(let text)? = body["system"], !text.isEmpty { system = text + "\n\n" }
+            request.prompt = system + prompt
+        }
+        let options = body["options"]
+        request.maxTokens = try Fields.int(options?["num_predict"], "num_predict").flatMap { $0 < 0 ? nil : $0 }
+        request.temperature = try Fields.number(options?["temperature"], "temperature")
+        request.topP = try Fields.number(options?["top_p"], "top_p")
+        request.topK = try Fields.int(options?["top_k"], "top_k")
+        request.stop = try Fields.strings(options?["stop"], "stop")
+        if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
+        request.keepAlive = try keepAlive(body["keep_alive"])
+        return request
     }
 
     /// Ollama's `keep_alive`: seconds, or a duration (`"5m"`, `"30s"`, `"1h"`, `"-1"`); negative
@@ -226,7 +177,7 @@ public enum OllamaDialect {
         }
     }
 
-    private static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {
+    static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {
         exchange.respond(status: failure.status, json: ["error": .string(failure.message)])
     }
 }
