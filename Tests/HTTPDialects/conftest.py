@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPOSITORY / "clients" / "python"))  # the socket client,
 class Daemon:
     """rkllm-server with `--http 127.0.0.1:0`: `url` is where it answers HTTP, `socket` JSON-RPC."""
 
-    def __init__(self, library="librkllmrt_sim-1.3.so", token_us="20000", arguments=()):
+    def __init__(self, library="librkllmrt_sim-1.3.so", token_us="20000", load_ms="0", arguments=()):
         products = pathlib.Path(os.environ["RKLLM_SERVER_BIN"])
         self.directory = tempfile.mkdtemp(prefix="rkllm-http-")
         self.socket = os.path.join(self.directory, "rkllm.sock")
@@ -26,7 +26,7 @@ class Daemon:
         environment = dict(
             os.environ, RKLLM_RUNTIME_LIB=str(products / library), RKLLM_MODEL_DIRS=str(REPOSITORY / "models"),
             RKLLM_CACHE_DIR=self.directory, RKLLM_SIM_DOMAIN_DIR=self.directory, RKLLM_KEEP_ALIVE="0",
-            RKLLM_SIM_TOKEN_US=token_us, RKLLM_SIM_LOAD_MS="0")
+            RKLLM_SIM_TOKEN_US=token_us, RKLLM_SIM_LOAD_MS=load_ms)
         self.process = subprocess.Popen(
             [str(products / "rkllm-server"), "--socket", self.socket, "--log-level", "1", "--http", "127.0.0.1:0",
              *arguments], env=environment, stderr=self.log)

@@ -7,7 +7,7 @@ import urllib.request
 import ollama
 import pytest
 
-from conftest import HELLO_REPLY
+from conftest import HELLO_REPLY, Daemon
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,18 @@ def test_an_unknown_model_is_404(client):
     with pytest.raises(ollama.ResponseError) as error:
         client.chat(model="no-such-model", messages=hello())
     assert error.value.status_code == 404
+
+
+def test_pulling_a_model_loads_it_with_its_progress():
+    slow = Daemon(load_ms="1500")
+    try:
+        client = ollama.Client(host=slow.url)
+        statuses = [progress.status for progress in client.pull("demo", stream=True)]
+        assert statuses[0] == "loading demo" and "loading demo: 1 s" in statuses, statuses
+        assert statuses[-1] == "success"
+        assert slow.stats()["runtimes"]["rkllm"]["hosts_started"] == 1, "the model was loaded"
+        with pytest.raises(ollama.ResponseError) as error:
+            client.pull("no-such-model")
+        assert error.value.status_code == 404
+    finally:
+        slow.stop()

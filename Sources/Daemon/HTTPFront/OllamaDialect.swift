@@ -2,8 +2,8 @@ import BindingRuntime
 import Foundation
 
 /// Ollama's API over a text-generating runtime: `/api/chat` and `/api/generate` (streamed as
-/// NDJSON unless `"stream": false`), `/api/tags`, `/api/ps`, `/api/show`, `/api/version`; errors
-/// as `{"error": message}`.
+/// NDJSON unless `"stream": false`), `/api/tags`, `/api/ps`, `/api/show`, `/api/version`,
+/// `/api/pull` (loads a model, with its progress); errors as `{"error": message}`.
 public enum OllamaDialect {
     public static func routes(_ generator: TextGenerator, version: String) -> [HTTPRoute] {
         [
@@ -13,6 +13,7 @@ public enum OllamaDialect {
             HTTPRoute("POST", "/api/show") { show(generator, $0) },
             HTTPRoute("POST", "/api/chat") { generate(generator, $0, chat: true) },
             HTTPRoute("POST", "/api/generate") { generate(generator, $0, chat: false) },
+            HTTPRoute("POST", "/api/pull") { pull(generator, $0) },
         ]
     }
 
@@ -130,6 +131,46 @@ public enum OllamaDialect {
                 }
             },
             failure: reply.fail)
+    }
+
+    /// `/api/pull`: the models are on disk already, so pulling one loads it, with its progress as
+    /// Ollama's pull reports it (`{"status": ...}` lines, then `success`), and keeps it loaded.
+    private static func pull(_ generator: TextGenerator, _ exchange: HTTPExchange) {
+        let body = try? JSONParser.parse(exchange.request?.body ?? [])
+        guard case .string(let model)? = body?["model"] ?? body?["name"] else {
+            return fail(exchange, .init(status: 400, message: "'model' is required", kind: "invalid_request_error"))
+        }
+        let stream = body?["stream"] != .bool(false)
+        var request = TextGenerator.Request(model: model, prompt: "")
+        request.loadOnly = true
+        var started = false
+        func status(_ text: String) -> JSONValue { ["status": .string(text)] }
+        func begin() {
+            guard stream, !started else { return }
+            started = true
+            exchange.startStream(status: 200, contentType: "application/x-ndjson")
+            exchange.send(status("loading \(model)").jsonText + "\n")
+        }
+        generator.run(
+            request, on: exchange,
+            events: { event in
+                switch event {
+                case .loading(let seconds):
+                    begin()
+                    if stream { exchange.send(status("loading \(model): \(Int(seconds)) s").jsonText + "\n") }
+                case .queued, .text: break
+                case .done:
+                    guard stream else { return exchange.respond(status: 200, json: status("success")) }
+                    begin()
+                    exchange.send(status("success").jsonText + "\n")
+                    exchange.finish()
+                }
+            },
+            failure: { failure in
+                guard started else { return fail(exchange, failure) }
+                exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
+                exchange.finish()
+            })
     }
 
     /// What a request body asks for; a field of the wrong kind is a failure naming it.
