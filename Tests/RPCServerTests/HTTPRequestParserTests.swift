@@ -49,6 +49,10 @@ final class HTTPRequestParserTests: XCTestCase {
             ("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", 400, 1 << 20),
             ("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400, 1 << 20),
             ("POST / HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400, 1 << 20),
+            ("POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc", 400, 1 << 20),
+            // A sign in a chunk size (the fuzzer's find: a size below zero).
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n", 400, 1 << 20),
+            ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n", 400, 1 << 20),
             ("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", 413, 10),
             ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n", 413, 10),
             ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, 1 << 20),

@@ -79,8 +79,9 @@ public struct HTTPRequestParser {
                 return request
             case .chunkSize(let request):
                 guard let line = try takeLine(limit: 1024) else { return nil }
+                // Hex digits only: a sign would make a size below zero.
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 0x20 && $0 != 0x09 }
-                guard !digits.isEmpty, digits.count <= 8,
+                guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy(\.isHexDigitByte),
                     let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
                 else { throw HTTPParseError(400, "a malformed chunk size") }
                 guard request.body.count + size <= maxBodyBytes else { throw tooLarge }
@@ -193,7 +194,9 @@ public struct HTTPRequestParser {
         let values = Set(lengths.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
         guard values.count <= 1 else { throw HTTPParseError(400, "conflicting Content-Length values") }
         guard let text = values.first else { return .body(request, remaining: 0) }
-        guard text.count <= 18, text.allSatisfy(\.isASCII), let length = Int(text), length >= 0 else {
+        guard text.count <= 18, !text.isEmpty, text.allSatisfy(\.isNumber), text.allSatisfy(\.isASCII),
+            let length = Int(text)
+        else {
             throw HTTPParseError(400, "a malformed Content-Length")
         }
         guard length <= maxBodyBytes else { throw tooLarge }
@@ -209,5 +212,11 @@ public struct HTTPRequestParser {
         default:
             return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
         }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigitByte: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
     }
 }
