@@ -90,8 +90,7 @@ public enum OllamaDialect {
             switch found {
             case .failure(let error): fail(exchange, .from(error))
             case .success(let files):
-                let bare = name.hasSuffix(":latest") ? String(name.dropLast(7)) : name
-                guard let file = files.first(where: { $0["name"] == .string(bare) }) else {
+                guard let file = TextGenerator.file(named: name, in: files) else {
                     return fail(
                         exchange, .init(status: 404, message: "model '\(name)' not found", kind: "model_not_found"))
                 }
@@ -107,15 +106,11 @@ public enum OllamaDialect {
     }
 
     private static func generate(_ generator: TextGenerator, _ exchange: HTTPExchange, chat: Bool) {
-        guard let body = try? JSONParser.parse(exchange.request?.body ?? []), case .object = body else {
-            return fail(
-                exchange, .init(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
-        }
+        let body: JSONValue
         let request: TextGenerator.Request
-        do throws(ChatPrompt.Failure) {
-            request = try Self.request(body, chat: chat)
-        } catch {
-            return fail(exchange, .init(status: 400, message: error.message, kind: "invalid_request_error"))
+        switch TextGenerator.read(exchange, { body throws(ChatPrompt.Failure) in try Self.request(body, chat: chat) }) {
+        case .success(let read): (body, request) = read
+        case .failure(let failure): return fail(exchange, failure)
         }
         let reply = OllamaReply(
             exchange: exchange, model: request.model, chat: chat, stream: body["stream"] != .bool(false),

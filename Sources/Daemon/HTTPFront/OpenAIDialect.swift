@@ -27,15 +27,11 @@ public enum OpenAIDialect {
     }
 
     private static func complete(_ generator: TextGenerator, _ exchange: HTTPExchange, chat: Bool) {
-        guard let body = try? JSONParser.parse(exchange.request?.body ?? []), case .object = body else {
-            return fail(
-                exchange, .init(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
-        }
+        let body: JSONValue
         let request: TextGenerator.Request
-        do throws(ChatPrompt.Failure) {
-            request = try Self.request(body, chat: chat)
-        } catch {
-            return fail(exchange, .init(status: 400, message: error.message, kind: "invalid_request_error"))
+        switch TextGenerator.read(exchange, { body throws(ChatPrompt.Failure) in try Self.request(body, chat: chat) }) {
+        case .success(let read): (body, request) = read
+        case .failure(let failure): return fail(exchange, failure)
         }
         let completion = OpenAICompletion(
             exchange: exchange, model: request.model, chat: chat, stream: body["stream"] == .bool(true),

@@ -104,6 +104,28 @@ public struct TextGenerator: Sendable {
         }
     }
 
+    /// The model file a request names: by name or path, Ollama's default tag (`demo:latest`) allowed.
+    static func file(named model: String, in files: [JSONValue]) -> JSONValue? {
+        let name = model.hasSuffix(":latest") ? String(model.dropLast(7)) : model
+        return files.first { $0["name"] == .string(name) || $0["path"] == .string(name) }
+    }
+
+    /// A generation request's JSON body as a dialect reads it (`reader`): the body and the request,
+    /// or the 400 that says why not.
+    static func read(_ exchange: HTTPExchange, _ reader: (JSONValue) throws(ChatPrompt.Failure) -> Request)
+        -> Result<(body: JSONValue, request: Request), Failure>
+    {
+        guard let body = try? JSONParser.parse(exchange.request?.body ?? []), case .object = body else {
+            return .failure(
+                Failure(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
+        }
+        do throws(ChatPrompt.Failure) {
+            return .success((body, try reader(body)))
+        } catch {
+            return .failure(Failure(status: 400, message: error.message, kind: "invalid_request_error"))
+        }
+    }
+
     /// Runs `request` as `exchange`'s client: `events` gets the load's progress, the text and
     /// the outcome; `failure` why it could not run. Nothing more comes once the client has gone.
     func run(
@@ -124,10 +146,7 @@ public struct TextGenerator: Sendable {
             case .success(let list): files = list
             case .failure(let error): return failure(.from(error))
             }
-            let name = request.model.hasSuffix(":latest") ? String(request.model.dropLast(7)) : request.model
-            guard let file = files.first(where: { $0["name"] == .string(name) || $0["path"] == .string(name) }),
-                case .string(let path)? = file["path"]
-            else {
+            guard let file = Self.file(named: request.model, in: files), case .string(let path)? = file["path"] else {
                 return failure(
                     Failure(
                         status: 404, message: "the model '\(request.model)' does not exist", kind: "model_not_found"))
