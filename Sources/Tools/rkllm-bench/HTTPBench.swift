@@ -23,7 +23,7 @@ func http(_ options: Options) throws {
     defer { target.stop() }
     let port = try httpPort(log)
 
-    try ping(options, target)
+    try ping(options, socket: target.socket).print("ping")
     try httpVersion(options, port: port)
 
     let prompt = Array(repeating: "hello", count: options.words).joined(separator: " ")

@@ -6,6 +6,7 @@ import RPCServer
 ///   rkllm-bench ping [--connections 100] [--depth 1] [--duration 5] [--threads 2]
 ///   rkllm-bench --idle 10000          (or: rkllm-bench idle --connections 10000)
 ///   rkllm-bench floor [--connections 100] [--depth 1] ...   (the same client against FloorServer)
+///   rkllm-bench redis [--connections 100] [--depth 1] ...   (the same client: redis-server's PING)
 ///   rkllm-bench parse                 (the JSON-RPC request path alone, ns per request)
 ///   rkllm-bench tokens [--words 2000] [--token-us 1000]   (generation through the daemon vs direct;
 ///                                     the latency the daemon adds per token)
@@ -166,76 +167,6 @@ final class Target {
     }
 }
 
-/// N connections spread over threads; each round sends `depth` pings on every connection of the
-/// thread, then reads every reply. Latency is per request: send to reply of its round.
-func ping(_ options: Options, _ target: Target) throws {
-    let request = Array(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#.utf8) + [0x0A]
-    let batch = Array([[UInt8]](repeating: request, count: options.depth).joined())
-    let connections = try (0..<options.connections).map { _ in try connect(target.socket) }
-    defer { connections.forEach { close($0) } }
-    var check = [UInt8](repeating: 0, count: 4096)
-    try sendAll(connections[0], request)
-    let n = try readLines(connections[0], 1, into: &check)
-    let first = String(decoding: check[0..<n], as: UTF8.self)
-    guard first.contains(#""result":"pong""#) else { throw BenchError("unexpected reply: \(first)") }
-
-    final class Shared: @unchecked Sendable {
-        let lock = NSLock()
-        var requests = 0
-        var latencies: [UInt64] = []
-        var failure: Error?
-    }
-    let shared = Shared()
-    let end = now() + UInt64(options.duration * 1e9)
-    let threads = min(options.threads, connections.count)
-    let group = DispatchGroup()
-    for t in 0..<threads {
-        let mine = stride(from: t, to: connections.count, by: threads).map { connections[$0] }
-        group.enter()
-        Thread {
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var count = 0
-            var latencies: [UInt64] = []
-            latencies.reserveCapacity(1 << 16)
-            do {
-                while now() < end {
-                    let started = now()
-                    for fd in mine { try sendAll(fd, batch) }
-                    for fd in mine {
-                        _ = try readLines(fd, options.depth, into: &buffer)
-                        latencies.append(now() - started)
-                    }
-                    count += mine.count * options.depth
-                }
-            } catch {
-                shared.lock.withLock { shared.failure = error }
-            }
-            shared.lock.withLock {
-                shared.requests += count
-                shared.latencies += latencies
-            }
-            group.leave()
-        }.start()
-    }
-    let started = now()
-    group.wait()
-    let seconds = Double(now() - started) / 1e9
-    if let failure = shared.failure { throw failure }
-    let sorted = shared.latencies.sorted()
-    func percentile(_ p: Double) -> Double {
-        sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
-    }
-    print(
-        String(
-            format: "ping: %d connections, depth %d, %d client threads, %.1f s", options.connections, options.depth,
-            threads, seconds))
-    print(String(format: "  %.0f requests/s", Double(shared.requests) / seconds))
-    print(
-        String(
-            format: "  round trip (a round of %d requests per connection): p50 %.1f us, p99 %.1f us", options.depth,
-            percentile(0.5), percentile(0.99)))
-}
-
 /// Holds N idle connections and reports the daemon's resident memory per connection.
 func idle(_ options: Options, _ target: Target) throws {
     let before = try target.residentKiB()
@@ -267,14 +198,23 @@ do {
     case "floor":
         let floor = try FloorServer()
         defer { floor.stop() }
-        try ping(options, try Target(socket: floor.socket, maxConnections: options.connections))
+        try ping(options, socket: floor.socket).print("floor")
+    case "redis":
+        guard let redis = try RedisServer() else { throw BenchError("redis-server is not installed") }
+        defer { redis.stop() }
+        try ping(options, socket: redis.socket, probe: .redis).print("redis PING")
     case "ping", "idle":
         let target = try Target(socket: options.socket, maxConnections: options.connections)
         defer { target.stop() }
-        if options.mode == "ping" { try ping(options, target) } else { try idle(options, target) }
+        if options.mode == "ping" {
+            try ping(options, socket: target.socket).print("ping")
+        } else {
+            try idle(options, target)
+        }
     default:
         throw BenchError(
-            "unknown mode \(options.mode) (ping, idle, floor, parse, tokens, frames, hosts, privacy, turns, http)")
+            "unknown mode \(options.mode) (ping, idle, floor, redis, parse, tokens, frames, hosts, privacy, turns, http)"
+        )
     }
 } catch {
     FileHandle.standardError.write(Data("rkllm-bench: \(error)\n".utf8))
