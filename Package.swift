@@ -4,6 +4,11 @@ import PackageDescription
 /// Where Debian's libclang-dev puts the clang-c headers (scripts/setup.sh installs it).
 let libclangInclude = "/usr/lib/llvm-14/include"
 
+/// The request path's targets (JSON, JSON-RPC, the event loop): exclusivity is checked at run time
+/// in debug builds, which every test runs (under both sanitizers too), and not in release, where its
+/// checks on every class property access were a tenth of a request's time (docs/PERFORMANCE.md).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "rkllm-server",
     products: [
@@ -65,7 +70,7 @@ let package = Package(
         .systemLibrary(name: "CRKLLM_1_2_3", path: "Headers/rkllm/1.2.3"),
         .systemLibrary(name: "CRKLLM_1_3_0", path: "Headers/rkllm/1.3.0"),
         .systemLibrary(name: "CRKNN", path: "Headers/rknn"),
-        .target(name: "BindingRuntime", path: "Sources/Daemon/BindingRuntime"),
+        .target(name: "BindingRuntime", path: "Sources/Daemon/BindingRuntime", swiftSettings: hotPath),
         .target(
             name: "RKLLMDescription_1_2_3", dependencies: ["BindingRuntime"],
             path: "Sources/Daemon/Descriptions/RKLLM-1.2.3", plugins: ["BindingGenPlugin"]),
@@ -87,7 +92,9 @@ let package = Package(
 
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
         .systemLibrary(name: "CLinux", path: "Sources/Daemon/CLinux"),
-        .target(name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer"),
+        .target(
+            name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer",
+            swiftSettings: hotPath),
         // The HTTP front (OpenAI's and Ollama's dialects) on the server's event loop.
         .target(
             name: "HTTPFront", dependencies: ["RPCServer", "BindingRuntime", "CLinux"], path: "Sources/Daemon/HTTPFront"

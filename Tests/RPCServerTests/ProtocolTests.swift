@@ -93,6 +93,42 @@ final class ProtocolTests: XCTestCase {
             #"{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad","data":{"param":"x"}}}"#)
     }
 
+    func testThePlainReaderReadsWhatTheGeneralReaderReads() throws {
+        // Each line read both ways: the same request, or the plain reader leaves it to the general one.
+        let plain = [
+            #"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#,
+            #" { "method" : "m" , "params" : [1,{"a":[]}] , "jsonrpc" : "2.0" , "id" : -42 } "#,
+            #"{"jsonrpc":"2.0","id":"abc def","method":"a.b_c","params":{}}"#,
+            #"{"jsonrpc":"2.0","id":null,"method":"m"}"#,
+            #"{"jsonrpc":"2.0","method":"notified"}"#,
+            #"{"id":0,"jsonrpc":"2.0","method":"m"}"#,
+            #"{"jsonrpc":"2.0","id":123456789012345678,"method":"m"}"#,
+        ]
+        let general = [
+            #"{"jsonrpc":"2.0","id":1,"method":"server\u002eping"}"#, #"{"jsonrpc":"2.0","id":-0,"method":"m"}"#,
+            #"{"jsonrpc":"2.0","id":1e2,"method":"m"}"#, #"{"jsonrpc":"2.0","id":1.0,"method":"m"}"#,
+            #"{"jsonrpc":"2.0","id":012,"method":"m"}"#, #"{"jsonrpc":"2.0","id":1234567890123456789,"method":"m"}"#,
+            #"{"jsonrpc":"2.0","id":1,"id":2,"method":"m"}"#, #"{"jsonrpc":"2.0","id":1,"method":"m","x":1}"#,
+            #"{"jsonrpc":"1.0","id":1,"method":"m"}"#, #"{"jsonrpc":"2.0","id":true,"method":"m"}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"m","params":"x"}"#, #"{"jsonrpc":"2.0","id":1,"method":"m"} x"#,
+            #"{"jsonrpc":"2.0","id":"é","method":"m"}"#, #"{"jsonrpc":"2.0","id":1}"#,
+            #"{"j\u0073onrpc":"2.0","method":"m"}"#,
+            #"[{"jsonrpc":"2.0","id":1,"method":"m"}]"#, #"{"jsonrpc":"2.0","id":1,"method":"m","params":[1,]}"#,
+            #"{"jsonrpc":"2.0","id":1,"method":"a\"b"}"#, #"{"jsonrpc":"2.0","id":1,"method":"m",}"#,
+        ]
+        for line in plain + general {
+            let bytes = Array(line.utf8)
+            let read = bytes.withUnsafeBytes { PlainRequest.read($0, knownMethod: "server.ping") }
+            XCTAssertEqual(read != nil, plain.contains(line), line)
+            let generally = try? bytes.withUnsafeBytes { try JSONRPC.message(bytes: $0, plainFirst: false) }
+            guard let read else { continue }
+            guard case .single(.success(let request))? = generally else { return XCTFail("general: \(line)") }
+            XCTAssertEqual(read.id, request.id, line)
+            XCTAssertEqual(read.method, request.method, line)
+            XCTAssertEqual(read.params, request.params, line)
+        }
+    }
+
     func testConfigurationFlagsWinOverTheEnvironment() throws {
         let (config, action) = try Configuration.load(
             arguments: ["--socket", "/tmp/flag.sock", "--max-connections=7"],

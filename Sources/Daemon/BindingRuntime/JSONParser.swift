@@ -70,6 +70,18 @@ public struct JSONParser {
         skipWhitespace()
     }
 
+    /// A reader of the value at `offset` of `bytes`, already inside `depth` arrays and objects (they
+    /// count towards the nesting bound); `offset` tells where it stopped. For a caller that reads
+    /// the enclosing text itself.
+    public init(_ bytes: UnsafeRawBufferPointer, at offset: Int, depth: Int) {
+        self.init(bytes.bindMemory(to: UInt8.self), maxDepth: Self.defaultMaxDepth)
+        self.position = offset
+        self.depth = depth
+    }
+
+    /// Where the reader is: the byte after what it has read.
+    public var offset: Int { position }
+
     /// After the value: only whitespace may follow.
     public mutating func end() throws(Error) {
         skipWhitespace()

@@ -6,7 +6,10 @@ import Foundation
 final class Connection: FramedSocket, EventHandler {
     let id: UInt64
     let peer: Peer
-    private unowned let server: Server
+    /// The server owns its connections and outlives them (unowned(unsafe): no reference counting
+    /// on every access from the request path).
+    private unowned(unsafe) let server: Server
+    private let buffered: BufferedBytes
     /// Requests read but not answered yet (replies still to come from handlers).
     var inFlight = 0
     /// Descriptors belong to the request line they came with (SCM_RIGHTS attaches them to the first
@@ -23,10 +26,14 @@ final class Connection: FramedSocket, EventHandler {
     private var flushScheduled = false
     private(set) var closed = false
 
-    init(id: UInt64, fd: Int32, peer: Peer, server: Server, maxMessageBytes: Int, maxOutputBytes: Int) {
+    init(
+        id: UInt64, fd: Int32, peer: Peer, server: Server, buffered: BufferedBytes, maxMessageBytes: Int,
+        maxOutputBytes: Int
+    ) {
         self.id = id
         self.peer = peer
         self.server = server
+        self.buffered = buffered
         super.init(fd: fd, maxLineBytes: maxMessageBytes, maxOutputBytes: maxOutputBytes)
     }
 
@@ -42,6 +49,7 @@ final class Connection: FramedSocket, EventHandler {
 
     /// Reads what is there (bounded per wake-up so one busy client cannot starve the others).
     private func readAvailable() {
+        let server = self.server  // once, not per line
         for _ in 0..<4 {
             let outcome = read(
                 into: server.readBuffer,
@@ -55,10 +63,12 @@ final class Connection: FramedSocket, EventHandler {
                 lines: { event in
                     switch event {
                     case .line(let line):
-                        lineFDs = arrivingFDs
-                        arrivingFDs = []
+                        if !arrivingFDs.isEmpty {
+                            lineFDs = arrivingFDs
+                            arrivingFDs = []
+                        }
                         server.handleLine(line, from: self)
-                        closeLineDescriptors(unused: true)
+                        if !lineFDs.isEmpty { closeLineDescriptors(unused: true) }
                     case .overlong(let bytes):
                         closeArriving()
                         server.handleOverlongLine(bytes: bytes, from: self)
@@ -69,7 +79,7 @@ final class Connection: FramedSocket, EventHandler {
                 server.stats.bytesFromClients += n
                 if closed { return }
                 countInput()
-                if server.bufferedInput > server.configuration.maxBufferedInputBytes && framer.bufferedBytes > 0 {
+                if buffered.input > buffered.maxInput && framer.bufferedBytes > 0 {
                     let dropped = framer.abandonLine()
                     countInput()
                     server.handleInputOverCap(bytes: dropped, from: self)
@@ -142,7 +152,7 @@ final class Connection: FramedSocket, EventHandler {
         {
         case .queued:
             countOutput()
-            if server.bufferedOutput > server.configuration.maxBufferedOutputBytes {
+            if buffered.output > buffered.maxOutput {
                 server.dropLargestReader()
                 if closed { return false }
             }
@@ -182,13 +192,13 @@ final class Connection: FramedSocket, EventHandler {
     /// replies.
     private func countInput() {
         let input = closed ? 0 : framer.bufferedBytes
-        server.bufferedInput += input - countedInput
+        buffered.input += input - countedInput
         countedInput = input
     }
 
     private func countOutput() {
         let pending = closed ? 0 : output.pendingBytes
-        server.bufferedOutput += pending - countedOutput
+        buffered.output += pending - countedOutput
         countedOutput = pending
     }
 

@@ -52,10 +52,15 @@ public enum JSONRPC {
 
     /// A line read straight from its bytes: requests are read member by member, with no
     /// intermediate object. `knownMethod`: the method clients are likely to name (the last one),
-    /// reused when it is. Throws when the line is not JSON.
-    public static func message(bytes: UnsafeRawBufferPointer, knownMethod: String? = nil) throws(JSONParser.Error)
-        -> Message
-    {
+    /// reused when it is. `plainFirst`: a request of the plain shape (`PlainRequest`) is read in one
+    /// pass before the general reader is tried; false only to compare the two. Throws when the line
+    /// is not JSON.
+    public static func message(
+        bytes: UnsafeRawBufferPointer, knownMethod: String? = nil, plainFirst: Bool = true
+    ) throws(JSONParser.Error) -> Message {
+        if plainFirst, let request = PlainRequest.read(bytes, knownMethod: knownMethod ?? "") {
+            return .single(.success(request))
+        }
         var parser = JSONParser(bytes)
         var requests: [Result<Request, Invalid>] = []
         let isBatch = try parser.elements { (parser: inout JSONParser) throws(JSONParser.Error) in
@@ -151,24 +156,56 @@ public enum JSONRPC {
 
     // MARK: encoding (straight into an output buffer)
 
-    private static let prefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
-    private static let resultKey = Array(#","result":"#.utf8)
-    private static let errorKey = Array(#","error":"#.utf8)
-
     public static func writeResult(id: RequestID, result: JSONValue, into out: inout [UInt8]) {
-        out.append(contentsOf: prefix)
-        id.write(into: &out)
-        out.append(contentsOf: resultKey)
+        writeHead(id: id, member: #","result":"#, into: &out)
         result.write(into: &out)
         out.append(UInt8(ascii: "}"))
     }
 
     public static func writeError(id: RequestID, error: RPCError, into out: inout [UInt8]) {
-        out.append(contentsOf: prefix)
-        id.write(into: &out)
-        out.append(contentsOf: errorKey)
+        writeHead(id: id, member: #","error":"#, into: &out)
         errorObject(error).write(into: &out)
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// `{"jsonrpc":"2.0","id":` with the id and the name of the member that follows; an integer id
+    /// (nearly every client's) goes in with the text around it in one append.
+    private static func writeHead(id: RequestID, member: StaticString, into out: inout [UInt8]) {
+        let version: StaticString = #"{"jsonrpc":"2.0","id":"#
+        guard case .value(.int(let number)) = id else {
+            out.append(contentsOf: UnsafeBufferPointer(start: version.utf8Start, count: version.utf8CodeUnitCount))
+            id.write(into: &out)
+            out.append(contentsOf: UnsafeBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount))
+            return
+        }
+        // 22 bytes of text, at most 20 of digits and sign, the member name: 64 bytes on the stack.
+        var head: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &head) { raw in
+            var count = 0
+            func put(_ text: StaticString) {
+                raw.baseAddress!.advanced(by: count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+                count += text.utf8CodeUnitCount
+            }
+            put(version)
+            if number < 0 {
+                raw[count] = UInt8(ascii: "-")
+                count += 1
+            }
+            var magnitude = number.magnitude
+            var digits = 1
+            while magnitude >= 10 {
+                magnitude /= 10
+                digits += 1
+            }
+            magnitude = number.magnitude
+            for i in stride(from: count + digits - 1, through: count, by: -1) {
+                raw[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            count += digits
+            put(member)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<count]))
+        }
     }
 
     public static func write(id: RequestID, _ outcome: Result<JSONValue, RPCError>, into out: inout [UInt8]) {

@@ -19,9 +19,13 @@ extension Server {
 
     func handleLine(_ line: UnsafeRawBufferPointer, from connection: Connection) {
         guard !connection.closed else { return }
+        let knownMethod = lastMethod?.method.name ?? ""
+        if let request = PlainRequest.read(line, knownMethod: knownMethod) {
+            return dispatch(request, from: connection, batch: nil)
+        }
         let message: JSONRPC.Message
         do {
-            message = try JSONRPC.message(bytes: line, knownMethod: lastMethod?.method.name)
+            message = try JSONRPC.message(bytes: line, knownMethod: knownMethod, plainFirst: false)
         } catch {
             stats.parseErrors += 1
             stats.errors += 1
@@ -105,13 +109,22 @@ extension Server {
         }
         switch slot.method.handler {
         case .immediate(let body):
-            // No Call: answered here and now.
-            let outcome = Result { try body(request) }
-                .mapError {
-                    $0 as? RPCError ?? RPCError(code: RPCError.Code.internalError, message: "internal error: \($0)")
-                }
-            record(slot, started: loop.iterationStarted, outcome, sampled: true)
-            answer(request, outcome, connection: connection, batch: batch, fds: [])
+            // No Call: answered here and now; a result goes straight into the reply.
+            let result: JSONValue
+            do {
+                result = try body(request)
+            } catch {
+                record(slot, started: loop.iterationStarted, failed: true, sampled: true)
+                let failure =
+                    error as? RPCError
+                    ?? RPCError(code: RPCError.Code.internalError, message: "internal error: \(error)")
+                return answer(request, .failure(failure), connection: connection, batch: batch, fds: [])
+            }
+            record(slot, started: loop.iterationStarted, failed: false, sampled: true)
+            guard batch == nil, let id = request.id else {
+                return answer(request, .success(result), connection: connection, batch: batch, fds: [])
+            }
+            connection.send(replyTo: id) { JSONRPC.writeResult(id: id, result: result, into: &$0) }
         case .deferred(let handler):
             connection.inFlight += 1
             handler(
@@ -122,9 +135,7 @@ extension Server {
     }
 
     /// Counts the call; measures its latency (for a `sampled` method, one call in `sampleEvery`).
-    func record(_ slot: MethodSlot, started: UInt64, _ outcome: Result<JSONValue, RPCError>, sampled: Bool = false) {
-        let failed: Bool
-        if case .failure = outcome { failed = true } else { failed = false }
+    func record(_ slot: MethodSlot, started: UInt64, failed: Bool, sampled: Bool = false) {
         slot.stats.count(failed: failed)
         if !sampled || slot.stats.calls % Stats.MethodStats.sampleEvery == 1 {
             slot.stats.sample(nanos: EventLoop.now() - started)
@@ -166,7 +177,7 @@ extension Server {
             return
         }
         call.answered = true
-        record(call.slot, started: call.started, outcome)
+        record(call.slot, started: call.started, failed: outcome.failed)
         if let sink = call.sink {
             fds.forEach { close($0) }
             if isConnected(call.connection) { sink.answer(outcome) }
@@ -225,5 +236,12 @@ extension Server {
             }
             out.append(UInt8(ascii: "]"))
         }
+    }
+}
+
+extension Result {
+    var failed: Bool {
+        if case .failure = self { return true }
+        return false
     }
 }

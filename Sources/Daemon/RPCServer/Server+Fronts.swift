@@ -52,7 +52,7 @@ extension Server {
         switch slot.method.handler {
         case .immediate(let body):
             let outcome = Result { try body(request) }.mapError(RPCError.from)
-            record(slot, started: loop.iterationStarted, outcome, sampled: true)
+            record(slot, started: loop.iterationStarted, failed: outcome.failed, sampled: true)
             answer(outcome)
         case .deferred(let handler):
             handler(

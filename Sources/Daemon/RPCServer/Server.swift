@@ -39,6 +39,8 @@ public final class Server: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.version = version
+        buffered = BufferedBytes(
+            maxInput: configuration.maxBufferedInputBytes, maxOutput: configuration.maxBufferedOutputBytes)
         loop = try EventLoop()
         for method in builtinMethods() + methods { add(method) }
         loop.onIterationEnd = { [unowned self] in flushDirty() }
@@ -228,7 +230,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         let connection = Connection(
-            id: id, fd: fd, peer: peer, server: self,
+            id: id, fd: fd, peer: peer, server: self, buffered: buffered,
             maxMessageBytes: configuration.maxMessageBytes, maxOutputBytes: configuration.maxOutputBytes)
         do {
             try loop.register(fd, events: Connection.readEvents, handler: connection)
@@ -273,8 +275,7 @@ public final class Server: @unchecked Sendable {
     public func onShutdown(_ observer: @escaping () -> Void) { shutdownObservers.append(observer) }
 
     /// Every connection's incomplete line and unwritten replies, for the overall caps.
-    var bufferedInput = 0
-    var bufferedOutput = 0
+    let buffered: BufferedBytes
 
     /// A client not reading its replies: dropped (it would not read an error either).
     func dropSlowReader(_ connection: Connection, limit setting: String, _ limit: Int) {
@@ -300,7 +301,7 @@ public final class Server: @unchecked Sendable {
         stats.linesOverInputCap += 1
         stats.errors += 1
         logger.warn(
-            "dropped \(bytes) bytes of an incomplete line: \(bufferedInput) bytes of lines buffered for all clients",
+            "dropped \(bytes) bytes of an incomplete line: \(buffered.input) bytes of lines buffered for all clients",
             connection: connection.id)
         let error = RPCError.limitExceeded(
             "max_buffered_input", configuration.maxBufferedInputBytes,

@@ -24,6 +24,14 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             // The request reader agrees with the JSON parser on what is JSON, and reads a request
             // in a batch as it reads it alone.
             let message = try? JSONRPC.message(bytes: line)
+            // The plain reader (tried first) reads what the general reader reads.
+            let generally = try? JSONRPC.message(bytes: line, plainFirst: false)
+            switch (message, generally) {
+            case (.single(.success(let a))?, .single(.success(let b))?):
+                precondition(a.id == b.id && a.method == b.method && a.params == b.params, "the two readers differ")
+            case (nil, nil), (.single(.failure)?, .single(.failure)?), (.batch?, .batch?): break
+            default: preconditionFailure("the plain and the general reader disagree")
+            }
             guard let value = try? JSONParser.parse(line) else {
                 precondition(message == nil, "the request reader accepted invalid JSON")
                 return
