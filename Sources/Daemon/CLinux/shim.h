@@ -109,6 +109,8 @@ static inline ssize_t clinux_recv_with_fds(int sock, void *buf, size_t len, int 
 
 /* sendmsg of buf with up to CLINUX_MAX_FDS descriptors attached to its first byte. */
 static inline ssize_t clinux_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds) {
+    /* Nearly every write carries no descriptor: send(2) spares the kernel the message header. */
+    if (nfds == 0) return send(sock, buf, len, MSG_NOSIGNAL);
     union {
         struct cmsghdr align;
         char space[CMSG_SPACE(sizeof(int) * CLINUX_MAX_FDS)];
