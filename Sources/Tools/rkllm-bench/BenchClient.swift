@@ -15,6 +15,9 @@ final class BenchClient {
     var receivedFDs: [Int32] = []
     /// Poll the socket instead of blocking in read: a receive time without this process's wake-up.
     var polls = false
+    /// Bytes of the requests sent and of the messages read, newlines included.
+    private(set) var bytesSent = 0
+    private(set) var bytesReceived = 0
 
     init(_ socket: String) throws { fd = try connect(socket) }
     deinit {
@@ -23,7 +26,9 @@ final class BenchClient {
     }
 
     func send(_ message: JSONValue) throws {
-        try sendAll(fd, Array(message.jsonText.utf8) + [0x0A])
+        let line = Array(message.jsonText.utf8) + [0x0A]
+        try sendAll(fd, line)
+        bytesSent += line.count
     }
 
     /// A request's result; its error thrown.
@@ -40,6 +45,7 @@ final class BenchClient {
             if let newline = pending.firstIndex(of: 0x0A) {
                 let line = Array(pending[..<newline])
                 pending.removeFirst(newline + 1)
+                bytesReceived += newline + 1
                 return try JSONParser.parse(line)
             }
             if polls {

@@ -6,13 +6,48 @@ import Foundation
 /// relayed per frame on each path; the base64 decode of a frame (MB/s); MatMul calls/s for a small
 /// shape. The simulated runtime computes at full speed (RKNN_SIM_RUN_MS=0).
 func frames(_ options: Options) throws {
+    let figures = try frameFigures(frames: options.frames)
+    print("frames: the 640x640x3 demo detector, \(options.frames) frames per path, simulated runtime at full speed")
+    print(
+        String(
+            format:
+                "  base64:    %.1f frames/s, %.2f MB relayed by the daemon per frame (%.2f MB of requests and answers), "
+                + "daemon CPU %.2f ms per frame (zero-copy: %.2f ms)",
+            figures.base64FramesPerSecond, figures.base64Relayed / 1e6, figures.base64Exchanged / 1e6,
+            figures.base64DaemonCPU / 1e6, figures.zeroCopyDaemonCPU / 1e6))
+    print(
+        String(
+            format:
+                "  zero-copy: %.1f frames/s, %.0f bytes relayed by the daemon per frame (the frame is %.2f MB: none of it)",
+            figures.zeroCopyFramesPerSecond, figures.zeroCopyRelayed, Double(640 * 640 * 3) / 1e6))
+    print(String(format: "  base64 decode of a frame in the runtime host: %.0f MB/s", figures.decodeMBps))
+    print(
+        String(
+            format: "  matmul_run (int8 4x64 by 64x32) through the daemon: %.0f calls/s", figures.matmulCallsPerSecond))
+}
+
+/// Per frame: `relayed`, the bytes the daemon wrote to the runtime host and to the client;
+/// `exchanged`, the client's requests and the answers it read; `daemonCPU`, the daemon's CPU
+/// time (ns), all its threads.
+struct FrameFigures {
+    var base64FramesPerSecond: Double
+    var base64Relayed: Double
+    var base64Exchanged: Double
+    var base64DaemonCPU: Double
+    var zeroCopyDaemonCPU: Double
+    var zeroCopyFramesPerSecond: Double
+    var zeroCopyRelayed: Double
+    var decodeMBps: Double
+    var matmulCallsPerSecond: Double
+}
+
+func frameFigures(frames count: Int) throws -> FrameFigures {
     setenv("RKNN_RUNTIME_LIB", besideBench("librknnrt_sim.so"), 1)
     setenv("RKLLM_MODEL_DIRS", repositoryModels, 1)
     setenv("RKNN_SIM_RUN_MS", "0", 1)
     let target = try Target(socket: nil, maxConnections: 4)
     defer { target.stop() }
     let client = try BenchClient(target.socket)
-    let count = options.frames
     let frame = (0..<(640 * 640 * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
     let base64 = Data(frame).base64EncodedString()
 
@@ -22,7 +57,10 @@ func frames(_ options: Options) throws {
     let input: JSONValue = [
         ["index": 0, "buf": .string(base64), "type": "RKNN_TENSOR_UINT8", "fmt": "RKNN_TENSOR_NHWC"]
     ]
+    let daemon = try target.pid()
     var relayed = try relayedBytes(client)
+    let exchanged = client.bytesSent + client.bytesReceived
+    var cpu = cpuNanos(daemon)
     var started = now()
     for _ in 0..<count {
         _ = try client.call("rknn.inputs_set", [context, input])
@@ -30,6 +68,8 @@ func frames(_ options: Options) throws {
         _ = try client.call("rknn.outputs_get", [context, outputs])
     }
     let base64Seconds = Double(now() - started) / 1e9
+    let base64DaemonCPU = Double(cpuNanos(daemon) - cpu) / Double(count)
+    let base64Exchanged = Double(client.bytesSent + client.bytesReceived - exchanged) / Double(count)
     let base64Relayed = Double(try relayedBytes(client) - relayed) / Double(count)
 
     // Zero-copy: input and outputs in runtime memory the client maps; each frame written in place.
@@ -49,12 +89,14 @@ func frames(_ options: Options) throws {
         _ = try client.call("rknn.set_io_mem", [context, mem["return"]!, attr])
     }
     relayed = try relayedBytes(client)
+    cpu = cpuNanos(daemon)
     started = now()
     for _ in 0..<count {
         frame.withUnsafeBytes { mapped[0].pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         _ = try client.call("rknn.run", [context])
     }
     let zeroCopySeconds = Double(now() - started) / 1e9
+    let zeroCopyDaemonCPU = Double(cpuNanos(daemon) - cpu) / Double(count)
     let zeroCopyRelayed = Double(try relayedBytes(client) - relayed) / Double(count)
 
     // The runtime host's decode of a frame's base64 (the generated code's path for a buffer).
@@ -79,33 +121,30 @@ func frames(_ options: Options) throws {
     for _ in 0..<calls { _ = try client.call("rknn.matmul_run", [mmContext]) }
     let matmulSeconds = Double(now() - started) / 1e9
 
-    let frameMB = Double(frame.count) / 1e6
-    print("frames: the 640x640x3 demo detector, \(count) frames per path, simulated runtime at full speed")
-    print(
-        String(
-            format: "  base64:    %.1f frames/s, %.1f MB relayed by the daemon per frame",
-            Double(count) / base64Seconds, base64Relayed / 1e6))
-    print(
-        String(
-            format:
-                "  zero-copy: %.1f frames/s, %.0f bytes relayed by the daemon per frame (the frame is %.2f MB: none of it)",
-            Double(count) / zeroCopySeconds, zeroCopyRelayed, frameMB))
-    print(String(format: "  base64 decode of a frame in the runtime host: %.0f MB/s", decodeMBps))
-    print(
-        String(
-            format: "  matmul_run (int8 4x64 by 64x32) through the daemon: %.0f calls/s", Double(calls) / matmulSeconds)
-    )
+    return FrameFigures(
+        base64FramesPerSecond: Double(count) / base64Seconds, base64Relayed: base64Relayed,
+        base64Exchanged: base64Exchanged, base64DaemonCPU: base64DaemonCPU, zeroCopyDaemonCPU: zeroCopyDaemonCPU,
+        zeroCopyFramesPerSecond: Double(count) / zeroCopySeconds,
+        zeroCopyRelayed: zeroCopyRelayed, decodeMBps: decodeMBps,
+        matmulCallsPerSecond: Double(calls) / matmulSeconds)
 }
 
-/// Every byte the daemon moved between clients and runtime hosts so far.
+/// Every byte the daemon relayed so far: what it wrote to runtime hosts and to clients (each came
+/// in from the other side first).
 private func relayedBytes(_ client: BenchClient) throws -> Int {
     let stats = try client.call("server.stats", [])
     var total = 0
-    for value in [
-        stats["bytes"]?["from_clients"], stats["bytes"]?["to_clients"],
-        stats["runtimes"]?["rknn"]?["bytes_to_hosts"], stats["runtimes"]?["rknn"]?["bytes_from_hosts"],
-    ] {
+    for value in [stats["bytes"]?["to_clients"], stats["runtimes"]?["rknn"]?["bytes_to_hosts"]] {
         if case .int(let n)? = value { total += Int(n) }
     }
     return total
+}
+
+/// The CPU time a process's threads have run so far, in nanoseconds (/proc/PID/task/*/schedstat).
+func cpuNanos(_ pid: Int32) -> UInt64 {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return tasks.reduce(0) { total, task in
+        let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8)) ?? ""
+        return total + (UInt64(text.split(separator: " ").first ?? "0") ?? 0)
+    }
 }

@@ -66,6 +66,51 @@ func tokens(_ options: Options) throws {
             latencies.count, options.tokenMicros, percentile(0.5), percentile(0.99), percentile(1)))
 }
 
+/// Time to the first token, p50 and p99 in microseconds: the runtime's own (rkllm_run called in
+/// this process to its first callback) and a client's through the daemon (`rkllm.run` sent to the
+/// first token read), `runs` short generations each at `--token-us` per token.
+struct FirstToken {
+    var runtime: (p50: Double, p99: Double)
+    var daemon: (p50: Double, p99: Double)
+}
+
+func firstToken(runs: Int, tokenMicros: Int) throws -> FirstToken {
+    let library = besideBench("librkllmrt_sim.so")
+    let prompt = Array(repeating: "hello", count: 8).joined(separator: " ")
+    for (name, value) in [
+        "RKLLM_SIM_TOKEN_US": String(tokenMicros), "RKLLM_SIM_PREFILL_US": "0", "RKLLM_SIM_LOAD_MS": "0",
+        "RKLLM_RUNTIME_LIB": library, "RKLLM_MODEL_DIRS": repositoryModels, "RKLLM_KEEP_ALIVE": "0",
+    ] {
+        setenv(name, value, 1)
+    }
+    let direct = try DirectRuntime(library: library, model: repositoryModels + "/demo.rkllm")
+    let own = try direct.firstTokenTimes(prompt: prompt, runs: runs)
+    direct.destroy()
+
+    let target = try Target(socket: nil, maxConnections: 4)
+    defer { target.stop() }
+    let client = try BenchClient(target.socket)
+    client.polls = true
+    let handle = try client.initDemo()
+    var through: [UInt64] = []
+    for _ in 0..<runs {
+        let sent = now()
+        var first: UInt64?
+        _ = try client.run(handle: handle, prompt: prompt) { _, receivedAt in first = first ?? receivedAt }
+        through.append((first ?? sent) - sent)
+    }
+    return FirstToken(runtime: percentiles(own), daemon: percentiles(through))
+}
+
+/// p50 and p99 of nanosecond figures, in microseconds.
+func percentiles(_ values: [UInt64]) -> (p50: Double, p99: Double) {
+    let sorted = values.sorted()
+    func at(_ p: Double) -> Double {
+        sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+    }
+    return (at(0.5), at(0.99))
+}
+
 /// The simulated runtime loaded in this process, as a client of the C ABI would use it.
 private final class DirectRuntime {
     typealias Init =
@@ -82,8 +127,10 @@ private final class DirectRuntime {
     private let destroyHandle: Destroy
     private let handle: LLMHandle
 
-    /// Tokens seen by the callback (one thread: rkllm_run calls back on the caller's).
+    /// Tokens seen by the callback (one thread: rkllm_run calls back on the caller's), and when
+    /// the first of a run arrived.
     nonisolated(unsafe) static var count = 0
+    nonisolated(unsafe) static var firstAt: UInt64?
 
     init(library: String, model: String) throws {
         guard let image = dlopen(library, RTLD_NOW) else {
@@ -104,7 +151,10 @@ private final class DirectRuntime {
             return (try? symbol("rkllm_init", Init.self))?(
                 &created, &param,
                 { _, _, state in
-                    if state == RKLLM_RUN_NORMAL || state == RKLLM_RUN_WAITING { DirectRuntime.count += 1 }
+                    if state == RKLLM_RUN_NORMAL || state == RKLLM_RUN_WAITING {
+                        DirectRuntime.count += 1
+                        DirectRuntime.firstAt = DirectRuntime.firstAt ?? now()
+                    }
                     return 0
                 }) ?? -1
         }
@@ -117,17 +167,29 @@ private final class DirectRuntime {
     func tokensPerSecond(prompt: String, runs: Int) throws -> Double {
         Self.count = 0
         let started = now()
-        for _ in 0..<runs {
-            let status = prompt.withCString { text -> Int32 in
-                var input = RKLLMInput()
-                input.input_type = RKLLM_INPUT_PROMPT
-                input.prompt_input = text
-                var infer = RKLLMInferParam()
-                return run(handle, &input, &infer, nil)
-            }
-            guard status == 0 else { throw BenchError("rkllm_run returned \(status)") }
-        }
+        for _ in 0..<runs { try generate(prompt) }
         return Double(Self.count) / (Double(now() - started) / 1e9)
+    }
+
+    /// The runtime's own time to the first token: from rkllm_run's call to its first callback (ns).
+    func firstTokenTimes(prompt: String, runs: Int) throws -> [UInt64] {
+        try (0..<runs).map { _ in
+            Self.firstAt = nil
+            let started = now()
+            try generate(prompt)
+            return (Self.firstAt ?? started) - started
+        }
+    }
+
+    private func generate(_ prompt: String) throws {
+        let status = prompt.withCString { text -> Int32 in
+            var input = RKLLMInput()
+            input.input_type = RKLLM_INPUT_PROMPT
+            input.prompt_input = text
+            var infer = RKLLMInferParam()
+            return run(handle, &input, &infer, nil)
+        }
+        guard status == 0 else { throw BenchError("rkllm_run returned \(status)") }
     }
 }
 

@@ -3,6 +3,9 @@ import RPCServer
 
 /// rkllm-bench: measures the daemon from outside, over its socket.
 ///
+///   rkllm-bench report [--duration 2] [--rounds 5] [--frames 50] [--idle-connections 10000]
+///                                     (every figure below beside its anchor, the ratio and the
+///                                     target, as one Markdown table: docs/PERFORMANCE.md)
 ///   rkllm-bench ping [--connections 100] [--depth 1] [--duration 5] [--threads 2]
 ///   rkllm-bench --idle 10000          (or: rkllm-bench idle --connections 10000)
 ///   rkllm-bench floor [--connections 100] [--depth 1] ...   (the same client against FloorServer)
@@ -33,12 +36,18 @@ struct Options {
     var words = 2000
     var frames = 100
     var tokenMicros = 1000
+    var rounds = 5
+    var idleConnections = 10_000
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
         if let first = rest.first, !first.hasPrefix("-") {
             mode = first
             rest = rest.dropFirst()
+        }
+        if mode == "report" {
+            duration = 2  // a round of each server; five rounds of three servers at two depths
+            frames = 50
         }
         while let flag = rest.popFirst() {
             guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
@@ -49,11 +58,13 @@ struct Options {
                 mode = "idle"
                 connections = try Self.positive(value)
             case "--depth": depth = try Self.positive(value)
-            case "--duration": duration = Double(value) ?? 5
+            case "--duration": duration = Double(value) ?? duration
             case "--threads": threads = try Self.positive(value)
             case "--words": words = try Self.positive(value)
             case "--frames": frames = try Self.positive(value)
             case "--token-us": tokenMicros = try Self.positive(value)
+            case "--rounds": rounds = try Self.positive(value)
+            case "--idle-connections": idleConnections = try Self.positive(value)
             default: throw BenchError("unknown option \(flag)")
             }
         }
@@ -128,7 +139,7 @@ final class Target {
         process.arguments =
             ["--socket", self.socket, "--max-connections", String(maxConnections + 16), "--log-level", "2"] + arguments
         if let log {
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: log)
         }
         try process.run()
@@ -167,22 +178,21 @@ final class Target {
     }
 }
 
-/// Holds N idle connections and reports the daemon's resident memory per connection.
-func idle(_ options: Options, _ target: Target) throws {
+/// Holds N idle connections: the daemon's resident memory before and after, and per connection.
+func idleMemory(connections count: Int, _ target: Target) throws -> (
+    beforeKiB: Int, afterKiB: Int, perConnection: Double
+) {
     let before = try target.residentKiB()
     var connections: [Int32] = []
     defer { connections.forEach { close($0) } }
-    for _ in 0..<options.connections { connections.append(try connect(target.socket)) }
+    for _ in 0..<count { connections.append(try connect(target.socket)) }
     // One request on the last connection: by its answer every earlier connection was accepted.
-    try sendAll(connections.last!, Array(#"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#.utf8) + [0x0A])
+    try sendAll(connections.last!, Probe.daemon.request)
     var buffer = [UInt8](repeating: 0, count: 4096)
     _ = try readLines(connections.last!, 1, into: &buffer)
     usleep(200_000)
     let after = try target.residentKiB()
-    print("idle: \(options.connections) connections held")
-    print(
-        "  daemon RSS \(before) KiB -> \(after) KiB: \(String(format: "%.2f", Double(after - before) * 1024 / Double(options.connections))) bytes per connection"
-    )
+    return (before, after, Double(after - before) * 1024 / Double(count))
 }
 
 do {
@@ -195,6 +205,7 @@ do {
     case "privacy": try privacy(options)
     case "turns": try turns(options)
     case "http": try http(options)
+    case "report": try report(options)
     case "floor":
         let floor = try FloorServer()
         defer { floor.stop() }
@@ -209,11 +220,16 @@ do {
         if options.mode == "ping" {
             try ping(options, socket: target.socket).print("ping")
         } else {
-            try idle(options, target)
+            let memory = try idleMemory(connections: options.connections, target)
+            print("idle: \(options.connections) connections held")
+            print(
+                String(
+                    format: "  daemon RSS %d KiB -> %d KiB: %.2f bytes per connection", memory.beforeKiB,
+                    memory.afterKiB, memory.perConnection))
         }
     default:
         throw BenchError(
-            "unknown mode \(options.mode) (ping, idle, floor, redis, parse, tokens, frames, hosts, privacy, turns, http)"
+            "unknown mode \(options.mode) (report, ping, idle, floor, redis, parse, tokens, frames, hosts, privacy, turns, http)"
         )
     }
 } catch {
