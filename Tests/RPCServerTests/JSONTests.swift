@@ -76,6 +76,33 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(object["k0"], .int(50))
     }
 
+    func testTheScanFindsTheFirstSpecialByteWhereverItIs() {
+        // Eight bytes at a time and then one by one: each special byte at each position of texts
+        // longer and shorter than a word, behind plain text and behind other special bytes.
+        func reference(_ bytes: [UInt8], from start: Int) -> Int {
+            bytes[start...].firstIndex { $0 < 0x20 || $0 >= 0x80 || $0 == 0x22 || $0 == 0x5C } ?? bytes.count
+        }
+        for special: UInt8 in [0x00, 0x0A, 0x1F, 0x22, 0x5C, 0x80, 0xC3, 0xFF] {
+            for length in 0..<20 {
+                for at in 0..<max(1, length) {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if at < length { bytes[at] = special }
+                    if at + 1 < length { bytes[at + 1] = 0x00 }  // a second one right after
+                    for start in 0...min(length, 3) {
+                        let found = bytes.withUnsafeBufferPointer {
+                            JSONScan.firstSpecial(
+                                $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, from: start, to: length)
+                        }
+                        XCTAssertEqual(found, reference(bytes, from: start), "\(special) at \(at) of \(length)")
+                    }
+                }
+            }
+        }
+        // Bytes that borrow in the word arithmetic but are plain: 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F.
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x41, 0x7E, 0x20, 0x21]
+        XCTAssertEqual(plain.withUnsafeBufferPointer { JSONScan.firstSpecial($0.baseAddress!, from: 0, to: 10) }, 10)
+    }
+
     func testWriterRoundTripsAndEscapes() throws {
         let value: JSONValue = [
             "s": "quote\" back\\ nl\n tab\t bell\u{7} é😀",

@@ -371,6 +371,8 @@ public struct JSONParser {
         // Fast path: no escapes; ASCII needs no validation.
         var ascii = true
         while position < bytes.count {
+            position = JSONScan.firstSpecial(bytes.baseAddress!, from: position, to: bytes.count)
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
@@ -382,9 +384,9 @@ public struct JSONParser {
                 }
                 return s
             }
-            if byte >= 0x80 { ascii = false }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in a string") }
+            ascii = false  // above 0x7F: checked as UTF-8 at the end
             position += 1
         }
         var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<position]))

@@ -82,9 +82,15 @@ extension JSONValue {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
             var runStart = 0
-            for (i, byte) in bytes.enumerated()
-            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            var i = JSONScan.firstSpecial(base, from: 0, to: bytes.count)
+            while i < bytes.count {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                    i = JSONScan.firstSpecial(base, from: i + 1, to: bytes.count)  // UTF-8 goes as it is
+                    continue
+                }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
                 runStart = i + 1
                 out.append(UInt8(ascii: "\\"))
@@ -99,6 +105,7 @@ extension JSONValue {
                         hex[Int(byte & 0xF)],
                     ])
                 }
+                i = JSONScan.firstSpecial(base, from: i + 1, to: bytes.count)
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }

@@ -4,7 +4,7 @@ import Glibc
 /// The request shape clients send nearly always, read in one pass over its bytes with no value
 /// made but the ones the request keeps: an object of `"jsonrpc":"2.0"`, an integer or plain string
 /// `id`, a plain string `method` and array or object `params`, each once, names and strings in
-/// printable ASCII without escapes. Anything else (another member, an escape, a duplicate, a
+/// ASCII without escapes or control characters. Anything else (another member, an escape, a duplicate, a
 /// batch, whatever needs an error) is nil here and read by the general reader, which makes the
 /// same request of whatever this reads: the fuzz target checks that on every input.
 enum PlainRequest {
@@ -85,49 +85,15 @@ enum PlainRequest {
             return true
         }
 
-        /// A string of printable ASCII without escapes, at its opening quote: where its bytes are
-        /// in the line, consumed. Eight bytes at a time while eight remain (a bit per byte that
-        /// ends or spoils the string), then byte by byte.
+        /// A string of ASCII text without escapes, at its opening quote: where its bytes are in
+        /// the line, consumed.
         mutating func plainString() -> Range<Int>? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = position
-            while end - position >= 8 {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
-                let stops = Self.stops(word)
-                guard stops != 0 else {
-                    position += 8
-                    continue
-                }
-                position += stops.trailingZeroBitCount / 8
-                return closingQuote(from: start)
-            }
-            while position < end {
-                let byte = base[position]
-                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else {
-                    return closingQuote(from: start)
-                }
-                position += 1
-            }
-            return nil
-        }
-
-        /// At the first byte that is not plain: the string when it is its closing quote.
-        private mutating func closingQuote(from start: Int) -> Range<Int>? {
-            guard base[position] == UInt8(ascii: "\"") else { return nil }
+            position = JSONScan.firstSpecial(base, from: position, to: end)
+            guard position < end, base[position] == UInt8(ascii: "\"") else { return nil }
             position += 1
             return start..<(position - 1)
-        }
-
-        /// The high bit of each byte of `word` that is a quote, a backslash, a control character,
-        /// DEL or not ASCII (exact up to the first such byte, which is all that is read).
-        private static func stops(_ word: UInt64) -> UInt64 {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
-            let control = (word &- ones &* 0x20) & ~word & highs
-            return zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
-                | zeroBytes(word ^ (ones &* 0x7F))
-                | control | (word & highs)
         }
 
         /// Up to 7 bytes and their count in one integer (0 for longer text).
