@@ -3,6 +3,8 @@
 /// time. Base64 frames of megabytes are strings with none: the search is their whole cost.
 public enum JSONScan {
     /// The index in `start..<end` of `bytes` of the first such byte; `end` when there is none.
+    /// Inlinable: the request reader calls it for every short name and value.
+    @inlinable
     public static func firstSpecial(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         var index = start
         while end - index >= 8 {
@@ -21,7 +23,8 @@ public enum JSONScan {
 
     /// The high bit of each byte of `word` that is special (exact up to the first one: the
     /// subtractions borrow only into the bytes after it, which are not read).
-    private static func specials(_ word: UInt64) -> UInt64 {
+    @usableFromInline
+    static func specials(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }

@@ -99,9 +99,14 @@ enum PlainRequest {
         /// Up to 7 bytes and their count in one integer (0 for longer text).
         func word(_ text: Range<Int>) -> UInt64 {
             guard text.count <= 7 else { return 0 }
-            var word: UInt64 = 0
-            for i in text.reversed() { word = word << 8 | UInt64(base[i]) }
-            return word | UInt64(text.count) << 56
+            guard end - text.lowerBound >= 8 else {
+                var word: UInt64 = 0
+                for i in text.reversed() { word = word << 8 | UInt64(base[i]) }
+                return word | UInt64(text.count) << 56
+            }
+            // Eight bytes from the line (the name's closing quote follows it), the name's kept.
+            let loaded = UInt64(littleEndian: UnsafeRawPointer(base + text.lowerBound).loadUnaligned(as: UInt64.self))
+            return loaded & (1 << (8 * UInt64(text.count)) - 1) | UInt64(text.count) << 56
         }
 
         /// The text as a String: `known` itself when spelled the same (no new String made).
