@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>

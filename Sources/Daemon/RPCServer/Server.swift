@@ -49,8 +49,12 @@ public final class Server: @unchecked Sendable {
     deinit { readBuffer.deallocate() }
 
     /// Process-wide setup before any thread starts: the signals a service gets go to the loop's
-    /// signalfd, SIGPIPE and SIGXFSZ are ignored (`SignalHandler`).
-    public static func prepareProcess() { SignalHandler.blockServiceSignals() }
+    /// signalfd, SIGPIPE and SIGXFSZ are ignored (`SignalHandler`); large buffers are reused
+    /// (`LargeBuffers`).
+    public static func prepareProcess() {
+        SignalHandler.blockServiceSignals()
+        LargeBuffers.keepForReuse()
+    }
 
     /// The signals whose disposition or mask the daemon changes: a child process puts them back.
     public static var signalsToRestoreInChildren: [Int32] {

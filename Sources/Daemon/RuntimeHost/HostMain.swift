@@ -48,6 +48,7 @@ public enum HostMain {
         // Die with the daemon; if it is already gone (we were adopted), do not start.
         clinux_die_with_parent()
         if getppid() != parent { return 1 }
+        LargeBuffers.keepForReuse()
         let memoryNote = settings.memoryLimit.flatMap(MemoryLimit.apply)
         let channel = HostChannel(fd: channelFD)
         let entries = runtime.entries.filter { $0.symbol != nil }
