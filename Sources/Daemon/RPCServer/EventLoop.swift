@@ -18,7 +18,8 @@ public final class EventLoop: @unchecked Sendable {
     private var wakePending = false  // guarded by lock
 
     // Loop thread only.
-    private var handlers: [Int32: EventHandler] = [:]
+    /// Indexed by descriptor (descriptors are small numbers): one load per event, not a hash.
+    private var handlers: [EventHandler?] = []
     private var timers: [(deadline: UInt64, id: Int, task: () -> Void)] = []
     private var nextTimerID = 0
     /// When the current batch of events came in (one clock read for every request in it).
@@ -65,7 +66,8 @@ public final class EventLoop: @unchecked Sendable {
         event.events = events
         event.data.fd = fd
         guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else { throw SystemError("epoll_ctl(add)") }
-        handlers[fd] = handler
+        if handlers.count <= Int(fd) { handlers += repeatElement(nil, count: Int(fd) + 1 - handlers.count) }
+        handlers[Int(fd)] = handler
     }
 
     public func modify(_ fd: Int32, events: UInt32) {
@@ -78,7 +80,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Forget the descriptor (the caller closes it).
     public func unregister(_ fd: Int32) {
         _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
-        handlers[fd] = nil
+        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
     }
 
     // MARK: tasks and timers
@@ -141,7 +143,7 @@ public final class EventLoop: @unchecked Sendable {
                     _ = read(wakeFD, &value, 8)
                     continue
                 }
-                handlers[fd]?.handleEvents(events[i].events)
+                if Int(fd) < handlers.count { handlers[Int(fd)]?.handleEvents(events[i].events) }
             }
             runPendingTasks()
             runDueTimers()
