@@ -11,9 +11,9 @@ func frames(_ options: Options) throws {
     print(
         String(
             format:
-                "  base64:    %.1f frames/s, %.2f MB relayed by the daemon per frame (%.2f MB of requests and answers), "
-                + "daemon CPU %.2f ms per frame (zero-copy: %.2f ms)",
-            figures.base64FramesPerSecond, figures.base64Relayed / 1e6, figures.base64Exchanged / 1e6,
+                "  base64:    %.1f frames/s, %.0f bytes relayed by the daemon per frame (%.0f bytes of requests and "
+                + "answers), daemon CPU %.2f ms per frame (zero-copy: %.2f ms)",
+            figures.base64FramesPerSecond, figures.base64Relayed, figures.base64Exchanged,
             figures.base64DaemonCPU / 1e6, figures.zeroCopyDaemonCPU / 1e6))
     print(
         String(
@@ -130,10 +130,11 @@ func frameFigures(frames count: Int) throws -> FrameFigures {
 }
 
 /// Every byte the daemon relayed so far: what it wrote to runtime hosts and to clients (each came
-/// in from the other side first).
+/// in from the other side first), counting the answer that says so (the next reading counts it).
 private func relayedBytes(_ client: BenchClient) throws -> Int {
+    let received = client.bytesReceived
     let stats = try client.call("server.stats", [])
-    var total = 0
+    var total = client.bytesReceived - received
     for value in [stats["bytes"]?["to_clients"], stats["runtimes"]?["rknn"]?["bytes_to_hosts"]] {
         if case .int(let n)? = value { total += Int(n) }
     }
