@@ -32,7 +32,7 @@ func report(_ options: Options) throws {
             anchor: "\(bytes(640 * 640 * 3)) frame", ratio: frames.zeroCopyRelayed / Double(640 * 640 * 3)))
     rows.append(
         ReportRow(
-            "frames/s, base64 | zero-copy", String(format: "%.1f", frames.base64FramesPerSecond),
+            "frames/s, base64 against zero-copy", String(format: "%.1f", frames.base64FramesPerSecond),
             anchor: String(format: "%.1f zero-copy", frames.zeroCopyFramesPerSecond),
             ratio: frames.base64FramesPerSecond / frames.zeroCopyFramesPerSecond))
 
