@@ -67,11 +67,6 @@ private struct Latencies {
             percentile(perToken, 0.5),
             percentile(perToken, 0.99), percentile(firstToken, 0.5), percentile(firstToken, 0.99))
     }
-
-    private func percentile(_ values: [UInt64], _ p: Double) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
-    }
 }
 
 /// The port the daemon's log says its HTTP front bound.
@@ -111,42 +106,17 @@ private func httpVersion(_ options: Options, port: UInt16) throws {
     let request = Array("GET /api/version HTTP/1.1\r\nHost: bench\r\n\r\n".utf8)
     let connections = try (0..<options.connections).map { _ in try connectTCP(port) }
     defer { connections.forEach { close($0) } }
-    final class Shared: @unchecked Sendable {
-        let lock = NSLock()
-        var requests = 0
-        var failure: Error?
+    let load = try rounds(
+        over: connections, threads: options.threads, duration: options.duration, bufferSize: 1 << 16
+    ) { mine, buffer, _ in
+        for fd in mine { try sendAll(fd, request) }
+        for fd in mine { try readResponse(fd, into: &buffer) }
+        return mine.count
     }
-    let shared = Shared()
-    let end = now() + UInt64(options.duration * 1e9)
-    let threads = min(options.threads, connections.count)
-    let group = DispatchGroup()
-    for t in 0..<threads {
-        let mine = stride(from: t, to: connections.count, by: threads).map { connections[$0] }
-        group.enter()
-        Thread {
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            var count = 0
-            do {
-                while now() < end {
-                    for fd in mine { try sendAll(fd, request) }
-                    for fd in mine { try readResponse(fd, into: &buffer) }
-                    count += mine.count
-                }
-            } catch {
-                shared.lock.withLock { shared.failure = error }
-            }
-            shared.lock.withLock { shared.requests += count }
-            group.leave()
-        }.start()
-    }
-    let started = now()
-    group.wait()
-    let seconds = Double(now() - started) / 1e9
-    if let failure = shared.failure { throw failure }
     print(
         String(
             format: "http: GET /api/version, %d keep-alive connections, %d client threads, %.1f s: %.0f requests/s",
-            options.connections, threads, seconds, Double(shared.requests) / seconds))
+            options.connections, load.threads, load.seconds, Double(load.requests) / load.seconds))
 }
 
 /// Reads one response with a Content-Length body (the version endpoint's).

@@ -48,53 +48,20 @@ func ping(_ options: Options, socket: String, probe: Probe = .daemon) throws -> 
     let first = String(decoding: check[0..<n], as: UTF8.self)
     guard first.contains(probe.reply) else { throw BenchError("unexpected reply: \(first)") }
 
-    final class Shared: @unchecked Sendable {
-        let lock = NSLock()
-        var requests = 0
-        var latencies: [UInt64] = []
-        var failure: Error?
-    }
-    let shared = Shared()
-    let end = now() + UInt64(options.duration * 1e9)
-    let threads = min(options.threads, connections.count)
-    let group = DispatchGroup()
-    for t in 0..<threads {
-        let mine = stride(from: t, to: connections.count, by: threads).map { connections[$0] }
-        group.enter()
-        Thread {
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var count = 0
-            var latencies: [UInt64] = []
-            latencies.reserveCapacity(1 << 16)
-            do {
-                while now() < end {
-                    let started = now()
-                    for fd in mine { try sendAll(fd, batch) }
-                    for fd in mine {
-                        _ = try readLines(fd, options.depth, into: &buffer)
-                        latencies.append(now() - started)
-                    }
-                    count += mine.count * options.depth
-                }
-            } catch {
-                shared.lock.withLock { shared.failure = error }
-            }
-            shared.lock.withLock {
-                shared.requests += count
-                shared.latencies += latencies
-            }
-            group.leave()
-        }.start()
-    }
-    let started = now()
-    group.wait()
-    let seconds = Double(now() - started) / 1e9
-    if let failure = shared.failure { throw failure }
-    let sorted = shared.latencies.sorted()
-    func percentile(_ p: Double) -> Double {
-        sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+    let batchSize = options.depth
+    let load = try rounds(
+        over: connections, threads: options.threads, duration: options.duration, bufferSize: 1 << 20
+    ) { mine, buffer, latencies in
+        let started = now()
+        for fd in mine { try sendAll(fd, batch) }
+        for fd in mine {
+            _ = try readLines(fd, batchSize, into: &buffer)
+            latencies.append(now() - started)
+        }
+        return mine.count * batchSize
     }
     return PingResult(
-        connections: options.connections, depth: options.depth, threads: threads, seconds: seconds,
-        requestsPerSecond: Double(shared.requests) / seconds, p50: percentile(0.5), p99: percentile(0.99))
+        connections: options.connections, depth: options.depth, threads: load.threads, seconds: load.seconds,
+        requestsPerSecond: Double(load.requests) / load.seconds, p50: percentile(load.latencies, 0.5),
+        p99: percentile(load.latencies, 0.99))
 }

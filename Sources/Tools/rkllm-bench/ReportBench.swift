@@ -108,11 +108,6 @@ private func throughputRows(_ options: Options) throws -> [ReportRow] {
     return rows
 }
 
-private func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-}
-
 private func bytes(_ count: Double) -> String {
     count >= 1e6 ? String(format: "%.2f MB", count / 1e6) : String(format: "%.0f B", count)
 }

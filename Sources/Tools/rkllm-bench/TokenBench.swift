@@ -55,15 +55,12 @@ func tokens(_ options: Options) throws {
         guard case .string(let text)? = message["text"], let stamp = UInt64(text), receivedAt >= stamp else { return }
         latencies.append(receivedAt - stamp)
     }
-    latencies.sort()
-    func percentile(_ p: Double) -> Double {
-        latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
-    }
     print(
         String(
             format:
                 "  added latency, runtime callback -> client (%d tokens at %d us each): p50 %.1f us, p99 %.1f us, max %.1f us",
-            latencies.count, options.tokenMicros, percentile(0.5), percentile(0.99), percentile(1)))
+            latencies.count, options.tokenMicros, percentile(latencies, 0.5), percentile(latencies, 0.99),
+            percentile(latencies, 1)))
 }
 
 /// Time to the first token, p50 and p99 in microseconds: the runtime's own (rkllm_run called in
@@ -99,16 +96,9 @@ func firstToken(runs: Int, tokenMicros: Int) throws -> FirstToken {
         _ = try client.run(handle: handle, prompt: prompt) { _, receivedAt in first = first ?? receivedAt }
         through.append((first ?? sent) - sent)
     }
-    return FirstToken(runtime: percentiles(own), daemon: percentiles(through))
-}
-
-/// p50 and p99 of nanosecond figures, in microseconds.
-func percentiles(_ values: [UInt64]) -> (p50: Double, p99: Double) {
-    let sorted = values.sorted()
-    func at(_ p: Double) -> Double {
-        sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
-    }
-    return (at(0.5), at(0.99))
+    return FirstToken(
+        runtime: (percentile(own, 0.5), percentile(own, 0.99)),
+        daemon: (percentile(through, 0.5), percentile(through, 0.99)))
 }
 
 /// The simulated runtime loaded in this process, as a client of the C ABI would use it.
