@@ -103,6 +103,25 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(plain.withUnsafeBufferPointer { JSONScan.firstSpecial($0.baseAddress!, from: 0, to: 10) }, 10)
     }
 
+    func testTheCursorWritesAScalarWholeOrNotAtAll() {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { buffer in
+            var cursor = ByteCursor(buffer)
+            XCTAssertTrue(cursor.put(scalar: "abc"))
+            XCTAssertFalse(cursor.put(scalar: "defg"), "one byte short: nothing of it written")
+            XCTAssertFalse(cursor.put(scalar: .int(-100)))
+            XCTAssertTrue(cursor.put(scalar: .int(-10)))
+            XCTAssertEqual(Array(cursor.written), Array(#""abc"-10"#.utf8))
+            XCTAssertFalse(cursor.put(byte: 0x20), "full")
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            var cursor = ByteCursor(buffer)
+            for refused: JSONValue in ["a\"b", "é", "\u{1}", .double(1), [], [:]] {
+                XCTAssertFalse(cursor.put(scalar: refused), "\(refused) is written by the general writer")
+            }
+            XCTAssertTrue(cursor.written.isEmpty)
+        }
+    }
+
     func testWriterRoundTripsAndEscapes() throws {
         let value: JSONValue = [
             "s": "quote\" back\\ nl\n tab\t bell\u{7} é😀",

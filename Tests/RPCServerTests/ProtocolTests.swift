@@ -93,6 +93,30 @@ final class ProtocolTests: XCTestCase {
             #"{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad","data":{"param":"x"}}}"#)
     }
 
+    func testAReplyIsTheSameTextWhetherComposedOnTheStackOrPieceByPiece() {
+        // Short scalars go out with the head in one piece; everything else piece by piece.
+        let long = String(repeating: "x", count: 300)
+        let ids: [RequestID] = [
+            7, -9_223_372_036_854_775_807, "abc", "q\"uote", .value(.string(long)), .number(text: "1e2"), .null,
+        ]
+        let results: [JSONValue] = [
+            nil, true, false, .int(.min), .uint(.max), "pong", "", "é", "tab\t", .string(long), .double(0.5),
+            [1, "a"], ["k": "v"],
+        ]
+        for id in ids {
+            for result in results {
+                var out: [UInt8] = []
+                JSONRPC.writeResult(id: id, result: result, into: &out)
+                var idText: [UInt8] = []
+                id.write(into: &idText)
+                let expected =
+                    #"{"jsonrpc":"2.0","id":"# + String(decoding: idText, as: UTF8.self) + #","result":"#
+                    + result.jsonText + "}"
+                XCTAssertEqual(String(decoding: out, as: UTF8.self), expected)
+            }
+        }
+    }
+
     func testThePlainReaderReadsWhatTheGeneralReaderReads() throws {
         // Each line read both ways: the same request, or the plain reader leaves it to the general one.
         let plain = [

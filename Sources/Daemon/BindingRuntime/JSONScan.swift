@@ -21,6 +21,14 @@ public enum JSONScan {
         return end
     }
 
+    /// Whether `text` is plain ASCII text: nothing to escape, nothing above 0x7F.
+    public static func isPlain(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.isEmpty || firstSpecial(bytes.baseAddress!, from: 0, to: bytes.count) == bytes.count
+        }
+    }
+
     /// The high bit of each byte of `word` that is special (exact up to the first one: the
     /// subtractions borrow only into the bytes after it, which are not read).
     @usableFromInline

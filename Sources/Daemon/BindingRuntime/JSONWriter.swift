@@ -49,21 +49,11 @@ extension JSONValue {
     }
 
     static func writeUnsigned(_ value: UInt64, into out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        // Digits from the right into a stack buffer (20 digits at most), then one append.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var start = raw.count
-            var v = value
-            while v > 0 {
-                start -= 1
-                raw[start] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...]))
+        if value < 10 { return out.append(UInt8(ascii: "0") + UInt8(value)) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var digits = ByteCursor(buffer)
+            digits.put(unsigned: value)
+            out.append(contentsOf: digits.written)
         }
     }
 
@@ -79,36 +69,41 @@ extension JSONValue {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var runStart = 0
-            var i = JSONScan.firstSpecial(base, from: 0, to: bytes.count)
-            while i < bytes.count {
-                let byte = bytes[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
-                    i = JSONScan.firstSpecial(base, from: i + 1, to: bytes.count)  // UTF-8 goes as it is
-                    continue
-                }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-                runStart = i + 1
-                out.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                default:
-                    out.append(contentsOf: [
-                        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
-                        hex[Int(byte & 0xF)],
-                    ])
-                }
-                i = JSONScan.firstSpecial(base, from: i + 1, to: bytes.count)
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        // Native strings (nearly all) are read where they are; others are made contiguous first.
+        if s.utf8.withContiguousStorageIfAvailable({ writeQuoted($0, into: &out) }) == nil {
+            var s = s
+            s.withUTF8 { writeQuoted($0, into: &out) }
         }
+    }
+
+    private static func writeQuoted(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        guard let base = bytes.baseAddress else { return out.append(UInt8(ascii: "\"")) }
+        var runStart = 0
+        var i = JSONScan.firstSpecial(base, from: 0, to: bytes.count)
+        while i < bytes.count {
+            let byte = bytes[i]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                i = JSONScan.firstSpecial(base, from: i + 1, to: bytes.count)  // UTF-8 goes as it is
+                continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+            runStart = i + 1
+            out.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                out.append(contentsOf: [
+                    UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                    hex[Int(byte & 0xF)],
+                ])
+            }
+            i = JSONScan.firstSpecial(base, from: i + 1, to: bytes.count)
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         out.append(UInt8(ascii: "\""))
     }
 }

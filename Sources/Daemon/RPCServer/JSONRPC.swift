@@ -58,7 +58,10 @@ public enum JSONRPC {
     public static func message(
         bytes: UnsafeRawBufferPointer, knownMethod: String? = nil, plainFirst: Bool = true
     ) throws(JSONParser.Error) -> Message {
-        if plainFirst, let request = PlainRequest.read(bytes, knownMethod: knownMethod ?? "") {
+        if plainFirst,
+            let request = PlainRequest.read(
+                bytes, knownMethod: knownMethod.flatMap { JSONScan.isPlain($0) ? $0 : nil } ?? "")
+        {
             return .single(.success(request))
         }
         var parser = JSONParser(bytes)
@@ -157,54 +160,43 @@ public enum JSONRPC {
     // MARK: encoding (straight into an output buffer)
 
     public static func writeResult(id: RequestID, result: JSONValue, into out: inout [UInt8]) {
-        writeHead(id: id, member: #","result":"#, into: &out)
+        guard !write(id: id, member: #","result":"#, scalar: result, into: &out) else { return }
         result.write(into: &out)
         out.append(UInt8(ascii: "}"))
     }
 
     public static func writeError(id: RequestID, error: RPCError, into out: inout [UInt8]) {
-        writeHead(id: id, member: #","error":"#, into: &out)
+        write(id: id, member: #","error":"#, scalar: nil, into: &out)
         errorObject(error).write(into: &out)
         out.append(UInt8(ascii: "}"))
     }
 
-    /// `{"jsonrpc":"2.0","id":` with the id and the name of the member that follows; an integer id
-    /// (nearly every client's) goes in with the text around it in one append.
-    private static func writeHead(id: RequestID, member: StaticString, into out: inout [UInt8]) {
-        let version: StaticString = #"{"jsonrpc":"2.0","id":"#
-        guard case .value(.int(let number)) = id else {
-            out.append(contentsOf: UnsafeBufferPointer(start: version.utf8Start, count: version.utf8CodeUnitCount))
-            id.write(into: &out)
-            out.append(contentsOf: UnsafeBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount))
-            return
-        }
-        // 22 bytes of text, at most 20 of digits and sign, the member name: 64 bytes on the stack.
-        var head: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &head) { raw in
-            var count = 0
-            func put(_ text: StaticString) {
-                raw.baseAddress!.advanced(by: count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
-                count += text.utf8CodeUnitCount
+    /// `{"jsonrpc":"2.0","id":` with the id and the name of the member that follows, composed on
+    /// the stack and appended at once; with the member's value and the closing brace too when that
+    /// value is a short scalar (`ByteCursor.put(scalar:)`). Whether the whole message was written.
+    @discardableResult
+    private static func write(id: RequestID, member: StaticString, scalar: JSONValue?, into out: inout [UInt8])
+        -> Bool
+    {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 192) { buffer in
+            var text = ByteCursor(buffer)
+            text.put(#"{"jsonrpc":"2.0","id":"#)
+            let idWritten: Bool
+            switch id {
+            case .value(let value): idWritten = text.put(scalar: value)
+            case .number(let number): idWritten = number.utf8.withContiguousStorageIfAvailable { text.put($0) } == true
             }
-            put(version)
-            if number < 0 {
-                raw[count] = UInt8(ascii: "-")
-                count += 1
+            guard idWritten else {
+                // An id too long for the stack (or not contiguous): written piece by piece.
+                out.append(contentsOf: text.written)
+                id.write(into: &out)
+                out.append(contentsOf: UnsafeBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount))
+                return false
             }
-            var magnitude = number.magnitude
-            var digits = 1
-            while magnitude >= 10 {
-                magnitude /= 10
-                digits += 1
-            }
-            magnitude = number.magnitude
-            for i in stride(from: count + digits - 1, through: count, by: -1) {
-                raw[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            }
-            count += digits
-            put(member)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<count]))
+            text.put(member)
+            let whole = scalar.map { text.put(scalar: $0) && text.put(byte: UInt8(ascii: "}")) } ?? false
+            out.append(contentsOf: text.written)
+            return whole
         }
     }
 

@@ -8,58 +8,70 @@ import Glibc
 /// batch, whatever needs an error) is nil here and read by the general reader, which makes the
 /// same request of whatever this reads: the fuzz target checks that on every input.
 enum PlainRequest {
-    /// `knownMethod`: the method clients are likely to name, given back when named (no new String).
+    /// `knownMethod`: the method clients are likely to name, given back when named (no new String);
+    /// plain text (no quote, backslash or control character), or empty.
     static func read(_ line: UnsafeRawBufferPointer, knownMethod: String) -> Request? {
-        guard let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var request: Request?
+        _ = read(line, knownMethod: knownMethod) { request = $0 }
+        return request
+    }
+
+    /// Reads the line and hands its request to `handle`; false (nothing handed) when the line is
+    /// not of the plain shape. (Handing it on spares the server an optional request to destroy.)
+    static func read(_ line: UnsafeRawBufferPointer, knownMethod: String, _ handle: (Request) -> Void) -> Bool {
+        guard let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         var reader = Reader(base: base, end: line.count)
         reader.skipSpace()
-        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        guard reader.take(UInt8(ascii: "{")) else { return false }
         var version = false
         var id: RequestID?
         var method: String?
         var params: JSONValue?
         repeat {
             reader.skipSpace()
-            guard let name = reader.plainString() else { return nil }
+            guard let name = reader.memberName() else { return false }
             reader.skipSpace()
-            guard reader.take(UInt8(ascii: ":")) else { return nil }
+            guard reader.take(UInt8(ascii: ":")) else { return false }
             reader.skipSpace()
-            switch reader.word(name) {
-            case Names.jsonrpc where !version:
-                guard let value = reader.plainString(), reader.word(value) == Names.version else { return nil }
+            switch name {
+            case .jsonrpc where !version:
+                guard reader.quoted(Names.version, count: 3) else { return false }
                 version = true
-            case Names.id where id == nil:
-                guard let value = reader.idValue() else { return nil }
+            case .id where id == nil:
+                guard let value = reader.idValue() else { return false }
                 id = .value(value)
-            case Names.method where method == nil:
-                guard let text = reader.plainString() else { return nil }
-                method = reader.string(text, known: knownMethod)
-            case Names.params where params == nil:
-                guard reader.next == UInt8(ascii: "[") || reader.next == UInt8(ascii: "{") else { return nil }
+            case .method where method == nil:
+                guard let text = reader.methodName(known: knownMethod) else { return false }
+                method = text
+            case .params where params == nil:
+                guard reader.next == UInt8(ascii: "[") || reader.next == UInt8(ascii: "{") else { return false }
                 // Read as the general reader reads it: inside the request object.
                 var parser = JSONParser(line, at: reader.position, depth: 1)
-                guard let value = try? parser.value() else { return nil }
+                guard let value = try? parser.value() else { return false }
                 params = value
                 reader.position = parser.offset
             default:
-                return nil
+                return false
             }
             reader.skipSpace()
         } while reader.take(UInt8(ascii: ","))
-        guard reader.take(UInt8(ascii: "}")), version, let method else { return nil }
+        guard reader.take(UInt8(ascii: "}")), version, let method else { return false }
         reader.skipSpace()
-        guard reader.position == reader.end else { return nil }
-        return Request(id: id, method: method, params: params)
+        guard reader.position == reader.end else { return false }
+        handle(Request(id: id, method: method, params: params))
+        return true
     }
 
-    /// The member names and the version, as `Reader.word` packs them (bytes little-endian, the
-    /// length in the top byte): one integer compare each.
+    private enum Member { case jsonrpc, id, method, params }
+
+    /// The member names with their closing quote and the version, as `Reader.word` loads them
+    /// (bytes little-endian): one integer compare each, no search for the quote.
     private enum Names {
-        static let jsonrpc: UInt64 = 0x0763_7072_6E6F_736A  // "jsonrpc"
-        static let id: UInt64 = 0x0200_0000_0000_6469  // "id"
-        static let method: UInt64 = 0x0600_646F_6874_656D  // "method"
-        static let params: UInt64 = 0x0600_736D_6172_6170  // "params"
-        static let version: UInt64 = 0x0300_0000_0030_2E32  // "2.0"
+        static let jsonrpc: UInt64 = 0x2263_7072_6E6F_736A  // jsonrpc"
+        static let id: UInt64 = 0x22_6469  // id"
+        static let method: UInt64 = 0x22_646F_6874_656D  // method"
+        static let params: UInt64 = 0x22_736D_6172_6170  // params"
+        static let version: UInt64 = 0x22_302E_32  // 2.0"
     }
 
     /// A cursor over the line's bytes.
@@ -96,28 +108,58 @@ enum PlainRequest {
             return start..<(position - 1)
         }
 
-        /// Up to 7 bytes and their count in one integer (0 for longer text).
-        func word(_ text: Range<Int>) -> UInt64 {
-            guard text.count <= 7 else { return 0 }
-            guard end - text.lowerBound >= 8 else {
+        /// The next `count` bytes (at most 8) in one integer, the first in the low byte; nil when
+        /// the line ends first.
+        @inline(__always) func word(at start: Int, count: Int) -> UInt64? {
+            guard end - start >= count else { return nil }
+            guard end - start >= 8 else {
                 var word: UInt64 = 0
-                for i in text.reversed() { word = word << 8 | UInt64(base[i]) }
-                return word | UInt64(text.count) << 56
+                for i in (start..<start + count).reversed() { word = word << 8 | UInt64(base[i]) }
+                return word
             }
-            // Eight bytes from the line (the name's closing quote follows it), the name's kept.
-            let loaded = UInt64(littleEndian: UnsafeRawPointer(base + text.lowerBound).loadUnaligned(as: UInt64.self))
-            return loaded & (1 << (8 * UInt64(text.count)) - 1) | UInt64(text.count) << 56
+            let loaded = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
+            return count == 8 ? loaded : loaded & (1 << (8 * UInt64(count)) - 1)
         }
 
-        /// The text as a String: `known` itself when spelled the same (no new String made).
-        func string(_ text: Range<Int>, known: String) -> String {
-            let bytes = UnsafeBufferPointer(start: base + text.lowerBound, count: text.count)
-            if known.utf8.withContiguousStorageIfAvailable({
-                $0.count == bytes.count && memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0
-            }) == true {
+        /// A member name among the four a request has, with its quotes, consumed: the bytes after
+        /// the opening quote compared with each name and its closing quote.
+        @inline(__always) mutating func memberName() -> Member? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let (member, name, count): (Member, UInt64, Int)
+            switch next {
+            case UInt8(ascii: "j"): (member, name, count) = (.jsonrpc, Names.jsonrpc, 8)
+            case UInt8(ascii: "i"): (member, name, count) = (.id, Names.id, 3)
+            case UInt8(ascii: "m"): (member, name, count) = (.method, Names.method, 7)
+            case UInt8(ascii: "p"): (member, name, count) = (.params, Names.params, 7)
+            default: return nil
+            }
+            guard word(at: position, count: count) == name else { return nil }
+            position += count
+            return member
+        }
+
+        /// A string of exactly the `count` bytes of `text` (its closing quote included), consumed.
+        @inline(__always) mutating func quoted(_ text: UInt64, count: Int) -> Bool {
+            guard take(UInt8(ascii: "\"")), word(at: position, count: count + 1) == text else { return false }
+            position += count + 1
+            return true
+        }
+
+        /// The method's name: `known` itself when the line names it (no new String made; `known`
+        /// is plain text, so its bytes and a closing quote are that very string), else a plain string.
+        mutating func methodName(known: String) -> String? {
+            let count = known.utf8.count
+            if next == UInt8(ascii: "\""), end - position > count + 1, base[position + 1 + count] == UInt8(ascii: "\""),
+                known.utf8.withContiguousStorageIfAvailable({
+                    memcmp($0.baseAddress!, base + position + 1, count) == 0
+                }) == true
+            {
+                position += count + 2
                 return known
             }
-            return String(decoding: bytes, as: UTF8.self)
+            return plainString().map {
+                String(decoding: UnsafeBufferPointer(start: base + $0.lowerBound, count: $0.count), as: UTF8.self)
+            }
         }
 
         /// An id as it is written back unchanged: an integer of at most 18 digits (no leading zero,

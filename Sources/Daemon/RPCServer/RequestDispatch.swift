@@ -19,10 +19,7 @@ extension Server {
 
     func handleLine(_ line: UnsafeRawBufferPointer, from connection: Connection) {
         guard !connection.closed else { return }
-        let knownMethod = lastMethod?.method.name ?? ""
-        if let request = PlainRequest.read(line, knownMethod: knownMethod) {
-            return dispatch(request, from: connection, batch: nil)
-        }
+        if PlainRequest.read(line, knownMethod: knownMethod, { dispatch($0, from: connection, batch: nil) }) { return }
         let message: JSONRPC.Message
         do {
             message = try JSONRPC.message(bytes: line, knownMethod: knownMethod, plainFirst: false)

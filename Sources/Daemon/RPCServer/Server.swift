@@ -314,11 +314,14 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The method slot by name; the last one found is kept, as clients repeat the same method.
-    private(set) var lastMethod: MethodSlot?
+    private var lastMethod: MethodSlot?
+    /// The last method's name when it is plain text (what `PlainRequest` compares bytes with).
+    private(set) var knownMethod = ""
     func method(named name: String) -> MethodSlot? {
         if let last = lastMethod, last.method.name == name { return last }
         guard let found = methods[name] else { return nil }
         lastMethod = found
+        knownMethod = JSONScan.isPlain(name) ? name : ""
         return found
     }
 
