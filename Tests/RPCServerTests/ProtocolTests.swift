@@ -153,6 +153,52 @@ final class ProtocolTests: XCTestCase {
         }
     }
 
+    func testALineLikeTheLastRequestButForItsIdIsThatRequestWithItsOwnId() throws {
+        let lines = [
+            #"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#,
+            #" { "method" : "m" , "params" : [1,{"a":[]}] , "jsonrpc" : "2.0" , "id" : -42 } "#,
+            #"{"jsonrpc":"2.0","id":"abc def","method":"a.b_c","params":{}}"#,
+            #"{"jsonrpc":"2.0","id":null,"method":"m"}"#, #"{"id":0,"jsonrpc":"2.0","method":"m"}"#,
+        ]
+        let taken = ["7", "-12", "0", "123456789012345678", #""x y""#, #""""#, "null"]
+        let left = [
+            "01", "1.5", "1e2", "-0", "1234567890123456789", "true", #""é""#, #""a\"b""#, "7 ", "", "[1]", "7,8",
+        ]
+        func general(_ bytes: [UInt8]) -> Request? {
+            guard case .single(.success(let request))? = try? bytes.withUnsafeBytes({ try JSONRPC.message(bytes: $0) })
+            else { return nil }
+            return request
+        }
+        for line in lines {
+            let bytes = Array(line.utf8)
+            var last = PlainRequest.Last()
+            var idBytes: Range<Int>?
+            let plain = bytes.withUnsafeBytes { line in
+                PlainRequest.read(line, knownMethod: "") { request, at in
+                    idBytes = at
+                    if let at { last.remember(line, idBytes: at, of: request) }
+                }
+            }
+            guard plain, let idBytes else { return XCTFail("not plain with an id: \(line)") }
+            for id in taken + left {
+                let variant = Array(bytes[..<idBytes.lowerBound]) + Array(id.utf8) + Array(bytes[idBytes.upperBound...])
+                var read: Request?
+                _ = variant.withUnsafeBytes { line in last.read(line) { read = $0 } }
+                XCTAssertEqual(read != nil, taken.contains(id), "\(id) in \(line)")
+                guard let read else { continue }
+                let expected = try XCTUnwrap(general(variant), "\(id) in \(line)")
+                XCTAssertEqual(read.id, expected.id)
+                XCTAssertEqual(read.method, expected.method)
+                XCTAssertEqual(read.params, expected.params)
+            }
+            // Other lines are not taken for it.
+            for other in lines where other != line {
+                let accepted = Array(other.utf8).withUnsafeBytes { line in last.read(line) { _ in } }
+                XCTAssertFalse(accepted, "\(other) after \(line)")
+            }
+        }
+    }
+
     func testConfigurationFlagsWinOverTheEnvironment() throws {
         let (config, action) = try Configuration.load(
             arguments: ["--socket", "/tmp/flag.sock", "--max-connections=7"],

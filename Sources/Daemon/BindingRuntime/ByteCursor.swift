@@ -81,13 +81,23 @@ public struct ByteCursor {
         case .int(let number): return put(integer: number)
         case .uint(let number): return put(unsigned: number)
         case .string(let text):
-            let start = used
+            // Copied and checked in one pass; the first byte to escape ends it.
             let written = text.utf8.withContiguousStorageIfAvailable { bytes in
-                guard let source = bytes.baseAddress else { return put("\"\"") }
-                guard JSONScan.firstSpecial(source, from: 0, to: bytes.count) == bytes.count else { return false }
-                return put(byte: UInt8(ascii: "\"")) && put(bytes) && put(byte: UInt8(ascii: "\""))
+                guard capacity - used >= bytes.count + 2 else { return false }
+                let quoted = base + used + 1
+                for i in 0..<bytes.count {
+                    let byte = bytes[i]
+                    guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else {
+                        return false
+                    }
+                    quoted[i] = byte
+                }
+                base[used] = UInt8(ascii: "\"")
+                quoted[bytes.count] = UInt8(ascii: "\"")
+                used += bytes.count + 2
+                return true
             }
-            return written == true || rollBack(to: start)
+            return written == true
         case .double, .array, .object: return false
         }
     }

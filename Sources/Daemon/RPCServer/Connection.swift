@@ -138,18 +138,29 @@ final class Connection: FramedSocket, EventHandler {
     /// after this loop iteration. A message larger than the output limit is replaced by an error
     /// to `id` (the request it answers). False when the client was dropped for not reading.
     @discardableResult
-    func send(fds: [Int32] = [], replyTo id: RequestID = .null, _ write: (inout [UInt8]) -> Void) -> Bool {
+    func send(fds: [Int32], replyTo id: RequestID = .null, _ write: (inout [UInt8]) -> Void) -> Bool {
+        guard !fds.isEmpty else { return send(replyTo: id, write) }
         guard !closed else {
             fds.forEach { Glibc.close($0) }
             return false
         }
-        switch output.append(
-            fds: fds,
-            { buffer in
-                write(&buffer)
-                buffer.append(0x0A)
-            })
-        {
+        return queued(output.append(fds: fds) { message(write, into: &$0) }, replyTo: id)
+    }
+
+    /// Queues one message written by `write` (no descriptors: the path of nearly every reply).
+    @discardableResult
+    func send(replyTo id: RequestID = .null, _ write: (inout [UInt8]) -> Void) -> Bool {
+        guard !closed else { return false }
+        return queued(output.append { message(write, into: &$0) }, replyTo: id)
+    }
+
+    private func message(_ write: (inout [UInt8]) -> Void, into buffer: inout [UInt8]) {
+        write(&buffer)
+        buffer.append(0x0A)
+    }
+
+    private func queued(_ appended: OutputQueue.Appended, replyTo id: RequestID) -> Bool {
+        switch appended {
         case .queued:
             countOutput()
             if buffered.output > buffered.maxOutput {

@@ -10,19 +10,27 @@ public struct Request: Sendable {
 
 /// A request id as the client wrote it, so that every reply echoes it exactly: JSON allows any
 /// number, and one that would not be written back the same (`1e2`, `-9223372036854775809`, `-0`)
-/// keeps its text.
+/// keeps its text. An integer (nearly every client's id) is a case of its own, never a `.value`:
+/// a copy of it (one per reply and per call) counts no reference.
 public enum RequestID: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    case int(Int64)
     case value(JSONValue)
     case number(text: String)
 
     public static let null = RequestID.value(.null)
 
+    /// The id a value read from JSON is.
+    public init(_ value: JSONValue) {
+        if case .int(let number) = value { self = .int(number) } else { self = .value(value) }
+    }
+
     public init(stringLiteral text: String) { self = .value(.string(text)) }
-    public init(integerLiteral number: Int64) { self = .value(.int(number)) }
+    public init(integerLiteral number: Int64) { self = .int(number) }
 
     /// The id as a value, to compare with (`server.cancel` names a request by its id).
     public var value: JSONValue {
         switch self {
+        case .int(let number): return .int(number)
         case .value(let value): return value
         case .number(let text): return (try? JSONParser.parse(text)) ?? .null
         }
@@ -30,6 +38,7 @@ public enum RequestID: Sendable, Equatable, ExpressibleByStringLiteral, Expressi
 
     func write(into out: inout [UInt8]) {
         switch self {
+        case .int(let number): JSONValue.int(number).write(into: &out)
         case .value(let value): value.write(into: &out)
         case .number(let text): out.append(contentsOf: text.utf8)
         }
@@ -88,7 +97,7 @@ public enum JSONRPC {
                 jsonrpc = parser.consume(#""2.0""#) ? Self.version : try parser.value()
             case (2, UInt8(ascii: "i")) where key.is("id"):
                 let (value, numberText) = try parser.valueKeepingNumberText()
-                id = numberText.map { .number(text: $0) } ?? .value(value)
+                id = numberText.map { .number(text: $0) } ?? RequestID(value)
             case (6, UInt8(ascii: "m")) where key.is("method"):
                 method = try parser.value(reusing: knownMethod)
             case (6, UInt8(ascii: "p")) where key.is("params"):
@@ -183,6 +192,7 @@ public enum JSONRPC {
             text.put(#"{"jsonrpc":"2.0","id":"#)
             let idWritten: Bool
             switch id {
+            case .int(let number): idWritten = text.put(integer: number)
             case .value(let value): idWritten = text.put(scalar: value)
             case .number(let number): idWritten = number.utf8.withContiguousStorageIfAvailable { text.put($0) } == true
             }

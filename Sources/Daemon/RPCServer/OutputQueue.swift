@@ -27,28 +27,40 @@ public struct OutputQueue {
         case full
     }
 
-    /// Appends one message written by `write`; `fds` go with its first byte.
-    public mutating func append(fds: [Int32] = [], _ write: (inout [UInt8]) -> Void) -> Appended {
+    /// Appends one message written by `write`.
+    public mutating func append(_ write: (inout [UInt8]) -> Void) -> Appended {
         compactIfWorthIt()
         let start = buffer.count
         write(&buffer)
         let size = buffer.count - start
         guard size <= limit else {
             buffer.removeSubrange(start...)
-            fds.forEach { close($0) }
             return .tooLarge(bytes: size)
         }
-        if !fds.isEmpty {
-            // At most CLINUX_MAX_FDS per sendmsg: a longer list rides on consecutive bytes.
-            var offset = start
-            var rest = fds[...]
-            while !rest.isEmpty {
-                attachments.append((offset, Array(rest.prefix(Int(CLINUX_MAX_FDS)))))
-                rest = rest.dropFirst(Int(CLINUX_MAX_FDS))
-                offset += 1
-            }
-        }
         return pendingBytes <= limit ? .queued : .full
+    }
+
+    /// Appends one message written by `write`; `fds` go with its first byte.
+    public mutating func append(fds: [Int32], _ write: (inout [UInt8]) -> Void) -> Appended {
+        guard !fds.isEmpty else { return append(write) }
+        var start = 0
+        let appended = append {
+            start = $0.count
+            write(&$0)
+        }
+        if case .tooLarge = appended {
+            fds.forEach { close($0) }
+            return appended
+        }
+        // At most CLINUX_MAX_FDS per sendmsg: a longer list rides on consecutive bytes.
+        var offset = start
+        var rest = fds[...]
+        while !rest.isEmpty {
+            attachments.append((offset, Array(rest.prefix(Int(CLINUX_MAX_FDS)))))
+            rest = rest.dropFirst(Int(CLINUX_MAX_FDS))
+            offset += 1
+        }
+        return appended
     }
 
     public enum FlushResult: Equatable {

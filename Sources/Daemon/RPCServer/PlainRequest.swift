@@ -7,24 +7,28 @@ import Glibc
 /// ASCII without escapes or control characters. Anything else (another member, an escape, a duplicate, a
 /// batch, whatever needs an error) is nil here and read by the general reader, which makes the
 /// same request of whatever this reads: the fuzz target checks that on every input.
-enum PlainRequest {
+public enum PlainRequest {
     /// `knownMethod`: the method clients are likely to name, given back when named (no new String);
     /// plain text (no quote, backslash or control character), or empty.
-    static func read(_ line: UnsafeRawBufferPointer, knownMethod: String) -> Request? {
+    public static func read(_ line: UnsafeRawBufferPointer, knownMethod: String) -> Request? {
         var request: Request?
-        _ = read(line, knownMethod: knownMethod) { request = $0 }
+        _ = read(line, knownMethod: knownMethod) { read, _ in request = read }
         return request
     }
 
-    /// Reads the line and hands its request to `handle`; false (nothing handed) when the line is
-    /// not of the plain shape. (Handing it on spares the server an optional request to destroy.)
-    static func read(_ line: UnsafeRawBufferPointer, knownMethod: String, _ handle: (Request) -> Void) -> Bool {
+    /// Reads the line and hands its request to `handle` with where its id's bytes are in the line;
+    /// false (nothing handed) when the line is not of the plain shape. (Handing it on spares the
+    /// server an optional request to destroy.)
+    public static func read(
+        _ line: UnsafeRawBufferPointer, knownMethod: String, _ handle: (Request, _ idBytes: Range<Int>?) -> Void
+    ) -> Bool {
         guard let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         var reader = Reader(base: base, end: line.count)
         reader.skipSpace()
         guard reader.take(UInt8(ascii: "{")) else { return false }
         var version = false
         var id: RequestID?
+        var idBytes: Range<Int>?
         var method: String?
         var params: JSONValue?
         repeat {
@@ -38,8 +42,10 @@ enum PlainRequest {
                 guard reader.quoted(Names.version, count: 3) else { return false }
                 version = true
             case .id where id == nil:
+                let start = reader.position
                 guard let value = reader.idValue() else { return false }
-                id = .value(value)
+                id = RequestID(value)
+                idBytes = start..<reader.position
             case .method where method == nil:
                 guard let text = reader.methodName(known: knownMethod) else { return false }
                 method = text
@@ -58,8 +64,50 @@ enum PlainRequest {
         guard reader.take(UInt8(ascii: "}")), version, let method else { return false }
         reader.skipSpace()
         guard reader.position == reader.end else { return false }
-        handle(Request(id: id, method: method, params: params))
+        handle(Request(id: id, method: method, params: params), idBytes)
         return true
+    }
+
+    /// The last plain request with an id, as its bytes and what they were read as. Clients repeat
+    /// a call with a new id each time (polling, pings, the same run again): a line that is the
+    /// same bytes around an id of its own is that request with that id, read by comparing bytes
+    /// instead of reading members. (The plain reader's outcome depends on nothing but the bytes,
+    /// and an id's bytes end where its reader stops.)
+    public struct Last {
+        /// Longer lines are not kept: comparing them would cost more than it saves.
+        static let maxBytes = 512
+        private var bytes: [UInt8] = []
+        private var idBytes = 0..<0
+        private var method = ""
+        private var params: JSONValue?
+
+        public init() {}
+
+        /// Hands `line`'s request to `handle` when it is the last request with another id.
+        public func read(_ line: UnsafeRawBufferPointer, _ handle: (Request) -> Void) -> Bool {
+            let suffixCount = bytes.count - idBytes.upperBound
+            let idEnd = line.count - suffixCount
+            guard !bytes.isEmpty, idEnd > idBytes.lowerBound, let base = line.baseAddress else { return false }
+            let same = bytes.withUnsafeBytes { last in
+                memcmp(base, last.baseAddress!, idBytes.lowerBound) == 0
+                    && memcmp(base + idEnd, last.baseAddress! + idBytes.upperBound, suffixCount) == 0
+            }
+            guard same else { return false }
+            var reader = Reader(base: base.assumingMemoryBound(to: UInt8.self), end: idEnd)
+            reader.position = idBytes.lowerBound
+            guard let id = reader.idValue(), reader.position == idEnd else { return false }
+            handle(Request(id: RequestID(id), method: method, params: params))
+            return true
+        }
+
+        public mutating func remember(_ line: UnsafeRawBufferPointer, idBytes: Range<Int>, of request: Request) {
+            guard line.count <= Self.maxBytes else { return }
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: line)
+            self.idBytes = idBytes
+            method = request.method
+            params = request.params
+        }
     }
 
     private enum Member { case jsonrpc, id, method, params }

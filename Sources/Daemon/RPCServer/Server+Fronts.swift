@@ -39,7 +39,7 @@ extension Server {
         _ method: String, _ params: JSONValue?, connection: UInt64, peer: Peer, id: Int64,
         messages: @escaping (JSONValue) -> Void, answer: @escaping (Result<JSONValue, RPCError>) -> Void
     ) {
-        let request = Request(id: .value(.int(id)), method: method, params: params)
+        let request = Request(id: .int(id), method: method, params: params)
         stats.requests += 1
         guard let slot = self.method(named: method) else {
             stats.errors += 1

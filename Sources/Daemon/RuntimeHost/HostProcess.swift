@@ -146,7 +146,7 @@ final class HostProcess: FramedSocket, EventHandler {
     /// Asks the stream of call `id` to pause (a notification: the stream's end says whether it did).
     func pause(call id: Int64) {
         guard death == nil, !closing, pending[id] != nil else { return }
-        _ = output.append(fds: []) {
+        _ = output.append {
             JSONValue.object(["jsonrpc": "2.0", "method": .string(HostMain.pauseMethod), "params": ["id": .int(id)]])
                 .write(into: &$0)
             $0.append(0x0A)

@@ -33,6 +33,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             case (nil, nil), (.single(.failure)?, .single(.failure)?), (.batch?, .batch?): break
             default: preconditionFailure("the plain and the general reader disagree")
             }
+            checkLastRequest(line)
             guard let value = try? JSONParser.parse(line) else {
                 precondition(message == nil, "the request reader accepted invalid JSON")
                 return
@@ -66,6 +67,29 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     return 0
+}
+
+/// The line as the last request: the same bytes with another id in place of its own read as the
+/// general reader reads them, or are left to it.
+func checkLastRequest(_ line: UnsafeRawBufferPointer) {
+    var last = PlainRequest.Last()
+    var idBytes: Range<Int>?
+    _ = PlainRequest.read(line, knownMethod: "server.ping") { request, at in
+        idBytes = at
+        if let at { last.remember(line, idBytes: at, of: request) }
+    }
+    guard let idBytes else { return }
+    for id in ["7", "-12", "123456789012345678", "1234567890123456789", #""x""#, "null", "01", "1e2", "7 ", ""] {
+        let variant = Array(line[..<idBytes.lowerBound]) + Array(id.utf8) + Array(line[idBytes.upperBound...])
+        var read: Request?
+        _ = variant.withUnsafeBytes { bytes in last.read(bytes) { read = $0 } }
+        guard let read else { continue }
+        guard case .single(.success(let general))? = try? variant.withUnsafeBytes({ try JSONRPC.message(bytes: $0) })
+        else { preconditionFailure("the last request's reader took what the general reader refuses") }
+        precondition(
+            read.id == general.id && read.method == general.method && read.params == general.params,
+            "the last request's reader and the general reader differ")
+    }
 }
 
 #if FUZZING
