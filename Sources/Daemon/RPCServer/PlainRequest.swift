@@ -84,7 +84,7 @@ public enum PlainRequest {
         public init() {}
 
         /// Hands `line`'s request to `handle` when it is the last request with another id.
-        public func read(_ line: UnsafeRawBufferPointer, _ handle: (Request) -> Void) -> Bool {
+        public mutating func read(_ line: UnsafeRawBufferPointer, _ handle: (Request) -> Void) -> Bool {
             let suffixCount = bytes.count - idBytes.upperBound
             let idEnd = line.count - suffixCount
             guard !bytes.isEmpty, idEnd > idBytes.lowerBound, let base = line.baseAddress else { return false }
