@@ -84,6 +84,8 @@ public enum PlainRequest {
         public init() {}
 
         /// Hands `line`'s request to `handle` when it is the last request with another id.
+        /// (Mutating so that the server reads its own in place: a struct property of a class read
+        /// by a non-mutating call is copied, its bytes and values retained and released.)
         public mutating func read(_ line: UnsafeRawBufferPointer, _ handle: (Request) -> Void) -> Bool {
             let suffixCount = bytes.count - idBytes.upperBound
             let idEnd = line.count - suffixCount
