@@ -334,11 +334,14 @@ public final class Server: @unchecked Sendable {
     func flushLater(_ connection: Connection) { dirty.append(connection) }
 
     private func flushDirty() {
-        while !dirty.isEmpty {
-            let batch = dirty
-            dirty.removeAll(keepingCapacity: true)
-            for connection in batch { connection.flush() }
+        // By index: a flush may queue replies to others, which join the end of the list.
+        var next = 0
+        while next < dirty.count {
+            let connection = dirty[next]
+            next += 1
+            connection.flush()
         }
+        dirty.removeAll(keepingCapacity: true)
     }
 
     /// Runs `task` on the loop thread: now when already there, else queued.
