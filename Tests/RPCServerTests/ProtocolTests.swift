@@ -183,7 +183,7 @@ final class ProtocolTests: XCTestCase {
             for id in taken + left {
                 let variant = Array(bytes[..<idBytes.lowerBound]) + Array(id.utf8) + Array(bytes[idBytes.upperBound...])
                 var read: Request?
-                _ = variant.withUnsafeBytes { line in last.read(line) { read = $0 } }
+                _ = variant.withUnsafeBytes { line in last.repeated(line) { read = $0 } }
                 XCTAssertEqual(read != nil, taken.contains(id), "\(id) in \(line)")
                 guard let read else { continue }
                 let expected = try XCTUnwrap(general(variant), "\(id) in \(line)")
@@ -193,7 +193,7 @@ final class ProtocolTests: XCTestCase {
             }
             // Other lines are not taken for it.
             for other in lines where other != line {
-                let accepted = Array(other.utf8).withUnsafeBytes { line in last.read(line) { _ in } }
+                let accepted = Array(other.utf8).withUnsafeBytes { line in last.repeated(line) { _ in } }
                 XCTAssertFalse(accepted, "\(other) after \(line)")
             }
         }

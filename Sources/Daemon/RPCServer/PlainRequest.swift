@@ -83,10 +83,22 @@ public enum PlainRequest {
 
         public init() {}
 
+        /// A plain line: the last request with another id, or else read by the plain reader and
+        /// kept as the last. False (nothing handed) when the line is for the general reader.
+        public mutating func read(_ line: UnsafeRawBufferPointer, knownMethod: String, _ handle: (Request) -> Void)
+            -> Bool
+        {
+            if repeated(line, handle) { return true }
+            return PlainRequest.read(line, knownMethod: knownMethod) { request, idBytes in
+                if let idBytes { remember(line, idBytes: idBytes, of: request) }
+                handle(request)
+            }
+        }
+
         /// Hands `line`'s request to `handle` when it is the last request with another id.
         /// (Mutating so that the server reads its own in place: a struct property of a class read
         /// by a non-mutating call is copied, its bytes and values retained and released.)
-        public mutating func read(_ line: UnsafeRawBufferPointer, _ handle: (Request) -> Void) -> Bool {
+        public mutating func repeated(_ line: UnsafeRawBufferPointer, _ handle: (Request) -> Void) -> Bool {
             let suffixCount = bytes.count - idBytes.upperBound
             let idEnd = line.count - suffixCount
             guard !bytes.isEmpty, idEnd > idBytes.lowerBound, let base = line.baseAddress else { return false }

@@ -19,12 +19,7 @@ extension Server {
 
     func handleLine(_ line: UnsafeRawBufferPointer, from connection: Connection) {
         guard !connection.closed else { return }
-        if lastRequest.read(line, { dispatch($0, from: connection, batch: nil) }) { return }
-        let plain = PlainRequest.read(line, knownMethod: knownMethod) { request, idBytes in
-            if let idBytes { lastRequest.remember(line, idBytes: idBytes, of: request) }
-            dispatch(request, from: connection, batch: nil)
-        }
-        if plain { return }
+        if lastRequest.read(line, knownMethod: knownMethod, { dispatch($0, from: connection, batch: nil) }) { return }
         let message: JSONRPC.Message
         do {
             message = try JSONRPC.message(bytes: line, knownMethod: knownMethod, plainFirst: false)

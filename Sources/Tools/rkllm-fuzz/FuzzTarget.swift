@@ -82,7 +82,7 @@ func checkLastRequest(_ line: UnsafeRawBufferPointer) {
     for id in ["7", "-12", "123456789012345678", "1234567890123456789", #""x""#, "null", "01", "1e2", "7 ", ""] {
         let variant = Array(line[..<idBytes.lowerBound]) + Array(id.utf8) + Array(line[idBytes.upperBound...])
         var read: Request?
-        _ = variant.withUnsafeBytes { bytes in last.read(bytes) { read = $0 } }
+        _ = variant.withUnsafeBytes { bytes in last.repeated(bytes) { read = $0 } }
         guard let read else { continue }
         guard case .single(.success(let general))? = try? variant.withUnsafeBytes({ try JSONRPC.message(bytes: $0) })
         else { preconditionFailure("the last request's reader took what the general reader refuses") }
