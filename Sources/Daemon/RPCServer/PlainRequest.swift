@@ -43,8 +43,8 @@ public enum PlainRequest {
                 version = true
             case .id where id == nil:
                 let start = reader.position
-                guard let value = reader.idValue() else { return false }
-                id = RequestID(value)
+                guard let value = reader.id() else { return false }
+                id = value
                 idBytes = start..<reader.position
             case .method where method == nil:
                 guard let text = reader.methodName(known: knownMethod) else { return false }
@@ -109,8 +109,8 @@ public enum PlainRequest {
             guard same else { return false }
             var reader = Reader(base: base.assumingMemoryBound(to: UInt8.self), end: idEnd)
             reader.position = idBytes.lowerBound
-            guard let id = reader.idValue(), reader.position == idEnd else { return false }
-            handle(Request(id: RequestID(id), method: method, params: params))
+            guard let id = reader.id(), reader.position == idEnd else { return false }
+            handle(Request(id: id, method: method, params: params))
             return true
         }
 
@@ -226,13 +226,15 @@ public enum PlainRequest {
 
         /// An id as it is written back unchanged: an integer of at most 18 digits (no leading zero,
         /// no `-0`, no fraction or exponent), a plain string, or null.
-        mutating func idValue() -> JSONValue? {
+        mutating func id() -> RequestID? {
             switch next {
             case UInt8(ascii: "\""):
                 return plainString().map {
-                    .string(
-                        String(
-                            decoding: UnsafeBufferPointer(start: base + $0.lowerBound, count: $0.count), as: UTF8.self))
+                    .value(
+                        .string(
+                            String(
+                                decoding: UnsafeBufferPointer(start: base + $0.lowerBound, count: $0.count),
+                                as: UTF8.self)))
                 }
             case UInt8(ascii: "n"):
                 guard end - position >= 4, base[position + 1] == UInt8(ascii: "u"),
@@ -240,7 +242,7 @@ public enum PlainRequest {
                     base[position + 3] == UInt8(ascii: "l")
                 else { return nil }
                 position += 4
-                return .null
+                return RequestID.null
             default:
                 let negative = take(UInt8(ascii: "-"))
                 let start = position
