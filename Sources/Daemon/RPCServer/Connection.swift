@@ -12,6 +12,9 @@ final class Connection: FramedSocket, EventHandler {
     private let buffered: BufferedBytes
     /// Requests read but not answered yet (replies still to come from handlers).
     var inFlight = 0
+    /// This client's last plain request with an id, to read its next one like it by comparing
+    /// bytes (the client's own: no client's line is compared with another's).
+    var lastRequest = PlainRequest.Last()
     /// Descriptors belong to the request line they came with (SCM_RIGHTS attaches them to the first
     /// byte of a message: the line that byte is in). `arrivingFDs`: those of the line being read;
     /// `lineFDs`: those of the line being handled, taken by its requests; what they leave is closed.

@@ -19,7 +19,10 @@ extension Server {
 
     func handleLine(_ line: UnsafeRawBufferPointer, from connection: Connection) {
         guard !connection.closed else { return }
-        if lastRequest.read(line, knownMethod: knownMethod, { dispatch($0, from: connection, batch: nil) }) { return }
+        let plain = connection.lastRequest.read(line, knownMethod: knownMethod) {
+            dispatch($0, from: connection, batch: nil)
+        }
+        if plain { return }
         let message: JSONRPC.Message
         do {
             message = try JSONRPC.message(bytes: line, knownMethod: knownMethod, plainFirst: false)

@@ -313,9 +313,6 @@ public final class Server: @unchecked Sendable {
         connection.send { JSONRPC.writeError(id: .null, error: error, into: &$0) }
     }
 
-    /// The last plain request with an id, to read the next one like it by comparing bytes.
-    var lastRequest = PlainRequest.Last()
-
     /// The method slot by name; the last one found is kept, as clients repeat the same method.
     private var lastMethod: MethodSlot?
     /// The last method's name when it is plain text (what `PlainRequest` compares bytes with).
