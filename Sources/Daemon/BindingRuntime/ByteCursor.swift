@@ -87,9 +87,7 @@ public struct ByteCursor {
                 let quoted = base + used + 1
                 for i in 0..<bytes.count {
                     let byte = bytes[i]
-                    guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else {
-                        return false
-                    }
+                    guard JSONScan.isPlain(byte) else { return false }
                     quoted[i] = byte
                 }
                 base[used] = UInt8(ascii: "\"")

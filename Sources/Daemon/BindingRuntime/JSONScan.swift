@@ -14,11 +14,16 @@ public enum JSONScan {
             index += 8
         }
         while index < end {
-            let byte = bytes[index]
-            if byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return index }
+            if !isPlain(bytes[index]) { return index }
             index += 1
         }
         return end
+    }
+
+    /// Whether `byte` is plain ASCII text: not a quote, a backslash, a control character, or above 0x7F.
+    @inlinable
+    public static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
     }
 
     /// Whether `text` is plain ASCII text: nothing to escape, nothing above 0x7F.
