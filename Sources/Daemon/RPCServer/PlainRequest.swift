@@ -212,8 +212,8 @@ public enum PlainRequest {
         mutating func methodName(known: String) -> String? {
             let count = known.utf8.count
             if next == UInt8(ascii: "\""), end - position > count + 1, base[position + 1 + count] == UInt8(ascii: "\""),
-                known.utf8.withContiguousStorageIfAvailable({
-                    memcmp($0.baseAddress!, base + position + 1, count) == 0
+                known.utf8.withContiguousStorageIfAvailable({ name in
+                    name.baseAddress.map { memcmp($0, base + position + 1, count) == 0 } ?? name.isEmpty
                 }) == true
             {
                 position += count + 2
