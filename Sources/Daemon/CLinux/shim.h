@@ -135,4 +135,6 @@ static inline ssize_t clinux_send_with_fds(int sock, const void *buf, size_t len
     return sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
+#include "uring.h"
+
 #endif

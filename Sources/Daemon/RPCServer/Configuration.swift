@@ -15,6 +15,9 @@ public struct Configuration: Sendable {
     public var maxBufferedInputBytes = 256 << 20
     public var maxBufferedOutputBytes = 256 << 20
     public var maxConnections = 1024
+    /// A loop turn's replies to many clients written in one system call (io_uring, where the
+    /// kernel has it).
+    public var batchedWrites = true
     public var logLevel = LogLevel.info
     /// Seconds SIGTERM waits for queued replies to flush before closing everything.
     public var shutdownTimeout = 5.0
@@ -176,6 +179,16 @@ public struct Configuration: Sendable {
             help: "connections served at once (default 1024)"
         ) {
             $0.maxConnections = try positive($1, "max connections")
+        },
+        Setting(
+            environment: "RKLLM_BATCHED_WRITES", flag: "--batched-writes",
+            help: "on|off: write a loop turn's replies to many clients in one io_uring system call (default on)"
+        ) {
+            switch $1 {
+            case "on": $0.batchedWrites = true
+            case "off": $0.batchedWrites = false
+            default: throw UsageError(description: "batched writes '\($1)' is not on or off")
+            }
         },
         Setting(environment: "RKLLM_LOG_LEVEL", flag: "--log-level", help: "0=DEBUG 1=INFO 2=WARN 3=ERROR (default 1)")
         {

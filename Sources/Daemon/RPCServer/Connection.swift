@@ -184,6 +184,15 @@ final class Connection: FramedSocket, EventHandler {
         return true
     }
 
+    /// Whether the turn's batch of writes can take this connection's replies (BatchedWrites).
+    var joinsBatch: Bool { !closed && !waitingForWritable && output.hasOnlyBytesWaiting }
+
+    /// A batched send wrote the first `n` waiting bytes; `flush` writes what is left.
+    func wrote(_ n: Int) {
+        output.advance(written: n)
+        server.stats.bytesToClients += n
+    }
+
     func flush() {
         flushScheduled = false
         guard !closed else { return }

@@ -61,6 +61,11 @@ extension Server {
             "bytes": .object([
                 "from_clients": .int(Int64(stats.bytesFromClients)), "to_clients": .int(Int64(stats.bytesToClients)),
             ]),
+            "writes": .object([
+                "batching": .string(writeBatching),
+                "batched_sends": .int(Int64(batchedWrites?.sends ?? 0)),
+                "batch_system_calls": .int(Int64(batchedWrites?.systemCalls ?? 0)),
+            ]),
             "methods": .object(perMethod),
         ]
         for provider in statsProviders {

@@ -104,6 +104,21 @@ public struct OutputQueue {
         return .done
     }
 
+    /// Whether bytes wait and no descriptor waits with them: what a plain send can write.
+    public var hasOnlyBytesWaiting: Bool { sent < buffer.count && attachments.isEmpty }
+
+    /// Lends the bytes not yet written to `body` (while `hasOnlyBytesWaiting`: they carry no
+    /// descriptor), for a send made elsewhere (BatchedWrites).
+    func withWaitingBytes(_ body: (UnsafeRawBufferPointer) -> Void) {
+        buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
+    }
+
+    /// The first `n` waiting bytes were written by a send made elsewhere.
+    mutating func advance(written n: Int) {
+        sent += n
+        bytesWritten += n
+    }
+
     /// Closes descriptors that were never sent (the peer is gone).
     public mutating func discard() {
         for attachment in attachments { attachment.fds.forEach { close($0) } }

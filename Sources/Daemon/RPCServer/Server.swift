@@ -27,6 +27,10 @@ public final class Server: @unchecked Sendable {
     var frontConnections: Set<UInt64> = []
     var nextConnectionID: UInt64 = 1
     var stats = Stats()
+    /// A turn's replies in one system call, when on and the kernel has io_uring (opened by `run`,
+    /// on the loop's thread); `writeBatching` says which.
+    var batchedWrites: BatchedWrites?
+    var writeBatching = "off"
     var shuttingDown = false
     private var shutdownDeadline: Int?
     /// `components` of the OpenRPC document (the generated JSON Schemas of the C types).
@@ -90,6 +94,7 @@ public final class Server: @unchecked Sendable {
         let signals = try SignalHandler(server: self)
         try loop.register(signals.fd, events: EPOLLIN.rawValue, handler: signals)
         FatalSignals.install(socketPath: listener.ownsFile ? listener.path : nil)
+        openBatchedWrites()
         logger.info(
             "rkllm-server \(version) listening on \(listener.path)"
                 + (listener.ownsFile ? "" : " (a socket the service manager passed)") + " (pid \(getpid()), "
@@ -100,6 +105,17 @@ public final class Server: @unchecked Sendable {
         signals.close()
         logger.info("stopped")
         return 0
+    }
+
+    private func openBatchedWrites() {
+        guard configuration.batchedWrites else { return }
+        do {
+            batchedWrites = try BatchedWrites()
+            writeBatching = "io_uring"
+        } catch {
+            writeBatching = "unavailable: \(error)"
+            logger.info("each reply is written with a system call of its own: no io_uring here (\(error))")
+        }
     }
 
     /// Starts the graceful shutdown from any thread.
@@ -331,6 +347,9 @@ public final class Server: @unchecked Sendable {
     func flushLater(_ connection: Connection) { dirty.append(connection) }
 
     private func flushDirty() {
+        // Most replies leave in one system call; a flush writes the rest (descriptors, what a
+        // full socket left) and sees to each socket's state.
+        if dirty.count > 1, let batchedWrites { batchedWrites.write(dirty) }
         // By index: a flush may queue replies to others, which join the end of the list.
         var next = 0
         while next < dirty.count {
