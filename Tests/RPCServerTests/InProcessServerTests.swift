@@ -8,55 +8,39 @@ import XCTest
 /// A Server run in this process with methods of the test's own: descriptors both ways, and
 /// answers from other threads.
 final class InProcessServerTests: XCTestCase {
-    private var server: Server!
-    private var thread: Thread!
-    private let socket = "/tmp/rkllm-inprocess-\(getpid()).sock"
-    private let stopped = DispatchSemaphore(value: 0)
+    private var harness: InProcessServer!
 
     override func setUpWithError() throws {
-        var configuration = Configuration()
-        configuration.socketPath = socket
-        configuration.logLevel = .error
-        let methods = [
-            // Takes the descriptor sent with the request and answers with a duplicate of it.
-            ServerMethod(name: "test.fd_echo", description: ["name": "test.fd_echo"], fileDescriptors: 1) { call in
-                guard let fd = call.takeFileDescriptor() else {
-                    return call.respond(.failure(RPCError.invalidParams("fd", "none sent")))
-                }
-                let copy = dup(fd)
-                close(fd)
-                call.respond(.success(["echoed": true]), fds: [copy])
-            },
-            // Answers from another thread after a stream message, like a runtime callback.
-            ServerMethod(name: "test.later", description: ["name": "test.later"]) { call in
-                Thread {
-                    call.emit(["partial": 1])
-                    usleep(10_000)
-                    call.respond(.success("done"))
-                    call.respond(.success("ignored: answered twice"))
-                }.start()
-            },
-        ]
-        let server = try Server(
-            configuration: configuration, logger: Logger(level: .error), version: "test", methods: methods)
-        self.server = server
-        let stopped = self.stopped
-        thread = Thread {
-            _ = try? server.run()
-            stopped.signal()
-        }
-        thread.start()
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(5_000) }
+        harness = try InProcessServer(
+            "inprocess",
+            methods: [
+                // Takes the descriptor sent with the request and answers with a duplicate of it.
+                ServerMethod(name: "test.fd_echo", description: ["name": "test.fd_echo"], fileDescriptors: 1) { call in
+                    guard let fd = call.takeFileDescriptor() else {
+                        return call.respond(.failure(RPCError.invalidParams("fd", "none sent")))
+                    }
+                    let copy = dup(fd)
+                    close(fd)
+                    call.respond(.success(["echoed": true]), fds: [copy])
+                },
+                // Answers from another thread after a stream message, like a runtime callback.
+                ServerMethod(name: "test.later", description: ["name": "test.later"]) { call in
+                    Thread {
+                        call.emit(["partial": 1])
+                        usleep(10_000)
+                        call.respond(.success("done"))
+                        call.respond(.success("ignored: answered twice"))
+                    }.start()
+                },
+            ])
     }
 
     override func tearDown() {
-        server.requestShutdown(reason: "test over")
-        XCTAssertEqual(stopped.wait(timeout: .now() + 60), .success)
-        server = nil
+        harness.stop()
+        harness = nil
     }
 
-    private func connect() throws -> Int32 { try UnixSocket.connect(socket) }
+    private func connect() throws -> Int32 { try harness.connect() }
 
     /// One reply line and the descriptors that came with it.
     private func receive(_ fd: Int32) -> (JSONValue?, [Int32]) {
@@ -94,25 +78,12 @@ final class InProcessServerTests: XCTestCase {
     func testStreamThenOneAnswerFromAnotherThread() throws {
         let client = try connect()
         defer { close(client) }
-        let line = Array(#"{"jsonrpc":"2.0","id":"x","method":"test.later"}"#.utf8) + [0x0A]
-        _ = line.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, 0) }
-        var lines: [JSONValue] = []
-        var pending: [UInt8] = []
-        while lines.count < 2 {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = read(client, &chunk, chunk.count)
-            guard n > 0 else { break }
-            pending += chunk[0..<n]
-            while let newline = pending.firstIndex(of: 0x0A) {
-                lines.append(try JSONParser.parse(Array(pending[..<newline])))
-                pending.removeFirst(newline + 1)
-            }
-        }
+        InProcessServer.send(client, #"{"jsonrpc":"2.0","id":"x","method":"test.later"}"#)
+        let lines = try InProcessServer.lines(client, 2)
         XCTAssertEqual(lines.map { $0["result"] }, [["partial": 1], "done"])
         XCTAssertEqual(lines.map { $0["id"] }, ["x", "x"])
         // The second answer was ignored: the next reply is the ping's.
-        let ping = Array(#"{"jsonrpc":"2.0","id":2,"method":"server.ping"}"#.utf8) + [0x0A]
-        _ = ping.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, 0) }
+        InProcessServer.send(client, #"{"jsonrpc":"2.0","id":2,"method":"server.ping"}"#)
         XCTAssertEqual(receive(client).0?["id"], 2)
     }
 }
