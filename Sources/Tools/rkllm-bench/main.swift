@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RPCServer
 
 /// rkllm-bench: measures the daemon from outside, over its socket.
@@ -125,6 +126,8 @@ func now() -> UInt64 {
 final class Target {
     let socket: String
     private var process: Process?
+    /// Targets started by this benchmark so far: each has a socket of its own.
+    private static let started = Atomic<Int>(0)
 
     /// `log`: a file for the daemon's standard error (its log).
     init(socket: String?, maxConnections: Int, arguments: [String] = [], log: String? = nil) throws {
@@ -132,7 +135,8 @@ final class Target {
             self.socket = socket
             return
         }
-        self.socket = "/tmp/rkllm-bench-\(getpid()).sock"
+        let number = Self.started.add(1, ordering: .relaxed).newValue
+        self.socket = "/tmp/rkllm-bench-\(getpid())-\(number).sock"
         let server = URL(fileURLWithPath: besideBench("rkllm-server"))
         let process = Process()
         process.executableURL = server
