@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import RPCServer
+import Synchronization
 
 /// rkllm-bench: measures the daemon from outside, over its socket.
 ///
