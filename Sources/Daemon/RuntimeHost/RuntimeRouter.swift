@@ -590,7 +590,8 @@ public final class RuntimeRouter: @unchecked Sendable {
             onAnswer: { [unowned self] outcome, fds in
                 fds.forEach { close($0) }
                 // No client waits for this answer: a failure is logged and counted, not lost.
-                if case .failure(let error) = outcome {
+                // Unless the daemon is stopping the host, and the object with it.
+                if case .failure(let error) = outcome, error.code != RPCError.Code.shuttingDown {
                     runtimes[host.namespace]?.destroyFailures += 1
                     logger.warn(
                         "\(object.type) \(object.hostID.jsonText): \(destroy.method) failed: \(error.message)")
