@@ -1,7 +1,7 @@
 #ifndef CLINUX_URING_H
 #define CLINUX_URING_H
 
-/* A minimal io_uring: sends to many sockets submitted in one system call (BatchedWrites.swift).
+/* A minimal io_uring: sends to many sockets submitted in one system call (RingWriter.swift).
  * In C because the rings shared with the kernel need acquire/release loads and stores, which C
  * has for any pointer (liburing is not ours to depend on). One thread owns a ring: the one that
  * created it (IORING_SETUP_SINGLE_ISSUER where the kernel has it). */

@@ -15,9 +15,9 @@ public struct Configuration: Sendable {
     public var maxBufferedInputBytes = 256 << 20
     public var maxBufferedOutputBytes = 256 << 20
     public var maxConnections = 1024
-    /// A loop turn's replies to many clients written in one system call (io_uring, where the
-    /// kernel has it).
-    public var batchedWrites = true
+    /// An event-loop iteration's replies to many clients written in one system call (io_uring,
+    /// where the kernel has it).
+    public var ioUring = true
     public var logLevel = LogLevel.info
     /// Seconds SIGTERM waits for queued replies to flush before closing everything.
     public var shutdownTimeout = 5.0
@@ -181,13 +181,14 @@ public struct Configuration: Sendable {
             $0.maxConnections = try positive($1, "max connections")
         },
         Setting(
-            environment: "RKLLM_BATCHED_WRITES", flag: "--batched-writes",
-            help: "on|off: write a loop turn's replies to many clients in one io_uring system call (default on)"
+            environment: "RKLLM_IO_URING", flag: "--io-uring",
+            help:
+                "on|off: write an event-loop iteration's replies to many clients in one io_uring system call (default on)"
         ) {
             switch $1 {
-            case "on": $0.batchedWrites = true
-            case "off": $0.batchedWrites = false
-            default: throw UsageError(description: "batched writes '\($1)' is not on or off")
+            case "on": $0.ioUring = true
+            case "off": $0.ioUring = false
+            default: throw UsageError(description: "io_uring '\($1)' is not on or off")
             }
         },
         Setting(environment: "RKLLM_LOG_LEVEL", flag: "--log-level", help: "0=DEBUG 1=INFO 2=WARN 3=ERROR (default 1)")

@@ -184,11 +184,11 @@ final class Connection: FramedSocket, EventHandler {
         return true
     }
 
-    /// Whether the turn's batch of writes can take this connection's replies (BatchedWrites).
-    var joinsBatch: Bool { !closed && !waitingForWritable && output.hasOnlyBytesWaiting }
+    /// Whether the iteration's ring of sends can write this connection's replies (RingWriter).
+    var ringCanWrite: Bool { !closed && !waitingForWritable && output.hasOnlyBytesWaiting }
 
-    /// A batched send wrote the first `n` waiting bytes; `flush` writes what is left.
-    func wrote(_ n: Int) {
+    /// The ring's send wrote the first `n` waiting bytes; `flush` writes what is left.
+    func ringWrote(_ n: Int) {
         output.advance(written: n)
         server.stats.bytesToClients += n
     }

@@ -62,9 +62,9 @@ extension Server {
                 "from_clients": .int(Int64(stats.bytesFromClients)), "to_clients": .int(Int64(stats.bytesToClients)),
             ]),
             "writes": .object([
-                "batching": .string(writeBatching),
-                "batched_sends": .int(Int64(batchedWrites?.sends ?? 0)),
-                "batch_system_calls": .int(Int64(batchedWrites?.systemCalls ?? 0)),
+                "io_uring": .string(ringWriterState),
+                "ring_sends": .int(Int64(ringWriter?.sends ?? 0)),
+                "ring_system_calls": .int(Int64(ringWriter?.systemCalls ?? 0)),
             ]),
             "methods": .object(perMethod),
         ]

@@ -108,7 +108,7 @@ public struct OutputQueue {
     public var hasOnlyBytesWaiting: Bool { sent < buffer.count && attachments.isEmpty }
 
     /// Lends the bytes not yet written to `body` (while `hasOnlyBytesWaiting`: they carry no
-    /// descriptor), for a send made elsewhere (BatchedWrites).
+    /// descriptor), for a send made elsewhere (RingWriter).
     func withWaitingBytes(_ body: (UnsafeRawBufferPointer) -> Void) {
         buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
     }

@@ -27,10 +27,10 @@ public final class Server: @unchecked Sendable {
     var frontConnections: Set<UInt64> = []
     var nextConnectionID: UInt64 = 1
     var stats = Stats()
-    /// A turn's replies in one system call, when on and the kernel has io_uring (opened by `run`,
-    /// on the loop's thread); `writeBatching` says which.
-    var batchedWrites: BatchedWrites?
-    var writeBatching = "off"
+    /// An iteration's replies in one system call, when on and the kernel has io_uring (opened by
+    /// `run`, on the loop's thread); `ringWriterState` says which.
+    var ringWriter: RingWriter?
+    var ringWriterState = "off"
     var shuttingDown = false
     private var shutdownDeadline: Int?
     /// `components` of the OpenRPC document (the generated JSON Schemas of the C types).
@@ -94,7 +94,7 @@ public final class Server: @unchecked Sendable {
         let signals = try SignalHandler(server: self)
         try loop.register(signals.fd, events: EPOLLIN.rawValue, handler: signals)
         FatalSignals.install(socketPath: listener.ownsFile ? listener.path : nil)
-        openBatchedWrites()
+        openRingWriter()
         logger.info(
             "rkllm-server \(version) listening on \(listener.path)"
                 + (listener.ownsFile ? "" : " (a socket the service manager passed)") + " (pid \(getpid()), "
@@ -107,13 +107,13 @@ public final class Server: @unchecked Sendable {
         return 0
     }
 
-    private func openBatchedWrites() {
-        guard configuration.batchedWrites else { return }
+    private func openRingWriter() {
+        guard configuration.ioUring else { return }
         do {
-            batchedWrites = try BatchedWrites()
-            writeBatching = "io_uring"
+            ringWriter = try RingWriter()
+            ringWriterState = "on"
         } catch {
-            writeBatching = "unavailable: \(error)"
+            ringWriterState = "unavailable: \(error)"
             logger.info("each reply is written with a system call of its own: no io_uring here (\(error))")
         }
     }
@@ -349,7 +349,7 @@ public final class Server: @unchecked Sendable {
     private func flushDirty() {
         // Most replies leave in one system call; a flush writes the rest (descriptors, what a
         // full socket left) and sees to each socket's state.
-        if dirty.count > 1, let batchedWrites { batchedWrites.write(dirty) }
+        if dirty.count > 1, let ringWriter { ringWriter.write(dirty) }
         // By index: a flush may queue replies to others, which join the end of the list.
         var next = 0
         while next < dirty.count {

@@ -5,7 +5,7 @@ import Foundation
 /// and the target (docs/PERFORMANCE.md keeps the last table and says what limits each figure).
 ///
 /// Requests/s alternate in rounds (the floor, redis-server when installed, the daemon, the daemon
-/// with batched writes off) from 100 connections, pipelined 16 deep and not at all; each ratio is
+/// with `--io-uring off`) from 100 connections, pipelined 16 deep and not at all; each ratio is
 /// the median of the rounds' ratios, so that a machine that slows down for a while slows every
 /// server of a round alike.
 func report(_ options: Options) throws {
@@ -75,14 +75,14 @@ func report(_ options: Options) throws {
 }
 
 /// Requests/s of `server.ping` against the floor and Redis's PING, both depths, in rounds; and
-/// against the same daemon writing each reply with a system call of its own (`--batched-writes
-/// off`), what the batching buys.
+/// against the same daemon writing each reply with a system call of its own (`--io-uring off`),
+/// what writing an iteration's replies in one buys.
 private func throughputRows(_ options: Options) throws -> [ReportRow] {
     let daemon = try Target(socket: nil, maxConnections: options.connections)
     defer { daemon.stop() }
-    let unbatched = try Target(
-        socket: nil, maxConnections: options.connections, arguments: ["--batched-writes", "off"])
-    defer { unbatched.stop() }
+    let oneSendEach = try Target(
+        socket: nil, maxConnections: options.connections, arguments: ["--io-uring", "off"])
+    defer { oneSendEach.stop() }
     let floor = try FloorServer()
     defer { floor.stop() }
     let redis = try RedisServer()
@@ -91,12 +91,12 @@ private func throughputRows(_ options: Options) throws -> [ReportRow] {
     for (depth, floorTarget, redisTarget) in [(16, 0.8, 1.2), (1, 1.0, 1.1)] {
         var run = options
         run.depth = depth
-        var rates: (daemon: [Double], floor: [Double], redis: [Double], unbatched: [Double]) = ([], [], [], [])
+        var rates: (daemon: [Double], floor: [Double], redis: [Double], oneSendEach: [Double]) = ([], [], [], [])
         for _ in 0..<options.rounds {
             rates.floor.append(try ping(run, socket: floor.socket).requestsPerSecond)
             if let redis { rates.redis.append(try ping(run, socket: redis.socket, probe: .redis).requestsPerSecond) }
             rates.daemon.append(try ping(run, socket: daemon.socket).requestsPerSecond)
-            rates.unbatched.append(try ping(run, socket: unbatched.socket).requestsPerSecond)
+            rates.oneSendEach.append(try ping(run, socket: oneSendEach.socket).requestsPerSecond)
         }
         let shape = depth == 1 ? "unpipelined" : "pipelined \(depth) deep"
         let value = String(format: "%.0f/s", median(rates.daemon))
@@ -113,8 +113,8 @@ private func throughputRows(_ options: Options) throws -> [ReportRow] {
         rows.append(
             ReportRow(
                 "server.ping, \(shape)", value,
-                anchor: String(format: "%.0f/s one send per reply", median(rates.unbatched)),
-                ratio: median(zip(rates.daemon, rates.unbatched).map(/))))
+                anchor: String(format: "%.0f/s one send per reply", median(rates.oneSendEach)),
+                ratio: median(zip(rates.daemon, rates.oneSendEach).map(/))))
     }
     if redis == nil { print("(redis-server is not installed: no Redis anchor; apt-get install redis-server)") }
     return rows

@@ -1,19 +1,19 @@
 import CLinux
 import Glibc
 
-/// A loop turn's replies to many clients written with one system call: every queue with bytes
-/// waiting (and no descriptor to pass) becomes a send that never waits, and the sends go to the
-/// kernel together through an io_uring. One `send` per client would each wake that client while
-/// the loop still has the others to write; a batch is written before any of them runs (measured
-/// in docs/PERFORMANCE.md). What a send leaves (a full socket, an error, descriptors) is for the
-/// connection's own flush, which finds the socket as the batch left it.
+/// An event-loop iteration's replies to many clients written with one system call: every queue
+/// with bytes waiting (and no descriptor to pass) becomes a send that never waits, and the sends go
+/// to the kernel together through an io_uring. One `send` per client would each wake that client
+/// while the loop still has the others to write; the ring's sends are all made before any of them
+/// runs (measured in docs/PERFORMANCE.md). What a send leaves (a full socket, an error) and replies
+/// with descriptors are for the connection's own flush, which finds the socket as the ring left it.
 ///
 /// Loop thread only: the ring is opened by, and belongs to, the thread that runs the loop.
-final class BatchedWrites {
+final class RingWriter {
     private let ring: UnsafeMutablePointer<clinux_ring>
-    /// The largest batch: more connections go in several.
+    /// The most sends per system call: more connections take several.
     let capacity: Int
-    /// Each batched connection's outcome (bytes sent, or -errno), by its place in the batch.
+    /// Each connection's outcome (bytes sent, or -errno), by its place among those submitted.
     private var results: [Int32] = []
     private(set) var sends = 0
     private(set) var systemCalls = 0
@@ -48,7 +48,7 @@ final class BatchedWrites {
         results.append(contentsOf: repeatElement(0, count: range.count))
         lend(connections, from: range.lowerBound, range)
         for index in range where results[index - range.lowerBound] > 0 {
-            connections[index].wrote(Int(results[index - range.lowerBound]))
+            connections[index].ringWrote(Int(results[index - range.lowerBound]))
         }
     }
 
@@ -56,9 +56,9 @@ final class BatchedWrites {
     /// submission, so each queue's bytes stay lent (its closure open) until every send has
     /// completed: one level of recursion per connection, at most `capacity` deep.
     private func lend(_ connections: [Connection], from index: Int, _ range: Range<Int>) {
-        guard index < range.upperBound else { return submit(range.count) }
+        guard index < range.upperBound else { return submit() }
         let connection = connections[index]
-        guard connection.joinsBatch else { return lend(connections, from: index + 1, range) }
+        guard connection.ringCanWrite else { return lend(connections, from: index + 1, range) }
         connection.output.withWaitingBytes { bytes in
             clinux_ring_send(ring, connection.fd, bytes.baseAddress, bytes.count, UInt64(index - range.lowerBound))
             lend(connections, from: index + 1, range)
@@ -67,7 +67,7 @@ final class BatchedWrites {
 
     /// Submits the prepared sends and takes every completion, so no buffer stays with the kernel.
     /// A send the kernel did not take leaves its connection's bytes as they were.
-    private func submit(_ count: Int) {
+    private func submit() {
         let taken = Int(clinux_ring_submit(ring))
         systemCalls += 1
         guard taken > 0 else { return }

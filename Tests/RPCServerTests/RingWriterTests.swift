@@ -5,18 +5,18 @@ import XCTest
 
 @testable import RPCServer
 
-/// A loop turn's replies to many clients in one system call (BatchedWrites): which replies join
-/// the batch, what happens to what a send leaves, and the same replies with batching off. The
-/// test holds the loop in a method of its own while its clients write, so their requests are
-/// read, and answered, in one turn.
-final class BatchedWritesTests: XCTestCase {
+/// An event-loop iteration's replies to many clients in one system call (RingWriter): which
+/// replies the ring writes, what happens to what a send leaves, and the same replies with io_uring
+/// off. The test holds the loop in a method of its own while its clients write, so their requests
+/// are read, and answered, in one iteration.
+final class RingWriterTests: XCTestCase {
     private let entered = DispatchSemaphore(value: 0)
     private let release = DispatchSemaphore(value: 0)
 
-    private func start(batched: Bool = true) throws -> InProcessServer {
+    private func start(ioUring: Bool = true) throws -> InProcessServer {
         let (entered, release) = (self.entered, self.release)
         return try InProcessServer(
-            "batched",
+            "ring",
             methods: [
                 // Holds the loop thread until the test releases it.
                 ServerMethod(name: "test.hold", description: ["name": "test.hold"]) { call in
@@ -37,11 +37,11 @@ final class BatchedWritesTests: XCTestCase {
                     call.respond(.success(.string(String(repeating: "x", count: Int(bytes)))))
                 },
             ],
-            configure: { $0.batchedWrites = batched })
+            configure: { $0.ioUring = ioUring })
     }
 
-    /// `write` runs while the loop is held; what the clients wrote meanwhile is read in the turn
-    /// after the hold's.
+    /// `write` runs while the loop is held; what the clients wrote meanwhile is read in the
+    /// iteration after the hold's.
     private func holdingTheLoop(_ server: InProcessServer, _ write: () throws -> Void) throws {
         let holder = try server.connect()
         defer { close(holder) }
@@ -52,7 +52,7 @@ final class BatchedWritesTests: XCTestCase {
         XCTAssertEqual(try InProcessServer.lines(holder, 1)[0]["result"], "released")
     }
 
-    /// Clients the server has accepted (a round trip each), so none is accepted during the turn.
+    /// Clients the server has accepted (a round trip each), so none is accepted during the iteration.
     private func clients(_ count: Int, of server: InProcessServer) throws -> [Int32] {
         try (0..<count).map { _ in
             let fd = try server.connect()
@@ -63,28 +63,28 @@ final class BatchedWritesTests: XCTestCase {
     }
 
     private struct Writes: Equatable {
-        var batching: JSONValue?
+        var ioUring: JSONValue?
         var sends: Int64
         var systemCalls: Int64
     }
 
     private func writes(_ server: InProcessServer) throws -> Writes {
         let writes = try server.call("server.stats")["result"]?["writes"]
-        guard case .int(let sends)? = writes?["batched_sends"], case .int(let calls)? = writes?["batch_system_calls"]
+        guard case .int(let sends)? = writes?["ring_sends"], case .int(let calls)? = writes?["ring_system_calls"]
         else { throw POSIXError(.EBADMSG) }
-        return Writes(batching: writes?["batching"], sends: sends, systemCalls: calls)
+        return Writes(ioUring: writes?["io_uring"], sends: sends, systemCalls: calls)
     }
 
-    private func batchingServer() throws -> InProcessServer {
+    private func ringServer() throws -> InProcessServer {
         let server = try start()
-        let batching = try writes(server).batching
-        if batching != "io_uring" { server.stop() }
-        try XCTSkipUnless(batching == "io_uring", "no batched writes on this kernel: \(batching ?? "?")")
+        let state = try writes(server).ioUring
+        if state != "on" { server.stop() }
+        try XCTSkipUnless(state == "on", "no io_uring on this kernel: \(state ?? "?")")
         return server
     }
 
-    func testOneTurnsRepliesToManyClientsLeaveInOneSystemCall() throws {
-        let server = try batchingServer()
+    func testOneIterationsRepliesToManyClientsLeaveInOneSystemCall() throws {
+        let server = try ringServer()
         defer { server.stop() }
         let clients = try clients(20, of: server)
         defer { clients.forEach { close($0) } }
@@ -105,8 +105,8 @@ final class BatchedWritesTests: XCTestCase {
         XCTAssertEqual(after.systemCalls - before.systemCalls, 1)
     }
 
-    func testWhatAFullSocketLeftOfABatchedSendFollowsWhenTheClientReads() throws {
-        let server = try batchingServer()
+    func testWhatAFullSocketLeftOfARingSendFollowsWhenTheClientReads() throws {
+        let server = try ringServer()
         defer { server.stop() }
         let clients = try clients(3, of: server)
         defer { clients.forEach { close($0) } }
@@ -129,12 +129,12 @@ final class BatchedWritesTests: XCTestCase {
         XCTAssertEqual(try writes(server).sends - before.sends, 3)
     }
 
-    func testARepliesDescriptorsTakeItOutOfTheBatch() throws {
-        let server = try batchingServer()
+    func testAReplyWithDescriptorsIsLeftToItsConnectionsFlush() throws {
+        let server = try ringServer()
         defer { server.stop() }
         let clients = try clients(5, of: server)
         defer { clients.forEach { close($0) } }
-        let memory = memfd_create("batched", 0)
+        let memory = memfd_create("ring", 0)
         defer { close(memory) }
         let before = try writes(server)
         try holdingTheLoop(server) {
@@ -166,8 +166,8 @@ final class BatchedWritesTests: XCTestCase {
         XCTAssertEqual(try writes(server).sends - before.sends, 4)
     }
 
-    func testAClientGoneBeforeItsBatchedReplyIsClosedAndTheOthersAreAnswered() throws {
-        let server = try batchingServer()
+    func testAClientGoneBeforeItsRingSendIsClosedAndTheOthersAreAnswered() throws {
+        let server = try ringServer()
         defer { server.stop() }
         let clients = try clients(4, of: server)
         defer { clients.dropFirst().forEach { close($0) } }
@@ -181,8 +181,8 @@ final class BatchedWritesTests: XCTestCase {
         XCTAssertEqual(open, .int(Int64(clients.count)))
     }
 
-    func testWithBatchingOffEveryReplyGoesByItself() throws {
-        let server = try start(batched: false)
+    func testWithIOUringOffEveryReplyGoesByItself() throws {
+        let server = try start(ioUring: false)
         defer { server.stop() }
         let clients = try clients(10, of: server)
         defer { clients.forEach { close($0) } }
@@ -195,6 +195,6 @@ final class BatchedWritesTests: XCTestCase {
             XCTAssertEqual(try InProcessServer.lines(fd, 1)[0]["id"], .int(Int64(index)))
             try InProcessServer.assertNothingMore(fd)
         }
-        XCTAssertEqual(try writes(server), Writes(batching: "off", sends: 0, systemCalls: 0))
+        XCTAssertEqual(try writes(server), Writes(ioUring: "off", sends: 0, systemCalls: 0))
     }
 }
