@@ -218,4 +218,13 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(try Configuration.load(arguments: ["--help"], environment: [:]).1, .help)
         XCTAssertTrue(Configuration.usage(program: "rkllm-server").contains("RKLLM_MAX_OUTPUT_BYTES"))
     }
+
+    func testIOUringIsOnUnlessTurnedOff() throws {
+        XCTAssertTrue(try Configuration.load(arguments: [], environment: [:]).0.ioUring)
+        XCTAssertFalse(try Configuration.load(arguments: ["--io-uring", "off"], environment: [:]).0.ioUring)
+        XCTAssertFalse(try Configuration.load(arguments: [], environment: ["RKLLM_IO_URING": "off"]).0.ioUring)
+        XCTAssertTrue(
+            try Configuration.load(arguments: ["--io-uring=on"], environment: ["RKLLM_IO_URING": "off"]).0.ioUring)
+        XCTAssertThrowsError(try Configuration.load(arguments: ["--io-uring", "maybe"], environment: [:]))
+    }
 }
