@@ -105,7 +105,7 @@ public struct OutputQueue {
     }
 
     /// Whether bytes wait and no descriptor waits with them: what a plain send can write.
-    public var hasOnlyBytesWaiting: Bool { sent < buffer.count && attachments.isEmpty }
+    var hasOnlyBytesWaiting: Bool { sent < buffer.count && attachments.isEmpty }
 
     /// Lends the bytes not yet written to `body` (while `hasOnlyBytesWaiting`: they carry no
     /// descriptor), for a send made elsewhere (RingWriter).

@@ -100,6 +100,7 @@ public final class Server: @unchecked Sendable {
                 + (listener.ownsFile ? "" : " (a socket the service manager passed)") + " (pid \(getpid()), "
                 + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
         loop.run()
+        ringWriter = nil  // its ring closed with the loop that owned it
         reserve.release()
         FatalSignals.uninstall()
         signals.close()
