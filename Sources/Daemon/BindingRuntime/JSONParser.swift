@@ -61,6 +61,9 @@ public struct JSONParser {
             }
             return decoded == name.description
         }
+
+        /// The name as a String.
+        public var text: String { decoded ?? raw.map { String(decoding: $0, as: UTF8.self) } ?? "" }
     }
 
     /// A reader of one whole text, at its value: read it (`value()`, `members`, `elements`), then
@@ -174,6 +177,34 @@ public struct JSONParser {
     /// The value at the current position (inside `read`, `members` or `elements`).
     public mutating func value() throws(Error) -> JSONValue {
         try value(depth: depth)
+    }
+
+    /// Passes over the value at the current position without making it: a caller that forwards
+    /// a value's text as it came needs only where it ends. Checks what finding the end needs (the
+    /// nesting, its bound, each string's end); the text was read in full before (`value()`).
+    public mutating func skipValue() throws(Error) {
+        switch current {
+        case UInt8(ascii: "{"):
+            _ = try members { _, parser throws(Error) in try parser.skipValue() }
+        case UInt8(ascii: "["):
+            _ = try elements { parser throws(Error) in try parser.skipValue() }
+        case UInt8(ascii: "\""):
+            position += 1
+            while true {
+                position = JSONScan.firstSpecial(bytes.baseAddress!, from: position, to: bytes.count)
+                guard let byte = current else { throw error("unterminated string") }
+                switch byte {
+                case UInt8(ascii: "\""):
+                    position += 1
+                    return
+                case UInt8(ascii: "\\"): position += 2  // the escaped byte (a \u's digits are plain)
+                case ..<0x20: throw error("control character in a string")
+                default: position += 1  // above 0x7F
+                }
+            }
+        default:
+            _ = try value(depth: depth)  // a number or a literal: small
+        }
     }
 
     /// The value at the current position and, when it is a number that would not be written back

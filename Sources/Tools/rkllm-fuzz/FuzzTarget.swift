@@ -3,7 +3,8 @@ import RPCServer
 
 /// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope
 /// (a request reads the same alone and in a batch), the writer (a parsed value must write and
-/// re-read to itself), and the HTTP front's request parser (HTTPRequests.swift).
+/// re-read to itself), the splice of a large request's params, and the HTTP front's request parser
+/// (HTTPRequests.swift).
 ///
 /// libFuzzer (CI, `scripts/fuzz.sh`): built with `-sanitize=fuzzer,address -D FUZZING`,
 /// `LLVMFuzzerRunDriver` calls `LLVMFuzzerTestOneInput`. A plain build's `@main` runs the
@@ -64,9 +65,33 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 preconditionFailure("written JSON does not parse: \(value)")
             }
             precondition(again.jsonText == value.jsonText, "write/read is not stable")
+            checkSplice(Array(line), value)
         }
     }
     return 0
+}
+
+/// A value replaced in the text as it came (what the daemon forwards of a large request) reads as
+/// the text read with that value set.
+func checkSplice(_ text: [UInt8], _ value: JSONValue) {
+    let marker: JSONValue = ["spliced": [1, "x"]]
+    switch value {
+    case .array(var items) where !items.isEmpty:
+        guard let spliced = JSONSplice.replacing([(.position(0), marker)], in: text) else {
+            preconditionFailure("an array's first value could not be replaced")
+        }
+        items[0] = marker
+        precondition((try? JSONParser.parse(spliced)) == .array(items), "the splice changed more than its value")
+    case .object(var object):
+        guard let name = object.pairs.first?.key,
+            let spliced = JSONSplice.replacing([(.member(name), marker)], in: text)
+        else { return }  // a name given twice is refused
+        object[name] = marker
+        precondition((try? JSONParser.parse(spliced)) == .object(object), "the splice changed more than its value")
+    case .array: return
+    default:
+        precondition(JSONSplice.replacing([], in: text) == nil, "a splice into what is not an object or array")
+    }
 }
 
 /// The line as the last request: the same bytes with another id in place of its own read as the
