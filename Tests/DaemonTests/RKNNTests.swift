@@ -148,6 +148,40 @@ final class RKNNTests: XCTestCase {
         daemon.assertStopsCleanly()
     }
 
+    /// A large request goes to the runtime host as the client wrote it, only its handle rewritten
+    /// in place: spaces the client put in its params reach the host (the daemon's traffic to the
+    /// host grows by them), and the frame in it is the frame the runtime gets.
+    func testALargeRequestsParamsGoToTheHostAsTheyCame() throws {
+        let daemon = try Self.simulated()
+        let client = try Client(daemon.socket)
+        let context = try XCTUnwrap(try client.call("rknn.init", [["path": "demo.rknn"], 0])["context"])
+        func bytesToHosts() throws -> Int64 {
+            guard case .int(let bytes)? = try client.call("server.stats")["runtimes"]?["rknn"]?["bytes_to_hosts"]
+            else { throw POSIXError(.EBADMSG) }
+            return bytes
+        }
+        let frame = Data(Self.frame).base64EncodedString()
+        func inputsSet(spaces: Int) throws -> Int64 {
+            let before = try bytesToHosts()
+            let padding = String(repeating: " ", count: spaces)
+            try client.send(
+                #"{"jsonrpc":"2.0","id":"frame","method":"rknn.inputs_set","params":[\#(context.jsonText),\#(padding)"#
+                    + #"[{"index":0,"buf":"\#(frame)","type":"RKNN_TENSOR_UINT8","fmt":"RKNN_TENSOR_NHWC"}]]}"# + "\n")
+            XCTAssertEqual(try client.readMessage()["result"], .object([:]))
+            return try bytesToHosts() - before
+        }
+        let compact = try inputsSet(spaces: 0)
+        let padded = try inputsSet(spaces: 1000)
+        XCTAssert(
+            (998...1002).contains(padded - compact), "the host got \(padded - compact) bytes more, not the spaces")
+        _ = try client.call("rknn.run", [context])
+        let got = try client.call("rknn.outputs_get", [context, [[:], [:], [:]]])["outputs"]
+        for (index, stride) in [8, 16, 32].enumerated() {
+            XCTAssertEqual(try int8s(got?[index]?["buf"]), Self.expected(stride: stride), "stride \(stride)")
+        }
+        daemon.assertStopsCleanly()
+    }
+
     func testContextsRunInParallelUpToTheNPUCoresAndOneContextRunsOneAtATime() throws {
         // Runs of 1 s: three at once end in well under 2 s, a fourth or a second on one context after 2 s.
         let daemon = try Self.simulated(["RKNN_SIM_RUN_MS": "1000", "RKNN_NPU_CORES": "3"])

@@ -6,6 +6,20 @@ public struct Request: Sendable {
     public let id: RequestID?
     public let method: String
     public let params: JSONValue?
+    /// The params' text as the client wrote it, kept when it is large (`keptParamsBytes`, a
+    /// base64 frame): what is forwarded to a runtime host, its handles rewritten in place.
+    public let paramsText: [UInt8]?
+
+    /// Params of at least this many bytes keep their text: below it, writing them again costs
+    /// less than keeping a copy.
+    public static let keptParamsBytes = 16 << 10
+
+    public init(id: RequestID?, method: String, params: JSONValue?, paramsText: [UInt8]? = nil) {
+        self.id = id
+        self.method = method
+        self.params = params
+        self.paramsText = paramsText
+    }
 }
 
 /// A request id as the client wrote it, so that every reply echoes it exactly: JSON allows any

@@ -31,6 +31,7 @@ public enum PlainRequest {
         var idBytes: Range<Int>?
         var method: String?
         var params: JSONValue?
+        var paramsText: [UInt8]?
         repeat {
             reader.skipSpace()
             guard let name = reader.memberName() else { return false }
@@ -55,6 +56,9 @@ public enum PlainRequest {
                 var parser = JSONParser(line, at: reader.position, depth: 1)
                 guard let value = try? parser.value() else { return false }
                 params = value
+                if parser.offset - reader.position >= Request.keptParamsBytes {
+                    paramsText = Array(UnsafeRawBufferPointer(rebasing: line[reader.position..<parser.offset]))
+                }
                 reader.position = parser.offset
             default:
                 return false
@@ -64,7 +68,7 @@ public enum PlainRequest {
         guard reader.take(UInt8(ascii: "}")), version, let method else { return false }
         reader.skipSpace()
         guard reader.position == reader.end else { return false }
-        handle(Request(id: id, method: method, params: params), idBytes)
+        handle(Request(id: id, method: method, params: params, paramsText: paramsText), idBytes)
         return true
     }
 

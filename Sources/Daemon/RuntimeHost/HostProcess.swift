@@ -110,11 +110,13 @@ final class HostProcess: FramedSocket, EventHandler {
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
     /// per callback message but the final one, then `onAnswer` once: at the answer (for a call with
     /// a stream, its final message, StreamEnd), or at the crash. `outlivesCall`: the call returns
-    /// before its stream ends. Returns the call's id in the host.
+    /// before its stream ends. `paramsText`: the params' JSON text, sent as it is instead of
+    /// `params` written again (a client's text forwarded as it came). Returns the call's id in the
+    /// host.
     @discardableResult
     func call(
-        method: String, params: JSONValue?, fds: [Int32] = [], outlivesCall: Bool = false,
-        onCallback: @escaping (JSONObject) -> Void,
+        method: String, params: JSONValue?, paramsText: [UInt8]? = nil, fds: [Int32] = [],
+        outlivesCall: Bool = false, onCallback: @escaping (JSONObject) -> Void,
         onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void
     ) -> Int64? {
         if let death {
@@ -132,12 +134,20 @@ final class HostProcess: FramedSocket, EventHandler {
             fds.forEach { close($0) }
             return id
         }
-        var message: JSONObject = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
-        if let params { message["params"] = params }
-        if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
-        _ = output.append(fds: fds) {
-            JSONValue.object(message).write(into: &$0)
-            $0.append(0x0A)
+        _ = output.append(fds: fds) { out in
+            out += #"{"jsonrpc":"2.0","id":"#.utf8
+            JSONValue.int(id).write(into: &out)
+            out += #","method":"#.utf8
+            JSONValue.string(method).write(into: &out)
+            if let paramsText {
+                out += #","params":"#.utf8
+                out += paramsText
+            } else if let params {
+                out += #","params":"#.utf8
+                params.write(into: &out)
+            }
+            if !fds.isEmpty { out += #","fds":\#(fds.count)"#.utf8 }
+            out += "}\n".utf8
         }
         flush()
         return id
