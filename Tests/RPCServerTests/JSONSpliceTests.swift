@@ -5,7 +5,10 @@ import XCTest
 /// JSONParser.skipValue): what the daemon forwards of a large request.
 final class JSONSpliceTests: XCTestCase {
     private func splice(_ values: [(place: JSONSplice.Place, value: JSONValue)], _ text: String) -> String? {
-        JSONSplice.replacing(values, in: Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        guard let splice = JSONSplice(Array(text.utf8), replacing: values) else { return nil }
+        var out: [UInt8] = []
+        splice.write(into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     func testOnlyTheReplacedValuesChange() {

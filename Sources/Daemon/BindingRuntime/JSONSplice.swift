@@ -1,27 +1,36 @@
 /// A JSON object or array with some of its values replaced and every other byte as it came: how
 /// the daemon forwards a request's parameters to a runtime host with only its handles rewritten
-/// (a base64 frame of megabytes is not read into a string and written again).
-public enum JSONSplice {
+/// (a base64 frame of megabytes is not written again from a string, only copied once, to the host).
+public struct JSONSplice: Sendable {
     /// Where a replaced value is: a member of the object, or a position in the array.
     public enum Place: Equatable, Sendable {
         case member(String)
         case position(Int)
     }
 
-    /// `text` with the value at each place replaced by `value`'s JSON text; nil when a place is
-    /// not in it (or a member is there twice), or `text` is not one JSON object or array.
-    public static func replacing(_ values: [(place: Place, value: JSONValue)], in text: [UInt8]) -> [UInt8]? {
-        guard let spans = spans(of: values.map(\.place), in: text) else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count + 64)
+    private let text: [UInt8]
+    /// Where each replaced value was in `text`, in the order of the text.
+    private let replacements: [(span: Range<Int>, value: JSONValue)]
+
+    /// `text` with the value at each place to be replaced by `value`; nil when a place is not in
+    /// it (or a member is there twice), or `text` is not one JSON object or array.
+    public init?(_ text: [UInt8], replacing values: [(place: Place, value: JSONValue)]) {
+        guard let spans = Self.spans(of: values.map(\.place), in: text) else { return nil }
+        self.text = text
+        replacements = zip(spans, values.map(\.value)).map { (span: $0, value: $1) }.sorted {
+            $0.span.lowerBound < $1.span.lowerBound
+        }
+    }
+
+    /// Appends the text with the values replaced.
+    public func write(into out: inout [UInt8]) {
         var copied = 0
-        for (span, index) in zip(spans, spans.indices).sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
+        for (span, value) in replacements {
             out += text[copied..<span.lowerBound]
-            values[index].value.write(into: &out)
+            value.write(into: &out)
             copied = span.upperBound
         }
         out += text[copied...]
-        return out
     }
 
     /// Where the value of each place is in `text`, in the order of `places`.

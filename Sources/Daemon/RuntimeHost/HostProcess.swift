@@ -110,12 +110,11 @@ final class HostProcess: FramedSocket, EventHandler {
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
     /// per callback message but the final one, then `onAnswer` once: at the answer (for a call with
     /// a stream, its final message, StreamEnd), or at the crash. `outlivesCall`: the call returns
-    /// before its stream ends. `paramsText`: the params' JSON text, sent as it is instead of
-    /// `params` written again (a client's text forwarded as it came). Returns the call's id in the
-    /// host.
+    /// before its stream ends. `forwarded`: the client's text of the params with the handles
+    /// rewritten, sent instead of `params` written again. Returns the call's id in the host.
     @discardableResult
     func call(
-        method: String, params: JSONValue?, paramsText: [UInt8]? = nil, fds: [Int32] = [],
+        method: String, params: JSONValue?, forwarded: JSONSplice? = nil, fds: [Int32] = [],
         outlivesCall: Bool = false, onCallback: @escaping (JSONObject) -> Void,
         onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void
     ) -> Int64? {
@@ -139,9 +138,9 @@ final class HostProcess: FramedSocket, EventHandler {
             JSONValue.int(id).write(into: &out)
             out += #","method":"#.utf8
             JSONValue.string(method).write(into: &out)
-            if let paramsText {
+            if let forwarded {
                 out += #","params":"#.utf8
-                out += paramsText
+                forwarded.write(into: &out)
             } else if let params {
                 out += #","params":"#.utf8
                 params.write(into: &out)

@@ -5,12 +5,12 @@ import RPCServer
 /// rewritten in place (`JSONSplice`): a base64 frame of megabytes is relayed, not read into a
 /// string and written again.
 extension RuntimeRouter {
-    /// The text the host is to get for `params`, when it is the client's with its handles
+    /// What the host is to get for `params`, when it is the client's text with its handles
     /// rewritten: the client's text was kept (`Request.keptParamsBytes`), and the params differ
     /// from the client's in the handles' values alone (no alias renamed, no value the daemon
     /// gives, no descriptor taken, no handle filled in that the client left out). Else nil:
     /// `params` are written as they are.
-    static func forwardedText(of call: Call, sending params: JSONValue?, entry: MethodSpec) -> [UInt8]? {
+    static func forwarded(_ call: Call, sending params: JSONValue?, entry: MethodSpec) -> JSONSplice? {
         guard let text = call.request.paramsText, let original = call.params else { return nil }
         var expected: JSONValue = original
         var rewritten: [(place: JSONSplice.Place, value: JSONValue)] = []
@@ -23,6 +23,6 @@ extension RuntimeRouter {
             rewritten.append((place, value))
         }
         guard expected == params else { return nil }
-        return JSONSplice.replacing(rewritten, in: text)
+        return JSONSplice(text, replacing: rewritten)
     }
 }

@@ -317,7 +317,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         }
         let sent = fds.count
         let onCore = entry.blocking && runtimes[namespace]?.runtime.hosting == .perClient
-        let paramsText = Self.forwardedText(of: call, sending: params, entry: entry)
+        let forwarded = Self.forwarded(call, sending: params, entry: entry)
         let start = { [self] (done: @escaping () -> Void) in
             guard !onCore || isConnected(connection) else {  // its client left while it waited for a core
                 fds.forEach { close($0) }
@@ -327,7 +327,7 @@ public final class RuntimeRouter: @unchecked Sendable {
                 return stopIfIdle(host)
             }
             host.call(
-                method: entry.method, params: params, paramsText: paramsText, fds: fds,
+                method: entry.method, params: params, forwarded: forwarded, fds: fds,
                 onCallback: { call.emit(.object($0)) },
                 onAnswer: { [self] outcome, fds in
                     if onCore { releaseCore(namespace) }

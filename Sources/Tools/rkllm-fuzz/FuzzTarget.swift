@@ -77,20 +77,23 @@ func checkSplice(_ text: [UInt8], _ value: JSONValue) {
     let marker: JSONValue = ["spliced": [1, "x"]]
     switch value {
     case .array(var items) where !items.isEmpty:
-        guard let spliced = JSONSplice.replacing([(.position(0), marker)], in: text) else {
+        guard let splice = JSONSplice(text, replacing: [(.position(0), marker)]) else {
             preconditionFailure("an array's first value could not be replaced")
         }
+        var spliced: [UInt8] = []
+        splice.write(into: &spliced)
         items[0] = marker
         precondition((try? JSONParser.parse(spliced)) == .array(items), "the splice changed more than its value")
     case .object(var object):
-        guard let name = object.pairs.first?.key,
-            let spliced = JSONSplice.replacing([(.member(name), marker)], in: text)
+        guard let name = object.pairs.first?.key, let splice = JSONSplice(text, replacing: [(.member(name), marker)])
         else { return }  // a name given twice is refused
+        var spliced: [UInt8] = []
+        splice.write(into: &spliced)
         object[name] = marker
         precondition((try? JSONParser.parse(spliced)) == .object(object), "the splice changed more than its value")
     case .array: return
     default:
-        precondition(JSONSplice.replacing([], in: text) == nil, "a splice into what is not an object or array")
+        precondition(JSONSplice(text, replacing: []) == nil, "a splice into what is not an object or array")
     }
 }
 
