@@ -1,4 +1,5 @@
 import BindingRuntime
+import CLinux
 import Foundation
 import XCTest
 
@@ -27,6 +28,18 @@ final class InProcessServer {
         }.start()
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { usleep(5_000) }
+    }
+
+    /// `test.fd_echo`: takes the descriptor sent with the request and answers with a duplicate of it.
+    static let descriptorEcho = ServerMethod(
+        name: "test.fd_echo", description: ["name": "test.fd_echo"], fileDescriptors: 1
+    ) { call in
+        guard let fd = call.takeFileDescriptor() else {
+            return call.respond(.failure(RPCError.invalidParams("fd", "none sent")))
+        }
+        let copy = dup(fd)
+        close(fd)
+        call.respond(.success(["echoed": true]), fds: [copy])
     }
 
     func stop() {
@@ -59,6 +72,31 @@ final class InProcessServer {
             }
         }
         return lines
+    }
+
+    /// Sends `line` with `descriptor` beside it (SCM_RIGHTS).
+    static func send(_ fd: Int32, _ line: String, with descriptor: Int32) {
+        let bytes = Array(line.utf8) + [0x0A]
+        var descriptors = [descriptor]
+        let sent = bytes.withUnsafeBytes { clinux_send_with_fds(fd, $0.baseAddress, $0.count, &descriptors, 1) }
+        XCTAssertEqual(sent, bytes.count)
+    }
+
+    /// One reply line (read in one receive) and the descriptors that came with it.
+    static func receive(_ fd: Int32) -> (JSONValue?, [Int32]) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var fds: [Int32] = []
+        let n = buffer.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0, fds: &fds).count }
+        guard n > 0, let newline = buffer[0..<n].firstIndex(of: 0x0A) else { return (nil, fds) }
+        return (try? JSONParser.parse(Array(buffer[0..<newline])), fds)
+    }
+
+    /// Whether two descriptors open the same file.
+    static func sameFile(_ a: Int32, _ b: Int32) -> Bool {
+        var first = stat()
+        var second = stat()
+        return fstat(a, &first) == 0 && fstat(b, &second) == 0 && first.st_ino == second.st_ino
+            && first.st_dev == second.st_dev
     }
 
     /// Nothing more than what was read came on `fd`: the next reply is that of a new request.

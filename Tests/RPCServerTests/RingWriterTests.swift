@@ -24,11 +24,7 @@ final class RingWriterTests: XCTestCase {
                     release.wait()
                     call.respond(.success("released"))
                 },
-                ServerMethod(name: "test.fd_echo", description: ["name": "test.fd_echo"], fileDescriptors: 1) { call in
-                    let fd = call.takeFileDescriptor() ?? -1
-                    call.respond(.success(["echoed": true]), fds: [dup(fd)])
-                    close(fd)
-                },
+                InProcessServer.descriptorEcho,
                 // A reply of `bytes` bytes of text, more than a socket takes at once.
                 ServerMethod(name: "test.text", description: ["name": "test.text"]) { call in
                     guard case .int(let bytes)? = call.params?["bytes"] else {
@@ -138,26 +134,15 @@ final class RingWriterTests: XCTestCase {
         defer { close(memory) }
         let before = try writes(server)
         try holdingTheLoop(server) {
-            let line = Array(#"{"jsonrpc":"2.0","id":"fd","method":"test.fd_echo"}"#.utf8) + [0x0A]
-            var descriptors = [memory]
-            let sent = line.withUnsafeBytes {
-                clinux_send_with_fds(clients[0], $0.baseAddress, $0.count, &descriptors, 1)
-            }
-            XCTAssertEqual(sent, line.count)
+            InProcessServer.send(clients[0], #"{"jsonrpc":"2.0","id":"fd","method":"test.fd_echo"}"#, with: memory)
             for fd in clients.dropFirst() {
                 InProcessServer.send(fd, #"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"#)
             }
         }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var fds: [Int32] = []
-        let n = buffer.withUnsafeMutableBytes { UnixSocket.receive(clients[0], into: $0, fds: &fds).count }
-        XCTAssertGreaterThan(n, 0)
+        let (reply, fds) = InProcessServer.receive(clients[0])
+        XCTAssertEqual(reply?["result"], ["echoed": true])
         XCTAssertEqual(fds.count, 1, "the descriptor came with its reply")
-        var a = stat()
-        var b = stat()
-        fstat(memory, &a)
-        fstat(fds.first ?? -1, &b)
-        XCTAssertEqual(a.st_ino, b.st_ino)
+        XCTAssertTrue(InProcessServer.sameFile(memory, fds.first ?? -1))
         fds.forEach { close($0) }
         for fd in clients.dropFirst() {
             XCTAssertEqual(try InProcessServer.lines(fd, 1)[0]["result"], "pong")
