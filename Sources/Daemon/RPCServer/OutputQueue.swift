@@ -87,8 +87,7 @@ public struct OutputQueue {
                     // They went with the first byte: our copies are no longer needed.
                     for descriptor in attachments.removeFirst().fds { close(descriptor) }
                 }
-                sent += n
-                bytesWritten += n
+                advance(written: n)
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -113,7 +112,7 @@ public struct OutputQueue {
         buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
     }
 
-    /// The first `n` waiting bytes were written by a send made elsewhere.
+    /// The first `n` waiting bytes were written (by `flush`, or by a send made elsewhere).
     mutating func advance(written n: Int) {
         sent += n
         bytesWritten += n

@@ -75,22 +75,23 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 /// the text read with that value set.
 func checkSplice(_ text: [UInt8], _ value: JSONValue) {
     let marker: JSONValue = ["spliced": [1, "x"]]
+    func check(_ splice: JSONSplice, reads expected: JSONValue) {
+        var spliced: [UInt8] = []
+        splice.write(into: &spliced)
+        precondition((try? JSONParser.parse(spliced)) == expected, "the splice changed more than its value")
+    }
     switch value {
     case .array(var items) where !items.isEmpty:
         guard let splice = JSONSplice(text, replacing: [(.position(0), marker)]) else {
             preconditionFailure("an array's first value could not be replaced")
         }
-        var spliced: [UInt8] = []
-        splice.write(into: &spliced)
         items[0] = marker
-        precondition((try? JSONParser.parse(spliced)) == .array(items), "the splice changed more than its value")
+        check(splice, reads: .array(items))
     case .object(var object):
         guard let name = object.pairs.first?.key, let splice = JSONSplice(text, replacing: [(.member(name), marker)])
         else { return }  // a name given twice is refused
-        var spliced: [UInt8] = []
-        splice.write(into: &spliced)
         object[name] = marker
-        precondition((try? JSONParser.parse(spliced)) == .object(object), "the splice changed more than its value")
+        check(splice, reads: .object(object))
     case .array: return
     default:
         precondition(JSONSplice(text, replacing: []) == nil, "a splice into what is not an object or array")
