@@ -92,8 +92,11 @@ let package = Package(
 
         // MARK: the daemon: transport, JSON-RPC, scheduling (hand-written), hosting the generated table
         .systemLibrary(name: "CLinux", path: "Sources/Daemon/CLinux"),
+        // The crash signals' handler: raw system calls, out of the sanitizers' reach (its file says why).
+        .target(name: "CFatalSignals", path: "Sources/Daemon/CFatalSignals"),
         .target(
-            name: "RPCServer", dependencies: ["BindingRuntime", "CLinux"], path: "Sources/Daemon/RPCServer",
+            name: "RPCServer", dependencies: ["BindingRuntime", "CLinux", "CFatalSignals"],
+            path: "Sources/Daemon/RPCServer",
             swiftSettings: hotPath),
         // The HTTP front (OpenAI's and Ollama's dialects) on the server's event loop.
         .target(

@@ -1,4 +1,5 @@
 import BindingRuntime
+import CFatalSignals
 import CLinux
 import Foundation
 
@@ -93,7 +94,12 @@ public final class Server: @unchecked Sendable {
         try loop.register(listener.fd, events: EPOLLIN.rawValue, handler: handler)
         let signals = try SignalHandler(server: self)
         try loop.register(signals.fd, events: EPOLLIN.rawValue, handler: signals)
-        FatalSignals.install(socketPath: listener.ownsFile ? listener.path : nil)
+        if fatal_signals_install(
+            "rkllm-server: fatal signal; removing the socket\n", listener.ownsFile ? listener.path : nil)
+            != 0
+        {
+            logger.warn("a crash will leave the socket file: \(String(cString: strerror(errno)))")
+        }
         openRingWriter()
         logger.info(
             "rkllm-server \(version) listening on \(listener.path)"
@@ -102,7 +108,7 @@ public final class Server: @unchecked Sendable {
         loop.run()
         ringWriter = nil  // its ring closed with the loop that owned it
         reserve.release()
-        FatalSignals.uninstall()
+        fatal_signals_uninstall()
         signals.close()
         logger.info("stopped")
         return 0

@@ -6,7 +6,7 @@ import Foundation
 /// nothing to reload (settings are read at start, the log is standard error), SIGUSR1 logs the
 /// connections, and the others are logged and ignored. SIGPIPE and SIGXFSZ, which the kernel sends
 /// to the thread that wrote, are ignored: the write fails instead. SIGKILL and SIGSTOP cannot be
-/// caught; the crash signals go to `FatalSignals`.
+/// caught; the crash signals go to the handler of CFatalSignals (`fatal_signals_install`).
 /// `blockServiceSignals()` must run before any thread starts, so that no thread takes them.
 final class SignalHandler: EventHandler {
     enum Action { case shutdown, reload, status, ignore }
@@ -62,41 +62,4 @@ final class SignalHandler: EventHandler {
     }
 
     func close() { Glibc.close(fd) }
-}
-
-/// A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) removes the socket file, so a
-/// restarted daemon starts clean, then goes to the handler that was there before (Swift's
-/// backtracer, which logs the backtrace) and dies of the same signal: a non-zero status for the
-/// supervisor. The handler only makes async-signal-safe calls on preallocated data.
-enum FatalSignals {
-    private static let signals = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP]
-    nonisolated(unsafe) private static var socketPath: UnsafeMutablePointer<CChar>?
-    nonisolated(unsafe) private static var previous = UnsafeMutablePointer<sigaction>.allocate(capacity: 32)
-
-    /// `path`: the socket file to remove, nil for one the service manager owns.
-    static func install(socketPath path: String?) {
-        socketPath = path.map { strdup($0) }
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signal in FatalSignals.handle(signal) }
-        action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND))
-        sigemptyset(&action.sa_mask)
-        for signal in signals {
-            sigaction(signal, &action, previous + Int(signal))
-        }
-    }
-
-    /// Puts the previous handlers back (the server stopped).
-    static func uninstall() {
-        for signal in signals { sigaction(signal, previous + Int(signal), nil) }
-        free(socketPath)
-        socketPath = nil
-    }
-
-    private static func handle(_ signal: Int32) {
-        let message: StaticString = "rkllm-server: fatal signal; removing the socket\n"
-        _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
-        if let socketPath { unlink(socketPath) }
-        sigaction(signal, previous + Int(signal), nil)
-        raise(signal)
-    }
 }
