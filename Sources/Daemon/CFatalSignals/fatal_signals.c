@@ -66,14 +66,12 @@ UNINSTRUMENTED static void handle(int signal, siginfo_t *info, void *context) {
     state.handling = 1;
     syscall(SYS_write, 2, state.message, state.message_length);
     if (state.has_path) syscall(SYS_unlinkat, AT_FDCWD, state.path, 0);
+    const struct kernel_sigaction *next = &default_action;
     int from_another_process = info->si_code <= 0 && info->si_pid != (pid_t)syscall(SYS_getpid);
-    for (int i = 0; i < crash_signal_count; i++) {
-        if (crash_signals[i] == signal && !from_another_process) {
-            raise_with(signal, &state.previous[i]);
-            return;
-        }
+    for (int i = 0; i < crash_signal_count && !from_another_process; i++) {
+        if (crash_signals[i] == signal) next = &state.previous[i];
     }
-    raise_with(signal, &default_action);
+    raise_with(signal, next);
 }
 
 int fatal_signals_install(const char *message, const char *path) {
