@@ -18,6 +18,9 @@ struct HandleRegistry<Object: HandleTarget> {
         /// What the owner's calls on the object get where they give none (`PerRun`): member path
         /// of the call's parameters -> value.
         var runValues: [(path: [String], value: JSONValue)] = []
+        /// A destroying call for it is under way: later calls naming it are refused as for a handle
+        /// already gone (exactly one answer each, never a call on a freed object).
+        var destroying = false
     }
 
     private var handles: [Int64: Handle] = [:]
@@ -38,13 +41,18 @@ struct HandleRegistry<Object: HandleTarget> {
 
     mutating func remove(_ id: Int64) -> Handle? { handles.removeValue(forKey: id) }
 
+    /// Marks a handle whose destroying call was sent (true), or whose destroy failed (false).
+    mutating func setDestroying(_ id: Int64, _ destroying: Bool) { handles[id]?.destroying = destroying }
+
     mutating func removeAll() { handles.removeAll() }
 
     /// The handle a client's parameter names: one of its own of `type`; `null` names its one
     /// handle of that type when it has exactly one.
     func resolve(_ value: JSONValue, type: String, owner: UInt64, param: String) throws -> Int64 {
         if value == .null {
-            let mine = handles.filter { $0.value.owner == owner && $0.value.object.type == type }
+            let mine = handles.filter {
+                $0.value.owner == owner && $0.value.object.type == type && !$0.value.destroying
+            }
             guard mine.count == 1, let only = mine.first else {
                 throw RPCError(
                     code: RPCError.Code.unknownHandle,
@@ -57,6 +65,12 @@ struct HandleRegistry<Object: HandleTarget> {
         else {
             throw RPCError(
                 code: RPCError.Code.unknownHandle, message: "\(param): unknown \(type) handle \(value.jsonText)",
+                data: .object(["param": .string(param)]))
+        }
+        guard !handle.destroying else {
+            throw RPCError(
+                code: RPCError.Code.unknownHandle,
+                message: "\(param): unknown \(type) handle \(value.jsonText) (an earlier call destroys it)",
                 data: .object(["param": .string(param)]))
         }
         return id

@@ -19,11 +19,11 @@ extension RuntimeRouter {
         _ send: @escaping (_ work: RuntimeObject.Work, _ done: @escaping () -> Void) -> Void
     ) {
         let work = RuntimeObject.Work(call: call, isStream: isStream, fds: fds)
-        // Weak: the call may destroy the object, and the object holds the work.
+        // Weak: the object holds the work. Once started, the call holds the object until it is
+        // done, so the calls waiting behind it start even when it destroyed the object.
         work.start = { [unowned self, weak object, unowned work] in
-            send(work) {
-                if let object { self.finished(work, on: object) }
-            }
+            guard let object else { return }
+            send(work) { self.finished(work, on: object) }
         }
         switch object.calls.admit(work, limit: isStream ? limits.maxQueue : nil) {
         case .run:

@@ -289,6 +289,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             stream(call, entry: entry, params: params, fds: fds, on: target.handle.object)
         } else {
             let destroyed = used.first { $0.handle.object.type == entry.destroys }
+            if let destroyed { handles.setDestroying(destroyed.id, true) }
             let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.hostID) }) { first, _ in
                 first
             }
@@ -372,6 +373,8 @@ public final class RuntimeRouter: @unchecked Sendable {
                 registered = true
             }
             if let destroying { forget(destroying) }
+        } else if let destroying {
+            handles.setDestroying(destroying, false)  // the object lives on: its handle serves again
         }
         if entry.creates != nil && !registered { giveBack(share, for: connection) }
         stopIfIdle(host)  // a process started for a creating call that failed
