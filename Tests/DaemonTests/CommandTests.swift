@@ -59,7 +59,7 @@ final class CommandTests: XCTestCase {
         defer { daemon.assertStopsCleanly() }
         let pixels = (0..<(640 * 640 * 3)).map { UInt8(truncatingIfNeeded: $0 * 7 / 5) }
         let image = daemon.directory + "/frame.ppm"
-        FileManager.default.createFile(atPath: image, contents: Data("P6\n# a frame\n640 640\n255\n".utf8 + pixels))
+        _ = FileManager.default.createFile(atPath: image, contents: Data("P6\n# a frame\n640 640\n255\n".utf8 + pixels))
         let outputs = daemon.directory + "/outputs"
         try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
         let written = try runToEnd(
@@ -81,13 +81,13 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(printed.output.split(separator: "\n").filter { $0.hasPrefix("p") }.count, 3, printed.output)
         // A raw file is taken as the input's own type unless told; the float model doubles and adds one.
         let raw = daemon.directory + "/x.f32"
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: raw, contents: (0..<8).map(Float.init).withUnsafeBufferPointer(Data.init))
         let float = try runToEnd(Built.path("rkllm"), ["run", "demo-float", raw], socket: daemon.socket)
         XCTAssertEqual(float.output, "y [1, 8] min 1 max 15 mean 8: 1 3 5 7 9 11 13 15\n")
         // Files that do not fit the model are refused before anything runs.
         let small = daemon.directory + "/small.ppm"
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: small, contents: Data("P6 32 32 255\n".utf8 + [UInt8](repeating: 0, count: 3072)))
         for (arguments, said) in [
             (["run", "demo", small], "small.ppm is 32x32 with 3 channel(s); the model's input images takes 640x640"),
@@ -133,7 +133,7 @@ final class CommandTests: XCTestCase {
         let daemon = try RKLLMTests.simulated()
         defer { daemon.assertStopsCleanly() }
         let image = daemon.directory + "/frame.ppm"
-        FileManager.default.createFile(atPath: image, contents: Data("P6 1 1 255\n\0\0\0".utf8))
+        _ = FileManager.default.createFile(atPath: image, contents: Data("P6 1 1 255\n\0\0\0".utf8))
         for (arguments, status, said) in [
             (["ps"], 3, "rkllm-server is not running: nothing listens on /tmp/rkllm-absent.sock"),
             (["run", "demo", image], 5, "the daemon cannot serve this"),

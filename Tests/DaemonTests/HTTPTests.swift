@@ -9,17 +9,7 @@ import XCTest
 /// OpenAI's and Ollama's own clients (Tests/HTTPDialects).
 final class HTTPTests: XCTestCase {
     private func daemon(_ arguments: [String] = [], _ environment: [String: String] = [:]) throws -> (Daemon, UInt16) {
-        let daemon = try RKLLMTests.simulated(environment, arguments: ["--http", "127.0.0.1:0"] + arguments)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let range = daemon.log.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression),
-                let port = UInt16(daemon.log[range].split(separator: ":").last ?? "")
-            {
-                return (daemon, port)
-            }
-            usleep(10_000)
-        }
-        throw Failure("no HTTP address in the log: \(daemon.log)")
+        try HTTPConnection.daemon(arguments, environment)
     }
 
     func testKeepAlivePipeliningAndRefusals() throws {
@@ -112,92 +102,4 @@ final class HTTPTests: XCTestCase {
         let client = try Client(daemon.socket)
         XCTAssertEqual(try client.call("server.stats")["connections"]?["open"], 1, "only the socket client is left")
     }
-}
-
-/// A blocking HTTP/1.1 client connection for the tests (60 s to each read).
-private final class HTTPConnection {
-    private let fd: Int32
-    private var buffer: [UInt8] = []
-
-    init(port: UInt16) throws {
-        fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw Failure("connect to port \(port): \(String(cString: strerror(errno)))") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit { close() }
-
-    func close() {
-        if fd >= 0 { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-
-    func send(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count
-        else { throw Failure("send: \(String(cString: strerror(errno)))") }
-    }
-
-    /// Reads more into the buffer; false at the end of the stream.
-    private func fill() throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = recv(fd, &chunk, chunk.count, 0)
-        guard n >= 0 else { throw Failure("recv: \(String(cString: strerror(errno)))") }
-        buffer += chunk[..<n]
-        return n > 0
-    }
-
-    private func line() throws -> String {
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let text = String(decoding: buffer[..<newline], as: UTF8.self).trimmingCharacters(in: .newlines)
-                buffer.removeSubrange(...newline)
-                return text
-            }
-            guard try fill() else { throw Failure("the connection ended mid-line") }
-        }
-    }
-
-    func head() throws -> (status: Int, headers: [String: String]) {
-        let status = Int(try line().split(separator: " ")[1]) ?? 0
-        var headers: [String: String] = [:]
-        while case let field = try line(), !field.isEmpty {
-            let parts = field.split(separator: ":", maxSplits: 1)
-            headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        }
-        return (status, headers)
-    }
-
-    /// The next chunk of a chunked body ("" at its end).
-    func chunk() throws -> String {
-        let size = Int(try line(), radix: 16) ?? 0
-        while buffer.count < size + 2 { guard try fill() else { throw Failure("the connection ended mid-chunk") } }
-        let text = String(decoding: buffer[..<size], as: UTF8.self)
-        buffer.removeFirst(size + 2)
-        return text
-    }
-
-    func response() throws -> (status: Int, body: [UInt8]) {
-        let (status, headers) = try head()
-        if headers["transfer-encoding"] == "chunked" {
-            var body = ""
-            while case let piece = try chunk(), !piece.isEmpty { body += piece }
-            return (status, Array(body.utf8))
-        }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
-        while buffer.count < length { guard try fill() else { throw Failure("the connection ended mid-body") } }
-        defer { buffer.removeFirst(length) }
-        return (status, Array(buffer[..<length]))
-    }
-
-    func isClosed() throws -> Bool { try buffer.isEmpty && !fill() }
 }

@@ -18,9 +18,7 @@ extension JSONInteger {
     public init(json: JSONValue, path: String) throws {
         let value: Self?
         switch json {
-        case .int(let i): value = Self(exactly: i)
-        case .uint(let u): value = Self(exactly: u)
-        case .double(let d): value = d.rounded() == d ? Self(exactly: d) : nil
+        case .int, .uint, .double: value = CheckedNumbers.exactInteger(json)
         case .bool(let b): value = b ? 1 : 0
         default:
             throw RPCError.invalidParams(path, "expected an integer, got \(json.typeName)")

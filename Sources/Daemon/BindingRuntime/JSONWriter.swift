@@ -12,8 +12,8 @@ extension JSONValue {
         case .uint(let u): JSONValue.writeUnsigned(u, into: &out)
         case .double(let d):
             if d.isFinite {
-                if d == d.rounded(), abs(d) < 1e15 {
-                    JSONValue.writeInteger(Int64(d), into: &out)
+                if abs(d) < 1e15, let whole = Int64(exactly: d) {
+                    JSONValue.writeInteger(whole, into: &out)
                     out.append(contentsOf: [0x2E, 0x30])  // ".0": still a float to a typed reader
                 } else {
                     out.append(contentsOf: d.description.utf8)

@@ -5,7 +5,11 @@ import BindingRuntime
 /// a tool's result), the system messages and earlier turns come before it as plain text. The
 /// runtime's own chat template frames the whole.
 enum ChatPrompt {
-    struct Failure: Error { let message: String }
+    struct Failure: Error {
+        let message: String
+        init(message: String) { self.message = message }
+        init(_ outOfRange: CheckedNumbers.OutOfRange) { message = outOfRange.description }
+    }
 
     static func compose(_ messages: JSONValue?) throws(Failure) -> (prompt: String, role: String) {
         guard case .array(let list)? = messages, !list.isEmpty else {

@@ -152,7 +152,10 @@ public enum OllamaDialect {
                 switch event {
                 case .loading(let seconds):
                     begin()
-                    if stream { exchange.send(status("loading \(model): \(Int(seconds)) s").jsonText + "\n") }
+                    if stream {
+                        exchange.send(
+                            status("loading \(model): \(CheckedNumbers.wholePart(seconds)) s").jsonText + "\n")
+                    }
                 case .queued, .text: break
                 case .done:
                     guard stream else { return exchange.respond(status: 200, json: status("success")) }
@@ -185,9 +188,11 @@ public enum OllamaDialect {
             request.prompt = system + prompt
         }
         let options = body["options"]
-        request.maxTokens = try Fields.int(options?["num_predict"], "num_predict").flatMap { $0 < 0 ? nil : $0 }
-        request.temperature = try Fields.number(options?["temperature"], "temperature")
-        request.topP = try Fields.number(options?["top_p"], "top_p")
+        // Ollama's -1 is "no limit" and -2 "until the context is full": the runtime's own limit.
+        request.maxTokens = try Fields.int(options?["num_predict"], "num_predict", in: -2...Fields.count.upperBound)
+            .flatMap { $0 < 0 ? nil : $0 }
+        request.temperature = try Fields.number(options?["temperature"], "temperature", in: 0...100)
+        request.topP = try Fields.number(options?["top_p"], "top_p", in: 0...1)
         request.topK = try Fields.int(options?["top_k"], "top_k")
         request.stop = try Fields.strings(options?["stop"], "stop")
         if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
@@ -195,21 +200,25 @@ public enum OllamaDialect {
         return request
     }
 
-    /// Ollama's `keep_alive`: seconds, or a duration (`"5m"`, `"30s"`, `"1h"`, `"-1"`); negative
-    /// keeps the model loaded, 0 unloads it after the request.
+    /// Ollama's `keep_alive`: seconds, or a duration (`"5m"`, `"30s"`, `"1h"`, `"-1"`), at most
+    /// `CheckedNumbers.maxDurationSeconds`; negative keeps the model loaded, 0 unloads it after the
+    /// request.
     static func keepAlive(_ value: JSONValue?) throws(ChatPrompt.Failure) -> Double? {
-        switch value {
-        case nil, .null?: return nil
-        case .int(let n)?: return Double(n)
-        case .double(let d)?: return d
-        case .string(let text)?:
+        var seconds = value
+        if case .string(let text)? = value {
             let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
             if let unit = text.last.flatMap({ units[$0] }), let number = Double(text.dropLast()) {
-                return number * unit
+                seconds = .double(number * unit)
+            } else if let number = Double(text) {
+                seconds = .double(number)
+            } else {
+                throw ChatPrompt.Failure(message: "'keep_alive' must be seconds or a duration like 5m")
             }
-            if let number = Double(text) { return number }
-            throw ChatPrompt.Failure(message: "'keep_alive' must be seconds or a duration like 5m")
-        default: throw ChatPrompt.Failure(message: "'keep_alive' must be seconds or a duration like 5m")
+        }
+        do {
+            return try CheckedNumbers.seconds(seconds, "keep_alive", negativeMeansForever: true)
+        } catch {
+            throw ChatPrompt.Failure(error)
         }
     }
 

@@ -37,7 +37,7 @@ final class OllamaReply {
         var last: JSONObject = [
             "done": true,
             "done_reason": .string(["length", "load"].contains(outcome.finishReason) ? outcome.finishReason : "stop"),
-            "total_duration": .int(Int64(Date().timeIntervalSince(started) * 1e9)),
+            "total_duration": .int(Int64(clamping: CheckedNumbers.nanoseconds(Date().timeIntervalSince(started)))),
             "prompt_eval_count": .int(Int64(outcome.promptTokens)), "eval_count": .int(Int64(outcome.completionTokens)),
         ]
         // What was not streamed piece by piece comes whole in the last object.

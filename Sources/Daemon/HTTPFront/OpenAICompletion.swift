@@ -12,7 +12,7 @@ final class OpenAICompletion {
     private let includeUsage: Bool
     private let pieceByPiece: Bool
     private let id: String
-    private let created = Int64(Date().timeIntervalSince1970)
+    private let created = Int64(CheckedNumbers.wholePart(Date().timeIntervalSince1970))
     private var started = false
 
     init(exchange: HTTPExchange, model: String, chat: Bool, stream: Bool, includeUsage: Bool, pieceByPiece: Bool) {

@@ -63,11 +63,11 @@ public enum OpenAIDialect {
             request.prompt = prompt
         }
         request.maxTokens = try Fields.int(body["max_completion_tokens"] ?? body["max_tokens"], "max_tokens")
-        request.temperature = try Fields.number(body["temperature"], "temperature")
-        request.topP = try Fields.number(body["top_p"], "top_p")
+        request.temperature = try Fields.number(body["temperature"], "temperature", in: 0...2)
+        request.topP = try Fields.number(body["top_p"], "top_p", in: 0...1)
         request.topK = try Fields.int(body["top_k"], "top_k")
         request.stop = try Fields.strings(body["stop"], "stop")
-        if let n = try Fields.int(body["n"], "n"), n != 1 {
+        if let n = try Fields.int(body["n"], "n", in: Int.min...Int.max), n != 1 {
             throw ChatPrompt.Failure(message: "'n' other than 1 is not served: one choice per request")
         }
         if case .array(let tools)? = body["tools"], !tools.isEmpty { request.tools = .array(tools) }
@@ -102,24 +102,22 @@ public enum OpenAIDialect {
     }
 }
 
-/// A request body's optional fields, checked.
+/// A request body's optional fields, checked (numbers through `CheckedNumbers`: a value out of
+/// range is a 400 naming the field and the range).
 enum Fields {
-    static func int(_ value: JSONValue?, _ name: String) throws(ChatPrompt.Failure) -> Int? {
-        switch value {
-        case nil, .null?: return nil
-        case .int(let n)?: return Int(n)
-        case .double(let d)? where d == d.rounded(): return Int(d)
-        default: throw ChatPrompt.Failure(message: "'\(name)' must be a whole number")
-        }
+    /// The counts a runtime takes (tokens, top-k) are 32-bit in C.
+    static let count = 0...Int(Int32.max)
+
+    static func int(_ value: JSONValue?, _ name: String, in range: ClosedRange<Int> = count) throws(ChatPrompt.Failure)
+        -> Int?
+    {
+        do { return try CheckedNumbers.integer(value, name, in: range) } catch { throw ChatPrompt.Failure(error) }
     }
 
-    static func number(_ value: JSONValue?, _ name: String) throws(ChatPrompt.Failure) -> Double? {
-        switch value {
-        case nil, .null?: return nil
-        case .int(let n)?: return Double(n)
-        case .double(let d)?: return d
-        default: throw ChatPrompt.Failure(message: "'\(name)' must be a number")
-        }
+    static func number(_ value: JSONValue?, _ name: String, in range: ClosedRange<Double>) throws(ChatPrompt.Failure)
+        -> Double?
+    {
+        do { return try CheckedNumbers.real(value, name, in: range) } catch { throw ChatPrompt.Failure(error) }
     }
 
     static func strings(_ value: JSONValue?, _ name: String) throws(ChatPrompt.Failure) -> [String] {

@@ -1,13 +1,14 @@
+import BindingRuntime
 import Glibc
 
 /// A UTC time as RFC 3339 text (`2026-12-02T00:30:00.123Z`), as Ollama's messages carry it:
 /// formatted by hand, as it is written once per streamed token.
 enum Timestamp {
     static func rfc3339(secondsSince1970 seconds: Double) -> String {
-        var time = time_t(seconds.rounded(.down))
+        var time = time_t(CheckedNumbers.wholePart(seconds.rounded(.down)))
         var parts = tm()
         gmtime_r(&time, &parts)
-        let millis = Int((seconds - seconds.rounded(.down)) * 1000)
+        let millis = CheckedNumbers.wholePart((seconds - seconds.rounded(.down)) * 1000)
         func pad(_ value: Int32, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text

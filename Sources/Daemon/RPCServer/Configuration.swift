@@ -111,7 +111,8 @@ public struct Configuration: Sendable {
             help:
                 "seconds an HTTP connection may go without a request, or take to send the rest of one, before it is closed (default 60)"
         ) {
-            guard let seconds = Double($1), seconds > 0 else {
+            let seconds = try seconds($1, "HTTP timeout")
+            guard seconds > 0 else {
                 throw UsageError(description: "HTTP timeout '\($1)' is not a positive number of seconds")
             }
             $0.httpTimeout = seconds
@@ -268,10 +269,11 @@ public struct Configuration: Sendable {
     }
 
     private static func seconds(_ text: String, _ what: String) throws -> Double {
-        guard let n = Double(text), n >= 0, n.isFinite else {
-            throw UsageError(description: "\(what) '\(text)' is not a number of seconds")
+        do {
+            return try CheckedNumbers.seconds(text: text, what)
+        } catch {
+            throw UsageError(description: "\(what) '\(text)' is not \(error.expected)")
         }
-        return n
     }
 
     /// What the command line asks for besides serving.

@@ -1,3 +1,4 @@
+import BindingRuntime
 import CLinux
 import Foundation
 import Synchronization
@@ -102,7 +103,7 @@ public final class EventLoop: @unchecked Sendable {
     @discardableResult
     public func schedule(after seconds: Double, _ task: @escaping () -> Void) -> Int {
         nextTimerID += 1
-        let deadline = Self.now() + UInt64(max(0, seconds) * 1e9)
+        let deadline = Self.now() + CheckedNumbers.nanoseconds(seconds)
         let index = timers.firstIndex { $0.deadline > deadline } ?? timers.count
         timers.insert((deadline, nextTimerID, task), at: index)
         return nextTimerID

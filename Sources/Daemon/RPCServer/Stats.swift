@@ -28,7 +28,7 @@ struct Stats {
 
         /// The upper bound of the bucket holding the given fraction of measured calls, in microseconds.
         func percentile(_ p: Double) -> Double {
-            let target = Int((Double(samples) * p).rounded(.up))
+            let target = CheckedNumbers.wholePart((Double(samples) * p).rounded(.up))
             var seen = 0
             for (i, n) in buckets.enumerated() {
                 seen += n

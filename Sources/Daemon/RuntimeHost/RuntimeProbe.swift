@@ -40,7 +40,7 @@ enum RuntimeProbe {
         let deadline = Date().addingTimeInterval(timeout)
         while line == nil {
             var poller = pollfd(fd: channel, events: Int16(POLLIN), revents: 0)
-            let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            let remaining = Int32(clamping: CheckedNumbers.wholePart(max(0, deadline.timeIntervalSinceNow) * 1000))
             guard poll(&poller, 1, remaining) > 0 else {
                 return .failure(Failure(description: "the runtime host did not answer in \(timeout) s"))
             }

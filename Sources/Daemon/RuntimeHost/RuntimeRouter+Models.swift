@@ -73,10 +73,14 @@ extension RuntimeRouter {
             "name": "server.keep_alive", "paramStructure": "either",
             "summary": .string(
                 "How long the object of one of your handles stays loaded once no client holds it, in seconds "
-                    + "(0: unloaded then; negative: until the daemon stops), instead of the daemon's keep-alive."),
+                    + "(0: unloaded then; negative: until the daemon stops; at most 3153600000, 100 years), instead of "
+                    + "the daemon's keep-alive."),
             "params": [
                 ["name": "handle", "required": true, "schema": ["type": "integer"]],
-                ["name": "seconds", "required": true, "schema": ["type": "number"]],
+                [
+                    "name": "seconds", "required": true,
+                    "schema": ["type": "number", "maximum": .double(CheckedNumbers.maxDurationSeconds)],
+                ],
             ],
             "result": [
                 "name": "result", "schema": ["type": "object", "properties": ["keep_alive_s": ["type": "number"]]],
@@ -90,10 +94,13 @@ extension RuntimeRouter {
                 return call.respond(.failure(.invalidParams("handle", "expected one of your handles")))
             }
             let value: Double
-            switch seconds {
-            case .int(let n)?: value = Double(n)
-            case .double(let d)? where d.isFinite: value = d
-            default: return call.respond(.failure(.invalidParams("seconds", "expected a number")))
+            switch Result(catching: { () throws(CheckedNumbers.OutOfRange) in
+                try CheckedNumbers.seconds(seconds, "seconds", negativeMeansForever: true)
+            }) {
+            case .success(let given?): value = given
+            case .success(nil): return call.respond(.failure(.invalidParams("seconds", "expected a number")))
+            case .failure(let error):
+                return call.respond(.failure(.invalidParams("seconds", "expected \(error.expected)")))
             }
             held.object.keepAlive = value
             call.respond(.success(["keep_alive_s": .double(value)]))

@@ -12,7 +12,7 @@ func requestPath(_ options: Options) {
     var last = PlainRequest.Last()
     var out: [UInt8] = []
     out.reserveCapacity(1 << 16)
-    let iterations = max(100_000, Int(options.duration * 2_000_000))
+    let iterations = max(100_000, CheckedNumbers.wholePart(options.duration * 2_000_000))
     var checksum = 0
     let started = now()
     for i in 0..<iterations {

@@ -1,3 +1,4 @@
+import BindingRuntime
 import Foundation
 
 /// Connections spread over client threads, each thread running rounds over its own connections
@@ -15,7 +16,7 @@ func rounds(
         var failure: Error?
     }
     let shared = Shared()
-    let end = now() + UInt64(duration * 1e9)
+    let end = now() + CheckedNumbers.nanoseconds(duration)
     let threads = min(threads, connections.count)
     let group = DispatchGroup()
     for t in 0..<threads {
@@ -48,7 +49,8 @@ func rounds(
 /// The `p` quantile (0...1, 1 the maximum) of nanosecond figures, in microseconds; 0 for none.
 func percentile(_ values: [UInt64], _ p: Double) -> Double {
     let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+    return sorted.isEmpty
+        ? 0 : Double(sorted[min(sorted.count - 1, CheckedNumbers.wholePart(Double(sorted.count) * p))]) / 1000
 }
 
 /// The middle of the figures (the upper one of an even count); 0 for none.

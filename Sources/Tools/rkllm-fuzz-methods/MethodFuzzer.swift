@@ -105,7 +105,8 @@ final class Campaign {
             if calls % 50 == 0 { try bystander.check().mapError { finding("the bystander was harmed: \($0)") }.get() }
         }
         try bystander.check().mapError { finding("the bystander was harmed: \($0)") }.get()
-        return "rkllm-fuzz-methods: seed \(seed), \(calls) calls over \(methods.count) methods in \(Int(seconds)) s "
+        return
+            "rkllm-fuzz-methods: seed \(seed), \(calls) calls over \(methods.count) methods in \(CheckedNumbers.wholePart(seconds)) s "
             + "(\(refused) refused), no crash, bystander unharmed"
     }
 
