@@ -98,15 +98,20 @@ final class HTTPConnection {
 
     func response() throws -> (status: Int, body: [UInt8]) {
         let (status, headers) = try head()
+        return (status, try rest(of: headers))
+    }
+
+    /// The body of the response whose head was read.
+    func rest(of headers: [String: String]) throws -> [UInt8] {
         if headers["transfer-encoding"] == "chunked" {
             var body = ""
             while case let piece = try chunk(), !piece.isEmpty { body += piece }
-            return (status, Array(body.utf8))
+            return Array(body.utf8)
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         while buffer.count < length { guard try fill() else { throw Failure("the connection ended mid-body") } }
         defer { buffer.removeFirst(length) }
-        return (status, Array(buffer[..<length]))
+        return Array(buffer[..<length])
     }
 
     func isClosed() throws -> Bool { try buffer.isEmpty && !fill() }

@@ -50,6 +50,7 @@ public final class HTTPFront: EventHandler {
     private func stop() {
         guard accepting else { return }
         accepting = false
+        server.descriptorShortage.forget(listener.fd)
         server.eventLoop.unregister(listener.fd)
         close(listener.fd)
         for connection in Array(connections.values) { connection.closeWhenDone() }
@@ -62,7 +63,12 @@ public final class HTTPFront: EventHandler {
             let fd = clinux_accept_nonblocking(listener.fd)
             if fd < 0 {
                 if errno == EINTR { continue }
-                if errno != EAGAIN && errno != EWOULDBLOCK {
+                if DescriptorShortage.isShortage(errno) {
+                    let next = server.descriptorShortage.handle(listener: listener.fd, open: server.openConnections) {
+                        Self.refuse($0, "the server is out of file descriptors")
+                    }
+                    if next == .acceptAgain { continue }
+                } else if errno != EAGAIN && errno != EWOULDBLOCK {
                     server.logger.warn("HTTP accept: \(String(cString: strerror(errno)))")
                 }
                 return
@@ -70,14 +76,7 @@ public final class HTTPFront: EventHandler {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             guard let id = server.openFrontConnection() else {
-                let body = Self.errorBody("too many connections (limit \(server.configuration.maxConnections))")
-                    .jsonText
-                let response =
-                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-                _ = Array(response.utf8).withUnsafeBytes {
-                    send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                }
-                close(fd)
+                Self.refuse(fd, "too many connections (limit \(server.configuration.maxConnections))")
                 continue
             }
             let connection = HTTPConnection(id: id, fd: fd, front: self)
@@ -91,6 +90,18 @@ public final class HTTPFront: EventHandler {
             connections[id] = connection
             server.logger.debug("HTTP client connected", connection: id)
         }
+    }
+
+    /// A connection that cannot be served: a 503 saying why, to try again in a second, then closed.
+    private static func refuse(_ fd: Int32, _ why: String) {
+        let body = errorBody(why).jsonText
+        let response =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Retry-After: 1\r\nConnection: close\r\n\r\n\(body)"
+        _ = Array(response.utf8).withUnsafeBytes {
+            send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        }
+        close(fd)
     }
 
     func connectionClosed(_ connection: HTTPConnection, reason: String) {

@@ -22,12 +22,14 @@ extension Server {
         nextConnectionID += 1
         frontConnections.insert(id)
         stats.connectionsAccepted += 1
+        descriptorShortage.admitted()
         return id
     }
 
     /// The client went: what it held is released, its calls' answers are dropped.
     public func closeFrontConnection(_ id: UInt64, reason: String) {
         guard frontConnections.remove(id) != nil else { return }
+        descriptorShortage.resume()
         logger.debug("closed: \(reason)", connection: id)
         for observer in disconnectObservers { observer(id) }
         checkShutdownDone()

@@ -18,10 +18,8 @@ public final class Server: @unchecked Sendable {
     var methods: [String: MethodSlot] = [:]
     var methodOrder: [String] = []
     private var listener: UnixListener?
-    /// Out of file descriptors: the episode is logged once, and accepting pauses while no spare is left.
-    private var reserve = DescriptorReserve()
-    private var outOfDescriptors = false
-    private var acceptPaused = false
+    /// Out of file descriptors: what every listener does then (the spare descriptor, pausing).
+    public let descriptorShortage: DescriptorShortage
     private var listenerHandler: ListenerHandler?
     var connections: [UInt64: Connection] = [:]
     /// Clients of other fronts (HTTP): Server+Fronts.swift.
@@ -47,6 +45,7 @@ public final class Server: @unchecked Sendable {
         buffered = BufferedBytes(
             maxInput: configuration.maxBufferedInputBytes, maxOutput: configuration.maxBufferedOutputBytes)
         loop = try EventLoop()
+        descriptorShortage = DescriptorShortage(loop: loop, logger: logger)
         for method in builtinMethods() + methods { add(method) }
         loop.onIterationEnd = { [unowned self] in flushDirty() }
     }
@@ -107,7 +106,7 @@ public final class Server: @unchecked Sendable {
                 + "max \(configuration.maxConnections) connections, \(methods.count) methods)")
         loop.run()
         ringWriter = nil  // its ring closed with the loop that owned it
-        reserve.release()
+        descriptorShortage.release()
         fatal_signals_uninstall()
         signals.close()
         logger.info("stopped")
@@ -137,6 +136,7 @@ public final class Server: @unchecked Sendable {
             "shutting down (\(reason)): \(connections.count) connections, flushing up to \(configuration.shutdownTimeout) s"
         )
         if let listener {
+            descriptorShortage.forget(listener.fd)
             loop.unregister(listener.fd)
             listener.close()
             self.listener = nil
@@ -171,61 +171,24 @@ public final class Server: @unchecked Sendable {
             if fd < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }
-                if errno == EMFILE || errno == ENFILE {
-                    // accept fails so whether or not a connection waits: one taken is refused, none
-                    // waiting ends the round, no room even then pauses accepting.
-                    switch refuseForWantOfDescriptors(listener) {
-                    case 0: continue
-                    case EAGAIN, EWOULDBLOCK: return
-                    default:
-                        pauseAccepting(listener)
-                        return
+                if DescriptorShortage.isShortage(errno) {
+                    let next = descriptorShortage.handle(listener: listener.fd, open: openConnections) { fd in
+                        let id = nextConnectionID
+                        nextConnectionID += 1
+                        reject(
+                            fd, id: id,
+                            error: RPCError(
+                                code: RPCError.Code.tooManyConnections, message: "the server is out of file descriptors"
+                            ))
                     }
+                    if next == .acceptAgain { continue }
+                    return
                 }
                 logger.warn("accept: \(String(cString: strerror(errno)))")
                 return
             }
             admit(fd)
         }
-    }
-
-    /// Takes one waiting connection with the spare descriptor's room and tells it why it is refused:
-    /// 0, or the errno of the accept that took none (EMFILE with no spare at all).
-    private func refuseForWantOfDescriptors(_ listener: UnixListener) -> Int32 {
-        if !outOfDescriptors {
-            outOfDescriptors = true
-            logger.error(
-                "accept: out of file descriptors (\(connections.count) connections): refusing new connections until one frees"
-            )
-        }
-        let outcome = reserve.spend { () -> Int32 in
-            let fd = clinux_accept_nonblocking(listener.fd)
-            guard fd >= 0 else { return errno }
-            let id = nextConnectionID
-            nextConnectionID += 1
-            reject(
-                fd, id: id,
-                error: RPCError(
-                    code: RPCError.Code.tooManyConnections, message: "the server is out of file descriptors")
-            )
-            return 0
-        }
-        return outcome ?? EMFILE
-    }
-
-    /// No room even for refusing: stop watching the listener until a connection closes (or a second
-    /// passes: runtime hosts free descriptors too), so the loop does not spin on it.
-    private func pauseAccepting(_ listener: UnixListener) {
-        guard !acceptPaused else { return }
-        acceptPaused = true
-        loop.modify(listener.fd, events: 0)
-        loop.schedule(after: 1) { [unowned self] in resumeAccepting() }  // timers end with the loop, before the server
-    }
-
-    private func resumeAccepting() {
-        guard acceptPaused, let listener else { return }
-        acceptPaused = false
-        loop.modify(listener.fd, events: EPOLLIN.rawValue)
     }
 
     private func admit(_ fd: Int32) {
@@ -268,10 +231,7 @@ public final class Server: @unchecked Sendable {
         }
         connections[id] = connection
         stats.connectionsAccepted += 1
-        if outOfDescriptors {
-            outOfDescriptors = false
-            logger.info("accepting connections again")
-        }
+        descriptorShortage.admitted()
         logger.info("connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)", connection: id)
     }
 
@@ -287,7 +247,7 @@ public final class Server: @unchecked Sendable {
 
     func connectionClosed(_ connection: Connection, reason: String) {
         connections[connection.id] = nil
-        resumeAccepting()
+        descriptorShortage.resume()
         logger.debug("closed: \(reason)", connection: connection.id)
         for observer in disconnectObservers { observer(connection.id) }
         checkShutdownDone()
@@ -380,7 +340,7 @@ public final class Server: @unchecked Sendable {
     public func isConnected(_ id: UInt64) -> Bool { connections[id] != nil || frontConnections.contains(id) }
 
     /// Socket clients and clients of other fronts.
-    var openConnections: Int { connections.count + frontConnections.count }
+    public var openConnections: Int { connections.count + frontConnections.count }
 }
 
 /// The listening socket's readiness: accept everything pending.

@@ -89,4 +89,50 @@ final class DescriptorTests: XCTestCase {
         try bystander.assertUnharmed()
         daemon.assertStopsCleanly()
     }
+
+    func testOutOfFileDescriptorsHTTPClientsGetA503AndTheListenerDoesNotSpin() throws {
+        let (daemon, port) = try HTTPConnection.daemon([], ["RKNN_RUNTIME_LIB": Built.path("librknnrt_sim.so")])
+        let bystander = try Bystander(daemon)
+        let pid = daemon.process.processIdentifier
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        XCTAssertEqual(clinux_set_file_limit(pid, UInt(open + 6)), 0)
+        var held: [HTTPConnection] = []
+        var refused = 0
+        for _ in 0..<40 where refused < 5 {
+            let http = try HTTPConnection(port: port)
+            try? http.send("GET /api/version HTTP/1.1\r\n\r\n")
+            let (status, headers) = try http.head()
+            if status == 200 {
+                _ = try http.rest(of: headers)
+                held.append(http)
+            } else {
+                XCTAssertEqual(status, 503)
+                XCTAssertEqual(headers["retry-after"], "1")
+                XCTAssertTrue(
+                    String(decoding: try http.rest(of: headers), as: UTF8.self).contains("out of file descriptors"))
+                refused += 1
+            }
+        }
+        XCTAssertFalse(held.isEmpty)
+        XCTAssertEqual(refused, 5, "refused, each with an answer, not left waiting")
+        XCTAssertFalse(daemon.log.contains("HTTP accept:"), "no log line per failed accept")
+        XCTAssertEqual(daemon.log.components(separatedBy: "accept: out of file descriptors").count - 1, 1)
+        // One goes: the next HTTP client is served.
+        held.removeLast().close()
+        let client = try Client(daemon.socket)
+        let deadline = Date().addingTimeInterval(60)
+        while try client.call("server.stats")["connections"]?["open"] != .int(Int64(held.count + 2))
+            && Date() < deadline
+        {
+            usleep(10_000)
+        }
+        client.hangUp()
+        let next = try HTTPConnection(port: port)
+        try next.send("GET /api/version HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(try next.response().status, 200)
+        next.close()
+        held.forEach { $0.close() }
+        try bystander.assertUnharmed()
+        daemon.assertStopsCleanly()
+    }
 }
