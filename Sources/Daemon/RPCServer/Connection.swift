@@ -59,8 +59,9 @@ final class Connection: FramedSocket, EventHandler {
                 descriptors: { fds, lost in
                     attach(fds)
                     if lost {
-                        server.logger.warn(
-                            "descriptors beyond \(CLINUX_MAX_FDS) per message were dropped", connection: id)
+                        server.clientWarnings.log(
+                            .warn, cause: "descriptors dropped", client: id, connection: id,
+                            "descriptors beyond \(CLINUX_MAX_FDS) per message were dropped")
                     }
                 },
                 lines: { event in
@@ -109,8 +110,9 @@ final class Connection: FramedSocket, EventHandler {
                 arrivingFDs.append(descriptor)
             } else {
                 Glibc.close(descriptor)
-                server.logger.warn(
-                    "more than \(Self.maxLineFDs) descriptors with one line; closing the extra ones", connection: id)
+                server.clientWarnings.log(
+                    .warn, cause: "descriptors past the line's limit", client: id, connection: id,
+                    "more than \(Self.maxLineFDs) descriptors with one line; closing the extra ones")
             }
         }
     }
@@ -131,7 +133,9 @@ final class Connection: FramedSocket, EventHandler {
     /// Closes what the line being handled brought and no request took.
     func closeLineDescriptors(unused: Bool = false) {
         if unused && !lineFDs.isEmpty {
-            server.logger.warn("\(lineFDs.count) descriptors sent with a line were not used; closed", connection: id)
+            server.clientWarnings.log(
+                .warn, cause: "descriptors not used", client: id, connection: id,
+                "\(lineFDs.count) descriptors sent with a line were not used; closed")
         }
         lineFDs.forEach { Glibc.close($0) }
         lineFDs = []

@@ -20,6 +20,8 @@ public final class Server: @unchecked Sendable {
     private var listener: UnixListener?
     /// Out of file descriptors: what every listener does then (the spare descriptor, pausing).
     public let descriptorShortage: DescriptorShortage
+    /// Lines a client's doing causes, bounded per client and cause.
+    let clientWarnings: ClientWarnings
     private var listenerHandler: ListenerHandler?
     var connections: [UInt64: Connection] = [:]
     /// Clients of other fronts (HTTP): Server+Fronts.swift.
@@ -46,6 +48,7 @@ public final class Server: @unchecked Sendable {
             maxInput: configuration.maxBufferedInputBytes, maxOutput: configuration.maxBufferedOutputBytes)
         loop = try EventLoop()
         descriptorShortage = DescriptorShortage(loop: loop, logger: logger)
+        clientWarnings = ClientWarnings(logger: logger, loop: loop)
         for method in builtinMethods() + methods { add(method) }
         loop.onIterationEnd = { [unowned self] in flushDirty() }
     }
@@ -204,14 +207,18 @@ public final class Server: @unchecked Sendable {
             return
         }
         if let allowed = configuration.allowedUIDs, !allowed.contains(peer.uid) {
-            logger.warn("refused pid \(peer.pid) uid \(peer.uid): not in the allowed uids", connection: id)
+            clientWarnings.log(
+                .warn, cause: "refused uid \(peer.uid), not in the allowed uids", client: 0, connection: id,
+                "refused pid \(peer.pid) uid \(peer.uid): not in the allowed uids")
             reject(
                 fd, id: id,
                 error: RPCError(code: RPCError.Code.notPermitted, message: "uid \(peer.uid) is not allowed to connect"))
             return
         }
         guard openConnections < configuration.maxConnections else {
-            logger.warn("refused pid \(peer.pid): \(connections.count) connections, the limit", connection: id)
+            clientWarnings.log(
+                .warn, cause: "refused: connection limit", client: 0, connection: id,
+                "refused pid \(peer.pid): \(connections.count) connections, the limit")
             reject(
                 fd, id: id,
                 error: RPCError(
@@ -232,7 +239,9 @@ public final class Server: @unchecked Sendable {
         connections[id] = connection
         stats.connectionsAccepted += 1
         descriptorShortage.admitted()
-        logger.info("connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)", connection: id)
+        clientWarnings.log(
+            .info, cause: "connected: uid \(peer.uid)", client: 0, connection: id,
+            "connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)")
     }
 
     /// One error line, then close: for a connection that cannot be served.
@@ -248,6 +257,7 @@ public final class Server: @unchecked Sendable {
     func connectionClosed(_ connection: Connection, reason: String) {
         connections[connection.id] = nil
         descriptorShortage.resume()
+        clientWarnings.clientGone(connection.id)
         logger.debug("closed: \(reason)", connection: connection.id)
         for observer in disconnectObservers { observer(connection.id) }
         checkShutdownDone()
@@ -267,9 +277,9 @@ public final class Server: @unchecked Sendable {
     /// A client not reading its replies: dropped (it would not read an error either).
     func dropSlowReader(_ connection: Connection, limit setting: String, _ limit: Int) {
         stats.clientsDroppedForSlowReading += 1
-        logger.warn(
-            "dropped: \(connection.pendingOutputBytes) bytes of replies unread (\(setting): \(limit))",
-            connection: connection.id)
+        clientWarnings.log(
+            .warn, cause: "dropped: replies unread", client: 0, connection: connection.id,
+            "dropped: \(connection.pendingOutputBytes) bytes of replies unread (\(setting): \(limit))")
         connection.close(reason: "output limit")
     }
 
@@ -287,9 +297,9 @@ public final class Server: @unchecked Sendable {
     func handleInputOverCap(bytes: Int, from connection: Connection) {
         stats.linesOverInputCap += 1
         stats.errors += 1
-        logger.warn(
-            "dropped \(bytes) bytes of an incomplete line: \(buffered.input) bytes of lines buffered for all clients",
-            connection: connection.id)
+        clientWarnings.log(
+            .warn, cause: "dropped incomplete lines", client: connection.id, connection: connection.id,
+            "dropped \(bytes) bytes of an incomplete line: \(buffered.input) bytes of lines buffered for all clients")
         let error = RPCError.limitExceeded(
             "max_buffered_input", configuration.maxBufferedInputBytes,
             what: "this line (\(bytes) bytes so far, dropped; the rest is skipped)")

@@ -135,4 +135,35 @@ final class DescriptorTests: XCTestCase {
         try bystander.assertUnharmed()
         daemon.assertStopsCleanly()
     }
+
+    func testAClientSendingDescriptorsByTheThousandWritesAFewLinesOfLog() throws {
+        let daemon = try Bystander.daemon()
+        let bystander = try Bystander(daemon)
+        let attacker = try Client(daemon.socket)
+        let id = try XCTUnwrap(attacker.call("server.stats")["connections"]?["accepted"])
+        let ping = #"{"jsonrpc":"2.0","id":1,"method":"server.ping"}"# + "\n"
+        let spare = (0..<16).map { _ in open("/dev/null", O_RDONLY) }
+        defer { spare.forEach { close($0) } }
+        for round in 0..<500 {
+            // Sixteen descriptors no request takes; every tenth line sends five batches, past the line's 64.
+            if round % 10 == 0 {
+                for _ in 0..<5 { try attacker.send(" ", fds: spare) }
+            }
+            try attacker.send(ping, fds: spare)
+            XCTAssertEqual(
+                try attacker.readMessage()["id"], 1, "each line answered (a refusal: it takes no descriptor)")
+        }
+        let lines = daemon.log.split(separator: "\n").filter { $0.contains("conn=\(id.jsonText) ") }
+        XCTAssertLessThanOrEqual(lines.count, 4, "one line per cause, whole: \(lines.prefix(6))")
+        attacker.hangUp()
+        // Gone: the episode's count is written at once (sixteen closed per tenth line, but the first).
+        let summary = "descriptors past the line's limit: 1,599 more in the last 10 s"
+        let deadline = Date().addingTimeInterval(60)
+        while !daemon.log.contains(summary) && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(
+            daemon.log.contains(summary),
+            daemon.log.split(separator: "\n").filter { $0.contains("descriptor") }.joined(separator: " / "))
+        try bystander.assertUnharmed()
+        daemon.assertStopsCleanly()
+    }
 }
