@@ -51,10 +51,35 @@ final class HTTPConnection {
         if fd >= 0 { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
-    func send(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count
-        else { throw Failure("send: \(String(cString: strerror(errno)))") }
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    /// Sends all of `bytes`, waiting while the socket is full.
+    func send(_ bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
+            sent += n
+        }
+    }
+
+    /// Sends what of `bytes` the socket takes now (a client that never waits for its peer).
+    func sendWithoutWaiting(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+    }
+
+    /// Whether bytes (or the end) wait to be read now.
+    func hasBytesToRead() -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return !buffer.isEmpty || poll(&entry, 1, 0) > 0
+    }
+
+    /// A small receive window: what the daemon writes soon stays in its own queue.
+    func shrinkReceiveBuffer() {
+        var size: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Reads more into the buffer; false at the end of the stream.

@@ -40,9 +40,11 @@ final class HTTPTests: XCTestCase {
     func testBoundedRequestsAndTheBearerToken() throws {
         let (daemon, port) = try daemon(["--http-token", "s3cret", "--max-message-bytes", "4096"])
         defer { daemon.assertStopsCleanly() }
+        let refused = try HTTPConnection(port: port)
+        try refused.send("GET /api/version HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(try refused.response().status, 401)
+        XCTAssertTrue(try refused.isClosed(), "refused on its head: the connection ends")
         let http = try HTTPConnection(port: port)
-        try http.send("GET /api/version HTTP/1.1\r\n\r\n")
-        XCTAssertEqual(try http.response().status, 401)
         try http.send("GET /api/version HTTP/1.1\r\nAuthorization: Bearer s3cret\r\n\r\n")
         XCTAssertEqual(try http.response().status, 200)
         let big = String(repeating: "x", count: 5000)
@@ -53,16 +55,21 @@ final class HTTPTests: XCTestCase {
         XCTAssertEqual(try head.response().status, 431)
     }
 
-    func testHTTPClientsCountAgainstTheConnectionLimit() throws {
-        let (daemon, port) = try daemon(["--max-connections", "2"])
+    func testHTTPClientsHaveALimitOfTheirOwnApartFromTheSockets() throws {
+        let (daemon, port) = try daemon(["--max-connections", "2", "--http-max-connections", "1"])
         defer { daemon.assertStopsCleanly() }
         let socketClient = try Client(daemon.socket)
         let first = try HTTPConnection(port: port)
         try first.send("GET /api/version HTTP/1.1\r\n\r\n")
         XCTAssertEqual(try first.response().status, 200)
-        let third = try HTTPConnection(port: port)
-        XCTAssertEqual(try third.response().status, 503)
-        XCTAssertEqual(try socketClient.call("server.stats")["connections"]?["open"], 2)
+        let second = try HTTPConnection(port: port)
+        let refusal = try second.head()
+        XCTAssertEqual(refusal.status, 503)
+        XCTAssertEqual(refusal.headers["retry-after"], "1")
+        // The socket's clients are counted apart: the second is served though HTTP is full.
+        let secondSocketClient = try Client(daemon.socket)
+        XCTAssertEqual(try secondSocketClient.call("server.ping"), "pong")
+        XCTAssertEqual(try socketClient.call("server.stats")["connections"]?["open"], 3)
     }
 
     func testAClientGoneMidStreamStopsItsGeneration() throws {
@@ -99,7 +106,10 @@ final class HTTPTests: XCTestCase {
         try slow.send("GET /api/version HTTP/1.1\r\nHost:")
         XCTAssertEqual(try slow.response().status, 408)
         XCTAssertTrue(try slow.isClosed())
+        slow.close()  // the daemon lingers over what a refused client still sends, until it goes
         let client = try Client(daemon.socket)
+        let deadline = Date().addingTimeInterval(60)
+        while try client.call("server.stats")["connections"]?["open"] != 1 && Date() < deadline { usleep(10_000) }
         XCTAssertEqual(try client.call("server.stats")["connections"]?["open"], 1, "only the socket client is left")
     }
 }

@@ -5,9 +5,10 @@ import RPCServer
 
 /// One HTTP client connection, owned by the loop thread: reads requests one at a time (the next
 /// waits in the parser until the response to this one is out: pipelining in order), writes the
-/// response through a bounded queue, closes on a bad request, at a timeout, or when the client
+/// response through a bounded queue, closes on a bad request, at a deadline, or when the client
 /// goes. The client is a front connection of the server: what its requests hold is released when
-/// it goes, and a generation it was streaming stops.
+/// it goes, and a generation it was streaming stops. What it buffers, both ways, counts toward
+/// the server's overall caps with the socket clients'.
 final class HTTPConnection: EventHandler {
     let id: UInt64
     let fd: Int32
@@ -15,13 +16,22 @@ final class HTTPConnection: EventHandler {
     private var parser: HTTPRequestParser
     private var output: OutputQueue
     private var waitingForWritable = false
+    /// Reading paused: a response is under way or unwritten, and the next request's head is here.
+    private var readPaused = false
     /// The request being answered.
     private(set) var exchange: HTTPExchange?
     /// Close once the response in progress is out.
     private var closeAfterResponse = false
-    private var timer: Int?
+    /// A refused request: before the close, what the client still sends is read and dropped.
+    private var lingerAfterResponse = false
+    private var lingering = false
+    private var discarded = 0
+    private var deadline: (phase: HTTPRequestParser.Phase, timer: Int)?
     private(set) var closed = false
     private var lastCallID: Int64 = 0
+    /// This connection's share of the server's buffered totals, as last counted.
+    private var countedInput = 0
+    private var countedOutput = 0
 
     init(id: UInt64, fd: Int32, front: HTTPFront) {
         self.id = id
@@ -30,7 +40,7 @@ final class HTTPConnection: EventHandler {
         let configuration = front.server.configuration
         parser = HTTPRequestParser(maxBodyBytes: configuration.maxMessageBytes)
         output = OutputQueue(limit: configuration.maxOutputBytes)
-        armTimer()
+        updateDeadline()
     }
 
     deinit { if !closed { Glibc.close(fd) } }
@@ -43,25 +53,30 @@ final class HTTPConnection: EventHandler {
 
     static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
 
+    var pendingOutputBytes: Int { output.pendingBytes }
+
     func handleEvents(_ events: UInt32) {
         if events & EPOLLOUT.rawValue != 0 { flush() }
+        // A client that shuts its side is gone, as when a read finds the end (and a paused read
+        // would be woken for it again and again).
+        if !closed && readPaused && events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            return close(reason: "client closed")
+        }
         if !closed && events & (Self.readEvents | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readAvailable() }
     }
 
     private func readAvailable() {
-        // While a response is in progress, bytes of the next request wait in the parser, up to
-        // one request's worth; then the socket is only watched for the client going.
         let buffer = front.server.readBuffer
+        if lingering { return discardAvailable(into: buffer) }
         while !closed {
-            if exchange != nil && parser.bufferedBytes > parser.maxHeadBytes + parser.maxBodyBytes {
-                front.server.eventLoop.modify(
-                    fd, events: EPOLLRDHUP.rawValue | (waitingForWritable ? EPOLLOUT.rawValue : 0))
-                return
-            }
+            // While a response is under way or unwritten, the next request's head may wait in the
+            // parser; then the socket is only watched for the client going.
+            if isBusy && parser.bufferedBytes > parser.maxHeadBytes { return pauseReading() }
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                if exchange == nil { takeRequests() }
+                countInput()
+                if !isBusy { takeRequests() }
                 if n < buffer.count { return }
             } else if n == 0 {
                 return close(reason: "client closed")
@@ -75,25 +90,58 @@ final class HTTPConnection: EventHandler {
         }
     }
 
+    /// A request is being answered, or its response is not all written: the next one waits.
+    private var isBusy: Bool { exchange != nil || !output.isEmpty }
+
+    private func pauseReading() {
+        readPaused = true
+        watch()
+    }
+
+    /// The events to wait for: reading unless paused, writing while bytes wait.
+    private func watch() {
+        guard !closed else { return }
+        let reading = readPaused ? EPOLLRDHUP.rawValue : Self.readEvents
+        front.server.eventLoop.modify(fd, events: reading | (waitingForWritable ? EPOLLOUT.rawValue : 0))
+    }
+
     /// Hands the next complete request to the front, if one is there and none is being answered.
     private func takeRequests() {
-        guard !closed, exchange == nil, !closeAfterResponse else { return }
-        do {
-            guard let request = try parser.next() else {
-                armTimer()
-                return
+        guard !closed, !isBusy, !closeAfterResponse else { return }
+        do throws(HTTPParseError) {
+            let next = try parser.next { head, declared throws(HTTPParseError) in
+                try front.admit(head, declaredBodyBytes: declared, from: self)
             }
-            cancelTimer()
+            countInput()
+            guard let request = next else {
+                if buffersPastTheCap { throw HTTPParseError.overBudget(front.server.buffered.maxInput) }
+                return updateDeadline()
+            }
+            cancelDeadline()
             let exchange = HTTPExchange(request: request, connection: self)
             self.exchange = exchange
             if !request.keepAlive { closeAfterResponse = true }
             front.handle(exchange)
         } catch {
-            closeAfterResponse = true
-            let exchange = HTTPExchange(request: nil, connection: self)
-            self.exchange = exchange
-            exchange.respond(status: error.status, json: HTTPFront.errorBody(error.reason))
+            refuse(error)
         }
+    }
+
+    /// Bytes buffered by every client together past `--max-buffered-input` while this one's body grows.
+    private var buffersPastTheCap: Bool {
+        parser.phase == .body && front.server.buffered.input > front.server.buffered.maxInput
+    }
+
+    /// A request that cannot be read, or is refused before its body: the answer, then the end.
+    private func refuse(_ error: HTTPParseError) {
+        cancelDeadline()
+        closeAfterResponse = true
+        lingerAfterResponse = true
+        let exchange = HTTPExchange(request: nil, connection: self)
+        self.exchange = exchange
+        exchange.respond(
+            status: error.status, json: HTTPFront.errorBody(error.reason),
+            headers: error.fields.map { ($0.name, $0.value) })
     }
 
     /// The exchange's response is complete: the next request, or the end.
@@ -101,11 +149,18 @@ final class HTTPConnection: EventHandler {
         guard exchange === done else { return }
         exchange = nil
         if closeAfterResponse {
-            if output.isEmpty { close(reason: "response complete") }
+            if output.isEmpty { end() }
             return
         }
-        if !closed {
-            front.server.eventLoop.modify(fd, events: Self.readEvents | (waitingForWritable ? EPOLLOUT.rawValue : 0))
+        resumeWhenWritten()
+    }
+
+    /// Once nothing of the last response waits: reading goes on, the next request is taken.
+    private func resumeWhenWritten() {
+        guard !closed, !isBusy else { return }
+        if readPaused {
+            readPaused = false
+            watch()
         }
         takeRequests()
     }
@@ -117,57 +172,116 @@ final class HTTPConnection: EventHandler {
     func write(_ bytes: [UInt8]) -> Bool {
         guard !closed else { return false }
         switch output.append({ $0 += bytes }) {
-        case .queued: break
+        case .queued:
+            countOutput()
+            let buffered = front.server.buffered
+            if buffered.output > buffered.maxOutput { front.server.dropLargestReader() }
         case .tooLarge, .full:
-            close(reason: "the client does not read its responses (max output bytes)")
+            dropForSlowReading(limit: "max_output_bytes", output.limit)
             return false
         }
         flush()
         return !closed
     }
 
+    /// The client does not read its responses: counted with the socket's slow readers, and closed.
+    func dropForSlowReading(limit setting: String, _ limit: Int) {
+        front.server.noteSlowReader(id, unread: output.pendingBytes, limit: setting, limit)
+        close(reason: "the client does not read its responses (\(setting))")
+    }
+
     private func flush() {
         guard !closed else { return }
+        defer { countOutput() }
         switch output.flush(to: fd) {
         case .done:
             if waitingForWritable {
                 waitingForWritable = false
-                front.server.eventLoop.modify(fd, events: Self.readEvents)
+                watch()
             }
-            if closeAfterResponse && exchange == nil { close(reason: "response complete") }
+            if closeAfterResponse && exchange == nil { return end() }
+            if exchange == nil { resumeWhenWritten() }
         case .wouldBlock:
             if !waitingForWritable {
                 waitingForWritable = true
-                front.server.eventLoop.modify(fd, events: Self.readEvents | EPOLLOUT.rawValue)
+                watch()
             }
         case .failed(let code):
             close(reason: "write: \(String(cString: strerror(code)))")
         }
     }
 
-    // MARK: timers and closing
+    /// This connection's part of the server's totals (its parser's bytes and the body it declared
+    /// and has not sent yet; its unwritten responses).
+    private func countInput() {
+        let input = closed ? 0 : parser.bufferedBytes + parser.expectedBodyBytes
+        front.server.buffered.input += input - countedInput
+        countedInput = input
+    }
 
-    /// `--http-timeout` from now: a connection with no request is closed, one with a request
-    /// begun gets 408.
-    private func armTimer() {
-        cancelTimer()
-        timer = front.server.eventLoop.schedule(after: front.server.configuration.httpTimeout) { [weak self] in
-            guard let self, !closed, exchange == nil else { return }
-            timer = nil
-            if parser.isMidRequest {
-                closeAfterResponse = true
-                let exchange = HTTPExchange(request: nil, connection: self)
-                self.exchange = exchange
-                exchange.respond(status: 408, json: HTTPFront.errorBody("the request did not arrive in time"))
+    private func countOutput() {
+        let pending = closed ? 0 : output.pendingBytes
+        front.server.buffered.output += pending - countedOutput
+        countedOutput = pending
+    }
+
+    // MARK: deadlines and closing
+
+    /// The response is out: closed, or first lingered over when the client may still be sending
+    /// the request that was refused (a close with its bytes unread would reset the connection,
+    /// and the client might never see the answer).
+    private func end() {
+        guard lingerAfterResponse, !lingering else { return close(reason: "response complete") }
+        lingering = true
+        shutdown(fd, Int32(SHUT_WR))
+        readPaused = false
+        watch()
+        front.server.eventLoop.schedule(after: Self.lingerSeconds) { [weak self] in
+            self?.close(reason: "response complete (lingered)")
+        }
+    }
+
+    /// How long, and over how many bytes, a refused client's rest is read and dropped.
+    static let lingerSeconds = 2.0
+    static let lingerBytes = 4 << 20
+
+    private func discardAvailable(into buffer: UnsafeMutableRawBufferPointer) {
+        while !closed {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 {
+                discarded += n
+                if discarded > Self.lingerBytes { return close(reason: "response complete (lingered)") }
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
             } else {
-                close(reason: "idle")
+                return close(reason: "response complete")
             }
         }
     }
 
-    private func cancelTimer() {
-        if let timer { front.server.eventLoop.cancelTimer(timer) }
-        timer = nil
+    /// The deadline of what the connection is waiting for, from when that began (a request's
+    /// bytes arriving do not move it): `--http-timeout` for a request to start (then it is closed),
+    /// for its head to be whole, then for its body (then 408). None while a request is answered.
+    private func updateDeadline() {
+        guard !closed, exchange == nil else { return cancelDeadline() }
+        let phase = parser.phase
+        if deadline?.phase == phase { return }
+        cancelDeadline()
+        let timer = front.server.eventLoop.schedule(after: front.server.configuration.httpTimeout) { [weak self] in
+            guard let self, !closed, exchange == nil else { return }
+            deadline = nil
+            if phase == .idle { return close(reason: "idle") }
+            let what = phase == .head ? "the request's head" : "the request's body"
+            refuse(HTTPParseError(408, "\(what) did not arrive in time"))
+        }
+        deadline = (phase, timer)
+    }
+
+    private func cancelDeadline() {
+        if let deadline { front.server.eventLoop.cancelTimer(deadline.timer) }
+        deadline = nil
     }
 
     /// After the response in progress (if any), no further request is read.
@@ -179,13 +293,24 @@ final class HTTPConnection: EventHandler {
     func close(reason: String) {
         guard !closed else { return }
         closed = true
-        cancelTimer()
+        cancelDeadline()
         front.server.eventLoop.unregister(fd)
         Glibc.close(fd)
         output.discard()
+        countInput()
+        countOutput()
         let exchange = self.exchange
         self.exchange = nil
         exchange?.connectionClosed()
         front.connectionClosed(self, reason: reason)
+    }
+}
+
+extension HTTPParseError {
+    /// A body that would take the requests buffered by all clients past `--max-buffered-input`.
+    static func overBudget(_ limit: Int) -> HTTPParseError {
+        HTTPParseError(
+            503, "the requests of all clients together would pass max_buffered_input (\(limit) bytes); try again",
+            fields: [Field(name: "Retry-After", value: "1")])
     }
 }

@@ -17,15 +17,20 @@ public struct HTTPRoute {
     }
 }
 
-/// The daemon's HTTP/1.1 front, on the server's event loop: accepts connections (counted with the
-/// socket's against --max-connections), checks the bearer token, and routes each request to the
-/// dialects' routes, which answer by calling the server's methods as that client.
+/// The daemon's HTTP/1.1 front, on the server's event loop: accepts connections (up to
+/// `--http-max-connections`, apart from the socket's), checks the bearer token on each request's
+/// head before its body is read, and routes each request to the dialects' routes, which answer by
+/// calling the server's methods as that client. Connections that have not yet sent an accepted
+/// request are few (`--http-max-unauthenticated`: past it the oldest goes), so that idle or slow
+/// TCP clients cannot hold the daemon's descriptors.
 public final class HTTPFront: EventHandler {
     public let server: Server
     private let listener: TCPListener
     private let token: String?
     private var routes: [String: HTTPRoute] = [:]
     private var connections: [UInt64: HTTPConnection] = [:]
+    /// Connections without an accepted request yet, oldest first.
+    private var unproven: [UInt64] = []
     /// HTTP clients act with the daemon's own identity: no peer credentials cross TCP.
     let peer = Peer(pid: 0, uid: getuid(), gid: getgid())
     private var accepting = true
@@ -43,6 +48,15 @@ public final class HTTPFront: EventHandler {
     /// Starts accepting (before or on the loop thread); stops at the server's shutdown.
     public func start() throws {
         try server.eventLoop.register(listener.fd, events: EPOLLIN.rawValue, handler: self)
+        server.addReaders { [unowned self] in
+            guard let largest = connections.values.max(by: { $0.pendingOutputBytes < $1.pendingOutputBytes }) else {
+                return nil
+            }
+            let limit = server.configuration.maxBufferedOutputBytes
+            return Server.FrontReader(unread: largest.pendingOutputBytes) {
+                largest.dropForSlowReading(limit: "max_buffered_output", limit)
+            }
+        }
         server.onShutdown { [unowned self] in stop() }
         server.logger.info("HTTP on \(listener.address)" + (token == nil ? "" : " (bearer token required)"))
     }
@@ -75,8 +89,9 @@ public final class HTTPFront: EventHandler {
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            guard let id = server.openFrontConnection() else {
-                Self.refuse(fd, "too many connections (limit \(server.configuration.maxConnections))")
+            let limit = server.configuration.httpMaxConnections
+            guard let id = server.openFrontConnection(limit: limit) else {
+                Self.refuse(fd, "too many HTTP connections (limit \(limit))")
                 continue
             }
             let connection = HTTPConnection(id: id, fd: fd, front: self)
@@ -89,6 +104,10 @@ public final class HTTPFront: EventHandler {
             }
             connections[id] = connection
             server.logger.debug("HTTP client connected", connection: id)
+            unproven.append(id)
+            if unproven.count > server.configuration.httpMaxUnauthenticated {
+                connections[unproven[0]]?.close(reason: "the oldest of more than --http-max-unauthenticated")
+            }
         }
     }
 
@@ -106,18 +125,29 @@ public final class HTTPFront: EventHandler {
 
     func connectionClosed(_ connection: HTTPConnection, reason: String) {
         connections[connection.id] = nil
+        unproven.removeAll { $0 == connection.id }
         server.closeFrontConnection(connection.id, reason: reason)
     }
 
-    /// A request: the token, then its route (404 for an unknown path, 405 for a known one with
-    /// another method).
+    /// A request's head, before its body is read: the token (401 without it), then the room its
+    /// body needs among what all clients buffer (503 past `--max-buffered-input`). The first head
+    /// admitted makes its connection a proven one.
+    func admit(_ head: HTTPRequest, declaredBodyBytes: Int?, from connection: HTTPConnection) throws(HTTPParseError) {
+        if let token, head.header("authorization") != "Bearer \(token)" {
+            throw HTTPParseError(
+                401, "a bearer token is required",
+                fields: [HTTPParseError.Field(name: "WWW-Authenticate", value: "Bearer")])
+        }
+        let buffered = server.buffered
+        if let declared = declaredBodyBytes, declared > buffered.maxInput - buffered.input {
+            throw HTTPParseError.overBudget(buffered.maxInput)
+        }
+        unproven.removeAll { $0 == connection.id }
+    }
+
+    /// A request: its route (404 for an unknown path, 405 for a known one with another method).
     func handle(_ exchange: HTTPExchange) {
         guard let request = exchange.request else { return }
-        if let token, request.header("authorization") != "Bearer \(token)" {
-            return exchange.respond(
-                status: 401, json: Self.errorBody("a bearer token is required"),
-                headers: [("WWW-Authenticate", "Bearer")])
-        }
         let path = String(request.path)
         let method = request.method == "HEAD" ? "GET" : request.method
         if let route = routes[method + " " + path] { return route.handle(exchange) }

@@ -31,13 +31,21 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 }
 
-/// Why a request could not be read, with the status that says so; the connection closes after.
+/// Why a request could not be read or is refused before its body, with the status that says so
+/// and any header fields the status calls for; the connection closes after.
 public struct HTTPParseError: Error, Equatable, Sendable {
+    public struct Field: Equatable, Sendable {
+        public let name: String
+        public let value: String
+    }
+
     public let status: Int
     public let reason: String
+    public let fields: [Field]
 
-    public init(_ status: Int, _ reason: String) {
+    public init(_ status: Int, _ reason: String, fields: [Field] = []) {
         self.status = status
         self.reason = reason
+        self.fields = fields
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 /// header count, the body by Content-Length or chunked, bounded too. A request's bytes may come in
 /// any pieces, several requests in one (pipelining); what follows a request waits for `next()`.
 /// Requests with both Content-Length and Transfer-Encoding, or conflicting lengths, are refused
-/// (they are how requests are smuggled past proxies).
+/// (they are how requests are smuggled past proxies). Reading costs time linear in the bytes: the
+/// body grows in place and the search for a head's end resumes where it stopped.
 public struct HTTPRequestParser {
     public let maxHeadBytes: Int
     public let maxHeaders: Int
@@ -13,16 +14,24 @@ public struct HTTPRequestParser {
     private var buffer: [UInt8] = []
     /// Where unread bytes start in `buffer`.
     private var start = 0
+    /// How far the search for the head's end has looked (its bytes before this hold no end).
+    private var scanned = 0
     private var state = State.head
+    /// The request whose head was read, while its body arrives (in `body`).
+    private var current: HTTPRequest?
+    private var body: [UInt8] = []
 
     private enum State {
         case head
-        case body(HTTPRequest, remaining: Int)
-        case chunkSize(HTTPRequest)
-        case chunkData(HTTPRequest, remaining: Int)
-        case chunkEnd(HTTPRequest)
-        case trailers(HTTPRequest)
+        case body(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkEnd
+        case trailers
     }
+
+    /// What the bytes received so far are in the middle of.
+    public enum Phase: Equatable { case idle, head, body }
 
     public init(maxHeadBytes: Int = 16 << 10, maxHeaders: Int = 100, maxBodyBytes: Int) {
         self.maxHeadBytes = maxHeadBytes
@@ -31,103 +40,133 @@ public struct HTTPRequestParser {
     }
 
     /// Bytes received and not yet part of a request handed out.
-    public var bufferedBytes: Int { buffer.count - start }
+    public var bufferedBytes: Int { buffer.count - start + body.count }
+
+    /// Body bytes the request being read declared and has not sent yet (0 when chunked: unknown).
+    public var expectedBodyBytes: Int {
+        if case .body(let remaining) = state { return max(0, remaining - (buffer.count - start)) }
+        return 0
+    }
+
+    public var phase: Phase {
+        if case .head = state { return buffer.count > start ? .head : .idle }
+        return .body
+    }
 
     /// Whether a request has begun and is not complete.
-    public var isMidRequest: Bool {
-        if case .head = state { return bufferedBytes > 0 }
-        return true
-    }
+    public var isMidRequest: Bool { phase != .idle }
 
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
+            scanned -= start
             start = 0
         }
         buffer.append(contentsOf: bytes)
     }
 
-    /// The next complete request, nil while more bytes are needed.
-    public mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+    /// What `next` shows of a request before its body is read: the head, and the body's declared
+    /// length (nil when chunked). Throwing refuses the request.
+    public typealias HeadCheck = (_ head: HTTPRequest, _ declaredBodyBytes: Int?) throws(HTTPParseError) -> Void
+
+    /// The next complete request, nil while more bytes are needed; `checkHead` sees each head first.
+    public mutating func next(checkingHead checkHead: HeadCheck = { _, _ in }) throws(HTTPParseError) -> HTTPRequest? {
         while true {
             switch state {
             case .head:
-                guard let end = headEnd() else {
-                    if bufferedBytes > maxHeadBytes { throw HTTPParseError(431, "the request head is too large") }
-                    return nil
-                }
-                // Empty lines before a request line are ignored (RFC 9112 2.2).
-                if end.headStart > start {
-                    start = end.headStart
-                    continue
-                }
-                guard end.bodyStart - start <= maxHeadBytes else {
-                    throw HTTPParseError(431, "the request head is too large")
-                }
-                let request = try parseHead(buffer[start..<end.headEnd])
-                start = end.bodyStart
-                state = try bodyState(for: request)
-            case .body(var request, let remaining):
-                let n = min(remaining, bufferedBytes)
-                request.body += buffer[start..<(start + n)]
-                start += n
+                guard try readHead(checkHead) else { return nil }
+            case .body(let remaining):
+                let n = takeBody(remaining)
                 guard remaining == n else {
-                    state = .body(request, remaining: remaining - n)
+                    state = .body(remaining: remaining - n)
                     return nil
                 }
-                state = .head
-                return request
-            case .chunkSize(let request):
+                return finishRequest()
+            case .chunkSize:
                 guard let line = try takeLine(limit: 1024) else { return nil }
                 // Hex digits only: a sign would make a size below zero.
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 0x20 && $0 != 0x09 }
                 guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy(\.isHexDigitByte),
                     let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
                 else { throw HTTPParseError(400, "a malformed chunk size") }
-                guard request.body.count + size <= maxBodyBytes else { throw tooLarge }
-                state = size == 0 ? .trailers(request) : .chunkData(request, remaining: size)
-            case .chunkData(var request, let remaining):
-                let n = min(remaining, bufferedBytes)
-                request.body += buffer[start..<(start + n)]
-                start += n
+                guard body.count + size <= maxBodyBytes else { throw tooLarge }
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                let n = takeBody(remaining)
                 guard remaining == n else {
-                    state = .chunkData(request, remaining: remaining - n)
+                    state = .chunkData(remaining: remaining - n)
                     return nil
                 }
-                state = .chunkEnd(request)
-            case .chunkEnd(let request):
+                state = .chunkEnd
+            case .chunkEnd:
                 guard let line = try takeLine(limit: 2) else { return nil }
                 guard line.isEmpty else { throw HTTPParseError(400, "a chunk longer than its size") }
-                state = .chunkSize(request)
-            case .trailers(let request):
+                state = .chunkSize
+            case .trailers:
                 // Trailer fields are read and left out (none of ours needs one).
                 guard let line = try takeLine(limit: maxHeadBytes) else { return nil }
-                if line.isEmpty {
-                    state = .head
-                    return request
-                }
+                if line.isEmpty { return finishRequest() }
             }
         }
     }
 
+    /// Reads a head when it is complete (true: the state moved on), skipping empty lines before it.
+    private mutating func readHead(_ checkHead: HeadCheck) throws(HTTPParseError) -> Bool {
+        // Empty lines before a request line are ignored (RFC 9112 2.2).
+        while start < buffer.count, buffer[start] == 0x0D || buffer[start] == 0x0A { start += 1 }
+        scanned = max(scanned, start)
+        guard let end = headEnd() else {
+            if bufferedBytes > maxHeadBytes { throw HTTPParseError(431, "the request head is too large") }
+            return false
+        }
+        guard end.bodyStart - start <= maxHeadBytes else {
+            throw HTTPParseError(431, "the request head is too large")
+        }
+        let request = try parseHead(buffer[start..<end.headEnd])
+        start = end.bodyStart
+        scanned = start
+        let next = try bodyState(for: request)
+        if case .body(let length) = next { try checkHead(request, length) } else { try checkHead(request, nil) }
+        state = next
+        current = request
+        return true
+    }
+
+    /// Moves up to `remaining` waiting bytes into the body; how many.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let n = min(remaining, buffer.count - start)
+        if body.isEmpty { body.reserveCapacity(min(remaining, 1 << 20)) }
+        body.append(contentsOf: buffer[start..<(start + n)])
+        start += n
+        return n
+    }
+
+    /// The request read, its body moved into it.
+    private mutating func finishRequest() -> HTTPRequest? {
+        state = .head
+        guard var request = current else { return nil }
+        current = nil
+        swap(&request.body, &body)
+        body = []
+        return request
+    }
+
     private var tooLarge: HTTPParseError { HTTPParseError(413, "the body is larger than \(maxBodyBytes) bytes") }
 
-    /// Where the head ends: after optional empty lines, the first empty line (CRLF CRLF, or bare LFs).
-    private func headEnd() -> (headStart: Int, headEnd: Int, bodyStart: Int)? {
-        var headStart = start
-        while headStart < buffer.count, buffer[headStart] == 0x0D || buffer[headStart] == 0x0A {
-            headStart += 1
-        }
-        if headStart > start { return headStart < buffer.count ? (headStart, headStart, headStart) : nil }
-        var i = start
+    /// Where the head ends (the first empty line: CRLF CRLF, or bare LFs), searching on from where
+    /// the last search stopped.
+    private mutating func headEnd() -> (headEnd: Int, bodyStart: Int)? {
+        var i = scanned
         while i < buffer.count {
             if buffer[i] == 0x0A {
                 // The line ends here; an empty next line ends the head.
-                if i + 1 < buffer.count, buffer[i + 1] == 0x0A { return (start, i, i + 2) }
-                if i + 2 < buffer.count, buffer[i + 1] == 0x0D, buffer[i + 2] == 0x0A { return (start, i, i + 3) }
+                if i + 1 < buffer.count, buffer[i + 1] == 0x0A { return (i, i + 2) }
+                if i + 2 < buffer.count, buffer[i + 1] == 0x0D, buffer[i + 2] == 0x0A { return (i, i + 3) }
+                if i + 2 >= buffer.count { break }  // the next line's start is not here yet
             }
             i += 1
         }
+        scanned = i
         return nil
     }
 
@@ -189,18 +228,18 @@ public struct HTTPRequestParser {
                     $0.trimmingCharacters(in: .whitespaces)
                 }) == ["chunked"]
             else { throw HTTPParseError(501, "only the chunked transfer coding is understood") }
-            return .chunkSize(request)
+            return .chunkSize
         }
         let values = Set(lengths.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
         guard values.count <= 1 else { throw HTTPParseError(400, "conflicting Content-Length values") }
-        guard let text = values.first else { return .body(request, remaining: 0) }
+        guard let text = values.first else { return .body(remaining: 0) }
         guard text.count <= 18, !text.isEmpty, text.allSatisfy(\.isNumber), text.allSatisfy(\.isASCII),
             let length = Int(text)
         else {
             throw HTTPParseError(400, "a malformed Content-Length")
         }
         guard length <= maxBodyBytes else { throw tooLarge }
-        return .body(request, remaining: length)
+        return .body(remaining: length)
     }
 
     /// The bytes of a token (method, header name): RFC 9110's tchar.

@@ -51,7 +51,7 @@ public enum OpenAIDialect {
     }
 
     /// What a request body asks for; a field of the wrong kind is a failure naming it.
-    private static func request(_ body: JSONValue, chat: Bool) throws(ChatPrompt.Failure) -> TextGenerator.Request {
+    static func request(_ body: JSONValue, chat: Bool) throws(ChatPrompt.Failure) -> TextGenerator.Request {
         guard case .string(let model)? = body["model"] else { throw ChatPrompt.Failure(message: "'model' is required") }
         var request = TextGenerator.Request(model: model, prompt: "")
         if chat {

@@ -115,7 +115,14 @@ public struct TextGenerator: Sendable {
     static func read(_ exchange: HTTPExchange, _ reader: (JSONValue) throws(ChatPrompt.Failure) -> Request)
         -> Result<(body: JSONValue, request: Request), Failure>
     {
-        guard let body = try? JSONParser.parse(exchange.request?.body ?? []), case .object = body else {
+        read(exchange.request?.body ?? [], reader)
+    }
+
+    /// A body's bytes as a dialect reads them: a JSON object, then the dialect's request.
+    static func read(_ bytes: [UInt8], _ reader: (JSONValue) throws(ChatPrompt.Failure) -> Request)
+        -> Result<(body: JSONValue, request: Request), Failure>
+    {
+        guard let body = try? JSONParser.parse(bytes), case .object = body else {
             return .failure(
                 Failure(status: 400, message: "the body must be a JSON object", kind: "invalid_request_error"))
         }

@@ -41,8 +41,15 @@ public struct Configuration: Sendable {
     public var httpAddress: String?
     /// The token HTTP requests must bear (`Authorization: Bearer ...`); nil: none needed.
     public var httpToken: String?
-    /// Seconds an HTTP connection may go without a request, or take to send the rest of one.
+    /// Seconds an HTTP connection may go without a request, and a request's head (then its body)
+    /// may take to arrive from its first byte.
     public var httpTimeout = 60.0
+    /// HTTP connections at once, apart from the socket's `maxConnections`: TCP clients never take
+    /// a Unix socket client's place.
+    public var httpMaxConnections = 1024
+    /// HTTP connections that have not yet sent a request the front accepted (its token, when one is
+    /// set): past it, the oldest of them is closed.
+    public var httpMaxUnauthenticated = 64
     /// The runtimes' own settings (their manifests declare them), and the values set, by name.
     public private(set) var runtimeSettings: [RuntimeSetting] = []
     private var runtimeValues: [String: String] = [:]
@@ -109,13 +116,26 @@ public struct Configuration: Sendable {
         Setting(
             environment: "RKLLM_HTTP_TIMEOUT", flag: "--http-timeout",
             help:
-                "seconds an HTTP connection may go without a request, or take to send the rest of one, before it is closed (default 60)"
+                "seconds an HTTP connection may go without a request, and a request's head, then its body, may take to arrive from its first byte (default 60)"
         ) {
             let seconds = try seconds($1, "HTTP timeout")
             guard seconds > 0 else {
                 throw UsageError(description: "HTTP timeout '\($1)' is not a positive number of seconds")
             }
             $0.httpTimeout = seconds
+        },
+        Setting(
+            environment: "RKLLM_HTTP_MAX_CONNECTIONS", flag: "--http-max-connections",
+            help: "HTTP connections served at once, apart from the socket's --max-connections (default 1024)"
+        ) {
+            $0.httpMaxConnections = try positive($1, "HTTP max connections")
+        },
+        Setting(
+            environment: "RKLLM_HTTP_MAX_UNAUTHENTICATED", flag: "--http-max-unauthenticated",
+            help:
+                "HTTP connections without an accepted request yet; past it the oldest is closed (default 64)"
+        ) {
+            $0.httpMaxUnauthenticated = try positive($1, "HTTP max unauthenticated")
         },
         Setting(environment: "RKLLM_UDS_PATH", flag: "--socket", help: "Unix socket path (default /tmp/rkllm.sock)") {
             $0.socketPath = $1

@@ -12,9 +12,10 @@ struct CallSink {
 /// observers). Its calls run the same methods, with their messages and answer handed to closures.
 /// Loop thread only.
 extension Server {
-    /// A new client's id, or nil when the server is at its connection limit or shutting down.
-    public func openFrontConnection() -> UInt64? {
-        guard !shuttingDown, openConnections < configuration.maxConnections else {
+    /// A new client's id, or nil when the front has `limit` clients already (its own limit: they
+    /// never take a socket client's place) or the server is shutting down.
+    public func openFrontConnection(limit: Int) -> UInt64? {
+        guard !shuttingDown, frontConnections.count < limit else {
             stats.connectionsRejected += 1
             return nil
         }

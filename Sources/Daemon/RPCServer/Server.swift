@@ -215,7 +215,7 @@ public final class Server: @unchecked Sendable {
                 error: RPCError(code: RPCError.Code.notPermitted, message: "uid \(peer.uid) is not allowed to connect"))
             return
         }
-        guard openConnections < configuration.maxConnections else {
+        guard connections.count < configuration.maxConnections else {
             clientWarnings.log(
                 .warn, cause: "refused: connection limit", client: 0, connection: id,
                 "refused pid \(peer.pid): \(connections.count) connections, the limit")
@@ -271,25 +271,47 @@ public final class Server: @unchecked Sendable {
     private var shutdownObservers: [() -> Void] = []
     public func onShutdown(_ observer: @escaping () -> Void) { shutdownObservers.append(observer) }
 
-    /// Every connection's incomplete line and unwritten replies, for the overall caps.
-    let buffered: BufferedBytes
+    /// Every connection's incomplete request and unwritten replies, for the overall caps.
+    public let buffered: BufferedBytes
 
     /// A client not reading its replies: dropped (it would not read an error either).
     func dropSlowReader(_ connection: Connection, limit setting: String, _ limit: Int) {
-        stats.clientsDroppedForSlowReading += 1
-        clientWarnings.log(
-            .warn, cause: "dropped: replies unread", client: 0, connection: connection.id,
-            "dropped: \(connection.pendingOutputBytes) bytes of replies unread (\(setting): \(limit))")
+        noteSlowReader(connection.id, unread: connection.pendingOutputBytes, limit: setting, limit)
         connection.close(reason: "output limit")
     }
 
-    /// Replies unread by all clients together passed `--max-buffered-output`: the client with the
-    /// most of them goes.
-    func dropLargestReader() {
-        guard let largest = connections.values.max(by: { $0.pendingOutputBytes < $1.pendingOutputBytes }),
-            largest.pendingOutputBytes > 0
-        else { return }
-        dropSlowReader(largest, limit: "max_buffered_output", configuration.maxBufferedOutputBytes)
+    /// A client of any front dropped for not reading its replies: counted and logged.
+    public func noteSlowReader(_ id: UInt64, unread: Int, limit setting: String, _ limit: Int) {
+        stats.clientsDroppedForSlowReading += 1
+        clientWarnings.log(
+            .warn, cause: "dropped: replies unread", client: 0, connection: id,
+            "dropped: \(unread) bytes of replies unread (\(setting): \(limit))")
+    }
+
+    /// A client of another front with replies unread, for the overall cap: how many, and how to drop it.
+    public struct FrontReader {
+        public let unread: Int
+        public let drop: () -> Void
+        public init(unread: Int, drop: @escaping () -> Void) {
+            self.unread = unread
+            self.drop = drop
+        }
+    }
+
+    /// Each front's client with the most replies unread (loop thread).
+    private var frontReaders: [() -> FrontReader?] = []
+    public func addReaders(_ largest: @escaping () -> FrontReader?) { frontReaders.append(largest) }
+
+    /// Replies unread by all clients together, of every front, passed `--max-buffered-output`:
+    /// the client with the most of them goes.
+    public func dropLargestReader() {
+        let socketReader = connections.values.max { $0.pendingOutputBytes < $1.pendingOutputBytes }
+        let front = frontReaders.compactMap { $0() }.max { $0.unread < $1.unread }
+        if let front, front.unread > socketReader?.pendingOutputBytes ?? 0 {
+            return front.drop()
+        }
+        guard let socketReader, socketReader.pendingOutputBytes > 0 else { return }
+        dropSlowReader(socketReader, limit: "max_buffered_output", configuration.maxBufferedOutputBytes)
     }
 
     /// Incomplete lines of all clients together passed `--max-buffered-input`: this client's line

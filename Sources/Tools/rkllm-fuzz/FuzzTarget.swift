@@ -13,6 +13,7 @@ import RPCServer
 public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     fuzzHTTPRequests(bytes)
+    fuzzDialectBodies(bytes)
     var framer = LineFramer(maxLineBytes: 4096)
     // Two reads split where the first byte says, as a socket might deliver them.
     let split = size > 0 ? Int(bytes[0]) % (size + 1) : 0

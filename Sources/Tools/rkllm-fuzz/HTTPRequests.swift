@@ -1,3 +1,4 @@
+import BindingRuntime
 import HTTPFront
 
 /// The HTTP request parser over what a client sends: the same bytes read whole, in two pieces (split
@@ -35,4 +36,25 @@ private func requests(in pieces: [Slice<UnsafeRawBufferPointer>]) -> Outcome {
         }
     }
     return outcome
+}
+
+/// The generation routes' body reading over what a client sends (the bytes as a body, a route
+/// chosen by the first byte): never a trap, a refusal is a 400 that says something, and what a
+/// body is read as stays within its fields' ranges.
+func fuzzDialectBodies(_ bytes: UnsafeRawBufferPointer) {
+    let route = bytes.isEmpty ? 0 : Int(bytes[0]) % DialectBodies.routes.count
+    switch DialectBodies.read(route: route, body: Array(bytes)) {
+    case .failure(let refusal):
+        precondition(refusal.status == 400 && !refusal.message.isEmpty, "a refusal without a reason")
+    case .success(let read):
+        let count = 0...Int(Int32.max)
+        precondition(read.maxTokens.map(count.contains) ?? true, "max_tokens past its range")
+        precondition(read.topK.map(count.contains) ?? true, "top_k past its range")
+        for value in [read.temperature, read.topP] {
+            precondition(value.map { $0.isFinite && $0 >= 0 } ?? true, "a sampling value past its range")
+        }
+        precondition(
+            read.keepAlive.map { $0 == -1 || (0...CheckedNumbers.maxDurationSeconds).contains($0) } ?? true,
+            "keep_alive past its range")
+    }
 }

@@ -25,6 +25,8 @@ final class Bystander {
     private let descriptors: Int
     private let hosts: Int
     private let residentKiB: Int
+    /// The daemon's resident memory when the witness was made.
+    var residentKiBAtStart: Int { residentKiB }
 
     init(_ daemon: Daemon) throws {
         self.daemon = daemon
