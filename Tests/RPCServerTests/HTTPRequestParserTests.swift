@@ -68,6 +68,19 @@ final class HTTPRequestParserTests: XCTestCase {
         }
     }
 
+    /// Found by the fuzz target: a chunked body read a byte at a time counted the body so far as
+    /// part of the chunk's closing line, and refused it.
+    func testAChunkedBodyWithTrailersReadsTheSameAByteAtATime() {
+        let text =
+            "POST /api/chat HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\n"
+        let whole = parse([text])
+        XCTAssertNil(whole.error)
+        XCTAssertEqual(whole.requests.first?.body, Array("hello".utf8))
+        let single = parse(text.map(String.init))
+        XCTAssertNil(single.error)
+        XCTAssertEqual(single.requests, whole.requests)
+    }
+
     func testAnIncompleteRequestWaits() {
         var parser = HTTPRequestParser(maxBodyBytes: 100)
         Array("GET / HTTP/1.1\r\nHost:".utf8).withUnsafeBytes { parser.append($0) }

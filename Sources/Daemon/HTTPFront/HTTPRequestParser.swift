@@ -40,11 +40,14 @@ public struct HTTPRequestParser {
     }
 
     /// Bytes received and not yet part of a request handed out.
-    public var bufferedBytes: Int { buffer.count - start + body.count }
+    public var bufferedBytes: Int { unread + body.count }
+
+    /// Bytes received and not yet read as part of a request.
+    private var unread: Int { buffer.count - start }
 
     /// Body bytes the request being read declared and has not sent yet (0 when chunked: unknown).
     public var expectedBodyBytes: Int {
-        if case .body(let remaining) = state { return max(0, remaining - (buffer.count - start)) }
+        if case .body(let remaining) = state { return max(0, remaining - unread) }
         return 0
     }
 
@@ -116,7 +119,7 @@ public struct HTTPRequestParser {
         while start < buffer.count, buffer[start] == 0x0D || buffer[start] == 0x0A { start += 1 }
         scanned = max(scanned, start)
         guard let end = headEnd() else {
-            if bufferedBytes > maxHeadBytes { throw HTTPParseError(431, "the request head is too large") }
+            if unread > maxHeadBytes { throw HTTPParseError(431, "the request head is too large") }
             return false
         }
         guard end.bodyStart - start <= maxHeadBytes else {
@@ -134,7 +137,7 @@ public struct HTTPRequestParser {
 
     /// Moves up to `remaining` waiting bytes into the body; how many.
     private mutating func takeBody(_ remaining: Int) -> Int {
-        let n = min(remaining, buffer.count - start)
+        let n = min(remaining, unread)
         if body.isEmpty { body.reserveCapacity(min(remaining, 1 << 20)) }
         body.append(contentsOf: buffer[start..<(start + n)])
         start += n
@@ -173,7 +176,7 @@ public struct HTTPRequestParser {
     /// A line (without its CRLF or LF) of at most `limit` bytes, or nil while it is incomplete.
     private mutating func takeLine(limit: Int) throws(HTTPParseError) -> ArraySlice<UInt8>? {
         guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
-            if bufferedBytes > limit + 2 { throw HTTPParseError(400, "a line too long in a chunked body") }
+            if unread > limit + 2 { throw HTTPParseError(400, "a line too long in a chunked body") }
             return nil
         }
         var line = buffer[start..<newline]

@@ -2,10 +2,11 @@ import BindingRuntime
 import CLinux
 import Foundation
 
-/// The second fuzz target: random parameters for every method of the generated table, shaped by
-/// the daemon's own OpenRPC document (with wrong types, extreme numbers, odd strings and sizes,
-/// random handles and descriptors mixed in), sent to a daemon on the simulated runtimes, while a
-/// bystander client checks that its model and context keep working.
+/// The second fuzz target: random parameters for every method the daemon describes, shaped by its
+/// own OpenRPC document (with wrong types, numbers past every range and as strings, odd strings
+/// and sizes, random handles and descriptors mixed in), and random bodies for the HTTP generation
+/// routes (HTTPRoutes), sent to a daemon on the simulated runtimes, while a bystander client checks
+/// that its model and context keep working.
 ///
 ///   rkllm-fuzz-methods [--seconds 30] [--seed N] [--rkllm-library librkllmrt_sim.so]
 ///
@@ -67,15 +68,25 @@ final class Campaign {
         let fuzzer = try RPCSession(socket: daemon.socket)
         let document = try fuzzer.result("rpc.discover", .array([]))
         guard case .array(let described)? = document["methods"] else { throw FuzzFailure("no methods in rpc.discover") }
+        // Every method but the document itself: the runtimes' and the daemon's own (keep-alive, models, ...).
         let methods = described.filter { method in
             guard case .string(let name)? = method["name"] else { return false }
-            return name.hasPrefix("rkllm.") || name.hasPrefix("rknn.")
+            return name != "rpc.discover"
         }
+        guard let port = daemon.httpPort else { throw FuzzFailure("no HTTP port in the daemon's log") }
+        let http = HTTPRoutes(port: port)
         var values = SchemaValues(schemas: document["components"]?["schemas"] ?? .object([:]))
         let deadline = Date().addingTimeInterval(seconds)
         var calls = 0
         var refused = 0
         while Date() < deadline {
+            // One call in eight is a generation route's body over HTTP.
+            if random.below(8) == 0 {
+                recent = Array((recent + [try http.call(&random)]).suffix(20))
+                calls += 1
+                guard daemon.isRunning else { throw finding("the daemon died") }
+                continue
+            }
             let method = methods[random.below(methods.count)]
             guard case .string(let name)? = method["name"], case .array(let params)? = method["params"] else {
                 continue

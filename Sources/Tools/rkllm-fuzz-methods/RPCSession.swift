@@ -112,7 +112,7 @@ final class FuzzedDaemon {
             .deletingLastPathComponent().deletingLastPathComponent().appending(path: "models").path
         process.executableURL = directory.appending(path: "rkllm-server")
         process.arguments = [
-            "--socket", socket, "--log-level", "1", "--run-timeout", "20", "--keep-alive", "0",
+            "--socket", socket, "--log-level", "1", "--run-timeout", "20", "--keep-alive", "0", "--http", "127.0.0.1:0",
             "--model-dirs", models, "--cache-dir", "/tmp/rkllm-fuzz-methods-\(getpid())-cache",
         ]
         var environment = ProcessInfo.processInfo.environment
@@ -141,6 +141,13 @@ final class FuzzedDaemon {
     }
 
     var isRunning: Bool { process.isRunning }
+
+    /// The port of the daemon's HTTP front, from its log.
+    var httpPort: UInt16? {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        guard let range = text.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression) else { return nil }
+        return UInt16(text[range].split(separator: ":").last ?? "")
+    }
 
     var logTail: String { String(((try? String(contentsOf: log, encoding: .utf8)) ?? "").suffix(3000)) }
 

@@ -19,6 +19,11 @@ struct SchemaValues {
         Int64(Int32.max) + 1, Int64(Int32.min), Int64(UInt32.max), Int64(UInt32.max) + 1,
         1 << 40, 1 << 62, Int64.max, Int64.min,
     ]
+    /// Numbers past any field's range, and numbers as strings: each must be refused, never trap.
+    static let extremeNumbers: [JSONValue] = [
+        .double(1e300), .double(-1e300), .uint(1 << 63), .double(18_446_744_073_709_551_616), .double(-0.0),
+        .double(1e-300), .double(1.9e10), .double(2e10), .string("5"), .string("1e300"), .string("-1"),
+    ]
     private static let strings = [
         "", "demo.rkllm", "demo-float.rknn", "demo.rknn", "../../../etc/passwd", "/dev/zero", "models/../demo.rkllm",
         "hello world", "get_weather", "é你好", "\u{0}", String(repeating: "x", count: 5000), "null", "%s%s%n",
@@ -117,7 +122,11 @@ struct SchemaValues {
         case .array(let list)?: types = list.compactMap { if case .string(let t) = $0 { return t } else { return nil } }
         default: return anything(depth: depth, random: &random)
         }
-        switch types.isEmpty ? "null" : types[random.below(types.count)] {
+        let type = types.isEmpty ? "null" : types[random.below(types.count)]
+        if type == "integer" || type == "number", random.below(4) == 0 {
+            return Self.extremeNumbers[random.below(Self.extremeNumbers.count)]
+        }
+        switch type {
         case "integer": return integer(schema, random: &random)
         case "number": return .double([0, -0.0, 0.5, 1e-30, 1e30, -1, 3.4e38, 1.7e308][random.below(8)])
         case "boolean": return .bool(random.below(2) == 0)
