@@ -10,8 +10,8 @@ if [ -n "${SANITIZE:-}" ]; then args+=(--sanitize="$SANITIZE" --scratch-path ".b
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 # The code's format (.swift-format), once: the sanitizer runs test the same sources.
 if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift; fi
-# No conversion that traps on a value from outside, anywhere but the one module (CheckedNumbers).
-if [ -z "${SANITIZE:-}" ]; then python3 scripts/check-numbers.py --self-test && python3 scripts/check-numbers.py; fi
+# Nothing that traps on a value from outside: conversions only in CheckedNumbers, no forced try, cast or member.
+if [ -z "${SANITIZE:-}" ]; then python3 scripts/check-traps.py --self-test && python3 scripts/check-traps.py; fi
 swift build --build-tests "${args[@]}"
 # The generated code too (binding-gen formats it with the toolchain's swift-format).
 if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel .build/plugins/outputs; fi

@@ -1,6 +1,6 @@
 /// The one place a number from outside the daemon (JSON-RPC params, HTTP bodies, headers, settings)
 /// becomes a Swift number: a value outside the target's range is an `OutOfRange` naming the field
-/// and the range, never a trap. `scripts/check-numbers.sh` fails the build on a conversion of a
+/// and the range, never a trap. `scripts/check-traps.py` fails the build on a conversion of a
 /// floating value written anywhere else.
 public enum CheckedNumbers {
     /// The longest duration a client or a setting may give: 100 years of 365 days. Its nanoseconds

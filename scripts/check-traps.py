@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Fails (exit 1) on the conversions that trap on a value from outside, anywhere in Sources/ but
-the one conversion module (Sources/Daemon/BindingRuntime/CheckedNumbers.swift):
+"""Fails (exit 1) on the code that traps on a value from outside, anywhere in Sources/ but the one
+conversion module (Sources/Daemon/BindingRuntime/CheckedNumbers.swift):
 
 - `try!` and `as!`: a client's data that is not what was expected ends the process;
+- in the daemon and its runtime hosts (Sources/Daemon), a member of a JSON object forced out
+  (`params["x"]!`): a client that leaves it out ends the process;
 - an integer made from a floating value without a label (`Int(d * 1e9)`, `UInt64(seconds)`):
   Swift traps when the value is past the integer's range, NaN or infinite. Use `CheckedNumbers`
   (`integer`, `seconds`, `nanoseconds`, `wholePart`) or a labelled form (`exactly:`, `clamping:`).
 
 A floating value is recognised by what its expression shows: a floating type, a literal with a
 fraction or an exponent, a rounding, a time interval or a name of seconds or a duration.
-Usage: scripts/check-numbers.py [ROOT]; --self-test checks the checker on lines of its own.
+Usage: scripts/check-traps.py [ROOT]; --self-test checks the checker on lines of its own.
 """
 import pathlib
 import re
@@ -23,6 +25,7 @@ FLOATING = re.compile(
     r"|\b\d+\.\d+|\b\d+e-?\d+|\.magnitude"
 )
 FORCED = re.compile(r"\btry!|\bas!")
+FORCED_MEMBER = re.compile(r'"\]!')
 LABELLED = re.compile(r"\s*[A-Za-z_]\w*\s*:")
 
 
@@ -49,10 +52,13 @@ def problems(path: pathlib.Path, relative: str):
 
 
 def lines_problems(lines, relative: str):
+    daemon = relative.startswith("Sources/Daemon/")
     for number, raw in enumerate(lines, 1):
         line = code_of(raw)
         if FORCED.search(line):
             yield f"{relative}:{number}: a forced try or cast: {raw.strip()}"
+        if daemon and FORCED_MEMBER.search(line):
+            yield f"{relative}:{number}: a JSON member forced out: {raw.strip()}"
         for match in INTEGER.finditer(line):
             inner = argument(line, match.end() - 1)
             if LABELLED.match(inner) or inner.lstrip().startswith("CheckedNumbers."):
@@ -71,14 +77,16 @@ SELF_TEST = {
     "let h = Int32(clamping: CheckedNumbers.wholePart(x))": False,
     "let i = Int(text) // seconds": False,
     "let j = UInt8(ascii: \"0\")": False,
+    "let k = params[\"handle\"]!": True,
 }
 
 
 def self_test() -> int:
     """Each line above is found, or not, as it says."""
-    wrong = [line for line, bad in SELF_TEST.items() if any(True for _ in lines_problems([line], "t")) != bad]
+    judged = lambda line: any(True for _ in lines_problems([line], "Sources/Daemon/t.swift"))
+    wrong = [line for line, bad in SELF_TEST.items() if judged(line) != bad]
     for line in wrong:
-        print(f"check-numbers self-test: misjudged: {line}")
+        print(f"check-traps self-test: misjudged: {line}")
     return 1 if wrong else 0
 
 
@@ -93,7 +101,7 @@ def main() -> int:
     for problem in found:
         print(problem)
     if found:
-        print(f"check-numbers: {len(found)} conversions that can trap; use CheckedNumbers (scripts/check-numbers.py)")
+        print(f"check-traps: {len(found)} places that can trap on a value from outside; see scripts/check-traps.py")
         return 1
     return 0
 
