@@ -20,7 +20,12 @@ struct HTTPRoutes {
         let route = Self.routes[random.below(Self.routes.count)]
         let body = Self.body(chat: route.hasSuffix("chat") || route.hasSuffix("chat/completions"), &random)
         let request = "POST \(route) HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-        let status = try Self.status(of: Array(request.utf8), port: port)
+        let status: Int
+        do {
+            status = try Self.status(of: Array(request.utf8), port: port)
+        } catch {
+            throw FuzzFailure("POST \(route) \(body): \(error)")
+        }
         guard Self.statuses.contains(status) else {
             throw FuzzFailure("POST \(route) \(body) answered \(status)")
         }

@@ -82,7 +82,11 @@ final class Campaign {
         while Date() < deadline {
             // One call in eight is a generation route's body over HTTP.
             if random.below(8) == 0 {
-                recent = Array((recent + [try http.call(&random)]).suffix(20))
+                do {
+                    recent = Array((recent + [try http.call(&random)]).suffix(20))
+                } catch {
+                    throw finding("\(error)")
+                }
                 calls += 1
                 guard daemon.isRunning else { throw finding("the daemon died") }
                 continue
