@@ -13,6 +13,11 @@ enum Built {
     /// The simulated RKLLM runtime the RKLLM tests run on (`TestABI`).
     static var simulatedRuntime: String { path(TestABI.is13 ? "librkllmrt_sim-1.3.so" : "librkllmrt_sim.so") }
     static var modelTool: String { path("sim-model") }
+    /// Built with a sanitizer (as the daemon beside the tests is): its allocator keeps what is
+    /// freed for a while (the quarantine), so resident memory says nothing of what the daemon holds.
+    static let sanitized = ["__asan_init", "__tsan_init"].contains { (name: String) in
+        dlsym(dlopen(nil, RTLD_NOW), name) != nil
+    }
     /// The repository's models/ (models/demo.rkllm).
     static let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appending(path: "models").path

@@ -42,7 +42,9 @@ final class HTTPClientTests: XCTestCase {
         times.sort()
         // Generous for a sanitizer build on a busy machine; the body held the loop for seconds before.
         XCTAssertLessThan(times[times.count * 99 / 100], 0.25, "p99 of pings while the body arrives")
-        XCTAssertLessThan(daemon.residentKiB - bystander.residentKiBAtStart, 64 << 10, "no body was kept")
+        if !Built.sanitized {
+            XCTAssertLessThan(daemon.residentKiB - bystander.residentKiBAtStart, 64 << 10, "no body was kept")
+        }
         pinger.hangUp()
         try bystander.assertUnharmed()
         daemon.assertStopsCleanly()
@@ -98,7 +100,7 @@ final class HTTPClientTests: XCTestCase {
         // At most one unwritten response per connection, and the next requests' heads, are held.
         XCTAssertLessThan(stats?["buffered_output_bytes"]?.intValue ?? .max, 20 * 65536)
         XCTAssertLessThan(stats?["buffered_input_bytes"]?.intValue ?? .max, 20 * (16 << 10 + 64 << 10))
-        XCTAssertLessThan(daemon.residentKiB - bystander.residentKiBAtStart, 64 << 10)
+        if !Built.sanitized { XCTAssertLessThan(daemon.residentKiB - bystander.residentKiBAtStart, 64 << 10) }
         connections.forEach { $0.close() }
         client.hangUp()
         try bystander.assertUnharmed()
