@@ -1,6 +1,7 @@
 import BindingRuntime
 import CLinux
 import Foundation
+import RPCServer
 import XCTest
 
 /// A blocking HTTP/1.1 client connection for the tests (60 s to each read).
@@ -9,17 +10,7 @@ final class HTTPConnection {
     private var buffer: [UInt8] = []
 
     init(port: UInt16) throws {
-        fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw Failure("connect to port \(port): \(String(cString: strerror(errno)))") }
+        fd = try LoopbackTCP.connect(port: port)
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -53,17 +44,7 @@ final class HTTPConnection {
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
-    /// Sends all of `bytes`, waiting while the socket is full.
-    func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
-            }
-            guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
-            sent += n
-        }
-    }
+    func send(_ bytes: [UInt8]) throws { try sendAll(bytes, to: fd) }
 
     /// Sends what of `bytes` the socket takes now (a client that never waits for its peer).
     func sendWithoutWaiting(_ bytes: [UInt8]) {

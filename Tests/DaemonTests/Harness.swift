@@ -225,16 +225,7 @@ final class Client {
         }
     }
 
-    func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
-            }
-            guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
-            sent += n
-        }
-    }
+    func send(_ bytes: [UInt8]) throws { try sendAll(bytes, to: fd) }
 
     /// A line with descriptors attached to its first byte (SCM_RIGHTS).
     func send(_ text: String, fds: [Int32]) throws {
@@ -300,6 +291,16 @@ final class Client {
             throw Failure("expected an error, got \(response.jsonText)")
         }
         return Int(code)
+    }
+}
+
+/// Sends all of `bytes` on a blocking socket, waiting while it is full.
+func sendAll(_ bytes: [UInt8], to fd: Int32) throws {
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+        guard n > 0 else { throw Failure("send: \(String(cString: strerror(errno)))") }
+        sent += n
     }
 }
 

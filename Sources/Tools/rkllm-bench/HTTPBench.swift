@@ -1,6 +1,7 @@
 import BindingRuntime
 import CLinux
 import Foundation
+import RPCServer
 
 /// `rkllm-bench http`: the HTTP front against the socket, in one run on one daemon.
 ///
@@ -84,27 +85,10 @@ private func httpPort(_ log: String) throws -> UInt16 {
     throw BenchError("no HTTP address in \(log)")
 }
 
-private func connectTCP(_ port: UInt16) throws -> Int32 {
-    let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    guard connected == 0 else { throw BenchError("connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
-    var one: Int32 = 1
-    setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-    return fd
-}
-
 /// `GET /api/version` on N keep-alive connections spread over threads, a request per connection per round.
 private func httpVersion(_ options: Options, port: UInt16) throws {
     let request = Array("GET /api/version HTTP/1.1\r\nHost: bench\r\n\r\n".utf8)
-    let connections = try (0..<options.connections).map { _ in try connectTCP(port) }
+    let connections = try (0..<options.connections).map { _ in try LoopbackTCP.connect(port: port) }
     defer { connections.forEach { close($0) } }
     let load = try rounds(
         over: connections, threads: options.threads, duration: options.duration, bufferSize: 1 << 16
@@ -135,7 +119,7 @@ private func readResponse(_ fd: Int32, into buffer: inout [UInt8]) throws {
 
 /// One streamed `/api/generate`: each NDJSON line's token stamp against when its bytes arrived.
 private func generateOverHTTP(port: UInt16, prompt: String, into latencies: inout Latencies) throws {
-    let fd = try connectTCP(port)
+    let fd = try LoopbackTCP.connect(port: port)
     defer { close(fd) }
     let body = JSONValue.object(["model": "demo", "prompt": .string(prompt)]).jsonText
     let sent = now()

@@ -1,5 +1,6 @@
 import BindingRuntime
 import Foundation
+import RPCServer
 
 /// Random bodies for the HTTP front's generation routes (OpenAI's and Ollama's), their numeric
 /// fields mostly past their ranges or of the wrong kind: each request must get a whole response
@@ -53,18 +54,8 @@ struct HTTPRoutes {
 
     /// Sends `request` on a connection of its own and reads the response's status (to the end).
     private static func status(of request: [UInt8], port: UInt16) throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try LoopbackTCP.connect(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw FuzzFailure("HTTP connect: \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
