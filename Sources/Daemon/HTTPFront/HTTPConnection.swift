@@ -16,7 +16,7 @@ final class HTTPConnection: EventHandler {
     private var parser: HTTPRequestParser
     private var output: OutputQueue
     private var waitingForWritable = false
-    /// Reading paused: a response is under way or unwritten, and the next request's head is here.
+    /// Reading paused: a head's worth of the next requests waits in the parser (readAvailable).
     private var readPaused = false
     /// The request being answered.
     private(set) var exchange: HTTPExchange?
@@ -68,10 +68,14 @@ final class HTTPConnection: EventHandler {
     private func readAvailable() {
         let buffer = front.server.readBuffer
         if lingering { return discardAvailable(into: buffer) }
-        while !closed {
-            // While a response is under way or unwritten, the next request's head may wait in the
-            // parser; then the socket is only watched for the client going.
-            if isBusy && parser.bufferedBytes > parser.maxHeadBytes { return pauseReading() }
+        // Bounded per wake-up, as the socket's clients are: what is left wakes the loop again.
+        for _ in 0..<4 where !closed {
+            // Past a head's worth of bytes, only the body of the request being read is read on:
+            // the next requests wait in the socket (while a response is under way or unwritten, or
+            // while pipelined ones wait their turn), and it is only watched for the client going.
+            if parser.bufferedBytes > parser.maxHeadBytes && (isBusy || parser.phase != .body) {
+                return pauseReading()
+            }
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
                 parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
@@ -155,14 +159,17 @@ final class HTTPConnection: EventHandler {
         resumeWhenWritten()
     }
 
-    /// Once nothing of the last response waits: reading goes on, the next request is taken.
+    /// Once nothing of the last response waits: reading goes on, and a pipelined request that
+    /// waits in the parser is taken at the loop's next turn, after the other clients' events (one
+    /// client's pipeline never holds the loop).
     private func resumeWhenWritten() {
         guard !closed, !isBusy else { return }
         if readPaused {
             readPaused = false
             watch()
         }
-        takeRequests()
+        guard parser.bufferedBytes > 0 else { return updateDeadline() }
+        front.server.eventLoop.schedule(after: 0) { [weak self] in self?.takeRequests() }
     }
 
     // MARK: writing
