@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 
 /// A client's TCP connection to a port on 127.0.0.1 (the HTTP front's tests, benchmark and fuzzer):
