@@ -16,7 +16,15 @@ parser.add_argument("--model", default="demo.rkllm")
 args = parser.parse_args()
 
 connection = socket.socket(socket.AF_UNIX)
-connection.connect(args.socket)
+try:
+    connection.connect(args.socket)
+except (FileNotFoundError, ConnectionRefusedError):  # one line and rkllm's exit statuses, no traceback
+    print(f"try.py: rkllm-server is not running: nothing listens on {args.socket} (./scripts/run.sh starts it)",
+          file=sys.stderr)
+    sys.exit(3)
+except PermissionError:
+    print(f"try.py: not permitted to use {args.socket} (the socket's group may connect)", file=sys.stderr)
+    sys.exit(4)
 replies = connection.makefile("rb")
 
 

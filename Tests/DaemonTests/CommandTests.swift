@@ -162,6 +162,14 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 4, refused.output)
         XCTAssertTrue(refused.output.contains("not permitted to connect to \(daemon.socket)"), refused.output)
     }
+
+    func testTheTryScriptSaysInOneLineThatTheDaemonIsNotRunning() throws {
+        let script = URL(fileURLWithPath: Built.models).deletingLastPathComponent().appending(path: "scripts/try.py")
+        let failed = try runToEnd("/usr/bin/python3", [script.path, "hi"], socket: "/tmp/rkllm-absent.sock")
+        XCTAssertEqual(failed.status, 3, failed.output)
+        XCTAssertEqual(failed.output.split(separator: "\n").count, 1, failed.output)
+        XCTAssertTrue(failed.output.contains("rkllm-server is not running: nothing listens on /tmp/rkllm-absent.sock"))
+    }
 }
 
 /// `rkllm` with the test's socket: its status and output (standard output and error together).

@@ -97,6 +97,28 @@ final class HTTPTests: XCTestCase {
         try next.send("POST /api/generate HTTP/1.1\r\nContent-Length: \(short.utf8.count)\r\n\r\n\(short)")
         XCTAssertEqual(try JSONParser.parse(try next.response().body)["response"], "Hello")
     }
+    func testAPortAloneIsLoopbacksAndTwoAuthorizationHeadersAreRefused() throws {
+        let daemon = try RKLLMTests.simulated([:], arguments: ["--http", "0", "--http-token", "s3cret"])
+        defer { daemon.assertStopsCleanly() }
+        let deadline = Date().addingTimeInterval(60)
+        while !daemon.log.contains("HTTP on 127.0.0.1:") && Date() < deadline { usleep(10_000) }
+        let range = try XCTUnwrap(daemon.log.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression))
+        let port = try XCTUnwrap(UInt16(daemon.log[range].split(separator: ":").last ?? ""))
+        XCTAssertFalse(daemon.log.contains("without a token"), "loopback with a token: no warning")
+        let twice = try HTTPConnection(port: port)
+        try twice.send(
+            "GET /api/version HTTP/1.1\r\nAuthorization: Bearer s3cret\r\nAuthorization: Bearer other\r\n\r\n")
+        let (status, body) = try twice.response()
+        XCTAssertEqual(status, 400)
+        XCTAssertTrue(String(decoding: body, as: UTF8.self).contains("more than one Authorization header"))
+        // On every address without a token: a warning that says how to set one.
+        let open = try RKLLMTests.simulated([:], arguments: ["--http", "0.0.0.0:0"])
+        defer { open.assertStopsCleanly() }
+        while !open.log.contains("without a token") && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(open.log.contains("without a token: every host that reaches it may use the NPU"), open.log)
+        XCTAssertTrue(open.log.contains("--http-token"))
+    }
+
     func testQuietConnectionsAndSlowRequestsTimeOut() throws {
         let (daemon, port) = try daemon(["--http-timeout", "0.5"])
         defer { daemon.assertStopsCleanly() }

@@ -59,6 +59,11 @@ public final class HTTPFront: EventHandler {
         }
         server.onShutdown { [unowned self] in stop() }
         server.logger.info("HTTP on \(listener.address)" + (token == nil ? "" : " (bearer token required)"))
+        if token == nil && listener.reachableFromOtherHosts {
+            server.logger.warn(
+                "HTTP on \(listener.address) without a token: every host that reaches it may use the NPU and the models; "
+                    + "set --http-token (RKLLM_HTTP_TOKEN) or listen on 127.0.0.1")
+        }
     }
 
     private func stop() {
@@ -133,6 +138,10 @@ public final class HTTPFront: EventHandler {
     /// body needs among what all clients buffer (503 past `--max-buffered-input`). The first head
     /// admitted makes its connection a proven one.
     func admit(_ head: HTTPRequest, declaredBodyBytes: Int?, from connection: HTTPConnection) throws(HTTPParseError) {
+        // Two could be read two ways (the first here, the other by a proxy in front): neither is.
+        guard head.headers.count(where: { $0.name == "authorization" }) <= 1 else {
+            throw HTTPParseError(400, "more than one Authorization header")
+        }
         if let token, head.header("authorization") != "Bearer \(token)" {
             throw HTTPParseError(
                 401, "a bearer token is required",

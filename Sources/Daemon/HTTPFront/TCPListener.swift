@@ -2,13 +2,18 @@ import CLinux
 import Glibc
 import RPCServer
 
-/// A listening TCP socket on `HOST:PORT` (IPv4, or `[IPv6]:PORT`), non-blocking.
+/// A listening TCP socket on `HOST:PORT` (IPv4, or `[IPv6]:PORT`; a port alone is loopback's),
+/// non-blocking.
 struct TCPListener {
     let fd: Int32
     /// The address as bound (the port the kernel chose for port 0).
     let address: String
+    /// Bound to an address other hosts may reach (not 127.0.0.0/8, ::1 or localhost).
+    let reachableFromOtherHosts: Bool
 
-    init(_ text: String) throws {
+    init(_ given: String) throws {
+        let text =
+            !given.isEmpty && given.allSatisfy(\.isASCII) && given.allSatisfy(\.isNumber) ? "127.0.0.1:" + given : given
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
             throw Configuration.UsageError(description: "--http takes HOST:PORT, not '\(text)'")
         }
@@ -60,6 +65,7 @@ struct TCPListener {
             six ? $0.load(as: sockaddr_in6.self).sin6_port : $0.load(as: sockaddr_in.self).sin_port
         }
         fd = sock
+        reachableFromOtherHosts = !(six ? host == "::1" : host == "localhost" || host.hasPrefix("127."))
         address = six ? "[\(host)]:\(UInt16(bigEndian: boundPort))" : "\(host):\(UInt16(bigEndian: boundPort))"
     }
 }

@@ -103,7 +103,7 @@ public struct Configuration: Sendable {
         Setting(
             environment: "RKLLM_HTTP", flag: "--http",
             help:
-                "serve OpenAI's and Ollama's HTTP APIs on HOST:PORT too (off unless set; 127.0.0.1:11435 is loopback only)"
+                "serve OpenAI's and Ollama's HTTP APIs on HOST:PORT too, or on 127.0.0.1:PORT for a port alone (off unless set)"
         ) {
             $0.httpAddress = $1.isEmpty ? nil : $1
         },
