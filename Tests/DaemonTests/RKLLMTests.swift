@@ -385,10 +385,16 @@ final class RKLLMTests: XCTestCase {
             XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.invalidParams)), params.jsonText)
         }
         for outside in ["/etc/passwd", "../../../../etc/passwd", "/tmp/demo.rkllm"] {
-            let refused = try client.request("rkllm.init", [["model_path": .string(outside)]])
-            XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.notPermitted)), outside)
-            XCTAssertEqual(refused["error"]?["data"]?["param"], "RKLLMParam.model_path")
+            // Positional, and by name as rknn.init takes its model (`model_path` is the param's member).
+            for params: JSONValue in [[["model_path": .string(outside)]], ["model_path": .string(outside)]] {
+                let refused = try client.request("rkllm.init", params)
+                XCTAssertEqual(refused["error"]?["code"], .int(Int64(RPCError.Code.notPermitted)), outside)
+                XCTAssertEqual(refused["error"]?["data"]?["param"], "RKLLMParam.model_path")
+            }
         }
+        let byName = try client.call("rkllm.init", ["model_path": "demo.rkllm"])["handle"]
+        XCTAssertNotNil(byName)
+        _ = try client.call("rkllm.destroy", ["handle": byName ?? .null])
         XCTAssertEqual(
             try client.request("rkllm.init", [["model_path": "nope.rkllm"]])["error"]?["data"]?["code"], -2, "missing")
         try "rkllm-sim-model 1\nname=x\ngreeting=hi\nchecksum=0000000000000000\n".write(
