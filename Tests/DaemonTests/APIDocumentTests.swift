@@ -24,4 +24,20 @@ final class APIDocumentTests: XCTestCase {
         let committed = try String(contentsOf: repository.appending(path: "docs/API.md"), encoding: .utf8)
         XCTAssertTrue(rendered == committed, "docs/API.md is stale: run scripts/api-doc.sh")
     }
+
+    /// The tree in docs/ARCHITECTURE.md names every file and folder of docs/, and nothing else.
+    func testTheArchitecturesTreeOfDocsIsCurrent() throws {
+        let repository = URL(fileURLWithPath: Built.models).deletingLastPathComponent()
+        let architecture = try String(contentsOf: repository.appending(path: "docs/ARCHITECTURE.md"), encoding: .utf8)
+        let lines = architecture.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("docs/ ") })
+        let entry = lines[start...].prefix { $0.hasPrefix("docs/ ") || $0.hasPrefix("                         ") }
+            .joined(separator: " ")
+        let named = Set(
+            entry.split(whereSeparator: { " ,()".contains($0) }).map(String.init)
+                .filter { $0.hasSuffix(".md") || ($0.hasSuffix("/") && $0 != "docs/") }
+                .map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
+        let present = Set(try FileManager.default.contentsOfDirectory(atPath: repository.appending(path: "docs").path))
+        XCTAssertEqual(named, present, "docs/ARCHITECTURE.md's tree of docs/ is stale")
+    }
 }
