@@ -57,12 +57,6 @@ final class HTTPConnection {
         return !buffer.isEmpty || poll(&entry, 1, 0) > 0
     }
 
-    /// A small receive window: what the daemon writes soon stays in its own queue.
-    func shrinkReceiveBuffer() {
-        var size: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-    }
-
     /// Reads more into the buffer; false at the end of the stream.
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -85,6 +85,6 @@ final class HTTPRequestParserTests: XCTestCase {
         var parser = HTTPRequestParser(maxBodyBytes: 100)
         Array("GET / HTTP/1.1\r\nHost:".utf8).withUnsafeBytes { parser.append($0) }
         XCTAssertNil(try parser.next())
-        XCTAssertTrue(parser.isMidRequest)
+        XCTAssertEqual(parser.phase, .head, "a request has begun and is not complete")
     }
 }

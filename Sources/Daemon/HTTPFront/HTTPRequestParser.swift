@@ -56,9 +56,6 @@ public struct HTTPRequestParser {
         return .body
     }
 
-    /// Whether a request has begun and is not complete.
-    public var isMidRequest: Bool { phase != .idle }
-
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)

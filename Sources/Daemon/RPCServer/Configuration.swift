@@ -282,10 +282,11 @@ public struct Configuration: Sendable {
     ]
 
     private static func positive(_ text: String, _ what: String) throws -> Int {
-        guard let n = Int(text), n > 0 else {
+        do {
+            return try CheckedNumbers.integer(text: text, what, in: 1...Int.max)
+        } catch {
             throw UsageError(description: "\(what) '\(text)' is not a positive integer")
         }
-        return n
     }
 
     private static func seconds(_ text: String, _ what: String) throws -> Double {

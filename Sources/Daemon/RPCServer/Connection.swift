@@ -59,7 +59,7 @@ final class Connection: FramedSocket, EventHandler {
                 descriptors: { fds, lost in
                     attach(fds)
                     if lost {
-                        server.clientWarnings.log(
+                        server.clientLog.log(
                             .warn, cause: "descriptors dropped", client: id, connection: id,
                             "descriptors beyond \(CLINUX_MAX_FDS) per message were dropped")
                     }
@@ -110,7 +110,7 @@ final class Connection: FramedSocket, EventHandler {
                 arrivingFDs.append(descriptor)
             } else {
                 Glibc.close(descriptor)
-                server.clientWarnings.log(
+                server.clientLog.log(
                     .warn, cause: "descriptors past the line's limit", client: id, connection: id,
                     "more than \(Self.maxLineFDs) descriptors with one line; closing the extra ones")
             }
@@ -133,7 +133,7 @@ final class Connection: FramedSocket, EventHandler {
     /// Closes what the line being handled brought and no request took.
     func closeLineDescriptors(unused: Bool = false) {
         if unused && !lineFDs.isEmpty {
-            server.clientWarnings.log(
+            server.clientLog.log(
                 .warn, cause: "descriptors not used", client: id, connection: id,
                 "\(lineFDs.count) descriptors sent with a line were not used; closed")
         }

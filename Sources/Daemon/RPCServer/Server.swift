@@ -21,7 +21,7 @@ public final class Server: @unchecked Sendable {
     /// Out of file descriptors: what every listener does then (the spare descriptor, pausing).
     public let descriptorShortage: DescriptorShortage
     /// Lines a client's doing causes, bounded per client and cause.
-    let clientWarnings: ClientWarnings
+    let clientLog: ClientLog
     private var listenerHandler: ListenerHandler?
     var connections: [UInt64: Connection] = [:]
     /// Clients of other fronts (HTTP): Server+Fronts.swift.
@@ -48,7 +48,7 @@ public final class Server: @unchecked Sendable {
             maxInput: configuration.maxBufferedInputBytes, maxOutput: configuration.maxBufferedOutputBytes)
         loop = try EventLoop()
         descriptorShortage = DescriptorShortage(loop: loop, logger: logger)
-        clientWarnings = ClientWarnings(logger: logger, loop: loop)
+        clientLog = ClientLog(logger: logger, loop: loop)
         for method in builtinMethods() + methods { add(method) }
         loop.onIterationEnd = { [unowned self] in flushDirty() }
     }
@@ -207,7 +207,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         if let allowed = configuration.allowedUIDs, !allowed.contains(peer.uid) {
-            clientWarnings.log(
+            clientLog.log(
                 .warn, cause: "refused uid \(peer.uid), not in the allowed uids", client: 0, connection: id,
                 "refused pid \(peer.pid) uid \(peer.uid): not in the allowed uids")
             reject(
@@ -216,7 +216,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         guard connections.count < configuration.maxConnections else {
-            clientWarnings.log(
+            clientLog.log(
                 .warn, cause: "refused: connection limit", client: 0, connection: id,
                 "refused pid \(peer.pid): \(connections.count) connections, the limit")
             reject(
@@ -239,7 +239,7 @@ public final class Server: @unchecked Sendable {
         connections[id] = connection
         stats.connectionsAccepted += 1
         descriptorShortage.admitted()
-        clientWarnings.log(
+        clientLog.log(
             .info, cause: "connected: uid \(peer.uid)", client: 0, connection: id,
             "connected: pid \(peer.pid) uid \(peer.uid) gid \(peer.gid)")
     }
@@ -257,7 +257,7 @@ public final class Server: @unchecked Sendable {
     func connectionClosed(_ connection: Connection, reason: String) {
         connections[connection.id] = nil
         descriptorShortage.resume()
-        clientWarnings.clientGone(connection.id)
+        clientLog.clientGone(connection.id)
         logger.debug("closed: \(reason)", connection: connection.id)
         for observer in disconnectObservers { observer(connection.id) }
         checkShutdownDone()
@@ -283,7 +283,7 @@ public final class Server: @unchecked Sendable {
     /// A client of any front dropped for not reading its replies: counted and logged.
     public func noteSlowReader(_ id: UInt64, unread: Int, limit setting: String, _ limit: Int) {
         stats.clientsDroppedForSlowReading += 1
-        clientWarnings.log(
+        clientLog.log(
             .warn, cause: "dropped: replies unread", client: 0, connection: id,
             "dropped: \(unread) bytes of replies unread (\(setting): \(limit))")
     }
@@ -319,7 +319,7 @@ public final class Server: @unchecked Sendable {
     func handleInputOverCap(bytes: Int, from connection: Connection) {
         stats.linesOverInputCap += 1
         stats.errors += 1
-        clientWarnings.log(
+        clientLog.log(
             .warn, cause: "dropped incomplete lines", client: connection.id, connection: connection.id,
             "dropped \(bytes) bytes of an incomplete line: \(buffered.input) bytes of lines buffered for all clients")
         let error = RPCError.limitExceeded(

@@ -1,10 +1,10 @@
 /// Log lines a client's doing causes (descriptors it sent and nobody took, lines dropped at a cap,
-/// connections refused), bounded per cause: the first of an episode is written whole, the rest of
-/// the next `window` seconds only counted, and said in one line at its end ("... 3,569 more in the
-/// last 10 s"); a client that goes has its counts written then. So no client, however fast it
+/// connections refused or made), bounded per cause: the first of an episode is written whole, the
+/// rest of the next `windowSeconds` only counted, and said in one line at its end ("... 3,569 more
+/// in the last 10 s"); a client that goes has its counts written then. So no client, however fast it
 /// repeats the same mistake, makes the log grow by more than two lines per cause every ten
 /// seconds. Loop thread only.
-final class ClientWarnings {
+final class ClientLog {
     static let windowSeconds = 10
 
     /// Who a line is about: a connection, or 0 for a cause of no one connection's (a refusal before
