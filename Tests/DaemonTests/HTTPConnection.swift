@@ -18,13 +18,14 @@ final class HTTPConnection {
     /// A daemon on the simulated runtimes with HTTP on a port of the kernel's choosing, and the port.
     static func daemon(_ arguments: [String] = [], _ environment: [String: String] = [:]) throws -> (Daemon, UInt16) {
         let daemon = try RKLLMTests.simulated(environment, arguments: ["--http", "127.0.0.1:0"] + arguments)
+        return (daemon, try port(of: daemon))
+    }
+
+    /// The port `daemon` says in its log its HTTP front bound on loopback.
+    static func port(of daemon: Daemon) throws -> UInt16 {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let range = daemon.log.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression),
-                let port = UInt16(daemon.log[range].split(separator: ":").last ?? "")
-            {
-                return (daemon, port)
-            }
+            if let port = LoopbackTCP.httpPort(inLog: daemon.log) { return port }
             usleep(10_000)
         }
         throw Failure("no HTTP address in the log: \(daemon.log)")

@@ -100,10 +100,7 @@ final class HTTPTests: XCTestCase {
     func testAPortAloneIsLoopbacksAndTwoAuthorizationHeadersAreRefused() throws {
         let daemon = try RKLLMTests.simulated([:], arguments: ["--http", "0", "--http-token", "s3cret"])
         defer { daemon.assertStopsCleanly() }
-        let deadline = Date().addingTimeInterval(60)
-        while !daemon.log.contains("HTTP on 127.0.0.1:") && Date() < deadline { usleep(10_000) }
-        let range = try XCTUnwrap(daemon.log.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression))
-        let port = try XCTUnwrap(UInt16(daemon.log[range].split(separator: ":").last ?? ""))
+        let port = try HTTPConnection.port(of: daemon)
         XCTAssertFalse(daemon.log.contains("without a token"), "loopback with a token: no warning")
         let twice = try HTTPConnection(port: port)
         try twice.send(
@@ -114,6 +111,7 @@ final class HTTPTests: XCTestCase {
         // On every address without a token: a warning that says how to set one.
         let open = try RKLLMTests.simulated([:], arguments: ["--http", "0.0.0.0:0"])
         defer { open.assertStopsCleanly() }
+        let deadline = Date().addingTimeInterval(60)
         while !open.log.contains("without a token") && Date() < deadline { usleep(10_000) }
         XCTAssertTrue(open.log.contains("without a token: every host that reaches it may use the NPU"), open.log)
         XCTAssertTrue(open.log.contains("--http-token"))

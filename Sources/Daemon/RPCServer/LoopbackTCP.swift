@@ -25,4 +25,11 @@ public enum LoopbackTCP {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         return fd
     }
+
+    /// The loopback port a daemon's log says its HTTP front bound (`HTTP on 127.0.0.1:PORT`, the
+    /// front's line at start), if the log has that line yet.
+    public static func httpPort(inLog log: String) -> UInt16? {
+        guard let range = log.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression) else { return nil }
+        return UInt16(log[range].split(separator: ":").last ?? "")
+    }
 }

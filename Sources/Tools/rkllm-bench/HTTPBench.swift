@@ -74,10 +74,7 @@ private struct Latencies {
 private func httpPort(_ log: String) throws -> UInt16 {
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        if let range = text.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression),
-            let port = UInt16(text[range].split(separator: ":").last ?? "")
-        {
+        if let port = LoopbackTCP.httpPort(inLog: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "") {
             return port
         }
         usleep(20_000)

@@ -143,11 +143,7 @@ final class FuzzedDaemon {
     var isRunning: Bool { process.isRunning }
 
     /// The port of the daemon's HTTP front, from its log.
-    var httpPort: UInt16? {
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        guard let range = text.range(of: #"HTTP on 127\.0\.0\.1:\d+"#, options: .regularExpression) else { return nil }
-        return UInt16(text[range].split(separator: ":").last ?? "")
-    }
+    var httpPort: UInt16? { LoopbackTCP.httpPort(inLog: (try? String(contentsOf: log, encoding: .utf8)) ?? "") }
 
     var logTail: String { String(((try? String(contentsOf: log, encoding: .utf8)) ?? "").suffix(3000)) }
 
