@@ -94,23 +94,27 @@ let package = Package(
         .systemLibrary(name: "CLinux", path: "Sources/Daemon/CLinux"),
         // The crash signals' handler: raw system calls, out of the sanitizers' reach (its file says why).
         .target(name: "CFatalSignals", path: "Sources/Daemon/CFatalSignals"),
+        // What both ends of a socket share: Unix sockets, line framing, system errors (server and clients).
+        .target(name: "Wire", dependencies: ["CLinux"], path: "Sources/Daemon/Wire"),
         .target(
-            name: "RPCServer", dependencies: ["BindingRuntime", "CLinux", "CFatalSignals"],
+            name: "RPCServer", dependencies: ["BindingRuntime", "CLinux", "CFatalSignals", "Wire"],
             path: "Sources/Daemon/RPCServer",
             swiftSettings: hotPath),
         // The HTTP front (OpenAI's and Ollama's dialects) on the server's event loop.
         .target(
-            name: "HTTPFront", dependencies: ["RPCServer", "BindingRuntime", "CLinux"], path: "Sources/Daemon/HTTPFront"
+            name: "HTTPFront", dependencies: ["RPCServer", "BindingRuntime", "CLinux", "Wire"],
+            path: "Sources/Daemon/HTTPFront"
         ),
         .target(
-            name: "RKClient", dependencies: ["BindingRuntime", "CLinux", "RPCServer"], path: "Sources/Clients/RKClient"),
+            name: "RKClient", dependencies: ["BindingRuntime", "CLinux", "Wire"], path: "Sources/Clients/RKClient"),
         .executableTarget(name: "rkllm", dependencies: ["RKClient", "BindingRuntime"], path: "Sources/Clients/rkllm"),
         .target(
-            name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime"], path: "Sources/Daemon/RuntimeHost"),
+            name: "RuntimeHost", dependencies: ["RPCServer", "BindingRuntime", "Wire"],
+            path: "Sources/Daemon/RuntimeHost"),
         .executableTarget(
             name: "rkllm-server",
             dependencies: [
-                "RPCServer", "RuntimeHost", "HTTPFront", "RKLLMDescription_1_2_3", "RKLLMDescription_1_3_0",
+                "RPCServer", "RuntimeHost", "HTTPFront", "Wire", "RKLLMDescription_1_2_3", "RKLLMDescription_1_3_0",
                 "RKNNDescription",
             ],
             path: "Sources/Daemon/rkllm-server"),
@@ -123,15 +127,15 @@ let package = Package(
         .executableTarget(
             name: "rknn-host", dependencies: ["RuntimeHost", "RKNNBindings"], path: "Sources/Daemon/Hosts/rknn-host"),
         .executableTarget(
-            name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKLLM_1_2_3"],
+            name: "rkllm-bench", dependencies: ["CLinux", "RPCServer", "BindingRuntime", "CRKLLM_1_2_3", "Wire"],
             path: "Sources/Tools/rkllm-bench"),
         // libFuzzer target over framing + JSON + JSON-RPC parsing (scripts/fuzz.sh).
         .executableTarget(
-            name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime", "HTTPFront"],
+            name: "rkllm-fuzz", dependencies: ["RPCServer", "BindingRuntime", "HTTPFront", "Wire"],
             path: "Sources/Tools/rkllm-fuzz"),
         // Random parameters for every generated method against the simulated runtimes, a bystander watching.
         .executableTarget(
-            name: "rkllm-fuzz-methods", dependencies: ["RPCServer", "BindingRuntime", "CLinux"],
+            name: "rkllm-fuzz-methods", dependencies: ["BindingRuntime", "CLinux", "Wire"],
             path: "Sources/Tools/rkllm-fuzz-methods"),
 
         // MARK: simulated runtimes (C, built as shared libraries; never linked into the daemon)
@@ -202,7 +206,8 @@ let package = Package(
         .executableTarget(
             name: "calltest-host", dependencies: ["RuntimeHost", "CallTestBindings"], path: "Tests/Support/CallTestHost"
         ),
-        .testTarget(name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux", "HTTPFront"]),
+        .testTarget(
+            name: "RPCServerTests", dependencies: ["RPCServer", "BindingRuntime", "CLinux", "HTTPFront", "Wire"]),
         // The runtime host's logic against the fixture's generated table and manifest.
         .testTarget(name: "RuntimeHostTests", dependencies: ["RuntimeHost", "CallTestBindings", "RPCServer"]),
         // Start the real rkllm-server binary and talk to it over its socket.
@@ -210,6 +215,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "BindingRuntime", "CLinux", "RPCServer", "RuntimeHost", "CallTestBindings", "RKClient", "RKNNBindings",
+                "Wire",
             ]),
         .target(
             name: "FaultRuntime",

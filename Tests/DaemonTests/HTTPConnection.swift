@@ -2,6 +2,7 @@ import BindingRuntime
 import CLinux
 import Foundation
 import RPCServer
+import Wire
 import XCTest
 
 /// A blocking HTTP/1.1 client connection for the tests (60 s to each read).

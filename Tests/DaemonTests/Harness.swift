@@ -2,6 +2,7 @@ import BindingRuntime
 import CLinux
 import Foundation
 import RPCServer
+import Wire
 import XCTest
 
 /// Products of the package live beside the test bundle.

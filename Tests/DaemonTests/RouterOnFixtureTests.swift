@@ -4,6 +4,7 @@ import CallTestBindings
 import Foundation
 import RPCServer
 import RuntimeHost
+import Wire
 import XCTest
 
 /// The router's queueing and streaming over the fixture's generated table and manifest (no

@@ -48,15 +48,15 @@ final class CallbackMessageTests: XCTestCase {
         let messages = received.messages
         XCTAssertEqual(messages.count, 4)
         XCTAssertEqual(
-            messages[0].0, ["text": "Hi", "token_id": 7, CallbackSink.stateKey: 0],
+            messages[0].0, ["text": "Hi", "token_id": 7, StreamMember.callbackState: 0],
             "no empty hidden layer, logits or perf")
         XCTAssertEqual(messages[1].0["text"], .string(""), "the incomplete character is held back")
-        XCTAssertEqual(messages[1].0[CallbackSink.stateKey], .int(1))
+        XCTAssertEqual(messages[1].0[StreamMember.callbackState], .int(1))
         XCTAssertEqual(messages[2].0["text"], .string("☃!"))
         XCTAssertEqual(messages.map(\.1), [false, false, false, true], "only FINISH ends the stream")
         XCTAssertNil(messages[3].0["text"], "a NULL text is left out")
         XCTAssertEqual(messages[3].0["perf"]?["prefill_tokens"], .int(3))
-        XCTAssertEqual(messages[3].0[CallbackSink.stateKey], .int(2))
+        XCTAssertEqual(messages[3].0[StreamMember.callbackState], .int(2))
     }
 
     func testTheSinksAnswerIsTheCallbacksReturnValue() {

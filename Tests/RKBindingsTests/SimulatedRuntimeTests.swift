@@ -230,7 +230,7 @@ private final class RecordingSink: @unchecked Sendable {
         }
     }
     var text: String { texts.joined() }
-    var states: [JSONValue] { lock.withLock { received.compactMap { $0.message[CallbackSink.stateKey] } } }
+    var states: [JSONValue] { lock.withLock { received.compactMap { $0.message[StreamMember.callbackState] } } }
     var perf: JSONValue? { lock.withLock { received.last?.message["perf"] } }
     var threads: [pthread_t] { lock.withLock { received.map(\.thread) } }
 }

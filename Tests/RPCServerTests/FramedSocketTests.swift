@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Wire
 import XCTest
 
 @testable import RPCServer

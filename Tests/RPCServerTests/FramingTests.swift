@@ -1,3 +1,4 @@
+import Wire
 import XCTest
 
 @testable import RPCServer

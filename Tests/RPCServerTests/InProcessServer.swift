@@ -1,6 +1,7 @@
 import BindingRuntime
 import CLinux
 import Foundation
+import Wire
 import XCTest
 
 @testable import RPCServer

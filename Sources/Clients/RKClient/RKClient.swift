@@ -1,7 +1,7 @@
 import BindingRuntime
 import CLinux
 import Foundation
-import RPCServer
+import Wire
 
 /// A connection to rkllm-server, shared safely by any number of tasks: each call awaits its own
 /// answer, a stream is an `AsyncThrowingStream` of its messages whose cancellation cancels the
@@ -181,7 +181,8 @@ private final class Connection: @unchecked Sendable {
     private func readUntilClosed() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        var pending: [UInt8] = []
+        // The daemon's answers can carry whole tensors: bounded only to keep the framer's sum sane.
+        var framer = LineFramer(maxLineBytes: 1 << 30)
         var received: [Int32] = []
         while true {
             let (n, _) = UnixSocket.receive(fd, into: buffer, fds: &received)
@@ -191,10 +192,8 @@ private final class Connection: @unchecked Sendable {
                 lock.withLock { descriptors += received }
                 received.removeAll()
             }
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            while let newline = pending.firstIndex(of: 0x0A) {
-                if let message = try? JSONParser.parse(Array(pending[..<newline])) { deliver(message) }
-                pending.removeSubrange(...newline)
+            framer.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { event in
+                if case .line(let line) = event, let message = try? JSONParser.parse(line) { deliver(message) }
             }
         }
         finishAll(RPCError(code: RPCError.Code.shuttingDown, message: "the connection to rkllm-server ended"))
@@ -211,15 +210,16 @@ private final class Connection: @unchecked Sendable {
         let error = Self.error(message["error"])
         let result = message["result"] ?? .null
         // A call's progress and a stream's queue place are not what its caller waits for.
-        let progress = error == nil && (result["_loading"] != nil || result[Self.queuePosition] != nil)
+        let progress =
+            error == nil && (result[StreamMember.loading] != nil || result[StreamMember.queuePosition] != nil)
         let route: Route? = lock.withLock {
             guard let route = waiting[id] else { return nil }
             if progress { return route }
-            if case .stream = route, error == nil, result["_ended"] == nil { return route }
+            if case .stream = route, error == nil, result[StreamMember.ended] == nil { return route }
             return waiting.removeValue(forKey: id)
         }
         if progress {
-            if case .call(_, let loading?)? = route, result["_loading"] != nil { loading(result) }
+            if case .call(_, let loading?)? = route, result[StreamMember.loading] != nil { loading(result) }
             return
         }
         switch route {
@@ -228,7 +228,7 @@ private final class Connection: @unchecked Sendable {
         case .stream(let continuation)?:
             if let error { return continuation.finish(throwing: error) }
             continuation.yield(result)
-            if result["_ended"] != nil { continuation.finish() }
+            if result[StreamMember.ended] != nil { continuation.finish() }
         case nil:
             break
         }
@@ -243,8 +243,6 @@ private final class Connection: @unchecked Sendable {
         for route in routes { Self.fail(route, error) }
         lock.withLock { descriptors.forEach { Glibc.close($0) } }
     }
-
-    private static let queuePosition = "_queue_position"
 
     private static func error(_ value: JSONValue?) -> RPCError? {
         guard let value else { return nil }

@@ -62,7 +62,7 @@ enum Bench {
             }
             final = message
         }
-        if final["_ended"]?.stringValue == "error" {
+        if final[StreamMember.ended]?.stringValue == StreamEnding.error.name {
             throw CommandFailure("the run failed: \(final["meaning"]?.stringValue ?? final.jsonText)", .failed)
         }
         guard let first else { throw CommandFailure("the model answered no text", .failed) }

@@ -79,7 +79,7 @@ enum LanguageModel {
             return .stopped
         }
         let last = try result.get()
-        if last["_ended"]?.stringValue == "error" {
+        if last[StreamMember.ended]?.stringValue == StreamEnding.error.name {
             let meaning = last["meaning"]?.stringValue.map { ": \($0)" } ?? ""
             throw CommandFailure("the answer failed with code \(last["code"]?.intValue ?? 0)\(meaning)", .failed)
         }

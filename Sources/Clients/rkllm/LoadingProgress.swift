@@ -16,7 +16,7 @@ final class LoadingProgress: @unchecked Sendable {
     var report: @Sendable (JSONValue) -> Void { { [self] in show($0) } }
 
     private func show(_ message: JSONValue) {
-        let loading = message["_loading"]
+        let loading = message[StreamMember.loading]
         var line = "loading \(model): \(String(format: "%.0f", loading?["elapsed_s"]?.doubleValue ?? 0)) s"
         if let behind = loading?["behind"]?.intValue { line += ", after \(behind) other load(s)" }
         if loading?["joining"] != nil || message["joining"] != nil { line += " (another client's load)" }

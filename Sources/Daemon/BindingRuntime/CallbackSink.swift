@@ -2,11 +2,8 @@ import Foundation
 
 /// Receives the calls of a host-supplied C callback, converted to one JSON message by the
 /// generated trampoline. The host passes `userdata` as the C userdata and keeps the sink alive
-/// until the stream ends (a call marked `final`, or the host's own end of the call).
+/// until the stream ends (a call marked `final`, or the call's return).
 public final class CallbackSink: @unchecked Sendable {
-    /// The member that carries a stream's state (an annotation's `state` parameter), by number.
-    public static let stateKey = "_callback_state"
-
     /// Gets the message and whether it is the stream's last; returns what the C callback returns.
     private let handler: @Sendable (JSONObject, Bool) -> Int64
     /// The strings of one stream are decoded together: a character the runtime split across two

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import RPCServer
+import Wire
 
 /// A listening TCP socket on `HOST:PORT` (IPv4, or `[IPv6]:PORT`; a port alone is loopback's),
 /// non-blocking.

@@ -171,7 +171,9 @@ public struct TextGenerator: Sendable {
         exchange.call(
             profile.load.method, profile.load.params(values),
             messages: { message in
-                if case .double(let seconds)? = message["_loading"]?["elapsed_s"] { events(.loading(seconds)) }
+                if case .double(let seconds)? = message[StreamMember.loading]?["elapsed_s"] {
+                    events(.loading(seconds))
+                }
             },
             answer: { outcome in
                 switch outcome {
@@ -220,7 +222,7 @@ public struct TextGenerator: Sendable {
         runID = exchange.call(
             profile.run.method, profile.run.params(values),
             messages: { message in
-                if case .int(let place)? = message["_queue_position"] { events(.queued(Int(place))) }
+                if case .int(let place)? = message[StreamMember.queuePosition] { events(.queued(Int(place))) }
                 guard !limits.reached,
                     let text = GenerationProfile.value(at: profile.text, of: message).flatMap({
                         if case .string(let t) = $0 { t } else { nil }
@@ -235,7 +237,7 @@ public struct TextGenerator: Sendable {
                 switch outcome {
                 case .failure(let error) where !(limits.reached && error.code == RPCError.Code.cancelled):
                     return failure(.from(error))
-                case .success(let final) where final["_ended"] == "error":
+                case .success(let final) where final[StreamMember.ended] == .string(StreamEnding.error.name):
                     return failure(
                         Failure(
                             status: 500,
@@ -253,7 +255,10 @@ public struct TextGenerator: Sendable {
                 }
                 result.promptTokens = count(profile.promptTokens) ?? 0
                 result.completionTokens = count(profile.completionTokens) ?? limits.pieces
-                if limits.lengthReached || final["_ended"] == "max_tokens" { result.finishReason = "length" }
+                if case .string(let name)? = final[StreamMember.ended], case .limit = StreamEnding(name: name) {
+                    result.finishReason = "length"  // the runtime's own limit (`max_tokens`)
+                }
+                if limits.lengthReached { result.finishReason = "length" }
                 result.toolCalls = toolCalls(in: limits.text)
                 if !result.toolCalls.isEmpty { result.finishReason = "tool_calls" }
                 events(.done(result))

@@ -2,6 +2,7 @@ import BindingRuntime
 import CLinux
 import Foundation
 import Synchronization
+import Wire
 
 /// Something registered with the loop for readiness events on its file descriptor.
 public protocol EventHandler: AnyObject {
@@ -177,15 +178,4 @@ public final class EventLoop: @unchecked Sendable {
             first.task()
         }
     }
-}
-
-/// A failed system call, with errno's text.
-public struct SystemError: Error, CustomStringConvertible {
-    public let call: String
-    public let code: Int32
-    public init(_ call: String, code: Int32 = errno) {
-        self.call = call
-        self.code = code
-    }
-    public var description: String { "\(call): \(String(cString: strerror(code)))" }
 }

@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import Wire
 
 /// A stream socket carrying newline-framed messages with descriptors beside them (SCM_RIGHTS):
 /// the one implementation of reading (recvmsg, then line framing) and of bounded, coalesced

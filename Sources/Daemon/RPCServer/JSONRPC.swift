@@ -188,6 +188,13 @@ public enum JSONRPC {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// A result whose JSON text was written elsewhere, appended as it is.
+    public static func writeResult(id: RequestID, text: JSONText, into out: inout [UInt8]) {
+        write(id: id, member: #","result":"#, scalar: nil, into: &out)
+        out += text.bytes
+        out.append(UInt8(ascii: "}"))
+    }
+
     public static func writeError(id: RequestID, error: RPCError, into out: inout [UInt8]) {
         write(id: id, member: #","error":"#, scalar: nil, into: &out)
         errorObject(error).write(into: &out)

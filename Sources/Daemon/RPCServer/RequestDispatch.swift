@@ -155,17 +155,22 @@ extension Server {
     }
 
     /// A stream message of a call not yet answered, on the loop thread.
-    func emit(_ call: Call, _ result: JSONValue, fds: [Int32]) {
+    func emit(_ call: Call, _ message: StreamMessage, fds: [Int32]) {
         if let sink = call.sink {
             fds.forEach { close($0) }
-            if !call.answered && isConnected(call.connection) { sink.message(result) }
+            if !call.answered && isConnected(call.connection) { sink.message(message.value) }
             return
         }
         guard !call.answered, let id = call.request.id, let connection = connections[call.connection] else {
             fds.forEach { close($0) }
             return
         }
-        connection.send(fds: fds, replyTo: id) { JSONRPC.writeResult(id: id, result: result, into: &$0) }
+        connection.send(fds: fds, replyTo: id) {
+            switch message {
+            case .value(let result): JSONRPC.writeResult(id: id, result: result, into: &$0)
+            case .text(let text): JSONRPC.writeResult(id: id, text: text, into: &$0)
+            }
+        }
     }
 
     /// A handler's answer, on the loop thread. Descriptors go only with the answer to a single

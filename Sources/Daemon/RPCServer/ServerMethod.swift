@@ -63,6 +63,19 @@ public struct ServerMethod: Sendable {
     }
 }
 
+/// A message of a stream: a value, or a text written elsewhere.
+enum StreamMessage {
+    case value(JSONValue)
+    case text(JSONText)
+
+    var value: JSONValue {
+        switch self {
+        case .value(let value): value
+        case .text(let text): text.value ?? .null
+        }
+    }
+}
+
 /// A request being answered. `respond` may be called from any thread, once (later answers are
 /// ignored); `emit` sends stream messages before it. Both hop to the loop thread, which alone
 /// touches the call's state.
@@ -109,11 +122,17 @@ public final class Call: @unchecked Sendable {
 
     /// One message of a stream, before the final answer: a response-shaped message with the
     /// request's id (nothing for a notification). `fds` go with it; the server closes its copies.
-    public func emit(_ result: JSONValue, fds: [Int32] = []) {
+    public func emit(_ result: JSONValue, fds: [Int32] = []) { emit(.value(result), fds: fds) }
+
+    /// A stream message whose text came from elsewhere (a runtime host's callback): a socket
+    /// client gets it as it is, without the daemon reading it.
+    public func emit(text: JSONText) { emit(.text(text), fds: []) }
+
+    private func emit(_ message: StreamMessage, fds: [Int32]) {
         if server.loop.inLoopThread {
-            server.emit(self, result, fds: fds)
+            server.emit(self, message, fds: fds)
         } else {
-            server.loop.execute { [self] in server.emit(self, result, fds: fds) }
+            server.loop.execute { [self] in server.emit(self, message, fds: fds) }
         }
     }
 

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Wire
 
 /// Every signal a service may be sent that would otherwise end it arrives through a signalfd on the
 /// loop and is handled there: SIGTERM, SIGINT and SIGQUIT start the graceful shutdown, SIGHUP has

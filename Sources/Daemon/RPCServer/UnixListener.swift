@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Wire
 
 /// The listening Unix socket: a stale file from a dead daemon is replaced, a live daemon's socket
 /// is refused, the file gets the configured mode and group, and is unlinked on close. Or the one a

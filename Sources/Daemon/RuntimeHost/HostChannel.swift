@@ -14,14 +14,13 @@ final class HostChannel: FramedSocket, @unchecked Sendable {
     init(fd: Int32) { super.init(fd: fd, maxLineBytes: 1 << 30, maxOutputBytes: Int.max) }
     deinit { chunk.deallocate() }
 
-    /// Hands each line the daemon sends to `handle` (without a copy) until the daemon closes the
-    /// channel.
-    func receive(_ handle: (UnsafeRawBufferPointer) -> Void) {
+    /// Hands each message the daemon sends to `handle` until the daemon closes the channel.
+    func receive(_ handle: (HostMessage) -> Void) {
         while true {
             let outcome = read(
                 into: chunk, descriptors: { fds, _ in receivedFDs += fds },
                 lines: { event in
-                    if case .line(let line) = event { handle(line) }
+                    if case .line(let line) = event, let message = HostMessage.read(line) { handle(message) }
                 })
             guard case .bytes = outcome else { return }
         }
@@ -35,28 +34,11 @@ final class HostChannel: FramedSocket, @unchecked Sendable {
     }
 
     /// One message; `fds` go with its first byte and are closed here once sent.
-    func send(_ message: JSONValue, fds: [Int32] = []) {
+    func send(_ message: HostMessage, fds: [Int32] = []) {
         let sent = lock.withLock {
-            _ = output.append(fds: fds) {
-                message.write(into: &$0)
-                $0.append(0x0A)
-            }
+            _ = output.append(fds: fds) { message.write(into: &$0) }
             return flush(loop: nil, readEvents: 0)
         }
         if case .failed = sent { exit(0) }  // the daemon is gone
-    }
-
-    func reply(id: JSONValue, _ outcome: Result<JSONValue, RPCError>, fds: [Int32] = []) {
-        switch outcome {
-        case .success(let result):
-            var message: JSONObject = ["jsonrpc": "2.0", "id": id, "result": result]
-            if !fds.isEmpty { message["fds"] = .int(Int64(fds.count)) }
-            send(.object(message), fds: fds)
-        case .failure(let error):
-            fds.forEach { close($0) }
-            var object: JSONObject = ["code": .int(Int64(error.code)), "message": .string(error.message)]
-            if let data = error.data { object["data"] = data }
-            send(.object(["jsonrpc": "2.0", "id": id, "error": .object(object)]))
-        }
     }
 }

@@ -2,6 +2,7 @@ import BindingRuntime
 import CLinux
 import Foundation
 import RPCServer
+import Wire
 
 /// The daemon's side of one runtime host process: spawns it on a socketpair, sends it calls with
 /// internal ids, and hands back its answers and callback messages. Owned by the loop thread.
@@ -10,8 +11,8 @@ final class HostProcess: FramedSocket, EventHandler {
     struct Pending {
         let started: UInt64
         var lastProgress: UInt64
-        /// What the client gets of each callback message but the final one.
-        let onCallback: (JSONObject) -> Void
+        /// What the client gets of each callback message but the final one, as the host wrote it.
+        let onCallback: (JSONText) -> Void
         /// The answer and the descriptors that came with it (the callee owns them).
         let onAnswer: (Result<JSONValue, RPCError>, [Int32]) -> Void
         var stream: StreamEnd
@@ -109,13 +110,13 @@ final class HostProcess: FramedSocket, EventHandler {
 
     /// Sends a call with the descriptors it uses (passed on, then closed here); `onCallback` runs
     /// per callback message but the final one, then `onAnswer` once: at the answer (for a call with
-    /// a stream, its final message, StreamEnd), or at the crash. `outlivesCall`: the call returns
-    /// before its stream ends. `forwarded`: the client's text of the params with the handles
-    /// rewritten, sent instead of `params` written again. Returns the call's id in the host.
+    /// a stream, as `stream` decides), or at the crash. `forwarded`: the client's text of the
+    /// params with the handles rewritten, sent instead of `params` written again. Returns the
+    /// call's id in the host.
     @discardableResult
     func call(
         method: String, params: JSONValue?, forwarded: JSONSplice? = nil, fds: [Int32] = [],
-        outlivesCall: Bool = false, onCallback: @escaping (JSONObject) -> Void,
+        stream: StreamEnd = StreamEnd(), onCallback: @escaping (JSONText) -> Void = { _ in },
         onAnswer: @escaping (Result<JSONValue, RPCError>, [Int32]) -> Void
     ) -> Int64? {
         if let death {
@@ -127,39 +128,29 @@ final class HostProcess: FramedSocket, EventHandler {
         nextID += 1
         let now = EventLoop.now()
         pending[id] = Pending(
-            started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer,
-            stream: StreamEnd(outlivesCall: outlivesCall))
+            started: now, lastProgress: now, onCallback: onCallback, onAnswer: onAnswer, stream: stream)
         guard !closing else {  // answered when the exit is known
             fds.forEach { close($0) }
             return id
         }
-        _ = output.append(fds: fds) { out in
-            out += #"{"jsonrpc":"2.0","id":"#.utf8
-            JSONValue.int(id).write(into: &out)
-            out += #","method":"#.utf8
-            JSONValue.string(method).write(into: &out)
-            if let forwarded {
-                out += #","params":"#.utf8
-                forwarded.write(into: &out)
-            } else if let params {
-                out += #","params":"#.utf8
-                params.write(into: &out)
-            }
-            if !fds.isEmpty { out += #","fds":\#(fds.count)"#.utf8 }
-            out += "}\n".utf8
-        }
-        flush()
+        let sent = forwarded.map(HostMessage.Params.forwarded) ?? .value(params)
+        send(.call(id: id, method: method, params: sent, fds: fds.count), fds: fds)
         return id
     }
 
-    /// Asks the stream of call `id` to pause (a notification: the stream's end says whether it did).
+    /// Asks the stream of call `id` to pause (its end says whether it did).
     func pause(call id: Int64) {
         guard death == nil, !closing, pending[id] != nil else { return }
-        _ = output.append {
-            JSONValue.object(["jsonrpc": "2.0", "method": .string(HostMain.pauseMethod), "params": ["id": .int(id)]])
-                .write(into: &$0)
-            $0.append(0x0A)
-        }
+        send(.pause(id: id))
+    }
+
+    /// A client stopped the stream of call `id` (its runtime was asked to abort): its end says how.
+    func stopped(call id: Int64, by how: StreamEnding) {
+        pending[id]?.stream.stopped(by: how)
+    }
+
+    private func send(_ message: HostMessage, fds: [Int32] = []) {
+        _ = output.append(fds: fds) { message.write(into: &$0) }
         flush()
     }
 
@@ -196,58 +187,55 @@ final class HostProcess: FramedSocket, EventHandler {
     }
 
     private func handleMessage(_ line: UnsafeRawBufferPointer) {
-        guard let message = try? JSONParser.parse(line) else {
-            logger.warn("\(namespace) runtime host \(pid) sent an unreadable line")
-            return
-        }
-        if case .string(let method)? = message["method"] {
-            let params = message["params"] ?? .null
-            switch method {
-            // `$/ready` (what the library resolved) matters only to the start-up probe, which read it.
-            case "$/callback":
-                guard case .int(let id)? = params["id"], var call = pending[id] else { return }
-                call.lastProgress = EventLoop.now()
-                let message = call.stream.message(params)
+        switch HostMessage.read(line) {
+        case .callback(let id, let final, let message)?:
+            guard var call = pending[id] else { return }
+            call.lastProgress = EventLoop.now()
+            guard final else {
                 pending[id] = call
-                if let message { return call.onCallback(message) }
-                if let answer = call.stream.answerAfterFinal, pending.removeValue(forKey: id) != nil {
-                    call.onAnswer(answer.0, answer.1)
-                }
-            default: break
+                return call.onCallback(message)
             }
-            return
+            guard case .object(let members)? = message.value else { return unreadable() }
+            call.stream.finalMessage(members)
+            pending[id] = call
+            if let answer = call.stream.answerAfterFinal, pending.removeValue(forKey: id) != nil {
+                call.onAnswer(answer.outcome, answer.fds)
+            }
+        case .result(let id, let value, let count, let paused)?:
+            returned(id, .success(value), fds: takeDescriptors(count), paused: paused)
+        case .failure(let id, let error)?:
+            returned(id, .failure(error), fds: [], paused: false)
+        case .ready(let ready)?:
+            // What the library resolved matters only to the start-up probe, which read it.
+            if let mismatch = HostMessage.versionMismatch(ready) { kill(reason: mismatch) }
+        case .call?, .pause?, nil:
+            unreadable()
         }
-        var fds: [Int32] = []
-        if case .int(let count)? = message["fds"], count > 0 {
-            fds = Array(receivedFDs.prefix(Int(count)))
-            receivedFDs.removeFirst(fds.count)
-        }
-        guard case .int(let id)? = message["id"], var call = pending[id] else {
+    }
+
+    private func unreadable() {
+        logger.warn("\(namespace) runtime host \(pid) sent an unreadable line")
+    }
+
+    private func takeDescriptors(_ count: Int) -> [Int32] {
+        let fds = Array(receivedFDs.prefix(count))
+        receivedFDs.removeFirst(fds.count)
+        return fds
+    }
+
+    /// Call `id` returned: answered now, or at its stream's final message.
+    private func returned(_ id: Int64, _ outcome: Result<JSONValue, RPCError>, fds: [Int32], paused: Bool) {
+        guard var call = pending[id] else {
             fds.forEach { close($0) }
             return
         }
-        let outcome: Result<JSONValue, RPCError>
-        if let result = message["result"] {
-            outcome = .success(result)
-        } else {
-            fds.forEach { close($0) }
-            fds = []
-            outcome = .failure(Self.error(from: message["error"]))
-        }
-        guard let answer = call.stream.callReturned(outcome, fds: fds) else {
+        guard let answer = call.stream.callReturned(outcome, fds: fds, paused: paused) else {
             call.lastProgress = EventLoop.now()  // the stream goes on: done at its final message
             pending[id] = call
             return
         }
         pending[id] = nil
-        call.onAnswer(answer.0, answer.1)
-    }
-
-    private static func error(from value: JSONValue?) -> RPCError {
-        guard case .int(let code)? = value?["code"], case .string(let text)? = value?["message"] else {
-            return RPCError(code: RPCError.Code.internalError, message: "runtime host sent a malformed error")
-        }
-        return RPCError(code: Int(code), message: text, data: value?["data"])
+        call.onAnswer(answer.outcome, answer.fds)
     }
 
     private func flush() {
@@ -319,8 +307,8 @@ final class HostProcess: FramedSocket, EventHandler {
         let calls = pending.values
         pending = [:]
         for call in calls {
-            call.stream.heldDescriptors.forEach { close($0) }  // a return that waited for its stream's end
-            call.onAnswer(.failure(error), [])
+            let answer = call.stream.hostDied(error)
+            call.onAnswer(answer.outcome, answer.fds)
         }
         for observer in onDeath { observer(error) }
         onDeath = []

@@ -7,13 +7,13 @@ enum ProtocolMembers {
     static func describe(_ method: JSONValue, spec: MethodSpec) -> JSONValue {
         guard case .object(var object) = method else { return method }
         if spec.streams != nil {
-            var endings = StreamEnd.Ending.allCases.filter { $0 != .paused }.map(\.rawValue)
-            if spec.pauseValue != nil && spec.blocking { endings.append(StreamEnd.Ending.paused.rawValue) }
-            if let limit = spec.streamLimit { endings.append(limit.ending) }
+            var endings = StreamEnding.common
+            if spec.pauseValue != nil && spec.blocking { endings.append(.paused) }
+            if let limit = spec.streamLimit { endings.append(.limit(limit.ending)) }
             object["result"] = adding(
                 [
-                    StreamEnd.endingKey: [
-                        "enum": .array(endings.map { .string($0) }), "description": "why the stream ended",
+                    StreamMember.ended: [
+                        "enum": .array(endings.map { .string($0.name) }), "description": "why the stream ended",
                     ],
                     "code": ["type": "integer", "description": "the runtime's failure code, when it failed"],
                     "name": ["type": "string", "description": "the code's constant, where the headers name it"],
@@ -21,7 +21,7 @@ enum ProtocolMembers {
                 ], to: object["result"], at: "schema")
             object["x-stream-message"] = adding(
                 [
-                    RuntimeRouter.queuePositionKey: [
+                    StreamMember.queuePosition: [
                         "type": "integer", "minimum": 1, "description": "its place in the queue",
                     ]
                 ],
@@ -33,7 +33,7 @@ enum ProtocolMembers {
                 to: object["result"], at: "schema")
             object["x-stream-message"] = adding(
                 [
-                    RuntimeRouter.loadingKey: [
+                    StreamMember.loading: [
                         "type": "object", "description": "sent every second while the object loads",
                         "properties": [
                             "elapsed_s": ["type": "number"], "joining": ["type": "boolean"],

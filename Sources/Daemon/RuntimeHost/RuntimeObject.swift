@@ -62,10 +62,10 @@ final class RuntimeObject: HandleTarget {
         let fds: [Int32]
         /// Sends it to the host; its answer finishes it.
         var start: () -> Void = {}
-        /// A running stream a client stopped: how, for its answer.
-        var stopped: StreamEnd.Ending?
-        /// A running stream that a client may pause: its call in the runtime host.
-        var pausable: Int64?
+        /// A running stream's call in the runtime host (a client's stop and pause name it).
+        var hostCall: Int64?
+        /// A running stream that a client may pause.
+        var canPause = false
 
         init(call: Call, isStream: Bool, fds: [Int32]) {
             self.call = call

@@ -2,7 +2,7 @@ import BindingRuntime
 import Foundation
 import RPCServer
 
-/// At start, each runtime is loaded once in a short-lived host process (`--probe`): its `$/ready`
+/// At start, each runtime is loaded once in a short-lived host process (`--probe`): its `ready`
 /// message says whether the library loads and which symbols it resolves, so the daemon can answer
 /// "runtime not available" or "not present" at once without ever loading a runtime itself.
 enum RuntimeProbe {
@@ -58,10 +58,10 @@ enum RuntimeProbe {
                             + " while loading \(library)"))
             }
         }
-        guard let line, let message = try? JSONParser.parse(line), let params = message["params"]
-        else {
+        guard let line, case .ready(let ready)? = line.withUnsafeBytes(HostMessage.read) else {
             return .failure(Failure(description: "the runtime host sent an unreadable message"))
         }
-        return .success(params)
+        if let mismatch = HostMessage.versionMismatch(ready) { return .failure(Failure(description: mismatch)) }
+        return .success(.object(ready))
     }
 }

@@ -8,9 +8,6 @@ import RPCServer
 /// stream, `$/cancelRequest` ends one request, and a client that goes has its running stream
 /// aborted and its queued ones dropped. Loop thread only.
 extension RuntimeRouter {
-    /// The member of a queued stream's first message: its place in the queue (1 = next).
-    static let queuePositionKey = "_queue_position"
-
     /// Runs `send` on `object` alone: now, or after the calls before it (a stream is told its
     /// place, refused beyond the queue limit, and answered "busy" after the queue timeout).
     /// `send` gets the work and the function its answer must call.
@@ -40,7 +37,7 @@ extension RuntimeRouter {
                         ]))))
         case .queued(let position):
             guard isStream else { return }
-            call.emit(.object([Self.queuePositionKey: .int(Int64(position))]))
+            call.emit(.object([StreamMember.queuePosition: .int(Int64(position))]))
             guard limits.queueTimeout > 0, let loop else { return }
             loop.schedule(after: limits.queueTimeout) { [weak self, weak object, weak work] in
                 guard let self, let object, let work, !object.calls.removeWaiting(where: { $0 === work }).isEmpty
@@ -63,39 +60,28 @@ extension RuntimeRouter {
     }
 
     /// A streaming call: its messages to the client as they come, its final message as its answer
-    /// (StreamEnd; stopped by a client, it says how), one stream at a time per object.
+    /// (StreamEnd decides how it ended), one stream at a time per object.
     func stream(_ call: Call, entry: MethodSpec, params: JSONValue?, fds: [Int32], on object: RuntimeObject) {
         runAlone(call, isStream: true, fds: fds, on: object) { work, done in
-            // Only a run whose call returns when it ends can pause: then the host knows it ended.
-            let canPause = entry.pauseValue != nil && entry.blocking
-            let hostCall = object.host.call(
-                method: entry.method, params: params, fds: fds, outlivesCall: !entry.blocking,
-                onCallback: { call.emit(.object($0)) },
-                onAnswer: { [unowned work] outcome, fds in
+            let stream = StreamEnd(
+                outlivesCall: !entry.blocking, limit: self.streamLimit(entry, params: params, on: object))
+            work.hostCall = object.host.call(
+                method: entry.method, params: params, fds: fds, stream: stream,
+                onCallback: { call.emit(text: $0) },
+                onAnswer: { outcome, fds in
                     fds.forEach { close($0) }
-                    var outcome = outcome
-                    if case .success(.object(var final)) = outcome,
-                        final[StreamEnd.endingKey] == .string(StreamEnd.Ending.finished.rawValue),
-                        let ending = work.stopped?.rawValue
-                            ?? self.limitReached(entry, final: final, params: params, on: object)
-                    {
-                        final[StreamEnd.endingKey] = .string(ending)
-                        outcome = .success(.object(final))
-                    }
                     call.respond(outcome)
                     done()
                 })
-            if canPause { work.pausable = hostCall }
+            // Only a run whose call returns when it ends can pause: then the host knows it ended.
+            work.canPause = entry.pauseValue != nil && entry.blocking
         }
     }
 
-    /// The ending of a finished stream whose count reached its limit (`StreamLimit`), if it did.
-    private func limitReached(_ entry: MethodSpec, final: JSONObject, params: JSONValue?, on object: RuntimeObject)
-        -> String?
-    {
-        guard let limit = entry.streamLimit,
-            case .int(let count)? = limit.count.reduce(JSONValue.object(final), { $0?[$1] })
-        else { return nil }
+    /// What a stream's call allows of its count (`StreamLimit`): the first of the limit's members
+    /// the call, or the call that created its object, sets above 0.
+    private func streamLimit(_ entry: MethodSpec, params: JSONValue?, on object: RuntimeObject) -> StreamEnd.Limit? {
+        guard let limit = entry.streamLimit else { return nil }
         for (path, onCreation) in limit.limits {
             var value: JSONValue?
             if onCreation, let creation = object.creation {
@@ -109,8 +95,8 @@ extension RuntimeRouter {
             } else if !onCreation {
                 value = Self.member(path, of: params, entry: entry)
             }
-            guard case .int(let max)? = value, max > 0 else { continue }
-            return count >= max ? limit.ending : nil
+            guard case .int(let most)? = value, most > 0 else { continue }
+            return StreamEnd.Limit(ending: limit.ending, count: limit.count, most: most)
         }
         return nil
     }
@@ -126,7 +112,7 @@ extension RuntimeRouter {
             guard let running = object.calls.running, running.isStream, running.belongs(to: call.connection),
                 running.call.request.id?.value == target
             else { continue }
-            guard let hostCall = running.pausable else {
+            guard running.canPause, let hostCall = running.hostCall else {
                 return call.respond(
                     .failure(
                         RPCError(
@@ -162,9 +148,9 @@ extension RuntimeRouter {
         guard let running = object.calls.running, running.isStream, running.belongs(to: call.connection) else {
             return call.respond(.success(.object([:])))
         }
-        running.stopped = .aborted
+        if let hostCall = running.hostCall { object.host.stopped(call: hostCall, by: .aborted) }
         object.host.call(
-            method: entry.method, params: params, onCallback: { _ in },
+            method: entry.method, params: params,
             onAnswer: { outcome, fds in
                 fds.forEach { close($0) }
                 call.respond(outcome)
@@ -183,7 +169,7 @@ extension RuntimeRouter {
                 work.belongs(to: call.connection) && work.call.request.id?.value == target
             }
             if let running = object.calls.running, running.isStream, isTarget(running) {
-                running.stopped = .cancelled
+                if let hostCall = running.hostCall { object.host.stopped(call: hostCall, by: .cancelled) }
                 abortRunning(on: object)
                 found = true
             }
@@ -228,7 +214,7 @@ extension RuntimeRouter {
             let abort = runtimes[object.host.namespace]?.table.manifest.abortMethods[object.type]
         else { return }
         object.host.call(
-            method: abort, params: .array([object.hostID]), onCallback: { _ in },
+            method: abort, params: .array([object.hostID]),
             onAnswer: { _, fds in
                 fds.forEach { close($0) }
             })

@@ -77,8 +77,7 @@ extension RuntimeRouter {
         tellLoading(key, namespace: namespace, call: call, since: started)
     }
 
-    /// The member of the messages a creating call gets while its object takes long to load.
-    static let loadingKey = "_loading"
+    /// How often a creating call is told its object is still loading (`_loading`).
     static let loadingInterval = 1.0
 
     /// Every `loadingInterval` seconds until the caller loading `key` is answered, it and those
@@ -92,9 +91,9 @@ extension RuntimeRouter {
             ]
             let ahead = loadsAhead(of: key, in: namespace)
             if ahead > 0 { progress["behind"] = .int(Int64(ahead)) }
-            call.emit(.object([Self.loadingKey: .object(progress)]))
+            call.emit(.object([StreamMember.loading: .object(progress)]))
             progress["joining"] = true
-            for joiner in joiners { joiner.emit(.object([Self.loadingKey: .object(progress)])) }
+            for joiner in joiners { joiner.emit(.object([StreamMember.loading: .object(progress)])) }
             return true
         }
         if first && loadsAhead(of: key, in: namespace) > 0 { _ = tell() }
@@ -140,7 +139,7 @@ extension RuntimeRouter {
             return done(.failure(Self.hostNotStarted(namespace, error)))
         }
         host.call(
-            method: entry.method, params: params, onCallback: { _ in },
+            method: entry.method, params: params,
             onAnswer: { [unowned self] outcome, fds in
                 fds.forEach { close($0) }
                 guard case .success(let result) = outcome, let member = entry.resultHandle, let type = entry.creates,

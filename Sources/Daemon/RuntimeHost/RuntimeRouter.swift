@@ -329,7 +329,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             }
             host.call(
                 method: entry.method, params: params, forwarded: forwarded, fds: fds,
-                onCallback: { call.emit(.object($0)) },
+                onCallback: { call.emit(text: $0) },
                 onAnswer: { [self] outcome, fds in
                     if onCore { releaseCore(namespace) }
                     answer(
@@ -591,7 +591,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         sharedObjects.remove(object, key: object.shareKey)
         guard object.crashed == nil, let destroy = destroyCall(for: object) else { return stopIfIdle(host) }
         host.call(
-            method: destroy.method, params: destroy.params, onCallback: { _ in },
+            method: destroy.method, params: destroy.params,
             onAnswer: { [unowned self] outcome, fds in
                 fds.forEach { close($0) }
                 // No client waits for this answer: a failure is logged and counted, not lost.

@@ -6,6 +6,7 @@ import RKLLMDescription_1_3_0
 import RKNNDescription
 import RPCServer
 import RuntimeHost
+import Wire
 
 /// rkllm-server: the daemon. Configuration from the environment and flags, then serve until
 /// SIGTERM/SIGINT.

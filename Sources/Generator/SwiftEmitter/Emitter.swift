@@ -104,7 +104,7 @@ public struct Emitter {
             if name == c.message {
                 lines.append("CallbackSink.addMembers(of: \(dispatch.json(type, id)), to: &arguments)")
             } else if name == c.state {
-                lines.append("arguments[CallbackSink.stateKey] = .int(Int64(\(id).rawValue))")
+                lines.append("arguments[StreamMember.callbackState] = .int(Int64(\(id).rawValue))")
             } else {
                 lines.append("arguments[\"\(name)\"] = \(dispatch.json(type, id))")
             }

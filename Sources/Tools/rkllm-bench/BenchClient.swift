@@ -1,6 +1,7 @@
 import BindingRuntime
 import Foundation
 import RPCServer
+import Wire
 
 /// A blocking JSON-RPC client of the benchmark: one request at a time, or a stream read message by
 /// message with the time each read returned; descriptors sent with answers are kept.

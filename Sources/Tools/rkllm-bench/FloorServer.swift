@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import RPCServer
+import Wire
 
 /// The machine's floor for the ping benchmark: a line echo server with one epoll thread, as the
 /// daemon has, that answers every line with a fixed pong and does nothing else (no JSON, no

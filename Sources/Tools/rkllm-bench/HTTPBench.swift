@@ -2,6 +2,7 @@ import BindingRuntime
 import CLinux
 import Foundation
 import RPCServer
+import Wire
 
 /// `rkllm-bench http`: the HTTP front against the socket, in one run on one daemon.
 ///

@@ -201,7 +201,7 @@ extension BenchClient {
         while true {
             let message = try nextMessage()
             guard let result = message["result"] else { throw BenchError("rkllm.run: \(message.jsonText)") }
-            if result["_callback_state"] == 2 { return count }
+            if result[StreamMember.callbackState] == 2 { return count }
             count += 1
             each(result, lastRead)
         }

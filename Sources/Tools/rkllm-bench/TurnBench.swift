@@ -47,7 +47,7 @@ extension BenchClient {
         while true {
             let message = try nextMessage()
             guard let result = message["result"] else { throw BenchError("rkllm.run: \(message.jsonText)") }
-            if result["_ended"] != nil {
+            if result[StreamMember.ended] != nil {
                 guard case .int(let prefilled)? = result["perf"]?["prefill_tokens"] else {
                     throw BenchError("no perf: \(result.jsonText)")
                 }

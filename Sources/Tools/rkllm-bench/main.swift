@@ -1,6 +1,7 @@
 import Foundation
 import RPCServer
 import Synchronization
+import Wire
 
 /// rkllm-bench: measures the daemon from outside, over its socket.
 ///

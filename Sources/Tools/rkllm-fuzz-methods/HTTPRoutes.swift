@@ -1,6 +1,6 @@
 import BindingRuntime
 import Foundation
-import RPCServer
+import Wire
 
 /// Random bodies for the HTTP front's generation routes (OpenAI's and Ollama's), their numeric
 /// fields mostly past their ranges or of the wrong kind: each request must get a whole response

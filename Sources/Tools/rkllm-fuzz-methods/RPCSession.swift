@@ -1,7 +1,7 @@
 import BindingRuntime
 import CLinux
 import Foundation
-import RPCServer
+import Wire
 
 /// A blocking client of the fuzzer: one request at a time, its messages read to the last one (a
 /// stream's included), descriptors sent beside it and kept when they come back.
@@ -65,8 +65,8 @@ final class RPCSession {
     /// An error, or a result that is neither a stream message nor a queue position.
     private static func isLast(_ message: JSONValue) -> Bool {
         guard let result = message["result"] else { return true }
-        if result["_queue_position"] != nil { return false }
-        return result["_callback_state"] != 0 && result["_callback_state"] != 1
+        if result[StreamMember.queuePosition] != nil { return false }
+        return result[StreamMember.callbackState] != 0 && result[StreamMember.callbackState] != 1
     }
 
     private func sendLine(_ text: String) throws {

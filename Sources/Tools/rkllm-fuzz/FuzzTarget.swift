@@ -1,5 +1,6 @@
 import BindingRuntime
 import RPCServer
+import Wire
 
 /// A fuzz target over what a client controls: line framing, the JSON reader, the JSON-RPC envelope
 /// (a request reads the same alone and in a batch), the writer (a parsed value must write and
