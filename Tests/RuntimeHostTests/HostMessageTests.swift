@@ -85,3 +85,19 @@ final class HostMessageTests: XCTestCase {
         XCTAssertNotNil(HostMessage.versionMismatch([:]), "a host that says none")
     }
 }
+
+/// A host executable of another build is refused at its start, with the reason.
+final class HostProtocolVersionTests: XCTestCase {
+    func testTheProbeRefusesAHostThatSpeaksAnotherProtocol() throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("old-host-\(getpid()).sh")
+        try "#!/bin/sh\necho '{\"ready\":{\"library\":\"x\",\"protocol\":0}}' >&3\n".write(
+            to: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: script) }
+        XCTAssertEqual(chmod(script.path, 0o755), 0)
+        let outcome = RuntimeProbe.run(
+            executable: script.path, namespace: "rkllm", library: "x", matched: false,
+            settings: HostSettings(parallelCalls: 1, memoryLimit: nil, pluginDirectory: nil))
+        guard case .failure(let failure) = outcome else { return XCTFail("served: \(outcome)") }
+        XCTAssertTrue(failure.description.contains("host protocol 0"), failure.description)
+    }
+}

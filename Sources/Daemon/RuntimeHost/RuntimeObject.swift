@@ -1,4 +1,5 @@
 import BindingRuntime
+import Glibc
 import RPCServer
 
 /// One object of a runtime living in a runtime host process (a model instance, a context), as the
@@ -74,6 +75,13 @@ final class RuntimeObject: HandleTarget {
         }
 
         func belongs(to connection: UInt64) -> Bool { call.connection == connection }
+
+        /// Ends a call that never ran (its queue full, its wait too long, dropped by its client, or
+        /// its object's host gone): its descriptors closed, `error` its answer.
+        func endUnrun(_ error: RPCError) {
+            fds.forEach { close($0) }
+            call.respond(.failure(error))
+        }
     }
 }
 

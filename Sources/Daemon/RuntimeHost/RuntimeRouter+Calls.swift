@@ -26,15 +26,13 @@ extension RuntimeRouter {
         case .run:
             work.start()
         case .full:
-            fds.forEach { close($0) }
-            call.respond(
-                .failure(
-                    RPCError(
-                        code: RPCError.Code.queueFull,
-                        message: "busy: \(object.calls.waiting.count) requests are queued for this \(object.type)",
-                        data: .object([
-                            "queued": .int(Int64(object.calls.waiting.count)), "limit": .int(Int64(limits.maxQueue)),
-                        ]))))
+            work.endUnrun(
+                RPCError(
+                    code: RPCError.Code.queueFull,
+                    message: "busy: \(object.calls.waiting.count) requests are queued for this \(object.type)",
+                    data: .object([
+                        "queued": .int(Int64(object.calls.waiting.count)), "limit": .int(Int64(limits.maxQueue)),
+                    ])))
         case .queued(let position):
             guard isStream else { return }
             call.emit(.object([StreamMember.queuePosition: .int(Int64(position))]))
@@ -42,13 +40,11 @@ extension RuntimeRouter {
             loop.schedule(after: limits.queueTimeout) { [weak self, weak object, weak work] in
                 guard let self, let object, let work, !object.calls.removeWaiting(where: { $0 === work }).isEmpty
                 else { return }
-                work.fds.forEach { close($0) }
-                work.call.respond(
-                    .failure(
-                        RPCError(
-                            code: RPCError.Code.handleBusy,
-                            message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
-                            data: .object(["waited_s": .double(limits.queueTimeout)]))))
+                work.endUnrun(
+                    RPCError(
+                        code: RPCError.Code.handleBusy,
+                        message: "busy: waited \(limits.queueTimeout) s in the queue of this \(object.type)",
+                        data: .object(["waited_s": .double(limits.queueTimeout)])))
             }
         }
     }
@@ -191,20 +187,14 @@ extension RuntimeRouter {
 
     /// Calls still queued on an object whose host died (or at shutdown) get the error.
     func failWaiting(on object: RuntimeObject, _ error: RPCError) {
-        for work in object.calls.removeWaiting(where: { _ in true }) {
-            work.fds.forEach { close($0) }
-            work.call.respond(.failure(error))
-        }
+        for work in object.calls.removeWaiting(where: { _ in true }) { work.endUnrun(error) }
     }
 
     /// Drops the queued streams that match, answering "request cancelled"; whether there were any.
     @discardableResult
     private func dropQueued(on object: RuntimeObject, where matches: (RuntimeObject.Work) -> Bool) -> Bool {
         let dropped = object.calls.removeWaiting { $0.isStream && matches($0) }
-        for work in dropped {
-            work.fds.forEach { close($0) }
-            work.call.respond(.failure(RPCError(code: RPCError.Code.cancelled, message: "request cancelled")))
-        }
+        for work in dropped { work.endUnrun(RPCError(code: RPCError.Code.cancelled, message: "request cancelled")) }
         return !dropped.isEmpty
     }
 

@@ -201,7 +201,11 @@ extension BenchClient {
         while true {
             let message = try nextMessage()
             guard let result = message["result"] else { throw BenchError("rkllm.run: \(message.jsonText)") }
-            if result[StreamMember.callbackState] == 2 { return count }
+            // The answer ends the stream (`_ended`): anything but a finished one is no measurement.
+            if case .string(let ending)? = result[StreamMember.ended] {
+                guard StreamEnding(name: ending) == .finished else { throw BenchError("rkllm.run: \(result.jsonText)") }
+                return count
+            }
             count += 1
             each(result, lastRead)
         }

@@ -51,6 +51,9 @@ struct Options {
             duration = 2  // a round of each server; five rounds of three servers at two depths
             frames = 50
         }
+        // Prompts that fit the demo model's context window with its answer.
+        if mode == "http" { words = 200 }
+        if mode == "turns" { words = 20 }
         while let flag = rest.popFirst() {
             guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
             switch flag {
