@@ -12,7 +12,17 @@ export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift; fi
 # Nothing that traps on a value from outside: conversions only in CheckedNumbers, no forced try, cast or member.
 if [ -z "${SANITIZE:-}" ]; then python3 scripts/check-traps.py --self-test && python3 scripts/check-traps.py; fi
-swift build --build-tests "${args[@]}"
+build_log="$(mktemp)"
+swift build --build-tests "${args[@]}" 2>&1 | tee "$build_log"
+# No compiler warning anywhere in the package, tests and generated code included (a clean clone
+# compiles everything, so every warning is printed here).
+if grep -q "warning:" "$build_log"; then
+    echo "the build printed warnings:" >&2
+    grep "warning:" "$build_log" | sort -u >&2
+    rm -f "$build_log"
+    exit 1
+fi
+rm -f "$build_log"
 # The generated code too (binding-gen formats it with the toolchain's swift-format).
 if [ -z "${SANITIZE:-}" ]; then swift format lint --strict --recursive --parallel .build/plugins/outputs; fi
 swift test "${args[@]}"

@@ -5,17 +5,15 @@ import RPCServer
 
 /// One HTTP client connection, owned by the loop thread: reads requests one at a time (the next
 /// waits in the parser until the response to this one is out: pipelining in order), writes the
-/// response through a bounded queue, closes on a bad request, at a deadline, or when the client
-/// goes. The client is a front connection of the server: what its requests hold is released when
+/// response through the bounded queue every client's socket has (written with the others' at the
+/// end of the loop iteration, `QueuedSocket`), closes on a bad request, at a deadline, or when the
+/// client goes. The client is a front connection of the server: what its requests hold is released when
 /// it goes, and a generation it was streaming stops. What it buffers, both ways, counts toward
 /// the server's overall caps with the socket clients'.
-final class HTTPConnection: EventHandler {
+final class HTTPConnection: QueuedSocket, EventHandler {
     let id: UInt64
-    let fd: Int32
     unowned let front: HTTPFront
     private var parser: HTTPRequestParser
-    private var output: OutputQueue
-    private var waitingForWritable = false
     /// Reading paused: a head's worth of the next requests waits in the parser (readAvailable).
     private var readPaused = false
     /// The request being answered.
@@ -35,11 +33,10 @@ final class HTTPConnection: EventHandler {
 
     init(id: UInt64, fd: Int32, front: HTTPFront) {
         self.id = id
-        self.fd = fd
         self.front = front
         let configuration = front.server.configuration
         parser = HTTPRequestParser(maxBodyBytes: configuration.maxMessageBytes)
-        output = OutputQueue(limit: configuration.maxOutputBytes)
+        super.init(fd: fd, maxOutputBytes: configuration.maxOutputBytes)
         updateDeadline()
     }
 
@@ -56,7 +53,7 @@ final class HTTPConnection: EventHandler {
     var pendingOutputBytes: Int { output.pendingBytes }
 
     func handleEvents(_ events: UInt32) {
-        if events & EPOLLOUT.rawValue != 0 { flush() }
+        if events & EPOLLOUT.rawValue != 0 { flushQueued() }
         // A client that shuts its side is gone, as when a read finds the end (and a paused read
         // would be woken for it again and again).
         if !closed && readPaused && events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -105,9 +102,10 @@ final class HTTPConnection: EventHandler {
     /// The events to wait for: reading unless paused, writing while bytes wait.
     private func watch() {
         guard !closed else { return }
-        let reading = readPaused ? EPOLLRDHUP.rawValue : Self.readEvents
-        front.server.eventLoop.modify(fd, events: reading | (waitingForWritable ? EPOLLOUT.rawValue : 0))
+        front.server.eventLoop.modify(fd, events: readingEvents | (waitingForWritable ? EPOLLOUT.rawValue : 0))
     }
+
+    private var readingEvents: UInt32 { readPaused ? EPOLLRDHUP.rawValue : Self.readEvents }
 
     /// Hands the next complete request to the front, if one is there and none is being answered.
     private func takeRequests() {
@@ -174,11 +172,12 @@ final class HTTPConnection: EventHandler {
 
     // MARK: writing
 
-    /// Queues bytes of the response in progress; false when the client is gone or was dropped.
+    /// Queues bytes of the response in progress (`write` appends them), written at the end of the
+    /// loop iteration; false when the client is gone or was dropped.
     @discardableResult
-    func write(_ bytes: [UInt8]) -> Bool {
+    func write(_ write: (inout [UInt8]) -> Void) -> Bool {
         guard !closed else { return false }
-        switch output.append({ $0 += bytes }) {
+        switch output.append(write) {
         case .queued:
             countOutput()
             let buffered = front.server.buffered
@@ -187,7 +186,7 @@ final class HTTPConnection: EventHandler {
             dropForSlowReading(limit: "max_output_bytes", output.limit)
             return false
         }
-        flush()
+        flushSoon(on: front.server)
         return !closed
     }
 
@@ -197,22 +196,23 @@ final class HTTPConnection: EventHandler {
         close(reason: "the client does not read its responses (\(setting))")
     }
 
-    private func flush() {
+    override var ringCanWrite: Bool { !closed && super.ringCanWrite }
+
+    override func ringWrote(_ n: Int) {
+        super.ringWrote(n)
+        countOutput()
+    }
+
+    /// Writes what is queued; once it is all out, the next request or the end.
+    override func flushQueued() {
         guard !closed else { return }
         defer { countOutput() }
-        switch output.flush(to: fd) {
+        switch flush(loop: front.server.eventLoop, readEvents: readingEvents) {
         case .done:
-            if waitingForWritable {
-                waitingForWritable = false
-                watch()
-            }
             if closeAfterResponse && exchange == nil { return end() }
             if exchange == nil { resumeWhenWritten() }
         case .wouldBlock:
-            if !waitingForWritable {
-                waitingForWritable = true
-                watch()
-            }
+            break
         case .failed(let code):
             close(reason: "write: \(String(cString: strerror(code)))")
         }

@@ -3,9 +3,9 @@ import Glibc
 import RPCServer
 
 /// One request and its response, on the loop thread. A response is whole (`respond`) or streamed
-/// (`startStream`, `send`, `finish`: chunked, or to the connection's end for an HTTP/1.0 client).
-/// Calls made through it are the client's; when the client goes, `onClose` runs (a dialect stops
-/// what it started) and nothing more is written.
+/// (`startStream`, `send`, `finish`: chunked, or to the connection's end for an HTTP/1.0 client),
+/// its bytes written straight into the connection's queue. Calls made through it are the client's;
+/// once the client has gone nothing more is written.
 public final class HTTPExchange {
     /// nil for a response to bytes that were no request (a parse error, a timeout).
     public let request: HTTPRequest?
@@ -13,7 +13,6 @@ public final class HTTPExchange {
     private var streaming = false
     private var chunked = false
     public private(set) var done = false
-    private var closeHandlers: [() -> Void] = []
 
     init(request: HTTPRequest?, connection: HTTPConnection) {
         self.request = request
@@ -22,10 +21,6 @@ public final class HTTPExchange {
 
     /// The HTTP client's connection id among the server's clients.
     public var client: UInt64 { connection?.id ?? 0 }
-    public var isGone: Bool { connection == nil || connection?.closed == true }
-
-    /// Runs when the client goes before the response is complete.
-    public func onClose(_ handler: @escaping () -> Void) { closeHandlers.append(handler) }
 
     // MARK: responding
 
@@ -35,9 +30,11 @@ public final class HTTPExchange {
         guard !done, !streaming, let connection else { return }
         var head = statusLine(status) + "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n"
         head += headerLines(headers) + keepAliveLine() + "\r\n"
-        var bytes = Array(head.utf8)
-        if request?.method != "HEAD" { bytes += body }
-        connection.write(bytes)
+        let withBody = request?.method != "HEAD"
+        connection.write { out in
+            out += head.utf8
+            if withBody { out += body }
+        }
         complete()
     }
 
@@ -53,37 +50,37 @@ public final class HTTPExchange {
         var head = statusLine(status) + "Content-Type: \(contentType)\r\nCache-Control: no-cache\r\n"
         head += headerLines(headers)
         head += chunked ? "Transfer-Encoding: chunked\r\n" + keepAliveLine() : "Connection: close\r\n"
-        connection.write(Array((head + "\r\n").utf8))
+        connection.write { $0 += (head + "\r\n").utf8 }
     }
 
-    /// One piece of a streamed response.
+    /// One piece of a streamed response (a chunk of its own when chunked).
     public func send(_ text: String) {
         guard streaming, !done, let connection, !text.isEmpty else { return }
-        let bytes = Array(text.utf8)
-        connection.write(
-            chunked ? Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [0x0D, 0x0A] : bytes)
+        let chunked = self.chunked
+        connection.write { out in
+            if chunked {
+                out += String(text.utf8.count, radix: 16).utf8
+                out += [0x0D, 0x0A]
+            }
+            out += text.utf8
+            if chunked { out += [0x0D, 0x0A] }
+        }
     }
 
     /// Ends a streamed response.
     public func finish() {
         guard streaming, !done else { return }
-        if chunked { connection?.write(Array("0\r\n\r\n".utf8)) } else { connection?.closeWhenDone() }
+        if chunked { connection?.write { $0 += "0\r\n\r\n".utf8 } } else { connection?.closeWhenDone() }
         complete()
     }
 
     private func complete() {
         done = true
-        closeHandlers = []
         connection?.finished(self)
     }
 
-    func connectionClosed() {
-        guard !done else { return }
-        done = true
-        let handlers = closeHandlers
-        closeHandlers = []
-        handlers.forEach { $0() }
-    }
+    /// The client went before the response was complete: nothing more is written.
+    func connectionClosed() { done = true }
 
     private func statusLine(_ status: Int) -> String {
         "HTTP/1.\(request?.minorVersion ?? 1) \(status) \(HTTPFront.reason(status))\r\nServer: rkllm-server\r\n"

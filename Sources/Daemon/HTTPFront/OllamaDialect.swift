@@ -106,26 +106,13 @@ public enum OllamaDialect {
     }
 
     private static func generate(_ generator: TextGenerator, _ exchange: HTTPExchange, chat: Bool) {
-        let body: JSONValue
-        let request: TextGenerator.Request
-        switch TextGenerator.read(exchange, { body throws(ChatPrompt.Failure) in try Self.request(body, chat: chat) }) {
-        case .success(let read): (body, request) = read
-        case .failure(let failure): return fail(exchange, failure)
+        let reader = { (body: JSONValue) throws(ChatPrompt.Failure) in try Self.request(body, chat: chat) }
+        generator.serve(exchange, reader: reader, fail: fail) { body, request in
+            OllamaReply(
+                exchange: exchange, model: request.model, chat: chat, stream: body["stream"] != .bool(false),
+                // With tools the answer may be a call, known only at the end: it is not streamed piece by piece.
+                pieceByPiece: request.tools == nil)
         }
-        let reply = OllamaReply(
-            exchange: exchange, model: request.model, chat: chat, stream: body["stream"] != .bool(false),
-            // With tools the answer may be a call, known only at the end: it is not streamed piece by piece.
-            pieceByPiece: request.tools == nil)
-        generator.run(
-            request, on: exchange,
-            events: { event in
-                switch event {
-                case .loading, .queued: reply.begin()
-                case .text(let text): reply.piece(text)
-                case .done(let outcome): reply.finish(outcome)
-                }
-            },
-            failure: reply.fail)
     }
 
     /// `/api/pull`: the models are on disk already, so pulling one loads it, with its progress as
@@ -135,40 +122,10 @@ public enum OllamaDialect {
         guard case .string(let model)? = body?["model"] ?? body?["name"] else {
             return fail(exchange, .init(status: 400, message: "'model' is required", kind: "invalid_request_error"))
         }
-        let stream = body?["stream"] != .bool(false)
         var request = TextGenerator.Request(model: model, prompt: "")
         request.loadOnly = true
-        var started = false
-        func status(_ text: String) -> JSONValue { ["status": .string(text)] }
-        func begin() {
-            guard stream, !started else { return }
-            started = true
-            exchange.startStream(status: 200, contentType: "application/x-ndjson")
-            exchange.send(status("loading \(model)").jsonText + "\n")
-        }
-        generator.run(
-            request, on: exchange,
-            events: { event in
-                switch event {
-                case .loading(let seconds):
-                    begin()
-                    if stream {
-                        exchange.send(
-                            status("loading \(model): \(CheckedNumbers.wholePart(seconds)) s").jsonText + "\n")
-                    }
-                case .queued, .text: break
-                case .done:
-                    guard stream else { return exchange.respond(status: 200, json: status("success")) }
-                    begin()
-                    exchange.send(status("success").jsonText + "\n")
-                    exchange.finish()
-                }
-            },
-            failure: { failure in
-                guard started else { return fail(exchange, failure) }
-                exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
-                exchange.finish()
-            })
+        let reply = OllamaPullReply(exchange: exchange, model: model, stream: body?["stream"] != .bool(false))
+        Generation(generator, request: request, on: exchange, responder: reply).start()
     }
 
     /// What a request body asks for; a field of the wrong kind is a failure naming it.

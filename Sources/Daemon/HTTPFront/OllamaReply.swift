@@ -3,7 +3,7 @@ import Foundation
 
 /// One `/api/chat` or `/api/generate` reply in Ollama's shapes: a whole object, or NDJSON lines
 /// (a piece of text each, then the last with `done`, the reason and the counts). Loop thread only.
-final class OllamaReply {
+final class OllamaReply: GenerationResponder {
     private let exchange: HTTPExchange
     private let model: String
     private let chat: Bool
@@ -21,7 +21,7 @@ final class OllamaReply {
     }
 
     /// A streamed reply starts (as soon as the model loads or the run waits).
-    func begin() {
+    func begin(loading seconds: Double? = nil) {
         guard stream, !streaming else { return }
         streaming = true
         exchange.startStream(status: 200, contentType: "application/x-ndjson")
@@ -76,4 +76,49 @@ final class OllamaReply {
     }
 
     private func send(_ fields: JSONObject) { exchange.send(line(fields).jsonText + "\n") }
+}
+
+/// `/api/pull`'s reply in Ollama's shape: `{"status": ...}` lines while the model loads (its
+/// seconds so far), then `success`; or the one `success` object. Loop thread only.
+final class OllamaPullReply: GenerationResponder {
+    private let exchange: HTTPExchange
+    private let model: String
+    private let stream: Bool
+    private var started = false
+
+    init(exchange: HTTPExchange, model: String, stream: Bool) {
+        self.exchange = exchange
+        self.model = model
+        self.stream = stream
+    }
+
+    func begin(loading seconds: Double?) {
+        guard stream, let seconds else { return }
+        start()
+        send("loading \(model): \(CheckedNumbers.wholePart(seconds)) s")
+    }
+
+    func piece(_ text: String) {}
+
+    func finish(_ outcome: TextGenerator.Outcome) {
+        guard stream else { return exchange.respond(status: 200, json: ["status": "success"]) }
+        start()
+        send("success")
+        exchange.finish()
+    }
+
+    func fail(_ failure: TextGenerator.Failure) {
+        guard started else { return OllamaDialect.fail(exchange, failure) }
+        exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
+        exchange.finish()
+    }
+
+    private func start() {
+        guard !started else { return }
+        started = true
+        exchange.startStream(status: 200, contentType: "application/x-ndjson")
+        send("loading \(model)")
+    }
+
+    private func send(_ status: String) { exchange.send(JSONValue.object(["status": .string(status)]).jsonText + "\n") }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// One completion's response in OpenAI's shapes: a whole `chat.completion` (or `text_completion`),
 /// or server-sent `chat.completion.chunk` events: the role first, the text as it comes, the finish
 /// reason, the usage when asked, `[DONE]`. Loop thread only.
-final class OpenAICompletion {
+final class OpenAICompletion: GenerationResponder {
     private let exchange: HTTPExchange
     private let model: String
     private let chat: Bool
@@ -29,7 +29,7 @@ final class OpenAICompletion {
 
     /// A streamed response starts (as soon as the model loads or the run waits: the client knows
     /// it is being answered).
-    func begin() {
+    func begin(loading seconds: Double? = nil) {
         guard stream, !started else { return }
         started = true
         exchange.startStream(status: 200, contentType: "text/event-stream")
@@ -42,7 +42,8 @@ final class OpenAICompletion {
         event(choice(text: text, finish: nil))
     }
 
-    func finish(_ outcome: TextGenerator.Outcome, calls: [JSONValue]) {
+    func finish(_ outcome: TextGenerator.Outcome) {
+        let calls = OpenAIDialect.toolCalls(outcome.toolCalls)
         let usage: JSONValue = [
             "prompt_tokens": .int(Int64(outcome.promptTokens)),
             "completion_tokens": .int(Int64(outcome.completionTokens)),

@@ -27,27 +27,14 @@ public enum OpenAIDialect {
     }
 
     private static func complete(_ generator: TextGenerator, _ exchange: HTTPExchange, chat: Bool) {
-        let body: JSONValue
-        let request: TextGenerator.Request
-        switch TextGenerator.read(exchange, { body throws(ChatPrompt.Failure) in try Self.request(body, chat: chat) }) {
-        case .success(let read): (body, request) = read
-        case .failure(let failure): return fail(exchange, failure)
+        let reader = { (body: JSONValue) throws(ChatPrompt.Failure) in try Self.request(body, chat: chat) }
+        generator.serve(exchange, reader: reader, fail: fail) { body, request in
+            OpenAICompletion(
+                exchange: exchange, model: request.model, chat: chat, stream: body["stream"] == .bool(true),
+                includeUsage: body["stream_options"]?["include_usage"] == .bool(true),
+                // With tools the answer may be a call, known only at the end: it is not streamed piece by piece.
+                pieceByPiece: request.tools == nil)
         }
-        let completion = OpenAICompletion(
-            exchange: exchange, model: request.model, chat: chat, stream: body["stream"] == .bool(true),
-            includeUsage: body["stream_options"]?["include_usage"] == .bool(true),
-            // With tools the answer may be a call, known only at the end: it is not streamed piece by piece.
-            pieceByPiece: request.tools == nil)
-        generator.run(
-            request, on: exchange,
-            events: { event in
-                switch event {
-                case .loading, .queued: completion.begin()
-                case .text(let text): completion.piece(text)
-                case .done(let outcome): completion.finish(outcome, calls: toolCalls(outcome.toolCalls))
-                }
-            },
-            failure: completion.fail)
     }
 
     /// What a request body asks for; a field of the wrong kind is a failure naming it.
@@ -75,7 +62,7 @@ public enum OpenAIDialect {
     }
 
     /// The model's calls in OpenAI's shape: arguments as JSON text.
-    private static func toolCalls(_ calls: [JSONValue]) -> [JSONValue] {
+    static func toolCalls(_ calls: [JSONValue]) -> [JSONValue] {
         calls.enumerated().map { index, call in
             let arguments =
                 call["arguments"].map { if case .string(let text) = $0 { text } else { $0.jsonText } } ?? "{}"

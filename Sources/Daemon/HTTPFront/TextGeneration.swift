@@ -3,10 +3,8 @@ import Foundation
 import RPCServer
 
 /// A runtime that generates text, as the HTTP dialects use it: its generation profile (from its
-/// annotations), its namespace and ABI. One `run` loads (or joins) the model as the request's
-/// client, sets its tools, runs the prompt and hands out the text as it comes, keeping the
-/// request's limits (max tokens, stop sequences) where the runtime does not; then lets the model
-/// go (it stays loaded for the daemon's keep-alive).
+/// annotations), its namespace and ABI. `serve` is every dialect's one generation path: the
+/// dialect reads the body into a request and makes its responder, a `Generation` runs it.
 public struct TextGenerator: Sendable {
     public let namespace: String
     public let abi: String?
@@ -38,15 +36,6 @@ public struct TextGenerator: Sendable {
         var keepAlive: Double?
         /// Only load the model (and keep it for `keepAlive`): no prompt runs.
         var loadOnly = false
-    }
-
-    enum Event {
-        /// The model is loading: seconds so far.
-        case loading(Double)
-        /// The run waits behind others: its place.
-        case queued(Int)
-        case text(String)
-        case done(Outcome)
     }
 
     struct Outcome {
@@ -110,6 +99,20 @@ public struct TextGenerator: Sendable {
         return files.first { $0["name"] == .string(name) || $0["path"] == .string(name) }
     }
 
+    /// Every dialect's generation: the body read into a request by `reader` (a 400 through `fail`
+    /// when it cannot be), the dialect's responder made for them, the generation run.
+    func serve(
+        _ exchange: HTTPExchange, reader: (JSONValue) throws(ChatPrompt.Failure) -> Request,
+        fail: (HTTPExchange, Failure) -> Void, responder: (JSONValue, Request) -> GenerationResponder
+    ) {
+        switch Self.read(exchange, reader) {
+        case .success(let read):
+            Generation(self, request: read.request, on: exchange, responder: responder(read.body, read.request)).start()
+        case .failure(let failure):
+            fail(exchange, failure)
+        }
+    }
+
     /// A generation request's JSON body as a dialect reads it (`reader`): the body and the request,
     /// or the 400 that says why not.
     static func read(_ exchange: HTTPExchange, _ reader: (JSONValue) throws(ChatPrompt.Failure) -> Request)
@@ -133,140 +136,53 @@ public struct TextGenerator: Sendable {
         }
     }
 
-    /// Runs `request` as `exchange`'s client: `events` gets the load's progress, the text and
-    /// the outcome; `failure` why it could not run. Nothing more comes once the client has gone.
-    func run(
-        _ request: Request, on exchange: HTTPExchange, events: @escaping (Event) -> Void,
-        failure: @escaping (Failure) -> Void
-    ) {
-        if let setting = settingNotTaken(request) {
-            return failure(
-                Failure(
-                    status: 400,
-                    message:
-                        "this runtime (\(namespace)\(abi.map { " ABI \($0)" } ?? "")) takes no '\(setting)' per request",
-                    kind: "invalid_request_error"))
-        }
-        models(exchange) { found in
-            let files: [JSONValue]
-            switch found {
-            case .success(let list): files = list
-            case .failure(let error): return failure(.from(error))
-            }
-            guard let file = Self.file(named: request.model, in: files), case .string(let path)? = file["path"] else {
-                return failure(
-                    Failure(
-                        status: 404, message: "the model '\(request.model)' does not exist", kind: "model_not_found"))
-            }
-            load(path, request, on: exchange, events: events, failure: failure)
+    /// Why `request` cannot run here (a setting this runtime takes nowhere per request), or nil.
+    func refusal(of request: Request) -> Failure? {
+        guard let setting = settingNotTaken(request) else { return nil }
+        return Failure(
+            status: 400,
+            message: "this runtime (\(namespace)\(abi.map { " ABI \($0)" } ?? "")) takes no '\(setting)' per request",
+            kind: "invalid_request_error")
+    }
+
+    /// Why a run's answer is no generation: it failed (but for the cancel that kept the request's
+    /// own limit), or its stream ended in an error. Nil for a generation.
+    func failure(of outcome: Result<JSONValue, RPCError>, limits: RequestLimits) -> Failure? {
+        switch outcome {
+        case .failure(let error) where !(limits.reached && error.code == RPCError.Code.cancelled):
+            return .from(error)
+        case .success(let final) where final[StreamMember.ended] == .string(StreamEnding.error.name):
+            return Failure(
+                status: 500, message: "the run failed: \(final["meaning"].map(\.jsonText) ?? final.jsonText)",
+                kind: "server_error")
+        default:
+            return nil
         }
     }
 
-    private func load(
-        _ path: String, _ request: Request, on exchange: HTTPExchange, events: @escaping (Event) -> Void,
-        failure: @escaping (Failure) -> Void
-    ) {
-        var values = self.values(of: request)
-        values["$model"] = .string(path)
-        exchange.call(
-            profile.load.method, profile.load.params(values),
-            messages: { message in
-                if case .double(let seconds)? = message[StreamMember.loading]?["elapsed_s"] {
-                    events(.loading(seconds))
-                }
-            },
-            answer: { outcome in
-                switch outcome {
-                case .failure(let error): failure(.from(error))
-                case .success(let answer):
-                    guard let handle = answer[profile.handle] else {
-                        return failure(
-                            Failure(status: 500, message: "the load answered no handle", kind: "server_error"))
-                    }
-                    values["$handle"] = handle
-                    let release = { _ = exchange.call(destroyMethods[profile.load.method] ?? "", [handle]) { _ in } }
-                    if let seconds = request.keepAlive {
-                        exchange.call("server.keep_alive", ["handle": handle, "seconds": .double(seconds)]) { _ in }
-                    }
-                    if request.loadOnly {
-                        release()
-                        var loaded = Outcome()
-                        loaded.finishReason = "load"
-                        return events(.done(loaded))
-                    }
-                    guard let tools = request.tools, let step = profile.tools else {
-                        return generate(
-                            values, request, on: exchange, events: events, failure: failure, release: release)
-                    }
-                    values["$tools"] = .string(tools.jsonText)
-                    exchange.call(step.method, step.params(values)) { outcome in
-                        if case .failure(let error) = outcome {
-                            release()
-                            return failure(.from(error))
-                        }
-                        generate(values, request, on: exchange, events: events, failure: failure, release: release)
-                    }
-                }
-            })
-    }
-
-    private func generate(
-        _ values: [String: JSONValue], _ request: Request, on exchange: HTTPExchange, events: @escaping (Event) -> Void,
-        failure: @escaping (Failure) -> Void, release: @escaping () -> Void
-    ) {
-        let limits = RequestLimits(request: request, runTakesMaxTokens: profile.run.takes("$max_tokens"))
-        var runID: Int64 = 0
-        let stopRun = {
-            _ = exchange.call("$/cancelRequest", ["id": .int(runID)]) { _ in }
+    /// What a generation gave: its text, its counts (the runtime's where the profile finds them),
+    /// why it ended and the tool calls in its text.
+    func outcome(final: JSONValue, limits: RequestLimits) -> Outcome {
+        var result = Outcome(text: limits.text)
+        let count = { (path: String?) in
+            path.flatMap { GenerationProfile.value(at: $0, of: final) }.flatMap {
+                if case .int(let n) = $0 { Int(n) } else { nil }
+            }
         }
-        runID = exchange.call(
-            profile.run.method, profile.run.params(values),
-            messages: { message in
-                if case .int(let place)? = message[StreamMember.queuePosition] { events(.queued(Int(place))) }
-                guard !limits.reached,
-                    let text = GenerationProfile.value(at: profile.text, of: message).flatMap({
-                        if case .string(let t) = $0 { t } else { nil }
-                    }), !text.isEmpty
-                else { return }
-                let (out, reached) = limits.take(text)
-                if !out.isEmpty { events(.text(out)) }
-                if reached { stopRun() }
-            },
-            answer: { outcome in
-                release()
-                switch outcome {
-                case .failure(let error) where !(limits.reached && error.code == RPCError.Code.cancelled):
-                    return failure(.from(error))
-                case .success(let final) where final[StreamMember.ended] == .string(StreamEnding.error.name):
-                    return failure(
-                        Failure(
-                            status: 500,
-                            message: "the run failed: \(final["meaning"].map(\.jsonText) ?? final.jsonText)",
-                            kind: "server_error"))
-                default: break
-                }
-                if let rest = limits.flush(), !rest.isEmpty { events(.text(rest)) }
-                let final = (try? outcome.get()) ?? .null
-                var result = Outcome(text: limits.text)
-                let count = { (path: String?) in
-                    path.flatMap { GenerationProfile.value(at: $0, of: final) }.flatMap {
-                        if case .int(let n) = $0 { Int(n) } else { nil }
-                    }
-                }
-                result.promptTokens = count(profile.promptTokens) ?? 0
-                result.completionTokens = count(profile.completionTokens) ?? limits.pieces
-                if case .string(let name)? = final[StreamMember.ended], case .limit = StreamEnding(name: name) {
-                    result.finishReason = "length"  // the runtime's own limit (`max_tokens`)
-                }
-                if limits.lengthReached { result.finishReason = "length" }
-                result.toolCalls = toolCalls(in: limits.text)
-                if !result.toolCalls.isEmpty { result.finishReason = "tool_calls" }
-                events(.done(result))
-            })
+        result.promptTokens = count(profile.promptTokens) ?? 0
+        result.completionTokens = count(profile.completionTokens) ?? limits.pieces
+        // The runtime's own limit (`max_tokens`), or the request's.
+        if case .string(let name)? = final[StreamMember.ended], case .limit = StreamEnding(name: name) {
+            result.finishReason = "length"
+        }
+        if limits.lengthReached { result.finishReason = "length" }
+        result.toolCalls = toolCalls(in: limits.text)
+        if !result.toolCalls.isEmpty { result.finishReason = "tool_calls" }
+        return result
     }
 
     /// What a request fills in the templates.
-    private func values(of request: Request) -> [String: JSONValue] {
+    func values(of request: Request) -> [String: JSONValue] {
         var values: [String: JSONValue] = [
             "$prompt": .string(request.prompt), "$role": .string(request.role), "$keep_history": 0,
         ]

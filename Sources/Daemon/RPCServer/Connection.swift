@@ -26,7 +26,6 @@ final class Connection: FramedSocket, EventHandler {
     /// What this connection has added to the server's totals of buffered bytes.
     private var countedInput = 0
     private var countedOutput = 0
-    private var flushScheduled = false
     private(set) var closed = false
 
     init(
@@ -181,24 +180,20 @@ final class Connection: FramedSocket, EventHandler {
             server.dropSlowReader(self, limit: "max_output_bytes", output.limit)
             return false
         }
-        if !flushScheduled && !waitingForWritable {
-            flushScheduled = true
-            server.flushLater(self)
-        }
+        flushSoon(on: server)
         return true
     }
 
-    /// Whether the iteration's ring of sends can write this connection's replies (RingWriter).
-    var ringCanWrite: Bool { !closed && !waitingForWritable && output.hasOnlyBytesWaiting }
+    override var ringCanWrite: Bool { !closed && super.ringCanWrite }
 
-    /// The ring's send wrote the first `n` waiting bytes; `flush` writes what is left.
-    func ringWrote(_ n: Int) {
-        output.advance(written: n)
+    override func ringWrote(_ n: Int) {
+        super.ringWrote(n)
         server.stats.bytesToClients += n
     }
 
+    override func flushQueued() { flush() }
+
     func flush() {
-        flushScheduled = false
         guard !closed else { return }
         let before = output.bytesWritten
         defer {

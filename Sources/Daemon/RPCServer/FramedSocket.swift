@@ -3,21 +3,15 @@ import Glibc
 import Wire
 
 /// A stream socket carrying newline-framed messages with descriptors beside them (SCM_RIGHTS):
-/// the one implementation of reading (recvmsg, then line framing) and of bounded, coalesced
-/// writing that asks the loop for EPOLLOUT only while the socket is full. Client connections and
-/// both ends of a runtime host's channel are framed sockets; on a blocking socket (the host's end,
-/// the start-up probe) `wouldBlock` simply never happens.
-open class FramedSocket {
-    public let fd: Int32
+/// the one implementation of reading them (recvmsg, then line framing), over `QueuedSocket`'s
+/// writing. Client connections and both ends of a runtime host's channel are framed sockets; on a
+/// blocking socket (the host's end, the start-up probe) `wouldBlock` simply never happens.
+open class FramedSocket: QueuedSocket {
     public final var framer: LineFramer
-    public final var output: OutputQueue
-    /// The socket took less than was queued: the loop is asked for EPOLLOUT.
-    public final private(set) var waitingForWritable = false
 
     public init(fd: Int32, maxLineBytes: Int, maxOutputBytes: Int) {
-        self.fd = fd
         framer = LineFramer(maxLineBytes: maxLineBytes)
-        output = OutputQueue(limit: maxOutputBytes)
+        super.init(fd: fd, maxOutputBytes: maxOutputBytes)
     }
 
     public enum ReadOutcome: Equatable {
@@ -48,22 +42,5 @@ open class FramedSocket {
             if errno == EINTR { continue }
             return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno)
         }
-    }
-
-    /// Writes what is queued. With a loop: EPOLLOUT is asked for while the socket is full, and
-    /// only `readEvents` again once it has drained.
-    public final func flush(loop: EventLoop?, readEvents: UInt32) -> OutputQueue.FlushResult {
-        let result = output.flush(to: fd)
-        guard let loop else { return result }
-        switch result {
-        case .done where waitingForWritable:
-            waitingForWritable = false
-            loop.modify(fd, events: readEvents)
-        case .wouldBlock where !waitingForWritable:
-            waitingForWritable = true
-            loop.modify(fd, events: readEvents | EPOLLOUT.rawValue)
-        default: break
-        }
-        return result
     }
 }

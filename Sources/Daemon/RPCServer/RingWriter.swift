@@ -34,7 +34,7 @@ final class RingWriter {
     }
 
     /// Writes what each of `connections` can send now, `capacity` of them per system call.
-    func write(_ connections: [Connection]) {
+    func write(_ connections: [QueuedSocket]) {
         var start = 0
         while start < connections.count {
             let end = min(connections.count, start + capacity)
@@ -43,7 +43,7 @@ final class RingWriter {
         }
     }
 
-    private func write(_ connections: [Connection], _ range: Range<Int>) {
+    private func write(_ connections: [QueuedSocket], _ range: Range<Int>) {
         results.removeAll(keepingCapacity: true)
         results.append(contentsOf: repeatElement(0, count: range.count))
         lend(connections, from: range.lowerBound, range)
@@ -55,7 +55,7 @@ final class RingWriter {
     /// Prepares a send of each connection's waiting bytes. The kernel reads them during the
     /// submission, so each queue's bytes stay lent (its closure open) until every send has
     /// completed: one level of recursion per connection, at most `capacity` deep.
-    private func lend(_ connections: [Connection], from index: Int, _ range: Range<Int>) {
+    private func lend(_ connections: [QueuedSocket], from index: Int, _ range: Range<Int>) {
         guard index < range.upperBound else { return submit() }
         let connection = connections[index]
         guard connection.ringCanWrite else { return lend(connections, from: index + 1, range) }

@@ -340,10 +340,11 @@ public final class Server: @unchecked Sendable {
         return found
     }
 
-    /// Connections with replies queued in this loop iteration, written at its end.
-    private var dirty: [Connection] = []
+    /// Sockets with bytes queued in this loop iteration (the socket's clients and HTTP's), written
+    /// at its end.
+    private var dirty: [QueuedSocket] = []
 
-    func flushLater(_ connection: Connection) { dirty.append(connection) }
+    func flushLater(_ socket: QueuedSocket) { dirty.append(socket) }
 
     private func flushDirty() {
         // Most replies leave in one system call; a flush writes the rest (descriptors, what a
@@ -352,9 +353,10 @@ public final class Server: @unchecked Sendable {
         // By index: a flush may queue replies to others, which join the end of the list.
         var next = 0
         while next < dirty.count {
-            let connection = dirty[next]
+            let socket = dirty[next]
             next += 1
-            connection.flush()
+            socket.flushScheduled = false
+            socket.flushQueued()
         }
         dirty.removeAll(keepingCapacity: true)
     }
