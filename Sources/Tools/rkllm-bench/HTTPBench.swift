@@ -20,7 +20,11 @@ func http(_ options: Options) throws {
     setenv("RKLLM_MODEL_DIRS", repositoryModels, 1)
     let log = "/tmp/rkllm-bench-\(getpid()).log"
     let target = try Target(
-        socket: nil, maxConnections: options.connections * 2, arguments: ["--http", "127.0.0.1:0", "--log-level", "1"],
+        socket: nil, maxConnections: options.connections * 2,
+        // Every connection is opened before any sends its first request: none is closed as unproven.
+        arguments: [
+            "--http", "127.0.0.1:0", "--http-max-unauthenticated", String(options.connections * 2), "--log-level", "1",
+        ],
         log: log)
     defer { target.stop() }
     let port = try httpPort(log)
