@@ -46,6 +46,8 @@ public struct MethodSpec: Sendable {
     public let pauseValue: Int64?
     /// The limit whose reaching ends its stream otherwise than a plain finish.
     public let streamLimit: StreamLimit?
+    /// How the daemon routes its calls, known from its traits once the table is made.
+    public let kind: Kind
     /// Other symbols the call needs (default-makers).
     public let needs: [String]
     /// What its failure codes mean, when its status group says.
@@ -146,6 +148,7 @@ public struct MethodSpec: Sendable {
         self.pauseValue = pauseValue
         self.streamLimit = streamLimit
         self.paths = paths
+        kind = Kind(creatingShared: creates != nil && shared, destroys: destroys, aborts: aborts, streams: streams)
     }
 
     /// The name errors give: the C function, or the method for a symbol-less entry.

@@ -217,86 +217,117 @@ public final class RuntimeRouter: @unchecked Sendable {
 
     // MARK: routing
 
+    /// A call on its way to a runtime host: its parameters with the host's handles and the
+    /// caller's per-run values, the handles it uses, the descriptors it takes.
+    struct Routed {
+        var params: JSONValue?
+        /// The parameters as the client gave them (its names canonical, left-out handles filled in).
+        let given: JSONValue?
+        let used: [(id: Int64, handle: Handle)]
+        var fds: [Int32]
+        var target: (id: Int64, handle: Handle)? { used.first }
+    }
+
     /// `taken`: the descriptors of a call routed again (they were taken from its line the first time).
     func route(_ call: Call, entry: MethodSpec, taken: [Int32]? = nil) {
-        let namespace = String(entry.method.prefix { $0 != "." })
-        guard let state = runtimes[namespace] else {
-            return call.respond(
-                .failure(RPCError(code: RPCError.Code.runtimeNotAvailable, message: "no runtime hosts \(namespace).*")))
+        let state: RuntimeState
+        switch admission(of: call, entry: entry) {
+        case .success(let admitted): state = admitted
+        case .failure(let refusal): return call.respond(.failure(refusal))
         }
-        if let why = state.unavailable {
-            return call.respond(
-                .failure(
-                    RPCError(
-                        code: RPCError.Code.runtimeNotAvailable,
-                        message: "the \(namespace) runtime is not available: \(why)",
-                        data: .object(["library": .string(state.library), "reason": .string(why)]))))
-        }
-        if let symbol = entry.symbol, state.missing.contains(symbol) {
-            return call.respond(.failure(RPCError.functionNotPresent(symbol)))
-        }
-        if entry.privileged && call.peer.uid != 0 {
-            return call.respond(
-                .failure(
-                    RPCError(
-                        code: RPCError.Code.notPermitted, message: "\(entry.method) is for root peers only",
-                        data: .object(["uid": .int(Int64(call.peer.uid))]))))
-        }
-        var fds: [Int32] = []
-        var params: JSONValue?
-        let used: [(id: Int64, handle: Handle)]
-        let given: JSONValue?
+        let routed: Routed
         do {
-            given = Self.handlesLeftOut(try entry.canonicalNames(call.params), entry: entry)
-            (params, used) = try translateHandles(call, entry: entry, given: given)
-            if let handle = used.first?.handle { params = Self.giving(handle.runValues, to: params, entry: entry) }
-            (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
+            routed = try prepare(call, entry: entry, taken: taken)
         } catch {
-            fds.forEach { close($0) }
-            return call.respond(
-                .failure(RPCError.from(error)))
+            return call.respond(.failure(RPCError.from(error)))
         }
-        let target = used.first
-        if let object = target?.handle.object, object.shareKey != nil, !object.isPrivate,
-            Self.changesSharedState(entry, params: given),
+        let fds = routed.fds
+        if let object = routed.target?.handle.object, object.shareKey != nil, !object.isPrivate,
+            Self.changesSharedState(entry, params: routed.given),
             !makeOwn(object, for: call, entry: entry, fds: fds)
         {
             return
         }
-        let share = Self.share(of: entry, params: params, fds: fds.count)
+        let share = Self.share(of: entry, params: routed.params, fds: fds.count)
         if entry.creates != nil {
             do {
                 try reserve(share, for: call.connection)
             } catch {
                 fds.forEach { close($0) }
-                return call.respond(
-                    .failure(RPCError.from(error)))
+                return call.respond(.failure(RPCError.from(error)))
             }
         }
         // Only a plain call and a stream pass descriptors on: a shared object is no one client's
         // to hold them, a shared destroy is a release, and an abort stops the caller's own stream.
-        if entry.creates != nil, entry.shared {
+        switch (entry.kind, routed.target) {
+        case (.createsShared, _):
             fds.forEach { close($0) }
-            createShared(call, entry: entry, params: params, state: state, share: share)
-        } else if let target, entry.destroys == target.handle.object.type, target.handle.object.shareKey != nil {
+            createShared(call, entry: entry, params: routed.params, state: state, share: share)
+        case (.destroys, let target?)
+        where target.handle.object.shareKey != nil
+            && entry.destroys == target.handle.object.type:
             fds.forEach { close($0) }
             release(target.id)
             call.respond(.success(.object([:])))
-        } else if let target, entry.aborts == target.handle.object.type {
+        case (.aborts, let target?) where entry.aborts == target.handle.object.type:
             fds.forEach { close($0) }
-            abortOwnStream(call, entry: entry, params: params, on: target.handle.object)
-        } else if let target, entry.streams != nil {
-            stream(call, entry: entry, params: params, fds: fds, on: target.handle.object)
-        } else {
-            let destroyed = used.first { $0.handle.object.type == entry.destroys }
-            if let destroyed { handles.setDestroying(destroyed.id, true) }
-            let related = Dictionary(used.map { ($0.handle.object.type, $0.handle.object.hostID) }) { first, _ in
-                first
-            }
-            send(
-                call, entry: entry, params: params, fds: fds, on: target?.handle.object, destroying: destroyed?.id,
-                related: related, share: share)
+            abortOwnStream(call, entry: entry, params: routed.params, on: target.handle.object)
+        case (.streams, let target?):
+            stream(call, entry: entry, params: routed.params, fds: fds, on: target.handle.object)
+        default:
+            sendPlain(call, entry: entry, routed, share: share)
         }
+    }
+
+    /// The runtime's state when `call` may go to it: the runtime is there and loaded, has the
+    /// method's symbol, and the caller may call the method; else the refusal.
+    private func admission(of call: Call, entry: MethodSpec) -> Result<RuntimeState, RPCError> {
+        let namespace = String(entry.method.prefix { $0 != "." })
+        guard let state = runtimes[namespace] else {
+            return .failure(
+                RPCError(code: RPCError.Code.runtimeNotAvailable, message: "no runtime hosts \(namespace).*"))
+        }
+        if let why = state.unavailable {
+            return .failure(
+                RPCError(
+                    code: RPCError.Code.runtimeNotAvailable,
+                    message: "the \(namespace) runtime is not available: \(why)",
+                    data: .object(["library": .string(state.library), "reason": .string(why)])))
+        }
+        if let symbol = entry.symbol, state.missing.contains(symbol) {
+            return .failure(RPCError.functionNotPresent(symbol))
+        }
+        if entry.privileged && call.peer.uid != 0 {
+            return .failure(
+                RPCError(
+                    code: RPCError.Code.notPermitted, message: "\(entry.method) is for root peers only",
+                    data: .object(["uid": .int(Int64(call.peer.uid))])))
+        }
+        return .success(state)
+    }
+
+    /// The call's parameters for the host: names made canonical, handles translated (each must be
+    /// the caller's), the caller's per-run values given, its descriptors taken.
+    private func prepare(_ call: Call, entry: MethodSpec, taken: [Int32]?) throws -> Routed {
+        let given = Self.handlesLeftOut(try entry.canonicalNames(call.params), entry: entry)
+        var (params, used) = try translateHandles(call, entry: entry, given: given)
+        if let handle = used.first?.handle { params = Self.giving(handle.runValues, to: params, entry: entry) }
+        let fds: [Int32]
+        (params, fds) = try takeFileDescriptors(call, entry: entry, params: params, taken: taken)
+        return Routed(params: params, given: given, used: used, fds: fds)
+    }
+
+    /// A call that is neither a shared creation, a shared release, an abort nor a stream: sent as
+    /// it is (a destroy marks its handle as going first, so calls behind it are refused).
+    private func sendPlain(_ call: Call, entry: MethodSpec, _ routed: Routed, share: Holdings) {
+        let destroyed = routed.used.first { $0.handle.object.type == entry.destroys }
+        if let destroyed { handles.setDestroying(destroyed.id, true) }
+        let related = Dictionary(routed.used.map { ($0.handle.object.type, $0.handle.object.hostID) }) { first, _ in
+            first
+        }
+        send(
+            call, entry: entry, params: routed.params, fds: routed.fds, on: routed.target?.handle.object,
+            destroying: destroyed?.id, related: related, share: share)
     }
 
     /// The plain path: one call to the runtime host, its answer to the client (a created handle
