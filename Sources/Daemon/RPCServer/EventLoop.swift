@@ -126,6 +126,8 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
         threadID.store(pthread_self(), ordering: .releasing)
+        LoopThread.entered()
+        defer { LoopThread.left() }
         running = true
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while running {

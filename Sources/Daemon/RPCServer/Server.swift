@@ -23,16 +23,16 @@ public final class Server: @unchecked Sendable {
     /// Lines a client's doing causes, bounded per client and cause.
     let clientLog: ClientLog
     private var listenerHandler: ListenerHandler?
-    var connections: [UInt64: Connection] = [:]
+    @LoopBound var connections: [UInt64: Connection] = [:]
     /// Clients of other fronts (HTTP): Server+Fronts.swift.
-    var frontConnections: Set<UInt64> = []
+    @LoopBound var frontConnections: Set<UInt64> = []
     var nextConnectionID: UInt64 = 1
-    var stats = Stats()
+    @LoopBound var stats = Stats()
     /// An iteration's replies in one system call, when on and the kernel has io_uring (opened by
     /// `run`, on the loop's thread); `ringWriterState` says which.
     var ringWriter: RingWriter?
     var ringWriterState = "off"
-    var shuttingDown = false
+    @LoopBound var shuttingDown = false
     private var shutdownDeadline: Int?
     /// `components` of the OpenRPC document (the generated JSON Schemas of the C types).
     public var openRPCComponents: JSONValue?
@@ -264,7 +264,7 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Called on the loop thread with the id of each connection that closes (its handles go with it).
-    var disconnectObservers: [(UInt64) -> Void] = []
+    @LoopBound var disconnectObservers: [(UInt64) -> Void] = []
     public func onDisconnect(_ observer: @escaping (UInt64) -> Void) { disconnectObservers.append(observer) }
 
     /// Called on the loop thread when the graceful shutdown starts (hosts stop, pending calls end).
@@ -342,7 +342,7 @@ public final class Server: @unchecked Sendable {
 
     /// Sockets with bytes queued in this loop iteration (the socket's clients and HTTP's), written
     /// at its end.
-    private var dirty: [QueuedSocket] = []
+    @LoopBound private var dirty: [QueuedSocket] = []
 
     func flushLater(_ socket: QueuedSocket) { dirty.append(socket) }
 

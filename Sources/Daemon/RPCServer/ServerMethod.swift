@@ -90,8 +90,7 @@ public final class Call: @unchecked Sendable {
     let batch: Server.Batch?
     /// Where the messages and the answer of a call from another front go (instead of a socket).
     let sink: CallSink?
-    /// Loop thread only.
-    var answered = false
+    @LoopBound var answered = false
 
     init(
         request: Request, connection: UInt64, peer: Peer, server: Server, slot: MethodSlot, batch: Server.Batch?,

@@ -24,8 +24,8 @@ final class HostProcess: FramedSocket, EventHandler {
     private let logger: Logger
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// Descriptors the process sent, oldest first, until the answer they came with takes them.
-    private var receivedFDs: [Int32] = []
-    private var pending: [Int64: Pending] = [:]
+    @LoopBound private var receivedFDs: [Int32] = []
+    @LoopBound private var pending: [Int64: Pending] = [:]
     private var nextID: Int64 = 1
     /// The daemon ended it (last handle gone, shutdown): not a crash.
     private(set) var stoppedByDaemon = false

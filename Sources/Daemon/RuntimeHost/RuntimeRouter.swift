@@ -65,23 +65,23 @@ public final class RuntimeRouter: @unchecked Sendable {
     var runtimes: [String: RuntimeState] = [:]
     /// The namespaces in the order the runtimes were given.
     private(set) var order: [String] = []
-    var handles = HandleRegistry<RuntimeObject>()
+    @LoopBound var handles = HandleRegistry<RuntimeObject>()
     /// What each client holds (and has reserved for creating calls under way).
-    var holdings: [UInt64: Holdings] = [:]
-    var hosts: [ObjectIdentifier: HostProcess] = [:]
+    @LoopBound var holdings: [UInt64: Holdings] = [:]
+    @LoopBound var hosts: [ObjectIdentifier: HostProcess] = [:]
     /// Hosts of one client (`Hosting.perClient`), by client and namespace.
-    var clientHosts: [UInt64: [String: HostProcess]] = [:]
+    @LoopBound var clientHosts: [UInt64: [String: HostProcess]] = [:]
     /// Shared objects by their creating call's canonical parameters, loading ones, instance values.
-    var sharedObjects = SharedObjectCache<RuntimeObject, Call>()
+    @LoopBound var sharedObjects = SharedObjectCache<RuntimeObject, Call>()
     /// Blocking calls running on the device's cores and waiting for one, per namespace (RuntimeRouter+DeviceCores).
-    var coresBusy: [String: Int] = [:]
-    var coreQueue: [String: [() -> Void]] = [:]
+    @LoopBound var coresBusy: [String: Int] = [:]
+    @LoopBound var coreQueue: [String: [() -> Void]] = [:]
     /// Clients getting an object of their own (RuntimeRouter+Privacy), as "connection object".
-    var separating: Set<String> = []
+    @LoopBound var separating: Set<String> = []
     /// The runtimes with a model load under way, and the loads waiting for their turn
     /// (RuntimeRouter+Loads).
-    var loadRunning: Set<String> = []
-    var loadsWaiting: [String: [WaitingLoad]] = [:]
+    @LoopBound var loadRunning: Set<String> = []
+    @LoopBound var loadsWaiting: [String: [WaitingLoad]] = [:]
     /// Where shared creating calls' file paths are resolved: off the loop, one after another.
     let pathResolution = DispatchQueue(label: "rkllm-server.path-resolution")
     var loop: EventLoop?
