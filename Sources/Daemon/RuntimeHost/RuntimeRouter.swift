@@ -73,9 +73,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     @LoopBound var clientHosts: [UInt64: [String: HostProcess]] = [:]
     /// Shared objects by their creating call's canonical parameters, loading ones, instance values.
     @LoopBound var sharedObjects = SharedObjectCache<RuntimeObject, Call>()
-    /// Blocking calls running on the device's cores and waiting for one, per namespace (RuntimeRouter+DeviceCores).
-    @LoopBound var coresBusy: [String: Int] = [:]
-    @LoopBound var coreQueue: [String: [() -> Void]] = [:]
+    /// The device's cores, per namespace of a runtime whose clients have hosts of their own.
+    @LoopBound var cores: [String: DeviceCores] = [:]
     /// Clients getting an object of their own (RuntimeRouter+Privacy), as "connection object".
     @LoopBound var separating: Set<String> = []
     /// The runtimes with a model load under way, and the loads waiting for their turn
@@ -754,5 +753,18 @@ enum JSONParams {
         default:
             return .object([name: value])
         }
+    }
+}
+
+extension RuntimeRouter {
+    /// Runs `start` now when one of the namespace's device cores is free, else when one frees.
+    func onACore(_ namespace: String, _ start: @escaping () -> Void) {
+        let width = runtimes[namespace]?.runtime.hostSettings.parallelCalls ?? 1
+        if cores[namespace, default: DeviceCores(width: width)].admit(start) { start() }
+    }
+
+    /// A call that had a core ended: the next waiting one gets it.
+    func releaseCore(_ namespace: String) {
+        if let next = cores[namespace]?.release() { next() }
     }
 }
