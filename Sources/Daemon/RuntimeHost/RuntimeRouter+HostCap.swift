@@ -6,7 +6,7 @@ import RPCServer
 /// nothing to do); when none is idle, the creating call is refused with -32011.
 extension RuntimeRouter {
     func checkHostCap() throws {
-        guard hosts.count >= limits.maxHosts else { return }
+        guard hostPool.count >= limits.maxHosts else { return }
         if let idle = idleHost() {
             logger.info(
                 "\(idle.namespace) runtime host \(idle.pid) stopped to make room (\(limits.maxHosts) hosts at most)")
@@ -15,7 +15,6 @@ extension RuntimeRouter {
                 object.expiry += 1  // its keep-alive timer no longer fires
                 sharedObjects.returnInstanceValue(object.instanceValue, in: idle.namespace)
             }
-            if runtimes[idle.namespace]?.sharedHost === idle { runtimes[idle.namespace]?.sharedHost = nil }
             stop(idle)
             return
         }
@@ -27,7 +26,7 @@ extension RuntimeRouter {
     /// handle on them.
     private func idleHost() -> HostProcess? {
         let held = Set(handles.all.map { ObjectIdentifier($0.object.host) })
-        return hosts.values.first { host in
+        return hostPool.all.values.first { host in
             host.inFlight == 0 && !host.closing && !held.contains(ObjectIdentifier(host))
         }
     }

@@ -49,8 +49,6 @@ public final class RuntimeRouter: @unchecked Sendable {
         var defaults: [String: JSONValue] = [:]
         var resolved: [String] = []
         var missing: Set<String> = []
-        /// The runtime's one host for calls of no one client (and every call, `Hosting.shared`).
-        var sharedHost: HostProcess?
         var crashes = 0
         /// Destroying calls made for no client (a keep-alive ending, a client gone) that failed.
         var destroyFailures = 0
@@ -68,9 +66,8 @@ public final class RuntimeRouter: @unchecked Sendable {
     @LoopBound var handles = HandleRegistry<RuntimeObject>()
     /// What each client holds (and has reserved for creating calls under way).
     @LoopBound var holdings: [UInt64: Holdings] = [:]
-    @LoopBound var hosts: [ObjectIdentifier: HostProcess] = [:]
-    /// Hosts of one client (`Hosting.perClient`), by client and namespace.
-    @LoopBound var clientHosts: [UInt64: [String: HostProcess]] = [:]
+    /// The runtime host processes, and whose each is.
+    let hostPool: HostPool
     /// Shared objects by their creating call's canonical parameters, loading ones, instance values.
     @LoopBound var sharedObjects = SharedObjectCache<RuntimeObject, Call>()
     /// The device's cores, per namespace of a runtime whose clients have hosts of their own.
@@ -92,6 +89,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     public init(runtimes: [RuntimeSetup], limits: Limits, logger: Logger) {
         self.limits = limits
         self.logger = logger
+        hostPool = HostPool(logger: logger)
         for pid in OrphanedHosts.find(executables: Set(runtimes.flatMap { $0.tables.map(\.host) })) {
             logger.warn("killing runtime host \(pid) left over from a previous daemon")
             kill(pid, SIGKILL)
@@ -206,6 +204,7 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// describe the runtimes, a timer kills stalled hosts.
     public func attach(to server: Server) {
         loop = server.eventLoop
+        hostPool.loop = server.eventLoop
         self.server = server
         server.onDisconnect { [unowned self] connection in disconnected(connection) }
         server.onShutdown { [unowned self] in stopAll() }
@@ -508,40 +507,20 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// without a handle), after the keep-alive, like an idle model.
     func stopIfIdle(_ host: HostProcess) {
         guard host.inFlight == 0, !holdsObjects(host) else { return }
-        if let client = client(of: host) {
+        if let client = hostPool.client(of: host) {
             if isConnected(client) { return }
             return stop(host)
         }
-        guard runtimes[host.namespace]?.sharedHost === host else { return stop(host) }
+        guard hostPool.isShared(host) else { return stop(host) }
         guard case .perInstance? = runtimes[host.namespace]?.runtime.hosting, let loop else { return }
         loop.schedule(after: limits.keepAlive) { [weak self, weak host] in
-            guard let self, let host, runtimes[host.namespace]?.sharedHost === host, host.inFlight == 0,
-                !holdsObjects(host)
-            else { return }
+            guard let self, let host, hostPool.isShared(host), host.inFlight == 0, !holdsObjects(host) else { return }
             logger.info("\(host.namespace) runtime host unused for \(limits.keepAlive) s: stopping")
-            runtimes[host.namespace]?.sharedHost = nil
             stop(host)
         }
     }
 
-    func stop(_ host: HostProcess) {
-        host.stop()
-        forgetHost(host)
-    }
-
-    /// A host that stopped or died: no longer counted, nor any client's.
-    private func forgetHost(_ host: HostProcess) {
-        hosts[ObjectIdentifier(host)] = nil
-        if let client = client(of: host) {
-            clientHosts[client]?[host.namespace] = nil
-            if clientHosts[client]?.isEmpty == true { clientHosts[client] = nil }
-        }
-    }
-
-    /// The client whose host `host` is (`Hosting.perClient`).
-    private func client(of host: HostProcess) -> UInt64? {
-        clientHosts.first { $0.value[host.namespace] === host }?.key
-    }
+    func stop(_ host: HostProcess) { hostPool.stop(host) }
 
     private func holdsObjects(_ host: HostProcess) -> Bool {
         handles.all.contains { $0.object.host === host }
@@ -562,41 +541,27 @@ public final class RuntimeRouter: @unchecked Sendable {
     /// object's load) that creates an object of type `creating`, if any, per the runtime's
     /// hosting: started when there is none.
     func findHost(_ namespace: String, client: UInt64?, creating: String?) throws -> HostProcess {
-        let hosting = runtimes[namespace]?.runtime.hosting
-        if let creating, hosting == .perInstance(of: creating) { return try startHost(namespace) }
-        if hosting == .perClient, let client {
-            if let own = clientHosts[client]?[namespace], !own.closing { return own }
-            let host = try startHost(namespace)
-            clientHosts[client, default: [:]][namespace] = host
-            return host
-        }
-        if let shared = runtimes[namespace]?.sharedHost, !shared.closing { return shared }
-        let host = try startHost(namespace)
-        runtimes[namespace]?.sharedHost = host
-        return host
+        try hostPool.find(
+            namespace, hosting: runtimes[namespace]?.runtime.hosting, client: client, creating: creating
+        ) { try startHost(namespace) }
     }
 
     private func startHost(_ namespace: String) throws -> HostProcess {
-        guard let loop, let state = runtimes[namespace] else {
-            throw RPCError(code: RPCError.Code.internalError, message: "not attached")
+        guard let state = runtimes[namespace] else {
+            throw RPCError(code: RPCError.Code.internalError, message: "no runtime hosts \(namespace).*")
         }
         try checkHostCap()
-        let host = try HostProcess(
-            executable: state.table.host, namespace: namespace, library: state.library,
-            settings: state.runtime.hostSettings,
-            loop: loop,
-            logger: logger)
+        let launch = HostPool.Launch(
+            executable: state.table.host, library: state.library, settings: state.runtime.hostSettings)
+        let host = try hostPool.start(namespace, launch) { [unowned self] host, error in died(host, error) }
         runtimes[namespace]?.started += 1
-        hosts[ObjectIdentifier(host)] = host
-        host.whenDead { [unowned self, unowned host] error in died(host, error) }
         return host
     }
 
+    /// A host that ended: its traffic counted, a crash counted, its objects crashed with it.
     private func died(_ host: HostProcess, _ error: RPCError) {
-        forgetHost(host)
         runtimes[host.namespace]?.bytesFromEnded += host.bytesFromHost
         runtimes[host.namespace]?.bytesToEnded += host.bytesToHost
-        if runtimes[host.namespace]?.sharedHost === host { runtimes[host.namespace]?.sharedHost = nil }
         if !host.stoppedByDaemon { runtimes[host.namespace]?.crashes += 1 }
         for object in liveObjects() where object.host === host && object.crashed == nil {
             object.crashed = error
@@ -612,7 +577,7 @@ public final class RuntimeRouter: @unchecked Sendable {
         abandonStreams(of: connection)
         // Newest first: what was made with a context (its memory) goes before the context.
         for id in handles.owned(by: connection) { release(id) }
-        for host in clientHosts[connection]?.values.map({ $0 }) ?? [] { stopIfIdle(host) }
+        for host in hostPool.hosts(of: connection) { stopIfIdle(host) }
     }
 
     /// Destroys an object in its runtime (no client waits for the answer).
@@ -655,24 +620,16 @@ public final class RuntimeRouter: @unchecked Sendable {
         let error = RPCError(code: RPCError.Code.shuttingDown, message: "server shutting down")
         cancelWaitingLoads(error)
         for object in liveObjects() { failWaiting(on: object, error) }
-        for host in hosts.values { host.stop(error: error) }
-        hosts.removeAll()
+        hostPool.stopAll(error)
         handles.removeAll()
         holdings.removeAll()
         sharedObjects.removeAll()
-        for namespace in order { runtimes[namespace]?.sharedHost = nil }
-        clientHosts.removeAll()
     }
 
     private func scheduleStallCheck() {
         guard let loop else { return }
         loop.schedule(after: min(1, max(0.05, limits.runTimeout / 4))) { [unowned self] in
-            let now = EventLoop.now()
-            for host in hosts.values {
-                if let oldest = host.oldestProgress, Double(now - oldest) / 1e9 > limits.runTimeout {
-                    host.kill(reason: "no progress for \(limits.runTimeout) s")
-                }
-            }
+            hostPool.killStalled(after: limits.runTimeout)
             scheduleStallCheck()
         }
     }
@@ -705,7 +662,7 @@ public final class RuntimeRouter: @unchecked Sendable {
             JSONObject(
                 order.compactMap { runtimes[$0] }.map { state in
                     let namespace = state.runtime.namespace
-                    let live = hosts.values.filter { $0.namespace == namespace }
+                    let live = hostPool.all.values.filter { $0.namespace == namespace }
                     let objects = liveObjects().filter { $0.host.namespace == namespace }
                     return (
                         namespace,
