@@ -91,64 +91,30 @@ public struct MethodSpec: Sendable {
         self.symbol = symbol
         self.params = params
         self.answer = answer
-        var (blocking, privileged, shared) = (false, false, false)
-        var (creates, resultHandle, destroys, aborts, streams): (String?, String?, String?, String?, String?)
-        var instanceField: [String]?
-        var perRun: PerRun?
-        var statuses: StatusNames?
-        var composite: Composite?
-        var pauseValue: Int64?
-        var streamLimit: StreamLimit?
-        var paths: [(path: [String], kind: String)] = []
-        var defaults: [String: String] = [:]
-        var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
-        var sharedState = SharedStateEffect.none
-        for trait in traits {
-            switch trait {
-            case .blocking: blocking = true
-            case .privileged: privileged = true
-            case .creates(let type, let member): (creates, resultHandle) = (type, member)
-            case .shared(let field): (shared, instanceField) = (true, field)
-            case .perRun(let given): perRun = given
-            case .paths(let members):
-                paths = members.sorted { $0.key < $1.key }.map {
-                    ($0.key.split(separator: ".").map(String.init), $0.value)
-                }
-            case .defaults(let methods): defaults = methods
-            case .statuses(let names): statuses = names
-            case .holdsBytes(let names): holdsBytes = names
-            case .destroys(let type): destroys = type
-            case .aborts(let type): aborts = type
-            case .sharedState(let effect): sharedState = effect
-            case .uses(let types): uses = types
-            case .streams(let callback): streams = callback
-            case .pauses(let value): pauseValue = value
-            case .streamLimit(let limit): streamLimit = limit
-            case .needs(let symbols): needs = symbols
-            case .composite(let form): composite = form
-            }
-        }
-        self.blocking = blocking
-        self.privileged = privileged
-        self.creates = creates
-        self.shared = shared
-        self.instanceField = instanceField
-        self.perRun = perRun
-        self.defaults = defaults
-        self.statuses = statuses
-        self.holdsBytes = holdsBytes
-        self.resultHandle = resultHandle
-        self.destroys = destroys
-        self.aborts = aborts
-        self.sharedState = sharedState
-        self.uses = uses
-        self.streams = streams
-        self.needs = needs
-        self.composite = composite
-        self.pauseValue = pauseValue
-        self.streamLimit = streamLimit
-        self.paths = paths
-        kind = Kind(creatingShared: creates != nil && shared, destroys: destroys, aborts: aborts, streams: streams)
+        let read = TraitValues(traits)
+        blocking = read.blocking
+        privileged = read.privileged
+        creates = read.creates
+        shared = read.shared
+        instanceField = read.instanceField
+        perRun = read.perRun
+        defaults = read.defaults
+        statuses = read.statuses
+        holdsBytes = read.holdsBytes
+        resultHandle = read.resultHandle
+        destroys = read.destroys
+        aborts = read.aborts
+        sharedState = read.sharedState
+        uses = read.uses
+        streams = read.streams
+        needs = read.needs
+        composite = read.composite
+        pauseValue = read.pauseValue
+        streamLimit = read.streamLimit
+        paths = read.paths
+        kind = Kind(
+            creatingShared: read.creates != nil && read.shared, destroys: read.destroys, aborts: read.aborts,
+            streams: read.streams)
     }
 
     /// The name errors give: the C function, or the method for a symbol-less entry.
@@ -289,6 +255,50 @@ public struct StreamLimit: Sendable {
             let onCreation = text.hasPrefix("creation:")
             let path = onCreation ? String(text.dropFirst("creation:".count)) : text
             return (path.split(separator: ".").map(String.init), onCreation)
+        }
+    }
+}
+
+/// What a spec's traits say, gathered: each member as the trait that gives it says (or none).
+private struct TraitValues {
+    var (blocking, privileged, shared) = (false, false, false)
+    var (creates, resultHandle, destroys, aborts, streams): (String?, String?, String?, String?, String?)
+    var instanceField: [String]?
+    var perRun: PerRun?
+    var statuses: StatusNames?
+    var composite: Composite?
+    var pauseValue: Int64?
+    var streamLimit: StreamLimit?
+    var paths: [(path: [String], kind: String)] = []
+    var defaults: [String: String] = [:]
+    var (holdsBytes, uses, needs): ([String], [String], [String]) = ([], [], [])
+    var sharedState = SharedStateEffect.none
+
+    init(_ traits: [MethodSpec.Trait]) {
+        for trait in traits {
+            switch trait {
+            case .blocking: blocking = true
+            case .privileged: privileged = true
+            case .creates(let type, let member): (creates, resultHandle) = (type, member)
+            case .shared(let field): (shared, instanceField) = (true, field)
+            case .perRun(let given): perRun = given
+            case .paths(let members):
+                paths = members.sorted { $0.key < $1.key }.map {
+                    ($0.key.split(separator: ".").map(String.init), $0.value)
+                }
+            case .defaults(let methods): defaults = methods
+            case .statuses(let names): statuses = names
+            case .holdsBytes(let names): holdsBytes = names
+            case .destroys(let type): destroys = type
+            case .aborts(let type): aborts = type
+            case .sharedState(let effect): sharedState = effect
+            case .uses(let types): uses = types
+            case .streams(let callback): streams = callback
+            case .pauses(let value): pauseValue = value
+            case .streamLimit(let limit): streamLimit = limit
+            case .needs(let symbols): needs = symbols
+            case .composite(let form): composite = form
+            }
         }
     }
 }
