@@ -50,8 +50,6 @@ final class HTTPConnection: QueuedSocket, EventHandler {
 
     static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
 
-    var pendingOutputBytes: Int { output.pendingBytes }
-
     func handleEvents(_ events: UInt32) {
         if events & EPOLLOUT.rawValue != 0 { flushQueued() }
         // A client that shuts its side is gone, as when a read finds the end (and a paused read

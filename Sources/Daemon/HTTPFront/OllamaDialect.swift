@@ -179,6 +179,12 @@ public enum OllamaDialect {
         }
     }
 
+    /// A streamed reply that fails once its status went out: an `{"error": ...}` line ends it.
+    static func endStream(_ exchange: HTTPExchange, failing failure: TextGenerator.Failure) {
+        exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
+        exchange.finish()
+    }
+
     static func fail(_ exchange: HTTPExchange, _ failure: TextGenerator.Failure) {
         exchange.respond(status: failure.status, json: ["error": .string(failure.message)])
     }

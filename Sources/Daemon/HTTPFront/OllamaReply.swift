@@ -63,8 +63,7 @@ final class OllamaReply: GenerationResponder {
 
     func fail(_ failure: TextGenerator.Failure) {
         guard streaming else { return OllamaDialect.fail(exchange, failure) }
-        exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
-        exchange.finish()
+        OllamaDialect.endStream(exchange, failing: failure)
     }
 
     private func message(_ text: String) -> JSONValue { ["role": "assistant", "content": .string(text)] }
@@ -109,8 +108,7 @@ final class OllamaPullReply: GenerationResponder {
 
     func fail(_ failure: TextGenerator.Failure) {
         guard started else { return OllamaDialect.fail(exchange, failure) }
-        exchange.send(JSONValue.object(["error": .string(failure.message)]).jsonText + "\n")
-        exchange.finish()
+        OllamaDialect.endStream(exchange, failing: failure)
     }
 
     private func start() {

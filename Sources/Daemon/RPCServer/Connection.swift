@@ -39,8 +39,6 @@ final class Connection: FramedSocket, EventHandler {
         super.init(fd: fd, maxLineBytes: maxMessageBytes, maxOutputBytes: maxOutputBytes)
     }
 
-    var pendingOutputBytes: Int { output.pendingBytes }
-
     func handleEvents(_ events: UInt32) {
         if events & EPOLLOUT.rawValue != 0 { flush() }
         let readable = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue

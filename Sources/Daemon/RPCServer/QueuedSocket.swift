@@ -20,6 +20,9 @@ open class QueuedSocket {
         output = OutputQueue(limit: maxOutputBytes)
     }
 
+    /// Bytes queued and not written yet.
+    public final var pendingOutputBytes: Int { output.pendingBytes }
+
     /// What is queued goes out at the end of this loop iteration, with the other clients' (not
     /// while the socket is full: EPOLLOUT will say when it drained).
     public final func flushSoon(on server: Server) {

@@ -12,7 +12,7 @@ public enum HostMain {
     static let channelFD: Int32 = 3
 
     /// What a host the daemon starts does: serve calls, or load the library, report on it in its
-    /// `$/ready` and exit. A probe calls nothing in the library (its version, which picks the
+    /// `ready` and exit. A probe calls nothing in the library (its version, which picks the
     /// table, is not known yet), except once the daemon has matched the library's version with
     /// this host's table: then it also reports the defaults of what the table's calls give per run.
     enum Mode: String {
